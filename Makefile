@@ -1,0 +1,91 @@
+# Berth: one entry point.  `make run` and `make test` set up the machine
+# first (tools/setup.sh), so they work on a fresh Debian 12.
+
+BUILD   := build
+CC      := gcc
+HOSTCC  := gcc
+PYTHON  := python3
+
+WARN    := -Wall -Wextra -Werror
+COMMON  := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	   -fno-asynchronous-unwind-tables -fno-builtin $(WARN) -Iinclude
+KCFLAGS := $(COMMON) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	   -Ikernel -Ikernel/arch/x86_64
+UCFLAGS := $(COMMON) -mcmodel=small -Ilibipc/include
+LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -Wl,--build-id=none
+
+KERNEL_SRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S)
+KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC))
+LIBIPC_SRC := $(wildcard libipc/*.c libipc/*.S)
+LIBIPC_OBJ := $(patsubst %,$(BUILD)/%.o,$(LIBIPC_SRC))
+INIT_SRC   := $(wildcard servers/init/*.c)
+INIT_OBJ   := $(patsubst %,$(BUILD)/%.o,$(INIT_SRC))
+SYSTEST_SRC := $(wildcard tests/system/*.c)
+SYSTEST_LIB := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/system/lib/*.c))
+SYSTEST_ELF := $(patsubst tests/system/%.c,$(BUILD)/tests/system/%.elf,$(SYSTEST_SRC))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+
+.PHONY: all run test gdb clean setup unit-tests system-tests
+all: $(BUILD)/kernel.bin $(BUILD)/init.elf
+
+setup:
+	@tools/setup.sh
+
+run: setup
+	@$(MAKE) --no-print-directory all
+	tools/qemu.sh $(BUILD)/kernel.bin $(BUILD)/init.elf
+
+gdb: setup
+	@$(MAKE) --no-print-directory all
+	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BUILD)/init.elf
+
+test: setup
+	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(UNIT_BIN)
+	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) --system $(SYSTEST_SRC)
+
+clean:
+	rm -rf $(BUILD)
+
+# --- kernel ---------------------------------------------------------------
+$(BUILD)/kernel/%.c.o: kernel/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/kernel/%.S.o: kernel/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/kernel.elf: $(KERNEL_OBJ) kernel/kernel.ld
+	$(CC) $(LDFLAGS) -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $@ $(KERNEL_OBJ)
+
+# QEMU's multiboot loader takes the flat image at the header's addresses.
+$(BUILD)/kernel.bin: $(BUILD)/kernel.elf
+	objcopy -O binary $< $@
+
+# --- user space -----------------------------------------------------------
+$(BUILD)/libipc/%.o: libipc/%
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/libipc.a: $(LIBIPC_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/servers/%.c.o: servers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/init.elf: $(INIT_OBJ) $(BUILD)/libipc.a libipc/user.ld
+	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a
+
+$(BUILD)/tests/system/%.c.o: tests/system/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@
+$(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
+	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a
+
+# --- host unit tests (kernel logic compiled for the host) -----------------
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
+		-Ikernel/arch/x86_64 -o $@ $< $(shell sed -n 's|^// unit-under-test: ||p' $<)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,45 @@
+/* Kernel object types, their sizes, and capability rights. */
+#ifndef BERTH_OBJECT_H
+#define BERTH_OBJECT_H
+
+enum berth_object_type {
+	OBJ_NONE = 0,        /* an empty slot */
+	OBJ_UNTYPED = 1,     /* size_bits = log2 of bytes, 4 KiB .. 2^47 */
+	OBJ_CNODE = 2,       /* size_bits = log2 of slots (radix), 1 .. 16 */
+	OBJ_TCB = 3,         /* fixed size */
+	OBJ_VSPACE = 4,      /* top-level page table (PML4) */
+	OBJ_PAGE_TABLE = 5,  /* one paging structure below the PML4 */
+	OBJ_FRAME = 6,       /* a 4 KiB page of memory */
+	OBJ_TYPE_COUNT
+};
+
+#define PAGE_BITS 12
+#define PAGE_SIZE (1UL << PAGE_BITS)
+#define CNODE_SLOT_BITS 6       /* a slot is 64 bytes */
+#define CNODE_MAX_RADIX 16
+#define TCB_BITS 10             /* a TCB is 1 KiB */
+#define UNTYPED_MIN_BITS 12
+#define UNTYPED_MAX_BITS 47
+
+/* Rights on a capability. */
+#define RIGHT_READ  0x1u
+#define RIGHT_WRITE 0x2u
+#define RIGHT_EXEC  0x4u
+#define RIGHTS_ALL  0x7u
+
+/* User virtual addresses: [USER_BASE, USER_TOP).  The top page below the
+ * canonical hole is never mappable, so SYSCALL's return address is always
+ * canonical. */
+#define USER_BASE 0x1000UL
+#define USER_TOP  0x00007ffffffff000UL
+
+/* Thread states reported by SYS_TCB_INFO. */
+enum berth_thread_state {
+	THREAD_INACTIVE = 0,  /* created or suspended */
+	THREAD_RUNNABLE = 1,
+	THREAD_FAULTED = 2,   /* stopped by a fault; see the fault fields */
+};
+
+#define PRIORITY_MAX 255
+
+#endif

@@ -1,0 +1,102 @@
+/* User address spaces: the kernel half of every PML4 is a copy of the
+ * kernel's own; the user half is built from PageTable and Frame objects
+ * that user space retyped and asked us to map. */
+#include <berth/errors.h>
+#include <berth/object.h>
+#include "vspace.h"
+#include "layout.h"
+#include "cpu.h"
+#include "klib.h"
+
+static uint64_t kernel_pml4;
+
+/* Drop the boot identity map; the kernel half stays for every space. */
+void vspace_init_kernel(void)
+{
+	kernel_pml4 = read_cr3() & PTE_ADDR;
+	uint64_t *pml4 = P2V(kernel_pml4);
+	pml4[0] = 0;
+	write_cr3(kernel_pml4);
+}
+
+void vspace_init(uint64_t pml4)
+{
+	uint64_t *dst = P2V(pml4), *src = P2V(kernel_pml4);
+	for (int i = 256; i < 512; i++)
+		dst[i] = src[i];
+}
+
+static unsigned index_at(uint64_t vaddr, int level)
+{
+	return (vaddr >> (12 + 9 * (level - 1))) & 511;
+}
+
+/* The level-1 entry for vaddr, or NULL with *missing_level set to the
+ * level of the first absent table (3 = PDPT, 2 = PD, 1 = PT). */
+uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level)
+{
+	uint64_t *table = P2V(pml4);
+	for (int level = 4; level > 1; level--) {
+		uint64_t e = table[index_at(vaddr, level)];
+		if (!(e & PTE_P)) {
+			*missing_level = level - 1;
+			return 0;
+		}
+		table = P2V(e & PTE_ADDR);
+	}
+	return &table[index_at(vaddr, 1)];
+}
+
+int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t *level)
+{
+	int missing;
+	if (vspace_pte(pml4, vaddr, &missing))
+		return E_MAPPED;
+	uint64_t *table = P2V(pml4);
+	for (int l = 4; l > missing + 1; l--)
+		table = P2V(table[index_at(vaddr, l)] & PTE_ADDR);
+	/* intermediate entries allow everything; leaves decide */
+	table[index_at(vaddr, missing + 1)] = table_pa | PTE_P | PTE_W | PTE_U;
+	*level = (uint64_t)missing;
+	return E_OK;
+}
+
+int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, uint64_t *missing)
+{
+	int level;
+	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
+	if (!pte) {
+		*missing = (uint64_t)level;
+		return E_MISSING_TABLE;
+	}
+	if (*pte & PTE_P)
+		return E_MAPPED;
+	*pte = frame | PTE_P | PTE_U | ((rights & RIGHT_WRITE) ? PTE_W : 0) |
+	       ((rights & RIGHT_EXEC) ? 0 : PTE_NX);
+	return E_OK;
+}
+
+int vspace_unmap_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame)
+{
+	int level;
+	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
+	if (!pte || !(*pte & PTE_P) || (*pte & PTE_ADDR) != frame)
+		return E_NOT_MAPPED;
+	*pte = 0;
+	if ((read_cr3() & PTE_ADDR) == pml4)
+		invlpg(vaddr);
+	return E_OK;
+}
+
+/* Physical address behind a user virtual address, if mapped for user. */
+int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
+{
+	int level;
+	if (vaddr < USER_BASE || vaddr >= USER_TOP)
+		return E_BAD_ADDRESS;
+	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
+	if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U))
+		return E_BAD_ADDRESS;
+	*paddr = (*pte & PTE_ADDR) | (vaddr & (PAGE_SIZE - 1));
+	return E_OK;
+}

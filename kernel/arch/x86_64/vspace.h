@@ -1,0 +1,23 @@
+/* 4-level page tables for user address spaces. */
+#ifndef VSPACE_H
+#define VSPACE_H
+
+#include <stdint.h>
+
+#define PTE_P   0x1UL
+#define PTE_W   0x2UL
+#define PTE_U   0x4UL
+#define PTE_PCD 0x10UL
+#define PTE_PS  0x80UL
+#define PTE_NX  (1UL << 63)
+#define PTE_ADDR 0x000ffffffffff000UL
+
+void vspace_init_kernel(void);
+void vspace_init(uint64_t pml4);
+int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table, uint64_t *level);
+int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, uint64_t *missing);
+int vspace_unmap_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame);
+int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
+uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);
+
+#endif

@@ -1,0 +1,49 @@
+/* kmain: bring the machine up, build the root task, and leave the kernel
+ * for good.  From here on the kernel only reacts to system calls,
+ * faults and interrupts. */
+#include <stdint.h>
+#include "boot.h"
+#include "object.h"
+#include "cpu.h"
+#include "serial.h"
+#include "timer.h"
+#include "vspace.h"
+#include "layout.h"
+#include "klib.h"
+
+static int cmdline_has(const char *word)
+{
+	size_t n = 0;
+	while (word[n])
+		n++;
+	for (const char *p = boot.cmdline; *p; p++)
+		if ((p == boot.cmdline || p[-1] == ' ') && !memcmp(p, word, n) &&
+		    (p[n] == 0 || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+/* A deliberate kernel fault, so the test suite can see the dump. */
+static void selftest_kernel_fault(void)
+{
+	printk("berth: selftest: touching an unmapped kernel address\n");
+	*(volatile uint64_t *)0xffff900000000000UL = 1;
+}
+
+void kmain(uint32_t magic, uint64_t mbi_phys)
+{
+	serial_init();
+	printk("\nBerth microkernel (x86-64) booting\n");
+	cpu_init();
+	multiboot_parse(magic, mbi_phys);
+	vspace_init_kernel();
+	printk("berth: command line '%s', %d modules\n", boot.cmdline, boot.module_count);
+	for (int i = 0; i < boot.module_count; i++)
+		printk("berth: module %d: %lx..%lx '%s'\n", i, boot.module[i].start,
+		       boot.module[i].end, boot.module[i].name);
+	if (cmdline_has("selftest=kernel_fault"))
+		selftest_kernel_fault();
+	root_task_create();
+	timer_init(TIMER_HZ);
+	kernel_exit();
+}

@@ -1,0 +1,69 @@
+/* Mapping frames and page tables into address spaces.  A Frame or
+ * PageTable capability records where it is mapped, so each capability maps
+ * its object at most once (copy a frame capability to share the frame). */
+#include <berth/errors.h>
+#include "object.h"
+#include "layout.h"
+#include "vspace.h"
+
+static int check_vaddr(uint64_t vaddr)
+{
+	if (vaddr & (PAGE_SIZE - 1))
+		return E_ALIGN;
+	if (vaddr < USER_BASE || vaddr >= USER_TOP)
+		return E_BAD_ADDRESS;
+	return E_OK;
+}
+
+int sys_page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uint64_t vaddr, uint64_t *level)
+{
+	struct cap *pt, *vs;
+	int err = cap_get(t, pt_cptr, OBJ_PAGE_TABLE, RIGHT_WRITE, &pt);
+	if (err || (err = cap_get(t, vs_cptr, OBJ_VSPACE, RIGHT_WRITE, &vs)))
+		return err;
+	vaddr &= ~(PAGE_SIZE - 1);
+	if ((err = check_vaddr(vaddr)))
+		return err;
+	if (pt->w0)
+		return E_MAPPED;
+	if ((err = vspace_map_table(vs->obj, vaddr, pt->obj, level)))
+		return err;
+	pt->w0 = vs->obj;
+	pt->w1 = vaddr;
+	return E_OK;
+}
+
+int sys_page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64_t vaddr,
+                 uint64_t rights, uint64_t *missing)
+{
+	struct cap *f, *vs;
+	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
+	if (err || (err = cap_get(t, vs_cptr, OBJ_VSPACE, RIGHT_WRITE, &vs)))
+		return err;
+	if ((err = check_vaddr(vaddr)))
+		return err;
+	if (rights & ~(uint64_t)RIGHTS_ALL || !(rights & RIGHT_READ))
+		return E_BAD_ARG;
+	if ((rights & f->rights) != rights)
+		return E_NO_RIGHTS;
+	if (f->w0)
+		return E_MAPPED;
+	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, missing)))
+		return err;
+	f->w0 = vs->obj;
+	f->w1 = vaddr;
+	return E_OK;
+}
+
+int sys_page_unmap(struct tcb *t, uint64_t frame_cptr)
+{
+	struct cap *f;
+	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
+	if (err)
+		return err;
+	if (!f->w0)
+		return E_NOT_MAPPED;
+	err = vspace_unmap_frame(f->w0, f->w1, f->obj);
+	f->w0 = f->w1 = 0;
+	return err;
+}

@@ -1,0 +1,166 @@
+/* Build the root task from the first boot module: its CNode, address
+ * space, thread, stack and boot-info page, frame capabilities for the
+ * other modules, and Untyped capabilities for all remaining free memory.
+ * These are the kernel's last allocations of its own. */
+#include <berth/bootinfo.h>
+#include <berth/errors.h>
+#include "boot.h"
+#include "object.h"
+#include "elf.h"
+#include "vspace.h"
+#include "layout.h"
+#include "klib.h"
+
+#define ROOT_CNODE_RADIX 13
+#define ROOT_PRIORITY 100
+
+static struct cap *root_cnode;
+static uint32_t next_slot = CAP_FIRST_FREE_FIXED;
+
+static uint32_t take_slot(void)
+{
+	if (next_slot >= (1U << ROOT_CNODE_RADIX))
+		panic("root CNode is full");
+	return next_slot++;
+}
+
+/* Map a frame (a fresh one when frame is 0) for the root task, making
+ * page tables from boot memory as needed.  A page that is already mapped
+ * (two segments sharing it) gains the new rights instead. */
+static uint64_t root_map(uint64_t pml4, uint64_t va, uint64_t frame, unsigned rights)
+{
+	int level;
+	uint64_t *pte, unused;
+	while (!(pte = vspace_pte(pml4, va, &level)))
+		vspace_map_table(pml4, va, boot_alloc(PAGE_SIZE), &unused);
+	if (!(*pte & PTE_P)) {
+		vspace_map_frame(pml4, va, frame ? frame : boot_alloc(PAGE_SIZE), rights, &unused);
+	} else {
+		if (rights & RIGHT_WRITE)
+			*pte |= PTE_W;
+		if (rights & RIGHT_EXEC)
+			*pte &= ~PTE_NX;
+	}
+	return *pte & PTE_ADDR;
+}
+
+static void load_elf(uint64_t pml4, const struct boot_module *m, uint64_t *entry)
+{
+	const void *img = P2V(m->start);
+	uint64_t len = m->end - m->start;
+	int err = elf_check(img, len, USER_BASE, BOOTINFO_VADDR);
+	if (err)
+		panic("root task '%s': %s", m->name, elf_error_string(err));
+	const struct elf64_ehdr *eh = img;
+	for (int i = 0; i < eh->phnum; i++) {
+		const struct elf64_phdr *ph = elf_phdr(img, i);
+		if (ph->type != PT_LOAD || !ph->memsz)
+			continue;
+		unsigned rights = RIGHT_READ | (ph->flags & PF_W ? RIGHT_WRITE : 0) |
+		                  (ph->flags & PF_X ? RIGHT_EXEC : 0);
+		for (uint64_t va = ALIGN_DOWN(ph->vaddr, PAGE_SIZE); va < ph->vaddr + ph->memsz; va += PAGE_SIZE) {
+			uint8_t *page = P2V(root_map(pml4, va, 0, rights));
+			/* copy the part of the file that falls in this page */
+			for (uint64_t a = va; a < va + PAGE_SIZE; a++)
+				if (a >= ph->vaddr && a - ph->vaddr < ph->filesz)
+					page[a - va] = ((const uint8_t *)img)[ph->offset + (a - ph->vaddr)];
+		}
+	}
+	*entry = eh->entry;
+}
+
+static void add_frame_cap(uint32_t slot, uint64_t pa, unsigned rights, uint64_t pml4, uint64_t va)
+{
+	cap_set(&root_cnode[slot], OBJ_FRAME, rights, pa, pml4, va);
+}
+
+static void give_modules(struct bootinfo *bi, uint64_t pml4)
+{
+	uint64_t va = MODULE_VADDR;
+	for (int i = 1; i < boot.module_count; i++) {
+		const struct boot_module *m = &boot.module[i];
+		struct bootinfo_module *bm = &bi->module[bi->module_count++];
+		bm->vaddr = va + (m->start & (PAGE_SIZE - 1));
+		bm->size = m->end - m->start;
+		bm->first_slot = next_slot;
+		memcpy(bm->name, m->name, sizeof(bm->name));
+		for (uint64_t pa = ALIGN_DOWN(m->start, PAGE_SIZE); pa < m->end; pa += PAGE_SIZE) {
+			root_map(pml4, va, pa, RIGHT_READ);
+			add_frame_cap(take_slot(), pa, RIGHT_READ, pml4, va);
+			bm->pages++;
+			va += PAGE_SIZE;
+		}
+		va += PAGE_SIZE; /* an unmapped guard page between modules */
+	}
+}
+
+static void give_untyped(struct bootinfo *bi)
+{
+	for (int i = 0; i < boot.free.count; i++) {
+		uint64_t base = boot.free.r[i].base, end = boot.free.r[i].end;
+		unsigned bits;
+		while ((bits = block_bits(base, end, UNTYPED_MIN_BITS, UNTYPED_MAX_BITS))) {
+			if (bi->untyped_count == BOOTINFO_MAX_UNTYPED) {
+				printk("berth: too many untyped blocks; %lx..%lx left unused\n", base, end);
+				return;
+			}
+			uint32_t slot = take_slot();
+			cap_set(&root_cnode[slot], OBJ_UNTYPED, RIGHTS_ALL, base, bits, 0);
+			bi->untyped[bi->untyped_count++] = (struct bootinfo_untyped){
+				.paddr = base, .slot = slot, .size_bits = (uint8_t)bits
+			};
+			bi->untyped_bytes += 1ULL << bits;
+			base += 1ULL << bits;
+		}
+	}
+	boot.free.count = 0;
+}
+
+void root_task_create(void)
+{
+	if (boot.module_count < 1)
+		panic("no boot modules: the first module must be the root task");
+
+	uint64_t cnode_pa = boot_alloc((1UL << ROOT_CNODE_RADIX) * sizeof(struct cap));
+	uint64_t pml4 = boot_alloc(PAGE_SIZE);
+	uint64_t tcb_pa = boot_alloc(PAGE_SIZE);
+	uint64_t bi_pa = boot_alloc(PAGE_SIZE);
+	root_cnode = P2V(cnode_pa);
+	struct bootinfo *bi = P2V(bi_pa);
+	vspace_init(pml4);
+
+	cap_set(&root_cnode[CAP_ROOT_CNODE], OBJ_CNODE, RIGHTS_ALL, cnode_pa, ROOT_CNODE_RADIX, 0);
+	cap_set(&root_cnode[CAP_ROOT_VSPACE], OBJ_VSPACE, RIGHTS_ALL, pml4, 0, 0);
+	cap_set(&root_cnode[CAP_ROOT_TCB], OBJ_TCB, RIGHTS_ALL, tcb_pa, 0, 0);
+
+	uint64_t entry;
+	load_elf(pml4, &boot.module[0], &entry);
+	for (uint64_t i = 1; i <= ROOT_STACK_PAGES; i++)
+		root_map(pml4, ROOT_STACK_TOP - i * PAGE_SIZE, 0, RIGHT_READ | RIGHT_WRITE);
+	root_map(pml4, BOOTINFO_VADDR, bi_pa, RIGHT_READ);
+	add_frame_cap(CAP_BOOTINFO, bi_pa, RIGHT_READ, pml4, BOOTINFO_VADDR);
+
+	bi->magic = BOOTINFO_MAGIC;
+	bi->cnode_radix = ROOT_CNODE_RADIX;
+	memcpy(bi->cmdline, boot.cmdline, sizeof(bi->cmdline));
+	give_modules(bi, pml4);
+	/* everything allocated from here on belongs to user space */
+	give_untyped(bi);
+	bi->first_free_slot = next_slot;
+
+	struct tcb *t = P2V(tcb_pa);
+	tcb_init(t);
+	t->cr3 = pml4;
+	t->cspace = cnode_pa;
+	t->cspace_radix = ROOT_CNODE_RADIX;
+	t->prio = ROOT_PRIORITY;
+	t->max_prio = PRIORITY_MAX;
+	t->ctx.rip = entry;
+	t->ctx.rsp = ROOT_STACK_TOP;
+	t->ctx.rdi = BOOTINFO_VADDR;
+	t->state = THREAD_RUNNABLE;
+	sched_enqueue(t);
+	printk("berth: root task '%s' entry %lx, %u untyped caps, %lu MiB untyped, %u modules\n",
+	       boot.module[0].name, entry, bi->untyped_count, bi->untyped_bytes >> 20,
+	       bi->module_count);
+}

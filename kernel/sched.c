@@ -1,0 +1,86 @@
+/* Fixed-priority round-robin scheduling.  Runnable threads, the running
+ * one included, sit in one queue per priority; the head of the highest
+ * non-empty queue runs.  The timer tick rotates the running thread to the
+ * tail of its queue when its time slice is used up. */
+#include "object.h"
+#include "prio_bitmap.h"
+#include "cpu.h"
+#include "klib.h"
+
+#define TIMESLICE_TICKS 2
+
+struct tcb *current;
+static struct tcb *fpu_owner;
+static struct tcb *queue_head[256], *queue_tail[256];
+static struct prio_bitmap ready;
+
+void sched_enqueue(struct tcb *t)
+{
+	unsigned p = t->prio;
+	t->rq_next = 0;
+	t->rq_prev = queue_tail[p];
+	if (queue_tail[p])
+		queue_tail[p]->rq_next = t;
+	else
+		queue_head[p] = t;
+	queue_tail[p] = t;
+	prio_set(&ready, p);
+}
+
+void sched_dequeue(struct tcb *t)
+{
+	unsigned p = t->prio;
+	if (t->rq_prev)
+		t->rq_prev->rq_next = t->rq_next;
+	else if (queue_head[p] == t)
+		queue_head[p] = t->rq_next;
+	else
+		return; /* not queued */
+	if (t->rq_next)
+		t->rq_next->rq_prev = t->rq_prev;
+	else
+		queue_tail[p] = t->rq_prev;
+	t->rq_next = t->rq_prev = 0;
+	if (!queue_head[p])
+		prio_clear(&ready, p);
+}
+
+void sched_yield(struct tcb *t)
+{
+	sched_dequeue(t);
+	t->timeslice = TIMESLICE_TICKS;
+	sched_enqueue(t);
+}
+
+void sched_tick(void)
+{
+	if (current && current->state == THREAD_RUNNABLE && --current->timeslice == 0)
+		sched_yield(current);
+}
+
+extern _Noreturn void context_restore(struct context *c);
+extern _Noreturn void idle_enter(void);
+
+/* Leave the kernel: run the highest-priority runnable thread, or idle. */
+_Noreturn void kernel_exit(void)
+{
+	int p = prio_highest(&ready);
+	if (p < 0) {
+		current = 0;
+		idle_enter();
+	}
+	struct tcb *t = queue_head[p];
+	if (t != current) {
+		if (read_cr3() != t->cr3)
+			write_cr3(t->cr3);
+		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
+		current = t;
+	}
+	if (fpu_owner != t) {
+		fpu_switch(fpu_owner ? fpu_owner->fpu : 0, t->fpu);
+		fpu_owner = t;
+	}
+	if (!t->timeslice)
+		t->timeslice = TIMESLICE_TICKS;
+	context_restore(&t->ctx);
+}

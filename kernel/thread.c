@@ -1,0 +1,130 @@
+/* Thread control blocks: configuration, registers, priority, resume and
+ * suspend, and stopping a thread that faulted. */
+#include <berth/errors.h>
+#include <berth/syscall.h>
+#include "object.h"
+#include "layout.h"
+#include "cpu.h"
+#include "klib.h"
+
+static uint64_t next_thread_id = 1;
+
+void tcb_init(struct tcb *t)
+{
+	t->id = next_thread_id++;
+	t->state = THREAD_INACTIVE;
+	t->ctx.cs = SEL_UCODE;
+	t->ctx.ss = SEL_UDATA;
+	t->ctx.rflags = 0x202;
+	fpu_init_area(t->fpu);
+}
+
+static const char *const vector_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+	"invalid opcode", "device not available", "double fault", "coprocessor overrun",
+	"invalid TSS", "segment not present", "stack fault", "general protection",
+	"page fault", "reserved", "x87 FP error", "alignment check", "machine check",
+	"SIMD FP error", "virtualization", "control protection",
+};
+
+const char *vector_name(uint64_t v)
+{
+	return v < 32 && vector_names[v] ? vector_names[v] : "reserved";
+}
+
+/* No fault messages yet: stop the thread and say why on the console. */
+void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr)
+{
+	t->fault_vector = vector;
+	t->fault_error = error;
+	t->fault_addr = addr;
+	t->fault_rip = t->ctx.rip;
+	t->state = THREAD_FAULTED;
+	sched_dequeue(t);
+	printk("berth: thread %lu stopped: %s (vector %lu) rip=%lx addr=%lx error=%lx\n",
+	       t->id, vector_name(vector), vector, t->ctx.rip, addr, error);
+}
+
+static int user_address_ok(uint64_t va)
+{
+	return va >= USER_BASE && va < USER_TOP;
+}
+
+/* Flags a user program may set; IF is always on, IOPL always 0. */
+#define USER_RFLAGS_MASK 0xcd5UL   /* CF PF AF ZF SF DF OF */
+
+static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint64_t vspace)
+{
+	struct cap *cn, *vs;
+	int err = cap_get(caller, cnode, OBJ_CNODE, 0, &cn);
+	if (err)
+		return err;
+	if ((err = cap_get(caller, vspace, OBJ_VSPACE, 0, &vs)))
+		return err;
+	/* a running thread keeps its space until it next enters the kernel */
+	t->cspace = cn->obj;
+	t->cspace_radix = (uint32_t)cn->w0;
+	t->cr3 = vs->obj;
+	if (t == current)
+		write_cr3(t->cr3);
+	return E_OK;
+}
+
+static int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t max_prio)
+{
+	if (prio > max_prio || max_prio > caller->max_prio)
+		return E_BAD_ARG;
+	int queued = t->state == THREAD_RUNNABLE;
+	if (queued)
+		sched_dequeue(t);
+	t->prio = (uint8_t)prio;
+	t->max_prio = (uint8_t)max_prio;
+	if (queued)
+		sched_enqueue(t);
+	return E_OK;
+}
+
+/* args holds the caller's registers: rdi = TCB cap, rsi, rdx, r10 = args */
+int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
+{
+	struct cap *c;
+	int err = cap_get(caller, args->rdi, OBJ_TCB, RIGHT_WRITE, &c);
+	if (err)
+		return err;
+	struct tcb *t = P2V(c->obj);
+	switch (op) {
+	case SYS_TCB_CONFIGURE:
+		return tcb_configure(caller, t, args->rsi, args->rdx);
+	case SYS_TCB_SET_REGS:
+		if (!user_address_ok(args->rsi) || !user_address_ok(args->rdx))
+			return E_BAD_ADDRESS;
+		t->ctx.rip = args->rsi;
+		t->ctx.rsp = args->rdx;
+		t->ctx.rdi = args->r10;
+		t->ctx.rflags = 0x202 | (t->ctx.rflags & USER_RFLAGS_MASK);
+		return E_OK;
+	case SYS_TCB_SET_PRIORITY:
+		return tcb_set_priority(caller, t, args->rsi, args->rdx);
+	case SYS_TCB_RESUME:
+		if (!t->cr3 || !t->cspace)
+			return E_STATE;
+		if (t->state != THREAD_RUNNABLE) {
+			t->state = THREAD_RUNNABLE;
+			sched_enqueue(t);
+		}
+		return E_OK;
+	case SYS_TCB_SUSPEND:
+		if (t->state == THREAD_RUNNABLE)
+			sched_dequeue(t);
+		t->state = THREAD_INACTIVE;
+		return E_OK;
+	case SYS_TCB_INFO:
+		args->rdx = t->state | (t->fault_vector << 8);
+		args->rsi = t->fault_addr;
+		args->rdi = t->fault_rip;
+		args->r8 = t->fault_error;
+		return E_OK;
+	default:
+		return E_BAD_SYSCALL;
+	}
+}

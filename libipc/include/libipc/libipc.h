@@ -1,0 +1,42 @@
+/* libipc: what every Berth user program links with.  Start-up, a slot
+ * allocator and object allocation from the untyped memory a program was
+ * given, thread creation, and debug output. */
+#ifndef LIBIPC_H
+#define LIBIPC_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <berth/bootinfo.h>
+#include <libipc/sys.h>
+
+/* Set up the allocators from the boot info (root task) */
+void libipc_init(const struct bootinfo *bi);
+
+/* A free slot in the program's CNode, or 0 when none is left. */
+uint64_t slot_alloc(void);
+/* Retype a new object from the program's untyped memory into a fresh slot. */
+long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot);
+/* Back vaddr with a fresh frame, making page tables as needed. */
+long page_alloc_map(uint64_t vaddr, unsigned rights, uint64_t *frame_slot);
+/* Map a frame, making page tables as needed. */
+long page_map_with_tables(uint64_t frame, uint64_t vaddr, unsigned rights);
+
+/* Start fn(arg) in a new thread of this address space and CNode, on the
+ * given stack, at the given priority.  When fn returns the thread stops. */
+long thread_create(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
+                   unsigned prio, uint64_t *tcb_slot);
+
+/* Debug output through the kernel's serial line (the console server
+ * replaces it for ordinary output later). */
+void debug_puts(const char *s);
+int debug_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int debug_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int debug_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+size_t strlen(const char *s);
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif

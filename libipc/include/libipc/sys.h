@@ -1,0 +1,116 @@
+/* System-call stubs: one inline function per call in <berth/syscall.h>. */
+#ifndef LIBIPC_SYS_H
+#define LIBIPC_SYS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <berth/syscall.h>
+#include <berth/errors.h>
+#include <berth/object.h>
+
+struct sysret {
+	long err;                      /* enum berth_error */
+	uint64_t rdx, rsi, rdi, r8;    /* extra results, per call */
+};
+
+static inline struct sysret berth_syscall(uint64_t n, uint64_t a1, uint64_t a2, uint64_t a3,
+                                          uint64_t a4, uint64_t a5, uint64_t a6)
+{
+	register uint64_t r10 __asm__("r10") = a4;
+	register uint64_t r8 __asm__("r8") = a5;
+	register uint64_t r9 __asm__("r9") = a6;
+	uint64_t rax = n, rdi = a1, rsi = a2, rdx = a3;
+	__asm__ volatile("syscall"
+	                 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8), "+r"(r9)
+	                 :
+	                 : "rcx", "r11", "memory");
+	return (struct sysret){ (long)rax, rdx, rsi, rdi, r8 };
+}
+
+static inline long sys_yield(void)
+{
+	return berth_syscall(SYS_YIELD, 0, 0, 0, 0, 0, 0).err;
+}
+
+static inline long sys_debug_write(const char *buf, size_t len)
+{
+	return berth_syscall(SYS_DEBUG_WRITE, (uint64_t)buf, len, 0, 0, 0, 0).err;
+}
+
+static inline long sys_debug_exit(unsigned code)
+{
+	return berth_syscall(SYS_DEBUG_EXIT, code, 0, 0, 0, 0, 0).err;
+}
+
+static inline long sys_untyped_retype(uint64_t ut, unsigned type, unsigned size_bits,
+                                      uint64_t offset, uint64_t dest_cnode, uint64_t dest_slot)
+{
+	return berth_syscall(SYS_UNTYPED_RETYPE, ut, type, size_bits, offset, dest_cnode, dest_slot).err;
+}
+
+static inline long sys_cnode_copy(uint64_t src, uint64_t dest_cnode, uint64_t dest, unsigned rights)
+{
+	return berth_syscall(SYS_CNODE_COPY, src, dest_cnode, dest, rights, 0, 0).err;
+}
+
+static inline long sys_tcb_configure(uint64_t tcb, uint64_t cnode, uint64_t vspace)
+{
+	return berth_syscall(SYS_TCB_CONFIGURE, tcb, cnode, vspace, 0, 0, 0).err;
+}
+
+static inline long sys_tcb_set_regs(uint64_t tcb, uint64_t rip, uint64_t rsp, uint64_t arg)
+{
+	return berth_syscall(SYS_TCB_SET_REGS, tcb, rip, rsp, arg, 0, 0).err;
+}
+
+static inline long sys_tcb_set_priority(uint64_t tcb, unsigned prio, unsigned max_prio)
+{
+	return berth_syscall(SYS_TCB_SET_PRIORITY, tcb, prio, max_prio, 0, 0, 0).err;
+}
+
+static inline long sys_tcb_resume(uint64_t tcb)
+{
+	return berth_syscall(SYS_TCB_RESUME, tcb, 0, 0, 0, 0, 0).err;
+}
+
+static inline long sys_tcb_suspend(uint64_t tcb)
+{
+	return berth_syscall(SYS_TCB_SUSPEND, tcb, 0, 0, 0, 0, 0).err;
+}
+
+struct thread_info {
+	unsigned state;          /* enum berth_thread_state */
+	unsigned fault_vector;
+	uint64_t fault_addr, fault_rip, fault_error;
+};
+
+static inline long sys_tcb_info(uint64_t tcb, struct thread_info *info)
+{
+	struct sysret r = berth_syscall(SYS_TCB_INFO, tcb, 0, 0, 0, 0, 0);
+	if (!r.err)
+		*info = (struct thread_info){ (unsigned)(r.rdx & 0xff), (unsigned)(r.rdx >> 8),
+		                              r.rsi, r.rdi, r.r8 };
+	return r.err;
+}
+
+/* On E_MISSING_TABLE, *level says which table is missing (3 PDPT, 2 PD, 1 PT). */
+static inline long sys_page_map(uint64_t frame, uint64_t vspace, uint64_t vaddr, unsigned rights,
+                                uint64_t *level)
+{
+	struct sysret r = berth_syscall(SYS_PAGE_MAP, frame, vspace, vaddr, rights, 0, 0);
+	if (level)
+		*level = r.rdx;
+	return r.err;
+}
+
+static inline long sys_page_table_map(uint64_t pt, uint64_t vspace, uint64_t vaddr)
+{
+	return berth_syscall(SYS_PAGE_TABLE_MAP, pt, vspace, vaddr, 0, 0, 0).err;
+}
+
+static inline long sys_page_unmap(uint64_t frame)
+{
+	return berth_syscall(SYS_PAGE_UNMAP, frame, 0, 0, 0, 0, 0).err;
+}
+
+#endif

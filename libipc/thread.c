@@ -1,0 +1,37 @@
+/* Threads in the caller's own address space and CNode. */
+#include <libipc/libipc.h>
+
+struct thread_start {
+	void (*fn)(uint64_t);
+	uint64_t arg, tcb;
+};
+
+static void thread_entry(struct thread_start *s)
+{
+	s->fn(s->arg);
+	for (;;)
+		sys_tcb_suspend(s->tcb);
+}
+
+long thread_create(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
+                   unsigned prio, uint64_t *tcb_slot)
+{
+	uint64_t tcb;
+	long err = object_alloc(OBJ_TCB, 0, &tcb);
+	if (err)
+		return err;
+	/* the start record sits at the top of the new stack; below it the
+	 * stack is 16-byte aligned minus a return address, as after a call */
+	uintptr_t top = ((uintptr_t)stack + stack_size) & ~15UL;
+	struct thread_start *s = (struct thread_start *)(top - 32);
+	*s = (struct thread_start){ fn, arg, tcb };
+	uintptr_t sp = (uintptr_t)s - 8;
+	if ((err = sys_tcb_configure(tcb, CAP_ROOT_CNODE, CAP_ROOT_VSPACE)) ||
+	    (err = sys_tcb_set_priority(tcb, prio, prio)) ||
+	    (err = sys_tcb_set_regs(tcb, (uint64_t)thread_entry, sp, (uint64_t)s)) ||
+	    (err = sys_tcb_resume(tcb)))
+		return err;
+	if (tcb_slot)
+		*tcb_slot = tcb;
+	return E_OK;
+}

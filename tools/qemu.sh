@@ -1,0 +1,20 @@
+#!/bin/sh
+# Boot Berth under QEMU: tools/qemu.sh [--test|--gdb] kernel.bin root.elf [module ...]
+# The first module is the root task.  KERNEL_CMDLINE is the kernel's
+# command line.  --test adds the isa-debug-exit device and no console
+# input; --gdb starts halted with the gdb stub on :1234.
+set -eu
+mode=run
+case "${1:-}" in --test|--gdb) mode=${1#--}; shift ;; esac
+[ $# -ge 2 ] || { echo "usage: $0 [--test|--gdb] kernel.bin root.elf [module ...]" >&2; exit 2; }
+kernel=$1; shift
+modules=$(printf '%s,' "$@" | sed 's/,$//')
+
+set -- -accel tcg -cpu max -m 256M -no-reboot -display none -vga none \
+	-kernel "$kernel" -append "${KERNEL_CMDLINE:-}" -initrd "$modules"
+case $mode in
+	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio ;;
+	gdb)  exec qemu-system-x86_64 "$@" -serial mon:stdio -s -S ;;
+	test) exec qemu-system-x86_64 "$@" -serial stdio -monitor none \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-} ;;
+esac
