@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Berth's test runner: runs the host unit tests and boots one QEMU per
+system test, reads TAP lines from each, and prints one closing line
+'N passed, M failed'.
+
+A system test is tests/system/NAME.c, built into build/tests/system/NAME.elf
+and booted as the root task.  Lines at the top of the source configure it:
+
+  // test-cmdline: WORDS       kernel command line
+  // test-module: PATH         an extra boot module (repeatable)
+  // test-expect: REGEX        must appear in the serial log (each one is a test)
+  // test-exit: panic          QEMU must end through the kernel's panic exit
+  // test-timeout: SECONDS     default 60
+
+Every QEMU run has a timeout and ends through the isa-debug-exit device; a
+hang, a crash or a missing TAP line is a failed test, never a hung run.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+
+TAP_RE = re.compile(r'^(not )?ok (\d+)(?: - (.*))?$')
+PLAN_RE = re.compile(r'^1\.\.(\d+)$')
+# isa-debug-exit makes QEMU exit with (value << 1) | 1
+EXIT_CLEAN = (0 << 1) | 1
+EXIT_PANIC = (0x7f << 1) | 1
+
+
+class Results:
+    def __init__(self):
+        self.lines = []
+        self.passed = 0
+        self.failed = 0
+
+    def add(self, ok, name, detail=None):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        self.lines.append(('ok' if ok else 'not ok') + ' - ' + name)
+        if detail and not ok:
+            self.lines.extend('#   ' + d for d in detail)
+
+
+def parse_tap(text, prefix, results):
+    """Adds each TAP result; returns (plan or None, numbers seen)."""
+    plan, seen = None, set()
+    lines = [raw.strip('\r') for raw in text.splitlines()]
+    for i, line in enumerate(lines):
+        m = TAP_RE.match(line)
+        if m:
+            num = int(m.group(2))
+            seen.add(num)
+            # the '# ...' lines after a result explain it
+            notes = []
+            for follow in lines[i + 1:]:
+                if not follow.startswith('#'):
+                    break
+                notes.append(follow)
+            results.add(m.group(1) is None, '%s: %d %s' % (prefix, num, m.group(3) or ''), notes)
+            continue
+        m = PLAN_RE.match(line)
+        if m:
+            plan = int(m.group(1))
+    return plan, seen
+
+
+def check_plan(plan, seen, prefix, results, why):
+    if plan is None:
+        results.add(False, '%s: no TAP plan printed' % prefix, why)
+        return
+    missing = sorted(set(range(1, plan + 1)) - seen)
+    for num in missing:
+        results.add(False, '%s: %d not reported' % (prefix, num), why)
+
+
+def tail(text, n=25):
+    return text.splitlines()[-n:]
+
+
+def run_unit(binary):
+    results = Results()
+    name = os.path.basename(binary)
+    try:
+        p = subprocess.run([binary], capture_output=True, text=True, timeout=120)
+        out, err, code = p.stdout, p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, err, code = (e.stdout or b'').decode(errors='replace'), '', None
+    plan, seen = parse_tap(out, 'unit/' + name, results)
+    why = tail(out + err) if code != 0 else None
+    check_plan(plan, seen, 'unit/' + name, results, why)
+    if code is None:
+        results.add(False, 'unit/%s: timed out' % name, tail(out))
+    elif code != 0 and results.failed == 0:
+        results.add(False, 'unit/%s: exited with %d' % (name, code), why)
+    return results
+
+
+def directives(source):
+    d = {'cmdline': '', 'module': [], 'expect': [], 'exit': 'clean', 'timeout': '60'}
+    with open(source) as f:
+        for line in f:
+            m = re.match(r'^//\s*test-(\w+):\s*(.*?)\s*$', line)
+            if not m:
+                continue
+            key, value = m.group(1), m.group(2)
+            if isinstance(d.get(key), list):
+                d[key].append(value)
+            elif key in d:
+                d[key] = value
+            else:
+                raise SystemExit('%s: unknown directive test-%s' % (source, key))
+    return d
+
+
+def run_system(source, build):
+    results = Results()
+    name = os.path.splitext(os.path.basename(source))[0]
+    prefix = 'system/' + name
+    d = directives(source)
+    elf = os.path.join(build, 'tests', 'system', name + '.elf')
+    cmd = ['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin'), elf] + d['module']
+    env = dict(os.environ, KERNEL_CMDLINE=d['cmdline'])
+    timeout = int(d['timeout'])
+    try:
+        p = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+        out = p.stdout.decode(errors='replace')
+        err = p.stderr.decode(errors='replace')
+        code = p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b'').decode(errors='replace')
+        err, code = '', None
+    log = os.path.join(build, 'test-logs', name + '.log')
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, 'w') as f:
+        f.write(out + err)
+    why = tail(out + err) + ['(full log: %s)' % log]
+
+    plan, seen = parse_tap(out, prefix, results)
+    if plan is not None or seen or d['exit'] == 'clean':
+        check_plan(plan, seen, prefix, results, why)
+    for pattern in d['expect']:
+        results.add(re.search(pattern, out, re.MULTILINE) is not None,
+                    '%s: log matches /%s/' % (prefix, pattern), why)
+    want = EXIT_PANIC if d['exit'] == 'panic' else EXIT_CLEAN
+    if code is None:
+        results.add(False, '%s: QEMU ended within %d s' % (prefix, timeout), why)
+    else:
+        results.add(code == want, '%s: QEMU ended through isa-debug-exit (status %d, want %d)'
+                    % (prefix, code, want), why)
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default='build')
+    ap.add_argument('--unit', nargs='*', default=[])
+    ap.add_argument('--system', nargs='*', default=[])
+    ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+
+    total = Results()
+    jobs = [(run_unit, (b,)) for b in args.unit] + \
+           [(run_system, (s, args.build)) for s in args.system]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(fn, *a) for fn, a in jobs]
+        for fut in futures:
+            r = fut.result()
+            for line in r.lines:
+                print(line)
+            total.passed += r.passed
+            total.failed += r.failed
+            sys.stdout.flush()
+    print('%d passed, %d failed' % (total.passed, total.failed))
+    return 1 if total.failed or total.passed == 0 else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
