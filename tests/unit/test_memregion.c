@@ -259,7 +259,12 @@ static void test_remove(void)
 	regions_remove(&l, 0x10000, 0x20000);
 	CHECK(memcmp(&saved, &l, sizeof(l)) == 0, "remove: beyond every range is a no-op");
 	regions_remove(&l, 0x2000, 0x2000);
-	CHECK(memcmp(&saved, &l, sizeof(l)) == 0, "remove: an empty range inside a range is a no-op");
+	CHECK(total_bytes(&l) == total_bytes(&saved) && wholly_free(&l, 0x1000, 0x2000) &&
+	      wholly_free(&l, 0x2000, 0x3000), "remove: an empty range frees and takes nothing");
+	CHECK(memcmp(&saved, &l, sizeof(l)) == 0,
+	      "remove: an empty range [0x2000,0x2000) inside [0x1000,0x3000) leaves the list unchanged"
+	      " (got %d ranges, first [%#llx,%#llx))", l.count,
+	      (unsigned long long)l.r[0].base, (unsigned long long)l.r[0].end);
 
 	reset(&l);
 	rc = regions_remove(&l, 0, UINT64_MAX);
@@ -285,18 +290,11 @@ static void test_remove(void)
 
 	/* Full list: a split cannot insert.  It must fail and must never make
 	 * memory free that was not free, nor keep the removed part free. */
-	fill_list(&l);
-	saved = l;
-	uint64_t sb = l.r[10].base, se = l.r[10].end;  /* a one-page range */
-	regions_add(&l, 0, 0, 0, 0);
-	/* grow range 10 to 3 pages by filling its neighbours' gaps is not
-	 * possible without merging, so split a range made from pages instead */
 	reset(&l);
 	for (int k = 0; k < MAXR; k++)
 		regions_add(&l, 0x10000ULL * k + PG, 0x10000ULL * k + 4 * PG, 0, UINT64_MAX);
 	saved = l;
-	sb = l.r[10].base;
-	se = l.r[10].end;
+	uint64_t sb = l.r[10].base, se = l.r[10].end;   /* three pages */
 	rc = regions_remove(&l, sb + PG, sb + 2 * PG);
 	int grew = 0;
 	for (int i = 0; i < l.count; i++)
@@ -427,8 +425,10 @@ static void test_block_bits(void)
 	CHECK(block_bits(0x20000, 0x10000, 12, 47) == 0, "block_bits: base > end -> 0 (no wrap of end-base)");
 	CHECK(block_bits(0xfffffffffffff000ULL, UINT64_MAX, 12, 47) == 0,
 	      "block_bits: last partial page below 2^64 -> 0");
-	CHECK(block_bits(0xffffffffffffe000ULL, 0xfffffffffffff000ULL, 12, 47) == 13,
-	      "block_bits: page near 2^64 -> 13 (base alignment is 2^13)");
+	CHECK(block_bits(0xffffffffffffe000ULL, 0xfffffffffffff000ULL, 12, 47) == 12,
+	      "block_bits: one page near 2^64 -> 12 (aligned to 2^13 but only 2^12 left)");
+	CHECK(block_bits(0xffffffffffffc000ULL, 0xfffffffffffff000ULL, 12, 47) == 13,
+	      "block_bits: three pages near 2^64 from a 2^14-aligned base -> 13");
 }
 
 /* Split each range into blocks as give_untyped does; check they tile it. */
