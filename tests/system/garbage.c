@@ -35,9 +35,10 @@ static uint64_t garbage(void)
 		~0UL, ~0UL - 4095, 1UL << 63, 0x8000000000000000UL - 1, 47, 48, 255, 256,
 	};
 	uint64_t r = next_random();
-	switch (r % 4) {
+	switch (r % 5) {
 	case 0: return specials[(r >> 8) % (sizeof(specials) / sizeof(specials[0]))];
 	case 1: return (r >> 8) % 20;                                /* a slot or type */
+	case 4: return 1 + (r >> 8) % 7;                             /* a real slot */
 	case 2: return 0x10000000UL + ((r >> 8) & 0xffffff000UL);    /* user page */
 	default: return next_random();
 	}
