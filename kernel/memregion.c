@@ -26,6 +26,8 @@ int regions_add(struct region_list *l, uint64_t base, uint64_t end, uint64_t lo,
 		base = lo;
 	if (end > hi)
 		end = hi;
+	if (base > ~0ULL - (PAGE - 1))
+		return 0; /* rounding up would wrap: no whole page here */
 	base = (base + PAGE - 1) & ~(PAGE - 1);
 	end &= ~(PAGE - 1);
 	if (base >= end)
@@ -46,15 +48,17 @@ int regions_add(struct region_list *l, uint64_t base, uint64_t end, uint64_t lo,
 
 int regions_remove(struct region_list *l, uint64_t base, uint64_t end)
 {
+	if (base >= end)
+		return 0;
 	for (int i = 0; i < l->count; i++) {
 		struct region *r = &l->r[i];
 		if (r->end <= base || r->base >= end)
 			continue;
 		if (r->base < base && r->end > end) {
-			uint64_t old_end = r->end;
-			r->end = base;
-			if (insert_at(l, i + 1, end, old_end))
+			/* split: insert the tail first so a full list loses nothing */
+			if (insert_at(l, i + 1, end, r->end))
 				return -1;
+			l->r[i].end = base;
 			return 0;
 		}
 		if (r->base >= base && r->end <= end) {

@@ -18,10 +18,12 @@ struct region_list {
 /* Add [base, end) clipped to [lo, hi) and trimmed to whole pages; keeps the
  * list sorted and merges touching ranges.  Returns -1 when full. */
 int regions_add(struct region_list *l, uint64_t base, uint64_t end, uint64_t lo, uint64_t hi);
-/* Remove [base, end) from every range (splitting where needed). */
+/* Remove [base, end) from every range (splitting where needed).  Returns
+ * -1, with the list unchanged, when a split needs a slot and none is free. */
 int regions_remove(struct region_list *l, uint64_t base, uint64_t end);
 /* Take size bytes aligned to align from the lowest range that fits.
- * Returns the base, or 0 when nothing fits. */
+ * Returns the base, or 0 when nothing fits (so page 0 must never be in
+ * the list; the kernel adds memory from 1 MiB up). */
 uint64_t regions_take(struct region_list *l, uint64_t size, uint64_t align);
 
 /* The largest aligned power-of-two block that starts at base and fits

@@ -62,7 +62,8 @@ void multiboot_parse(uint32_t magic, uint64_t mbi_phys)
 	if (mbi->flags & MBI_CMDLINE)
 		copy_string(boot.cmdline, sizeof(boot.cmdline), mbi->cmdline);
 
-	regions_remove(&boot.free, (uintptr_t)kernel_phys_start, (uintptr_t)kernel_phys_end);
+	if (regions_remove(&boot.free, (uintptr_t)kernel_phys_start, (uintptr_t)kernel_phys_end))
+		panic("memory map has too many ranges");
 	if (mbi->flags & MBI_MODS) {
 		const struct mb_module *m = P2V(mbi->mods_addr);
 		if (mbi->mods_count > BOOTINFO_MAX_MODULES)
@@ -75,8 +76,9 @@ void multiboot_parse(uint32_t magic, uint64_t mbi_phys)
 			b->start = m[i].start;
 			b->end = m[i].end;
 			copy_string(b->name, sizeof(b->name), m[i].string);
-			regions_remove(&boot.free, ALIGN_DOWN(b->start, PAGE_SIZE),
-			               ALIGN_UP(b->end, PAGE_SIZE));
+			if (regions_remove(&boot.free, ALIGN_DOWN(b->start, PAGE_SIZE),
+			                   ALIGN_UP(b->end, PAGE_SIZE)))
+				panic("memory map has too many ranges");
 		}
 		boot.module_count = (int)mbi->mods_count;
 	}

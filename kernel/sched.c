@@ -65,11 +65,11 @@ extern _Noreturn void idle_enter(void);
 _Noreturn void kernel_exit(void)
 {
 	int p = prio_highest(&ready);
-	if (p < 0) {
+	struct tcb *t = p >= 0 ? queue_head[p] : 0;
+	if (!t) {
 		current = 0;
 		idle_enter();
 	}
-	struct tcb *t = queue_head[p];
 	if (t != current) {
 		if (read_cr3() != t->cr3)
 			write_cr3(t->cr3);

@@ -3,7 +3,7 @@
 # it checks each package and installs only what is missing.
 set -eu
 
-packages="qemu-system-x86 gcc make binutils python3 gdb"
+packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -196,8 +196,11 @@ static void test_segments(void)
 	CHECK(check(IMG_LEN) == ELF_BAD_SEGMENT, "segment offset past the end with filesz 0 -> ELF_BAD_SEGMENT");
 
 	build_std();
-	PH(1)->filesz = PH(1)->memsz + 1;
-	CHECK(check(IMG_LEN) == ELF_BAD_SEGMENT, "filesz > memsz -> ELF_BAD_SEGMENT");
+	PH(1)->filesz = 0x100;            /* still inside the file */
+	PH(1)->memsz = 0xff;
+	CHECK(check(IMG_LEN) == ELF_BAD_SEGMENT, "filesz > memsz (data inside the file) -> ELF_BAD_SEGMENT");
+	PH(1)->memsz = 0;
+	CHECK(check(IMG_LEN) == ELF_BAD_SEGMENT, "filesz 0x100 with memsz 0 -> ELF_BAD_SEGMENT");
 	build_std();
 	PH(1)->filesz = 0x100;
 	PH(1)->memsz = 0x100;

@@ -146,11 +146,13 @@ void cpu_set_kernel_entry_stack(uintptr_t top)
 	current_context_end = top;
 }
 
+/* cppcheck does not see that fxsave writes through save_area */
+// cppcheck-suppress constParameter
 void fpu_switch(void *save_area, const void *load_area)
 {
 	if (save_area)
-		__asm__ volatile("fxsave64 (%0)" :: "r"(save_area) : "memory");
-	__asm__ volatile("fxrstor64 (%0)" :: "r"(load_area) : "memory");
+		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])save_area));
+	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])load_area));
 }
 
 /* A clean FXSAVE image: x87 control word and MXCSR at their reset values. */

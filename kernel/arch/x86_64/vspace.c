@@ -49,7 +49,7 @@ uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level)
 
 int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t *level)
 {
-	int missing;
+	int missing = 0;
 	if (vspace_pte(pml4, vaddr, &missing))
 		return E_MAPPED;
 	uint64_t *table = P2V(pml4);
@@ -63,7 +63,7 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
 
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, uint64_t *missing)
 {
-	int level;
+	int level = 0;
 	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
 	if (!pte) {
 		*missing = (uint64_t)level;
