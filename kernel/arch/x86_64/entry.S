@@ -128,10 +128,16 @@ trap_common:
 1:	call trap_from_kernel          /* never returns either */
 	ud2
 
-/* void context_restore(struct context *c): leave the kernel for good. */
+/* void context_restore(struct context *c): leave the kernel for good.
+ * A context saved by SYSCALL goes back with SYSRET (rcx and r11 are
+ * clobbered by the ABI anyway); any other with IRETQ, which restores every
+ * register.  RIP is always canonical: user addresses end below USER_TOP.
+ * NMI and #DF use IST stacks, so the moment on the user stack before
+ * SYSRET is safe. */
 	.globl context_restore
 context_restore:
 	mov %rdi, %rsp
+	cmpq $0x100, 15*8(%rsp)        /* vector == VECTOR_SYSCALL? */
 	pop %r15
 	pop %r14
 	pop %r13
@@ -147,8 +153,13 @@ context_restore:
 	pop %rcx
 	pop %rbx
 	pop %rax
+	je 1f                          /* pop and mov leave the flags alone */
 	add $16, %rsp
 	iretq
+1:	mov 16(%rsp), %rcx             /* rip */
+	mov 32(%rsp), %r11             /* rflags */
+	mov 40(%rsp), %rsp             /* user rsp */
+	sysretq
 
 /* void idle_enter(void): wait for an interrupt on a fresh kernel stack. */
 	.globl idle_enter
