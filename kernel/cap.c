@@ -1,22 +1,25 @@
-/* CNodes and capability lookup.  Each thread has one root CNode and a
- * capability pointer is a slot index in it (a single level for now). */
+/* CNodes, capability lookup, and making capabilities from capabilities:
+ * copy, mint and move.  A capability pointer is a slot index in the
+ * thread's root CNode (one level for now); slot 0 of every CNode is
+ * reserved, so 0 is the null capability everywhere. */
 #include <berth/errors.h>
+#include <berth/syscall.h>
 #include "object.h"
 #include "layout.h"
 #include "klib.h"
 
 struct cap *cnode_slot(const struct cap *cnode, uint64_t index)
 {
-	if (index >= (1ULL << cnode->w0))
+	if (index == 0 || index >= (1ULL << cnode->w0))
 		return 0;
 	return (struct cap *)P2V(cnode->obj) + index;
 }
 
 struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr)
 {
-	if (!t->cspace || cptr >= (1ULL << t->cspace_radix))
+	if (t->cspace_cap.type != OBJ_CNODE)
 		return 0;
-	return (struct cap *)P2V(t->cspace) + cptr;
+	return cnode_slot(&t->cspace_cap, cptr);
 }
 
 /* Resolve cptr in t's space and check type and rights. */
@@ -33,6 +36,21 @@ int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, 
 	return E_OK;
 }
 
+/* An empty slot `index` in the CNode that t's slot `cnode` names. */
+int dest_slot(const struct tcb *t, uint64_t cnode, uint64_t index, struct cap **out)
+{
+	struct cap *cn, *d;
+	int err = cap_get(t, cnode, OBJ_CNODE, RIGHT_WRITE, &cn);
+	if (err)
+		return err;
+	if (!(d = cnode_slot(cn, index)))
+		return E_BAD_CAP;
+	if (d->type != OBJ_NONE)
+		return E_SLOT_FULL;
+	*out = d;
+	return E_OK;
+}
+
 void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0, uint64_t w1)
 {
 	memset(slot, 0, sizeof(*slot));
@@ -43,28 +61,94 @@ void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uin
 	slot->w1 = w1;
 }
 
-/* Copy with rights reduced to `rights`.  Untyped and page-table caps carry
- * allocation and mapping state that only one copy may own until the
- * derivation tree arrives, so they are refused. */
-int sys_cnode_copy(struct tcb *t, uint64_t src, uint64_t dest_cnode, uint64_t dest, uint64_t rights)
+/* Link child into the tree right after parent, one level deeper. */
+void cap_insert_child(struct cap *parent, struct cap *child)
 {
-	struct cap *s = cspace_lookup(t, src), *cn, *d;
-	if (!s || s->type == OBJ_NONE)
-		return E_BAD_CAP;
-	if (s->type == OBJ_UNTYPED || s->type == OBJ_PAGE_TABLE)
-		return E_WRONG_TYPE;
-	if (rights & ~(uint64_t)RIGHTS_ALL)
+	child->depth = (uint16_t)(parent->depth + 1);
+	child->mdb_prev = parent;
+	child->mdb_next = parent->mdb_next;
+	if (parent->mdb_next)
+		parent->mdb_next->mdb_prev = child;
+	parent->mdb_next = child;
+}
+
+/*
+ * Make dst a capability derived from src with rights reduced to `rights`.
+ * A RECEIVE right is never duplicated: minting a receive capability makes
+ * a SEND capability (Mach's make-send), copying one is refused.  Objects
+ * whose capability carries allocation or mapping state (Untyped,
+ * PageTable) and reply rights move only.  A mint of a port capability sets
+ * its badge; a copy keeps it.
+ */
+int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t badge, int mint)
+{
+	if (rights & ~RIGHTS_ALL)
 		return E_BAD_ARG;
-	int err = cap_get(t, dest_cnode, OBJ_CNODE, RIGHT_WRITE, &cn);
-	if (err)
-		return err;
-	if (!(d = cnode_slot(cn, dest)))
-		return E_BAD_CAP;
-	if (d->type != OBJ_NONE)
-		return E_SLOT_FULL;
-	uint64_t w0 = s->w0, w1 = s->w1;
-	if (s->type == OBJ_FRAME)
+	switch (src->type) {
+	case OBJ_UNTYPED:
+	case OBJ_PAGE_TABLE:
+	case OBJ_REPLY:
+		return E_NOT_COPYABLE;
+	case OBJ_PORT:
+		if (src->rights & RIGHT_RECEIVE) {
+			if (!mint || (rights & RIGHT_RECEIVE))
+				return E_NOT_COPYABLE;
+		}
+		break;
+	default:
+		if (mint)
+			return E_BAD_ARG; /* only port capabilities carry a badge */
+	}
+	unsigned r = src->rights & rights;
+	uint64_t w0 = src->w0, w1 = src->w1;
+	if (src->type == OBJ_FRAME)
 		w0 = w1 = 0; /* a copy starts unmapped */
-	cap_set(d, s->type, s->rights & (unsigned)rights, s->obj, w0, w1);
+	if (src->type == OBJ_PORT && mint)
+		w0 = badge;
+	cap_set(dst, src->type, r, src->obj, w0, w1);
+	cap_insert_child((struct cap *)src, dst);
+	if (dst->type == OBJ_PORT && (r & RIGHT_SEND) && !(r & RIGHT_RECEIVE))
+		((struct port *)P2V(dst->obj))->send_refs++;
 	return E_OK;
+}
+
+/* Move keeps the capability's place in the tree. */
+void cap_move(struct cap *src, struct cap *dst)
+{
+	*dst = *src;
+	if (dst->mdb_prev)
+		dst->mdb_prev->mdb_next = dst;
+	if (dst->mdb_next)
+		dst->mdb_next->mdb_prev = dst;
+	if (dst->type == OBJ_REPLY && dst->obj)
+		((struct tcb *)P2V(dst->obj))->reply_cap = dst;
+	memset(src, 0, sizeof(*src));
+}
+
+/* SYS_CNODE_COPY, _MINT, _MOVE, _DELETE, _REVOKE */
+int sys_cnode(struct tcb *t, uint64_t op, struct context *r)
+{
+	struct cap *src = cspace_lookup(t, r->rdi), *dst;
+	if (!src || src->type == OBJ_NONE)
+		return E_BAD_CAP;
+	int err;
+	switch (op) {
+	case SYS_CNODE_COPY:
+	case SYS_CNODE_MINT:
+		if ((err = dest_slot(t, r->rsi, r->rdx, &dst)))
+			return err;
+		return cap_derive(src, dst, (unsigned)r->r10, r->r8, op == SYS_CNODE_MINT);
+	case SYS_CNODE_MOVE:
+		if ((err = dest_slot(t, r->rsi, r->rdx, &dst)))
+			return err;
+		cap_move(src, dst);
+		return E_OK;
+	case SYS_CNODE_DELETE:
+		cap_delete(src);
+		return E_OK;
+	case SYS_CNODE_REVOKE:
+		cap_revoke(src);
+		return E_OK;
+	}
+	return E_BAD_SYSCALL;
 }

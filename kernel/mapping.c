@@ -1,7 +1,9 @@
 /* Mapping frames and page tables into address spaces.  A Frame or
- * PageTable capability records where it is mapped, so each capability maps
- * its object at most once (copy a frame capability to share the frame). */
+ * PageTable capability records where it is mapped (as a mapping handle,
+ * see vspace.h), so each capability maps its object at most once (copy a
+ * frame capability to share the frame). */
 #include <berth/errors.h>
+#include <berth/syscall.h>
 #include "object.h"
 #include "layout.h"
 #include "vspace.h"
@@ -15,7 +17,7 @@ static int check_vaddr(uint64_t vaddr)
 	return E_OK;
 }
 
-int sys_page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uint64_t vaddr, uint64_t *level)
+static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uint64_t vaddr, uint64_t *level)
 {
 	struct cap *pt, *vs;
 	int err = cap_get(t, pt_cptr, OBJ_PAGE_TABLE, RIGHT_WRITE, &pt);
@@ -28,13 +30,13 @@ int sys_page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uint64
 		return E_MAPPED;
 	if ((err = vspace_map_table(vs->obj, vaddr, pt->obj, level)))
 		return err;
-	pt->w0 = vs->obj;
-	pt->w1 = vaddr;
+	pt->w0 = asid_handle(vs->w0);
+	pt->w1 = vaddr | *level;
 	return E_OK;
 }
 
-int sys_page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64_t vaddr,
-                 uint64_t rights, uint64_t *missing)
+static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64_t vaddr,
+                    uint64_t rights, uint64_t *missing)
 {
 	struct cap *f, *vs;
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
@@ -42,7 +44,7 @@ int sys_page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64_t 
 		return err;
 	if ((err = check_vaddr(vaddr)))
 		return err;
-	if (rights & ~(uint64_t)RIGHTS_ALL || !(rights & RIGHT_READ))
+	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) || !(rights & RIGHT_READ))
 		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
@@ -50,12 +52,12 @@ int sys_page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64_t 
 		return E_MAPPED;
 	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, missing)))
 		return err;
-	f->w0 = vs->obj;
+	f->w0 = asid_handle(vs->w0);
 	f->w1 = vaddr;
 	return E_OK;
 }
 
-int sys_page_unmap(struct tcb *t, uint64_t frame_cptr)
+static int page_unmap(struct tcb *t, uint64_t frame_cptr)
 {
 	struct cap *f;
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
@@ -63,7 +65,26 @@ int sys_page_unmap(struct tcb *t, uint64_t frame_cptr)
 		return err;
 	if (!f->w0)
 		return E_NOT_MAPPED;
-	err = vspace_unmap_frame(f->w0, f->w1, f->obj);
+	uint64_t pml4 = handle_pml4(f->w0);
+	err = pml4 ? vspace_unmap_frame(pml4, f->w1, f->obj) : E_NOT_MAPPED;
 	f->w0 = f->w1 = 0;
+	return err;
+}
+
+int sys_mapping(struct tcb *t, uint64_t op, struct context *r)
+{
+	uint64_t out = 0;
+	int err;
+	switch (op) {
+	case SYS_PAGE_TABLE_MAP:
+		err = page_table_map(t, r->rdi, r->rsi, r->rdx, &out);
+		break;
+	case SYS_PAGE_MAP:
+		err = page_map(t, r->rdi, r->rsi, r->rdx, r->r10, &out);
+		break;
+	default:
+		return page_unmap(t, r->rdi);
+	}
+	r->rdx = out;
 	return err;
 }

@@ -1,6 +1,6 @@
-/* In-kernel layout of capabilities and thread control blocks.  Every
- * object lives in memory retyped from an Untyped; the kernel reaches it
- * through the physical map. */
+/* In-kernel layout of capabilities, ports and thread control blocks.
+ * Every object lives in memory retyped from an Untyped; the kernel reaches
+ * it through the physical map. */
 #ifndef OBJECT_H
 #define OBJECT_H
 
@@ -8,61 +8,129 @@
 #include <berth/object.h>
 #include "context.h"
 
-/* One CNode slot (64 bytes).  obj is the object's physical address. */
+/*
+ * One CNode slot (64 bytes).  The derivation tree is a doubly linked list
+ * in preorder with a depth per entry (as in seL4's mapping database): the
+ * capabilities derived from C are the entries after C whose depth is
+ * greater than C's.  Copies and mints are children of their source,
+ * retyped objects children of their Untyped.  All capabilities to one
+ * object therefore sit next to each other, which is how deletion knows it
+ * removed the last one.
+ */
 struct cap {
 	uint8_t type;       /* enum berth_object_type; OBJ_NONE when empty */
 	uint8_t rights;
-	uint16_t pad16;
-	uint32_t pad32;
-	uint64_t obj;
+	uint16_t depth;
+	uint32_t pad;
+	uint64_t obj;       /* physical address of the object, or see below */
 	/* Per type:
 	 *   Untyped:    w0 = size_bits, w1 = watermark (bytes in use)
 	 *   CNode:      w0 = radix
-	 *   Frame:      w0 = vspace it is mapped in (0: none), w1 = vaddr
-	 *   PageTable:  w0 = vspace it is mapped in (0: none), w1 = vaddr */
+	 *   VSpace:     w0 = address-space ID
+	 *   Frame:      w0 = mapping handle (ASID and generation), w1 = vaddr
+	 *   PageTable:  w0 = mapping handle, w1 = vaddr | level
+	 *   Port:       w0 = badge
+	 *   Reply:      obj = the waiting caller (0: spent), w0 = 1 if the
+	 *               caller went away rather than being answered
+	 *   IRQ handler: obj = line
+	 *   I/O ports:  obj = first | last << 16 */
 	uint64_t w0, w1;
-	uint64_t reserved[4];  /* the derivation tree (next issue) */
+	struct cap *mdb_prev, *mdb_next;
+	uint64_t reserved[2];
 };
 _Static_assert(sizeof(struct cap) == (1 << CNODE_SLOT_BITS), "slot size");
+
+struct tcb;
+
+struct port {
+	struct tcb *send_head, *send_tail;   /* blocked senders and callers */
+	struct tcb *recv_head, *recv_tail;   /* blocked receivers */
+	uint64_t notify_bits;                /* posted, not yet received */
+	uint64_t nosenders_bits;             /* posted when send_refs drops to 0 */
+	uint32_t send_refs;                  /* caps with SEND but not RECEIVE */
+	uint8_t dead;                        /* the receive right is gone */
+};
+_Static_assert(sizeof(struct port) <= (1 << PORT_BITS), "port size");
 
 struct tcb {
 	struct context ctx;            /* first: its end is RSP0 */
 	uint8_t fpu[512] __attribute__((aligned(16)));
+	/* capabilities the thread holds while it uses them; in the tree as
+	 * children of the caps that configured it */
+	struct cap cspace_cap, vspace_cap, fault_cap, ipcbuf_cap;
 	uint64_t id;
-	uint64_t cr3;                  /* VSpace (PML4) physical address, 0: none */
-	uint64_t cspace;               /* root CNode physical address, 0: none */
-	uint32_t cspace_radix;
-	uint8_t state;                 /* enum berth_thread_state */
+	uint64_t cr3;                  /* vspace_cap.obj, 0: none */
+	uint8_t state;                 /* enum berth_thread_state, or THREAD_DEAD */
 	uint8_t prio, max_prio;
 	uint8_t timeslice;
+	uint8_t ipc_is_call, ipc_is_fault;
 	struct tcb *rq_next, *rq_prev; /* run queue */
+	struct port *ipc_port;         /* the port whose queue holds us */
+	struct tcb *ipc_next, *ipc_prev;
+	uint64_t ipc_badge;            /* badge of the cap we are sending with */
+	uint64_t ipc_reply_slot;       /* receiving: where a reply right goes */
+	struct cap *reply_cap;         /* calling: the slot holding our reply right */
+	struct tcb *zombie_next;
 	uint64_t fault_vector, fault_addr, fault_rip, fault_error;
 };
 _Static_assert(sizeof(struct tcb) <= (1 << TCB_BITS), "TCB size");
+#define THREAD_DEAD 0xff
 
 /* cap.c */
 struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr);
-int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, struct cap **out);
 struct cap *cnode_slot(const struct cap *cnode, uint64_t index);
+int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, struct cap **out);
+int dest_slot(const struct tcb *t, uint64_t cnode, uint64_t index, struct cap **out);
 void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0, uint64_t w1);
-int sys_cnode_copy(struct tcb *t, uint64_t src, uint64_t dest_cnode, uint64_t dest, uint64_t rights);
+void cap_insert_child(struct cap *parent, struct cap *child);
+int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t badge, int mint);
+void cap_move(struct cap *src, struct cap *dst);
+int sys_cnode(struct tcb *t, uint64_t op, struct context *r);
+
+/* cap_delete.c */
+void cap_delete(struct cap *c);
+void cap_revoke(struct cap *c);
 
 /* untyped.c */
 int sys_untyped_retype(struct tcb *t, uint64_t ut, uint64_t type, uint64_t size_bits,
                        uint64_t offset, uint64_t dest_cnode, uint64_t dest_slot);
 void object_init(unsigned type, uint64_t paddr, uint64_t bytes);
+uint64_t object_size(const struct cap *c);
 
 /* thread.c */
 void tcb_init(struct tcb *t);
 void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr);
+void thread_stop(struct tcb *t);
+void thread_set_result(struct tcb *t, uint64_t err);
 int sys_tcb(struct tcb *caller, uint64_t op, struct context *args);
+
+/* ipc.c */
+int sys_ipc(struct tcb *t, uint64_t op, struct context *r);
+void port_kill(struct port *p);
+void port_send_ref_dropped(struct port *p);
+void port_notify(struct port *p, uint64_t bits);
+void ipc_cancel(struct tcb *t);
+void reply_cap_destroyed(struct cap *c);
+int fastpath_call(struct tcb *t);
+int fastpath_reply_recv(struct tcb *t);
+int ipc_fault_call(struct tcb *t);
+
+/* irq.c, ioport.c */
+int sys_irq(struct tcb *t, uint64_t op, struct context *r);
+int sys_ioport(struct tcb *t, uint64_t op, struct context *r);
+void irq_handle(int line);
+void irq_handler_destroyed(struct cap *c);
+void irq_port_destroyed(struct port *p);
 
 /* sched.c */
 extern struct tcb *current;
 void sched_enqueue(struct tcb *t);
+void sched_enqueue_front(struct tcb *t);
 void sched_dequeue(struct tcb *t);
 void sched_yield(struct tcb *t);
 void sched_tick(void);
+void sched_forget(struct tcb *t);
+void thread_make_runnable(struct tcb *t, int front);
 _Noreturn void kernel_exit(void);
 
 #endif

@@ -16,6 +16,7 @@
 
 static struct cap *root_cnode;
 static uint32_t next_slot = CAP_FIRST_FREE_FIXED;
+static uint64_t root_handle; /* mapping handle of the root address space */
 
 static uint32_t take_slot(void)
 {
@@ -69,9 +70,9 @@ static void load_elf(uint64_t pml4, const struct boot_module *m, uint64_t *entry
 	*entry = eh->entry;
 }
 
-static void add_frame_cap(uint32_t slot, uint64_t pa, unsigned rights, uint64_t pml4, uint64_t va)
+static void add_frame_cap(uint32_t slot, uint64_t pa, unsigned rights, uint64_t va)
 {
-	cap_set(&root_cnode[slot], OBJ_FRAME, rights, pa, pml4, va);
+	cap_set(&root_cnode[slot], OBJ_FRAME, rights, pa, root_handle, va);
 }
 
 static void give_modules(struct bootinfo *bi, uint64_t pml4)
@@ -86,7 +87,7 @@ static void give_modules(struct bootinfo *bi, uint64_t pml4)
 		memcpy(bm->name, m->name, sizeof(bm->name));
 		for (uint64_t pa = ALIGN_DOWN(m->start, PAGE_SIZE); pa < m->end; pa += PAGE_SIZE) {
 			root_map(pml4, va, pa, RIGHT_READ);
-			add_frame_cap(take_slot(), pa, RIGHT_READ, pml4, va);
+			add_frame_cap(take_slot(), pa, RIGHT_READ, va);
 			bm->pages++;
 			va += PAGE_SIZE;
 		}
@@ -123,22 +124,28 @@ void root_task_create(void)
 
 	uint64_t cnode_pa = boot_alloc((1UL << ROOT_CNODE_RADIX) * sizeof(struct cap));
 	uint64_t pml4 = boot_alloc(PAGE_SIZE);
-	uint64_t tcb_pa = boot_alloc(PAGE_SIZE);
+	uint64_t tcb_pa = boot_alloc(1UL << TCB_BITS);
 	uint64_t bi_pa = boot_alloc(PAGE_SIZE);
 	root_cnode = P2V(cnode_pa);
 	struct bootinfo *bi = P2V(bi_pa);
 	vspace_init(pml4);
 
+	uint64_t asid;
+	if (asid_alloc(pml4, &asid))
+		panic("no address-space ID for the root task");
+	root_handle = asid_handle(asid);
 	cap_set(&root_cnode[CAP_ROOT_CNODE], OBJ_CNODE, RIGHTS_ALL, cnode_pa, ROOT_CNODE_RADIX, 0);
-	cap_set(&root_cnode[CAP_ROOT_VSPACE], OBJ_VSPACE, RIGHTS_ALL, pml4, 0, 0);
+	cap_set(&root_cnode[CAP_ROOT_VSPACE], OBJ_VSPACE, RIGHTS_ALL, pml4, asid, 0);
 	cap_set(&root_cnode[CAP_ROOT_TCB], OBJ_TCB, RIGHTS_ALL, tcb_pa, 0, 0);
+	cap_set(&root_cnode[CAP_IRQ_CONTROL], OBJ_IRQ_CONTROL, RIGHTS_ALL, 0, 0, 0);
+	cap_set(&root_cnode[CAP_IOPORT_CONTROL], OBJ_IOPORT_CONTROL, RIGHTS_ALL, 0, 0, 0);
 
 	uint64_t entry;
 	load_elf(pml4, &boot.module[0], &entry);
 	for (uint64_t i = 1; i <= ROOT_STACK_PAGES; i++)
 		root_map(pml4, ROOT_STACK_TOP - i * PAGE_SIZE, 0, RIGHT_READ | RIGHT_WRITE);
 	root_map(pml4, BOOTINFO_VADDR, bi_pa, RIGHT_READ);
-	add_frame_cap(CAP_BOOTINFO, bi_pa, RIGHT_READ, pml4, BOOTINFO_VADDR);
+	add_frame_cap(CAP_BOOTINFO, bi_pa, RIGHT_READ, BOOTINFO_VADDR);
 
 	bi->magic = BOOTINFO_MAGIC;
 	bi->cnode_radix = ROOT_CNODE_RADIX;
@@ -150,9 +157,9 @@ void root_task_create(void)
 
 	struct tcb *t = P2V(tcb_pa);
 	tcb_init(t);
+	cap_derive(&root_cnode[CAP_ROOT_CNODE], &t->cspace_cap, RIGHTS_ALL, 0, 0);
+	cap_derive(&root_cnode[CAP_ROOT_VSPACE], &t->vspace_cap, RIGHTS_ALL, 0, 0);
 	t->cr3 = pml4;
-	t->cspace = cnode_pa;
-	t->cspace_radix = ROOT_CNODE_RADIX;
 	t->prio = ROOT_PRIORITY;
 	t->max_prio = PRIORITY_MAX;
 	t->ctx.rip = entry;

@@ -27,6 +27,28 @@ void sched_enqueue(struct tcb *t)
 	prio_set(&ready, p);
 }
 
+void sched_enqueue_front(struct tcb *t)
+{
+	unsigned p = t->prio;
+	t->rq_prev = 0;
+	t->rq_next = queue_head[p];
+	if (queue_head[p])
+		queue_head[p]->rq_prev = t;
+	else
+		queue_tail[p] = t;
+	queue_head[p] = t;
+	prio_set(&ready, p);
+}
+
+/* t is going away: never switch from it or save its FPU state again. */
+void sched_forget(struct tcb *t)
+{
+	if (fpu_owner == t)
+		fpu_owner = 0;
+	if (current == t)
+		current = 0;
+}
+
 void sched_dequeue(struct tcb *t)
 {
 	unsigned p = t->prio;

@@ -1,6 +1,7 @@
 /* System-call dispatch: decode the caller's saved registers, check every
  * argument, write results back into the saved registers, leave. */
 #include <berth/errors.h>
+#include <berth/ipc.h>
 #include <berth/syscall.h>
 #include "object.h"
 #include "layout.h"
@@ -9,9 +10,7 @@
 #include "cpu.h"
 #include "klib.h"
 
-int sys_page_table_map(struct tcb *t, uint64_t pt, uint64_t vs, uint64_t vaddr, uint64_t *level);
-int sys_page_map(struct tcb *t, uint64_t f, uint64_t vs, uint64_t vaddr, uint64_t rights, uint64_t *missing);
-int sys_page_unmap(struct tcb *t, uint64_t f);
+int sys_mapping(struct tcb *t, uint64_t op, struct context *r);
 
 #define DEBUG_WRITE_MAX 65536
 #define DEBUG_EXIT_PORT 0xf4
@@ -34,54 +33,74 @@ static int debug_write(struct tcb *t, uint64_t buf, uint64_t len)
 	return E_OK;
 }
 
-_Noreturn void syscall_dispatch(void)
+static int dispatch(struct tcb *t, struct context *r)
 {
-	struct tcb *t = current;
-	struct context *r = &t->ctx;
-	uint64_t out = 0;
-	int err;
-
-	switch (r->rax) {
+	uint64_t op = r->rax;
+	switch (op) {
+	case SYS_NULL:
+		return E_OK;
 	case SYS_YIELD:
 		sched_yield(t);
-		err = E_OK;
-		break;
+		return E_OK;
 	case SYS_DEBUG_WRITE:
-		err = debug_write(t, r->rdi, r->rsi);
-		break;
+		return debug_write(t, r->rdi, r->rsi);
 	case SYS_DEBUG_EXIT:
 		printk("berth: debug exit %lu requested by thread %lu\n", r->rdi & 0x7f, t->id);
 		outb(DEBUG_EXIT_PORT, (uint8_t)(r->rdi & 0x7f));
-		err = E_STATE; /* no exit device: carry on */
-		break;
+		return E_STATE; /* no exit device: carry on */
 	case SYS_UNTYPED_RETYPE:
-		err = sys_untyped_retype(t, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
-		break;
+		return sys_untyped_retype(t, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
 	case SYS_CNODE_COPY:
-		err = sys_cnode_copy(t, r->rdi, r->rsi, r->rdx, r->r10);
-		break;
+	case SYS_CNODE_MINT:
+	case SYS_CNODE_MOVE:
+	case SYS_CNODE_DELETE:
+	case SYS_CNODE_REVOKE:
+		return sys_cnode(t, op, r);
 	case SYS_TCB_CONFIGURE:
 	case SYS_TCB_SET_REGS:
 	case SYS_TCB_SET_PRIORITY:
 	case SYS_TCB_RESUME:
 	case SYS_TCB_SUSPEND:
 	case SYS_TCB_INFO:
-		err = sys_tcb(t, r->rax, r);
-		break;
+	case SYS_TCB_SET_IPC_BUFFER:
+		return sys_tcb(t, op, r);
 	case SYS_PAGE_TABLE_MAP:
-		err = sys_page_table_map(t, r->rdi, r->rsi, r->rdx, &out);
-		r->rdx = out;
-		break;
 	case SYS_PAGE_MAP:
-		err = sys_page_map(t, r->rdi, r->rsi, r->rdx, r->r10, &out);
-		r->rdx = out;
-		break;
 	case SYS_PAGE_UNMAP:
-		err = sys_page_unmap(t, r->rdi);
-		break;
-	default:
-		err = E_BAD_SYSCALL;
+		return sys_mapping(t, op, r);
+	case SYS_CALL:
+	case SYS_REPLY_RECV:
+	case SYS_SEND:
+	case SYS_NB_SEND:
+	case SYS_RECV:
+	case SYS_NB_RECV:
+	case SYS_REPLY:
+	case SYS_NOTIFY:
+	case SYS_PORT_NOSENDERS:
+		return sys_ipc(t, op, r);
+	case SYS_IRQ_GET:
+	case SYS_IRQ_BIND:
+	case SYS_IRQ_ACK:
+		return sys_irq(t, op, r);
+	case SYS_IOPORT_ISSUE:
+	case SYS_IOPORT_IN:
+	case SYS_IOPORT_OUT:
+		return sys_ioport(t, op, r);
 	}
-	r->rax = (uint64_t)err;
+	return E_BAD_SYSCALL;
+}
+
+_Noreturn void syscall_dispatch(void)
+{
+	struct tcb *t = current;
+	struct context *r = &t->ctx;
+	if (!(MSG_FLAGS(r->rsi) & (MSG_FLAG_SLOWPATH >> 12)) &&
+	    ((r->rax == SYS_CALL && fastpath_call(t)) ||
+	     (r->rax == SYS_REPLY_RECV && fastpath_reply_recv(t))))
+		kernel_exit();
+	int err = dispatch(t, r);
+	/* a thread that blocked gets its result when it is woken */
+	if (t->state == THREAD_RUNNABLE || t->state == THREAD_INACTIVE)
+		r->rax = (uint64_t)err;
 	kernel_exit();
 }

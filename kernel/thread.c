@@ -1,5 +1,5 @@
 /* Thread control blocks: configuration, registers, priority, resume and
- * suspend, and stopping a thread that faulted. */
+ * suspend, and what happens when a thread faults. */
 #include <berth/errors.h>
 #include <berth/syscall.h>
 #include "object.h"
@@ -32,17 +32,40 @@ const char *vector_name(uint64_t v)
 	return v < 32 && vector_names[v] ? vector_names[v] : "reserved";
 }
 
-/* No fault messages yet: stop the thread and say why on the console. */
+void thread_make_runnable(struct tcb *t, int front)
+{
+	t->state = THREAD_RUNNABLE;
+	if (front)
+		sched_enqueue_front(t);
+	else
+		sched_enqueue(t);
+}
+
+/* A fault becomes a call on the thread's fault port; with none, the
+ * thread stops and the console says why. */
 void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr)
 {
 	t->fault_vector = vector;
 	t->fault_error = error;
 	t->fault_addr = addr;
 	t->fault_rip = t->ctx.rip;
+	if (ipc_fault_call(t))
+		return;
 	t->state = THREAD_FAULTED;
 	sched_dequeue(t);
 	printk("berth: thread %lu stopped: %s (vector %lu) rip=%lx addr=%lx error=%lx\n",
 	       t->id, vector_name(vector), vector, t->ctx.rip, addr, error);
+}
+
+/* Take t off every queue; it runs again only when resumed. */
+void thread_stop(struct tcb *t)
+{
+	if (t->state == THREAD_RUNNABLE)
+		sched_dequeue(t);
+	else
+		ipc_cancel(t);
+	t->ipc_is_fault = 0;
+	t->state = THREAD_INACTIVE;
 }
 
 static int user_address_ok(uint64_t va)
@@ -53,19 +76,37 @@ static int user_address_ok(uint64_t va)
 /* Flags a user program may set; IF is always on, IOPL always 0. */
 #define USER_RFLAGS_MASK 0xcd5UL   /* CF PF AF ZF SF DF OF */
 
-static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint64_t vspace)
+/* Replace one of t's own capabilities with a copy of `src` (or nothing). */
+static void set_tcb_cap(struct cap *slot, const struct cap *src)
 {
-	struct cap *cn, *vs;
-	int err = cap_get(caller, cnode, OBJ_CNODE, 0, &cn);
-	if (err)
+	static struct cap scratch; /* in the tree only for the moment of the swap */
+	if (src && cap_derive(src, &scratch, RIGHTS_ALL, 0, 0) != E_OK)
+		src = 0;
+	cap_delete(slot);
+	if (src)
+		cap_move(&scratch, slot);
+}
+
+static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint64_t vspace,
+                         uint64_t fault_port)
+{
+	struct cap *cn = 0, *vs = 0, *fp = 0;
+	int err;
+	if (cnode && (err = cap_get(caller, cnode, OBJ_CNODE, 0, &cn)))
 		return err;
-	if ((err = cap_get(caller, vspace, OBJ_VSPACE, 0, &vs)))
+	if (vspace && (err = cap_get(caller, vspace, OBJ_VSPACE, 0, &vs)))
 		return err;
-	/* a running thread keeps its space until it next enters the kernel */
-	t->cspace = cn->obj;
-	t->cspace_radix = (uint32_t)cn->w0;
-	t->cr3 = vs->obj;
-	if (t == current)
+	if (fault_port && (err = cap_get(caller, fault_port, OBJ_PORT, RIGHT_SEND, &fp)))
+		return err;
+	if (fp && (fp->rights & RIGHT_RECEIVE))
+		return E_NOT_COPYABLE; /* give a send capability minted from it */
+	if (cn)
+		set_tcb_cap(&t->cspace_cap, cn);
+	if (vs)
+		set_tcb_cap(&t->vspace_cap, vs);
+	set_tcb_cap(&t->fault_cap, fp);
+	t->cr3 = t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
+	if (t == current && t->cr3)
 		write_cr3(t->cr3);
 	return E_OK;
 }
@@ -87,14 +128,19 @@ static int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, ui
 /* args holds the caller's registers: rdi = TCB cap, rsi, rdx, r10 = args */
 int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 {
-	struct cap *c;
+	struct cap *c, *f;
 	int err = cap_get(caller, args->rdi, OBJ_TCB, RIGHT_WRITE, &c);
 	if (err)
 		return err;
 	struct tcb *t = P2V(c->obj);
 	switch (op) {
 	case SYS_TCB_CONFIGURE:
-		return tcb_configure(caller, t, args->rsi, args->rdx);
+		return tcb_configure(caller, t, args->rsi, args->rdx, args->r10);
+	case SYS_TCB_SET_IPC_BUFFER:
+		if (args->rsi && (err = cap_get(caller, args->rsi, OBJ_FRAME, RIGHT_WRITE, &f)))
+			return err;
+		set_tcb_cap(&t->ipcbuf_cap, args->rsi ? f : 0);
+		return E_OK;
 	case SYS_TCB_SET_REGS:
 		if (!user_address_ok(args->rsi) || !user_address_ok(args->rdx))
 			return E_BAD_ADDRESS;
@@ -106,17 +152,13 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_SET_PRIORITY:
 		return tcb_set_priority(caller, t, args->rsi, args->rdx);
 	case SYS_TCB_RESUME:
-		if (!t->cr3 || !t->cspace)
+		if (!t->cr3 || t->cspace_cap.type != OBJ_CNODE)
 			return E_STATE;
-		if (t->state != THREAD_RUNNABLE) {
-			t->state = THREAD_RUNNABLE;
-			sched_enqueue(t);
-		}
+		if (t->state == THREAD_INACTIVE || t->state == THREAD_FAULTED)
+			thread_make_runnable(t, 0);
 		return E_OK;
 	case SYS_TCB_SUSPEND:
-		if (t->state == THREAD_RUNNABLE)
-			sched_dequeue(t);
-		t->state = THREAD_INACTIVE;
+		thread_stop(t);
 		return E_OK;
 	case SYS_TCB_INFO:
 		args->rdx = t->state | (t->fault_vector << 8);

@@ -1,7 +1,8 @@
 /* Untyped retype: the only way kernel objects come into being after boot.
  * An Untyped hands out its memory in order (seL4's watermark): an object
  * goes at or above the watermark, aligned to its own size, and the
- * watermark moves past it, so two objects can never overlap. */
+ * watermark moves past it, so two live objects can never overlap.  When
+ * objects die the watermark falls back (cap_delete.c). */
 #include <berth/errors.h>
 #include "object.h"
 #include "retype.h"
@@ -19,30 +20,37 @@ void object_init(unsigned type, uint64_t paddr, uint64_t bytes)
 		tcb_init(P2V(paddr));
 }
 
-int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t size_bits,
-                       uint64_t offset, uint64_t dest_cnode, uint64_t dest_slot)
+/* Bytes the object a capability names occupies (retypable types only). */
+uint64_t object_size(const struct cap *c)
 {
-	struct cap *ut, *cn, *dest;
+	int bits = object_bits(c->type, c->type == OBJ_UNTYPED || c->type == OBJ_CNODE ? c->w0 : 0);
+	return bits < 0 ? 0 : 1ULL << bits;
+}
+
+int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t size_bits,
+                       uint64_t offset, uint64_t dest_cnode, uint64_t dest_index)
+{
+	struct cap *ut, *dest;
 	int err = cap_get(t, ut_cptr, OBJ_UNTYPED, RIGHT_WRITE, &ut);
 	if (err)
 		return err;
 	int bits = object_bits(type, size_bits);
 	if (bits < 0)
 		return -bits;
-	if ((err = cap_get(t, dest_cnode, OBJ_CNODE, RIGHT_WRITE, &cn)))
+	if ((err = dest_slot(t, dest_cnode, dest_index, &dest)))
 		return err;
-	if (!(dest = cnode_slot(cn, dest_slot)))
-		return E_BAD_CAP;
-	if (dest->type != OBJ_NONE)
-		return E_SLOT_FULL;
 	uint64_t placed;
 	if ((err = retype_place((unsigned)ut->w0, ut->w1, (unsigned)bits, offset, &placed)))
 		return err;
 
-	uint64_t paddr = ut->obj + placed, bytes = 1ULL << bits;
+	uint64_t paddr = ut->obj + placed, bytes = 1ULL << bits, w0 = 0;
+	if (type == OBJ_VSPACE && (err = asid_alloc(paddr, &w0)))
+		return err;
+	if (type == OBJ_UNTYPED || type == OBJ_CNODE)
+		w0 = size_bits;
 	ut->w1 = placed + bytes;
 	object_init((unsigned)type, paddr, bytes);
-	uint64_t w0 = type == OBJ_UNTYPED || type == OBJ_CNODE ? size_bits : 0;
 	cap_set(dest, (unsigned)type, RIGHTS_ALL, paddr, w0, 0);
+	cap_insert_child(ut, dest);
 	return E_OK;
 }

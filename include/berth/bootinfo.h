@@ -12,7 +12,9 @@
 #define CAP_ROOT_VSPACE  2
 #define CAP_ROOT_TCB     3
 #define CAP_BOOTINFO     4   /* frame holding this page */
-#define CAP_FIRST_FREE_FIXED 5
+#define CAP_IRQ_CONTROL  5   /* root task only */
+#define CAP_IOPORT_CONTROL 6 /* root task only */
+#define CAP_FIRST_FREE_FIXED 7
 
 #define BOOTINFO_VADDR   0x00007fffffffd000UL
 #define ROOT_STACK_TOP   0x00007fffff000000UL

@@ -18,6 +18,14 @@ enum berth_error {
 	E_MISSING_TABLE = 12,  /* a page-table level is missing; rdx = level */
 	E_BAD_ADDRESS = 13,    /* user pointer not mapped or not in user space */
 	E_STATE = 14,          /* object not in a state that allows the call */
+	E_NOT_COPYABLE = 15,   /* RECEIVE, reply, untyped and page-table caps move only */
+	E_REPLY_USED = 16,     /* a send-once (reply) right was used already */
+	E_DEAD_PORT = 17,      /* the port's receive right is gone */
+	E_NO_REPLY = 18,       /* the reply right for this call was destroyed unused */
+	E_WOULD_BLOCK = 19,    /* a non-blocking call found no partner */
+	E_BAD_MSG = 20,        /* message too long, too many caps, bad cap to send */
+	E_RECV_SLOTS = 21,     /* the receiver named no (free) slot for a cap */
+	E_LIMIT = 22,          /* a fixed kernel table is full (address-space IDs) */
 	E_COUNT
 };
 

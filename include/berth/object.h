@@ -10,14 +10,21 @@ enum berth_object_type {
 	OBJ_VSPACE = 4,      /* top-level page table (PML4) */
 	OBJ_PAGE_TABLE = 5,  /* one paging structure below the PML4 */
 	OBJ_FRAME = 6,       /* a 4 KiB page of memory */
-	OBJ_TYPE_COUNT
+	OBJ_PORT = 7,        /* a message rendezvous with notification bits */
+	OBJ_TYPE_COUNT,      /* types below can be retyped; those below are made by the kernel */
+	OBJ_REPLY = 16,      /* a send-once right made by SYS_CALL */
+	OBJ_IRQ_CONTROL = 17,
+	OBJ_IRQ_HANDLER = 18,
+	OBJ_IOPORT_CONTROL = 19,
+	OBJ_IOPORT = 20,     /* a range of I/O ports */
 };
 
 #define PAGE_BITS 12
 #define PAGE_SIZE (1UL << PAGE_BITS)
 #define CNODE_SLOT_BITS 6       /* a slot is 64 bytes */
 #define CNODE_MAX_RADIX 16
-#define TCB_BITS 10             /* a TCB is 1 KiB */
+#define TCB_BITS 11             /* a TCB is 2 KiB */
+#define PORT_BITS 7
 #define UNTYPED_MIN_BITS 12
 #define UNTYPED_MAX_BITS 47
 
@@ -25,7 +32,9 @@ enum berth_object_type {
 #define RIGHT_READ  0x1u
 #define RIGHT_WRITE 0x2u
 #define RIGHT_EXEC  0x4u
-#define RIGHTS_ALL  0x7u
+#define RIGHT_SEND  0x8u    /* ports: send and call */
+#define RIGHT_RECEIVE 0x10u /* ports: receive; one holder, moved never copied */
+#define RIGHTS_ALL  0x1fu
 
 /* User virtual addresses: [USER_BASE, USER_TOP).  The top page below the
  * canonical hole is never mappable, so SYSCALL's return address is always
@@ -37,7 +46,11 @@ enum berth_object_type {
 enum berth_thread_state {
 	THREAD_INACTIVE = 0,  /* created or suspended */
 	THREAD_RUNNABLE = 1,
-	THREAD_FAULTED = 2,   /* stopped by a fault; see the fault fields */
+	THREAD_FAULTED = 2,   /* stopped by a fault it had no handler for */
+	THREAD_BLOCKED_SEND = 3,
+	THREAD_BLOCKED_CALL = 4,  /* queued to send a call */
+	THREAD_BLOCKED_REPLY = 5, /* call delivered, waiting for the reply */
+	THREAD_BLOCKED_RECV = 6,
 };
 
 #define PRIORITY_MAX 255

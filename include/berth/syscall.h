@@ -11,12 +11,13 @@
  *   register is preserved.
  */
 enum berth_syscall {
+	SYS_NULL = 0,             /* (): does nothing; measures entry and exit */
 	SYS_YIELD = 1,            /* () */
 	SYS_DEBUG_WRITE = 2,      /* (const char *buf, size_t len) */
 	SYS_DEBUG_EXIT = 3,       /* (code): stop the machine (test harness) */
 	SYS_UNTYPED_RETYPE = 4,   /* (untyped, type, size_bits, offset, dest_slot) */
 	SYS_CNODE_COPY = 5,       /* (src_slot, dest_cnode, dest_slot, rights) */
-	SYS_TCB_CONFIGURE = 6,    /* (tcb, cspace_cnode, vspace) */
+	SYS_TCB_CONFIGURE = 6,    /* (tcb, cspace_cnode, vspace, fault_port) */
 	SYS_TCB_SET_REGS = 7,     /* (tcb, rip, rsp, arg) */
 	SYS_TCB_SET_PRIORITY = 8, /* (tcb, priority) */
 	SYS_TCB_RESUME = 9,       /* (tcb) */
@@ -25,6 +26,27 @@ enum berth_syscall {
 	SYS_PAGE_TABLE_MAP = 12,  /* (page_table, vspace, vaddr) -> rdx level installed */
 	SYS_PAGE_MAP = 13,        /* (frame, vspace, vaddr, rights) -> rdx missing level */
 	SYS_PAGE_UNMAP = 14,      /* (frame) */
+	/* IPC: see <berth/ipc.h> for the register layout */
+	SYS_CALL = 15,            /* (port, info, w0..w3) -> reply */
+	SYS_REPLY_RECV = 16,      /* (reply, info, w0..w3; r12 reply_slot, r13 port) -> message */
+	SYS_SEND = 17,            /* (port, info, w0..w3) */
+	SYS_NB_SEND = 18,         /* the same, E_WOULD_BLOCK instead of waiting */
+	SYS_RECV = 19,            /* (port; r12 reply_slot) -> message */
+	SYS_NB_RECV = 20,         /* the same, E_WOULD_BLOCK instead of waiting */
+	SYS_REPLY = 21,           /* (reply, info, w0..w3) */
+	SYS_NOTIFY = 22,          /* (port, bits) */
+	SYS_CNODE_MINT = 23,      /* (src, dest_cnode, dest_slot, rights, badge) */
+	SYS_CNODE_MOVE = 24,      /* (src, dest_cnode, dest_slot) */
+	SYS_CNODE_DELETE = 25,    /* (slot) */
+	SYS_CNODE_REVOKE = 26,    /* (slot) */
+	SYS_TCB_SET_IPC_BUFFER = 27, /* (tcb, frame or 0) */
+	SYS_PORT_NOSENDERS = 28,  /* (port with RECEIVE, bits) */
+	SYS_IRQ_GET = 29,         /* (irq_control, line, dest_cnode, dest_slot) */
+	SYS_IRQ_BIND = 30,        /* (irq_handler, port, bits) */
+	SYS_IRQ_ACK = 31,         /* (irq_handler) */
+	SYS_IOPORT_ISSUE = 32,    /* (ioport_control, first, last, dest_cnode, dest_slot) */
+	SYS_IOPORT_IN = 33,       /* (ioport, port, size) -> rdx value */
+	SYS_IOPORT_OUT = 34,      /* (ioport, port, size, value) */
 	SYS_COUNT
 };
 

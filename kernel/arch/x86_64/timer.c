@@ -14,7 +14,7 @@ void timer_init(unsigned hz)
 	outb(PIC1 + 1, TIMER_VECTOR); outb(PIC2 + 1, TIMER_VECTOR + 8);
 	outb(PIC1 + 1, 4); outb(PIC2 + 1, 2);
 	outb(PIC1 + 1, 1); outb(PIC2 + 1, 1);
-	outb(PIC1 + 1, 0xfe); /* only IRQ 0 */
+	outb(PIC1 + 1, 0xfa); /* IRQ 0 and the cascade; drivers unmask theirs */
 	outb(PIC2 + 1, 0xff);
 
 	unsigned div = PIT_HZ / hz;
@@ -35,6 +35,18 @@ int pic_is_spurious(int irq)
 	if (irq >= 8)
 		outb(PIC1, 0x20); /* the master did see a cascade interrupt */
 	return 1;
+}
+
+void pic_mask(int irq)
+{
+	uint16_t port = (irq < 8 ? PIC1 : PIC2) + 1;
+	outb(port, inb(port) | (uint8_t)(1 << (irq & 7)));
+}
+
+void pic_unmask(int irq)
+{
+	uint16_t port = (irq < 8 ? PIC1 : PIC2) + 1;
+	outb(port, inb(port) & (uint8_t)~(1 << (irq & 7)));
 }
 
 void pic_eoi(int irq)

@@ -5,4 +5,6 @@
 void timer_init(unsigned hz);
 int pic_is_spurious(int irq);
 void pic_eoi(int irq);
+void pic_mask(int irq);
+void pic_unmask(int irq);
 #endif

@@ -16,10 +16,13 @@ static void handle_irq(uint64_t vector)
 	int irq = (int)vector - TIMER_VECTOR;
 	if (vector == 255 || pic_is_spurious(irq))
 		return;
-	pic_eoi(irq);
 	if (irq == 0) {
+		pic_eoi(irq);
 		ticks++;
 		sched_tick();
+	} else {
+		irq_handle(irq); /* masks the line until the driver acknowledges */
+		pic_eoi(irq);
 	}
 }
 

@@ -100,3 +100,79 @@ int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
 	*paddr = (*pte & PTE_ADDR) | (vaddr & (PAGE_SIZE - 1));
 	return E_OK;
 }
+
+uint64_t kernel_pml4_paddr(void)
+{
+	return kernel_pml4;
+}
+
+#define ASID_MAX 4096
+static struct {
+	uint64_t pml4;      /* 0: free */
+	uint64_t generation;
+} asids[ASID_MAX];
+
+int asid_alloc(uint64_t pml4, uint64_t *asid)
+{
+	for (uint64_t i = 1; i < ASID_MAX; i++) {
+		if (!asids[i].pml4) {
+			asids[i].pml4 = pml4;
+			asids[i].generation++;
+			*asid = i;
+			return E_OK;
+		}
+	}
+	return E_LIMIT;
+}
+
+uint64_t asid_handle(uint64_t asid)
+{
+	return asid | (asids[asid].generation << 16);
+}
+
+uint64_t handle_pml4(uint64_t handle)
+{
+	uint64_t asid = handle & 0xffff;
+	if (asid == 0 || asid >= ASID_MAX || asids[asid].generation != handle >> 16)
+		return 0;
+	return asids[asid].pml4;
+}
+
+void vspace_destroy(uint64_t pml4, uint64_t asid)
+{
+	if (asid < ASID_MAX && asids[asid].pml4 == pml4)
+		asids[asid].pml4 = 0;
+	/* never keep running on page tables whose memory is going back */
+	if ((read_cr3() & PTE_ADDR) == pml4)
+		write_cr3(kernel_pml4);
+}
+
+void vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame)
+{
+	uint64_t pml4 = handle_pml4(handle);
+	if (pml4)
+		vspace_unmap_frame(pml4, vaddr, frame);
+}
+
+/* Clear the entry that points at this table, if it still does. */
+void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t table)
+{
+	uint64_t pml4 = handle_pml4(handle);
+	if (!pml4)
+		return;
+	int level = (int)(vaddr_level & 7);       /* the table's level: 3, 2 or 1 */
+	uint64_t vaddr = vaddr_level & ~0xfffUL;
+	uint64_t *t = P2V(pml4);
+	for (int l = 4; l > level + 1; l--) {
+		uint64_t e = t[index_at(vaddr, l)];
+		if (!(e & PTE_P))
+			return;
+		t = P2V(e & PTE_ADDR);
+	}
+	uint64_t *entry = &t[index_at(vaddr, level + 1)];
+	if ((*entry & PTE_P) && (*entry & PTE_ADDR) == table) {
+		*entry = 0;
+		if ((read_cr3() & PTE_ADDR) == pml4)
+			write_cr3(pml4); /* a whole subtree went: flush everything */
+	}
+}

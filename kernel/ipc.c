@@ -1,0 +1,523 @@
+/*
+ * Ports and IPC (docs/ipc.md).  A port has a queue of blocked senders and
+ * one of blocked receivers; a message moves when a sender meets a
+ * receiver.  SYS_CALL sends and then waits for the reply, which comes
+ * through a send-once right (a Reply capability) that the kernel puts in
+ * the receiver's chosen slot.  Faults travel the same road: the kernel
+ * makes the faulting thread call its fault port.
+ */
+#include <berth/errors.h>
+#include <berth/ipc.h>
+#include <berth/syscall.h>
+#include "object.h"
+#include "layout.h"
+#include "klib.h"
+
+static struct ipc_buffer *ipcbuf(const struct tcb *t)
+{
+	return t->ipcbuf_cap.type == OBJ_FRAME ? P2V(t->ipcbuf_cap.obj) : 0;
+}
+
+static void queue_append(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+	t->ipc_next = 0;
+	t->ipc_prev = *tail;
+	if (*tail)
+		(*tail)->ipc_next = t;
+	else
+		*head = t;
+	*tail = t;
+}
+
+static void queue_remove(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+	if (t->ipc_prev)
+		t->ipc_prev->ipc_next = t->ipc_next;
+	else
+		*head = t->ipc_next;
+	if (t->ipc_next)
+		t->ipc_next->ipc_prev = t->ipc_prev;
+	else
+		*tail = t->ipc_prev;
+	t->ipc_next = t->ipc_prev = 0;
+	t->ipc_port = 0;
+}
+
+static void dequeue(struct tcb *t)
+{
+	struct port *p = t->ipc_port;
+	if (!p)
+		return;
+	if (t->state == THREAD_BLOCKED_RECV)
+		queue_remove(&p->recv_head, &p->recv_tail, t);
+	else
+		queue_remove(&p->send_head, &p->send_tail, t);
+}
+
+static void wake(struct tcb *t, int err, int front)
+{
+	t->ctx.rax = (uint64_t)err;
+	thread_make_runnable(t, front);
+}
+
+/* A thread whose fault nobody will handle stops, as before fault ports. */
+static void fault_unhandled(struct tcb *t)
+{
+	t->ipc_is_fault = 0;
+	t->state = THREAD_FAULTED;
+	printk("berth: thread %lu stopped: fault handler gone (vector %lu rip=%lx addr=%lx)\n",
+	       t->id, t->fault_vector, t->fault_rip, t->fault_addr);
+}
+
+/* Check what the sender asks for before anything moves. */
+static int check_message(const struct tcb *s, uint64_t info)
+{
+	uint64_t n = MSG_WORDS(info), ncaps = MSG_CAPS(info);
+	if (n > MSG_MAX_WORDS || ncaps > MSG_MAX_CAPS || (MSG_FLAGS(info) & ~(MSG_FLAG_SLOWPATH >> 12)))
+		return E_BAD_MSG;
+	if (n <= MSG_REG_WORDS && !ncaps)
+		return E_OK;
+	const struct ipc_buffer *b = ipcbuf(s);
+	if (!b)
+		return E_BAD_MSG;
+	for (uint64_t i = 0; i < ncaps; i++) {
+		const struct cap *c = cspace_lookup(s, b->send_caps[i]);
+		if (!c || c->type == OBJ_NONE)
+			return E_BAD_MSG;
+	}
+	return E_OK;
+}
+
+/* The message a blocked or calling sender carries: its registers, or the
+ * kernel-made fault message. */
+static uint64_t message_info(const struct tcb *s)
+{
+	return s->ipc_is_fault ? MSG_INFO(LABEL_FAULT, 4, 0) : s->ctx.rsi;
+}
+
+static void message_regs(const struct tcb *s, uint64_t w[MSG_REG_WORDS])
+{
+	if (s->ipc_is_fault) {
+		w[0] = s->fault_vector;
+		w[1] = s->fault_addr;
+		w[2] = s->fault_rip;
+		w[3] = s->fault_error;
+	} else {
+		w[0] = s->ctx.rdx;
+		w[1] = s->ctx.r10;
+		w[2] = s->ctx.r8;
+		w[3] = s->ctx.r9;
+	}
+}
+
+/*
+ * Move a message from s to r.  Everything is checked before anything
+ * moves; an error is the sender's and leaves r untouched.  `reserved` is a
+ * slot of r's that a reply right is about to fill.  Capabilities that may
+ * not be copied (receive and reply rights, untyped, page tables) move.
+ */
+static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct cap *reserved)
+{
+	uint64_t info = message_info(s), n = MSG_WORDS(info), ncaps = MSG_CAPS(info);
+	struct ipc_buffer *sb = ipcbuf(s), *rb = ipcbuf(r);
+	struct cap *src[MSG_MAX_CAPS], *dst[MSG_MAX_CAPS];
+	if ((n > MSG_REG_WORDS || ncaps) && !rb)
+		return E_RECV_SLOTS;
+	for (uint64_t i = 0; i < ncaps; i++) {
+		src[i] = cspace_lookup(s, sb->send_caps[i]);
+		dst[i] = cspace_lookup(r, rb->recv_slots[i]);
+		if (!src[i] || src[i]->type == OBJ_NONE)
+			return E_BAD_MSG;
+		if (!dst[i] || dst[i]->type != OBJ_NONE || dst[i] == reserved)
+			return E_RECV_SLOTS;
+		for (uint64_t j = 0; j < i; j++)
+			if (dst[j] == dst[i] || src[j] == src[i])
+				return E_BAD_MSG;
+	}
+	for (uint64_t i = 0; i < ncaps; i++) {
+		rb->recv_badges[i] = src[i]->type == OBJ_PORT ? src[i]->w0 : 0;
+		if (cap_derive(src[i], dst[i], RIGHTS_ALL, 0, 0) != E_OK)
+			cap_move(src[i], dst[i]);
+	}
+	for (uint64_t i = MSG_REG_WORDS; i < n; i++)
+		rb->words[i] = sb->words[i];
+	uint64_t w[MSG_REG_WORDS];
+	message_regs(s, w);
+	r->ctx.rax = E_OK;
+	r->ctx.rdi = badge;
+	r->ctx.rsi = info & ~((uint64_t)0xf << 12);
+	r->ctx.rdx = w[0];
+	r->ctx.r10 = w[1];
+	r->ctx.r8 = w[2];
+	r->ctx.r9 = w[3];
+	return E_OK;
+}
+
+/* The slot where server r wants a reply right, if it is usable. */
+static struct cap *reply_slot(const struct tcb *r)
+{
+	struct cap *slot = r->ipc_reply_slot ? cspace_lookup(r, r->ipc_reply_slot) : 0;
+	if (!slot || (slot->type != OBJ_NONE && !(slot->type == OBJ_REPLY && !slot->obj)))
+		return 0;
+	return slot;
+}
+
+/* After a call reached server r: give r the reply right, or tell the
+ * caller at once that no reply can come. */
+static void await_reply(struct tcb *caller, struct cap *slot)
+{
+	if (!slot) {
+		if (caller->ipc_is_fault)
+			fault_unhandled(caller);
+		else
+			wake(caller, E_NO_REPLY, 0);
+		return;
+	}
+	cap_set(slot, OBJ_REPLY, RIGHT_SEND, V2P(caller), 0, 0);
+	caller->reply_cap = slot;
+	caller->state = THREAD_BLOCKED_REPLY;
+}
+
+static void block(struct tcb *t, struct port *p, uint8_t state)
+{
+	if (t->state == THREAD_RUNNABLE)
+		sched_dequeue(t);
+	t->state = state;
+	t->ipc_port = p;
+	if (state == THREAD_BLOCKED_RECV)
+		queue_append(&p->recv_head, &p->recv_tail, t);
+	else
+		queue_append(&p->send_head, &p->send_tail, t);
+}
+
+/* t sends (or calls) on port p with the given badge. */
+static int port_send(struct tcb *t, struct port *p, uint64_t badge, int blocking, int call)
+{
+	if (p->dead)
+		return E_DEAD_PORT;
+	struct tcb *r = p->recv_head;
+	if (!r) {
+		if (!blocking)
+			return E_WOULD_BLOCK;
+		t->ipc_badge = badge;
+		t->ipc_is_call = (uint8_t)call;
+		block(t, p, call ? THREAD_BLOCKED_CALL : THREAD_BLOCKED_SEND);
+		return E_OK;
+	}
+	struct cap *slot = call ? reply_slot(r) : 0;
+	int err = transfer(t, r, badge, slot);
+	if (err)
+		return err;
+	queue_remove(&p->recv_head, &p->recv_tail, r);
+	thread_make_runnable(r, call);
+	if (!call)
+		return E_OK;
+	if (!slot) /* delivered, but the receiver took no reply right */
+		return E_NO_REPLY;
+	sched_dequeue(t);
+	await_reply(t, slot);
+	return E_OK;
+}
+
+static int do_send(struct tcb *t, uint64_t cptr, int blocking, int call)
+{
+	struct cap *c = cspace_lookup(t, cptr);
+	if (!c || c->type == OBJ_NONE)
+		return E_BAD_CAP;
+	if (c->type != OBJ_PORT)
+		return E_WRONG_TYPE;
+	if (!(c->rights & RIGHT_SEND))
+		return E_NO_RIGHTS;
+	int err = check_message(t, t->ctx.rsi);
+	if (err)
+		return err;
+	t->ipc_is_fault = 0;
+	return port_send(t, P2V(c->obj), c->w0, blocking, call);
+}
+
+static int do_reply(struct tcb *t, uint64_t cptr)
+{
+	struct cap *c = cspace_lookup(t, cptr);
+	if (!c || c->type == OBJ_NONE)
+		return E_BAD_CAP;
+	if (c->type != OBJ_REPLY)
+		return E_WRONG_TYPE;
+	if (!c->obj) {
+		if (c->w0) { /* the caller went away: nothing to answer */
+			memset(c, 0, sizeof(*c));
+			return E_OK;
+		}
+		return E_REPLY_USED;
+	}
+	int err = check_message(t, t->ctx.rsi);
+	if (err)
+		return err;
+	struct tcb *caller = P2V(c->obj);
+	if (!caller->ipc_is_fault && (err = transfer(t, caller, 0, 0)))
+		return err;
+	/* a fault reply resumes the thread where it faulted */
+	caller->ipc_is_fault = 0;
+	caller->reply_cap = 0;
+	c->obj = 0;
+	thread_make_runnable(caller, 1);
+	return E_OK;
+}
+
+static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocking)
+{
+	struct cap *c = cspace_lookup(t, cptr);
+	if (!c || c->type == OBJ_NONE)
+		return E_BAD_CAP;
+	if (c->type != OBJ_PORT)
+		return E_WRONG_TYPE;
+	if (!(c->rights & RIGHT_RECEIVE))
+		return E_NO_RIGHTS;
+	t->ipc_reply_slot = reply_cptr;
+	struct cap *slot = reply_slot(t);
+	if (reply_cptr && !slot)
+		return cspace_lookup(t, reply_cptr) ? E_SLOT_FULL : E_BAD_CAP;
+	if (slot && slot->type == OBJ_REPLY)
+		memset(slot, 0, sizeof(*slot)); /* a spent reply right */
+
+	struct port *p = P2V(c->obj);
+	if (p->notify_bits) {
+		t->ctx.rdi = 0;
+		t->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
+		t->ctx.rdx = p->notify_bits;
+		p->notify_bits = 0;
+		return E_OK;
+	}
+	struct tcb *s;
+	while ((s = p->send_head)) {
+		queue_remove(&p->send_head, &p->send_tail, s);
+		int call = s->ipc_is_call || s->ipc_is_fault;
+		int err = transfer(s, t, s->ipc_badge, call ? slot : 0);
+		if (err) {
+			if (s->ipc_is_fault)
+				fault_unhandled(s);
+			else
+				wake(s, err, 0);
+			continue;
+		}
+		if (call) {
+			s->state = THREAD_BLOCKED_REPLY;
+			await_reply(s, slot);
+		} else {
+			wake(s, E_OK, 0);
+		}
+		return E_OK;
+	}
+	if (!blocking)
+		return E_WOULD_BLOCK;
+	block(t, p, THREAD_BLOCKED_RECV);
+	return E_OK;
+}
+
+/* The kernel makes t call its fault port.  Returns 0 if no handler can
+ * take the fault. */
+int ipc_fault_call(struct tcb *t)
+{
+	struct cap *f = &t->fault_cap;
+	if (f->type != OBJ_PORT || !(f->rights & RIGHT_SEND))
+		return 0;
+	struct port *p = P2V(f->obj);
+	if (p->dead)
+		return 0;
+	t->ipc_is_fault = 1;
+	if (port_send(t, p, f->w0, 1, 1) != E_OK) {
+		t->ipc_is_fault = 0;
+		return 0;
+	}
+	return 1;
+}
+
+void port_notify(struct port *p, uint64_t bits)
+{
+	if (p->dead || !bits)
+		return;
+	p->notify_bits |= bits;
+	struct tcb *r = p->recv_head;
+	if (!r)
+		return;
+	queue_remove(&p->recv_head, &p->recv_tail, r);
+	r->ctx.rdi = 0;
+	r->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
+	r->ctx.rdx = p->notify_bits;
+	p->notify_bits = 0;
+	wake(r, E_OK, 0);
+}
+
+void port_kill(struct port *p)
+{
+	p->dead = 1;
+	struct tcb *t;
+	while ((t = p->send_head)) {
+		queue_remove(&p->send_head, &p->send_tail, t);
+		if (t->ipc_is_fault)
+			fault_unhandled(t);
+		else
+			wake(t, E_DEAD_PORT, 0);
+	}
+	while ((t = p->recv_head)) {
+		queue_remove(&p->recv_head, &p->recv_tail, t);
+		wake(t, E_DEAD_PORT, 0);
+	}
+}
+
+void port_send_ref_dropped(struct port *p)
+{
+	if (p->send_refs && --p->send_refs == 0)
+		port_notify(p, p->nosenders_bits);
+}
+
+/* A reply right goes away unused: the caller learns no reply will come. */
+void reply_cap_destroyed(struct cap *c)
+{
+	if (!c->obj)
+		return;
+	struct tcb *caller = P2V(c->obj);
+	caller->reply_cap = 0;
+	if (caller->ipc_is_fault)
+		fault_unhandled(caller);
+	else
+		wake(caller, E_NO_REPLY, 0);
+}
+
+/* Take t out of any IPC it is blocked in (suspend, destruction). */
+void ipc_cancel(struct tcb *t)
+{
+	switch (t->state) {
+	case THREAD_BLOCKED_SEND:
+	case THREAD_BLOCKED_CALL:
+	case THREAD_BLOCKED_RECV:
+		dequeue(t);
+		break;
+	case THREAD_BLOCKED_REPLY:
+		if (t->reply_cap) {
+			t->reply_cap->obj = 0;
+			t->reply_cap->w0 = 1; /* caller gone */
+			t->reply_cap = 0;
+		}
+		break;
+	default:
+		return;
+	}
+	if (!t->ipc_is_fault)
+		t->ctx.rax = E_STATE; /* the call was cancelled */
+}
+
+int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
+{
+	int err;
+	switch (op) {
+	case SYS_CALL:
+		return do_send(t, r->rdi, 1, 1);
+	case SYS_SEND:
+		return do_send(t, r->rdi, 1, 0);
+	case SYS_NB_SEND:
+		return do_send(t, r->rdi, 0, 0);
+	case SYS_RECV:
+		return do_recv(t, r->rdi, r->r12, 1);
+	case SYS_NB_RECV:
+		return do_recv(t, r->rdi, r->r12, 0);
+	case SYS_REPLY:
+		return do_reply(t, r->rdi);
+	case SYS_REPLY_RECV:
+		if ((err = do_reply(t, r->rdi)))
+			return err;
+		return do_recv(t, r->r13, r->r12, 1);
+	case SYS_NOTIFY: {
+		struct cap *c;
+		if ((err = cap_get(t, r->rdi, OBJ_PORT, RIGHT_SEND, &c)))
+			return err;
+		port_notify(P2V(c->obj), r->rsi);
+		return E_OK;
+	}
+	case SYS_PORT_NOSENDERS: {
+		struct cap *c;
+		if ((err = cap_get(t, r->rdi, OBJ_PORT, RIGHT_RECEIVE, &c)))
+			return err;
+		struct port *p = P2V(c->obj);
+		p->nosenders_bits = r->rsi;
+		if (!p->send_refs)
+			port_notify(p, p->nosenders_bits);
+		return E_OK;
+	}
+	}
+	return E_BAD_SYSCALL;
+}
+
+/*
+ * The fast path: SYS_CALL to a waiting receiver and SYS_REPLY_RECV back
+ * to a caller, with at most four words, no capabilities and no fault
+ * involved, where the thread woken has at least the waker's priority (so
+ * running it at once keeps the scheduler's order).  It does what the
+ * general path would, in fewer steps; anything else returns 0 and the
+ * general path runs.  tests/system/ipc.c runs the same traffic both ways
+ * (MSG_FLAG_SLOWPATH) and compares.
+ */
+static int fast_message(uint64_t info)
+{
+	return !MSG_CAPS(info) && MSG_WORDS(info) <= MSG_REG_WORDS && !MSG_FLAGS(info);
+}
+
+static void copy_regs(struct tcb *to, const struct context *from, uint64_t badge)
+{
+	to->ctx.rax = E_OK;
+	to->ctx.rdi = badge;
+	to->ctx.rsi = from->rsi;
+	to->ctx.rdx = from->rdx;
+	to->ctx.r10 = from->r10;
+	to->ctx.r8 = from->r8;
+	to->ctx.r9 = from->r9;
+}
+
+int fastpath_call(struct tcb *t)
+{
+	const struct context *r = &t->ctx;
+	if (!fast_message(r->rsi))
+		return 0;
+	struct cap *c = cspace_lookup(t, r->rdi);
+	if (!c || c->type != OBJ_PORT || !(c->rights & RIGHT_SEND))
+		return 0;
+	struct port *p = P2V(c->obj);
+	struct tcb *server = p->recv_head;
+	if (!server || server->prio < t->prio)
+		return 0;
+	struct cap *slot = reply_slot(server);
+	if (!slot)
+		return 0;
+	queue_remove(&p->recv_head, &p->recv_tail, server);
+	copy_regs(server, r, c->w0);
+	cap_set(slot, OBJ_REPLY, RIGHT_SEND, V2P(t), 0, 0);
+	t->reply_cap = slot;
+	t->ipc_is_fault = 0;
+	sched_dequeue(t);
+	t->state = THREAD_BLOCKED_REPLY;
+	thread_make_runnable(server, 1);
+	return 1;
+}
+
+int fastpath_reply_recv(struct tcb *t)
+{
+	const struct context *r = &t->ctx;
+	if (!fast_message(r->rsi))
+		return 0;
+	struct cap *rc = cspace_lookup(t, r->rdi), *pc = cspace_lookup(t, r->r13);
+	if (!rc || rc->type != OBJ_REPLY || !rc->obj || !pc || pc->type != OBJ_PORT ||
+	    !(pc->rights & RIGHT_RECEIVE))
+		return 0;
+	struct tcb *caller = P2V(rc->obj);
+	struct port *p = P2V(pc->obj);
+	struct cap *next_slot = cspace_lookup(t, r->r12);
+	if (caller->ipc_is_fault || caller->prio < t->prio || p->notify_bits || p->send_head ||
+	    !next_slot || (next_slot != rc && next_slot->type != OBJ_NONE))
+		return 0;
+	copy_regs(caller, r, 0);
+	caller->reply_cap = 0;
+	memset(rc, 0, sizeof(*rc)); /* used, and about to be refilled */
+	thread_make_runnable(caller, 1);
+	t->ipc_reply_slot = r->r12;
+	block(t, p, THREAD_BLOCKED_RECV);
+	return 1;
+}

@@ -1,0 +1,185 @@
+#!/bin/bash
+# The Linux side of Berth's benchmark: boot Debian's stock kernel under QEMU
+# with the same machine Berth's benchmarks use, run tools/bench/linux-bench.c
+# as /init, and print its figures:
+#
+#   # linux: <kernel version> <iterations...>
+#   BENCH name=linux.getppid value=<n> unit=cycles
+#   BENCH name=linux.pipe_pingpong value=<n> unit=cycles
+#   BENCH name=linux.page_fault value=<n> unit=cycles
+#
+# Only those lines go to stdout; progress ("bench-setup: ...") goes to stderr.
+# QEMU runs with -icount shift=0, under which the guest's RDTSC counts guest
+# instructions (one per instruction), so a "cycle" is a guest instruction
+# and the figures repeat from run to run whatever the host is doing.
+#
+# Set-up is idempotent: missing Debian packages are installed, the kernel
+# package is downloaded once into cache/linux/ (never installed into the
+# host's /boot), and the program and initramfs are rebuilt only when their
+# sources change.  Environment: BENCH_TIMEOUT (seconds, default 180).
+set -eu
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+src=tools/bench/linux-bench.c
+mkinitramfs=tools/bench/mkinitramfs.py
+self=tools/bench/linux-bench.sh	# holds the initramfs's file list
+cache=cache/linux
+out=build/bench
+prog=$out/linux-bench
+initrd=$out/initramfs.cpio.gz
+log=$out/linux-serial.log
+timeout=${BENCH_TIMEOUT:-180}
+
+say() { echo "bench-setup: $*" >&2; }
+fail() { echo "linux-bench: $*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	sudo="fail_no_sudo"
+fi
+fail_no_sudo() { fail "need root or sudo to run: $*"; }
+
+# --- Debian packages -----------------------------------------------------
+# cpio only checks the archive that mkinitramfs.py writes (see below).
+packages="qemu-system-x86 cpio gcc libc6-dev python3"
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+apt_updated=no
+apt_update() {
+	if [ $apt_updated = no ]; then
+		say "apt-get update"
+		$sudo apt-get update -q >&2
+		apt_updated=yes
+	fi
+}
+if [ -n "$missing" ]; then
+	apt_update
+	say "installing$missing"
+	# shellcheck disable=SC2086 # one word per package
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >&2
+else
+	say "packages present ($packages)"
+fi
+
+# --- the kernel ----------------------------------------------------------
+# linux-image-amd64 is a metapackage; the kernel itself is the package it
+# depends on, named after the kernel ABI (linux-image-6.1.0-N-amd64).
+# Sets kpkg, kver and kdir (where its /boot is unpacked).
+resolve_kernel() {
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+	kver=""
+	[ -n "$kpkg" ] || return 1
+	kver=$(apt-cache show --no-all-versions "$kpkg" | sed -n 's/^Version: //p' | head -n 1)
+	kdir=$cache/${kpkg}_$kver
+	[ -n "$kver" ]
+}
+
+# Download and unpack; fails when the archive no longer has that version.
+# It is called as a condition, where set -e does not act: hence the explicit
+# returns.  $kdir/.done marks a complete unpack.
+fetch_kernel() {
+	say "downloading $kpkg $kver into $cache/"
+	mkdir -p "$cache" && rm -f "$cache/${kpkg}_"*.deb || return 1
+	# As root, apt's download sandbox user (_apt) cannot write into the
+	# cache; running the download as root is fine for a file we only unpack.
+	(cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$kpkg=$kver") >&2 ||
+		return 1
+	local debs=("$cache/${kpkg}_"*.deb)
+	# Like `dpkg -x`, but only ./boot: the package also carries ~400 MB of
+	# modules that an initramfs-only boot never loads.
+	say "unpacking /boot of ${debs[0]}"
+	rm -rf "$kdir.tmp" && mkdir -p "$kdir.tmp" || return 1
+	dpkg-deb --fsys-tarfile "${debs[0]}" | tar -x -C "$kdir.tmp" ./boot || return 1
+	local images=("$kdir.tmp"/boot/vmlinuz-*)
+	[ -f "${images[0]}" ] || { say "no /boot/vmlinuz-* in ${debs[0]}"; return 1; }
+	rm -f "${debs[@]}" && rm -rf "$kdir" && mv "$kdir.tmp" "$kdir" &&
+		touch "$kdir/.done"
+}
+
+# Package lists that are missing (a fresh machine) or stale (the version
+# they name is gone from the archive) are refreshed once and tried again.
+if ! resolve_kernel; then
+	apt_update
+	resolve_kernel || fail "apt-cache finds no linux-image-*-amd64 behind linux-image-amd64"
+fi
+if [ -f "$kdir/.done" ]; then
+	say "kernel $kpkg $kver already in $kdir"
+elif ! fetch_kernel; then
+	[ $apt_updated = no ] || fail "cannot download $kpkg $kver"
+	apt_update
+	resolve_kernel || fail "apt-cache finds no linux-image-*-amd64 behind linux-image-amd64"
+	[ -f "$kdir/.done" ] || fetch_kernel || fail "cannot download $kpkg $kver"
+fi
+vmlinuzes=("$kdir"/boot/vmlinuz-*)
+vmlinuz=${vmlinuzes[0]}
+[ -r "$vmlinuz" ] || fail "no readable kernel image in $kdir/boot"
+
+# --- the program and the initramfs ---------------------------------------
+mkdir -p "$out"
+if [ ! -f "$prog" ] || [ "$src" -nt "$prog" ]; then
+	say "compiling $src"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$prog" "$src"
+fi
+if [ ! -f "$initrd" ] || [ "$prog" -nt "$initrd" ] ||
+	[ "$mkinitramfs" -nt "$initrd" ] || [ "$self" -nt "$initrd" ]; then
+	say "building $initrd"
+	# /dev/console is where the kernel opens init's stdin, stdout and
+	# stderr.  mkinitramfs.py writes the node as an archive entry, so no
+	# mknod (and no root) is needed.
+	python3 "$mkinitramfs" "$initrd.tmp" <<-EOF
+		dir  /dev 0755
+		nod  /dev/console 0600 c 5 1
+		file /init $prog 0755
+	EOF
+	# Check the hand-written archive with a standard reader.
+	listing=$(gzip -dc "$initrd.tmp" | cpio -it --quiet | tr '\n' ' ')
+	[ "$listing" = "dev dev/console init " ] ||
+		fail "initramfs holds '$listing', not dev, dev/console and init"
+	mv "$initrd.tmp" "$initrd"
+else
+	say "$initrd up to date"
+fi
+
+# --- the run -------------------------------------------------------------
+# The machine is Berth's benchmark machine; only -kernel, -initrd and
+# -append are Linux's.  panic=-1 and -no-reboot make QEMU exit should /init
+# die; the timeout catches anything else.
+say "booting $(basename "$vmlinuz") under QEMU (timeout ${timeout}s; serial log in $log)"
+start=$(date +%s)
+status=0
+timeout "$timeout" qemu-system-x86_64 -accel tcg -cpu max -m 256M -icount shift=0 \
+	-no-reboot -display none -vga none -serial stdio -monitor none \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$vmlinuz" -initrd "$initrd" -append "console=ttyS0 quiet panic=-1" \
+	</dev/null >"$log" 2>&1 || status=$?
+say "QEMU ended with status $status after $(( $(date +%s) - start ))s"
+# Status 1 is the program's own exit through isa-debug-exit (value 0).
+[ $status -ne 124 ] || echo "linux-bench: QEMU timed out after ${timeout}s" >&2
+
+# The console may put \r before \n, and kernel messages can land on the
+# same line as ours: take the markers from anywhere in a line.
+tr -d '\r' <"$log" | grep -o '# linux: .*' | head -n 1 || true
+missing=""
+for name in getppid pipe_pingpong page_fault; do
+	line=$(tr -d '\r' <"$log" |
+		grep -o "BENCH name=linux\.$name value=[0-9][0-9]* unit=cycles" | head -n 1) || true
+	if [ -n "$line" ]; then
+		echo "$line"
+	else
+		missing="$missing $name"
+	fi
+done
+if [ -n "$missing" ]; then
+	echo "linux-bench: no figure for:$missing (QEMU status $status); the serial log ends:" >&2
+	tail -n 20 "$log" >&2
+	exit 1
+fi
