@@ -26,14 +26,14 @@ int main(const struct bootinfo *bi)
 	tap_eq(sys_untyped_retype(ut, OBJ_FRAME, 0, 0x800, CAP_ROOT_CNODE, s),
 	       E_ALIGN, "a frame at a 2 KiB offset is refused");
 	tap_eq(sys_untyped_retype(ut, OBJ_TCB, 0, 0x1100, CAP_ROOT_CNODE, s),
-	       E_ALIGN, "a TCB off its 1 KiB alignment is refused");
+	       E_ALIGN, "a TCB off its 2 KiB alignment is refused");
 
 	/* overlap: the watermark moves past each object */
 	tap_eq(sys_untyped_retype(ut, OBJ_FRAME, 0, 0x2000, CAP_ROOT_CNODE, s), E_OK,
 	       "a frame at offset 0x2000");
 	tap_eq(sys_untyped_retype(ut, OBJ_FRAME, 0, 0x2000, CAP_ROOT_CNODE, s2), E_OVERLAP,
 	       "a second object at the same offset is refused");
-	tap_eq(sys_untyped_retype(ut, OBJ_TCB, 0, 0x1c00, CAP_ROOT_CNODE, s2), E_OVERLAP,
+	tap_eq(sys_untyped_retype(ut, OBJ_TCB, 0, 0x1800, CAP_ROOT_CNODE, s2), E_OVERLAP,
 	       "an object below the watermark is refused");
 	tap_eq(sys_untyped_retype(ut, OBJ_FRAME, 0, 0xf000, CAP_ROOT_CNODE, s2), E_OK,
 	       "an exact fit in the last page");
