@@ -60,6 +60,7 @@ struct tcb {
 	struct cap cspace_cap, vspace_cap, fault_cap, ipcbuf_cap;
 	uint64_t id;
 	uint64_t cr3;                  /* vspace_cap.obj, 0: none */
+	uint64_t ipcbuf_vaddr;         /* loaded into FS base */
 	uint8_t state;                 /* enum berth_thread_state, or THREAD_DEAD */
 	uint8_t prio, max_prio;
 	uint8_t timeslice;

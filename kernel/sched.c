@@ -96,6 +96,7 @@ _Noreturn void kernel_exit(void)
 		if (read_cr3() != t->cr3)
 			write_cr3(t->cr3);
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
+		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
 		current = t;
 	}
 	if (fpu_owner != t) {

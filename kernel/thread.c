@@ -139,7 +139,12 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_SET_IPC_BUFFER:
 		if (args->rsi && (err = cap_get(caller, args->rsi, OBJ_FRAME, RIGHT_WRITE, &f)))
 			return err;
+		if (args->rsi && ((args->rdx & (PAGE_SIZE - 1)) || !user_address_ok(args->rdx)))
+			return E_BAD_ADDRESS;
 		set_tcb_cap(&t->ipcbuf_cap, args->rsi ? f : 0);
+		t->ipcbuf_vaddr = args->rsi ? args->rdx : 0;
+		if (t == current)
+			wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
 		return E_OK;
 	case SYS_TCB_SET_REGS:
 		if (!user_address_ok(args->rsi) || !user_address_ok(args->rdx))

@@ -1,6 +1,9 @@
 /* Threads in the caller's own address space and CNode. */
 #include <libipc/libipc.h>
 
+/* IPC buffers of threads after the first, a guard page apart */
+#define THREAD_IPCBUF_BASE 0x00007fff00000000UL
+
 struct thread_start {
 	void (*fn)(uint64_t);
 	uint64_t arg, tcb;
@@ -26,7 +29,10 @@ long thread_create(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack
 	struct thread_start *s = (struct thread_start *)(top - 32);
 	*s = (struct thread_start){ fn, arg, tcb };
 	uintptr_t sp = (uintptr_t)s - 8;
-	if ((err = sys_tcb_configure(tcb, CAP_ROOT_CNODE, CAP_ROOT_VSPACE)) ||
+	static uint64_t buffers;
+	uint64_t ipcbuf = THREAD_IPCBUF_BASE + (buffers++) * 2 * PAGE_SIZE;
+	if ((err = sys_tcb_configure(tcb, CAP_ROOT_CNODE, CAP_ROOT_VSPACE, 0)) ||
+	    (err = ipc_buffer_setup(tcb, CAP_ROOT_VSPACE, ipcbuf)) ||
 	    (err = sys_tcb_set_priority(tcb, prio, prio)) ||
 	    (err = sys_tcb_set_regs(tcb, (uint64_t)thread_entry, sp, (uint64_t)s)) ||
 	    (err = sys_tcb_resume(tcb)))

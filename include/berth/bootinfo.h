@@ -20,6 +20,7 @@
 #define ROOT_STACK_TOP   0x00007fffff000000UL
 #define ROOT_STACK_PAGES 16
 #define MODULE_VADDR     0x0000100000000000UL
+#define IPCBUF_VADDR     0x00007fffffffb000UL  /* the first thread's, by convention */
 
 #define BOOTINFO_MAX_UNTYPED 128
 #define BOOTINFO_MAX_MODULES 16
@@ -47,6 +48,7 @@ struct bootinfo {
 	uint32_t untyped_count;
 	uint32_t module_count;
 	uint64_t untyped_bytes;         /* total memory given as untyped */
+	uint64_t ipc_buffer;            /* the first thread's IPC buffer, 0: none yet */
 	struct bootinfo_untyped untyped[BOOTINFO_MAX_UNTYPED];
 	struct bootinfo_module module[BOOTINFO_MAX_MODULES];
 	char cmdline[BOOTINFO_NAME_LEN * 2]; /* the kernel's command line */

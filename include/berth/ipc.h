@@ -39,6 +39,9 @@ struct ipc_buffer {
 	uint64_t send_caps[MSG_MAX_CAPS];     /* sender: slots of caps to transfer */
 	uint64_t recv_slots[MSG_MAX_CAPS];    /* receiver: empty slots for caps (0: none) */
 	uint64_t recv_badges[MSG_MAX_CAPS];   /* receiver: badge of each received cap */
+	uint64_t self;                        /* the buffer's own address, for user code */
 };
+/* The kernel loads a thread's FS base with its IPC buffer's address (set
+ * by SYS_TCB_SET_IPC_BUFFER), so user code reaches its own buffer as %fs:0. */
 
 #endif

@@ -39,7 +39,7 @@ enum berth_syscall {
 	SYS_CNODE_MOVE = 24,      /* (src, dest_cnode, dest_slot) */
 	SYS_CNODE_DELETE = 25,    /* (slot) */
 	SYS_CNODE_REVOKE = 26,    /* (slot) */
-	SYS_TCB_SET_IPC_BUFFER = 27, /* (tcb, frame or 0) */
+	SYS_TCB_SET_IPC_BUFFER = 27, /* (tcb, frame or 0, vaddr where it is mapped) */
 	SYS_PORT_NOSENDERS = 28,  /* (port with RECEIVE, bits) */
 	SYS_IRQ_GET = 29,         /* (irq_control, line, dest_cnode, dest_slot) */
 	SYS_IRQ_BIND = 30,        /* (irq_handler, port, bits) */

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#define MSR_FS_BASE 0xc0000100
+
 void cpu_init(void);
 void cpu_set_kernel_entry_stack(uintptr_t top);
 void fpu_switch(void *save_area, const void *load_area);

@@ -18,8 +18,32 @@ uint64_t slot_alloc(void);
 long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot);
 /* Back vaddr with a fresh frame, making page tables as needed. */
 long page_alloc_map(uint64_t vaddr, unsigned rights, uint64_t *frame_slot);
-/* Map a frame, making page tables as needed. */
+/* Map a frame into our own address space, making page tables as needed. */
 long page_map_with_tables(uint64_t frame, uint64_t vaddr, unsigned rights);
+/* The same into any address space we hold a VSpace capability for. */
+long page_map_in(uint64_t vspace, uint64_t frame, uint64_t vaddr, unsigned rights);
+/* Give a thread a fresh IPC buffer mapped at vaddr in vspace; if that is
+ * our own space, also set the buffer's self pointer. */
+long ipc_buffer_setup(uint64_t tcb, uint64_t vspace, uint64_t vaddr);
+
+/* A child process made from an ELF image (spawn.c). */
+struct process {
+	uint64_t cnode, vspace, tcb;  /* our capabilities to its objects */
+	uint64_t next_slot;           /* next slot process_give fills in its CNode */
+};
+#define PROCESS_CNODE_RADIX 8
+#define PROCESS_FIRST_GIVEN 8     /* caps given by the parent start here */
+#define PROCESS_FIRST_FREE 32     /* the child's own allocations start here */
+/* Load the image into a new address space with a new CNode and thread,
+ * priority prio, fault messages to fault_port (0: none), and, if
+ * untyped_bits is not 0, an Untyped of that size as its memory.  The
+ * thread is not started: give it capabilities, then process_start. */
+long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_port,
+                   unsigned untyped_bits, struct process *p);
+/* Mint (badge != 0 or a RECEIVE source) or copy our slot src into the
+ * child's next given slot; *child_slot says which. */
+long process_give(struct process *p, uint64_t src, unsigned rights, uint64_t badge, uint64_t *child_slot);
+long process_start(struct process *p);
 
 /* Start fn(arg) in a new thread of this address space and CNode, on the
  * given stack, at the given priority.  When fn returns the thread stops. */

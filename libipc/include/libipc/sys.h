@@ -48,14 +48,90 @@ static inline long sys_untyped_retype(uint64_t ut, unsigned type, unsigned size_
 	return berth_syscall(SYS_UNTYPED_RETYPE, ut, type, size_bits, offset, dest_cnode, dest_slot).err;
 }
 
+static inline long sys_null(void)
+{
+	return berth_syscall(SYS_NULL, 0, 0, 0, 0, 0, 0).err;
+}
+
 static inline long sys_cnode_copy(uint64_t src, uint64_t dest_cnode, uint64_t dest, unsigned rights)
 {
 	return berth_syscall(SYS_CNODE_COPY, src, dest_cnode, dest, rights, 0, 0).err;
 }
 
-static inline long sys_tcb_configure(uint64_t tcb, uint64_t cnode, uint64_t vspace)
+static inline long sys_cnode_mint(uint64_t src, uint64_t dest_cnode, uint64_t dest, unsigned rights,
+                                  uint64_t badge)
 {
-	return berth_syscall(SYS_TCB_CONFIGURE, tcb, cnode, vspace, 0, 0, 0).err;
+	return berth_syscall(SYS_CNODE_MINT, src, dest_cnode, dest, rights, badge, 0).err;
+}
+
+static inline long sys_cnode_move(uint64_t src, uint64_t dest_cnode, uint64_t dest)
+{
+	return berth_syscall(SYS_CNODE_MOVE, src, dest_cnode, dest, 0, 0, 0).err;
+}
+
+static inline long sys_cnode_delete(uint64_t slot)
+{
+	return berth_syscall(SYS_CNODE_DELETE, slot, 0, 0, 0, 0, 0).err;
+}
+
+static inline long sys_cnode_revoke(uint64_t slot)
+{
+	return berth_syscall(SYS_CNODE_REVOKE, slot, 0, 0, 0, 0, 0).err;
+}
+
+/* cnode, vspace: 0 leaves them; fault_port: 0 means none */
+static inline long sys_tcb_configure(uint64_t tcb, uint64_t cnode, uint64_t vspace, uint64_t fault_port)
+{
+	return berth_syscall(SYS_TCB_CONFIGURE, tcb, cnode, vspace, fault_port, 0, 0).err;
+}
+
+static inline long sys_tcb_set_ipc_buffer(uint64_t tcb, uint64_t frame, uint64_t vaddr)
+{
+	return berth_syscall(SYS_TCB_SET_IPC_BUFFER, tcb, frame, vaddr, 0, 0, 0).err;
+}
+
+static inline long sys_notify(uint64_t port, uint64_t bits)
+{
+	return berth_syscall(SYS_NOTIFY, port, bits, 0, 0, 0, 0).err;
+}
+
+static inline long sys_port_nosenders(uint64_t port, uint64_t bits)
+{
+	return berth_syscall(SYS_PORT_NOSENDERS, port, bits, 0, 0, 0, 0).err;
+}
+
+static inline long sys_irq_get(uint64_t control, unsigned line, uint64_t dest_cnode, uint64_t dest)
+{
+	return berth_syscall(SYS_IRQ_GET, control, line, dest_cnode, dest, 0, 0).err;
+}
+
+static inline long sys_irq_bind(uint64_t handler, uint64_t port, uint64_t bits)
+{
+	return berth_syscall(SYS_IRQ_BIND, handler, port, bits, 0, 0, 0).err;
+}
+
+static inline long sys_irq_ack(uint64_t handler)
+{
+	return berth_syscall(SYS_IRQ_ACK, handler, 0, 0, 0, 0, 0).err;
+}
+
+static inline long sys_ioport_issue(uint64_t control, unsigned first, unsigned last,
+                                    uint64_t dest_cnode, uint64_t dest)
+{
+	return berth_syscall(SYS_IOPORT_ISSUE, control, first, last, dest_cnode, dest, 0).err;
+}
+
+static inline long sys_ioport_in(uint64_t cap, unsigned port, unsigned size, uint64_t *value)
+{
+	struct sysret r = berth_syscall(SYS_IOPORT_IN, cap, port, size, 0, 0, 0);
+	if (!r.err)
+		*value = r.rdx;
+	return r.err;
+}
+
+static inline long sys_ioport_out(uint64_t cap, unsigned port, unsigned size, uint64_t value)
+{
+	return berth_syscall(SYS_IOPORT_OUT, cap, port, size, value, 0, 0).err;
 }
 
 static inline long sys_tcb_set_regs(uint64_t tcb, uint64_t rip, uint64_t rsp, uint64_t arg)

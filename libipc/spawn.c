@@ -1,0 +1,154 @@
+/* Start a program from an ELF image in a new address space: a CNode, a
+ * VSpace, a thread, its segments, stack, IPC buffer and boot info, all
+ * retyped from our own untyped memory. */
+#include <libipc/libipc.h>
+#include <berth/ipc.h>
+
+#define STACK_PAGES 16
+#define SCRATCH_VADDR 0x00007ffe00000000UL  /* where we fill the child's pages */
+
+struct ehdr {
+	unsigned char ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+static int image_ok(const struct ehdr *e, uint64_t len)
+{
+	if (len < sizeof(*e) || memcmp(e->ident, "\177ELF", 4) || e->ident[4] != 2 ||
+	    e->machine != 62 || e->phentsize != sizeof(struct phdr) || e->phoff > len ||
+	    (uint64_t)e->phnum * sizeof(struct phdr) > len - e->phoff)
+		return 0;
+	const struct phdr *ph = (const struct phdr *)((const char *)e + e->phoff);
+	for (int i = 0; i < e->phnum; i++)
+		if (ph[i].type == 1 && (ph[i].offset > len || ph[i].filesz > len - ph[i].offset ||
+		                        ph[i].filesz > ph[i].memsz || ph[i].vaddr < USER_BASE ||
+		                        ph[i].memsz > IPCBUF_VADDR - ph[i].vaddr))
+			return 0;
+	return 1;
+}
+
+/* A fresh frame filled with `fill` bytes from src (the rest zero), then
+ * mapped into the child. */
+static long child_page(struct process *p, uint64_t vaddr, const uint8_t *src, uint64_t fill,
+                       unsigned rights, uint64_t *frame_out)
+{
+	uint64_t f;
+	long err = object_alloc(OBJ_FRAME, 0, &f);
+	if (err || (err = page_map_with_tables(f, SCRATCH_VADDR, RIGHT_READ | RIGHT_WRITE)))
+		return err;
+	memcpy((void *)SCRATCH_VADDR, src, fill);
+	if ((err = sys_page_unmap(f)) || (err = page_map_in(p->vspace, f, vaddr, rights)))
+		return err;
+	if (frame_out)
+		*frame_out = f;
+	return E_OK;
+}
+
+static long load_segments(struct process *p, const struct ehdr *e)
+{
+	const struct phdr *ph = (const struct phdr *)((const char *)e + e->phoff);
+	static uint8_t page[PAGE_SIZE];
+	for (int i = 0; i < e->phnum; i++) {
+		if (ph[i].type != 1)
+			continue;
+		unsigned rights = RIGHT_READ | (ph[i].flags & 2 ? RIGHT_WRITE : 0) | (ph[i].flags & 1 ? RIGHT_EXEC : 0);
+		for (uint64_t va = ph[i].vaddr & ~(PAGE_SIZE - 1); va < ph[i].vaddr + ph[i].memsz; va += PAGE_SIZE) {
+			memset(page, 0, sizeof(page));
+			for (uint64_t a = va; a < va + PAGE_SIZE; a++)
+				if (a >= ph[i].vaddr && a - ph[i].vaddr < ph[i].filesz)
+					page[a - va] = ((const uint8_t *)e)[ph[i].offset + (a - ph[i].vaddr)];
+			long err = child_page(p, va, page, PAGE_SIZE, rights, 0);
+			if (err)
+				return err;
+		}
+	}
+	return E_OK;
+}
+
+long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_port,
+                   unsigned untyped_bits, struct process *p)
+{
+	const struct ehdr *e = elf;
+	if (!image_ok(e, len))
+		return E_BAD_ARG;
+	long err;
+	uint64_t child_slot;
+	if ((err = object_alloc(OBJ_CNODE, PROCESS_CNODE_RADIX, &p->cnode)) ||
+	    (err = object_alloc(OBJ_VSPACE, 0, &p->vspace)) ||
+	    (err = object_alloc(OBJ_TCB, 0, &p->tcb)) ||
+	    (err = sys_cnode_copy(p->cnode, p->cnode, CAP_ROOT_CNODE, RIGHTS_ALL)) ||
+	    (err = sys_cnode_copy(p->vspace, p->cnode, CAP_ROOT_VSPACE, RIGHTS_ALL)) ||
+	    (err = sys_cnode_copy(p->tcb, p->cnode, CAP_ROOT_TCB, RIGHTS_ALL)) ||
+	    (err = load_segments(p, e)))
+		return err;
+	p->next_slot = PROCESS_FIRST_GIVEN;
+
+	static uint8_t zero[1];
+	for (uint64_t i = 1; i <= STACK_PAGES; i++)
+		if ((err = child_page(p, ROOT_STACK_TOP - i * PAGE_SIZE, zero, 0, RIGHT_READ | RIGHT_WRITE, 0)))
+			return err;
+
+	/* its IPC buffer, with the self pointer it will read through FS */
+	static struct ipc_buffer buf;
+	uint64_t ipc_frame;
+	buf.self = IPCBUF_VADDR;
+	if ((err = child_page(p, IPCBUF_VADDR, (const uint8_t *)&buf, sizeof(buf),
+	                      RIGHT_READ | RIGHT_WRITE, &ipc_frame)) ||
+	    (err = sys_tcb_set_ipc_buffer(p->tcb, ipc_frame, IPCBUF_VADDR)))
+		return err;
+
+	static struct bootinfo bi;
+	memset(&bi, 0, sizeof(bi));
+	bi.magic = BOOTINFO_MAGIC;
+	bi.cnode_radix = PROCESS_CNODE_RADIX;
+	bi.first_free_slot = PROCESS_FIRST_FREE;
+	bi.ipc_buffer = IPCBUF_VADDR;
+	if (untyped_bits) {
+		uint64_t ut;
+		child_slot = PROCESS_FIRST_FREE - 1;
+		if ((err = object_alloc(OBJ_UNTYPED, untyped_bits, &ut)) ||
+		    (err = sys_cnode_move(ut, p->cnode, child_slot)))
+			return err;
+		bi.untyped[0] = (struct bootinfo_untyped){ 0, (uint32_t)child_slot, (uint8_t)untyped_bits, { 0 } };
+		bi.untyped_count = 1;
+		bi.untyped_bytes = 1ULL << untyped_bits;
+	}
+	uint64_t bi_frame;
+	if ((err = child_page(p, BOOTINFO_VADDR, (const uint8_t *)&bi, sizeof(bi), RIGHT_READ, &bi_frame)) ||
+	    (err = sys_tcb_configure(p->tcb, p->cnode, p->vspace, fault_port)) ||
+	    (err = sys_tcb_set_priority(p->tcb, prio, prio)) ||
+	    (err = sys_tcb_set_regs(p->tcb, e->entry, ROOT_STACK_TOP, BOOTINFO_VADDR)))
+		return err;
+	return E_OK;
+}
+
+long process_give(struct process *p, uint64_t src, unsigned rights, uint64_t badge, uint64_t *child_slot)
+{
+	if (p->next_slot >= PROCESS_FIRST_FREE - 1)
+		return E_SLOT_FULL;
+	uint64_t slot = p->next_slot;
+	long err = badge || (rights & RIGHT_SEND) ? sys_cnode_mint(src, p->cnode, slot, rights, badge)
+	                                          : sys_cnode_copy(src, p->cnode, slot, rights);
+	if (err == E_BAD_ARG) /* not a port: nothing to mint */
+		err = sys_cnode_copy(src, p->cnode, slot, rights);
+	if (err)
+		return err;
+	p->next_slot++;
+	if (child_slot)
+		*child_slot = slot;
+	return E_OK;
+}
+
+long process_start(struct process *p)
+{
+	return sys_tcb_resume(p->tcb);
+}
