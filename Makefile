@@ -23,6 +23,9 @@ INIT_OBJ   := $(patsubst %,$(BUILD)/%.o,$(INIT_SRC))
 SYSTEST_SRC := $(wildcard tests/system/*.c)
 SYSTEST_LIB := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/system/lib/*.c))
 SYSTEST_ELF := $(patsubst tests/system/%.c,$(BUILD)/tests/system/%.elf,$(SYSTEST_SRC))
+# helper programs that system tests load as boot modules
+PROG_SRC   := $(wildcard tests/system/progs/*.c)
+PROG_ELF   := $(patsubst tests/system/%.c,$(BUILD)/tests/system/%.elf,$(PROG_SRC))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 
@@ -41,7 +44,7 @@ gdb: setup
 	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BUILD)/init.elf
 
 test: setup
-	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) --system $(SYSTEST_SRC)
 
 clean:
@@ -91,6 +94,7 @@ $(BUILD)/servers/%.c.o: servers/%.c
 $(BUILD)/init.elf: $(INIT_OBJ) $(BUILD)/libipc.a libipc/user.ld
 	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a
 
+.SECONDARY:
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@

@@ -149,6 +149,11 @@ int sys_cnode(struct tcb *t, uint64_t op, struct context *r)
 	case SYS_CNODE_REVOKE:
 		cap_revoke(src);
 		return E_OK;
+	case SYS_CAP_IDENTIFY:
+		r->rdx = src->type;
+		r->rsi = src->rights;
+		r->rdi = src->type == OBJ_PORT ? src->w0 : 0;
+		return E_OK;
 	}
 	return E_BAD_SYSCALL;
 }

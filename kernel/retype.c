@@ -16,6 +16,8 @@ int object_bits(uint64_t type, uint64_t size_bits)
 		return (int)size_bits + CNODE_SLOT_BITS;
 	case OBJ_TCB:
 		return TCB_BITS;
+	case OBJ_PORT:
+		return PORT_BITS;
 	case OBJ_VSPACE:
 	case OBJ_PAGE_TABLE:
 	case OBJ_FRAME:

@@ -55,6 +55,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_CNODE_MOVE:
 	case SYS_CNODE_DELETE:
 	case SYS_CNODE_REVOKE:
+	case SYS_CAP_IDENTIFY:
 		return sys_cnode(t, op, r);
 	case SYS_TCB_CONFIGURE:
 	case SYS_TCB_SET_REGS:

@@ -18,6 +18,13 @@ void libipc_init(const struct bootinfo *bi)
 		debug_puts("libipc: no memory for an IPC buffer\n");
 }
 
+unsigned cspace_slot_type(uint64_t slot)
+{
+	unsigned type, rights;
+	uint64_t badge;
+	return sys_cap_identify(slot, &type, &rights, &badge) ? OBJ_NONE : type;
+}
+
 uint64_t slot_alloc(void)
 {
 	return next_slot < slot_limit ? next_slot++ : 0;

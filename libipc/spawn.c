@@ -152,3 +152,12 @@ long process_start(struct process *p)
 {
 	return sys_tcb_resume(p->tcb);
 }
+
+void process_destroy(struct process *p)
+{
+	uint64_t caps[3] = { p->tcb, p->cnode, p->vspace };
+	for (int i = 0; i < 3; i++) {
+		sys_cnode_revoke(caps[i]);
+		sys_cnode_delete(caps[i]);
+	}
+}

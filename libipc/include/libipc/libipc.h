@@ -12,6 +12,9 @@
 /* Set up the allocators from the boot info (root task) */
 void libipc_init(const struct bootinfo *bi);
 
+/* The type of what our slot holds (OBJ_NONE for empty or invalid). */
+unsigned cspace_slot_type(uint64_t slot);
+
 /* A free slot in the program's CNode, or 0 when none is left. */
 uint64_t slot_alloc(void);
 /* Retype a new object from the program's untyped memory into a fresh slot. */
@@ -44,6 +47,9 @@ long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_
  * child's next given slot; *child_slot says which. */
 long process_give(struct process *p, uint64_t src, unsigned rights, uint64_t badge, uint64_t *child_slot);
 long process_start(struct process *p);
+/* Destroy the child: its thread, and everything in its CNode and
+ * address space that only it held. */
+void process_destroy(struct process *p);
 
 /* Start fn(arg) in a new thread of this address space and CNode, on the
  * given stack, at the given priority.  When fn returns the thread stops. */

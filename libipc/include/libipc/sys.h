@@ -90,6 +90,17 @@ static inline long sys_tcb_set_ipc_buffer(uint64_t tcb, uint64_t frame, uint64_t
 	return berth_syscall(SYS_TCB_SET_IPC_BUFFER, tcb, frame, vaddr, 0, 0, 0).err;
 }
 
+static inline long sys_cap_identify(uint64_t slot, unsigned *type, unsigned *rights, uint64_t *badge)
+{
+	struct sysret r = berth_syscall(SYS_CAP_IDENTIFY, slot, 0, 0, 0, 0, 0);
+	if (!r.err) {
+		*type = (unsigned)r.rdx;
+		*rights = (unsigned)r.rsi;
+		*badge = r.rdi;
+	}
+	return r.err;
+}
+
 static inline long sys_notify(uint64_t port, uint64_t bits)
 {
 	return berth_syscall(SYS_NOTIFY, port, bits, 0, 0, 0, 0).err;
