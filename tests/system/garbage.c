@@ -95,7 +95,7 @@ int main(const struct bootinfo *bi)
 	/* the fuzzer thread: our address space, its own CNode */
 	uint64_t top = ((uint64_t)fuzz_stack + sizeof(fuzz_stack)) & ~15UL;
 	err = object_alloc(OBJ_TCB, 0, &tcb);
-	err = err ? err : sys_tcb_configure(tcb, cn, CAP_ROOT_VSPACE);
+	err = err ? err : sys_tcb_configure(tcb, cn, CAP_ROOT_VSPACE, 0);
 	err = err ? err : sys_tcb_set_priority(tcb, 100, 100);
 	err = err ? err : sys_tcb_set_regs(tcb, (uint64_t)fuzz, top - 8, 0);
 	err = err ? err : sys_tcb_resume(tcb);
