@@ -26,10 +26,12 @@ SYSTEST_ELF := $(patsubst tests/system/%.c,$(BUILD)/tests/system/%.elf,$(SYSTEST
 # helper programs that system tests load as boot modules
 PROG_SRC   := $(wildcard tests/system/progs/*.c)
 PROG_ELF   := $(patsubst tests/system/%.c,$(BUILD)/tests/system/%.elf,$(PROG_SRC))
+BENCH_SRC  := $(wildcard tests/bench/*.c)
+BENCH_ELF  := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%.elf,$(BENCH_SRC))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 
-.PHONY: all run test gdb clean setup lint
+.PHONY: all run test bench gdb clean distclean setup lint
 all: $(BUILD)/kernel.bin $(BUILD)/init.elf
 
 setup:
@@ -47,8 +49,16 @@ test: setup
 	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) --system $(SYSTEST_SRC)
 
+bench: setup
+	@$(MAKE) --no-print-directory all $(BENCH_ELF)
+	tools/bench/run.sh
+
 clean:
 	rm -rf $(BUILD)
+
+# also the downloaded Linux kernel package for the benchmark
+distclean: clean
+	rm -rf cache
 
 # Static analysis of the kernel.  unusedStructMember is off because many
 # structs mirror layouts the hardware or the boot loader define; clang-tidy
@@ -100,6 +110,12 @@ $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@
 $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a
+
+$(BUILD)/tests/bench/%.c.o: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BUILD)/libipc.a libipc/user.ld
+	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BUILD)/libipc.a
 
 # --- host unit tests (kernel logic compiled for the host) -----------------
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h)
