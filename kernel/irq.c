@@ -38,7 +38,7 @@ void irq_handler_destroyed(struct cap *c)
 	lines[c->obj].issued = 0;
 }
 
-void irq_port_destroyed(struct port *p)
+void irq_port_destroyed(const struct port *p)
 {
 	for (int i = 0; i < IRQ_LINES; i++)
 		if (lines[i].port == p)

@@ -121,7 +121,7 @@ int sys_irq(struct tcb *t, uint64_t op, struct context *r);
 int sys_ioport(struct tcb *t, uint64_t op, struct context *r);
 void irq_handle(int line);
 void irq_handler_destroyed(struct cap *c);
-void irq_port_destroyed(struct port *p);
+void irq_port_destroyed(const struct port *p);
 
 /* sched.c */
 extern struct tcb *current;
@@ -130,7 +130,7 @@ void sched_enqueue_front(struct tcb *t);
 void sched_dequeue(struct tcb *t);
 void sched_yield(struct tcb *t);
 void sched_tick(void);
-void sched_forget(struct tcb *t);
+void sched_forget(const struct tcb *t);
 void thread_make_runnable(struct tcb *t, int front);
 _Noreturn void kernel_exit(void);
 

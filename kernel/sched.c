@@ -41,7 +41,7 @@ void sched_enqueue_front(struct tcb *t)
 }
 
 /* t is going away: never switch from it or save its FPU state again. */
-void sched_forget(struct tcb *t)
+void sched_forget(const struct tcb *t)
 {
 	if (fpu_owner == t)
 		fpu_owner = 0;
