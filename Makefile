@@ -6,6 +6,14 @@ CC      := gcc
 HOSTCC  := gcc
 PYTHON  := python3
 
+# make V=1 shows the full commands
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+say = @printf '  %-7s %s\n' $(1) $(2)
+
 WARN    := -Wall -Wextra -Werror
 COMMON  := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	   -fno-asynchronous-unwind-tables -fno-builtin $(WARN) -Iinclude
@@ -78,49 +86,61 @@ lint: setup
 # --- kernel ---------------------------------------------------------------
 $(BUILD)/kernel/%.c.o: kernel/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/kernel/%.S.o: kernel/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJ) kernel/kernel.ld
-	$(CC) $(LDFLAGS) -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $@ $(KERNEL_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $@ $(KERNEL_OBJ)
 
 # QEMU's multiboot loader takes the flat image at the header's addresses.
 $(BUILD)/kernel.bin: $(BUILD)/kernel.elf
-	objcopy -O binary $< $@
+	$(call say,OBJCOPY,$@)
+	$(Q)objcopy -O binary $< $@
 
 # --- user space -----------------------------------------------------------
 $(BUILD)/libipc/%.o: libipc/%
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/libipc.a: $(LIBIPC_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/servers/%.c.o: servers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/init.elf: $(INIT_OBJ) $(BUILD)/libipc.a libipc/user.ld
-	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a
 
 .SECONDARY:
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@
 $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
-	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a
 
 $(BUILD)/tests/bench/%.c.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BUILD)/libipc.a libipc/user.ld
-	$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BUILD)/libipc.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BUILD)/libipc.a
 
 # --- host unit tests (kernel logic compiled for the host) -----------------
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
+	$(call say,HOSTCC,$<)
+	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
 		-Ikernel/arch/x86_64 -o $@ $< $(shell sed -n 's|^// unit-under-test: ||p' $<)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
