@@ -26,8 +26,8 @@ static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uin
 	vaddr &= ~(PAGE_SIZE - 1);
 	if ((err = check_vaddr(vaddr)))
 		return err;
-	if (pt->w0)
-		return E_MAPPED;
+	if (pt->w0 && handle_pml4(pt->w0))
+		return E_MAPPED; /* a record whose VSpace died is no mapping */
 	if ((err = vspace_map_table(vs->obj, vaddr, pt->obj, level)))
 		return err;
 	pt->w0 = asid_handle(vs->w0);
@@ -48,7 +48,7 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
-	if (f->w0)
+	if (f->w0 && handle_pml4(f->w0))
 		return E_MAPPED;
 	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, missing)))
 		return err;

@@ -75,6 +75,8 @@ def check_plan(plan, seen, prefix, results, why):
     missing = sorted(set(range(1, plan + 1)) - seen)
     for num in missing:
         results.add(False, '%s: %d not reported' % (prefix, num), why)
+    for num in sorted(n for n in seen if n > plan):
+        results.add(False, '%s: %d is beyond the plan of %d' % (prefix, num, plan), why)
 
 
 def tail(text, n=25):

@@ -11,6 +11,7 @@
 #include "pager_protocol.h"
 
 #define PEEK_VADDR 0x58000000UL      /* where we map copies of the frames we served */
+#define REUSE_VADDR 0x5c000000UL     /* and, at the end, the frames themselves */
 #define WAIT_TICKS 20000000000UL     /* upper bound for one message (several seconds) */
 #define NOSENDERS_BIT 0x100UL
 #define PING_BIT 0x1UL
@@ -36,7 +37,7 @@ static int in_region(uint64_t addr)
 
 int main(const struct bootinfo *bi)
 {
-	tap_plan(17);
+	tap_plan(19);
 	struct process child;
 	uint64_t port, fault_send = slot_alloc(), reply = slot_alloc(), done_slot = 0;
 	long err = bi->module_count >= 1 ? E_OK : E_BAD_ARG;
@@ -171,11 +172,30 @@ int main(const struct bootinfo *bi)
 	tap_ok(err == E_OK && cspace_slot_type(reply) == OBJ_NONE,
 	       "replying to the destroyed faulter does nothing and frees the slot (err %ld)", err);
 
+	/* the frames outlive the address space they served: their mapping
+	 * there died with it, so they map here at once, and still hold what
+	 * the faulter wrote */
+	unsigned reused = 0;
+	long remap_err = E_OK;
+	for (unsigned i = 0; i < FAULTER_PAGES; i++) {
+		uint64_t va = REUSE_VADDR + i * PAGE_SIZE;
+		long e = frames[i] ? page_map_with_tables(frames[i], va, RIGHT_READ | RIGHT_WRITE) : E_BAD_CAP;
+		if (e) {
+			remap_err = e;
+			continue;
+		}
+		const volatile uint64_t *p = (const volatile uint64_t *)va;
+		reused += p[0] == faulter_value(i) && p[WORDS_PER_PAGE - 1] == ~faulter_value(i);
+	}
+	tap_ok(reused == FAULTER_PAGES && remap_err == E_OK,
+	       "the served frames map here without an unmap, contents intact (%u of %d, map %ld)",
+	       reused, FAULTER_PAGES, remap_err);
+
 	/* the kernel and we are unharmed */
 	uint64_t f, send = slot_alloc();
 	err = sys_null();
 	err = err ? err : object_alloc(OBJ_FRAME, 0, &f);
-	err = err ? err : page_map_with_tables(f, PEEK_VADDR + FAULTER_PAGES * PAGE_SIZE, RIGHT_READ | RIGHT_WRITE);
+	err = err ? err : page_map_with_tables(f, REUSE_VADDR + FAULTER_PAGES * PAGE_SIZE, RIGHT_READ | RIGHT_WRITE);
 	tap_eq(err, E_OK, "the kernel still retypes and maps for us");
 	err = sys_cnode_mint(port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
 	err = err ? err : sys_notify(send, PING_BIT);
