@@ -13,7 +13,7 @@ int elf_check(const void *image, size_t len, uint64_t user_lo, uint64_t user_hi)
 	if (eh->ident[0] != 0x7f || eh->ident[1] != 'E' || eh->ident[2] != 'L' || eh->ident[3] != 'F')
 		return ELF_NOT_ELF;
 	if (eh->ident[4] != 2 /* 64-bit */ || eh->ident[5] != 1 /* LE */ ||
-	    eh->type != 2 /* EXEC */ || eh->machine != 62 /* x86-64 */)
+	    eh->type != ELF_TYPE_EXEC || eh->machine != ELF_MACHINE_X86_64)
 		return ELF_WRONG_KIND;
 	if (eh->phentsize != sizeof(struct elf64_phdr) ||
 	    !range_ok(eh->phoff, (uint64_t)eh->phnum * sizeof(struct elf64_phdr), len) ||

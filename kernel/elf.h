@@ -5,25 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-struct elf64_ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define PT_LOAD 1
-#define PF_X 1
-#define PF_W 2
-#define PF_R 4
+#include <berth/elf.h>
 
 enum elf_error {
 	ELF_OK = 0,
@@ -41,11 +23,5 @@ enum elf_error {
  * executable segment. */
 int elf_check(const void *image, size_t len, uint64_t user_lo, uint64_t user_hi);
 const char *elf_error_string(int err);
-
-static inline const struct elf64_phdr *elf_phdr(const void *image, int i)
-{
-	const struct elf64_ehdr *eh = image;
-	return (const struct elf64_phdr *)((const char *)image + eh->phoff) + i;
-}
 
 #endif

@@ -3,33 +3,20 @@
  * retyped from our own untyped memory. */
 #include <libipc/libipc.h>
 #include <berth/ipc.h>
+#include <berth/elf.h>
 
 #define STACK_PAGES 16
 #define SCRATCH_VADDR 0x00007ffe00000000UL  /* where we fill the child's pages */
 
-struct ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-static int image_ok(const struct ehdr *e, uint64_t len)
+static int image_ok(const struct elf64_ehdr *e, uint64_t len)
 {
 	if (len < sizeof(*e) || memcmp(e->ident, "\177ELF", 4) || e->ident[4] != 2 ||
-	    e->machine != 62 || e->phentsize != sizeof(struct phdr) || e->phoff > len ||
-	    (uint64_t)e->phnum * sizeof(struct phdr) > len - e->phoff)
+	    e->machine != ELF_MACHINE_X86_64 || e->phentsize != sizeof(struct elf64_phdr) || e->phoff > len ||
+	    (uint64_t)e->phnum * sizeof(struct elf64_phdr) > len - e->phoff)
 		return 0;
-	const struct phdr *ph = (const struct phdr *)((const char *)e + e->phoff);
+	const struct elf64_phdr *ph = (const struct elf64_phdr *)((const char *)e + e->phoff);
 	for (int i = 0; i < e->phnum; i++)
-		if (ph[i].type == 1 && (ph[i].offset > len || ph[i].filesz > len - ph[i].offset ||
+		if (ph[i].type == PT_LOAD && (ph[i].offset > len || ph[i].filesz > len - ph[i].offset ||
 		                        ph[i].filesz > ph[i].memsz || ph[i].vaddr < USER_BASE ||
 		                        ph[i].memsz > IPCBUF_VADDR - ph[i].vaddr))
 			return 0;
@@ -53,14 +40,14 @@ static long child_page(struct process *p, uint64_t vaddr, const uint8_t *src, ui
 	return E_OK;
 }
 
-static long load_segments(struct process *p, const struct ehdr *e)
+static long load_segments(struct process *p, const struct elf64_ehdr *e)
 {
-	const struct phdr *ph = (const struct phdr *)((const char *)e + e->phoff);
+	const struct elf64_phdr *ph = (const struct elf64_phdr *)((const char *)e + e->phoff);
 	static uint8_t page[PAGE_SIZE];
 	for (int i = 0; i < e->phnum; i++) {
-		if (ph[i].type != 1)
+		if (ph[i].type != PT_LOAD)
 			continue;
-		unsigned rights = RIGHT_READ | (ph[i].flags & 2 ? RIGHT_WRITE : 0) | (ph[i].flags & 1 ? RIGHT_EXEC : 0);
+		unsigned rights = RIGHT_READ | (ph[i].flags & PF_W ? RIGHT_WRITE : 0) | (ph[i].flags & PF_X ? RIGHT_EXEC : 0);
 		for (uint64_t va = ph[i].vaddr & ~(PAGE_SIZE - 1); va < ph[i].vaddr + ph[i].memsz; va += PAGE_SIZE) {
 			memset(page, 0, sizeof(page));
 			for (uint64_t a = va; a < va + PAGE_SIZE; a++)
@@ -77,7 +64,7 @@ static long load_segments(struct process *p, const struct ehdr *e)
 long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_port,
                    unsigned untyped_bits, struct process *p)
 {
-	const struct ehdr *e = elf;
+	const struct elf64_ehdr *e = elf;
 	if (!image_ok(e, len))
 		return E_BAD_ARG;
 	long err;
