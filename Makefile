@@ -143,4 +143,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c ke
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
 		-Ikernel/arch/x86_64 -o $@ $< $(shell sed -n 's|^// unit-under-test: ||p' $<)
 
+# components that bring their own rules (idlc, newlib, ...)
+include $(wildcard mk/*.mk)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
