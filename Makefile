@@ -19,7 +19,8 @@ COMMON  := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protect
 	   -fno-asynchronous-unwind-tables -fno-builtin $(WARN) -Iinclude
 KCFLAGS := $(COMMON) -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	   -Ikernel -Ikernel/arch/x86_64
-UCFLAGS := $(COMMON) -mcmodel=small -Ilibipc/include
+# USER_INC and USER_LIBS come from mk/*.mk (the C library)
+UCFLAGS  = $(COMMON) -mcmodel=small -Ilibipc/include $(USER_INC)
 LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -Wl,--build-id=none
 
 KERNEL_SRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S)
@@ -54,8 +55,8 @@ gdb: setup
 	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BUILD)/init.elf
 
 test: setup
-	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN)
-	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) --system $(SYSTEST_SRC)
+	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN)
+	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC)
 
 bench: setup
 	@$(MAKE) --no-print-directory all $(BENCH_ELF)
@@ -117,7 +118,7 @@ $(BUILD)/servers/%.c.o: servers/%.c
 	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/init.elf: $(INIT_OBJ) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a $(USER_LIBS)
 
 .SECONDARY:
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
@@ -126,7 +127,7 @@ $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	$(Q)$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@
 $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a $(USER_LIBS)
 
 $(BUILD)/tests/bench/%.c.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
@@ -134,7 +135,7 @@ $(BUILD)/tests/bench/%.c.o: tests/bench/%.c
 	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BUILD)/libipc.a
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BUILD)/libipc.a $(USER_LIBS)
 
 # --- host unit tests (kernel logic compiled for the host) -----------------
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h)
