@@ -1,17 +1,21 @@
-/* Slot and object allocation.  Slots are handed out upwards from the first
- * free one; objects are retyped from the untyped list in order, moving to
- * the next untyped when one is full. */
+/* Slot and object allocation.  Slots come from a bitmap over the program's
+ * CNode (from the first free one the boot info names); objects are retyped
+ * from the untyped list in order, moving to the next untyped when one is
+ * full, or from one pool Untyped the caller chose (alloc_set_pool). */
 #include <libipc/libipc.h>
 #include <berth/ipc.h>
 
 static const struct bootinfo *boot_info;
-static uint64_t next_slot, slot_limit;
+static uint64_t slot_used[(1 << CNODE_MAX_RADIX) / 64];
+static uint64_t slot_reserved[(1 << CNODE_MAX_RADIX) / 64]; /* windows only */
+static uint64_t first_slot, slot_limit, slot_hint;
 static unsigned untyped_index;
+static uint64_t pool;
 
 void libipc_init(const struct bootinfo *bi)
 {
 	boot_info = bi;
-	next_slot = bi->first_free_slot;
+	first_slot = slot_hint = bi->first_free_slot;
 	slot_limit = 1ULL << bi->cnode_radix;
 	untyped_index = 0;
 	if (!bi->ipc_buffer && ipc_buffer_setup(CAP_ROOT_TCB, CAP_ROOT_VSPACE, IPCBUF_VADDR))
@@ -25,9 +29,56 @@ unsigned cspace_slot_type(uint64_t slot)
 	return sys_cap_identify(slot, &type, &rights, &badge) ? OBJ_NONE : type;
 }
 
+static uint64_t window_first, window_end;
+
+void slot_window(uint64_t first, uint64_t end)
+{
+	window_first = first;
+	window_end = end;
+}
+
 uint64_t slot_alloc(void)
 {
-	return next_slot < slot_limit ? next_slot++ : 0;
+	uint64_t s = window_end ? window_first : slot_hint, end = window_end ? window_end : slot_limit;
+	for (; s < end; s++) {
+		uint64_t taken = slot_used[s / 64] | (window_end ? 0 : slot_reserved[s / 64]);
+		if (!(taken & (1ULL << (s % 64)))) {
+			slot_used[s / 64] |= 1ULL << (s % 64);
+			if (!window_end)
+				slot_hint = s + 1;
+			return s;
+		}
+	}
+	return 0;
+}
+
+void slot_free(uint64_t s)
+{
+	if (s < first_slot || s >= slot_limit)
+		return;
+	slot_used[s / 64] &= ~(1ULL << (s % 64));
+	if (s < slot_hint)
+		slot_hint = s;
+}
+
+void slot_reclaim(uint64_t first, uint64_t end)
+{
+	for (uint64_t s = first; s < end; s++)
+		if ((slot_used[s / 64] & (1ULL << (s % 64))) && cspace_slot_type(s) == OBJ_NONE)
+			slot_free(s);
+}
+
+void slot_reserve(uint64_t first, uint64_t end)
+{
+	for (uint64_t s = first; s < end && s < slot_limit; s++)
+		slot_reserved[s / 64] |= 1ULL << (s % 64);
+}
+
+uint64_t alloc_set_pool(uint64_t untyped)
+{
+	uint64_t old = pool;
+	pool = untyped;
+	return old;
 }
 
 long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
@@ -35,16 +86,23 @@ long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
 	uint64_t s = slot_alloc();
 	if (!s)
 		return E_SLOT_FULL;
-	for (; untyped_index < boot_info->untyped_count; untyped_index++) {
-		long err = sys_untyped_retype(boot_info->untyped[untyped_index].slot, type, size_bits,
-		                              RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
-		if (err != E_RANGE) {
-			if (!err)
-				*slot = s;
-			return err;
+	long err = E_RANGE;
+	if (pool) {
+		err = sys_untyped_retype(pool, type, size_bits, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
+	} else {
+		for (; untyped_index < boot_info->untyped_count; untyped_index++) {
+			err = sys_untyped_retype(boot_info->untyped[untyped_index].slot, type, size_bits,
+			                         RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
+			if (err != E_RANGE)
+				break;
 		}
 	}
-	return E_RANGE;
+	if (err) {
+		slot_free(s);
+		return err;
+	}
+	*slot = s;
+	return E_OK;
 }
 
 long page_map_in(uint64_t vspace, uint64_t frame, uint64_t vaddr, unsigned rights)

@@ -17,6 +17,20 @@ unsigned cspace_slot_type(uint64_t slot);
 
 /* A free slot in the program's CNode, or 0 when none is left. */
 uint64_t slot_alloc(void);
+/* Give a slot back (it should be empty by then). */
+void slot_free(uint64_t slot);
+/* Free every allocated slot in [first, end) that is empty now, as after
+ * a revoke destroyed what they held. */
+void slot_reclaim(uint64_t first, uint64_t end);
+/* Take [first, end) out of general use (for slot_window). */
+void slot_reserve(uint64_t first, uint64_t end);
+/* Make slot_alloc hand out only [first, end) (0, 0: anywhere); a
+ * supervisor gives each child's objects their own window. */
+void slot_window(uint64_t first, uint64_t end);
+/* Retype from this Untyped only (0: the boot info's list); returns the
+ * previous choice.  A supervisor allocates all of a child's objects from
+ * one pool so one revoke of the pool destroys them all. */
+uint64_t alloc_set_pool(uint64_t untyped);
 /* Retype a new object from the program's untyped memory into a fresh slot. */
 long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot);
 /* Back vaddr with a fresh frame, making page tables as needed. */
