@@ -1,0 +1,38 @@
+/* The server loop: receive, dispatch on the label, reply, repeat
+ * (libipc/server.c).  A handler typically tries each interface's
+ * generated dispatcher in turn. */
+#ifndef LIBIPC_SERVER_H
+#define LIBIPC_SERVER_H
+
+#include <stdint.h>
+#include <libipc/ipc.h>
+
+enum server_result {
+	SERVER_UNKNOWN = 0,  /* no such method: the loop answers E_BAD_SYSCALL */
+	SERVER_REPLY = 1,    /* *reply is built: send it */
+	SERVER_NO_REPLY = 2, /* a notification, or the reply was deferred */
+};
+
+struct server;
+typedef int (*server_handler)(struct server *s, const struct msg *req, struct msg *reply);
+
+struct server {
+	uint64_t port;                        /* the receive right */
+	uint64_t reply_slot;                  /* where a call's reply right lands */
+	uint64_t recv_slots[MSG_MAX_CAPS];    /* where received caps land */
+	server_handler handle;
+	void *ctx;
+};
+
+/* Take the slots the loop needs. */
+long server_init(struct server *s, uint64_t port, server_handler handle, void *ctx);
+/* Serve until receiving fails (the port died); returns that error.
+ * Capabilities a request brought are in s->recv_slots; a handler that
+ * keeps one must move it elsewhere, the loop deletes what is left. */
+long server_run(struct server *s);
+/* From a handler: keep the current caller waiting.  Moves its reply right
+ * to a fresh slot and returns that slot (0 if none could be had); answer
+ * later with ipc_reply on it, then slot_free it. */
+uint64_t server_defer(struct server *s);
+
+#endif
