@@ -152,7 +152,7 @@ int sys_cnode(struct tcb *t, uint64_t op, struct context *r)
 	case SYS_CAP_IDENTIFY:
 		r->rdx = src->type;
 		r->rsi = src->rights;
-		r->rdi = src->type == OBJ_PORT ? src->w0 : 0;
+		r->rdi = src->type == OBJ_PORT ? src->w0 : src->type == OBJ_UNTYPED ? src->w1 : 0;
 		return E_OK;
 	}
 	return E_BAD_SYSCALL;

@@ -22,6 +22,11 @@ void libipc_init(const struct bootinfo *bi)
 		debug_puts("libipc: no memory for an IPC buffer\n");
 }
 
+const struct bootinfo *libipc_bootinfo(void)
+{
+	return boot_info;
+}
+
 unsigned cspace_slot_type(uint64_t slot)
 {
 	unsigned type, rights;

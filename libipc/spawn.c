@@ -64,6 +64,12 @@ static long load_segments(struct process *p, const struct elf64_ehdr *e)
 long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_port,
                    unsigned untyped_bits, struct process *p)
 {
+	struct spawn_args a = { .prio = prio, .fault_port = fault_port, .untyped_bits = untyped_bits };
+	return process_spawn_args(elf, len, &a, p);
+}
+
+long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *a, struct process *p)
+{
 	const struct elf64_ehdr *e = elf;
 	if (!image_ok(e, len))
 		return E_BAD_ARG;
@@ -78,6 +84,8 @@ long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_
 	    (err = load_segments(p, e)))
 		return err;
 	p->next_slot = PROCESS_FIRST_GIVEN;
+	if (a->exit_port && (err = process_give(p, a->exit_port, RIGHT_SEND, a->exit_badge, 0)))
+		return err;
 
 	static uint8_t zero[1];
 	for (uint64_t i = 1; i <= STACK_PAGES; i++)
@@ -99,6 +107,11 @@ long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_
 	bi.cnode_radix = PROCESS_CNODE_RADIX;
 	bi.first_free_slot = PROCESS_FIRST_FREE;
 	bi.ipc_buffer = IPCBUF_VADDR;
+	bi.exit_slot = a->exit_port ? PROCESS_FIRST_GIVEN : 0;
+	if (a->cmdline)
+		for (unsigned i = 0; i + 1 < sizeof(bi.cmdline) && a->cmdline[i]; i++)
+			bi.cmdline[i] = a->cmdline[i];
+	unsigned untyped_bits = a->untyped_bits;
 	if (untyped_bits) {
 		uint64_t ut;
 		child_slot = PROCESS_FIRST_FREE - 1;
@@ -111,8 +124,8 @@ long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_
 	}
 	uint64_t bi_frame;
 	if ((err = child_page(p, BOOTINFO_VADDR, (const uint8_t *)&bi, sizeof(bi), RIGHT_READ, &bi_frame)) ||
-	    (err = sys_tcb_configure(p->tcb, p->cnode, p->vspace, fault_port)) ||
-	    (err = sys_tcb_set_priority(p->tcb, prio, prio)) ||
+	    (err = sys_tcb_configure(p->tcb, p->cnode, p->vspace, a->fault_port)) ||
+	    (err = sys_tcb_set_priority(p->tcb, a->prio, a->prio)) ||
 	    (err = sys_tcb_set_regs(p->tcb, e->entry, ROOT_STACK_TOP, BOOTINFO_VADDR)))
 		return err;
 	return E_OK;

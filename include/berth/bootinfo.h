@@ -49,6 +49,7 @@ struct bootinfo {
 	uint32_t module_count;
 	uint64_t untyped_bytes;         /* total memory given as untyped */
 	uint64_t ipc_buffer;            /* the first thread's IPC buffer, 0: none yet */
+	uint64_t exit_slot;             /* a send right to tell the parent we exited, 0: none */
 	struct bootinfo_untyped untyped[BOOTINFO_MAX_UNTYPED];
 	struct bootinfo_module module[BOOTINFO_MAX_MODULES];
 	char cmdline[BOOTINFO_NAME_LEN * 2]; /* the kernel's command line */

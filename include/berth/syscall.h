@@ -47,7 +47,7 @@ enum berth_syscall {
 	SYS_IOPORT_ISSUE = 32,    /* (ioport_control, first, last, dest_cnode, dest_slot) */
 	SYS_IOPORT_IN = 33,       /* (ioport, port, size) -> rdx value */
 	SYS_IOPORT_OUT = 34,      /* (ioport, port, size, value) */
-	SYS_CAP_IDENTIFY = 35,    /* (slot) -> rdx type, rsi rights, rdi badge */
+	SYS_CAP_IDENTIFY = 35,    /* (slot) -> rdx type, rsi rights, rdi badge or untyped bytes used */
 	SYS_COUNT
 };
 

@@ -43,6 +43,12 @@ long page_map_in(uint64_t vspace, uint64_t frame, uint64_t vaddr, unsigned right
  * our own space, also set the buffer's self pointer. */
 long ipc_buffer_setup(uint64_t tcb, uint64_t vspace, uint64_t vaddr);
 
+/* The boot info this program started with. */
+const struct bootinfo *libipc_bootinfo(void);
+
+/* Labels of interface 0, libipc's own protocol with a parent. */
+#define LABEL_PROGRAM_EXIT 0x1   /* sent to bootinfo->exit_slot: w0 = status */
+
 /* A child process made from an ELF image (spawn.c). */
 struct process {
 	uint64_t cnode, vspace, tcb;  /* our capabilities to its objects */
@@ -51,10 +57,18 @@ struct process {
 #define PROCESS_CNODE_RADIX 8
 #define PROCESS_FIRST_GIVEN 8     /* caps given by the parent start here */
 #define PROCESS_FIRST_FREE 32     /* the child's own allocations start here */
-/* Load the image into a new address space with a new CNode and thread,
- * priority prio, fault messages to fault_port (0: none), and, if
- * untyped_bits is not 0, an Untyped of that size as its memory.  The
- * thread is not started: give it capabilities, then process_start. */
+struct spawn_args {
+	unsigned prio;
+	uint64_t fault_port;       /* our send right for its faults, 0: none */
+	unsigned untyped_bits;     /* its memory: an Untyped of this size, 0: none */
+	uint64_t exit_port;        /* our send right it gets in slot 8 and uses to report exit */
+	uint64_t exit_badge;       /* minted onto that right */
+	const char *cmdline;       /* its boot info's command line, or 0 */
+};
+/* Load the image into a new address space with a new CNode and thread.
+ * The thread is not started: give it capabilities, then process_start. */
+long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *a, struct process *p);
+/* The same with only a priority, fault port and memory. */
 long process_spawn(const void *elf, uint64_t len, unsigned prio, uint64_t fault_port,
                    unsigned untyped_bits, struct process *p);
 /* Mint (badge != 0 or a RECEIVE source) or copy our slot src into the
