@@ -7,9 +7,16 @@ A system test is tests/system/NAME.c, built into build/tests/system/NAME.elf
 and booted as the root task.  Lines at the top of the source configure it:
 
   // test-cmdline: WORDS       kernel command line
+  // test-root: PATH           boot PATH as the root task (init); the test's
+                               own program then follows the other modules
   // test-module: PATH         an extra boot module (repeatable)
+  // test-send: REGEX => TEXT  once REGEX appears in the output (after the
+                               previous send's match), type TEXT on the serial
+                               line; \n in TEXT is Enter (repeatable, in order)
   // test-expect: REGEX        must appear in the serial log (each one is a test)
   // test-exit: panic          QEMU must end through the kernel's panic exit
+  // test-exit: none           the runner stops QEMU once every expected line
+                               appeared (for runs nothing inside ends)
   // test-timeout: SECONDS     default 60
 
 Every QEMU run has a timeout and ends through the isa-debug-exit device; a
@@ -21,6 +28,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 
 TAP_RE = re.compile(r'^(not )?ok (\d+)(?: - (.*))?$')
 PLAN_RE = re.compile(r'^1\.\.(\d+)$')
@@ -102,7 +111,8 @@ def run_unit(binary):
 
 
 def directives(source):
-    d = {'cmdline': '', 'module': [], 'expect': [], 'exit': 'clean', 'timeout': '60'}
+    d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
+         'timeout': '60'}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-(\w+):\s*(.*?)\s*$', line)
@@ -118,28 +128,81 @@ def directives(source):
     return d
 
 
+def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen):
+    """Runs QEMU, feeding `sends` as their patterns appear; returns
+    (output, exit code or None on timeout or when stopped by us)."""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=env)
+    buf = bytearray()
+    lock = threading.Lock()
+
+    def reader():
+        while True:
+            chunk = p.stdout.read1(4096)
+            if not chunk:
+                return
+            with lock:
+                buf.extend(chunk)
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    deadline = time.time() + timeout
+    pos = 0
+    pending = list(sends)
+
+    def text():
+        with lock:
+            return buf.decode(errors='replace')
+
+    while time.time() < deadline and p.poll() is None:
+        out = text()
+        if pending:
+            pattern, keys = pending[0]
+            m = re.search(pattern, out[pos:], re.MULTILINE)
+            if m:
+                pos += m.end()
+                pending.pop(0)
+                try:
+                    p.stdin.write(keys.encode())
+                    p.stdin.flush()
+                except BrokenPipeError:
+                    break
+                continue
+        elif stop_when_seen and all(re.search(e, out, re.MULTILINE) for e in expects):
+            break
+        time.sleep(0.05)
+    code = p.poll()
+    if code is None:
+        p.kill()
+    p.wait()
+    t.join(timeout=5)
+    return text(), (None if code is None else code)
+
+
 def run_system(source, build):
     results = Results()
     name = os.path.splitext(os.path.basename(source))[0]
     prefix = 'system/' + name
     d = directives(source)
     elf = os.path.join(build, 'tests', 'system', name + '.elf')
-    cmd = ['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin'), elf] + d['module']
+    kernel = os.path.join(build, 'kernel.bin')
+    if d['root']:
+        modules = [d['root']] + d['module'] + [elf]
+    else:
+        modules = [elf] + d['module']
+    cmd = ['tools/qemu.sh', '--test', kernel] + modules
     env = dict(os.environ, KERNEL_CMDLINE=d['cmdline'])
     timeout = int(d['timeout'])
-    try:
-        p = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
-        out = p.stdout.decode(errors='replace')
-        err = p.stderr.decode(errors='replace')
-        code = p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b'').decode(errors='replace')
-        err, code = '', None
+    sends = []
+    for line in d['send']:
+        pattern, _, keys = line.partition(' => ')
+        sends.append((pattern, keys.replace('\\n', '\r')))
+    out, code = run_qemu(cmd, env, timeout, sends, d['expect'], d['exit'] == 'none')
     log = os.path.join(build, 'test-logs', name + '.log')
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, 'w') as f:
-        f.write(out + err)
-    why = tail(out + err) + ['(full log: %s)' % log]
+        f.write(out)
+    why = tail(out) + ['(full log: %s)' % log]
 
     plan, seen = parse_tap(out, prefix, results)
     if plan is not None or seen or d['exit'] == 'clean':
@@ -147,6 +210,8 @@ def run_system(source, build):
     for pattern in d['expect']:
         results.add(re.search(pattern, out, re.MULTILINE) is not None,
                     '%s: log matches /%s/' % (prefix, pattern), why)
+    if d['exit'] == 'none':
+        return results
     want = EXIT_PANIC if d['exit'] == 'panic' else EXIT_CLEAN
     if code is None:
         results.add(False, '%s: QEMU ended within %d s' % (prefix, timeout), why)
