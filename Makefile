@@ -27,8 +27,6 @@ KERNEL_SRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC))
 LIBIPC_SRC := $(wildcard libipc/*.c libipc/*.S)
 LIBIPC_OBJ := $(patsubst %,$(BUILD)/%.o,$(LIBIPC_SRC))
-INIT_SRC   := $(wildcard servers/init/*.c)
-INIT_OBJ   := $(patsubst %,$(BUILD)/%.o,$(INIT_SRC))
 SYSTEST_SRC := $(wildcard tests/system/*.c)
 SYSTEST_LIB := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/system/lib/*.c))
 SYSTEST_ELF := $(patsubst tests/system/%.c,$(BUILD)/tests/system/%.elf,$(SYSTEST_SRC))
@@ -40,19 +38,22 @@ BENCH_ELF  := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%.elf,$(BENCH_SRC)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 
+# components that bring their own rules (idlc, newlib, servers, ...)
+include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all run test bench gdb clean distclean setup lint
-all: $(BUILD)/kernel.bin $(BUILD)/init.elf
+all: $(BUILD)/kernel.bin $(SERVER_ELF)
 
 setup:
 	@tools/setup.sh
 
 run: setup
 	@$(MAKE) --no-print-directory all
-	tools/qemu.sh $(BUILD)/kernel.bin $(BUILD)/init.elf
+	tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 gdb: setup
 	@$(MAKE) --no-print-directory all
-	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BUILD)/init.elf
+	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 test: setup
 	@$(MAKE) --no-print-directory all $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN)
@@ -112,19 +113,10 @@ $(BUILD)/libipc.a: $(LIBIPC_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/servers/%.c.o: servers/%.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$<)
-	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/init.elf: $(INIT_OBJ) $(BUILD)/libipc.a libipc/user.ld
-	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $(INIT_OBJ) $(BUILD)/libipc.a $(USER_LIBS)
-
-.SECONDARY:
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(UCFLAGS) -Itests/system/lib -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Itests/system/lib -MMD -MP -c $< -o $@
 $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a $(USER_LIBS)
@@ -143,8 +135,5 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c ke
 	$(call say,HOSTCC,$<)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
 		-Ikernel/arch/x86_64 -o $@ $< $(shell sed -n 's|^// unit-under-test: ||p' $<)
-
-# components that bring their own rules (idlc, newlib, ...)
-include $(wildcard mk/*.mk)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

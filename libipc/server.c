@@ -55,6 +55,7 @@ long server_run(struct server *s)
 			err = ipc_recv(s->port, s->reply_slot, &req);
 			continue;
 		}
+		req = reply; /* one message goes out as the reply, the next comes in */
 		err = ipc_reply_recv(s->reply_slot, s->port, s->reply_slot, &req);
 		ipc_set_send_caps(0, 0);
 		if (err && err != E_DEAD_PORT) {

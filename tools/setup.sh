@@ -1,9 +1,10 @@
 #!/bin/sh
-# Install what building and running Berth needs on Debian 12.  Idempotent:
-# it checks each package and installs only what is missing.
+# Install what building and running Berth needs on Debian 12, then build
+# the C library (tools/setup-newlib.sh).  Idempotent: it checks each
+# package and installs only what is missing, and newlib is built once.
 set -eu
 
-packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy"
+packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy newlib-source xz-utils"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -11,13 +12,14 @@ for p in $packages; do
 done
 if [ -z "$missing" ]; then
 	echo "setup: Debian packages present ($packages)"
-	exit 0
+else
+	if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+	echo "setup: installing:$missing"
+	echo "setup: [1/2] apt-get update"
+	$sudo apt-get update -q
+	echo "setup: [2/2] apt-get install$missing"
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing
+	echo "setup: done"
 fi
 
-if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-echo "setup: installing:$missing"
-echo "setup: [1/2] apt-get update"
-$sudo apt-get update -q
-echo "setup: [2/2] apt-get install$missing"
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing
-echo "setup: done"
+"$(dirname "$0")/setup-newlib.sh"

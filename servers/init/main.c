@@ -1,15 +1,139 @@
-/* init, for now: the root task reports what the kernel handed it.  The
- * loader, name service and supervisor come with the user-level issue. */
+/* init: the root task.  Reads the boot manifest, starts the servers it
+ * names (tasks.c), then serves the name service and the supervisor's
+ * controls (init.idl) and receives its tasks' faults and exits. */
 #include <libipc/libipc.h>
+#include <libipc/server.h>
+#include "tasks.h"
+#include "init.h"   /* generated from idl/init.idl */
+
+uint64_t init_port;
+static struct manifest manifest;
+
+static long do_publish(void *ctx, uint64_t badge, const char *name, uint64_t port)
+{
+	(void)ctx;
+	return names_publish((unsigned)badge, name, port);
+}
+
+static long do_lookup(void *ctx, uint64_t badge, const char *name, uint64_t *port)
+{
+	(void)ctx;
+	(void)badge;
+	*port = names_lookup(name);
+	return *port ? E_OK : E_BAD_ARG;
+}
+
+static long do_unpublish(void *ctx, uint64_t badge, const char *name)
+{
+	(void)ctx;
+	return names_unpublish((unsigned)badge, name);
+}
+
+static long do_task_info(void *ctx, uint64_t badge, uint32_t index, char *name, uint32_t *state,
+                         uint32_t *restarts, uint32_t *threads, uint64_t *memory)
+{
+	(void)ctx;
+	(void)badge;
+	if (index >= task_count)
+		return E_RANGE;
+	const struct task *t = &tasks[index];
+	struct thread_info info = { .state = THREAD_INACTIVE };
+	if (t->running)
+		sys_tcb_info(t->proc.tcb, &info);
+	size_t n = strlen(t->m->name);
+	memcpy(name, t->m->name, n + 1);
+	*state = info.state;
+	*restarts = t->restarts;
+	*threads = t->running ? 1 : 0;
+	*memory = 1ULL << t->m->memory_bits;
+	return E_OK;
+}
+
+static long do_kill(void *ctx, uint64_t badge, const char *name)
+{
+	(void)ctx;
+	(void)badge;
+	struct task *t = task_by_name(name);
+	if (!t || !t->running)
+		return E_BAD_ARG;
+	task_died(t, "was killed");
+	return E_OK;
+}
+
+static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
+{
+	(void)ctx;
+	(void)badge;
+	const struct bootinfo *bi = libipc_bootinfo();
+	*total = bi->untyped_bytes;
+	*free = 0;
+	for (unsigned i = 0; i < bi->untyped_count; i++) {
+		unsigned type, rights;
+		uint64_t used;
+		if (!sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used))
+			*free += (1ULL << bi->untyped[i].size_bits) - used;
+	}
+	return E_OK;
+}
+
+static const struct init_ops ops = {
+	.publish = do_publish, .lookup = do_lookup, .unpublish = do_unpublish,
+	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
+};
+
+static int handle(struct server *s, const struct msg *req, struct msg *reply)
+{
+	uint64_t label = MSG_LABEL(req->info);
+	struct task *t = task_by_badge(req->badge);
+	if (label == LABEL_FAULT && t) {
+		char why[96];
+		debug_snprintf(why, sizeof(why), "faulted (vector %lu at rip %lx, address %lx)",
+		               req->w[0], req->w[2], req->w[1]);
+		task_died(t, why);
+		return SERVER_NO_REPLY;
+	}
+	if (label == LABEL_PROGRAM_EXIT && t) {
+		char why[48];
+		debug_snprintf(why, sizeof(why), "exited with status %ld", (long)req->w[0]);
+		task_died(t, why);
+		return SERVER_NO_REPLY;
+	}
+	return init_dispatch(&ops, s->ctx, req, s->recv_slots, reply) ? SERVER_REPLY : SERVER_UNKNOWN;
+}
+
+static const struct bootinfo_module *find_manifest(const struct bootinfo *bi)
+{
+	for (unsigned i = 0; i < bi->module_count; i++) {
+		size_t n = strlen(bi->module[i].name);
+		if (n >= 8 && !strncmp(bi->module[i].name + n - 8, "manifest", 8))
+			return &bi->module[i];
+	}
+	return 0;
+}
 
 int main(const struct bootinfo *bi)
 {
-	debug_printf("init: root task running; %u untyped caps (%lu MiB), %u modules, "
-	             "slots %u.. free\n", bi->untyped_count, bi->untyped_bytes >> 20,
-	             bi->module_count, bi->first_free_slot);
-	for (unsigned i = 0; i < bi->module_count; i++)
-		debug_printf("init: module '%s' at %lx, %lu bytes\n", bi->module[i].name,
-		             bi->module[i].vaddr, bi->module[i].size);
-	debug_printf("init: nothing more to do yet; the system is idle\n");
-	return 0;
+	debug_printf("init: %lu MiB of memory, %u boot modules\n", bi->untyped_bytes >> 20, bi->module_count);
+	if (object_alloc(OBJ_PORT, 0, &init_port)) {
+		debug_printf("init: no port\n");
+		return 1;
+	}
+	const struct bootinfo_module *mf = find_manifest(bi);
+	unsigned line;
+	const char *msg;
+	if (!mf)
+		debug_printf("init: no boot manifest (a module named ...manifest); starting nothing\n");
+	else if (manifest_parse((const char *)mf->vaddr, mf->size, &manifest, &line, &msg))
+		debug_printf("init: %s:%u: %s; starting nothing\n", mf->name, line, msg);
+	else
+		tasks_start_all(&manifest, bi);
+
+	struct server s;
+	if (server_init(&s, init_port, handle, 0)) {
+		debug_printf("init: no slots for the server loop\n");
+		return 1;
+	}
+	long err = server_run(&s);
+	debug_printf("init: server loop ended: %ld\n", err);
+	return 1;
 }

@@ -91,10 +91,14 @@ int debug_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int debug_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int debug_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-size_t strlen(const char *s);
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-int strncmp(const char *a, const char *b, size_t n);
+/* The C library's console (posix.c): stdout and stderr (fd 1, 2) go to
+ * libc_console_write, stdin (fd 0) comes from libc_console_read.  Each
+ * returns the bytes moved (0 from read: end of input) or a negative errno.
+ * By default output is the kernel's debug write and there is no input;
+ * the console client replaces them. */
+extern long (*libc_console_write)(const char *buf, size_t len);
+extern long (*libc_console_read)(char *buf, size_t len);
+
+#include <string.h>
 
 #endif

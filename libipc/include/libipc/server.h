@@ -30,6 +30,11 @@ long server_init(struct server *s, uint64_t port, server_handler handle, void *c
  * Capabilities a request brought are in s->recv_slots; a handler that
  * keeps one must move it elsewhere, the loop deletes what is left. */
 long server_run(struct server *s);
+/* The status a handler returns after server_defer: the dispatcher puts it
+ * in the reply it builds, and the handler function passed to server_init
+ * turns it into SERVER_NO_REPLY. */
+#define SERVER_DEFERRED ((long)-4096)
+
 /* From a handler: keep the current caller waiting.  Moves its reply right
  * to a fresh slot and returns that slot (0 if none could be had); answer
  * later with ipc_reply on it, then slot_free it. */

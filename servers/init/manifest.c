@@ -1,0 +1,222 @@
+/* The boot manifest parser: one directive per line, `#` comments.
+ *
+ *   server NAME           starts a server's block
+ *   image FILE            the boot module it runs (matched by file name)
+ *   priority N            1..254
+ *   memory BITS           its own memory: an Untyped of 2^BITS bytes, 12..26
+ *   ioports FIRST LAST    an I/O-port capability
+ *   irq LINE              an interrupt line, 1 and 3..15
+ *   needs NAME            a send right to a registered service
+ *   args WORDS...         its command line
+ *   restart always|never|N
+ *
+ * Capabilities go to the server in the order of their lines, from slot 9
+ * (slot 8 is its right to init). */
+#include "manifest.h"
+
+struct cursor {
+	const char *p, *end;
+};
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* The next word on this line, or 0 length at its end. */
+static size_t word(struct cursor *c, const char **start)
+{
+	while (c->p < c->end && is_space(*c->p))
+		c->p++;
+	*start = c->p;
+	if (c->p < c->end && *c->p == '#') {
+		c->p = c->end;
+		return 0;
+	}
+	while (c->p < c->end && !is_space(*c->p))
+		c->p++;
+	return (size_t)(c->p - *start);
+}
+
+static int word_is(const char *w, size_t n, const char *lit)
+{
+	size_t i = 0;
+	for (; i < n && lit[i]; i++)
+		if (w[i] != lit[i])
+			return 0;
+	return i == n && !lit[i];
+}
+
+static int copy_word(char *dst, size_t size, const char *w, size_t n)
+{
+	if (n == 0 || n >= size)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = w[i];
+	dst[n] = 0;
+	return 0;
+}
+
+/* Decimal or 0x hexadecimal, at most max. */
+static int number(const char *w, size_t n, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+	size_t i = 0;
+	if (n > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X'))
+		base = 16, i = 2;
+	if (i == n)
+		return -1;
+	for (; i < n; i++) {
+		char ch = w[i];
+		unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+		           : ch >= 'a' && ch <= 'f' && base == 16 ? (unsigned)(ch - 'a' + 10)
+		           : ch >= 'A' && ch <= 'F' && base == 16 ? (unsigned)(ch - 'A' + 10) : 99;
+		if (d >= base)
+			return -1;
+		v = v * base + d;
+		if (v > max)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static const char *check_server(const struct manifest_server *s)
+{
+	if (!s->image[0])
+		return "server has no image line";
+	return 0;
+}
+
+static const char *directive(struct manifest *m, struct cursor *c, const char *w, size_t n)
+{
+	const char *a, *b;
+	size_t an, bn;
+	uint32_t v, v2;
+	if (word_is(w, n, "server")) {
+		if (m->count == MANIFEST_MAX_SERVERS)
+			return "too many servers";
+		struct manifest_server *s = &m->server[m->count];
+		unsigned char *raw = (unsigned char *)s;
+		for (size_t i = 0; i < sizeof(*s); i++)
+			raw[i] = 0;
+		an = word(c, &a);
+		if (copy_word(s->name, sizeof(s->name), a, an))
+			return "server needs a name of 1 to 31 characters";
+		for (unsigned i = 0; i < m->count; i++) {
+			const char *x = m->server[i].name, *y = s->name;
+			while (*x && *x == *y)
+				x++, y++;
+			if (*x == *y)
+				return "a server of that name exists already";
+		}
+		s->priority = 100;
+		s->memory_bits = 16;
+		s->restart = 0;
+		m->count++;
+		if (word(c, &b))
+			return "extra words at the end of the line";
+		return 0;
+	}
+	if (!m->count)
+		return "directive before the first server line";
+	struct manifest_server *s = &m->server[m->count - 1];
+	an = word(c, &a);
+	if (word_is(w, n, "image")) {
+		if (copy_word(s->image, sizeof(s->image), a, an))
+			return "image needs a file name of 1 to 63 characters";
+	} else if (word_is(w, n, "priority")) {
+		if (number(a, an, 254, &v) || v == 0)
+			return "priority must be 1..254";
+		s->priority = v;
+	} else if (word_is(w, n, "memory")) {
+		if (number(a, an, 26, &v) || v < 12)
+			return "memory must be 12..26 (log2 of bytes)";
+		s->memory_bits = v;
+	} else if (word_is(w, n, "restart")) {
+		if (word_is(a, an, "always"))
+			s->restart = RESTART_ALWAYS;
+		else if (word_is(a, an, "never"))
+			s->restart = 0;
+		else if (!number(a, an, 1000000, &v))
+			s->restart = (int)v;
+		else
+			return "restart must be always, never or a count";
+	} else if (word_is(w, n, "args")) {
+		size_t len = (size_t)(c->end - a);
+		while (len && is_space(a[len - 1]))
+			len--;
+		if (copy_word(s->args, sizeof(s->args), a, len))
+			return "args must be 1 to 95 characters";
+		c->p = c->end;
+		return 0;
+	} else if (word_is(w, n, "ioports") || word_is(w, n, "irq") || word_is(w, n, "needs")) {
+		if (s->ncaps == MANIFEST_MAX_CAPS)
+			return "too many capabilities for one server";
+		struct manifest_cap *cap = &s->caps[s->ncaps];
+		if (word_is(w, n, "ioports")) {
+			bn = word(c, &b);
+			if (number(a, an, 0xffff, &v) || number(b, bn, 0xffff, &v2) || v > v2)
+				return "ioports needs FIRST LAST with FIRST <= LAST <= 0xffff";
+			*cap = (struct manifest_cap){ MCAP_IOPORTS, v, v2, { 0 } };
+		} else if (word_is(w, n, "irq")) {
+			if (number(a, an, 15, &v) || v == 0 || v == 2)
+				return "irq must be 1 or 3..15";
+			*cap = (struct manifest_cap){ MCAP_IRQ, v, v, { 0 } };
+		} else {
+			*cap = (struct manifest_cap){ MCAP_NEEDS, 0, 0, { 0 } };
+			if (copy_word(cap->name, sizeof(cap->name), a, an))
+				return "needs takes a service name of 1 to 31 characters";
+		}
+		s->ncaps++;
+	} else {
+		return "unknown directive";
+	}
+	if (word(c, &b))
+		return "extra words at the end of the line";
+	return 0;
+}
+
+int manifest_parse(const char *text, size_t len, struct manifest *m, unsigned *err_line,
+                   const char **err_msg)
+{
+	const char *p = text, *end = text + len;
+	unsigned line = 0;
+	m->count = 0;
+	while (p < end) {
+		const char *eol = p;
+		while (eol < end && *eol != '\n')
+			eol++;
+		line++;
+		struct cursor c = { p, eol };
+		const char *w;
+		size_t n = word(&c, &w);
+		const char *err = 0;
+		for (const char *q = p; q < eol; q++)
+			if (*q == 0)
+				err = "a NUL byte in the manifest";
+		if (!err && n && word_is(w, n, "server") && m->count &&
+		    check_server(&m->server[m->count - 1])) {
+			/* the block before this one is incomplete: say where it began */
+			*err_line = m->server[m->count - 1].line;
+			*err_msg = check_server(&m->server[m->count - 1]);
+			return -1;
+		}
+		if (!err && n) {
+			unsigned before = m->count;
+			err = directive(m, &c, w, n);
+			if (!err && m->count > before)
+				m->server[m->count - 1].line = line;
+		}
+		if (err) {
+			*err_line = line;
+			*err_msg = err;
+			return -1;
+		}
+		p = eol + 1;
+	}
+	if (m->count && check_server(&m->server[m->count - 1])) {
+		*err_line = m->server[m->count - 1].line;
+		*err_msg = check_server(&m->server[m->count - 1]);
+		return -1;
+	}
+	return 0;
+}

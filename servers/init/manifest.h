@@ -1,0 +1,45 @@
+/* The boot manifest: which servers init starts, with which capabilities
+ * and restart policy.  Format in docs/manifest.md.  Pure logic, unit-tested
+ * on the host (tests/unit/test_manifest.c). */
+#ifndef MANIFEST_H
+#define MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_MAX_SERVERS 16
+#define MANIFEST_MAX_CAPS 8
+#define MANIFEST_NAME_LEN 32
+#define MANIFEST_IMAGE_LEN 64
+#define MANIFEST_ARGS_LEN 96
+#define RESTART_ALWAYS (-1)
+
+enum manifest_cap_kind { MCAP_IOPORTS = 1, MCAP_IRQ, MCAP_NEEDS };
+
+struct manifest_cap {
+	int kind;
+	uint32_t first, last;            /* ports; irq: first = line */
+	char name[MANIFEST_NAME_LEN];    /* needs */
+};
+
+struct manifest_server {
+	char name[MANIFEST_NAME_LEN];
+	char image[MANIFEST_IMAGE_LEN];
+	char args[MANIFEST_ARGS_LEN];
+	unsigned priority, memory_bits, line;
+	int restart;                     /* RESTART_ALWAYS, or the most restarts (0: never) */
+	unsigned ncaps;
+	struct manifest_cap caps[MANIFEST_MAX_CAPS];
+};
+
+struct manifest {
+	unsigned count;
+	struct manifest_server server[MANIFEST_MAX_SERVERS];
+};
+
+/* Parse text[0..len) into *m.  Returns 0, or -1 with the line and a
+ * message saying what is wrong. */
+int manifest_parse(const char *text, size_t len, struct manifest *m, unsigned *err_line,
+                   const char **err_msg);
+
+#endif

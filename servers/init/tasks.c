@@ -1,0 +1,169 @@
+/*
+ * Supervision.  Every object of a task comes from its own pool Untyped,
+ * and every capability init holds for it sits in its own window of init's
+ * CNode, so destroying a task is one revoke of the pool: its thread,
+ * address space, CNode and everything in it (receive rights too, so its
+ * clients see dead ports) go, and the memory is ready for the next
+ * instance.  init is the fault handler of every task it starts.
+ */
+#include <libipc/libipc.h>
+#include "tasks.h"
+
+#define WINDOW_BASE 4096
+#define WINDOW_SLOTS 256
+
+struct task tasks[MANIFEST_MAX_SERVERS];
+unsigned task_count;
+static const struct bootinfo *boot;
+
+static const struct bootinfo_module *find_image(const char *file)
+{
+	size_t fl = strlen(file);
+	for (unsigned i = 0; i < boot->module_count; i++) {
+		const char *name = boot->module[i].name;
+		size_t nl = strlen(name);
+		/* the module's command line is a path: match its last part */
+		if (nl >= fl && !strncmp(name + nl - fl, file, fl) && (nl == fl || name[nl - fl - 1] == '/'))
+			return &boot->module[i];
+	}
+	return 0;
+}
+
+/* The capabilities the manifest names, into the child's slots 9.. */
+static long give_caps(struct task *t)
+{
+	for (unsigned i = 0; i < t->m->ncaps; i++) {
+		const struct manifest_cap *c = &t->m->caps[i];
+		uint64_t tmp = slot_alloc(), named;
+		long err;
+		if (!tmp)
+			return E_SLOT_FULL;
+		switch (c->kind) {
+		case MCAP_IOPORTS:
+			err = sys_ioport_issue(CAP_IOPORT_CONTROL, c->first, c->last, CAP_ROOT_CNODE, tmp);
+			break;
+		case MCAP_IRQ:
+			err = sys_irq_get(CAP_IRQ_CONTROL, c->first, CAP_ROOT_CNODE, tmp);
+			break;
+		default:
+			named = names_lookup(c->name);
+			err = named ? sys_cnode_copy(named, CAP_ROOT_CNODE, tmp, RIGHT_SEND) : E_BAD_ARG;
+		}
+		/* the child's copy outlives ours */
+		err = err ? err : process_give(&t->proc, tmp, RIGHTS_ALL, 0, 0);
+		sys_cnode_delete(tmp);
+		slot_free(tmp);
+		if (err)
+			return err;
+	}
+	return E_OK;
+}
+
+static int needs_met(const struct task *t)
+{
+	for (unsigned i = 0; i < t->m->ncaps; i++)
+		if (t->m->caps[i].kind == MCAP_NEEDS && !names_lookup(t->m->caps[i].name))
+			return 0;
+	return 1;
+}
+
+static long task_start(struct task *t)
+{
+	if (!needs_met(t)) {
+		t->waiting = 1;
+		return E_OK;
+	}
+	t->waiting = 0;
+	if (!t->pool) {
+		/* room for its quota and, beside it, its image, tables and stack */
+		unsigned bits = (t->m->memory_bits > 21 ? t->m->memory_bits : 21) + 1;
+		long err = object_alloc(OBJ_UNTYPED, bits, &t->pool);
+		if (err)
+			return err;
+	}
+	uint64_t old_pool = alloc_set_pool(t->pool);
+	slot_window(t->window, t->window + WINDOW_SLOTS);
+	struct spawn_args a = {
+		.prio = t->m->priority, .fault_port = t->fault_send, .untyped_bits = t->m->memory_bits,
+		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->m->args,
+	};
+	long err = process_spawn_args((const void *)t->image->vaddr, t->image->size, &a, &t->proc);
+	err = err ? err : give_caps(t);
+	err = err ? err : process_start(&t->proc);
+	slot_window(0, 0);
+	alloc_set_pool(old_pool);
+	if (err) {
+		debug_printf("init: cannot start '%s': error %ld\n", t->m->name, err);
+		sys_cnode_revoke(t->pool);
+		slot_reclaim(t->window, t->window + WINDOW_SLOTS);
+		return err;
+	}
+	t->running = 1;
+	return E_OK;
+}
+
+void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
+{
+	boot = bi;
+	slot_reserve(WINDOW_BASE, WINDOW_BASE + MANIFEST_MAX_SERVERS * WINDOW_SLOTS);
+	for (unsigned i = 0; i < m->count; i++) {
+		struct task *t = &tasks[task_count];
+		t->m = &m->server[i];
+		t->id = task_count + 1;
+		t->window = WINDOW_BASE + task_count * WINDOW_SLOTS;
+		t->image = find_image(t->m->image);
+		if (!t->image) {
+			debug_printf("init: no boot module '%s' for '%s'\n", t->m->image, t->m->name);
+			continue;
+		}
+		t->fault_send = slot_alloc();
+		if (sys_cnode_mint(init_port, CAP_ROOT_CNODE, t->fault_send, RIGHT_SEND, t->id)) {
+			debug_printf("init: no fault port for '%s'\n", t->m->name);
+			continue;
+		}
+		task_count++;
+		task_start(t);
+	}
+	tasks_start_waiting();
+}
+
+void tasks_start_waiting(void)
+{
+	for (unsigned i = 0; i < task_count; i++)
+		if (tasks[i].waiting && needs_met(&tasks[i]))
+			task_start(&tasks[i]);
+}
+
+struct task *task_by_badge(uint64_t badge)
+{
+	return badge >= 1 && badge <= task_count ? &tasks[badge - 1] : 0;
+}
+
+struct task *task_by_name(const char *name)
+{
+	for (unsigned i = 0; i < task_count; i++) {
+		const char *a = tasks[i].m->name, *b = name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return &tasks[i];
+	}
+	return 0;
+}
+
+void task_died(struct task *t, const char *why)
+{
+	if (!t->running)
+		return;
+	t->running = 0;
+	sys_cnode_revoke(t->pool);
+	slot_reclaim(t->window, t->window + WINDOW_SLOTS);
+	names_drop_owner(t->id);
+	int again = t->m->restart == RESTART_ALWAYS || (int)t->restarts < t->m->restart;
+	debug_printf("init: '%s' %s; %s\n", t->m->name, why,
+	             again ? "restarting it" : "its restart policy says no more");
+	if (again) {
+		t->restarts++;
+		task_start(t);
+	}
+}
