@@ -41,6 +41,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 # components that bring their own rules (idlc, newlib, servers, ...)
 include $(sort $(wildcard mk/*.mk))
 
+.DEFAULT_GOAL := all
 .PHONY: all run test bench gdb clean distclean setup lint
 all: $(BUILD)/kernel.bin $(SERVER_ELF)
 
@@ -112,6 +113,9 @@ $(BUILD)/libipc/%.o: libipc/%
 $(BUILD)/libipc.a: $(LIBIPC_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# keep intermediate objects (pattern chains would delete them)
+.SECONDARY:
 
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	@mkdir -p $(dir $@)

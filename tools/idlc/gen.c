@@ -497,7 +497,7 @@ static void gen_stub(struct buf *b, const struct idl_interface *ifc, const struc
 {
 	unsigned outs = count_words(m, DIR_OUT), k, j;
 	char text[IDL_MAX_NAME + 64];
-	struct list c = { 0 };
+	struct list conds = { 0 };
 
 	signature_comment(b, "", m, "");
 	client_prototype(b, ifc, m, ")\n{\n");
@@ -517,16 +517,16 @@ static void gen_stub(struct buf *b, const struct idl_interface *ifc, const struc
 		if (!(a->dir & DIR_IN))
 			continue;
 		if (a->kind == KIND_STRING)
-			list_add(&c, "idl_strnlen(%s, %llu + 1) > %llu", a->cname, n, n);
+			list_add(&conds, "idl_strnlen(%s, %llu + 1) > %llu", a->cname, n, n);
 		else if (a->kind == KIND_BYTES)
-			list_add(&c, "%s%s_len > %llu", a->dir == DIR_INOUT ? "*" : "", a->name, n);
+			list_add(&conds, "%s%s_len > %llu", a->dir == DIR_INOUT ? "*" : "", a->name, n);
 	}
-	if (c.n) {
+	if (conds.n) {
 		buf_printf(b, "\t/* Inputs longer than their bounds cannot be sent. */\n");
-		emit_if(b, &c, ")\n");
+		emit_if(b, &conds, ")\n");
 		buf_printf(b, "\t\treturn E_BAD_ARG;\n\n");
 	}
-	list_free(&c);
+	list_free(&conds);
 
 	if (count_words(m, DIR_IN) || m->in_caps)
 		buf_printf(b, "\t/* The request: the in and inout parameters, in order. */\n");
@@ -551,17 +551,17 @@ static void gen_stub(struct buf *b, const struct idl_interface *ifc, const struc
 		buf_printf(b, "\t/* Free slots for the capabilities the reply brings. */\n");
 		for (j = 0; j < m->out_caps; j++) {
 			buf_printf(b, "\trecv[%u] = slot_alloc();\n", j);
-			list_add(&c, "recv[%u] == 0", j);
+			list_add(&conds, "recv[%u] == 0", j);
 		}
 		if (m->out_caps == 1) {
-			emit_if(b, &c, ")\n");
+			emit_if(b, &conds, ")\n");
 			buf_printf(b, "\t\treturn E_SLOT_FULL;\n\n");
 		} else {
-			emit_if(b, &c, ") {\n");
+			emit_if(b, &conds, ") {\n");
 			buf_printf(b, "\t\tidl_free_slots(recv, 0, %u);\n\t\treturn E_SLOT_FULL;\n\t}\n\n",
 			           m->out_caps);
 		}
-		list_free(&c);
+		list_free(&conds);
 	}
 
 	if (m->in_caps || m->out_caps) {
@@ -581,11 +581,12 @@ static void gen_stub(struct buf *b, const struct idl_interface *ifc, const struc
 	}
 	if (m->out_caps) {
 		buf_printf(b, "\tif (err != 0) {\n"
-		           "\t\tidl_free_slots(recv, 0, %u);\n"
+		           "\t\tidl_free_slots(recv, 0, %u);   /* nothing arrived */\n"
 		           "\t\treturn err;\n"
 		           "\t}\n", m->out_caps);
 		buf_printf(b, "\terr = idl_reply_%s(&m%s);\n", m->name, outs ? ", at" : "");
 		buf_printf(b, "\tif (err != 0) {\n"
+		           "\t\t/* caps that did arrive stay in their slots; free the others */\n"
 		           "\t\tidl_free_slots(recv, MSG_CAPS(m.info), %u);\n"
 		           "\t\treturn err;\n"
 		           "\t}\n\n", m->out_caps);
@@ -799,10 +800,14 @@ static void gen_serve(struct buf *b, const struct idl_interface *ifc, const stru
 		const struct idl_param *a = &m->params[i];
 		if (!(a->dir & DIR_OUT))
 			continue;
-		if (a->kind == KIND_CAP)
+		if (a->kind == KIND_CAP) {
+			char text[IDL_MAX_NAME + 64];
+			param_text(a, text, sizeof text);
+			buf_printf(b, "\t/* %s: in the capability list, not the words */\n", text);
 			buf_printf(b, "\tsend[%u] = %s;\n", j++, a->cname);
-		else
+		} else {
 			gen_put(b, a, "reply->w", 0);
+		}
 	}
 	if (m->out_caps)
 		buf_printf(b, "\tipc_set_send_caps(send, %u);\n", m->out_caps);

@@ -115,7 +115,8 @@ static void lex_number(struct parser *p, struct token *t)
 	const char *s = p->src;
 	size_t start = p->pos, i = p->pos;
 	uint64_t v = 0;
-	int base = 10, overflow = 0;
+	unsigned base = 10;
+	int overflow = 0;
 	if (s[i] == '0' && i + 1 < p->len && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
 		base = 16;
 		i += 2;
