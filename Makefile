@@ -120,7 +120,7 @@ $(BUILD)/libipc.a: $(LIBIPC_OBJ)
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Itests/system/lib -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Iservers/lib -Itests/system/lib -MMD -MP -c $< -o $@
 $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a $(USER_LIBS)

@@ -3,9 +3,12 @@
 # (_client.o); see idl/ and docs/idl.md.
 #   $(call server,NAME,SOURCE DIR,IDL OBJECTS)
 
+# shared code that needs generated stubs (servers/lib)
+SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
+
 define server
 $(1)_SRC := $$(wildcard $(2)/*.c)
-$(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC))
+$(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a libipc/user.ld
 	$$(call say,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \
@@ -17,11 +20,11 @@ endef
 $(BUILD)/servers/%.c.o: servers/%.c $(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Iservers/lib -MMD -MP -c $< -o $@
 
 $(eval $(call server,init,servers/init,init_server))
 $(eval $(call server,serial,servers/drivers/serial,console_server init_client))
-$(eval $(call server,shell,servers/shell,console_client init_client))
+$(eval $(call server,shell,servers/shell,init_client))
 
 # what make run boots: init first, then its manifest and the servers it names
 BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf
@@ -29,7 +32,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
 TEST_IDL_OBJ := $(foreach i,init console kv,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
-SYSTEST_LIB += $(TEST_IDL_OBJ)
+SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
 # init-rooted system tests boot these too

@@ -6,6 +6,9 @@
 // test-module: build/serial.elf
 // test-module: build/tests/system/progs/kv_server.elf
 // test-expect: names-test: hello through the console server
+// test-expect: names-test: printf reaches the console server, 42
+#include <stdio.h>
+#include "console_stdio.h"
 #include "tap.h"
 #include "console.h"
 #include "init.h"
@@ -18,7 +21,7 @@
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(12);
+	tap_plan(13);
 	tap_eq(cspace_slot_type(CONSOLE), OBJ_PORT, "init gave us the console it was told we need");
 	tap_eq(cspace_slot_type(KV), OBJ_PORT, "and the key-value server");
 
@@ -42,5 +45,15 @@ int main(const struct bootinfo *bi)
 	uint64_t none = 0;
 	tap_eq(init_lookup(INIT, "no-such-service", &none), E_BAD_ARG, "an unknown name is refused");
 	tap_eq(init_lookup(INIT, "console", &none), E_OK, "the console is published too");
+
+	/* the C library's stdout, pointed at the console server */
+	uint64_t before = 0, after = 0;
+	console_written(CONSOLE, &before);
+	stdio_use_console(CONSOLE);
+	int len = printf("names-test: printf reaches the console server, %d\n", 42);
+	fflush(stdout);
+	console_written(CONSOLE, &after);
+	tap_ok(len > 0 && after - before == (uint64_t)len, "printf's %d bytes went through the console (%lu)",
+	       len, after - before);
 	tap_done();
 }

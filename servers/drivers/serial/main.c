@@ -20,6 +20,7 @@
 #define MAX_WAITING 8
 
 static uint8_t ring[RING];
+static uint64_t bytes_written;
 static unsigned ring_head, ring_tail;  /* head: next to read */
 static int echo = 1, testing;
 
@@ -110,6 +111,7 @@ static long do_write(void *ctx, uint64_t badge, const uint8_t *data, uint32_t le
 		put_byte(data[i]);
 	}
 	*written = len;
+	bytes_written += len;
 	return E_OK;
 }
 
@@ -151,6 +153,14 @@ static long do_set_echo(void *ctx, uint64_t badge, uint32_t on)
 	return E_OK;
 }
 
+static long do_written(void *ctx, uint64_t badge, uint64_t *bytes)
+{
+	(void)ctx;
+	(void)badge;
+	*bytes = bytes_written;
+	return E_OK;
+}
+
 static long do_crash_for_test(void *ctx, uint64_t badge)
 {
 	(void)ctx;
@@ -165,7 +175,7 @@ static long do_crash_for_test(void *ctx, uint64_t badge)
 
 static const struct console_ops ops = {
 	.write = do_write, .read = do_read, .poll = do_poll, .set_echo = do_set_echo,
-	.crash_for_test = do_crash_for_test,
+	.written = do_written, .crash_for_test = do_crash_for_test,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
