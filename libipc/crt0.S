@@ -1,6 +1,6 @@
-/* Program entry: rdi holds the start argument (the boot info for the root
- * task).  Align the stack as the C ABI expects and call main; when main
- * returns the thread suspends itself. */
+/* Program entry: rdi holds the start argument (the boot info).  Align the
+ * stack as the C ABI expects and call main; its return value goes to the
+ * C library's exit, which flushes stdio and ends in program_exit. */
 	.text
 	.globl _start
 _start:
@@ -11,5 +11,5 @@ _start:
 	mov %r12, %rdi
 	call main
 	mov %eax, %edi
-	call program_exit
+	call exit
 1:	jmp 1b

@@ -11,17 +11,17 @@ LIBGCC         := $(shell $(CC) -print-libgcc-file-name)
 # host's C library headers.
 USER_INC  := -nostdinc -isystem $(NEWLIB_DIR)/include -idirafter $(shell $(CC) -print-file-name=include)
 # One group: libc calls the system-call layer in libipc (write, sbrk, ...),
-# libipc calls libc (memcpy, vsnprintf, ...), both may need libgcc.
+# libipc calls libc (memcpy, vsniprintf, ...), both may need libgcc.
 USER_LIBS := -Wl,--start-group $(NEWLIB_LIBS) $(BUILD)/libipc.a $(LIBGCC) -Wl,--end-group
 
 $(NEWLIB_STAMP): tools/setup-newlib.sh
 	@tools/setup-newlib.sh
 
 # Headers must be installed before any user object compiles; programs link
-# again when newlib was rebuilt.
-# (Explicit lists, built from the Makefile's source lists: a pattern rule
-# without a recipe adds no prerequisites.)
-NEWLIB_USERS := $(LIBIPC_OBJ) $(INIT_OBJ) $(SYSTEST_LIB) \
+# again when newlib was rebuilt.  Explicit lists from the Makefile's source
+# lists, as a pattern rule without a recipe adds no prerequisites.  (mk/
+# files that build other user programs order their objects the same way.)
+NEWLIB_USERS := $(LIBIPC_OBJ) $(SYSTEST_LIB) \
 	$(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC) $(BENCH_SRC))
 $(NEWLIB_USERS): | $(NEWLIB_STAMP)
 $(BUILD)/init.elf $(SYSTEST_ELF) $(PROG_ELF) $(BENCH_ELF): $(NEWLIB_STAMP)

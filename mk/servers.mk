@@ -14,6 +14,7 @@ $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/l
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \
 		$(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a $$(USER_LIBS)
 SERVER_ELF += $(BUILD)/$(1).elf
+$(BUILD)/$(1).elf: $(NEWLIB_STAMP)
 $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o): | $(NEWLIB_STAMP)
 endef
 
