@@ -117,9 +117,11 @@ static void destroy_object(struct cap *c)
 		cnode_zombify(c);
 		break;
 	case OBJ_TCB:
+	case OBJ_VCPU:
 		tcb_zombify(P2V(c->obj));
 		break;
 	case OBJ_VSPACE:
+	case OBJ_GUEST_SPACE:
 		vspace_destroy(c->obj, c->w0);
 		break;
 	case OBJ_PAGE_TABLE:
@@ -131,6 +133,7 @@ static void destroy_object(struct cap *c)
 		break;
 	case OBJ_PORT:
 		irq_port_destroyed(P2V(c->obj));
+		timeout_port_destroyed(P2V(c->obj));
 		break;
 	default:
 		break;

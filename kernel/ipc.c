@@ -60,10 +60,15 @@ static void wake(struct tcb *t, int err, int front)
 	thread_make_runnable(t, front);
 }
 
-/* A thread whose fault nobody will handle stops, as before fault ports. */
+/* A thread whose fault (or VM exit) nobody will handle stops. */
 static void fault_unhandled(struct tcb *t)
 {
-	t->ipc_is_fault = 0;
+	if (t->ipc_kmsg == KMSG_VMEXIT) {
+		t->ipc_kmsg = 0;
+		vcpu_stopped(t, "its exit handler is gone");
+		return;
+	}
+	t->ipc_kmsg = 0;
 	t->state = THREAD_FAULTED;
 	printk("berth: thread %lu stopped: fault handler gone (vector %lu rip=%lx addr=%lx)\n",
 	       t->id, t->fault_vector, t->fault_rip, t->fault_addr);
@@ -89,19 +94,17 @@ static int check_message(const struct tcb *s, uint64_t info)
 }
 
 /* The message a blocked or calling sender carries: its registers, or the
- * kernel-made fault message. */
+ * kernel-made one (a fault, a VM exit). */
 static uint64_t message_info(const struct tcb *s)
 {
-	return s->ipc_is_fault ? MSG_INFO(LABEL_FAULT, 4, 0) : s->ctx.rsi;
+	return s->ipc_kmsg ? s->kmsg_info : s->ctx.rsi;
 }
 
 static void message_regs(const struct tcb *s, uint64_t w[MSG_REG_WORDS])
 {
-	if (s->ipc_is_fault) {
-		w[0] = s->fault_vector;
-		w[1] = s->fault_addr;
-		w[2] = s->fault_rip;
-		w[3] = s->fault_error;
+	if (s->ipc_kmsg) {
+		for (int i = 0; i < MSG_REG_WORDS; i++)
+			w[i] = s->kmsg[i];
 	} else {
 		w[0] = s->ctx.rdx;
 		w[1] = s->ctx.r10;
@@ -140,7 +143,7 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 			cap_move(src[i], dst[i]);
 	}
 	for (uint64_t i = MSG_REG_WORDS; i < n; i++)
-		rb->words[i] = sb->words[i];
+		rb->words[i] = s->ipc_kmsg ? s->kmsg[i] : sb->words[i];
 	uint64_t w[MSG_REG_WORDS];
 	message_regs(s, w);
 	r->ctx.rax = E_OK;
@@ -167,7 +170,7 @@ static struct cap *reply_slot(const struct tcb *r)
 static void await_reply(struct tcb *caller, struct cap *slot)
 {
 	if (!slot) {
-		if (caller->ipc_is_fault)
+		if (caller->ipc_kmsg)
 			fault_unhandled(caller);
 		else
 			wake(caller, E_NO_REPLY, 0);
@@ -231,7 +234,7 @@ static int do_send(struct tcb *t, uint64_t cptr, int blocking, int call)
 	int err = check_message(t, t->ctx.rsi);
 	if (err)
 		return err;
-	t->ipc_is_fault = 0;
+	t->ipc_kmsg = 0;
 	return port_send(t, P2V(c->obj), c->w0, blocking, call);
 }
 
@@ -253,10 +256,14 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 	if (err)
 		return err;
 	struct tcb *caller = P2V(c->obj);
-	if (!caller->ipc_is_fault && (err = transfer(t, caller, 0, 0)))
+	if (caller->ipc_kmsg == KMSG_VMEXIT)
+		err = vcpu_apply_reply(caller, t);
+	else if (!caller->ipc_kmsg)
+		err = transfer(t, caller, 0, 0);
+	if (err)
 		return err;
 	/* a fault reply resumes the thread where it faulted */
-	caller->ipc_is_fault = 0;
+	caller->ipc_kmsg = 0;
 	caller->reply_cap = 0;
 	c->obj = 0;
 	thread_make_runnable(caller, 1);
@@ -290,10 +297,10 @@ static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocki
 	struct tcb *s;
 	while ((s = p->send_head)) {
 		queue_remove(&p->send_head, &p->send_tail, s);
-		int call = s->ipc_is_call || s->ipc_is_fault;
+		int call = s->ipc_is_call || s->ipc_kmsg;
 		int err = transfer(s, t, s->ipc_badge, call ? slot : 0);
 		if (err) {
-			if (s->ipc_is_fault)
+			if (s->ipc_kmsg)
 				fault_unhandled(s);
 			else
 				wake(s, err, 0);
@@ -313,9 +320,9 @@ static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocki
 	return E_OK;
 }
 
-/* The kernel makes t call its fault port.  Returns 0 if no handler can
- * take the fault. */
-int ipc_fault_call(struct tcb *t)
+/* The kernel makes t call its fault port (for a VCPU: its exit port)
+ * with the message in t->kmsg.  Returns 0 if no handler can take it. */
+int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
 {
 	struct cap *f = &t->fault_cap;
 	if (f->type != OBJ_PORT || !(f->rights & RIGHT_SEND))
@@ -323,9 +330,10 @@ int ipc_fault_call(struct tcb *t)
 	struct port *p = P2V(f->obj);
 	if (p->dead)
 		return 0;
-	t->ipc_is_fault = 1;
+	t->kmsg_info = info;
+	t->ipc_kmsg = (uint8_t)kind;
 	if (port_send(t, p, f->w0, 1, 1) != E_OK) {
-		t->ipc_is_fault = 0;
+		t->ipc_kmsg = 0;
 		return 0;
 	}
 	return 1;
@@ -353,7 +361,7 @@ void port_kill(struct port *p)
 	struct tcb *t;
 	while ((t = p->send_head)) {
 		queue_remove(&p->send_head, &p->send_tail, t);
-		if (t->ipc_is_fault)
+		if (t->ipc_kmsg)
 			fault_unhandled(t);
 		else
 			wake(t, E_DEAD_PORT, 0);
@@ -377,7 +385,7 @@ void reply_cap_destroyed(struct cap *c)
 		return;
 	struct tcb *caller = P2V(c->obj);
 	caller->reply_cap = 0;
-	if (caller->ipc_is_fault)
+	if (caller->ipc_kmsg)
 		fault_unhandled(caller);
 	else
 		wake(caller, E_NO_REPLY, 0);
@@ -402,7 +410,7 @@ void ipc_cancel(struct tcb *t)
 	default:
 		return;
 	}
-	if (!t->ipc_is_fault)
+	if (!t->ipc_kmsg)
 		t->ctx.rax = E_STATE; /* the call was cancelled */
 }
 
@@ -491,7 +499,7 @@ int fastpath_call(struct tcb *t)
 	copy_regs(server, r, c->w0);
 	cap_set(slot, OBJ_REPLY, RIGHT_SEND, V2P(t), 0, 0);
 	t->reply_cap = slot;
-	t->ipc_is_fault = 0;
+	t->ipc_kmsg = 0;
 	sched_dequeue(t);
 	t->state = THREAD_BLOCKED_REPLY;
 	thread_make_runnable(server, 1);
@@ -510,7 +518,7 @@ int fastpath_reply_recv(struct tcb *t)
 	struct tcb *caller = P2V(rc->obj);
 	struct port *p = P2V(pc->obj);
 	struct cap *next_slot = cspace_lookup(t, r->r12);
-	if (caller->ipc_is_fault || caller->prio < t->prio || p->notify_bits || p->send_head ||
+	if (caller->ipc_kmsg || caller->prio < t->prio || p->notify_bits || p->send_head ||
 	    !next_slot || (next_slot != rc && next_slot->type != OBJ_NONE))
 		return 0;
 	copy_regs(caller, r, 0);

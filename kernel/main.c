@@ -30,11 +30,14 @@ static void selftest_kernel_fault(void)
 	*(volatile uint64_t *)0xffff900000000000UL = 1;
 }
 
+void svm_init(void);
+
 void kmain(uint32_t magic, uint64_t mbi_phys)
 {
 	serial_init();
 	printk("\nBerth microkernel (x86-64) booting\n");
 	cpu_init();
+	svm_init();
 	multiboot_parse(magic, mbi_phys);
 	vspace_init_kernel();
 	printk("berth: command line '%s', %d modules\n", boot.cmdline, boot.module_count);

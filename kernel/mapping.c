@@ -8,11 +8,21 @@
 #include "layout.h"
 #include "vspace.h"
 
-static int check_vaddr(uint64_t vaddr)
+/* An address space to map into: a VSpace (user addresses) or a guest's
+ * physical memory (a GuestSpace). */
+static int space_get(const struct tcb *t, uint64_t cptr, struct cap **out)
+{
+	int err = cap_get(t, cptr, OBJ_VSPACE, RIGHT_WRITE, out);
+	if (err == E_WRONG_TYPE)
+		err = cap_get(t, cptr, OBJ_GUEST_SPACE, RIGHT_WRITE, out);
+	return err;
+}
+
+static int check_vaddr(const struct cap *space, uint64_t vaddr)
 {
 	if (vaddr & (PAGE_SIZE - 1))
 		return E_ALIGN;
-	if (vaddr < USER_BASE || vaddr >= USER_TOP)
+	if (space->type == OBJ_GUEST_SPACE ? vaddr >= GUEST_PHYS_TOP : vaddr < USER_BASE || vaddr >= USER_TOP)
 		return E_BAD_ADDRESS;
 	return E_OK;
 }
@@ -21,10 +31,10 @@ static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uin
 {
 	struct cap *pt, *vs;
 	int err = cap_get(t, pt_cptr, OBJ_PAGE_TABLE, RIGHT_WRITE, &pt);
-	if (err || (err = cap_get(t, vs_cptr, OBJ_VSPACE, RIGHT_WRITE, &vs)))
+	if (err || (err = space_get(t, vs_cptr, &vs)))
 		return err;
 	vaddr &= ~(PAGE_SIZE - 1);
-	if ((err = check_vaddr(vaddr)))
+	if ((err = check_vaddr(vs, vaddr)))
 		return err;
 	if (pt->w0 && handle_pml4(pt->w0))
 		return E_MAPPED; /* a record whose VSpace died is no mapping */
@@ -40,9 +50,9 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 {
 	struct cap *f, *vs;
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
-	if (err || (err = cap_get(t, vs_cptr, OBJ_VSPACE, RIGHT_WRITE, &vs)))
+	if (err || (err = space_get(t, vs_cptr, &vs)))
 		return err;
-	if ((err = check_vaddr(vaddr)))
+	if ((err = check_vaddr(vs, vaddr)))
 		return err;
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) || !(rights & RIGHT_READ))
 		return E_BAD_ARG;

@@ -49,6 +49,9 @@ struct port {
 	uint64_t nosenders_bits;             /* posted when send_refs drops to 0 */
 	uint32_t send_refs;                  /* caps with SEND but not RECEIVE */
 	uint8_t dead;                        /* the receive right is gone */
+	uint8_t timer_armed;
+	uint64_t timer_deadline, timer_bits; /* SYS_NOTIFY_AFTER */
+	struct port *timer_next;
 };
 _Static_assert(sizeof(struct port) <= (1 << PORT_BITS), "port size");
 
@@ -64,7 +67,9 @@ struct tcb {
 	uint8_t state;                 /* enum berth_thread_state, or THREAD_DEAD */
 	uint8_t prio, max_prio;
 	uint8_t timeslice;
-	uint8_t ipc_is_call, ipc_is_fault;
+	uint8_t ipc_is_call;
+	uint8_t ipc_kmsg;              /* calling with a kernel-made message: KMSG_* */
+	uint8_t is_vcpu;               /* a VCPU: runs a guest instead of user code */
 	struct tcb *rq_next, *rq_prev; /* run queue */
 	struct port *ipc_port;         /* the port whose queue holds us */
 	struct tcb *ipc_next, *ipc_prev;
@@ -73,9 +78,12 @@ struct tcb {
 	struct cap *reply_cap;         /* calling: the slot holding our reply right */
 	struct tcb *zombie_next;
 	uint64_t fault_vector, fault_addr, fault_rip, fault_error;
+	uint64_t kmsg_info;            /* the kernel-made message */
+	uint64_t kmsg[24];
 };
 _Static_assert(sizeof(struct tcb) <= (1 << TCB_BITS), "TCB size");
 #define THREAD_DEAD 0xff
+enum { KMSG_NONE, KMSG_FAULT, KMSG_VMEXIT };
 
 /* cap.c */
 struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr);
@@ -100,6 +108,8 @@ uint64_t object_size(const struct cap *c);
 
 /* thread.c */
 void tcb_init(struct tcb *t);
+void tcb_set_cap(struct cap *slot, const struct cap *src);
+void vcpu_init(struct tcb *t);
 void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr);
 void thread_stop(struct tcb *t);
 void thread_set_result(struct tcb *t, uint64_t err);
@@ -114,7 +124,18 @@ void ipc_cancel(struct tcb *t);
 void reply_cap_destroyed(struct cap *c);
 int fastpath_call(struct tcb *t);
 int fastpath_reply_recv(struct tcb *t);
-int ipc_fault_call(struct tcb *t);
+int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind);
+
+/* svm.c */
+int sys_vcpu(struct tcb *t, uint64_t op, struct context *r);
+_Noreturn void vcpu_enter(struct tcb *t);
+int vcpu_apply_reply(struct tcb *vcpu, const struct tcb *replier);
+void vcpu_stopped(struct tcb *vcpu, const char *why);
+
+/* timeout.c */
+int sys_notify_after(struct tcb *t, struct context *r);
+void timeouts_tick(uint64_t now);
+void timeout_port_destroyed(struct port *p);
 
 /* irq.c, ioport.c */
 int sys_irq(struct tcb *t, uint64_t op, struct context *r);

@@ -18,6 +18,10 @@ int object_bits(uint64_t type, uint64_t size_bits)
 		return TCB_BITS;
 	case OBJ_PORT:
 		return PORT_BITS;
+	case OBJ_GUEST_SPACE:
+		return PAGE_BITS;
+	case OBJ_VCPU:
+		return VCPU_BITS;
 	case OBJ_VSPACE:
 	case OBJ_PAGE_TABLE:
 	case OBJ_FRAME:

@@ -93,7 +93,7 @@ _Noreturn void kernel_exit(void)
 		idle_enter();
 	}
 	if (t != current) {
-		if (read_cr3() != t->cr3)
+		if (!t->is_vcpu && read_cr3() != t->cr3)
 			write_cr3(t->cr3);
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
 		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
@@ -105,5 +105,7 @@ _Noreturn void kernel_exit(void)
 	}
 	if (!t->timeslice)
 		t->timeslice = TIMESLICE_TICKS;
+	if (t->is_vcpu)
+		vcpu_enter(t);
 	context_restore(&t->ctx);
 }

@@ -87,6 +87,14 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_IOPORT_IN:
 	case SYS_IOPORT_OUT:
 		return sys_ioport(t, op, r);
+	case SYS_VCPU_CONFIGURE:
+	case SYS_VCPU_READ:
+	case SYS_VCPU_WRITE:
+	case SYS_VCPU_IO_INTERCEPT:
+	case SYS_VCPU_MSR_INTERCEPT:
+		return sys_vcpu(t, op, r);
+	case SYS_NOTIFY_AFTER:
+		return sys_notify_after(t, r);
 	}
 	return E_BAD_SYSCALL;
 }

@@ -2,6 +2,7 @@
  * suspend, and what happens when a thread faults. */
 #include <berth/errors.h>
 #include <berth/syscall.h>
+#include <berth/ipc.h>
 #include "object.h"
 #include "layout.h"
 #include "cpu.h"
@@ -49,7 +50,11 @@ void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr)
 	t->fault_error = error;
 	t->fault_addr = addr;
 	t->fault_rip = t->ctx.rip;
-	if (ipc_fault_call(t))
+	t->kmsg[0] = vector;
+	t->kmsg[1] = addr;
+	t->kmsg[2] = t->ctx.rip;
+	t->kmsg[3] = error;
+	if (ipc_kernel_call(t, MSG_INFO(LABEL_FAULT, 4, 0), KMSG_FAULT))
 		return;
 	t->state = THREAD_FAULTED;
 	sched_dequeue(t);
@@ -64,7 +69,7 @@ void thread_stop(struct tcb *t)
 		sched_dequeue(t);
 	else
 		ipc_cancel(t);
-	t->ipc_is_fault = 0;
+	t->ipc_kmsg = 0;
 	t->state = THREAD_INACTIVE;
 }
 
@@ -77,7 +82,7 @@ static int user_address_ok(uint64_t va)
 #define USER_RFLAGS_MASK 0xcd5UL   /* CF PF AF ZF SF DF OF */
 
 /* Replace one of t's own capabilities with a copy of `src` (or nothing). */
-static void set_tcb_cap(struct cap *slot, const struct cap *src)
+void tcb_set_cap(struct cap *slot, const struct cap *src)
 {
 	static struct cap scratch; /* in the tree only for the moment of the swap */
 	if (src && cap_derive(src, &scratch, RIGHTS_ALL, 0, 0) != E_OK)
@@ -101,10 +106,10 @@ static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint
 	if (fp && (fp->rights & RIGHT_RECEIVE))
 		return E_NOT_COPYABLE; /* give a send capability minted from it */
 	if (cn)
-		set_tcb_cap(&t->cspace_cap, cn);
+		tcb_set_cap(&t->cspace_cap, cn);
 	if (vs)
-		set_tcb_cap(&t->vspace_cap, vs);
-	set_tcb_cap(&t->fault_cap, fp);
+		tcb_set_cap(&t->vspace_cap, vs);
+	tcb_set_cap(&t->fault_cap, fp);
 	t->cr3 = t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
 	if (t == current && t->cr3)
 		write_cr3(t->cr3);
@@ -130,6 +135,10 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 {
 	struct cap *c, *f;
 	int err = cap_get(caller, args->rdi, OBJ_TCB, RIGHT_WRITE, &c);
+	/* a VCPU is a thread too, for scheduling and its state */
+	if (err == E_WRONG_TYPE && !cap_get(caller, args->rdi, OBJ_VCPU, RIGHT_WRITE, &c) &&
+	    (op == SYS_TCB_SET_PRIORITY || op == SYS_TCB_RESUME || op == SYS_TCB_SUSPEND || op == SYS_TCB_INFO))
+		err = E_OK;
 	if (err)
 		return err;
 	struct tcb *t = P2V(c->obj);
@@ -141,7 +150,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 			return err;
 		if (args->rsi && ((args->rdx & (PAGE_SIZE - 1)) || !user_address_ok(args->rdx)))
 			return E_BAD_ADDRESS;
-		set_tcb_cap(&t->ipcbuf_cap, args->rsi ? f : 0);
+		tcb_set_cap(&t->ipcbuf_cap, args->rsi ? f : 0);
 		t->ipcbuf_vaddr = args->rsi ? args->rdx : 0;
 		if (t == current)
 			wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
@@ -157,7 +166,8 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_SET_PRIORITY:
 		return tcb_set_priority(caller, t, args->rsi, args->rdx);
 	case SYS_TCB_RESUME:
-		if (!t->cr3 || t->cspace_cap.type != OBJ_CNODE)
+		if (t->is_vcpu ? t->vspace_cap.type != OBJ_GUEST_SPACE || t->fault_cap.type != OBJ_PORT
+		               : !t->cr3 || t->cspace_cap.type != OBJ_CNODE)
 			return E_STATE;
 		if (t->state == THREAD_INACTIVE || t->state == THREAD_FAULTED)
 			thread_make_runnable(t, 0);

@@ -18,6 +18,10 @@ void object_init(unsigned type, uint64_t paddr, uint64_t bytes)
 		vspace_init(paddr);
 	else if (type == OBJ_TCB)
 		tcb_init(P2V(paddr));
+	else if (type == OBJ_VCPU) {
+		tcb_init(P2V(paddr));
+		vcpu_init(P2V(paddr));
+	}
 }
 
 /* Bytes the object a capability names occupies (retypable types only). */
@@ -44,7 +48,7 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 		return err;
 
 	uint64_t paddr = ut->obj + placed, bytes = 1ULL << bits, w0 = 0;
-	if (type == OBJ_VSPACE && (err = asid_alloc(paddr, &w0)))
+	if ((type == OBJ_VSPACE || type == OBJ_GUEST_SPACE) && (err = asid_alloc(paddr, &w0)))
 		return err;
 	if (type == OBJ_UNTYPED || type == OBJ_CNODE)
 		w0 = size_bits;

@@ -30,6 +30,7 @@
 /* Labels the kernel uses for the messages it makes. */
 #define LABEL_NOTIFY 0xffff00000001UL  /* w0 = the bits posted since the last one */
 #define LABEL_FAULT  0xffff00000002UL  /* w0 vector, w1 address, w2 rip, w3 error */
+#define LABEL_VMEXIT 0xffff00000003UL  /* see <berth/vcpu.h> */
 
 /* Notification bit posted when a port's last send right is gone, if asked
  * for with SYS_PORT_NOSENDERS (the caller chooses the bits). */

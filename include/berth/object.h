@@ -11,6 +11,8 @@ enum berth_object_type {
 	OBJ_PAGE_TABLE = 5,  /* one paging structure below the PML4 */
 	OBJ_FRAME = 6,       /* a 4 KiB page of memory */
 	OBJ_PORT = 7,        /* a message rendezvous with notification bits */
+	OBJ_GUEST_SPACE = 8, /* a guest's physical memory: a nested page table root */
+	OBJ_VCPU = 9,        /* a virtual CPU: scheduled like a thread, runs a guest */
 	OBJ_TYPE_COUNT,      /* types below can be retyped; those below are made by the kernel */
 	OBJ_REPLY = 16,      /* a send-once right made by SYS_CALL */
 	OBJ_IRQ_CONTROL = 17,
@@ -25,6 +27,8 @@ enum berth_object_type {
 #define CNODE_MAX_RADIX 16
 #define TCB_BITS 11             /* a TCB is 2 KiB */
 #define PORT_BITS 7
+#define VCPU_BITS 15            /* VMCB, state, MSR and I/O bitmaps: 32 KiB */
+#define GUEST_PHYS_TOP (1UL << 39)  /* guest-physical addresses below 512 GiB */
 #define UNTYPED_MIN_BITS 12
 #define UNTYPED_MAX_BITS 47
 

@@ -19,6 +19,7 @@ static void handle_irq(uint64_t vector)
 	if (irq == 0) {
 		pic_eoi(irq);
 		ticks++;
+		timeouts_tick(ticks);
 		sched_tick();
 	} else {
 		irq_handle(irq); /* masks the line until the driver acknowledges */

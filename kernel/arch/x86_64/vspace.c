@@ -9,6 +9,7 @@
 #include "klib.h"
 
 static uint64_t kernel_pml4;
+uint64_t tlb_generation; /* counts unmaps: a VCPU flushes its guest TLB when it moved */
 
 /* Drop the boot identity map; the kernel half stays for every space. */
 void vspace_init_kernel(void)
@@ -83,6 +84,7 @@ int vspace_unmap_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame)
 	if (!pte || !(*pte & PTE_P) || (*pte & PTE_ADDR) != frame)
 		return E_NOT_MAPPED;
 	*pte = 0;
+	tlb_generation++;
 	if ((read_cr3() & PTE_ADDR) == pml4)
 		invlpg(vaddr);
 	return E_OK;
@@ -172,6 +174,7 @@ void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t t
 	uint64_t *entry = &t[index_at(vaddr, level + 1)];
 	if ((*entry & PTE_P) && (*entry & PTE_ADDR) == table) {
 		*entry = 0;
+		tlb_generation++;
 		if ((read_cr3() & PTE_ADDR) == pml4)
 			write_cr3(pml4); /* a whole subtree went: flush everything */
 	}

@@ -1,0 +1,95 @@
+/* Virtual CPUs (AMD SVM): the fields a VMM reads and writes, and the
+ * messages a VM exit sends and its reply.  See docs/vmm.md. */
+#ifndef BERTH_VCPU_H
+#define BERTH_VCPU_H
+
+/* Fields for SYS_VCPU_READ / SYS_VCPU_WRITE. */
+enum vcpu_field {
+	/* general registers, in the exit message's order from RAX */
+	VCPU_RAX = 0, VCPU_RBX, VCPU_RCX, VCPU_RDX, VCPU_RSI, VCPU_RDI, VCPU_RBP, VCPU_RSP,
+	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
+	VCPU_RIP = 16, VCPU_RFLAGS,
+	VCPU_CR0, VCPU_CR2, VCPU_CR3, VCPU_CR4, VCPU_EFER, VCPU_DR6, VCPU_DR7,
+	/* segments: VCPU_SEG + 4 * segment + part */
+	VCPU_SEG = 25,
+	VCPU_INTERCEPT_CR = 65,    /* reads in bits 0..15, writes in 16..31 */
+	VCPU_INTERCEPT_DR,         /* the same for debug registers */
+	VCPU_INTERCEPT_EXC,        /* one bit per exception vector */
+	VCPU_INTERCEPT_MISC1,      /* SVM_MISC1_* below (some are always on) */
+	VCPU_INTERCEPT_MISC2,      /* SVM_MISC2_* below (VMRUN always on) */
+	VCPU_V_IRQ,                /* write a vector to have it delivered when the guest allows (bit 8: pending) */
+	VCPU_INT_SHADOW,           /* the guest is in an interrupt shadow (read only) */
+	VCPU_TSC_OFFSET,
+	VCPU_G_PAT,
+	VCPU_STAR, VCPU_LSTAR, VCPU_CSTAR, VCPU_SFMASK, VCPU_KERNEL_GS_BASE,
+	VCPU_SYSENTER_CS, VCPU_SYSENTER_ESP, VCPU_SYSENTER_EIP,
+	VCPU_FIELD_COUNT
+};
+
+enum vcpu_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_IDTR, SEG_TR };
+enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
+#define VCPU_SEGMENT(seg, part) (VCPU_SEG + 4 * (seg) + (part))
+
+/* Intercept bits (AMD APM vol. 2, the VMCB control area). */
+#define SVM_MISC1_INTR     (1u << 0)   /* always on: the host's interrupts */
+#define SVM_MISC1_NMI      (1u << 1)   /* always on */
+#define SVM_MISC1_CPUID    (1u << 18)
+#define SVM_MISC1_HLT      (1u << 24)
+#define SVM_MISC1_IOIO     (1u << 27)  /* always on: the I/O bitmap decides */
+#define SVM_MISC1_MSR      (1u << 28)  /* always on: the MSR bitmap decides */
+#define SVM_MISC1_SHUTDOWN (1u << 31)  /* always on: a triple fault must not reset the host */
+#define SVM_MISC2_VMRUN    (1u << 0)   /* always on (the hardware requires it) */
+#define SVM_MISC2_VMMCALL  (1u << 1)
+
+/* Exit codes (EXITCODE). */
+#define VMEXIT_EXCEPTION(v) (0x40 + (v))
+#define VMEXIT_INTR     0x60
+#define VMEXIT_NMI      0x61
+#define VMEXIT_VINTR    0x64
+#define VMEXIT_CPUID    0x72
+#define VMEXIT_HLT      0x78
+#define VMEXIT_IOIO     0x7b
+#define VMEXIT_MSR      0x7c
+#define VMEXIT_SHUTDOWN 0x7f
+#define VMEXIT_VMRUN    0x80
+#define VMEXIT_VMMCALL  0x81
+#define VMEXIT_NPF      0x400
+#define VMEXIT_INVALID  0xffffffffUL   /* compare the low 32 bits */
+
+/* Why the kernel refused to enter the guest (EXITINFO1 of VMEXIT_INVALID;
+ * 0: the hardware refused, reason unknown). */
+enum vcpu_invalid_reason {
+	VMRUN_INVALID_HW = 0, VMRUN_INVALID_EFER = 1, VMRUN_INVALID_CR0 = 2, VMRUN_INVALID_CR3 = 3,
+	VMRUN_INVALID_CR4 = 4, VMRUN_INVALID_DR = 5, VMRUN_INVALID_CS = 6, VMRUN_INVALID_EVENT = 7,
+	VMRUN_INVALID_LONG_MODE = 8,
+};
+
+/*
+ * The exit message (label LABEL_VMEXIT, VMEXIT_WORDS words, badge of the
+ * exit port capability): the exit and the guest's registers.  The reply
+ * (VMEXIT_REPLY_WORDS words, any label) carries words VMEXIT_W_RAX.. back
+ * as the registers to resume with, and an event to inject; a reply of no
+ * words resumes with nothing changed.
+ */
+#define VMEXIT_W_CODE    0
+#define VMEXIT_W_INFO1   1
+#define VMEXIT_W_INFO2   2
+#define VMEXIT_W_INTINFO 3
+#define VMEXIT_W_RAX     4    /* then RBX ... R15 in enum vcpu_field order */
+#define VMEXIT_W_RIP     20
+#define VMEXIT_W_RFLAGS  21
+#define VMEXIT_WORDS     22
+#define VMEXIT_W_INJECT  22   /* reply only: EVENTINJ format, 0: nothing */
+#define VMEXIT_REPLY_WORDS 23
+
+/* Event injection (EVENTINJ): vector | type << 8 | error valid << 11 |
+ * valid << 31 | error code << 32. */
+#define EVENT_VALID (1UL << 31)
+#define EVENT_ERROR_VALID (1UL << 11)
+#define EVENT_TYPE_INTR 0
+#define EVENT_TYPE_NMI 2
+#define EVENT_TYPE_EXCEPTION 3
+#define EVENT_TYPE_SOFT_INT 4
+#define EVENT(vector, type) ((uint64_t)(vector) | ((uint64_t)(type) << 8) | EVENT_VALID)
+
+#endif

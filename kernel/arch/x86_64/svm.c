@@ -1,0 +1,427 @@
+/*
+ * AMD SVM: guest spaces run by VCPUs.  A VCPU is a thread whose "user
+ * mode" is a guest: when the scheduler picks it, kernel_exit enters the
+ * guest with VMRUN instead of returning to user code.  Each #VMEXIT the
+ * kernel does not handle itself (host interrupts) becomes a call on the
+ * VCPU's exit port, made by the kernel on the VCPU's behalf exactly as a
+ * fault message is; the VMM's reply carries the registers and an event to
+ * inject, and makes the VCPU runnable again.  All policy is in the VMM;
+ * the kernel only forces what keeps the host safe.  See docs/vmm.md.
+ *
+ * A VCPU object (32 KiB): the TCB, the guest registers VMRUN does not
+ * keep, the VMCB, the MSR permission map, the I/O permission map.
+ */
+#include <berth/errors.h>
+#include <berth/ipc.h>
+#include <berth/syscall.h>
+#include <berth/vcpu.h>
+#include "object.h"
+#include "layout.h"
+#include "vspace.h"
+#include "cpu.h"
+#include "klib.h"
+
+struct guest_regs {   /* the order svm_entry.S uses */
+	uint64_t rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct vcpu_state {
+	struct guest_regs regs;
+	uint64_t tlb_generation;      /* of the last VMRUN */
+};
+
+#define VCPU_STATE_OFFSET 2048
+#define VMCB_OFFSET 0x1000
+#define MSRPM_OFFSET 0x2000   /* 8 KiB */
+#define IOPM_OFFSET 0x4000    /* 12 KiB */
+
+/* VMCB offsets (AMD APM vol. 2, appendix B) */
+#define C_INTERCEPT_CR 0x000
+#define C_INTERCEPT_DR 0x004
+#define C_INTERCEPT_EXC 0x008
+#define C_INTERCEPT_MISC1 0x00c
+#define C_INTERCEPT_MISC2 0x010
+#define C_IOPM_BASE 0x040
+#define C_MSRPM_BASE 0x048
+#define C_TSC_OFFSET 0x050
+#define C_ASID 0x058
+#define C_TLB_CONTROL 0x05c
+#define C_INT_CTL 0x060
+#define C_INT_SHADOW 0x068
+#define C_EXITCODE 0x070
+#define C_EXITINFO1 0x078
+#define C_EXITINFO2 0x080
+#define C_EXITINTINFO 0x088
+#define C_NP_ENABLE 0x090
+#define C_EVENTINJ 0x0a8
+#define C_N_CR3 0x0b0
+#define C_CLEAN 0x0c0
+#define S_SEG 0x400
+#define S_CPL 0x4cb
+#define S_EFER 0x4d0
+#define S_CR4 0x548
+#define S_CR3 0x550
+#define S_CR0 0x558
+#define S_DR7 0x560
+#define S_DR6 0x568
+#define S_RFLAGS 0x570
+#define S_RIP 0x578
+#define S_RSP 0x5d8
+#define S_RAX 0x5f8
+#define S_STAR 0x600
+#define S_CR2 0x640
+#define S_G_PAT 0x668
+
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define EFER_SVME (1UL << 12)
+#define MISC2_ALWAYS (SVM_MISC2_VMRUN | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6))
+#define MISC1_ALWAYS (SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN)
+
+static int svm_available;
+static uint8_t host_save_area[4096] __attribute__((aligned(4096)));   /* VM_HSAVE_PA */
+static uint8_t host_vmsave_area[4096] __attribute__((aligned(4096))); /* VMSAVE/VMLOAD of the host */
+static uint64_t hw_asid_owner[16];   /* mapping handle last run under each hardware ASID */
+static unsigned hw_asids = 1;
+
+extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs *regs);
+
+void svm_init(void)
+{
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001));
+	if (!(c & (1u << 2)))
+		return;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x8000000a));
+	hw_asids = b > 16 ? 16 : b;
+	if (hw_asids < 2 || !(d & 1)) /* no ASIDs to give, or no nested paging */
+		return;
+	wrmsr(0xc0000080, rdmsr(0xc0000080) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, KIMG2P(host_save_area));
+	svm_available = 1;
+	printk("berth: AMD SVM with nested paging, %u ASIDs\n", hw_asids);
+}
+
+static uint8_t *vmcb(struct tcb *t) { return (uint8_t *)t + VMCB_OFFSET; }
+static struct vcpu_state *vstate(struct tcb *t) { return (struct vcpu_state *)((uint8_t *)t + VCPU_STATE_OFFSET); }
+#define V64(t, off) (*(uint64_t *)(vmcb(t) + (off)))
+#define V32(t, off) (*(uint32_t *)(vmcb(t) + (off)))
+
+/* A fresh VCPU: every I/O port and MSR intercepted, the guest in real
+ * mode at reset's state; the VMM sets what it wants. */
+void vcpu_init(struct tcb *t)
+{
+	t->is_vcpu = 1;
+	memset((uint8_t *)t + MSRPM_OFFSET, 0xff, 0x2000);
+	memset((uint8_t *)t + IOPM_OFFSET, 0xff, 0x3000);
+	V32(t, C_INTERCEPT_MISC1) = MISC1_ALWAYS | SVM_MISC1_CPUID | SVM_MISC1_HLT;
+	V32(t, C_INTERCEPT_MISC2) = MISC2_ALWAYS | SVM_MISC2_VMMCALL;
+	V64(t, S_EFER) = EFER_SVME;
+	V64(t, S_CR0) = 0x60000010;   /* the reset value: CD, NW, ET */
+	V64(t, S_RFLAGS) = 2;
+	V64(t, S_G_PAT) = 0x0007040600070406UL;
+	V64(t, S_DR6) = 0xffff0ff0;
+	V64(t, S_DR7) = 0x400;
+	for (int s = 0; s < 10; s++) {
+		*(uint32_t *)(vmcb(t) + S_SEG + 16 * s + 4) = 0xffff;  /* limit */
+		*(uint16_t *)(vmcb(t) + S_SEG + 16 * s + 2) = s == SEG_CS ? 0x9b : s == SEG_TR ? 0x8b
+		                                              : s == SEG_LDTR ? 0x82 : 0x93;
+	}
+}
+
+void vcpu_stopped(struct tcb *t, const char *why)
+{
+	if (t->state == THREAD_RUNNABLE)
+		sched_dequeue(t);
+	t->state = THREAD_FAULTED;
+	printk("berth: vcpu %lu stopped: %s (guest rip %lx)\n", t->id, why, V64(t, S_RIP));
+}
+
+/* What the hardware would refuse, checked here so the VMM learns why. */
+static unsigned check_state(struct tcb *t)
+{
+	uint64_t efer = V64(t, S_EFER), cr0 = V64(t, S_CR0), cr4 = V64(t, S_CR4);
+	const uint64_t efer_ok = (1UL << 0) | (1UL << 8) | (1UL << 10) | (1UL << 11) | EFER_SVME |
+	                         (1UL << 13) | (1UL << 14) | (1UL << 15);
+	const uint64_t cr4_ok = 0x7ffUL | (1UL << 11) | (1UL << 16) | (1UL << 17) | (1UL << 18) |
+	                        (1UL << 20) | (1UL << 21);
+	if (efer & ~efer_ok)
+		return VMRUN_INVALID_EFER;
+	if ((cr0 >> 32) || ((cr0 & (1UL << 29)) && !(cr0 & (1UL << 30))))
+		return VMRUN_INVALID_CR0;
+	if (V64(t, S_CR3) >> 52)
+		return VMRUN_INVALID_CR3;
+	if (cr4 & ~cr4_ok)
+		return VMRUN_INVALID_CR4;
+	if ((V64(t, S_DR6) >> 32) || (V64(t, S_DR7) >> 32))
+		return VMRUN_INVALID_DR;
+	if ((efer & (1UL << 8)) && (cr0 & (1UL << 31)) && !(cr4 & (1UL << 5)))
+		return VMRUN_INVALID_LONG_MODE;
+	uint16_t cs_attr = *(uint16_t *)(vmcb(t) + S_SEG + 16 * SEG_CS + 2);
+	if ((cs_attr & (1u << 9)) && (cs_attr & (1u << 10)))
+		return VMRUN_INVALID_CS;
+	uint64_t ev = V64(t, C_EVENTINJ);
+	if (ev & EVENT_VALID) {
+		unsigned type = (ev >> 8) & 7, vector = ev & 0xff;
+		if ((type != EVENT_TYPE_INTR && type != EVENT_TYPE_NMI && type != EVENT_TYPE_EXCEPTION &&
+		     type != EVENT_TYPE_SOFT_INT) ||
+		    (type == EVENT_TYPE_EXCEPTION && (vector >= 32 || vector == 2)) ||
+		    (type == EVENT_TYPE_NMI && vector != 2) || (ev & 0x7ffff000UL))
+			return VMRUN_INVALID_EVENT;
+	}
+	return 0;
+}
+
+/* Hand the exit to the VMM: a kernel-made call on the exit port. */
+static void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
+{
+	struct vcpu_state *v = vstate(t);
+	uint64_t *w = t->kmsg;
+	w[VMEXIT_W_CODE] = code;
+	w[VMEXIT_W_INFO1] = info1;
+	w[VMEXIT_W_INFO2] = V64(t, C_EXITINFO2);
+	w[VMEXIT_W_INTINFO] = V64(t, C_EXITINTINFO);
+	w[VMEXIT_W_RAX + VCPU_RAX] = V64(t, S_RAX);
+	w[VMEXIT_W_RAX + VCPU_RBX] = v->regs.rbx;
+	w[VMEXIT_W_RAX + VCPU_RCX] = v->regs.rcx;
+	w[VMEXIT_W_RAX + VCPU_RDX] = v->regs.rdx;
+	w[VMEXIT_W_RAX + VCPU_RSI] = v->regs.rsi;
+	w[VMEXIT_W_RAX + VCPU_RDI] = v->regs.rdi;
+	w[VMEXIT_W_RAX + VCPU_RBP] = v->regs.rbp;
+	w[VMEXIT_W_RAX + VCPU_RSP] = V64(t, S_RSP);
+	const uint64_t *hi = &v->regs.r8;
+	for (int i = 0; i < 8; i++)
+		w[VMEXIT_W_RAX + VCPU_R8 + i] = hi[i];
+	w[VMEXIT_W_RIP] = V64(t, S_RIP);
+	w[VMEXIT_W_RFLAGS] = V64(t, S_RFLAGS);
+	if (!ipc_kernel_call(t, MSG_INFO(LABEL_VMEXIT, VMEXIT_WORDS, 0), KMSG_VMEXIT))
+		vcpu_stopped(t, "no one receives its exits");
+}
+
+/* The VMM answered an exit: take the registers and the event it sends. */
+int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
+{
+	uint64_t info = vmm->ctx.rsi, n = MSG_WORDS(info);
+	if (n == 0)
+		return E_OK;
+	const struct ipc_buffer *b = vmm->ipcbuf_cap.type == OBJ_FRAME ? P2V(vmm->ipcbuf_cap.obj) : 0;
+	if (n != VMEXIT_REPLY_WORDS || MSG_CAPS(info) || !b)
+		return E_BAD_MSG;
+	const uint64_t *w = b->words;  /* words 4.. are in the buffer; 0..3 are not used */
+	struct vcpu_state *v = vstate(t);
+	V64(t, S_RAX) = w[VMEXIT_W_RAX + VCPU_RAX];
+	v->regs.rbx = w[VMEXIT_W_RAX + VCPU_RBX];
+	v->regs.rcx = w[VMEXIT_W_RAX + VCPU_RCX];
+	v->regs.rdx = w[VMEXIT_W_RAX + VCPU_RDX];
+	v->regs.rsi = w[VMEXIT_W_RAX + VCPU_RSI];
+	v->regs.rdi = w[VMEXIT_W_RAX + VCPU_RDI];
+	v->regs.rbp = w[VMEXIT_W_RAX + VCPU_RBP];
+	V64(t, S_RSP) = w[VMEXIT_W_RAX + VCPU_RSP];
+	uint64_t *hi = &v->regs.r8;
+	for (int i = 0; i < 8; i++)
+		hi[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
+	V64(t, S_RIP) = w[VMEXIT_W_RIP];
+	V64(t, S_RFLAGS) = (w[VMEXIT_W_RFLAGS] & 0x3f7fd7UL) | 2;
+	V64(t, C_EVENTINJ) = w[VMEXIT_W_INJECT];
+	return E_OK;
+}
+
+extern uint64_t tlb_generation;
+
+/* Enter the guest; reached from kernel_exit on a fresh kernel stack. */
+_Noreturn void vcpu_run(struct tcb *t)
+{
+	struct vcpu_state *v = vstate(t);
+	unsigned reason = check_state(t);
+	if (reason) {
+		V64(t, C_EXITINFO2) = 0;
+		V64(t, C_EXITINTINFO) = 0;
+		send_exit(t, VMEXIT_INVALID, reason);
+		kernel_exit();
+	}
+	/* what keeps the host safe, whatever the VMM wrote */
+	uint64_t handle = asid_handle(t->vspace_cap.w0);
+	unsigned hw = 1 + (unsigned)(t->vspace_cap.w0 % (hw_asids - 1));
+	V32(t, C_INTERCEPT_MISC1) |= MISC1_ALWAYS;
+	V32(t, C_INTERCEPT_MISC2) |= MISC2_ALWAYS;
+	V64(t, S_EFER) |= EFER_SVME;
+	V64(t, C_IOPM_BASE) = V2P((uint8_t *)t + IOPM_OFFSET);
+	V64(t, C_MSRPM_BASE) = V2P((uint8_t *)t + MSRPM_OFFSET);
+	V64(t, C_NP_ENABLE) = 1;
+	V64(t, C_N_CR3) = t->vspace_cap.obj;
+	V32(t, C_ASID) = hw;
+	V32(t, C_CLEAN) = 0;
+	/* flush the guest TLB when this ASID ran another space, or mappings changed */
+	int flush = hw_asid_owner[hw] != handle || v->tlb_generation != tlb_generation;
+	*(vmcb(t) + C_TLB_CONTROL) = flush ? 1 : 0;
+	hw_asid_owner[hw] = handle;
+	v->tlb_generation = tlb_generation;
+
+	__asm__ volatile("clgi");
+	svm_vmrun(V2P(vmcb(t)), V2P(host_vmsave_area), &v->regs);
+	__asm__ volatile("stgi");
+	V64(t, C_EVENTINJ) = 0;
+
+	uint64_t code = V64(t, C_EXITCODE);
+	if (code == VMEXIT_INTR || code == VMEXIT_NMI) {
+		/* a host interrupt stopped the guest: take it now (it ends in
+		 * kernel_exit, which may pick this VCPU again) */
+		__asm__ volatile("sti; nop; cli");
+		kernel_exit();
+	}
+	send_exit(t, (uint32_t)code == (uint32_t)VMEXIT_INVALID ? VMEXIT_INVALID : code,
+	          (uint32_t)code == (uint32_t)VMEXIT_INVALID ? VMRUN_INVALID_HW : V64(t, C_EXITINFO1));
+	kernel_exit();
+}
+
+/* --- the VMM's calls ----------------------------------------------- */
+
+static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
+{
+	struct vcpu_state *v = vstate(t);
+	static const uint16_t state_offsets[] = {
+		[VCPU_RIP] = S_RIP, [VCPU_RFLAGS] = S_RFLAGS, [VCPU_CR0] = S_CR0, [VCPU_CR2] = S_CR2,
+		[VCPU_CR3] = S_CR3, [VCPU_CR4] = S_CR4, [VCPU_EFER] = S_EFER, [VCPU_DR6] = S_DR6,
+		[VCPU_DR7] = S_DR7,
+	};
+	*width = 64;
+	switch (f) {
+	case VCPU_RAX: return &V64(t, S_RAX);
+	case VCPU_RSP: return &V64(t, S_RSP);
+	case VCPU_RBX: return &v->regs.rbx;
+	case VCPU_RCX: return &v->regs.rcx;
+	case VCPU_RDX: return &v->regs.rdx;
+	case VCPU_RSI: return &v->regs.rsi;
+	case VCPU_RDI: return &v->regs.rdi;
+	case VCPU_RBP: return &v->regs.rbp;
+	case VCPU_INTERCEPT_CR: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_CR);
+	case VCPU_INTERCEPT_DR: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_DR);
+	case VCPU_INTERCEPT_EXC: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_EXC);
+	case VCPU_INTERCEPT_MISC1: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_MISC1);
+	case VCPU_INTERCEPT_MISC2: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_MISC2);
+	case VCPU_INT_SHADOW: return &V64(t, C_INT_SHADOW);
+	case VCPU_TSC_OFFSET: return &V64(t, C_TSC_OFFSET);
+	case VCPU_G_PAT: return &V64(t, S_G_PAT);
+	}
+	if (f >= VCPU_R8 && f <= VCPU_R15)
+		return &v->regs.r8 + (f - VCPU_R8);
+	if (f >= VCPU_RIP && f <= VCPU_DR7)
+		return &V64(t, state_offsets[f]);
+	if (f >= VCPU_STAR && f <= VCPU_SYSENTER_EIP)
+		return &V64(t, S_STAR + 8 * (f - VCPU_STAR));
+	if (f >= VCPU_SEG && f < VCPU_SEG + 40) {
+		unsigned seg = (unsigned)(f - VCPU_SEG) / 4, part = (unsigned)(f - VCPU_SEG) % 4;
+		static const unsigned offs[4] = { 0, 2, 4, 8 }, widths[4] = { 16, 16, 32, 64 };
+		*width = widths[part];
+		return (uint64_t *)(vmcb(t) + S_SEG + 16 * seg + offs[part]);
+	}
+	return 0;
+}
+
+static uint64_t read_field(const uint64_t *p, unsigned width)
+{
+	return width == 64 ? *p : width == 32 ? *(const uint32_t *)p : *(const uint16_t *)p;
+}
+
+static void write_field(uint64_t *p, unsigned width, uint64_t v)
+{
+	if (width == 64)
+		*p = v;
+	else if (width == 32)
+		*(uint32_t *)p = (uint32_t)v;
+	else
+		*(uint16_t *)p = (uint16_t)v;
+}
+
+static void set_bits(uint8_t *map, uint64_t first, uint64_t last, unsigned stride, int on)
+{
+	for (uint64_t i = first; i <= last; i++) {
+		uint64_t bit = i * stride;
+		if (on)
+			map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+		else
+			map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	}
+}
+
+/* MSRs the VMCB switches (VMLOAD/VMSAVE): safe to give the guest directly */
+static int msr_switched(uint64_t msr)
+{
+	return (msr >= 0xc0000081 && msr <= 0xc0000084) || (msr >= 0xc0000100 && msr <= 0xc0000102) ||
+	       (msr >= 0x174 && msr <= 0x176);
+}
+
+static int msrpm_bit(uint64_t msr)
+{
+	if (msr <= 0x1fff)
+		return (int)(msr * 2);
+	if (msr >= 0xc0000000 && msr <= 0xc0001fff)
+		return (int)(0x800 * 8 + (msr - 0xc0000000) * 2);
+	if (msr >= 0xc0010000 && msr <= 0xc0011fff)
+		return (int)(0x1000 * 8 + (msr - 0xc0010000) * 2);
+	return -1;
+}
+
+int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
+{
+	struct cap *c, *gs, *port, *io;
+	int err = cap_get(caller, r->rdi, OBJ_VCPU, RIGHT_WRITE, &c);
+	if (err)
+		return err;
+	if (!svm_available)
+		return E_STATE;
+	struct tcb *t = P2V(c->obj);
+	unsigned width;
+	uint64_t *p;
+	switch (op) {
+	case SYS_VCPU_CONFIGURE:
+		if ((err = cap_get(caller, r->rsi, OBJ_GUEST_SPACE, RIGHT_WRITE, &gs)) ||
+		    (err = cap_get(caller, r->rdx, OBJ_PORT, RIGHT_SEND, &port)))
+			return err;
+		if (port->rights & RIGHT_RECEIVE)
+			return E_NOT_COPYABLE;
+		if (t->state != THREAD_INACTIVE && t->state != THREAD_FAULTED)
+			return E_STATE;
+		tcb_set_cap(&t->vspace_cap, gs);
+		tcb_set_cap(&t->fault_cap, port);
+		return E_OK;
+	case SYS_VCPU_READ:
+		if (!(p = field_ptr(t, r->rsi, &width)))
+			return E_BAD_ARG;
+		r->rdx = read_field(p, width);
+		return E_OK;
+	case SYS_VCPU_WRITE:
+		if (r->rsi == VCPU_INT_SHADOW || !(p = field_ptr(t, r->rsi, &width))) {
+			if (r->rsi != VCPU_V_IRQ)
+				return E_BAD_ARG;
+			/* a virtual interrupt the guest takes when it can */
+			uint64_t ctl = V64(t, C_INT_CTL) & ~((0xffUL << 32) | (1UL << 8));
+			if (r->rdx & (1UL << 8))
+				ctl |= (1UL << 8) | (0xfUL << 16) | (1UL << 20) | ((r->rdx & 0xff) << 32);
+			V64(t, C_INT_CTL) = ctl;
+			return E_OK;
+		}
+		write_field(p, width, r->rdx);
+		return E_OK;
+	case SYS_VCPU_IO_INTERCEPT:
+		if (r->rsi > r->rdx || r->rdx > 0xffff)
+			return E_BAD_ARG;
+		if (!r->r10) { /* passing ports through needs the right to them */
+			if ((err = cap_get(caller, r->r8, OBJ_IOPORT, 0, &io)))
+				return err;
+			if (r->rsi < (io->obj & 0xffff) || r->rdx > (io->obj >> 16))
+				return E_RANGE;
+		}
+		set_bits((uint8_t *)t + IOPM_OFFSET, r->rsi, r->rdx, 1, r->r10 != 0);
+		return E_OK;
+	case SYS_VCPU_MSR_INTERCEPT: {
+		int bit = msrpm_bit(r->rsi);
+		if (bit < 0)
+			return E_BAD_ARG;
+		if (!r->rdx && !msr_switched(r->rsi))
+			return E_NO_RIGHTS;
+		set_bits((uint8_t *)t + MSRPM_OFFSET, (uint64_t)bit, (uint64_t)bit + 1, 1, r->rdx != 0);
+		return E_OK;
+	}
+	}
+	return E_BAD_SYSCALL;
+}
