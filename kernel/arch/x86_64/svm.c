@@ -250,15 +250,20 @@ _Noreturn void vcpu_run(struct tcb *t)
 	V64(t, C_N_CR3) = t->vspace_cap.obj;
 	V32(t, C_ASID) = hw;
 	V32(t, C_CLEAN) = 0;
+	/* physical interrupts follow the host's IF, never the guest's, so a
+	 * guest with interrupts off cannot keep the host's timer out */
+	V64(t, C_INT_CTL) |= 1UL << 24;
 	/* flush the guest TLB when this ASID ran another space, or mappings changed */
 	int flush = hw_asid_owner[hw] != handle || v->tlb_generation != tlb_generation;
 	*(vmcb(t) + C_TLB_CONTROL) = flush ? 1 : 0;
 	hw_asid_owner[hw] = handle;
 	v->tlb_generation = tlb_generation;
 
-	__asm__ volatile("clgi");
-	svm_vmrun(V2P(vmcb(t)), V2P(host_vmsave_area), &v->regs);
-	__asm__ volatile("stgi");
+	/* GIF holds interrupts off until VMRUN; the host's IF on means a host
+	 * interrupt during the guest is an INTR exit */
+	__asm__ volatile("clgi; sti");
+	svm_vmrun(V2P(vmcb(t)), KIMG2P(host_vmsave_area), &v->regs);
+	__asm__ volatile("cli; stgi");
 	V64(t, C_EVENTINJ) = 0;
 
 	uint64_t code = V64(t, C_EXITCODE);
@@ -397,6 +402,7 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 			uint64_t ctl = V64(t, C_INT_CTL) & ~((0xffUL << 32) | (1UL << 8));
 			if (r->rdx & (1UL << 8))
 				ctl |= (1UL << 8) | (0xfUL << 16) | (1UL << 20) | ((r->rdx & 0xff) << 32);
+			ctl |= 1UL << 24;
 			V64(t, C_INT_CTL) = ctl;
 			return E_OK;
 		}

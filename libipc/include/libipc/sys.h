@@ -101,6 +101,41 @@ static inline long sys_cap_identify(uint64_t slot, unsigned *type, unsigned *rig
 	return r.err;
 }
 
+static inline long sys_vcpu_configure(uint64_t vcpu, uint64_t guest_space, uint64_t exit_port)
+{
+	return berth_syscall(SYS_VCPU_CONFIGURE, vcpu, guest_space, exit_port, 0, 0, 0).err;
+}
+
+static inline long sys_vcpu_read(uint64_t vcpu, unsigned field, uint64_t *value)
+{
+	struct sysret r = berth_syscall(SYS_VCPU_READ, vcpu, field, 0, 0, 0, 0);
+	if (!r.err)
+		*value = r.rdx;
+	return r.err;
+}
+
+static inline long sys_vcpu_write(uint64_t vcpu, unsigned field, uint64_t value)
+{
+	return berth_syscall(SYS_VCPU_WRITE, vcpu, field, value, 0, 0, 0).err;
+}
+
+/* intercept 0 passes the ports through and needs an I/O-port capability covering them */
+static inline long sys_vcpu_io_intercept(uint64_t vcpu, unsigned first, unsigned last, int intercept,
+                                         uint64_t ioport)
+{
+	return berth_syscall(SYS_VCPU_IO_INTERCEPT, vcpu, first, last, (uint64_t)intercept, ioport, 0).err;
+}
+
+static inline long sys_vcpu_msr_intercept(uint64_t vcpu, uint64_t msr, int intercept)
+{
+	return berth_syscall(SYS_VCPU_MSR_INTERCEPT, vcpu, msr, (uint64_t)intercept, 0, 0, 0).err;
+}
+
+static inline long sys_notify_after(uint64_t port, uint64_t bits, uint64_t ticks)
+{
+	return berth_syscall(SYS_NOTIFY_AFTER, port, bits, ticks, 0, 0, 0).err;
+}
+
 static inline long sys_notify(uint64_t port, uint64_t bits)
 {
 	return berth_syscall(SYS_NOTIFY, port, bits, 0, 0, 0, 0).err;
