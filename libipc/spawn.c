@@ -75,7 +75,8 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 		return E_BAD_ARG;
 	long err;
 	uint64_t child_slot;
-	if ((err = object_alloc(OBJ_CNODE, PROCESS_CNODE_RADIX, &p->cnode)) ||
+	unsigned radix = a->cnode_radix ? a->cnode_radix : PROCESS_CNODE_RADIX;
+	if ((err = object_alloc(OBJ_CNODE, radix, &p->cnode)) ||
 	    (err = object_alloc(OBJ_VSPACE, 0, &p->vspace)) ||
 	    (err = object_alloc(OBJ_TCB, 0, &p->tcb)) ||
 	    (err = sys_cnode_copy(p->cnode, p->cnode, CAP_ROOT_CNODE, RIGHTS_ALL)) ||
@@ -104,8 +105,22 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 	static struct bootinfo bi;
 	memset(&bi, 0, sizeof(bi));
 	bi.magic = BOOTINFO_MAGIC;
-	bi.cnode_radix = PROCESS_CNODE_RADIX;
+	bi.cnode_radix = radix;
 	bi.first_free_slot = PROCESS_FIRST_FREE;
+	/* modules: copies of our frame capabilities, from its first free slot */
+	for (unsigned i = 0; i < a->module_count && i < BOOTINFO_MAX_MODULES; i++) {
+		const struct bootinfo_module *m = &a->modules[i];
+		if (bi.first_free_slot + m->pages >= (1UL << radix))
+			return E_SLOT_FULL;
+		bi.module[i] = *m;
+		bi.module[i].vaddr = 0;
+		bi.module[i].first_slot = bi.first_free_slot;
+		for (uint32_t k = 0; k < m->pages; k++)
+			if ((err = sys_cnode_copy(m->first_slot + k, p->cnode, bi.first_free_slot + k, RIGHT_READ)))
+				return err;
+		bi.first_free_slot += m->pages;
+		bi.module_count++;
+	}
 	bi.ipc_buffer = IPCBUF_VADDR;
 	bi.exit_slot = a->exit_port ? PROCESS_FIRST_GIVEN : 0;
 	if (a->cmdline)

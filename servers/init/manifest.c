@@ -9,6 +9,8 @@
  *   needs NAME            a send right to a registered service
  *   args WORDS...         its command line
  *   restart always|never|N
+ *   slots BITS            its CNode has 2^BITS slots, 8..14 (default 8)
+ *   module FILE           a boot module handed to it (at most 2)
  *
  * Capabilities go to the server in the order of their lines, from slot 9
  * (slot 8 is its right to init). */
@@ -131,6 +133,16 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 		if (number(a, an, 26, &v) || v < 12)
 			return "memory must be 12..26 (log2 of bytes)";
 		s->memory_bits = v;
+	} else if (word_is(w, n, "slots")) {
+		if (number(a, an, 14, &v) || v < 8)
+			return "slots must be 8..14 (log2 of the CNode's slots)";
+		s->slots_bits = v;
+	} else if (word_is(w, n, "module")) {
+		if (s->nmodules == 2)
+			return "at most 2 modules per server";
+		if (copy_word(s->module[s->nmodules], sizeof(s->module[0]), a, an))
+			return "module needs a file name of 1 to 63 characters";
+		s->nmodules++;
 	} else if (word_is(w, n, "restart")) {
 		if (word_is(a, an, "always"))
 			s->restart = RESTART_ALWAYS;

@@ -28,6 +28,9 @@ struct manifest_server {
 	char args[MANIFEST_ARGS_LEN];
 	unsigned priority, memory_bits, line;
 	int restart;                     /* RESTART_ALWAYS, or the most restarts (0: never) */
+	unsigned slots_bits;             /* its CNode: 2^slots_bits slots (0: the default) */
+	unsigned nmodules;
+	char module[2][MANIFEST_IMAGE_LEN];  /* boot modules handed to it */
 	unsigned ncaps;
 	struct manifest_cap caps[MANIFEST_MAX_CAPS];
 };

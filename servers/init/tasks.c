@@ -77,15 +77,27 @@ static long task_start(struct task *t)
 	if (!t->pool) {
 		/* room for its quota and, beside it, its image, tables and stack */
 		unsigned bits = (t->m->memory_bits > 21 ? t->m->memory_bits : 21) + 1;
+		if (t->m->slots_bits > 10 && bits < t->m->slots_bits + 10)
+			bits = t->m->slots_bits + 10; /* a big CNode needs room too */
 		long err = object_alloc(OBJ_UNTYPED, bits, &t->pool);
 		if (err)
 			return err;
 	}
 	uint64_t old_pool = alloc_set_pool(t->pool);
 	slot_window(t->window, t->window + WINDOW_SLOTS);
+	struct bootinfo_module mods[2];
+	unsigned nmods = 0;
+	for (unsigned i = 0; i < t->m->nmodules; i++) {
+		const struct bootinfo_module *bm = find_image(t->m->module[i]);
+		if (bm)
+			mods[nmods++] = *bm;
+		else
+			debug_printf("init: no boot module '%s' for '%s'\n", t->m->module[i], t->m->name);
+	}
 	struct spawn_args a = {
 		.prio = t->m->priority, .fault_port = t->fault_send, .untyped_bits = t->m->memory_bits,
 		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->m->args,
+		.cnode_radix = t->m->slots_bits, .modules = mods, .module_count = nmods,
 	};
 	long err = process_spawn_args((const void *)t->image->vaddr, t->image->size, &a, &t->proc);
 	err = err ? err : give_caps(t);

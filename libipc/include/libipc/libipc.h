@@ -54,6 +54,8 @@ struct process {
 	uint64_t cnode, vspace, tcb;  /* our capabilities to its objects */
 	uint64_t next_slot;           /* next slot process_give fills in its CNode */
 };
+/* A child's boot info lists the modules it was given with vaddr 0: their
+ * frame capabilities are at first_slot.. in its CNode, not yet mapped. */
 #define PROCESS_CNODE_RADIX 8
 #define PROCESS_FIRST_GIVEN 8     /* caps given by the parent start here */
 #define PROCESS_FIRST_FREE 32     /* the child's own allocations start here */
@@ -64,6 +66,9 @@ struct spawn_args {
 	uint64_t exit_port;        /* our send right it gets in slot 8 and uses to report exit */
 	uint64_t exit_badge;       /* minted onto that right */
 	const char *cmdline;       /* its boot info's command line, or 0 */
+	unsigned cnode_radix;      /* its CNode has 2^radix slots (0: PROCESS_CNODE_RADIX) */
+	const struct bootinfo_module *modules;  /* ours, to hand on: frame caps copied to it */
+	unsigned module_count;
 };
 /* Load the image into a new address space with a new CNode and thread.
  * The thread is not started: give it capabilities, then process_start. */
