@@ -126,22 +126,23 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 	if (a->cmdline)
 		for (unsigned i = 0; i + 1 < sizeof(bi.cmdline) && a->cmdline[i]; i++)
 			bi.cmdline[i] = a->cmdline[i];
+	/* its memory comes last: an Untyped aligned to its size may fill the
+	 * rest of the pool it is carved from */
 	unsigned untyped_bits = a->untyped_bits;
+	child_slot = PROCESS_FIRST_FREE - 1;
 	if (untyped_bits) {
-		uint64_t ut;
-		child_slot = PROCESS_FIRST_FREE - 1;
-		if ((err = object_alloc(OBJ_UNTYPED, untyped_bits, &ut)) ||
-		    (err = sys_cnode_move(ut, p->cnode, child_slot)))
-			return err;
 		bi.untyped[0] = (struct bootinfo_untyped){ 0, (uint32_t)child_slot, (uint8_t)untyped_bits, { 0 } };
 		bi.untyped_count = 1;
 		bi.untyped_bytes = 1ULL << untyped_bits;
 	}
-	uint64_t bi_frame;
+	uint64_t bi_frame, ut;
 	if ((err = child_page(p, BOOTINFO_VADDR, (const uint8_t *)&bi, sizeof(bi), RIGHT_READ, &bi_frame)) ||
 	    (err = sys_tcb_configure(p->tcb, p->cnode, p->vspace, a->fault_port)) ||
 	    (err = sys_tcb_set_priority(p->tcb, a->prio, a->prio)) ||
 	    (err = sys_tcb_set_regs(p->tcb, e->entry, ROOT_STACK_TOP, BOOTINFO_VADDR)))
+		return err;
+	if (untyped_bits && ((err = object_alloc(OBJ_UNTYPED, untyped_bits, &ut)) ||
+	                     (err = sys_cnode_move(ut, p->cnode, child_slot))))
 		return err;
 	return E_OK;
 }

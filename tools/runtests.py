@@ -112,10 +112,10 @@ def run_unit(binary):
 
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
-         'timeout': '60'}
+         'timeout': '60', 'guest-end': ''}
     with open(source) as f:
         for line in f:
-            m = re.match(r'^//\s*test-(\w+):\s*(.*?)\s*$', line)
+            m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
             if not m:
                 continue
             key, value = m.group(1), m.group(2)
@@ -221,17 +221,67 @@ def run_system(source, build):
     return results
 
 
+GUEST_MANIFEST = """# written by tools/runtests.py for the guest test %(name)s
+server serial
+    image serial.elf
+    priority 150
+    memory 16
+    ioports 0x3f8 0x3ff
+    irq 4
+server vmm
+    image vmm.elf
+    priority 120
+    memory 22
+    slots 12
+    needs console
+    module %(name)s.bin
+    args mem=2
+"""
+
+
+def run_guest(source, build):
+    """A test guest (tests/guests/NAME.c) runs under init, the console
+    driver and one VMM; it prints TAP through the emulated serial port."""
+    results = Results()
+    name = os.path.splitext(os.path.basename(source))[0]
+    prefix = 'guest/' + name
+    d = directives(source)
+    logdir = os.path.join(build, 'test-logs')
+    os.makedirs(logdir, exist_ok=True)
+    manifest = os.path.join(logdir, 'guest-%s.manifest' % name)
+    with open(manifest, 'w') as f:
+        f.write(GUEST_MANIFEST % {'name': name})
+    modules = [os.path.join(build, 'init.elf'), manifest, os.path.join(build, 'serial.elf'),
+               os.path.join(build, 'vmm.elf'), os.path.join(build, 'tests', 'guests', name + '.bin')]
+    end = d['guest-end'] or r'^vmm: guest exited with status 0'
+    expects = d['expect'] + [end]
+    out, _ = run_qemu(['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin')] + modules,
+                      dict(os.environ, KERNEL_CMDLINE=d['cmdline']), int(d['timeout']), [], expects, True)
+    log = os.path.join(logdir, 'guest-%s.log' % name)
+    with open(log, 'w') as f:
+        f.write(out)
+    why = tail(out) + ['(full log: %s)' % log]
+    plan, seen = parse_tap(out, prefix, results)
+    check_plan(plan, seen, prefix, results, why)
+    for pattern in expects:
+        results.add(re.search(pattern, out, re.MULTILINE) is not None,
+                    '%s: log matches /%s/' % (prefix, pattern), why)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--build', default='build')
     ap.add_argument('--unit', nargs='*', default=[])
     ap.add_argument('--system', nargs='*', default=[])
+    ap.add_argument('--guests', nargs='*', default=[])
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
 
     total = Results()
     jobs = [(run_unit, (b,)) for b in args.unit] + \
-           [(run_system, (s, args.build)) for s in args.system]
+           [(run_system, (s, args.build)) for s in args.system] + \
+           [(run_guest, (g, args.build)) for g in args.guests]
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(fn, *a) for fn, a in jobs]
         for fut in futures:

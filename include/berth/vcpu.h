@@ -18,7 +18,8 @@ enum vcpu_field {
 	VCPU_INTERCEPT_MISC1,      /* SVM_MISC1_* below (some are always on) */
 	VCPU_INTERCEPT_MISC2,      /* SVM_MISC2_* below (VMRUN always on) */
 	VCPU_V_IRQ,                /* write a vector to have it delivered when the guest allows (bit 8: pending) */
-	VCPU_INT_SHADOW,           /* the guest is in an interrupt shadow (read only) */
+	VCPU_INT_SHADOW,           /* bit 0: the guest is in an interrupt shadow (a VMM that
+	                            * steps past an instruction clears it) */
 	VCPU_TSC_OFFSET,
 	VCPU_G_PAT,
 	VCPU_STAR, VCPU_LSTAR, VCPU_CSTAR, VCPU_SFMASK, VCPU_KERNEL_GS_BASE,

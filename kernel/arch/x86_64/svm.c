@@ -395,7 +395,11 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 		r->rdx = read_field(p, width);
 		return E_OK;
 	case SYS_VCPU_WRITE:
-		if (r->rsi == VCPU_INT_SHADOW || !(p = field_ptr(t, r->rsi, &width))) {
+		if (r->rsi == VCPU_INT_SHADOW) { /* clear it after emulating an instruction */
+			V64(t, C_INT_SHADOW) = r->rdx & 1;
+			return E_OK;
+		}
+		if (!(p = field_ptr(t, r->rsi, &width))) {
 			if (r->rsi != VCPU_V_IRQ)
 				return E_BAD_ARG;
 			/* a virtual interrupt the guest takes when it can */

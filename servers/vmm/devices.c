@@ -1,0 +1,227 @@
+/*
+ * Device models, all in the VMM (docs/vmm.md):
+ *   0x20-0x21, 0xa0-0xa1  two 8259 interrupt controllers (edge, enough
+ *                         for a PC guest's timer and serial line)
+ *   0x40-0x43             the 8254 timer's channel 0, as a periodic tick
+ *   0x3f8-0x3ff           a 16550A serial port (uart16550.c) on the console
+ *   0x80                  the POST port: writes ignored
+ *   0x510                 test: a 32-bit register, any access size
+ *   0x514                 test: writes add their bytes to a sum; reads give it
+ *   0x518                 test: reads count up from 0
+ *   MMIO_TEST_GPA         test: 4 KiB of registers, any size and offset
+ * Anything else reads as all ones and ignores writes, like an empty bus.
+ */
+#include "vm.h"
+#include "console.h"
+
+#define PIT_HZ 1193182
+
+/* --- 8259 ----------------------------------------------------------- */
+
+static void pic_write(struct pic8259 *p, unsigned reg, uint8_t v)
+{
+	if (reg == 0 && (v & 0x10)) {          /* ICW1 */
+		p->icw_step = 1;
+		p->icw4_needed = v & 1;
+		p->imr = p->isr = p->irr = 0;
+		return;
+	}
+	if (reg == 1 && p->icw_step) {          /* ICW2..4 */
+		if (p->icw_step == 1)
+			p->base = v & 0xf8;
+		p->icw_step = p->icw_step == 1 ? 2 : p->icw_step == 2 && p->icw4_needed ? 3 : 0;
+		return;
+	}
+	if (reg == 1) {                         /* OCW1: the mask */
+		p->imr = v;
+	} else if ((v & 0x18) == 0 && (v & 0x20)) { /* OCW2: end of interrupt */
+		for (int i = 0; i < 8; i++)
+			if (p->isr & (1u << i)) {
+				p->isr &= (uint8_t)~(1u << i);
+				break;
+			}
+	} else if ((v & 0x18) == 0x08) {        /* OCW3: which register to read */
+		if (v & 2)
+			p->read_isr = v & 1;
+	}
+}
+
+static uint8_t pic_read(const struct pic8259 *p, unsigned reg)
+{
+	return reg ? p->imr : p->read_isr ? p->isr : p->irr;
+}
+
+void pic_raise(unsigned irq)
+{
+	vm.pic[irq / 8].irr |= (uint8_t)(1u << (irq % 8));
+	if (irq >= 8)
+		vm.pic[0].irr |= 1u << 2;
+}
+
+/* The highest-priority request not masked and not below one in service. */
+static int pic_best(const struct pic8259 *p)
+{
+	for (int i = 0; i < 8; i++) {
+		if (p->isr & (1u << i))
+			return -1;
+		if ((p->irr & ~p->imr) & (1u << i))
+			return i;
+	}
+	return -1;
+}
+
+int pic_pending(void)
+{
+	int i = pic_best(&vm.pic[0]);
+	if (i < 0)
+		return -1;
+	if (i == 2) {
+		int j = pic_best(&vm.pic[1]);
+		return j < 0 ? -1 : vm.pic[1].base + j;
+	}
+	return vm.pic[0].base + i;
+}
+
+void pic_ack(void)
+{
+	int i = pic_best(&vm.pic[0]);
+	if (i < 0)
+		return;
+	vm.pic[0].irr &= (uint8_t)~(1u << i);
+	vm.pic[0].isr |= (uint8_t)(1u << i);
+	if (i == 2) {
+		int j = pic_best(&vm.pic[1]);
+		if (j >= 0) {
+			vm.pic[1].irr &= (uint8_t)~(1u << j);
+			vm.pic[1].isr |= (uint8_t)(1u << j);
+		}
+	}
+}
+
+/* --- 8254 channel 0 ------------------------------------------------- */
+
+static void pit_arm(void)
+{
+	uint64_t div = vm.pit_divisor ? vm.pit_divisor : 65536;
+	uint64_t ticks = div * 100 / PIT_HZ;   /* our timer runs at 100 Hz */
+	sys_notify_after(vm.port, TIMER_BIT, ticks ? ticks : 1);
+}
+
+void pit_fired(void)
+{
+	pic_raise(0);
+	pit_arm();
+}
+
+static void pit_write(unsigned reg, uint8_t v)
+{
+	if (reg == 3) {
+		if ((v >> 6) == 0) {   /* channel 0: lo byte then hi byte */
+			vm.pit_access = (v >> 4) & 3;
+			vm.pit_latch_hi = 0;
+		}
+		return;
+	}
+	if (reg != 0)
+		return;
+	if (vm.pit_access == 3 && !vm.pit_latch_hi) {
+		vm.pit_divisor = (vm.pit_divisor & 0xff00) | v;
+		vm.pit_latch_hi = 1;
+		return;
+	}
+	vm.pit_divisor = vm.pit_access == 3 ? (vm.pit_divisor & 0xff) | (uint32_t)v << 8 : v;
+	vm.pit_latch_hi = 0;
+	pit_arm();
+}
+
+/* --- the console ------------------------------------------------------ */
+
+void console_out(const uint8_t *bytes, size_t n)
+{
+	while (n) {
+		uint32_t chunk = n > 256 ? 256 : (uint32_t)n, written;
+		if (console_write(vm.console, bytes, chunk, &written)) {
+			sys_debug_write((const char *)bytes, n);
+			return;
+		}
+		bytes += chunk;
+		n -= chunk;
+	}
+}
+
+/* --- dispatch ------------------------------------------------------- */
+
+int io_access(unsigned port, unsigned size, int in, uint32_t *value)
+{
+	if (port >= 0x3f8 && port <= 0x3ff && size == 1) {
+		if (in)
+			*value = uart_read(&vm.uart, port - 0x3f8);
+		else
+			uart_write(&vm.uart, port - 0x3f8, (uint8_t)*value);
+		if (uart_irq_level(&vm.uart))
+			pic_raise(4);
+		return 0;
+	}
+	if ((port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1) && size == 1) {
+		struct pic8259 *p = &vm.pic[port >= 0xa0];
+		if (in)
+			*value = pic_read(p, port & 1);
+		else
+			pic_write(p, port & 1, (uint8_t)*value);
+		return 0;
+	}
+	if (port >= 0x40 && port <= 0x43 && size == 1) {
+		if (in)
+			*value = port == 0x40 ? 0 : 0xff;
+		else
+			pit_write(port - 0x40, (uint8_t)*value);
+		return 0;
+	}
+	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	if (port == 0x510) {
+		if (in)
+			*value = (uint32_t)vm.test_reg & mask;
+		else
+			vm.test_reg = *value & mask;
+		return 0;
+	}
+	if (port == 0x514) {
+		if (in)
+			*value = (uint32_t)vm.test_sum & mask;
+		else
+			for (unsigned i = 0; i < size; i++)
+				vm.test_sum += (*value >> (8 * i)) & 0xff;
+		return 0;
+	}
+	if (port == 0x518 && in) {
+		*value = (uint32_t)(vm.test_counter++) & mask;
+		return 0;
+	}
+	if (in)
+		*value = mask;   /* nothing there */
+	return 0;
+}
+
+int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
+{
+	uint64_t mask = size == 8 ? ~0UL : (1UL << (8 * size)) - 1;
+	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {
+		uint8_t *regs = (uint8_t *)vm.mmio_test + (gpa - MMIO_TEST_GPA);
+		if (load) {
+			*value = 0;
+			memcpy(value, regs, size);
+		} else {
+			uint64_t v = *value & mask;
+			memcpy(regs, &v, size);
+		}
+		return 0;
+	}
+	if (vm.unmapped_reports < 4) {
+		vm.unmapped_reports++;
+		debug_printf("vmm: guest %s unbacked memory at %lx (reads as all ones)\n",
+		             load ? "read" : "wrote", gpa);
+	}
+	if (load)
+		*value = mask;
+	return 0;
+}

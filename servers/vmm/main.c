@@ -1,0 +1,155 @@
+/*
+ * The VMM: one per virtual machine, started by init (docs/vmm.md).  It
+ * builds the guest's memory and VCPU from its own memory quota, loads the
+ * guest image (a boot module handed to it), starts the guest in 64-bit
+ * mode at GUEST_LOAD_GPA, and then serves its exits: one port receives the
+ * VCPU's exits (calls) and the timer's notifications.
+ * Arguments: mem=MiB (default 2).  Slot 9: the console.
+ */
+#include "vm.h"
+
+#define CONSOLE_SLOT 9
+#define BOOT_GDT 0x7000UL
+
+struct vm vm;
+static struct msg parked_msg;
+
+static long map_image(const struct bootinfo_module *mod)
+{
+	for (uint32_t i = 0; i < mod->pages; i++) {
+		long err = page_map_with_tables(mod->first_slot + i, IMAGE_VA + i * PAGE_SIZE, RIGHT_READ);
+		if (err)
+			return err;
+	}
+	return E_OK;
+}
+
+/* 64-bit mode: page tables mapping the first 4 GiB (RAM and the MMIO hole
+ * below 4 GiB) 1:1 with 2 MiB pages at 0x1000..0x6fff, a GDT at 0x7000,
+ * the code at GUEST_LOAD_GPA. */
+static long guest_setup(void)
+{
+	uint64_t *pml4 = guest_ptr(0x1000, 0x6000), *pdpt = pml4 + 512, *pd = pml4 + 1024;
+	uint64_t *gdt = guest_ptr(BOOT_GDT, 24);
+	if (!pml4 || !gdt)
+		return E_RANGE;
+	pml4[0] = 0x2000 | 3;
+	for (int g = 0; g < 4; g++)
+		pdpt[g] = (0x3000 + 0x1000 * (uint64_t)g) | 3;
+	for (int i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	gdt[0] = 0;
+	gdt[1] = 0x00209a0000000000UL; /* 64-bit code, selector 8 */
+	gdt[2] = 0x0000920000000000UL; /* data, selector 16 */
+	const struct { unsigned f; uint64_t v; } regs[] = {
+		{ VCPU_CR0, 0x80000033 }, { VCPU_CR3, 0x1000 }, { VCPU_CR4, 0x620 }, { VCPU_EFER, 0x500 },
+		{ VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8 }, { VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0xa9b },
+		{ VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff }, { VCPU_SEGMENT(SEG_CS, SEG_BASE), 0 },
+		{ VCPU_SEGMENT(SEG_GDTR, SEG_BASE), BOOT_GDT }, { VCPU_SEGMENT(SEG_GDTR, SEG_LIMIT), 23 },
+		{ VCPU_SEGMENT(SEG_TR, SEG_ATTRIB), 0x8b }, { VCPU_SEGMENT(SEG_TR, SEG_LIMIT), 0x67 },
+		{ VCPU_RIP, GUEST_LOAD_GPA }, { VCPU_RSP, 0x80000 }, { VCPU_RFLAGS, 2 },
+	};
+	long err = E_OK;
+	for (unsigned i = 0; !err && i < sizeof(regs) / sizeof(regs[0]); i++)
+		err = sys_vcpu_write(vm.vcpu, regs[i].f, regs[i].v);
+	for (unsigned s = SEG_ES; !err && s <= SEG_GS; s++) {
+		if (s == SEG_CS)
+			continue;
+		err = sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_SELECTOR), 16);
+		err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_ATTRIB), 0xc93);
+		err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_LIMIT), 0xffffffff);
+	}
+	return err;
+}
+
+static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
+{
+	(void)ctx;
+	console_out(bytes, n);
+}
+
+static unsigned arg_number(const char *args, const char *key, unsigned dflt)
+{
+	const char *p = strstr(args, key);
+	if (!p)
+		return dflt;
+	unsigned v = 0;
+	for (p += strlen(key); *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	return v ? v : dflt;
+}
+
+/* Resume a VCPU parked in HLT if an interrupt is now due. */
+static void wake_parked(void)
+{
+	if (!vm.halted || vm.stopped)
+		return;
+	deliver_interrupt(&parked_msg);
+	if (!parked_msg.w[VMEXIT_W_INJECT])
+		return;
+	vm.halted = 0;
+	parked_msg.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
+	ipc_reply(vm.parked, &parked_msg);
+}
+
+int main(const struct bootinfo *bi)
+{
+	vm.console = CONSOLE_SLOT;
+	unsigned mib = arg_number(bi->cmdline, "mem=", 2);
+	uint64_t send = slot_alloc();
+	vm.reply = slot_alloc();
+	vm.parked = slot_alloc();
+	long err = bi->module_count ? map_image(&bi->module[0]) : E_BAD_ARG;
+	err = err ? err : object_alloc(OBJ_GUEST_SPACE, 0, &vm.guest_space);
+	err = err ? err : object_alloc(OBJ_VCPU, 0, &vm.vcpu);
+	err = err ? err : object_alloc(OBJ_PORT, 0, &vm.port);
+	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
+	err = err ? err : memory_setup((uint64_t)mib << 20);
+	if (!err && bi->module[0].size > vm.ram_bytes - GUEST_LOAD_GPA)
+		err = E_RANGE;
+	if (!err)
+		memcpy(guest_ptr(GUEST_LOAD_GPA, bi->module[0].size), (const void *)IMAGE_VA, bi->module[0].size);
+	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
+	err = err ? err : guest_setup();
+	err = err ? err : sys_tcb_set_priority(vm.vcpu, 90, 90);
+	if (err) {
+		debug_printf("vmm: cannot build the VM: error %ld\n", err);
+		return 1;
+	}
+	uart_init(&vm.uart, uart_output, 0);
+	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
+	             bi->module[0].size, mib);
+	sys_tcb_resume(vm.vcpu);
+
+	struct msg m;
+	err = ipc_recv(vm.port, vm.reply, &m);
+	for (;;) {
+		if (err) {
+			debug_printf("vmm: receive failed: %ld\n", err);
+			return 1;
+		}
+		if (MSG_LABEL(m.info) == LABEL_NOTIFY) {
+			if (m.w[0] & TIMER_BIT)
+				pit_fired();
+			wake_parked();
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
+		}
+		if (MSG_LABEL(m.info) != LABEL_VMEXIT || vm.stopped) {
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
+		}
+		if (!handle_exit(&m)) {
+			if (vm.halted) { /* answer when an interrupt comes */
+				parked_msg = m;
+				sys_cnode_delete(vm.parked); /* the last one, spent */
+				sys_cnode_move(vm.reply, CAP_ROOT_CNODE, vm.parked);
+			}
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
+		}
+		deliver_interrupt(&m);
+		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
+		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
+	}
+}

@@ -1,0 +1,38 @@
+/* HLT waits for an interrupt: the VMM's 8254 ticks through its 8259. */
+#include "guest.h"
+
+static volatile unsigned ticks;
+
+__attribute__((interrupt)) static void timer(void *frame)
+{
+	(void)frame;
+	ticks++;
+	outb(0x20, 0x20); /* end of interrupt */
+}
+
+int main(void)
+{
+	plan(3);
+	/* the 8259s: vectors 0x20.. and 0x28.., only the timer unmasked */
+	outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 4); outb(0x21, 1);
+	outb(0xa0, 0x11); outb(0xa1, 0x28); outb(0xa1, 2); outb(0xa1, 1);
+	outb(0x21, 0xfe); outb(0xa1, 0xff);
+	idt_set(0x20, timer);
+	idt_load();
+	/* the 8254 at 100 Hz */
+	outb(0x43, 0x34); outb(0x40, (uint8_t)11932); outb(0x40, (uint8_t)(11932 >> 8));
+	__asm__ volatile("sti");
+	for (int i = 0; i < 5; i++)
+		__asm__ volatile("hlt");
+	__asm__ volatile("cli");
+	ok(ticks >= 5, "five HLTs each woke on a timer interrupt (%u ticks)", ticks);
+	unsigned before = ticks;
+	for (volatile int i = 0; i < 1000; i++)
+		;
+	ok(ticks == before, "with interrupts off no more arrive");
+	uint8_t isr;
+	outb(0x20, 0x0b);
+	isr = inb(0x20);
+	ok(isr == 0, "every interrupt was ended (ISR %x)", isr);
+	return 0;
+}
