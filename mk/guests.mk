@@ -2,6 +2,8 @@
 # linked at 0x100000 and flattened to a binary image.
 GUEST_SRC := $(wildcard tests/guests/*.c)
 GUEST_BIN := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.bin,$(GUEST_SRC))
+# guests that system tests boot, not tests themselves
+GUEST_PROG_BIN := $(patsubst tests/guests/progs/%.c,$(BUILD)/tests/guests/progs/%.bin,$(wildcard tests/guests/progs/*.c))
 GUEST_LIB := $(BUILD)/tests/guests/lib/start.o $(BUILD)/tests/guests/lib/guest.o
 GCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only -mcmodel=small \
@@ -15,6 +17,10 @@ $(BUILD)/tests/guests/lib/%.o: tests/guests/lib/%.S
 	@mkdir -p $(dir $@)
 	$(call say,AS,$<)
 	$(Q)$(CC) $(GCFLAGS) -c $< -o $@
+$(BUILD)/tests/guests/progs/%.o: tests/guests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GCFLAGS) -c $< -o $@
 $(BUILD)/tests/guests/%.o: tests/guests/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
@@ -24,3 +30,4 @@ $(BUILD)/tests/guests/%.elf: $(BUILD)/tests/guests/%.o $(GUEST_LIB) tests/guests
 	$(Q)$(CC) $(LDFLAGS) -T tests/guests/lib/guest.ld -o $@ $(GUEST_LIB) $<
 $(BUILD)/tests/guests/%.bin: $(BUILD)/tests/guests/%.elf
 	$(Q)objcopy -O binary $< $@
+.PRECIOUS: $(BUILD)/tests/guests/%.o $(BUILD)/tests/guests/%.elf $(BUILD)/tests/guests/lib/%.o $(BUILD)/tests/guests/progs/%.o $(BUILD)/tests/guests/progs/%.elf

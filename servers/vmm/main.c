@@ -4,7 +4,8 @@
  * guest image (a boot module handed to it), starts the guest in 64-bit
  * mode at GUEST_LOAD_GPA, and then serves its exits: one port receives the
  * VCPU's exits (calls) and the timer's notifications.
- * Arguments: mem=MiB (default 2).  Slot 9: the console.
+ * Arguments: mem=MiB (default 2), name=NAME (prefixes the guest's console
+ * lines with [NAME]).  Slot 9: the console.
  */
 #include "vm.h"
 
@@ -62,10 +63,30 @@ static long guest_setup(void)
 	return err;
 }
 
+static char vm_name[24];
+static int line_start = 1;
+
+/* The guest's serial output, each line marked with the VM's name when it
+ * has one (several VMs share one console). */
 static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 {
 	(void)ctx;
-	console_out(bytes, n);
+	if (!vm_name[0]) {
+		console_out(bytes, n);
+		return;
+	}
+	size_t from = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (line_start) {
+			console_out(bytes + from, i - from);
+			console_out((const uint8_t *)vm_name, strlen(vm_name));
+			from = i;
+			line_start = 0;
+		}
+		if (bytes[i] == '\n')
+			line_start = 1;
+	}
+	console_out(bytes + from, n - from);
 }
 
 static unsigned arg_number(const char *args, const char *key, unsigned dflt)
@@ -95,6 +116,16 @@ static void wake_parked(void)
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
+	const char *name = strstr(bi->cmdline, "name=");
+	if (name) {
+		size_t k = 0;
+		vm_name[k++] = '[';
+		for (name += 5; *name && *name != ' ' && k < sizeof(vm_name) - 3; name++)
+			vm_name[k++] = *name;
+		vm_name[k++] = ']';
+		vm_name[k++] = ' ';
+		vm_name[k] = 0;
+	}
 	unsigned mib = arg_number(bi->cmdline, "mem=", 2);
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();

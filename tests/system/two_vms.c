@@ -1,0 +1,48 @@
+/* Two VMs run at once, each under its own VMM, and both make progress;
+ * killing one VMM stops only its guest, and init restarts it (and with it
+ * the VM) as the manifest says. */
+// test-root: build/init.elf
+// test-module: tests/system/manifests/two_vms.manifest
+// test-module: build/serial.elf
+// test-module: build/vmm.elf
+// test-module: build/tests/guests/progs/ticker.bin
+// test-exit: none
+// test-timeout: 120
+// test-expect: ^\[a\] tick 5
+// test-expect: ^\[b\] tick 5
+// test-expect: init: 'vmm-a' was killed; restarting it
+// test-expect: was killed; restarting it[\s\S]*\[b\] tick \d+[\s\S]*\[a\] tick 3
+// test-expect: two-vms: done
+#include "tap.h"
+#include "init.h"
+
+#define INIT 8
+
+static int task(const char *want, uint32_t *state, uint32_t *restarts)
+{
+	for (uint32_t i = 0;; i++) {
+		char name[33];
+		uint32_t threads;
+		uint64_t memory;
+		if (init_task_info(INIT, i, name, state, restarts, &threads, &memory))
+			return 0;
+		if (!strcmp(name, want))
+			return threads == 1;
+	}
+}
+
+int main(const struct bootinfo *bi)
+{
+	(void)bi;
+	uint32_t state, ra, rb;
+	tap_plan(4);
+	spin_ticks(4000000000UL); /* both tick a while (we are below them) */
+	tap_ok(task("vmm-a", &state, &ra) && task("vmm-b", &state, &rb) && ra == 0 && rb == 0,
+	       "both VMMs are running");
+	tap_eq(init_kill(INIT, "vmm-a"), E_OK, "kill the first VMM");
+	spin_ticks(4000000000UL);
+	tap_ok(task("vmm-a", &state, &ra) && ra == 1, "init restarted it (restarts %u)", ra);
+	tap_ok(task("vmm-b", &state, &rb) && rb == 0, "the other VMM was never touched (restarts %u)", rb);
+	debug_printf("two-vms: done\n");
+	return 0;
+}
