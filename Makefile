@@ -63,7 +63,7 @@ test: setup
 		--guests $(GUEST_SRC)
 
 bench: setup
-	@$(MAKE) --no-print-directory all $(BENCH_ELF)
+	@$(MAKE) --no-print-directory all $(BENCH_ELF) $(BENCH_EXTRA)
 	tools/bench/run.sh
 
 clean:

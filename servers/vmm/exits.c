@@ -166,10 +166,14 @@ static void exit_npf(struct msg *m)
 	uint64_t gpa = m->w[VMEXIT_W_INFO2], rip = m->w[VMEXIT_W_RIP], cr0 = 0, attr = 0;
 	uint8_t bytes[15];
 	size_t n = 0;
-	for (; n < sizeof(bytes); n++) {
-		uint64_t p;
-		if (gva_to_gpa(rip + n, &p) || guest_read(p, &bytes[n], 1))
+	/* the instruction's bytes: one translation per page they lie on */
+	while (n < sizeof(bytes)) {
+		uint64_t p, chunk = PAGE_SIZE - ((rip + n) & (PAGE_SIZE - 1));
+		if (chunk > sizeof(bytes) - n)
+			chunk = sizeof(bytes) - n;
+		if (gva_to_gpa(rip + n, &p) || guest_read(p, &bytes[n], chunk))
 			break;
+		n += chunk;
 	}
 	sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
 	sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), &attr);

@@ -22,6 +22,43 @@ fi
 tr -d '\r' <$log | grep -E '^(BENCH|# berth)' >$out/berth.txt
 cat $out/berth.txt
 
+# The vmexit figures: a guest (tests/guests/progs/bench.c) under init, the
+# console driver and one VMM.  Nothing inside ends the run, so we stop QEMU
+# once the VMM says the guest exited.
+run_vm() { # kernel qemu-extra log
+	QEMU_EXTRA="$2" KERNEL_CMDLINE="" tools/qemu.sh --test "$1" build/init.elf \
+		tests/bench/vm_bench.manifest build/serial.elf build/vmm.elf \
+		build/tests/guests/progs/bench.bin >"$3" 2>&1 &
+	qemu=$!
+	n=0
+	while [ $n -lt 1200 ] && ! grep -q "vmm: guest exited" "$3"; do
+		sleep 0.5
+		n=$((n + 1))
+	done
+	kill $qemu 2>/dev/null || true
+	wait $qemu 2>/dev/null || true
+	if ! grep -q "vmm: guest exited with status 0" "$3"; then
+		echo "bench: the VM run failed; log follows" >&2
+		tail -30 "$3" >&2
+		exit 1
+	fi
+}
+figure() { tr -d '\r' <"$2" | grep -E "^BENCH name=$1 " ; }
+
+echo "bench: vmexits under -icount shift=0 (instructions), then without (ns)" >&2
+run_vm build/kernel.bin "-icount shift=0" $out/vm-icount.log
+run_vm build/kernel-inkernel-cpuid.bin "-icount shift=0" $out/vm-inkernel-icount.log
+run_vm build/kernel.bin "" $out/vm-wall.log
+run_vm build/kernel-inkernel-cpuid.bin "" $out/vm-inkernel-wall.log
+{
+	for f in vmexit_cpuid vmexit_pio vmexit_mmio; do figure $f $out/vm-icount.log; done
+	figure vmexit_cpuid $out/vm-inkernel-icount.log | sed 's/name=vmexit_cpuid /name=vmexit_cpuid_inkernel /'
+	for f in vmexit_cpuid_ns vmexit_pio_ns vmexit_mmio_ns; do figure $f $out/vm-wall.log; done
+	figure vmexit_cpuid_ns $out/vm-inkernel-wall.log | sed 's/name=vmexit_cpuid_ns /name=vmexit_cpuid_inkernel_ns /'
+} >$out/vm.txt
+cat $out/vm.txt
+cat $out/vm.txt >>$out/berth.txt
+
 echo "bench: Linux under the same QEMU settings" >&2
 tools/bench/linux-bench.sh >$out/linux.txt
 cat $out/linux.txt
@@ -34,3 +71,7 @@ printf '# %-34s %8s   %-22s %8s\n' ipc_call_reply "$(value ipc_call_reply)" pipe
 printf '# %-34s %8s   %-22s %8s\n' ipc_call_reply_slowpath "$(value ipc_call_reply_slowpath)" "" ""
 printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip "$(value fault_roundtrip)" page_fault "$(value linux.page_fault)"
 printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip_alloc "$(value fault_roundtrip_alloc)" "" ""
+echo "# vmexits (instructions; wall-clock ns without icount, median of 5 rounds):"
+for f in vmexit_cpuid vmexit_cpuid_inkernel vmexit_pio vmexit_mmio; do
+	printf '# %-34s %8s   %-22s %8s\n' $f "$(value $f)" "${f}_ns" "$(value ${f}_ns)"
+done

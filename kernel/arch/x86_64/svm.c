@@ -227,10 +227,39 @@ int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
 
 extern uint64_t tlb_generation;
 
+#ifdef BERTH_BENCH_INKERNEL_CPUID
+/* Benchmark-only build (make bench): answer CPUID here, as a hypervisor in
+ * the kernel would, to show what the trip to the user-level VMM costs.
+ * The values are the host's, unfiltered: not for running real guests. */
+static int inkernel_exit(struct tcb *t, uint64_t code)
+{
+	if (code != VMEXIT_CPUID)
+		return 0;
+	struct vcpu_state *v = vstate(t);
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+	                 : "a"((uint32_t)V64(t, S_RAX)), "c"((uint32_t)v->regs.rcx));
+	V64(t, S_RAX) = a;
+	v->regs.rbx = b;
+	v->regs.rcx = c;
+	v->regs.rdx = d;
+	V64(t, S_RIP) += 2;
+	return 1;
+}
+#else
+static int inkernel_exit(struct tcb *t, uint64_t code)
+{
+	(void)t;
+	(void)code;
+	return 0;
+}
+#endif
+
 /* Enter the guest; reached from kernel_exit on a fresh kernel stack. */
 _Noreturn void vcpu_run(struct tcb *t)
 {
 	struct vcpu_state *v = vstate(t);
+again:;
 	unsigned reason = check_state(t);
 	if (reason) {
 		V64(t, C_EXITINFO2) = 0;
@@ -267,6 +296,8 @@ _Noreturn void vcpu_run(struct tcb *t)
 	V64(t, C_EVENTINJ) = 0;
 
 	uint64_t code = V64(t, C_EXITCODE);
+	if (inkernel_exit(t, code))
+		goto again;
 	if (code == VMEXIT_INTR || code == VMEXIT_NMI) {
 		/* a host interrupt stopped the guest: take it now (it ends in
 		 * kernel_exit, which may pick this VCPU again) */
