@@ -255,8 +255,13 @@ def run_guest(source, build):
                os.path.join(build, 'vmm.elf'), os.path.join(build, 'tests', 'guests', name + '.bin')]
     end = d['guest-end'] or r'^vmm: guest exited with status 0'
     expects = d['expect'] + [end]
+    sends = []
+    for line in d['send']:
+        pattern, _, keys = line.partition(' => ')
+        sends.append((pattern, keys.replace('\\n', '\r')))
     out, _ = run_qemu(['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin')] + modules,
-                      dict(os.environ, KERNEL_CMDLINE=d['cmdline']), int(d['timeout']), [], expects, True)
+                      dict(os.environ, KERNEL_CMDLINE=d['cmdline']), int(d['timeout']), sends, expects,
+                      True)
     log = os.path.join(logdir, 'guest-%s.log' % name)
     with open(log, 'w') as f:
         f.write(out)

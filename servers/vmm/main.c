@@ -8,6 +8,7 @@
  * lines with [NAME]).  Slot 9: the console.
  */
 #include "vm.h"
+#include "console.h"
 
 #define CONSOLE_SLOT 9
 #define BOOT_GDT 0x7000UL
@@ -100,6 +101,48 @@ static unsigned arg_number(const char *args, const char *key, unsigned dflt)
 	return v ? v : dflt;
 }
 
+/* The console's input for the guest's serial port.  console_read waits
+ * for typed input, so a thread of our own does it and posts what it gets
+ * to our port; the loop below feeds it to the 16550. */
+static uint8_t input_stack[8192] __attribute__((aligned(16)));
+static uint64_t input_send;
+
+static void input_thread(uint64_t arg)
+{
+	(void)arg;
+	for (;;) {
+		struct msg m;
+		uint8_t buf[256];
+		uint32_t n = 0;
+		if (console_read(vm.console, 24, buf, &n) || !n) {
+			sys_yield();
+			continue;
+		}
+		memcpy(&m.w[1], buf, n);
+		m.w[0] = n;
+		m.info = MSG_INFO(LABEL_CONSOLE_INPUT, 4, 0);
+		ipc_send(input_send, &m);
+	}
+}
+
+static uint8_t pending_input[64];
+static size_t pending_len;
+
+/* Give the UART what it has room for; keep the rest for later. */
+static void feed_uart(const uint8_t *bytes, size_t n)
+{
+	if (n && pending_len + n <= sizeof(pending_input)) {
+		memcpy(pending_input + pending_len, bytes, n);
+		pending_len += n;
+	}
+	size_t room = uart_rx_space(&vm.uart);
+	size_t taken = uart_receive(&vm.uart, pending_input, pending_len < room ? pending_len : room);
+	memmove(pending_input, pending_input + taken, pending_len - taken);
+	pending_len -= taken;
+	if (uart_irq_level(&vm.uart))
+		pic_raise(4);
+}
+
 /* Resume a VCPU parked in HLT if an interrupt is now due. */
 static void wake_parked(void)
 {
@@ -148,6 +191,11 @@ int main(const struct bootinfo *bi)
 		return 1;
 	}
 	uart_init(&vm.uart, uart_output, 0);
+	uint64_t input_tcb;
+	input_send = slot_alloc();
+	if (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) ||
+	    thread_create(input_thread, 0, input_stack, sizeof(input_stack), 110, &input_tcb))
+		debug_printf("vmm: no console input for the guest\n");
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);
@@ -159,9 +207,13 @@ int main(const struct bootinfo *bi)
 			debug_printf("vmm: receive failed: %ld\n", err);
 			return 1;
 		}
-		if (MSG_LABEL(m.info) == LABEL_NOTIFY) {
-			if (m.w[0] & TIMER_BIT)
+		if (MSG_LABEL(m.info) == LABEL_NOTIFY || MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT) {
+			if (MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT)
+				feed_uart((const uint8_t *)&m.w[1], m.w[0] > 24 ? 24 : m.w[0]);
+			else if (m.w[0] & TIMER_BIT)
 				pit_fired();
+			if (pending_len)
+				feed_uart(0, 0);
 			wake_parked();
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
@@ -179,6 +231,8 @@ int main(const struct bootinfo *bi)
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
+		if (pending_len) /* the guest may have made room in its FIFO */
+			feed_uart(0, 0);
 		deliver_interrupt(&m);
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
 		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);

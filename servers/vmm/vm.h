@@ -59,5 +59,6 @@ int handle_exit(struct msg *m);  /* 1: reply now, 0: parked or stopped */
 void deliver_interrupt(struct msg *m);
 
 #define TIMER_BIT 1
+#define LABEL_CONSOLE_INPUT 0x7f01   /* from our input thread: w0 = count, w1.. = bytes */
 
 #endif

@@ -60,7 +60,7 @@ static long resume(struct msg *m, uint64_t len, uint64_t rax, uint64_t inject)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(17);
+	tap_plan(25);
 	uint64_t gs, frame, copy = slot_alloc(), send = slot_alloc();
 	reply = slot_alloc();
 	long err = object_alloc(OBJ_GUEST_SPACE, 0, &gs);
@@ -140,5 +140,24 @@ int main(const struct bootinfo *bi)
 	m.info = MSG_INFO(0, 5, 0);
 	tap_eq(ipc_reply(reply, &m), E_BAD_MSG, "a reply of the wrong length is refused");
 	tap_ok(sys_tcb_info(vcpu, &info) == E_OK && info.state == THREAD_BLOCKED_REPLY, "the VCPU still waits");
+
+	/* pass-through needs the right to what passes */
+	uint64_t io_cmos = slot_alloc(), io_post = slot_alloc();
+	sys_ioport_issue(CAP_IOPORT_CONTROL, 0x70, 0x71, CAP_ROOT_CNODE, io_cmos);
+	sys_ioport_issue(CAP_IOPORT_CONTROL, 0x80, 0x80, CAP_ROOT_CNODE, io_post);
+	tap_eq(sys_vcpu_io_intercept(vcpu, 0x80, 0x80, 0, 0), E_BAD_CAP, "ports pass through only with a capability");
+	tap_eq(sys_vcpu_io_intercept(vcpu, 0x80, 0x80, 0, io_cmos), E_RANGE, "one that covers them");
+	tap_eq(sys_vcpu_io_intercept(vcpu, 0x80, 0x80, 0, io_post), E_OK, "with the right one, port 0x80 passes through");
+	tap_eq(sys_vcpu_msr_intercept(vcpu, 0x10, 0), E_NO_RIGHTS, "the TSC MSR cannot pass through");
+	tap_eq(sys_vcpu_msr_intercept(vcpu, 0xc0000082, 0), E_OK, "LSTAR can: the VMCB switches it");
+	tap_eq(sys_vcpu_msr_intercept(vcpu, 0x12345678, 1), E_BAD_ARG, "an MSR outside the bitmap is refused");
+
+	/* a mapping removed under a VCPU: the next fetch faults (guest TLB flushed) */
+	set(VCPU_SEGMENT(SEG_IDTR, SEG_LIMIT), 0xffff);
+	tap_eq(sys_page_unmap(copy), E_OK, "unmap the guest's code page");
+	m.w[VMEXIT_W_RIP] = CODE_GPA;
+	err = resume(&m, 0, 0, 0);
+	tap_ok(!err && m.w[VMEXIT_W_CODE] == VMEXIT_NPF && m.w[VMEXIT_W_INFO2] == CODE_GPA,
+	       "fetching from it is now a nested page fault (%lx at %lx)", m.w[VMEXIT_W_CODE], m.w[VMEXIT_W_INFO2]);
 	tap_done();
 }
