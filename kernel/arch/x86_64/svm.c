@@ -22,7 +22,8 @@
 #include "klib.h"
 
 struct guest_regs {   /* the order svm_entry.S uses */
-	uint64_t rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8_15[8];
 };
 
 struct vcpu_state {
@@ -92,9 +93,12 @@ void svm_init(void)
 	if (!(c & (1u << 2)))
 		return;
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x8000000a));
-	hw_asids = b > 16 ? 16 : b;
-	if (hw_asids < 2 || !(d & 1)) /* no ASIDs to give, or no nested paging */
+	unsigned asids = b > 16 ? 16 : b;
+	/* cppcheck cannot see CPUID's asm outputs */
+	// cppcheck-suppress knownConditionTrueFalse
+	if (asids < 2 || !(d & 1)) /* no ASIDs to give, or no nested paging */
 		return;
+	hw_asids = asids;
 	wrmsr(0xc0000080, rdmsr(0xc0000080) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, KIMG2P(host_save_area));
 	svm_available = 1;
@@ -188,9 +192,8 @@ static void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
 	w[VMEXIT_W_RAX + VCPU_RDI] = v->regs.rdi;
 	w[VMEXIT_W_RAX + VCPU_RBP] = v->regs.rbp;
 	w[VMEXIT_W_RAX + VCPU_RSP] = V64(t, S_RSP);
-	const uint64_t *hi = &v->regs.r8;
 	for (int i = 0; i < 8; i++)
-		w[VMEXIT_W_RAX + VCPU_R8 + i] = hi[i];
+		w[VMEXIT_W_RAX + VCPU_R8 + i] = v->regs.r8_15[i];
 	w[VMEXIT_W_RIP] = V64(t, S_RIP);
 	w[VMEXIT_W_RFLAGS] = V64(t, S_RFLAGS);
 	if (!ipc_kernel_call(t, MSG_INFO(LABEL_VMEXIT, VMEXIT_WORDS, 0), KMSG_VMEXIT))
@@ -216,9 +219,8 @@ int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
 	v->regs.rdi = w[VMEXIT_W_RAX + VCPU_RDI];
 	v->regs.rbp = w[VMEXIT_W_RAX + VCPU_RBP];
 	V64(t, S_RSP) = w[VMEXIT_W_RAX + VCPU_RSP];
-	uint64_t *hi = &v->regs.r8;
 	for (int i = 0; i < 8; i++)
-		hi[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
+		v->regs.r8_15[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
 	V64(t, S_RIP) = w[VMEXIT_W_RIP];
 	V64(t, S_RFLAGS) = (w[VMEXIT_W_RFLAGS] & 0x3f7fd7UL) | 2;
 	V64(t, C_EVENTINJ) = w[VMEXIT_W_INJECT];
@@ -339,7 +341,7 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	case VCPU_G_PAT: return &V64(t, S_G_PAT);
 	}
 	if (f >= VCPU_R8 && f <= VCPU_R15)
-		return &v->regs.r8 + (f - VCPU_R8);
+		return &v->regs.r8_15[f - VCPU_R8];
 	if (f >= VCPU_RIP && f <= VCPU_DR7)
 		return &V64(t, state_offsets[f]);
 	if (f >= VCPU_STAR && f <= VCPU_SYSENTER_EIP)
