@@ -126,8 +126,8 @@ void vcpu_init(struct tcb *t)
 	V64(t, S_DR6) = 0xffff0ff0;
 	V64(t, S_DR7) = 0x400;
 	for (int s = 0; s < 10; s++) {
-		*(uint32_t *)(vmcb(t) + S_SEG + 16 * s + 4) = 0xffff;  /* limit */
-		*(uint16_t *)(vmcb(t) + S_SEG + 16 * s + 2) = s == SEG_CS ? 0x9b : s == SEG_TR ? 0x8b
+		*(uint32_t *)(vmcb(t) + S_SEG + 16UL * (unsigned)s + 4) = 0xffff;  /* limit */
+		*(uint16_t *)(vmcb(t) + S_SEG + 16UL * (unsigned)s + 2) = s == SEG_CS ? 0x9b : s == SEG_TR ? 0x8b
 		                                              : s == SEG_LDTR ? 0x82 : 0x93;
 	}
 }
@@ -160,7 +160,7 @@ static unsigned check_state(struct tcb *t)
 		return VMRUN_INVALID_DR;
 	if ((efer & (1UL << 8)) && (cr0 & (1UL << 31)) && !(cr4 & (1UL << 5)))
 		return VMRUN_INVALID_LONG_MODE;
-	uint16_t cs_attr = *(uint16_t *)(vmcb(t) + S_SEG + 16 * SEG_CS + 2);
+	uint16_t cs_attr = *(uint16_t *)(vmcb(t) + S_SEG + 16UL * SEG_CS + 2);
 	if ((cs_attr & (1u << 9)) && (cs_attr & (1u << 10)))
 		return VMRUN_INVALID_CS;
 	uint64_t ev = V64(t, C_EVENTINJ);
@@ -350,7 +350,7 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 		unsigned seg = (unsigned)(f - VCPU_SEG) / 4, part = (unsigned)(f - VCPU_SEG) % 4;
 		static const unsigned offs[4] = { 0, 2, 4, 8 }, widths[4] = { 16, 16, 32, 64 };
 		*width = widths[part];
-		return (uint64_t *)(vmcb(t) + S_SEG + 16 * seg + offs[part]);
+		return (uint64_t *)(vmcb(t) + S_SEG + 16UL * seg + offs[part]);
 	}
 	return 0;
 }
@@ -393,9 +393,9 @@ static int msrpm_bit(uint64_t msr)
 	if (msr <= 0x1fff)
 		return (int)(msr * 2);
 	if (msr >= 0xc0000000 && msr <= 0xc0001fff)
-		return (int)(0x800 * 8 + (msr - 0xc0000000) * 2);
+		return (int)(0x800UL * 8 + (msr - 0xc0000000) * 2);
 	if (msr >= 0xc0010000 && msr <= 0xc0011fff)
-		return (int)(0x1000 * 8 + (msr - 0xc0010000) * 2);
+		return (int)(0x1000UL * 8 + (msr - 0xc0010000) * 2);
 	return -1;
 }
 
