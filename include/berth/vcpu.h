@@ -41,6 +41,8 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define SVM_MISC1_SHUTDOWN (1u << 31)  /* always on: a triple fault must not reset the host */
 #define SVM_MISC2_VMRUN    (1u << 0)   /* always on (the hardware requires it) */
 #define SVM_MISC2_VMMCALL  (1u << 1)
+#define SVM_MISC1_INVD     (1u << 22)  /* always on */
+#define SVM_MISC2_XSETBV   (1u << 13)  /* always on */
 
 /* Exit codes (EXITCODE). */
 #define VMEXIT_EXCEPTION(v) (0x40 + (v))
@@ -54,6 +56,8 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define VMEXIT_SHUTDOWN 0x7f
 #define VMEXIT_VMRUN    0x80
 #define VMEXIT_VMMCALL  0x81
+#define VMEXIT_INVD     0x76
+#define VMEXIT_XSETBV   0x8d
 #define VMEXIT_NPF      0x400
 #define VMEXIT_INVALID  0xffffffffUL   /* compare the low 32 bits */
 

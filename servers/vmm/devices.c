@@ -13,6 +13,7 @@
  */
 #include "vm.h"
 #include "console.h"
+#include "init.h"
 
 #define PIT_HZ 1193182
 
@@ -136,11 +137,23 @@ static void pit_write(unsigned reg, uint8_t v)
 
 /* --- the console ------------------------------------------------------ */
 
+/* The console driver was restarted: our right to the old one is dead or
+ * gone; find the new one through init (slot 8). */
+int console_reconnect(void)
+{
+	uint64_t fresh;
+	if (init_lookup(8, "console", &fresh))
+		return -1;
+	vm.console = fresh;
+	return 0;
+}
+
 void console_out(const uint8_t *bytes, size_t n)
 {
 	while (n) {
 		uint32_t chunk = n > 256 ? 256 : (uint32_t)n, written;
-		if (console_write(vm.console, bytes, chunk, &written)) {
+		if (console_write(vm.console, bytes, chunk, &written) &&
+		    (console_reconnect() || console_write(vm.console, bytes, chunk, &written))) {
 			sys_debug_write((const char *)bytes, n);
 			return;
 		}
@@ -153,11 +166,17 @@ void console_out(const uint8_t *bytes, size_t n)
 
 int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 {
-	if (port >= 0x3f8 && port <= 0x3ff && size == 1) {
+	if (port >= 0x3f8 && port <= 0x3ff) {
+		/* a wider access is consecutive byte accesses */
+		uint32_t v = 0;
+		for (unsigned i = 0; i < size && port + i <= 0x3ff; i++) {
+			if (in)
+				v |= (uint32_t)uart_read(&vm.uart, port + i - 0x3f8) << (8 * i);
+			else
+				uart_write(&vm.uart, port + i - 0x3f8, (uint8_t)(*value >> (8 * i)));
+		}
 		if (in)
-			*value = uart_read(&vm.uart, port - 0x3f8);
-		else
-			uart_write(&vm.uart, port - 0x3f8, (uint8_t)*value);
+			*value = v;
 		if (uart_irq_level(&vm.uart))
 			pic_raise(4);
 		return 0;

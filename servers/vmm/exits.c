@@ -16,6 +16,7 @@ static void stop(struct msg *m, const char *why)
 {
 	debug_printf("vmm: guest stopped: %s at rip %lx\n", why, m->w[VMEXIT_W_RIP]);
 	vm.stopped = 1;
+	vm.exit_status = 2;
 }
 
 static void inject_gp(struct msg *m)
@@ -90,6 +91,8 @@ static void exit_msr(struct msg *m)
 	uint64_t value = (W(VCPU_RDX) << 32) | (uint32_t)W(VCPU_RAX);
 	switch (msr) {
 	case 0xc0000080: /* EFER: the VMCB holds it; SVME is ours */
+		if (write && (value & ~0xd01UL)) /* SCE, LME, LMA, NXE only */
+			goto fault;
 		if (write)
 			sys_vcpu_write(vm.vcpu, VCPU_EFER, value | (1UL << 12));
 		sys_vcpu_read(vm.vcpu, VCPU_EFER, &v);
@@ -152,6 +155,7 @@ static int exit_vmmcall(struct msg *m)
 		uart_flush(&vm.uart);
 		debug_printf("vmm: guest exited with status %ld\n", (long)a);
 		vm.stopped = 1;
+		vm.exit_status = a ? 1 : 0;
 		return 0;
 	default:
 		W(VCPU_RAX) = (uint64_t)-1;
@@ -184,7 +188,8 @@ static void exit_npf(struct msg *m)
 		stop(m, "an MMIO access by an instruction the VMM cannot emulate");
 		return;
 	}
-	uint64_t *reg = &W(x86_reg[in.reg]);
+	/* AH..BH are bytes 1 of RAX..RBX */
+	uint64_t *reg = &W(x86_reg[in.high_byte ? in.reg - 4 : in.reg]);
 	if (in.kind == MMIO_LOAD) {
 		uint64_t data = 0;
 		mmio_access(gpa, in.size, 1, &data);
@@ -213,7 +218,8 @@ void deliver_interrupt(struct msg *m)
 int handle_exit(struct msg *m)
 {
 	uint64_t code = m->w[VMEXIT_W_CODE];
-	m->w[VMEXIT_W_INJECT] = 0;
+	/* an event the exit interrupted is delivered again */
+	m->w[VMEXIT_W_INJECT] = (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) ? m->w[VMEXIT_W_INTINFO] : 0;
 	switch (code) {
 	case VMEXIT_CPUID:
 		exit_cpuid(m);
@@ -240,6 +246,12 @@ int handle_exit(struct msg *m)
 	case VMEXIT_SHUTDOWN:
 		stop(m, "shutdown (a triple fault)");
 		return 0;
+	case VMEXIT_INVD: /* nothing cached that the guest could lose */
+		m->w[VMEXIT_W_RIP] += 2;
+		return 1;
+	case VMEXIT_XSETBV: /* no XSAVE for guests (cpuid.c) */
+		m->w[VMEXIT_W_INJECT] = EVENT(6, EVENT_TYPE_EXCEPTION);
+		return 1;
 	default:
 		if ((uint32_t)code == (uint32_t)VMEXIT_INVALID) {
 			char why[64];

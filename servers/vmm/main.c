@@ -109,13 +109,16 @@ static uint64_t input_send;
 
 static void input_thread(uint64_t arg)
 {
-	(void)arg;
+	uint64_t nap = arg; /* a port of its own, to sleep on */
 	for (;;) {
 		struct msg m;
 		uint8_t buf[256];
 		uint32_t n = 0;
 		if (console_read(vm.console, 24, buf, &n) || !n) {
-			sys_yield();
+			/* the console went away: wait a tenth of a second, look again */
+			sys_notify_after(nap, 1, 10);
+			ipc_recv(nap, 0, &m);
+			console_reconnect();
 			continue;
 		}
 		memcpy(&m.w[1], buf, n);
@@ -191,10 +194,10 @@ int main(const struct bootinfo *bi)
 		return 1;
 	}
 	uart_init(&vm.uart, uart_output, 0);
-	uint64_t input_tcb;
+	uint64_t input_tcb, nap;
 	input_send = slot_alloc();
-	if (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) ||
-	    thread_create(input_thread, 0, input_stack, sizeof(input_stack), 110, &input_tcb))
+	if (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
+	    thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb))
 		debug_printf("vmm: no console input for the guest\n");
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
@@ -223,6 +226,10 @@ int main(const struct bootinfo *bi)
 			continue;
 		}
 		if (!handle_exit(&m)) {
+			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
+				uart_flush(&vm.uart);
+				return vm.exit_status;
+			}
 			if (vm.halted) { /* answer when an interrupt comes */
 				parked_msg = m;
 				sys_cnode_delete(vm.parked); /* the last one, spent */

@@ -29,6 +29,7 @@ struct vm {
 	uint64_t mmio_test[512];
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
 	int stopped;
+	int exit_status;              /* the VMM's own, once the guest stopped */
 	unsigned unmapped_reports;
 	uint64_t console;
 };
@@ -50,6 +51,7 @@ int pic_pending(void);          /* the vector to deliver, or -1 */
 void pic_ack(void);
 void pit_fired(void);
 void console_out(const uint8_t *bytes, size_t n);
+int console_reconnect(void);
 
 /* cpuid.c */
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);

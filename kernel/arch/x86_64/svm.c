@@ -75,8 +75,12 @@ struct vcpu_state {
 
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define EFER_SVME (1UL << 12)
-#define MISC2_ALWAYS (SVM_MISC2_VMRUN | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6))
-#define MISC1_ALWAYS (SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN)
+/* VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, and XSETBV (XCR0 is not
+ * switched: the guest must not change the host's) */
+#define MISC2_ALWAYS (SVM_MISC2_VMRUN | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 13))
+/* INVD would drop the host's dirty cache lines */
+#define MISC1_ALWAYS (SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN | \
+                      (1u << 22))
 
 static int svm_available;
 static uint8_t host_save_area[4096] __attribute__((aligned(4096)));   /* VM_HSAVE_PA */
@@ -110,8 +114,9 @@ static struct vcpu_state *vstate(struct tcb *t) { return (struct vcpu_state *)((
 #define V64(t, off) (*(uint64_t *)(vmcb(t) + (off)))
 #define V32(t, off) (*(uint32_t *)(vmcb(t) + (off)))
 
-/* A fresh VCPU: every I/O port and MSR intercepted, the guest in real
- * mode at reset's state; the VMM sets what it wants. */
+/* A fresh VCPU: every I/O port and MSR intercepted, the registers at their
+ * reset values (but RIP 0 with CS base 0, not the reset vector); the VMM
+ * sets what it wants. */
 void vcpu_init(struct tcb *t)
 {
 	t->is_vcpu = 1;

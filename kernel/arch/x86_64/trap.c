@@ -1,7 +1,8 @@
-/* Exceptions and interrupts.  From user mode: a fault stops the thread
- * (fault messages come with ports), an IRQ is handled.  From kernel mode:
- * an IRQ can only arrive in the idle loop; an exception is a kernel bug
- * and gets a full register dump before the machine halts. */
+/* Exceptions and interrupts.  From user mode: a fault becomes a message
+ * to the thread's fault port (or stops it), an IRQ is handled.  From
+ * kernel mode: an IRQ can only arrive in the idle loop or in vcpu_run's
+ * window after a guest's interrupt exit; an exception is a kernel bug and
+ * gets a full register dump before the machine halts. */
 #include "context.h"
 #include "object.h"
 #include "timer.h"

@@ -1,5 +1,5 @@
 /* The runtime of the test guests: 64-bit code that the VMM starts at
- * 0x100000 with paging on (the first GiB mapped 1:1).  Output goes through
+ * 0x100000 with paging on (the first 4 GiB mapped 1:1).  Output goes through
  * the emulated 16550 at 0x3f8, so TAP lines reach the console. */
 #ifndef GUEST_H
 #define GUEST_H
