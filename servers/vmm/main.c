@@ -218,6 +218,13 @@ int main(const struct bootinfo *bi)
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
+			if (!vm.halted && !vm.stopped) {
+				/* the guest is running, not waiting for us: have the
+				 * hardware deliver the interrupt when the guest allows */
+				int vector = pic_pending();
+				if (vector >= 0 && !sys_vcpu_write(vm.vcpu, VCPU_V_IRQ, (uint64_t)vector | 0x100))
+					pic_ack();
+			}
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
