@@ -49,11 +49,11 @@ setup:
 	@tools/setup.sh
 
 run: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
 	tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 gdb: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
 	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 test: setup

@@ -246,9 +246,10 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 	if (c->type != OBJ_REPLY)
 		return E_WRONG_TYPE;
 	if (!c->obj) {
-		if (c->w0) { /* the caller went away: nothing to answer */
+		if (c->w0) { /* the caller went away: tell the server, so it can
+		              * give what it had to someone else */
 			memset(c, 0, sizeof(*c));
-			return E_OK;
+			return E_NO_REPLY;
 		}
 		return E_REPLY_USED;
 	}

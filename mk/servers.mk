@@ -29,7 +29,8 @@ $(eval $(call server,shell,servers/shell,init_client))
 $(eval $(call server,vmm,servers/vmm,init_client))
 
 # what make run boots: init first, then its manifest and the servers it names
-BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf
+BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf \
+	$(BUILD)/vmm.elf $(BUILD)/tests/guests/progs/hello.bin
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.

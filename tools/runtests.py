@@ -235,7 +235,7 @@ server vmm
     slots 12
     needs console
     module %(name)s.bin
-    args mem=2
+    args mem=2 input
 """
 
 

@@ -21,7 +21,8 @@ enum berth_error {
 	E_NOT_COPYABLE = 15,   /* RECEIVE, reply, untyped and page-table caps move only */
 	E_REPLY_USED = 16,     /* a send-once (reply) right was used already */
 	E_DEAD_PORT = 17,      /* the port's receive right is gone */
-	E_NO_REPLY = 18,       /* the reply right for this call was destroyed unused */
+	E_NO_REPLY = 18,       /* no reply: its right was destroyed unused; or, to a
+	                        * replier, the caller is gone */
 	E_WOULD_BLOCK = 19,    /* a non-blocking call found no partner */
 	E_BAD_MSG = 20,        /* message too long, too many caps, bad cap to send */
 	E_RECV_SLOTS = 21,     /* the receiver named no (free) slot for a cap */

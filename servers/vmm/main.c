@@ -5,7 +5,9 @@
  * mode at GUEST_LOAD_GPA, and then serves its exits: one port receives the
  * VCPU's exits (calls) and the timer's notifications.
  * Arguments: mem=MiB (default 2), name=NAME (prefixes the guest's console
- * lines with [NAME]).  Slot 9: the console.
+ * lines with [NAME]), input (the guest's serial port reads the console:
+ * off by default, since every reader of the console competes for what is
+ * typed).  Slot 9: the console.
  */
 #include "vm.h"
 #include "console.h"
@@ -196,8 +198,9 @@ int main(const struct bootinfo *bi)
 	uart_init(&vm.uart, uart_output, 0);
 	uint64_t input_tcb, nap;
 	input_send = slot_alloc();
-	if (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
-	    thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb))
+	if (strstr(bi->cmdline, "input") &&
+	    (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
+	     thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb)))
 		debug_printf("vmm: no console input for the guest\n");
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);

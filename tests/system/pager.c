@@ -169,8 +169,8 @@ int main(const struct bootinfo *bi)
 
 	/* the reply right for its last fault now answers nobody */
 	err = ipc_reply(reply, &(struct msg){ .info = MSG_INFO(0, 0, 0) });
-	tap_ok(err == E_OK && cspace_slot_type(reply) == OBJ_NONE,
-	       "replying to the destroyed faulter does nothing and frees the slot (err %ld)", err);
+	tap_ok(err == E_NO_REPLY && cspace_slot_type(reply) == OBJ_NONE,
+	       "replying to the destroyed faulter says no one is there and frees the slot (err %ld)", err);
 
 	/* the frames outlive the address space they served: their mapping
 	 * there died with it, so they map here at once, and still hold what

@@ -65,18 +65,21 @@ static uint32_t take(uint8_t *out, uint32_t max)
 }
 
 /* A deferred read's reply, encoded as the generated stubs expect
- * (docs/idl.md): status, then the byte count and the bytes. */
+ * (docs/idl.md): status, then the byte count and the bytes.  If the
+ * reader is gone, the bytes stay for the next one. */
 static void answer_reader(uint64_t reply_slot, uint32_t max)
 {
 	struct msg m;
 	uint8_t buf[256];
+	unsigned head = ring_head;
 	uint32_t n = take(buf, max);
 	m.w[0] = E_OK;
 	m.w[1] = n;
 	memset(&m.w[2], 0, (n + 7) / 8 * 8);
 	memcpy(&m.w[2], buf, n);
 	m.info = MSG_INFO(CONSOLE_READ_LABEL, 2 + (n + 7) / 8, 0);
-	ipc_reply(reply_slot, &m);
+	if (ipc_reply(reply_slot, &m) == E_NO_REPLY)
+		ring_head = head;
 	sys_cnode_delete(reply_slot);
 	slot_free(reply_slot);
 }
