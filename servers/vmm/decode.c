@@ -187,6 +187,8 @@ static unsigned address_size(enum cpu_mode mode, const struct prefixes *p)
 		return p->adsize ? 4 : 8;
 	case MODE_PROT32:
 		return p->adsize ? 2 : 4;
+	case MODE_REAL16:
+	case MODE_PROT16:
 	default:
 		return p->adsize ? 4 : 2;
 	}
@@ -302,6 +304,7 @@ int mmio_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct m
 		d.kind = MMIO_LOAD;                  /* MOVSXD r64, r/m32 */
 		d.size = 4;
 		d.extend = 2;
+		d.dest_size = 8;
 		break;
 	case 0x0F:                           /* two-byte opcodes */
 		TRY(next_byte(&c, &op));
@@ -313,6 +316,7 @@ int mmio_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct m
 			d.kind = MMIO_LOAD;
 			d.size = (op & 1) ? 2 : 1;
 			d.extend = op <= 0xB7 ? 1 : 2;
+			d.dest_size = (uint8_t)opsize;
 			break;
 		default:
 			return DECODE_UNSUPPORTED;
@@ -327,23 +331,18 @@ int mmio_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct m
 	if (p.lock)
 		return DECODE_INVALID;
 
-	/* A load writes the register at its own operand size, which for
-	 * MOVZX/MOVSX/MOVSXD is wider than the access. */
-	if (d.kind == MMIO_LOAD) {
-		if (d.extend == 0)
-			d.dest_size = d.size;
-		else if (op == 0x63)
-			d.dest_size = 8;
-		else
-			d.dest_size = (uint8_t)opsize;
-	}
+	/* A plain MOV writes the register at the size it reads; MOVZX,
+	 * MOVSX and MOVSXD (which set dest_size above) write it wider. */
+	if (d.kind == MMIO_LOAD && d.dest_size == 0)
+		d.dest_size = d.size;
 
 	if (how == ACC_MOFFS) {
 		/* The register is always the accumulator (REX.B does not apply)
-		 * and the offset is as wide as an address: 2, 4 or 8 bytes. */
-		uint64_t moffs;
+		 * and the offset is as wide as an address: 2, 4 or 8 bytes.
+		 * Like a displacement, it is only skipped. */
 		d.reg = 0;
-		TRY(next_value(&c, adsize, &moffs));
+		TRY(need(&c, adsize));
+		c.pos += adsize;
 	} else {
 		uint8_t modrm;
 		TRY(next_byte(&c, &modrm));
