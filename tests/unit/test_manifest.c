@@ -56,6 +56,13 @@ int main(void)
 	      !strcmp(m.server[1].caps[0].name, "console") && m.server[1].restart == 3, "needs and a restart count");
 	CHECK(m.server[2].priority == 100 && m.server[2].memory_bits == 16 && m.server[2].restart == 0 &&
 	      m.server[2].ncaps == 0 && !m.server[2].args[0], "defaults");
+	CHECK(parse("server v\n image vmm.elf\n slots 12\n module a.bin\n module b.bin\n") == 0 &&
+	      m.server[0].slots_bits == 12 && m.server[0].nmodules == 2 &&
+	      !strcmp(m.server[0].module[0], "a.bin") && !strcmp(m.server[0].module[1], "b.bin"),
+	      "slots and modules");
+	bad("server v\n image x\n slots 7\n", 3, "slots", "a CNode too small");
+	bad("server v\n image x\n slots 15\n", 3, "slots", "a CNode too big");
+	bad("server v\n image x\n module a\n module b\n module c\n", 5, "at most 2", "a third module");
 	CHECK(parse("") == 0 && m.count == 0, "an empty manifest starts nothing");
 	CHECK(parse("# only\n   \n\t# comments\n") == 0 && m.count == 0, "comments and blank lines only");
 	CHECK(parse("server a\nimage a.elf") == 0 && m.count == 1, "no newline at the end");
