@@ -14,14 +14,7 @@ __attribute__((interrupt)) static void timer(void *frame)
 int main(void)
 {
 	plan(4);
-	/* the 8259s: vectors 0x20.. and 0x28.., only the timer unmasked */
-	outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 4); outb(0x21, 1);
-	outb(0xa0, 0x11); outb(0xa1, 0x28); outb(0xa1, 2); outb(0xa1, 1);
-	outb(0x21, 0xfe); outb(0xa1, 0xff);
-	idt_set(0x20, timer);
-	idt_load();
-	/* the 8254 at 100 Hz */
-	outb(0x43, 0x34); outb(0x40, (uint8_t)11932); outb(0x40, (uint8_t)(11932 >> 8));
+	timer_start(timer);
 	__asm__ volatile("sti");
 	for (int i = 0; i < 5; i++)
 		__asm__ volatile("hlt");

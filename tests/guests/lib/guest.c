@@ -103,3 +103,13 @@ void idt_load(void)
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) p = { sizeof(idt) - 1, (uint64_t)idt };
 	__asm__ volatile("lidt %0" :: "m"(p));
 }
+
+void timer_start(void *handler)
+{
+	outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 4); outb(0x21, 1);
+	outb(0xa0, 0x11); outb(0xa1, 0x28); outb(0xa1, 2); outb(0xa1, 1);
+	outb(0x21, 0xfe); outb(0xa1, 0xff);
+	idt_set(0x20, handler);
+	idt_load();
+	outb(0x43, 0x34); outb(0x40, (uint8_t)11932); outb(0x40, (uint8_t)(11932 >> 8));
+}

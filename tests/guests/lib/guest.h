@@ -30,4 +30,9 @@ int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void idt_set(unsigned v, void *handler);
 void idt_load(void);
 
+/* The 8259s at vectors 0x20.. and 0x28.. with only the timer unmasked,
+ * the 8254 ticking at 100 Hz, and handler at vector 0x20.  Interrupts
+ * stay off until the caller's sti. */
+void timer_start(void *handler);
+
 #endif

@@ -13,11 +13,7 @@ __attribute__((interrupt)) static void timer(void *frame)
 
 int main(void)
 {
-	outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 4); outb(0x21, 1);
-	outb(0x21, 0xfe);
-	idt_set(0x20, timer);
-	idt_load();
-	outb(0x43, 0x34); outb(0x40, (uint8_t)11932); outb(0x40, (uint8_t)(11932 >> 8));
+	timer_start(timer);
 	__asm__ volatile("sti");
 	for (unsigned n = 0;; n++) {
 		gprintf("tick %u\n", n);
