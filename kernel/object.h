@@ -36,7 +36,7 @@ struct cap {
 	 *   I/O ports:  obj = first | last << 16 */
 	uint64_t w0, w1;
 	struct cap *mdb_prev, *mdb_next;
-	uint64_t reserved[2];
+	uint64_t unused[2];    /* to 64 bytes, a power of two */
 };
 _Static_assert(sizeof(struct cap) == (1 << CNODE_SLOT_BITS), "slot size");
 
@@ -112,7 +112,6 @@ void tcb_set_cap(struct cap *slot, const struct cap *src);
 void vcpu_init(struct tcb *t);
 void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr);
 void thread_stop(struct tcb *t);
-void thread_set_result(struct tcb *t, uint64_t err);
 int sys_tcb(struct tcb *caller, uint64_t op, struct context *args);
 
 /* ipc.c */

@@ -24,11 +24,20 @@ static int debug_write(struct tcb *t, uint64_t buf, uint64_t len)
 		return E_BAD_ARG;
 	if (buf + len < buf || buf + len > USER_TOP)
 		return E_BAD_ADDRESS;
-	for (uint64_t va = buf; va < buf + len; va++) {
+	/* check every page first, so a bad buffer prints nothing */
+	for (uint64_t va = buf & ~(PAGE_SIZE - 1); va < buf + len; va += PAGE_SIZE) {
 		uint64_t pa;
 		if (vspace_translate(t->cr3, va, &pa))
 			return E_BAD_ADDRESS;
-		serial_putc(*(const char *)P2V(pa));
+	}
+	for (uint64_t va = buf; va < buf + len;) {
+		uint64_t pa, n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		vspace_translate(t->cr3, va, &pa);
+		if (n > buf + len - va)
+			n = buf + len - va;
+		for (const char *p = P2V(pa), *end = p + n; p < end; p++)
+			serial_putc(*p);
+		va += n;
 	}
 	return E_OK;
 }

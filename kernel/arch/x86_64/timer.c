@@ -1,5 +1,5 @@
 /* The 8259 PICs and the PIT: the scheduler's tick.  Only IRQ 0 is
- * unmasked; device IRQs belong to user-level drivers (next issues). */
+ * unmasked; device IRQs belong to user-level drivers (irq.c). */
 #include "cpu.h"
 #include "timer.h"
 
