@@ -57,7 +57,7 @@ gdb: setup
 	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 test: setup
-	@$(MAKE) -s --no-print-directory all $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
+	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
 		$(GUEST_PROG_BIN)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC)
@@ -86,6 +86,8 @@ lint: setup
 		clang-tidy --quiet $$f -- -std=gnu11 -ffreestanding -mno-red-zone \
 			-Iinclude -Ikernel -Ikernel/arch/x86_64 || exit 1; \
 	done
+	@clang-tidy --quiet kernel/selfcheck.c -- -std=gnu11 -ffreestanding -mno-red-zone -DBERTH_SELFCHECK \
+		-Iinclude -Ikernel -Ikernel/arch/x86_64
 	@echo "lint: cppcheck and clang-tidy are quiet on the kernel"
 
 # --- kernel ---------------------------------------------------------------

@@ -8,6 +8,9 @@
 #include "layout.h"
 #include "klib.h"
 
+struct cap mdb_root;
+uint64_t mdb_generation;
+
 struct cap *cnode_slot(const struct cap *cnode, uint64_t index)
 {
 	if (index == 0 || index >= (1ULL << cnode->w0))
@@ -61,10 +64,18 @@ void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uin
 	slot->w1 = w1;
 }
 
+/* Whether parent may have one more level below it; callers ask before
+ * they change anything. */
+int cap_can_derive(const struct cap *parent)
+{
+	return parent->depth < CAP_DEPTH_MAX ? E_OK : E_LIMIT;
+}
+
 /* Link child into the tree right after parent, one level deeper. */
 void cap_insert_child(struct cap *parent, struct cap *child)
 {
-	child->depth = (uint16_t)(parent->depth + 1);
+	mdb_generation++;
+	child->depth = parent->depth + 1;
 	child->mdb_prev = parent;
 	child->mdb_next = parent->mdb_next;
 	if (parent->mdb_next)
@@ -80,11 +91,13 @@ void cap_insert_child(struct cap *parent, struct cap *child)
  * PageTable) and reply rights move only.  A mint of a port capability sets
  * its badge; a copy keeps it.
  */
-int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t badge, int mint)
+int cap_derive_check(const struct cap *src, unsigned rights, int mint)
 {
 	if (rights & ~RIGHTS_ALL)
 		return E_BAD_ARG;
 	switch (src->type) {
+	case OBJ_NONE:
+		return E_BAD_CAP;
 	case OBJ_UNTYPED:
 	case OBJ_PAGE_TABLE:
 	case OBJ_REPLY:
@@ -99,6 +112,14 @@ int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t
 		if (mint)
 			return E_BAD_ARG; /* only port capabilities carry a badge */
 	}
+	return cap_can_derive(src);
+}
+
+int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t badge, int mint)
+{
+	int err = cap_derive_check(src, rights, mint);
+	if (err)
+		return err;
 	unsigned r = src->rights & rights;
 	uint64_t w0 = src->w0, w1 = src->w1;
 	if (src->type == OBJ_FRAME)
@@ -115,6 +136,7 @@ int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t
 /* Move keeps the capability's place in the tree. */
 void cap_move(struct cap *src, struct cap *dst)
 {
+	mdb_generation++;
 	*dst = *src;
 	if (dst->mdb_prev)
 		dst->mdb_prev->mdb_next = dst;

@@ -61,6 +61,7 @@ static void untyped_recompute(struct cap *u)
 
 static void mdb_unlink(struct cap *c)
 {
+	mdb_generation++;
 	/* children move up a level so revoke of c's parent still finds them */
 	for (struct cap *d = c->mdb_next; d && d->depth > c->depth; d = d->mdb_next)
 		d->depth--;

@@ -21,7 +21,7 @@ int sys_ioport(struct tcb *t, uint64_t op, struct context *r)
 			return err;
 		if (first > last || last > 0xffff)
 			return E_BAD_ARG;
-		if ((err = dest_slot(t, r->r10, r->r8, &dest)))
+		if ((err = dest_slot(t, r->r10, r->r8, &dest)) || (err = cap_can_derive(c)))
 			return err;
 		cap_set(dest, OBJ_IOPORT, RIGHTS_ALL, first | last << 16, 0, 0);
 		cap_insert_child(c, dest);

@@ -122,8 +122,14 @@ static void message_regs(const struct tcb *s, uint64_t w[MSG_REG_WORDS])
 static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct cap *reserved)
 {
 	uint64_t info = message_info(s), n = MSG_WORDS(info), ncaps = MSG_CAPS(info);
+	/* Both buffers are looked up now, not when the sender blocked: its
+	 * IPC buffer may have been replaced or revoked since (seL4's
+	 * lookupIPCBuffer at transfer time). */
 	struct ipc_buffer *sb = ipcbuf(s), *rb = ipcbuf(r);
 	struct cap *src[MSG_MAX_CAPS], *dst[MSG_MAX_CAPS];
+	int copy[MSG_MAX_CAPS];
+	if (!s->ipc_kmsg && (n > MSG_REG_WORDS || ncaps) && !sb)
+		return E_BAD_MSG;
 	if ((n > MSG_REG_WORDS || ncaps) && !rb)
 		return E_RECV_SLOTS;
 	for (uint64_t i = 0; i < ncaps; i++) {
@@ -136,10 +142,18 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 		for (uint64_t j = 0; j < i; j++)
 			if (dst[j] == dst[i] || src[j] == src[i])
 				return E_BAD_MSG;
+		/* what cannot be copied moves; a copy too deep is an error now,
+		 * before anything moved, never a silent move */
+		int err = cap_derive_check(src[i], RIGHTS_ALL, 0);
+		copy[i] = err != E_NOT_COPYABLE;
+		if (copy[i] && err)
+			return E_BAD_MSG;
 	}
 	for (uint64_t i = 0; i < ncaps; i++) {
 		rb->recv_badges[i] = src[i]->type == OBJ_PORT ? src[i]->w0 : 0;
-		if (cap_derive(src[i], dst[i], RIGHTS_ALL, 0, 0) != E_OK)
+		if (copy[i])
+			cap_derive(src[i], dst[i], RIGHTS_ALL, 0, 0);
+		else
 			cap_move(src[i], dst[i]);
 	}
 	for (uint64_t i = MSG_REG_WORDS; i < n; i++)

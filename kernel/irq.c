@@ -8,6 +8,7 @@
 #include "object.h"
 #include "layout.h"
 #include "timer.h"
+#include "selfcheck.h"
 #include "klib.h"
 
 #define IRQ_LINES 16
@@ -57,7 +58,7 @@ int sys_irq(struct tcb *t, uint64_t op, struct context *r)
 			return E_BAD_ARG;
 		if (lines[line].issued)
 			return E_STATE;
-		if ((err = dest_slot(t, r->rdx, r->r10, &dest)))
+		if ((err = dest_slot(t, r->rdx, r->r10, &dest)) || (err = cap_can_derive(c)))
 			return err;
 		cap_set(dest, OBJ_IRQ_HANDLER, RIGHTS_ALL, line, 0, 0);
 		cap_insert_child(c, dest);
@@ -85,4 +86,9 @@ int sys_irq(struct tcb *t, uint64_t op, struct context *r)
 		return E_STATE;
 	pic_unmask(line);
 	return E_OK;
+}
+
+const struct port *irq_line_port(int line)
+{
+	return line >= 0 && line < IRQ_LINES ? lines[line].port : 0;
 }

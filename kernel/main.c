@@ -10,6 +10,7 @@
 #include "vspace.h"
 #include "layout.h"
 #include "klib.h"
+#include "selfcheck.h"
 
 static int cmdline_has(const char *word)
 {
@@ -21,6 +22,14 @@ static int cmdline_has(const char *word)
 		    (p[n] == 0 || p[n] == ' '))
 			return 1;
 	return 0;
+}
+
+static uint64_t parse_number(const char *s)
+{
+	uint64_t n = 0;
+	while (*s >= '0' && *s <= '9')
+		n = n * 10 + (uint64_t)(*s++ - '0');
+	return n;
 }
 
 /* A deliberate kernel fault, so the test suite can see the dump. */
@@ -46,6 +55,9 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 		       boot.module[i].end, boot.module[i].name);
 	if (cmdline_has("selftest=kernel_fault"))
 		selftest_kernel_fault();
+	for (const char *p = boot.cmdline; *p; p++)
+		if ((p == boot.cmdline || p[-1] == ' ') && !memcmp(p, "selfcheck=", 10))
+			selfcheck_configure(parse_number(p + 10));
 	root_task_create();
 	timer_init(TIMER_HZ);
 	kernel_exit();

@@ -7,6 +7,7 @@
 #include "object.h"
 #include "layout.h"
 #include "vspace.h"
+#include "klib.h"
 
 /* An address space to map into: a VSpace (user addresses) or a guest's
  * physical memory (a GuestSpace). */
@@ -36,8 +37,19 @@ static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uin
 	vaddr &= ~(PAGE_SIZE - 1);
 	if ((err = check_vaddr(vs, vaddr)))
 		return err;
-	if (pt->w0 && handle_pml4(pt->w0))
-		return E_MAPPED; /* a record whose VSpace died is no mapping */
+	if (pt->w0 && vspace_mapping_entry(pt->w0, pt->w1 & ~0xfffUL, (int)(pt->w1 & 7), pt->obj))
+		return E_MAPPED;
+	int missing;
+	if (vspace_pte(vs->obj, vaddr, &missing))
+		return E_MAPPED;
+	/* A table that was mapped before and is not any more lost its place
+	 * with its address space or its parent table, not by an unmap: it
+	 * still holds entries for frames and tables that may be gone or mapped
+	 * elsewhere since.  Nothing reaches it now; empty it before anything
+	 * can again (seL4 clears a table when it is unmapped). */
+	if (pt->w0)
+		memset(P2V(pt->obj), 0, PAGE_SIZE);
+	pt->w0 = pt->w1 = 0;
 	if ((err = vspace_map_table(vs->obj, vaddr, pt->obj, level)))
 		return err;
 	pt->w0 = asid_handle(vs->w0);
@@ -58,7 +70,7 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
-	if (f->w0 && handle_pml4(f->w0))
+	if (f->w0 && vspace_mapping_entry(f->w0, f->w1, 0, f->obj))
 		return E_MAPPED;
 	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, missing)))
 		return err;
@@ -73,10 +85,7 @@ static int page_unmap(struct tcb *t, uint64_t frame_cptr)
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
 	if (err)
 		return err;
-	if (!f->w0)
-		return E_NOT_MAPPED;
-	uint64_t pml4 = handle_pml4(f->w0);
-	err = pml4 ? vspace_unmap_frame(pml4, f->w1, f->obj) : E_NOT_MAPPED;
+	err = f->w0 ? vspace_unmap_frame_handle(f->w0, f->w1, f->obj) : E_NOT_MAPPED;
 	f->w0 = f->w1 = 0;
 	return err;
 }

@@ -20,8 +20,8 @@
 struct cap {
 	uint8_t type;       /* enum berth_object_type; OBJ_NONE when empty */
 	uint8_t rights;
-	uint16_t depth;
-	uint32_t pad;
+	uint16_t check_mark; /* the self-check's walk marks what it saw (selfcheck.c) */
+	uint32_t depth;     /* bounded by CAP_DEPTH_MAX: a derivation past it is refused */
 	uint64_t obj;       /* physical address of the object, or see below */
 	/* Per type:
 	 *   Untyped:    w0 = size_bits, w1 = watermark (bytes in use)
@@ -39,6 +39,16 @@ struct cap {
 	uint64_t unused[2];    /* to 64 bytes, a power of two */
 };
 _Static_assert(sizeof(struct cap) == (1 << CNODE_SLOT_BITS), "slot size");
+/* Far more than memory can hold (2^32 slots are 256 GiB of CNodes), but
+ * checked all the same: a depth that wrapped would hide a copy from revoke. */
+#define CAP_DEPTH_MAX 0xfffffff0u
+
+/* The head of the one derivation list every capability is on (depth 0,
+ * never in a CNode): the boot capabilities are its children. */
+extern struct cap mdb_root;
+/* Counts changes to the derivation list (insert, unlink, move), so the
+ * self-check re-walks it only when it changed. */
+extern uint64_t mdb_generation;
 
 struct tcb;
 
@@ -62,7 +72,6 @@ struct tcb {
 	 * children of the caps that configured it */
 	struct cap cspace_cap, vspace_cap, fault_cap, ipcbuf_cap;
 	uint64_t id;
-	uint64_t cr3;                  /* vspace_cap.obj, 0: none */
 	uint64_t ipcbuf_vaddr;         /* loaded into FS base */
 	uint8_t state;                 /* enum berth_thread_state, or THREAD_DEAD */
 	uint8_t prio, max_prio;
@@ -91,7 +100,9 @@ struct cap *cnode_slot(const struct cap *cnode, uint64_t index);
 int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, struct cap **out);
 int dest_slot(const struct tcb *t, uint64_t cnode, uint64_t index, struct cap **out);
 void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0, uint64_t w1);
+int cap_can_derive(const struct cap *parent);
 void cap_insert_child(struct cap *parent, struct cap *child);
+int cap_derive_check(const struct cap *src, unsigned rights, int mint);
 int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t badge, int mint);
 void cap_move(struct cap *src, struct cap *dst);
 int sys_cnode(struct tcb *t, uint64_t op, struct context *r);
@@ -108,7 +119,14 @@ uint64_t object_size(const struct cap *c);
 
 /* thread.c */
 void tcb_init(struct tcb *t);
-void tcb_set_cap(struct cap *slot, const struct cap *src);
+uint64_t tcb_vspace_root(const struct tcb *t);
+/* Replacing the capabilities a thread holds: see thread.c. */
+struct tcb_cap_change {
+	struct cap *slot;        /* one of the TCB's own capability fields */
+	const struct cap *src;   /* its new value is derived from this; 0: empty */
+};
+int tcb_caps_swap(const struct tcb_cap_change *changes, int n);
+void tcb_caps_release(void);
 void vcpu_init(struct tcb *t);
 void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr);
 void thread_stop(struct tcb *t);

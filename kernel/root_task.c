@@ -70,9 +70,17 @@ static void load_elf(uint64_t pml4, const struct boot_module *m, uint64_t *entry
 	*entry = eh->entry;
 }
 
+/* A boot capability: a child of the derivation list's head, so that
+ * every capability is on one list the self-check can walk. */
+static void give_cap(uint32_t slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0, uint64_t w1)
+{
+	cap_set(&root_cnode[slot], type, rights, obj, w0, w1);
+	cap_insert_child(&mdb_root, &root_cnode[slot]);
+}
+
 static void add_frame_cap(uint32_t slot, uint64_t pa, unsigned rights, uint64_t va)
 {
-	cap_set(&root_cnode[slot], OBJ_FRAME, rights, pa, root_handle, va);
+	give_cap(slot, OBJ_FRAME, rights, pa, root_handle, va);
 }
 
 static void give_modules(struct bootinfo *bi, uint64_t pml4)
@@ -106,7 +114,7 @@ static void give_untyped(struct bootinfo *bi)
 				return;
 			}
 			uint32_t slot = take_slot();
-			cap_set(&root_cnode[slot], OBJ_UNTYPED, RIGHTS_ALL, base, bits, 0);
+			give_cap(slot, OBJ_UNTYPED, RIGHTS_ALL, base, bits, 0);
 			bi->untyped[bi->untyped_count++] = (struct bootinfo_untyped){
 				.paddr = base, .slot = slot, .size_bits = (uint8_t)bits
 			};
@@ -134,11 +142,11 @@ void root_task_create(void)
 	if (asid_alloc(pml4, &asid))
 		panic("no address-space ID for the root task");
 	root_handle = asid_handle(asid);
-	cap_set(&root_cnode[CAP_ROOT_CNODE], OBJ_CNODE, RIGHTS_ALL, cnode_pa, ROOT_CNODE_RADIX, 0);
-	cap_set(&root_cnode[CAP_ROOT_VSPACE], OBJ_VSPACE, RIGHTS_ALL, pml4, asid, 0);
-	cap_set(&root_cnode[CAP_ROOT_TCB], OBJ_TCB, RIGHTS_ALL, tcb_pa, 0, 0);
-	cap_set(&root_cnode[CAP_IRQ_CONTROL], OBJ_IRQ_CONTROL, RIGHTS_ALL, 0, 0, 0);
-	cap_set(&root_cnode[CAP_IOPORT_CONTROL], OBJ_IOPORT_CONTROL, RIGHTS_ALL, 0, 0, 0);
+	give_cap(CAP_ROOT_CNODE, OBJ_CNODE, RIGHTS_ALL, cnode_pa, ROOT_CNODE_RADIX, 0);
+	give_cap(CAP_ROOT_VSPACE, OBJ_VSPACE, RIGHTS_ALL, pml4, asid, 0);
+	give_cap(CAP_ROOT_TCB, OBJ_TCB, RIGHTS_ALL, tcb_pa, 0, 0);
+	give_cap(CAP_IRQ_CONTROL, OBJ_IRQ_CONTROL, RIGHTS_ALL, 0, 0, 0);
+	give_cap(CAP_IOPORT_CONTROL, OBJ_IOPORT_CONTROL, RIGHTS_ALL, 0, 0, 0);
 
 	uint64_t entry;
 	load_elf(pml4, &boot.module[0], &entry);
@@ -159,7 +167,6 @@ void root_task_create(void)
 	tcb_init(t);
 	cap_derive(&root_cnode[CAP_ROOT_CNODE], &t->cspace_cap, RIGHTS_ALL, 0, 0);
 	cap_derive(&root_cnode[CAP_ROOT_VSPACE], &t->vspace_cap, RIGHTS_ALL, 0, 0);
-	t->cr3 = pml4;
 	t->prio = ROOT_PRIORITY;
 	t->max_prio = PRIORITY_MAX;
 	t->ctx.rip = entry;

@@ -5,6 +5,8 @@
 #include "object.h"
 #include "prio_bitmap.h"
 #include "cpu.h"
+#include "vspace.h"
+#include "selfcheck.h"
 #include "klib.h"
 
 #define TIMESLICE_TICKS 2
@@ -67,6 +69,16 @@ void sched_dequeue(struct tcb *t)
 		prio_clear(&ready, p);
 }
 
+struct tcb *sched_queue_head(unsigned prio)
+{
+	return prio < 256 ? queue_head[prio] : 0;
+}
+
+const struct tcb *sched_fpu_owner(void)
+{
+	return fpu_owner;
+}
+
 void sched_yield(struct tcb *t)
 {
 	sched_dequeue(t);
@@ -81,20 +93,35 @@ void sched_tick(void)
 }
 
 extern _Noreturn void context_restore(struct context *c);
-extern _Noreturn void idle_enter(void);
+extern void idle_enter(void) __attribute__((noreturn));
+
+/* The address space is looked up on every exit, not cached: a thread
+ * whose VSpace was deleted runs on the kernel's tables, so its next user
+ * access faults instead of walking freed memory (seL4's rule).  A VCPU's
+ * guest runs on its own nested tables; the host's do not matter. */
+static void load_address_space(const struct tcb *t)
+{
+	if (t->is_vcpu)
+		return;
+	uint64_t root = tcb_vspace_root(t);
+	if (!root)
+		root = kernel_pml4_paddr();
+	if ((read_cr3() & PTE_ADDR) != root)
+		write_cr3(root);
+}
 
 /* Leave the kernel: run the highest-priority runnable thread, or idle. */
 _Noreturn void kernel_exit(void)
 {
+	selfcheck();
 	int p = prio_highest(&ready);
 	struct tcb *t = p >= 0 ? queue_head[p] : 0;
 	if (!t) {
 		current = 0;
 		idle_enter();
 	}
+	load_address_space(t);
 	if (t != current) {
-		if (!t->is_vcpu && read_cr3() != t->cr3)
-			write_cr3(t->cr3);
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
 		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
 		current = t;

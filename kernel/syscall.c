@@ -24,15 +24,18 @@ static int debug_write(struct tcb *t, uint64_t buf, uint64_t len)
 		return E_BAD_ARG;
 	if (buf + len < buf || buf + len > USER_TOP)
 		return E_BAD_ADDRESS;
+	uint64_t root = tcb_vspace_root(t);
+	if (!root)
+		return E_BAD_ADDRESS;
 	/* check every page first, so a bad buffer prints nothing */
 	for (uint64_t va = buf & ~(PAGE_SIZE - 1); va < buf + len; va += PAGE_SIZE) {
 		uint64_t pa;
-		if (vspace_translate(t->cr3, va, &pa))
+		if (vspace_translate(root, va, &pa))
 			return E_BAD_ADDRESS;
 	}
 	for (uint64_t va = buf; va < buf + len;) {
 		uint64_t pa, n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
-		vspace_translate(t->cr3, va, &pa);
+		vspace_translate(root, va, &pa);
 		if (n > buf + len - va)
 			n = buf + len - va;
 		for (const char *p = P2V(pa), *end = p + n; p < end; p++)
@@ -117,8 +120,9 @@ _Noreturn void syscall_dispatch(void)
 	     (r->rax == SYS_REPLY_RECV && fastpath_reply_recv(t))))
 		kernel_exit();
 	int err = dispatch(t, r);
-	/* a thread that blocked gets its result when it is woken */
-	if (t->state == THREAD_RUNNABLE || t->state == THREAD_INACTIVE)
+	/* a thread that blocked gets its result when it is woken; one that
+	 * the call destroyed (current is cleared then) gets nothing */
+	if (current == t && (t->state == THREAD_RUNNABLE || t->state == THREAD_INACTIVE))
 		r->rax = (uint64_t)err;
 	kernel_exit();
 }

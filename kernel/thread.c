@@ -7,6 +7,7 @@
 #include "layout.h"
 #include "cpu.h"
 #include "klib.h"
+#include "selfcheck.h"
 
 static uint64_t next_thread_id = 1;
 
@@ -81,15 +82,65 @@ static int user_address_ok(uint64_t va)
 /* Flags a user program may set; IF is always on, IOPL always 0. */
 #define USER_RFLAGS_MASK 0xcd5UL   /* CF PF AF ZF SF DF OF */
 
-/* Replace one of t's own capabilities with a copy of `src` (or nothing). */
-void tcb_set_cap(struct cap *slot, const struct cap *src)
+/* The top-level page table t runs on, or 0 when it has none.  Read from
+ * the capability each time: revoke deletes that capability, and a cached
+ * copy of the pointer would outlive the table. */
+uint64_t tcb_vspace_root(const struct tcb *t)
 {
-	static struct cap scratch; /* in the tree only for the moment of the swap */
-	if (src && cap_derive(src, &scratch, RIGHTS_ALL, 0, 0) != E_OK)
-		src = 0;
-	cap_delete(slot);
-	if (src)
-		cap_move(&scratch, slot);
+	return t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
+}
+
+/*
+ * Replacing the capabilities a thread holds (its CNode, address space,
+ * fault port, IPC buffer; a VCPU's guest space and exit port).  Deleting
+ * the old ones can destroy anything: the last capability to a CNode takes
+ * its slots with it, and they may hold the thread's own TCB, the caller's,
+ * or the capabilities the new values come from.  So it happens in three
+ * steps, as seL4 orders its thread-control call:
+ *   1. tcb_caps_swap checks every change and derives every new capability
+ *      into a kernel slot while nothing is deleted yet; on an error
+ *      nothing has changed;
+ *   2. it swaps them in: the old capabilities move to kernel slots;
+ *   3. the caller sets plain fields, then calls tcb_caps_release, which
+ *      deletes the old capabilities.  After that the caller touches
+ *      nothing: its thread, the target thread and every slot it looked
+ *      up may be gone.
+ * The kernel slots are in the derivation tree like any other, so a
+ * revoke during step 3 finds them.
+ */
+#define TCB_CAP_CHANGES_MAX 4
+static struct cap fresh_caps[TCB_CAP_CHANGES_MAX], old_caps[TCB_CAP_CHANGES_MAX];
+
+int tcb_caps_swap(const struct tcb_cap_change *changes, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int err = changes[i].src ? cap_derive_check(changes[i].src, RIGHTS_ALL, 0) : E_OK;
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < n; i++)
+		if (changes[i].src)
+			cap_derive(changes[i].src, &fresh_caps[i], RIGHTS_ALL, 0, 0);
+	for (int i = 0; i < n; i++) {
+		cap_move(changes[i].slot, &old_caps[i]);
+		if (changes[i].src)
+			cap_move(&fresh_caps[i], changes[i].slot);
+	}
+	return E_OK;
+}
+
+int tcb_scratch_empty(void)
+{
+	for (int i = 0; i < TCB_CAP_CHANGES_MAX; i++)
+		if (fresh_caps[i].type != OBJ_NONE || old_caps[i].type != OBJ_NONE)
+			return 0;
+	return 1;
+}
+
+void tcb_caps_release(void)
+{
+	for (int i = 0; i < TCB_CAP_CHANGES_MAX; i++)
+		cap_delete(&old_caps[i]);
 }
 
 static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint64_t vspace,
@@ -105,14 +156,34 @@ static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint
 		return err;
 	if (fp && (fp->rights & RIGHT_RECEIVE))
 		return E_NOT_COPYABLE; /* give a send capability minted from it */
+	struct tcb_cap_change ch[3];
+	int n = 0;
 	if (cn)
-		tcb_set_cap(&t->cspace_cap, cn);
+		ch[n++] = (struct tcb_cap_change){ &t->cspace_cap, cn };
 	if (vs)
-		tcb_set_cap(&t->vspace_cap, vs);
-	tcb_set_cap(&t->fault_cap, fp);
-	t->cr3 = t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
-	if (t == current && t->cr3)
-		write_cr3(t->cr3);
+		ch[n++] = (struct tcb_cap_change){ &t->vspace_cap, vs };
+	ch[n++] = (struct tcb_cap_change){ &t->fault_cap, fp };
+	if ((err = tcb_caps_swap(ch, n)))
+		return err;
+	tcb_caps_release(); /* may destroy t, caller and their CNodes */
+	return E_OK;
+}
+
+static int tcb_set_ipc_buffer(struct tcb *caller, struct tcb *t, uint64_t frame, uint64_t vaddr)
+{
+	struct cap *f = 0;
+	int err;
+	if (frame && (err = cap_get(caller, frame, OBJ_FRAME, RIGHT_WRITE, &f)))
+		return err;
+	if (frame && ((vaddr & (PAGE_SIZE - 1)) || !user_address_ok(vaddr)))
+		return E_BAD_ADDRESS;
+	struct tcb_cap_change ch = { &t->ipcbuf_cap, f };
+	if ((err = tcb_caps_swap(&ch, 1)))
+		return err;
+	t->ipcbuf_vaddr = frame ? vaddr : 0;
+	if (t == current)
+		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
+	tcb_caps_release();
 	return E_OK;
 }
 
@@ -133,7 +204,7 @@ static int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, ui
 /* args holds the caller's registers: rdi = TCB cap, rsi, rdx, r10 = args */
 int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 {
-	struct cap *c, *f;
+	struct cap *c;
 	int err = cap_get(caller, args->rdi, OBJ_TCB, RIGHT_WRITE, &c);
 	/* a VCPU is a thread too, for scheduling and its state */
 	if (err == E_WRONG_TYPE && !cap_get(caller, args->rdi, OBJ_VCPU, RIGHT_WRITE, &c) &&
@@ -146,15 +217,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_CONFIGURE:
 		return tcb_configure(caller, t, args->rsi, args->rdx, args->r10);
 	case SYS_TCB_SET_IPC_BUFFER:
-		if (args->rsi && (err = cap_get(caller, args->rsi, OBJ_FRAME, RIGHT_WRITE, &f)))
-			return err;
-		if (args->rsi && ((args->rdx & (PAGE_SIZE - 1)) || !user_address_ok(args->rdx)))
-			return E_BAD_ADDRESS;
-		tcb_set_cap(&t->ipcbuf_cap, args->rsi ? f : 0);
-		t->ipcbuf_vaddr = args->rsi ? args->rdx : 0;
-		if (t == current)
-			wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
-		return E_OK;
+		return tcb_set_ipc_buffer(caller, t, args->rsi, args->rdx);
 	case SYS_TCB_SET_REGS:
 		if (!user_address_ok(args->rsi) || !user_address_ok(args->rdx))
 			return E_BAD_ADDRESS;
@@ -167,7 +230,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 		return tcb_set_priority(caller, t, args->rsi, args->rdx);
 	case SYS_TCB_RESUME:
 		if (t->is_vcpu ? t->vspace_cap.type != OBJ_GUEST_SPACE || t->fault_cap.type != OBJ_PORT
-		               : !t->cr3 || t->cspace_cap.type != OBJ_CNODE)
+		               : !tcb_vspace_root(t) || t->cspace_cap.type != OBJ_CNODE)
 			return E_STATE;
 		if (t->state == THREAD_INACTIVE || t->state == THREAD_FAULTED)
 			thread_make_runnable(t, 0);

@@ -6,6 +6,7 @@
 #include <berth/errors.h>
 #include "object.h"
 #include "layout.h"
+#include "selfcheck.h"
 
 static struct port *armed;   /* soonest first */
 static uint64_t now_ticks;
@@ -59,4 +60,9 @@ void timeouts_tick(uint64_t now)
 void timeout_port_destroyed(struct port *p)
 {
 	disarm(p);
+}
+
+const struct port *timeout_first(void)
+{
+	return armed;
 }

@@ -41,7 +41,7 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 	int bits = object_bits(type, size_bits);
 	if (bits < 0)
 		return -bits;
-	if ((err = dest_slot(t, dest_cnode, dest_index, &dest)))
+	if ((err = dest_slot(t, dest_cnode, dest_index, &dest)) || (err = cap_can_derive(ut)))
 		return err;
 	uint64_t placed;
 	if ((err = retype_place((unsigned)ut->w0, ut->w1, (unsigned)bits, offset, &placed)))

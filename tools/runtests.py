@@ -18,6 +18,10 @@ and booted as the root task.  Lines at the top of the source configure it:
   // test-exit: none           the runner stops QEMU once every expected line
                                appeared (for runs nothing inside ends)
   // test-timeout: SECONDS     default 60
+  // test-selfcheck: N         run the kernel's self-check on every Nth kernel
+                               exit (default 1: every exit); for tests whose
+                               many calls on thousands of objects make every
+                               exit too slow
 
 Every QEMU run has a timeout and ends through the isa-debug-exit device; a
 hang, a crash or a missing TAP line is a failed test, never a hung run.
@@ -36,6 +40,8 @@ PLAN_RE = re.compile(r'^1\.\.(\d+)$')
 # isa-debug-exit makes QEMU exit with (value << 1) | 1
 EXIT_CLEAN = (0x10 << 1) | 1  # tap_done() writes 0x10; QEMU itself fails with 1
 EXIT_PANIC = (0x7f << 1) | 1
+# the kernel with its self-check built in (kernel/selfcheck.c)
+TEST_KERNEL = 'kernel-check.bin'
 
 
 class Results:
@@ -112,7 +118,7 @@ def run_unit(binary):
 
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
-         'timeout': '60', 'guest-end': ''}
+         'timeout': '60', 'guest-end': '', 'selfcheck': '1'}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -125,6 +131,7 @@ def directives(source):
                 d[key] = value
             else:
                 raise SystemExit('%s: unknown directive test-%s' % (source, key))
+    d['cmdline'] = ('%s selfcheck=%s' % (d['cmdline'], d['selfcheck'])).strip()
     return d
 
 
@@ -185,7 +192,7 @@ def run_system(source, build):
     prefix = 'system/' + name
     d = directives(source)
     elf = os.path.join(build, 'tests', 'system', name + '.elf')
-    kernel = os.path.join(build, 'kernel.bin')
+    kernel = os.path.join(build, TEST_KERNEL)
     if d['root']:
         modules = [d['root']] + d['module'] + [elf]
     else:
@@ -259,7 +266,7 @@ def run_guest(source, build):
     for line in d['send']:
         pattern, _, keys = line.partition(' => ')
         sends.append((pattern, keys.replace('\\n', '\r')))
-    out, _ = run_qemu(['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin')] + modules,
+    out, _ = run_qemu(['tools/qemu.sh', '--test', os.path.join(build, TEST_KERNEL)] + modules,
                       dict(os.environ, KERNEL_CMDLINE=d['cmdline']), int(d['timeout']), sends, expects,
                       True)
     log = os.path.join(logdir, 'guest-%s.log' % name)

@@ -67,6 +67,7 @@ enum vcpu_invalid_reason {
 	VMRUN_INVALID_HW = 0, VMRUN_INVALID_EFER = 1, VMRUN_INVALID_CR0 = 2, VMRUN_INVALID_CR3 = 3,
 	VMRUN_INVALID_CR4 = 4, VMRUN_INVALID_DR = 5, VMRUN_INVALID_CS = 6, VMRUN_INVALID_EVENT = 7,
 	VMRUN_INVALID_LONG_MODE = 8,
+	VMRUN_INVALID_NO_SPACE = 9,   /* its GuestSpace capability was deleted or revoked */
 };
 
 /*

@@ -6,6 +6,7 @@
  * it applies, two force the general path.  At the end the server's count
  * must equal the sum of the clients' calls. */
 // test-module: build/tests/system/progs/server.elf
+// test-selfcheck: 4
 #include "tap.h"
 #include <libipc/ipc.h>
 #include "protocol.h"

@@ -267,7 +267,9 @@ _Noreturn void vcpu_run(struct tcb *t)
 {
 	struct vcpu_state *v = vstate(t);
 again:;
-	unsigned reason = check_state(t);
+	/* the guest space is looked up on every entry: revoke may have
+	 * deleted it while the VMM held this VCPU's exit */
+	unsigned reason = t->vspace_cap.type == OBJ_GUEST_SPACE ? check_state(t) : VMRUN_INVALID_NO_SPACE;
 	if (reason) {
 		V64(t, C_EXITINFO2) = 0;
 		V64(t, C_EXITINTINFO) = 0;
@@ -424,9 +426,13 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 			return E_NOT_COPYABLE;
 		if (t->state != THREAD_INACTIVE && t->state != THREAD_FAULTED)
 			return E_STATE;
-		tcb_set_cap(&t->vspace_cap, gs);
-		tcb_set_cap(&t->fault_cap, port);
+	{
+		const struct tcb_cap_change ch[2] = { { &t->vspace_cap, gs }, { &t->fault_cap, port } };
+		if ((err = tcb_caps_swap(ch, 2)))
+			return err;
+		tcb_caps_release();
 		return E_OK;
+	}
 	case SYS_VCPU_READ:
 		if (!(p = field_ptr(t, r->rsi, &width)))
 			return E_BAD_ARG;

@@ -7,6 +7,7 @@
 #include "layout.h"
 #include "cpu.h"
 #include "klib.h"
+#include "selfcheck.h"
 
 static uint64_t kernel_pml4;
 uint64_t tlb_generation; /* counts unmaps: a VCPU flushes its guest TLB when it moved */
@@ -77,19 +78,6 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 	return E_OK;
 }
 
-int vspace_unmap_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame)
-{
-	int level;
-	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
-	if (!pte || !(*pte & PTE_P) || (*pte & PTE_ADDR) != frame)
-		return E_NOT_MAPPED;
-	*pte = 0;
-	tlb_generation++;
-	if ((read_cr3() & PTE_ADDR) == pml4)
-		invlpg(vaddr);
-	return E_OK;
-}
-
 /* Physical address behind a user virtual address, if mapped for user. */
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
 {
@@ -108,15 +96,19 @@ uint64_t kernel_pml4_paddr(void)
 	return kernel_pml4;
 }
 
-#define ASID_MAX 4096
 static struct {
 	uint64_t pml4;      /* 0: free */
 	uint64_t generation;
-} asids[ASID_MAX];
+} asids[ASID_COUNT];
+
+uint64_t asid_space(uint64_t asid)
+{
+	return asid < ASID_COUNT ? asids[asid].pml4 : 0;
+}
 
 int asid_alloc(uint64_t pml4, uint64_t *asid)
 {
-	for (uint64_t i = 1; i < ASID_MAX; i++) {
+	for (uint64_t i = 1; i < ASID_COUNT; i++) {
 		if (!asids[i].pml4) {
 			asids[i].pml4 = pml4;
 			asids[i].generation++;
@@ -135,47 +127,73 @@ uint64_t asid_handle(uint64_t asid)
 uint64_t handle_pml4(uint64_t handle)
 {
 	uint64_t asid = handle & 0xffff;
-	if (asid == 0 || asid >= ASID_MAX || asids[asid].generation != handle >> 16)
+	if (asid == 0 || asid >= ASID_COUNT || asids[asid].generation != handle >> 16)
 		return 0;
 	return asids[asid].pml4;
 }
 
 void vspace_destroy(uint64_t pml4, uint64_t asid)
 {
-	if (asid < ASID_MAX && asids[asid].pml4 == pml4)
+	if (asid < ASID_COUNT && asids[asid].pml4 == pml4)
 		asids[asid].pml4 = 0;
 	/* never keep running on page tables whose memory is going back */
 	if ((read_cr3() & PTE_ADDR) == pml4)
 		write_cr3(kernel_pml4);
 }
 
-void vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame)
+/*
+ * The entry through which paddr is mapped at vaddr in the space `handle`
+ * names (level 0: a frame's leaf entry; 1..3: the entry pointing at a
+ * table of that level), or 0 if it is not mapped there any more: the
+ * space is gone, a table on the way was deleted, or the entry now holds
+ * something else.  A capability's mapping record is only a hint; this
+ * walk is the truth.
+ */
+uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint64_t paddr)
 {
 	uint64_t pml4 = handle_pml4(handle);
-	if (pml4)
-		vspace_unmap_frame(pml4, vaddr, frame);
-}
-
-/* Clear the entry that points at this table, if it still does. */
-void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t table)
-{
-	uint64_t pml4 = handle_pml4(handle);
-	if (!pml4)
-		return;
-	int level = (int)(vaddr_level & 7);       /* the table's level: 3, 2 or 1 */
-	uint64_t vaddr = vaddr_level & ~0xfffUL;
+	if (!pml4 || level < 0 || level > 3)
+		return 0;
 	uint64_t *t = P2V(pml4);
 	for (int l = 4; l > level + 1; l--) {
 		uint64_t e = t[index_at(vaddr, l)];
 		if (!(e & PTE_P))
-			return;
+			return 0;
 		t = P2V(e & PTE_ADDR);
 	}
 	uint64_t *entry = &t[index_at(vaddr, level + 1)];
-	if ((*entry & PTE_P) && (*entry & PTE_ADDR) == table) {
-		*entry = 0;
-		tlb_generation++;
-		if ((read_cr3() & PTE_ADDR) == pml4)
-			write_cr3(pml4); /* a whole subtree went: flush everything */
-	}
+	return (*entry & PTE_P) && (*entry & PTE_ADDR) == paddr ? entry : 0;
+}
+
+/* Remove a mapping found by vspace_mapping_entry and flush it. */
+static void clear_entry(uint64_t handle, uint64_t *entry, uint64_t vaddr, int level)
+{
+	uint64_t pml4 = handle_pml4(handle);
+	*entry = 0;
+	tlb_generation++;
+	if ((read_cr3() & PTE_ADDR) != pml4)
+		return;
+	if (level == 0)
+		invlpg(vaddr);
+	else
+		write_cr3(pml4); /* a whole subtree went: flush everything */
+}
+
+int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame)
+{
+	uint64_t *entry = vspace_mapping_entry(handle, vaddr, 0, frame);
+	if (!entry)
+		return E_NOT_MAPPED;
+	clear_entry(handle, entry, vaddr, 0);
+	return E_OK;
+}
+
+/* vaddr_level: the table's address with its level (3, 2 or 1) in the low bits. */
+void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t table)
+{
+	int level = (int)(vaddr_level & 7);
+	uint64_t vaddr = vaddr_level & ~0xfffUL;
+	uint64_t *entry = vspace_mapping_entry(handle, vaddr, level, table);
+	if (entry)
+		clear_entry(handle, entry, vaddr, level);
 }

@@ -16,17 +16,19 @@ void vspace_init_kernel(void);
 void vspace_init(uint64_t pml4);
 uint64_t kernel_pml4_paddr(void);
 
+#define ASID_COUNT 4096
+
 /* Address-space IDs name live VSpaces; a mapping handle is an ID plus the
  * generation it had, so a handle outlives its VSpace harmlessly. */
 int asid_alloc(uint64_t pml4, uint64_t *asid);
 uint64_t asid_handle(uint64_t asid);
 uint64_t handle_pml4(uint64_t handle);   /* 0 if that VSpace is gone */
 void vspace_destroy(uint64_t pml4, uint64_t asid);
-void vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame);
+uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint64_t paddr);
+int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame);
 void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t table);
 int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table, uint64_t *level);
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, uint64_t *missing);
-int vspace_unmap_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame);
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
 uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);
 
