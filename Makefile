@@ -42,7 +42,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 include $(sort $(wildcard mk/*.mk))
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench gdb clean distclean setup lint
+.PHONY: all run test bench gdb clean distclean setup lint fuzz
 all: $(BUILD)/kernel.bin $(SERVER_ELF)
 
 setup:
@@ -61,6 +61,12 @@ test: setup
 		$(GUEST_PROG_BIN)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC)
+
+# the long run of the kernel fuzzer (docs/reliability.md); FUZZ_SEEDS,
+# FUZZ_CALLS, FUZZ_SELFCHECK as in tools/fuzz.sh
+fuzz: setup
+	@$(MAKE) -s --no-print-directory $(BUILD)/kernel-check.bin $(BUILD)/tests/system/fuzz.elf
+	tools/fuzz.sh
 
 bench: setup
 	@$(MAKE) --no-print-directory all $(BENCH_ELF) $(BENCH_EXTRA)
