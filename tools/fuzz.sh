@@ -18,12 +18,14 @@ check=${FUZZ_SELFCHECK:-16}
 limit=${FUZZ_TIMEOUT:-900}
 logs=$build/fuzz-logs
 mkdir -p "$logs"
+# the binaries under test, copied so a rebuild during the run changes nothing
+cp "$build/kernel-check.bin" "$logs/kernel.bin" && cp "$build/tests/system/fuzz.elf" "$logs/fuzz.elf" || exit 1
 
 run_seed() {
 	seed=$1
 	log=$logs/seed-$seed.log
 	KERNEL_CMDLINE="fuzz_seed=$seed fuzz_calls=$calls selfcheck=$check" \
-		timeout "$limit" tools/qemu.sh --test "$build/kernel-check.bin" "$build/tests/system/fuzz.elf" \
+		timeout "$limit" tools/qemu.sh --test "$logs/kernel.bin" "$logs/fuzz.elf" \
 		>"$log" 2>&1 </dev/null
 	code=$?
 	made=$(sed -n 's/^# fuzz: \([0-9]*\) calls.*/\1/p' "$log")
