@@ -28,7 +28,7 @@
 #include <berth/vcpu.h>
 
 #define WORKERS 3
-#define POOL 48
+#define POOL 32
 #define EPOCH_BITS 19                  /* each epoch's Untyped: 512 KiB */
 #define EPOCH_FRAMES (1 << (EPOCH_BITS - 12))
 #define CALLS_PER_EPOCH 4000
@@ -157,35 +157,54 @@ static const unsigned retype_types[] = { OBJ_CNODE, OBJ_TCB, OBJ_VSPACE, OBJ_PAG
 
 /* --- victims: threads that block on the pool's ports ----------------- */
 
-static void victim(uint64_t seed)
+#define VICTIM_IPCBUF_VA (FUZZ_VA - 64 * PAGE_SIZE)  /* + k pages: victim k's IPC buffer */
+static volatile uint64_t victim_tcb[VICTIMS];
+static uint64_t victim_buffer_view[VICTIMS];  /* our copies of their buffers' frames, mapped */
+
+/* Victim k: calls, sends (long messages too, through its IPC buffer),
+ * receives and replies on the pool's ports, and now and then changes its
+ * own CNode, address space, fault port or IPC buffer, or deletes and
+ * revokes what it finds, so that a call destroys what it is using. */
+static void victim(uint64_t arg)
 {
-	uint64_t s = seed | 1;
+	uint64_t s = arg | 1, me = victim_tcb[arg & (VICTIMS - 1)];
 	for (;;) {
-		struct msg m = { .info = MSG_INFO(below(&s, 8), below(&s, 5), 0), .w = { s, 1, 2, 3 } };
-		switch (below(&s, 6)) {
+		struct msg m = { .info = MSG_INFO(below(&s, 8), below(&s, 9), 0), .w = { s, 1, 2, 3, 4, 5, 6, 7 } };
+		switch (below(&s, 12)) {
 		case 0:
 			sys_yield();
 			break;
-		case 1:
-			ipc_call(any_slot(&s), &m);
-			break;
-		case 2:
-			ipc_send(any_slot(&s), &m);
+		case 1: case 2:
+			ipc_call(slot_of(&s, OBJ_PORT), &m);
 			break;
 		case 3:
-			ipc_recv(any_slot(&s), any_slot(&s), &m);
+			ipc_send(slot_of(&s, OBJ_PORT), &m);
 			break;
-		case 4:
-			ipc_reply(any_slot(&s), &m);
+		case 4: case 5:
+			ipc_recv(slot_of(&s, OBJ_PORT), slot_of(&s, OBJ_NONE), &m);
+			break;
+		case 6:
+			ipc_reply(slot_of(&s, OBJ_REPLY), &m);
+			break;
+		case 7:
+			sys_notify(slot_of(&s, OBJ_PORT), next_rand(&s));
+			break;
+		case 8:
+			count(sys_tcb_configure(me, below(&s, 2) ? slot_of(&s, OBJ_CNODE) : 0,
+			                        below(&s, 4) ? 0 : slot_of(&s, OBJ_VSPACE), slot_of(&s, OBJ_PORT)));
+			break;
+		case 9:
+			count(sys_tcb_set_ipc_buffer(me, below(&s, 2) ? slot_of(&s, OBJ_FRAME) : 0, some_vaddr(&s, 0)));
 			break;
 		default:
-			sys_notify(any_slot(&s), next_rand(&s));
+			count(below(&s, 2) ? sys_cnode_delete(any_slot(&s)) : sys_cnode_revoke(any_slot(&s)));
 		}
 	}
 }
 
 /* A thread retyped into the pool, running `victim` on our address space
- * and CNode (or whatever the fuzz gives it later). */
+ * and CNode (or whatever the fuzz gives it later), with an IPC buffer
+ * from the pool. */
 static void spawn_victim(uint64_t *s)
 {
 	uint32_t used = victim_stacks_used;
@@ -194,21 +213,81 @@ static void spawn_victim(uint64_t *s)
 		k++;
 	if (k == VICTIMS)
 		return;
-	uint64_t t = slot_of(s, OBJ_NONE);
+	uint64_t t = slot_of(s, OBJ_NONE), buf = slot_of(s, OBJ_NONE), view = victim_buffer_view[k];
+	uint64_t buf_va = VICTIM_IPCBUF_VA + (uint64_t)k * PAGE_SIZE;
 	long err = sys_untyped_retype(epoch_untyped, OBJ_TCB, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, t);
 	count(err);
 	if (err)
 		return;
 	note(t, OBJ_TCB);
 	__atomic_fetch_or(&victim_stacks_used, 1u << k, __ATOMIC_RELAXED);
+	victim_tcb[k] = t;
+	err = sys_untyped_retype(epoch_untyped, OBJ_FRAME, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, buf);
+	count(err);
+	if (!err) {
+		note(buf, OBJ_FRAME);
+		/* the pool's capability may move or go; map a copy we keep */
+		if (!sys_cnode_copy(buf, CAP_ROOT_CNODE, view, RIGHTS_ALL) &&
+		    !page_map_with_tables(view, buf_va, RIGHT_READ | RIGHT_WRITE)) {
+			((struct ipc_buffer *)buf_va)->self = buf_va;
+			count(sys_tcb_set_ipc_buffer(t, view, buf_va));
+		}
+	}
 	count(sys_tcb_configure(t, below(s, 4) ? CAP_ROOT_CNODE : some_cptr(s), CAP_ROOT_VSPACE,
 	                        below(s, 2) ? some_cptr(s) : 0));
 	count(sys_tcb_set_priority(t, PRIO - below(s, 2), PRIO));
 	count(sys_tcb_set_regs(t, (uint64_t)victim, (uint64_t)victim_stack[k] + sizeof(victim_stack[k]) - 8,
-	                       next_rand(s)));
+	                       (next_rand(s) << 8) | (uint64_t)k));
 	long started = sys_tcb_resume(t);
 	count(started);
 	if (!started)
+		__atomic_fetch_add(&victims_started, 1, __ATOMIC_RELAXED);
+}
+
+/* A thread running a yield loop in an address space of its own, whose
+ * tables and code mapping come from a child Untyped in the pool: revoking
+ * that child takes the space away under a thread that is still runnable. */
+static uint64_t yield_code;            /* a frame: mov $SYS_YIELD, %eax; syscall; jmp back */
+
+static void spawn_space_victim(uint64_t *s)
+{
+	uint64_t child = slot_of(s, OBJ_NONE), vs = slot_of(s, OBJ_NONE), code = slot_of(s, OBJ_NONE);
+	uint64_t t = slot_of(s, OBJ_NONE), level;
+	long err = sys_untyped_retype(epoch_untyped, OBJ_UNTYPED, 16, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, child);
+	count(err);
+	if (err)
+		return;
+	note(child, OBJ_UNTYPED);
+	err = sys_untyped_retype(child, OBJ_VSPACE, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, vs);
+	err = err ? err : sys_cnode_copy(yield_code, CAP_ROOT_CNODE, code, RIGHTS_ALL);
+	count(err);
+	if (err)
+		return;
+	note(vs, OBJ_VSPACE);
+	note(code, OBJ_FRAME);
+	for (int i = 0; i < 4; i++) {
+		err = sys_page_map(code, vs, 0x400000, RIGHT_READ | RIGHT_EXEC, &level);
+		count(err);
+		if (err != E_MISSING_TABLE)
+			break;
+		uint64_t pt = slot_of(s, OBJ_NONE);
+		err = sys_untyped_retype(child, OBJ_PAGE_TABLE, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, pt);
+		count(err);
+		if (!err)
+			note(pt, OBJ_PAGE_TABLE);
+		count(sys_page_table_map(pt, vs, 0x400000));
+	}
+	err = sys_untyped_retype(epoch_untyped, OBJ_TCB, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, t);
+	count(err);
+	if (err)
+		return;
+	note(t, OBJ_TCB);
+	count(sys_tcb_configure(t, CAP_ROOT_CNODE, vs, below(s, 2) ? slot_of(s, OBJ_PORT) : 0));
+	count(sys_tcb_set_priority(t, PRIO, PRIO));
+	count(sys_tcb_set_regs(t, 0x400000, 0x401000, 0));
+	err = sys_tcb_resume(t);
+	count(err);
+	if (!err)
 		__atomic_fetch_add(&victims_started, 1, __ATOMIC_RELAXED);
 }
 
@@ -397,12 +476,16 @@ static void one_call(uint64_t *s)
 	case 29:
 		count(sys_port_nosenders(slot_of(s, OBJ_PORT), next_rand(s)));
 		break;
-	case 30:
-		if (below(s, 2))
+	case 30: case 31: {
+		unsigned which = (unsigned)below(s, 3);
+		if (which == 0)
 			spawn_victim(s);
+		else if (which == 1)
+			spawn_space_victim(s);
 		else
 			spawn_vcpu(s);
 		break;
+	}
 	case 35: { /* our own CNode and VSpace into the pool, to be used and deleted */
 		static const uint64_t roots[] = { CAP_ROOT_CNODE, CAP_ROOT_VSPACE };
 		unsigned which = (unsigned)below(s, 2);
@@ -501,6 +584,14 @@ int main(const struct bootinfo *bi)
 	err = err ? err : page_alloc_map(FUZZ_VA - PAGE_SIZE, RIGHT_READ | RIGHT_WRITE, &guest_code);
 	static const uint8_t vmmcall_loop[] = { 0x0f, 0x01, 0xd9, 0xeb, 0xfb };
 	memcpy((void *)(FUZZ_VA - PAGE_SIZE), vmmcall_loop, sizeof(vmmcall_loop));
+	static const uint8_t yield_loop[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf7 };
+	err = err ? err : page_alloc_map(FUZZ_VA - 2 * PAGE_SIZE, RIGHT_READ | RIGHT_WRITE, &yield_code);
+	if (!err)
+		memcpy((void *)(FUZZ_VA - 2 * PAGE_SIZE), yield_loop, sizeof(yield_loop));
+	/* A copy of our own CNode in the pool lets the fuzz write into our
+	 * slots 1..63 (case 10): keep everything we use above them. */
+	while (slot_alloc() < 64)
+		;
 	for (int i = 0; i < POOL; i++) {
 		pool[i] = slot_alloc();
 		if (pool[i] != pool[0] + (uint64_t)i)
@@ -508,6 +599,8 @@ int main(const struct bootinfo *bi)
 	}
 	for (int i = 0; i < EPOCH_FRAMES; i++)
 		poison_slots[i] = slot_alloc();
+	for (int i = 0; i < VICTIMS; i++)
+		victim_buffer_view[i] = slot_alloc();
 	err = err ? err : object_alloc(OBJ_PORT, 0, &probe_port);
 	uint64_t tcb;
 	err = err ? err : thread_create(probe_server, 0, probe_stack, sizeof(probe_stack), PRIO + 1, &tcb);
