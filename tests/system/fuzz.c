@@ -47,6 +47,7 @@ static uint8_t victim_stack[VICTIMS][4096] __attribute__((aligned(16)));
 static uint8_t probe_stack[8192] __attribute__((aligned(16)));
 static volatile uint32_t victim_stacks_used;
 static volatile int running, stop, parked[WORKERS];
+static uint64_t worker_tcb[WORKERS];
 static volatile uint64_t calls, bad_errors, epoch_untyped;
 static volatile uint64_t lookups, victims_started, vcpus_started;  /* lookups are not counted as calls */
 static uint64_t fuzz_seed;
@@ -222,16 +223,16 @@ static void spawn_victim(uint64_t *s)
 	note(t, OBJ_TCB);
 	__atomic_fetch_or(&victim_stacks_used, 1u << k, __ATOMIC_RELAXED);
 	victim_tcb[k] = t;
-	err = sys_untyped_retype(epoch_untyped, OBJ_FRAME, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, buf);
+	/* the buffer's frame is ours until it is mapped and set up (another
+	 * thread could unmap a pool capability under our write); then the
+	 * pool gets a copy to play with */
+	err = sys_untyped_retype(epoch_untyped, OBJ_FRAME, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, view);
 	count(err);
-	if (!err) {
-		note(buf, OBJ_FRAME);
-		/* the pool's capability may move or go; map a copy we keep */
-		if (!sys_cnode_copy(buf, CAP_ROOT_CNODE, view, RIGHTS_ALL) &&
-		    !page_map_with_tables(view, buf_va, RIGHT_READ | RIGHT_WRITE)) {
-			((struct ipc_buffer *)buf_va)->self = buf_va;
-			count(sys_tcb_set_ipc_buffer(t, view, buf_va));
-		}
+	if (!err && !page_map_with_tables(view, buf_va, RIGHT_READ | RIGHT_WRITE)) {
+		((struct ipc_buffer *)buf_va)->self = buf_va;
+		count(sys_tcb_set_ipc_buffer(t, view, buf_va));
+		if (!sys_cnode_copy(view, CAP_ROOT_CNODE, buf, RIGHTS_ALL))
+			note(buf, OBJ_FRAME);
 	}
 	count(sys_tcb_configure(t, below(s, 4) ? CAP_ROOT_CNODE : some_cptr(s), CAP_ROOT_VSPACE,
 	                        below(s, 2) ? some_cptr(s) : 0));
@@ -533,6 +534,23 @@ static void probe_server(uint64_t arg)
 
 /* --- epochs ------------------------------------------------------------ */
 
+/* Wait until every worker finished its call; one that faulted instead
+ * is a bug of the fuzzer's own (it must never touch what the fuzz can
+ * take away), reported rather than waited for. */
+static int workers_parked(void)
+{
+	for (int w = 0; w < WORKERS; w++) {
+		while (!parked[w]) {
+			struct thread_info info = { .state = THREAD_RUNNABLE };
+			sys_tcb_info(worker_tcb[w], &info);
+			if (info.state == THREAD_FAULTED)
+				return 0;
+			sys_yield();
+		}
+	}
+	return 1;
+}
+
 static uint64_t poison_slots[EPOCH_FRAMES];
 
 static int poison_intact(void)
@@ -605,7 +623,7 @@ int main(const struct bootinfo *bi)
 	uint64_t tcb;
 	err = err ? err : thread_create(probe_server, 0, probe_stack, sizeof(probe_stack), PRIO + 1, &tcb);
 	for (uint64_t w = 0; w < WORKERS && !err; w++)
-		err = thread_create(worker, w, worker_stack[w], sizeof(worker_stack[w]), PRIO, &tcb);
+		err = thread_create(worker, w, worker_stack[w], sizeof(worker_stack[w]), PRIO, &worker_tcb[w]);
 	tap_eq(err, E_OK, "two epoch Untypeds, a probe server, %d worker threads", WORKERS);
 
 	uint64_t s = seed * 0x9e3779b97f4a7c15UL + 1;
@@ -619,9 +637,10 @@ int main(const struct bootinfo *bi)
 		while (calls < end)
 			one_call(&s);
 		running = 0;
-		for (int w = 0; w < WORKERS; w++)
-			while (!parked[w])
-				sys_yield();
+		if (!workers_parked()) {
+			tap_ok(0, "epoch %lu: a fuzzing thread faulted (the fuzzer's own bug)", e);
+			tap_done();
+		}
 		/* everything of the epoch goes */
 		sys_cnode_revoke(u[cur]);
 		for (int i = 0; i < POOL; i++) {
@@ -647,9 +666,7 @@ int main(const struct bootinfo *bi)
 		       e, err);
 	}
 	stop = 1;
-	for (int w = 0; w < WORKERS; w++)
-		while (!parked[w])
-			sys_yield();
+	workers_parked();
 	tap_ok(bad_errors == 0, "every call returned a defined error code (%lu did not)", bad_errors);
 	debug_printf("# fuzz: %lu calls (and %lu capability lookups to aim them), %lu victim threads and %lu VCPUs "
 	             "started; results:", calls, lookups, victims_started, vcpus_started);
