@@ -245,6 +245,26 @@ static void spawn_victim(uint64_t *s)
 		__atomic_fetch_add(&victims_started, 1, __ATOMIC_RELAXED);
 }
 
+/* Map frame at vaddr in space, with page tables retyped from `from` into
+ * the pool as they are missing. */
+static void map_with_tables(uint64_t *s, uint64_t frame, uint64_t space, uint64_t vaddr, unsigned rights,
+                            uint64_t from)
+{
+	uint64_t level;
+	for (int i = 0; i < 4; i++) {
+		long err = sys_page_map(frame, space, vaddr, rights, &level);
+		count(err);
+		if (err != E_MISSING_TABLE)
+			return;
+		uint64_t pt = slot_of(s, OBJ_NONE);
+		err = sys_untyped_retype(from, OBJ_PAGE_TABLE, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, pt);
+		count(err);
+		if (!err)
+			note(pt, OBJ_PAGE_TABLE);
+		count(sys_page_table_map(pt, space, vaddr));
+	}
+}
+
 /* A thread running a yield loop in an address space of its own, whose
  * tables and code mapping come from a child Untyped in the pool: revoking
  * that child takes the space away under a thread that is still runnable. */
@@ -253,7 +273,7 @@ static uint64_t yield_code;            /* a frame: mov $SYS_YIELD, %eax; syscall
 static void spawn_space_victim(uint64_t *s)
 {
 	uint64_t child = slot_of(s, OBJ_NONE), vs = slot_of(s, OBJ_NONE), code = slot_of(s, OBJ_NONE);
-	uint64_t t = slot_of(s, OBJ_NONE), level;
+	uint64_t t = slot_of(s, OBJ_NONE);
 	long err = sys_untyped_retype(epoch_untyped, OBJ_UNTYPED, 16, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, child);
 	count(err);
 	if (err)
@@ -266,18 +286,7 @@ static void spawn_space_victim(uint64_t *s)
 		return;
 	note(vs, OBJ_VSPACE);
 	note(code, OBJ_FRAME);
-	for (int i = 0; i < 4; i++) {
-		err = sys_page_map(code, vs, 0x400000, RIGHT_READ | RIGHT_EXEC, &level);
-		count(err);
-		if (err != E_MISSING_TABLE)
-			break;
-		uint64_t pt = slot_of(s, OBJ_NONE);
-		err = sys_untyped_retype(child, OBJ_PAGE_TABLE, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, pt);
-		count(err);
-		if (!err)
-			note(pt, OBJ_PAGE_TABLE);
-		count(sys_page_table_map(pt, vs, 0x400000));
-	}
+	map_with_tables(s, code, vs, 0x400000, RIGHT_READ | RIGHT_EXEC, child);
 	err = sys_untyped_retype(epoch_untyped, OBJ_TCB, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, t);
 	count(err);
 	if (err)
@@ -327,19 +336,7 @@ static void spawn_vcpu(uint64_t *s)
 	note(port, OBJ_PORT);
 	note(send, OBJ_PORT);
 	note(code, OBJ_FRAME);
-	uint64_t level;
-	for (int i = 0; i < 4; i++) {
-		err = sys_page_map(code, gs, GUEST_CODE_GPA, RIGHTS_ALL & ~RIGHT_SEND & ~RIGHT_RECEIVE, &level);
-		count(err);
-		if (err != E_MISSING_TABLE)
-			break;
-		uint64_t pt = slot_of(s, OBJ_NONE);
-		err = sys_untyped_retype(u, OBJ_PAGE_TABLE, 0, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, pt);
-		count(err);
-		if (!err)
-			note(pt, OBJ_PAGE_TABLE);
-		count(sys_page_table_map(pt, gs, GUEST_CODE_GPA));
-	}
+	map_with_tables(s, code, gs, GUEST_CODE_GPA, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC, u);
 	count(sys_vcpu_configure(vcpu, gs, send));
 	guest_mode(vcpu);
 	count(sys_tcb_set_priority(vcpu, PRIO - below(s, 2), PRIO));
