@@ -392,7 +392,6 @@ static void test_debian_kernel(void)
 	struct linux_kernel k;
 	struct linux_layout l;
 	char e[LINUX_ERROR_MAX] = "";
-	static uint8_t zp[LINUX_ZERO_PAGE_BYTES];
 	int r = linux_parse(image, len, &k, e);
 
 	CHECK(r == LINUX_OK, "Debian's bzImage parses (%s)", r ? e : "ok");
@@ -415,6 +414,8 @@ static void test_debian_kernel(void)
 	CHECK(r == LINUX_OK && l.initrd_gpa >= l.kernel_end,
 	      "fits in 256 MiB with a 4 MiB initrd (%s)", r ? e : "ok");
 	if (r == LINUX_OK) {
+		static uint8_t zp[LINUX_ZERO_PAGE_BYTES];
+
 		linux_zero_page(image, &k, &l, zp);
 		CHECK(memcmp(zp + 0x202, "HdrS", 4) == 0 && zp[0x210] == 0xff,
 		      "its zero page carries HdrS and our loader type");
