@@ -26,6 +26,11 @@ self=tools/guest-images.sh	# holds the initramfs's file list
 say() { echo "guest-images: $*"; }
 fail() { echo "guest-images: $*" >&2; exit 1; }
 
+# tools/setup.sh installs these; `make guest-images` runs it first.
+for tool in python3 gzip cpio apt-get dpkg-deb; do
+	command -v $tool >/dev/null || fail "$tool is missing: run tools/setup.sh first"
+done
+
 say "[1/3] the kernel: Debian's linux-image-amd64"
 kdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 ./boot cache/linux)
 vmlinuzes=("$kdir"/boot/vmlinuz-*)
