@@ -42,11 +42,17 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 include $(sort $(wildcard mk/*.mk))
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench gdb clean distclean setup lint fuzz
+.PHONY: all run test bench gdb clean distclean setup lint fuzz guest-images
 all: $(BUILD)/kernel.bin $(SERVER_ELF)
 
 setup:
 	@tools/setup.sh
+
+# The Linux guest's kernel and initramfs, in cache/linux/guest/ (about 70 MB
+# to download once).  Not part of run or test yet: the VMM cannot boot
+# Linux until it has the device models of issue 10.
+guest-images: setup
+	@tools/guest-images.sh
 
 run: setup
 	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
@@ -75,7 +81,7 @@ bench: setup
 clean:
 	rm -rf $(BUILD)
 
-# also the downloaded Linux kernel package for the benchmark
+# also the downloaded Debian packages (the Linux kernel, busybox)
 distclean: clean
 	rm -rf cache
 

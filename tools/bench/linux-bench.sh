@@ -23,7 +23,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
 src=tools/bench/linux-bench.c
-mkinitramfs=tools/bench/mkinitramfs.py
+mkinitramfs=tools/mkinitramfs.py
 self=tools/bench/linux-bench.sh	# holds the initramfs's file list
 cache=cache/linux
 out=build/bench
@@ -52,16 +52,9 @@ for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
-apt_updated=no
-apt_update() {
-	if [ $apt_updated = no ]; then
-		say "apt-get update"
-		$sudo apt-get update -q >&2
-		apt_updated=yes
-	fi
-}
 if [ -n "$missing" ]; then
-	apt_update
+	say "apt-get update"
+	$sudo apt-get update -q >&2
 	say "installing$missing"
 	# shellcheck disable=SC2086 # one word per package
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >&2
@@ -72,53 +65,10 @@ fi
 # --- the kernel ----------------------------------------------------------
 # linux-image-amd64 is a metapackage; the kernel itself is the package it
 # depends on, named after the kernel ABI (linux-image-6.1.0-N-amd64).
-# Sets kpkg, kver and kdir (where its /boot is unpacked).
-resolve_kernel() {
-	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
-	kver=""
-	[ -n "$kpkg" ] || return 1
-	kver=$(apt-cache show --no-all-versions "$kpkg" | sed -n 's/^Version: //p' | head -n 1)
-	kdir=$cache/${kpkg}_$kver
-	[ -n "$kver" ]
-}
-
-# Download and unpack; fails when the archive no longer has that version.
-# It is called as a condition, where set -e does not act: hence the explicit
-# returns.  $kdir/.done marks a complete unpack.
-fetch_kernel() {
-	say "downloading $kpkg $kver into $cache/"
-	mkdir -p "$cache" && rm -f "$cache/${kpkg}_"*.deb || return 1
-	# As root, apt's download sandbox user (_apt) cannot write into the
-	# cache; running the download as root is fine for a file we only unpack.
-	(cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$kpkg=$kver") >&2 ||
-		return 1
-	local debs=("$cache/${kpkg}_"*.deb)
-	# Like `dpkg -x`, but only ./boot: the package also carries ~400 MB of
-	# modules that an initramfs-only boot never loads.
-	say "unpacking /boot of ${debs[0]}"
-	rm -rf "$kdir.tmp" && mkdir -p "$kdir.tmp" || return 1
-	dpkg-deb --fsys-tarfile "${debs[0]}" | tar -x -C "$kdir.tmp" ./boot || return 1
-	local images=("$kdir.tmp"/boot/vmlinuz-*)
-	[ -f "${images[0]}" ] || { say "no /boot/vmlinuz-* in ${debs[0]}"; return 1; }
-	rm -f "${debs[@]}" && rm -rf "$kdir" && mv "$kdir.tmp" "$kdir" &&
-		touch "$kdir/.done"
-}
-
-# Package lists that are missing (a fresh machine) or stale (the version
-# they name is gone from the archive) are refreshed once and tried again.
-if ! resolve_kernel; then
-	apt_update
-	resolve_kernel || fail "apt-cache finds no linux-image-*-amd64 behind linux-image-amd64"
-fi
-if [ -f "$kdir/.done" ]; then
-	say "kernel $kpkg $kver already in $kdir"
-elif ! fetch_kernel; then
-	[ $apt_updated = no ] || fail "cannot download $kpkg $kver"
-	apt_update
-	resolve_kernel || fail "apt-cache finds no linux-image-*-amd64 behind linux-image-amd64"
-	[ -f "$kdir/.done" ] || fetch_kernel || fail "cannot download $kpkg $kver"
-fi
+# tools/fetch-deb.sh downloads it once and unpacks its /boot (its progress
+# lines, "fetch-deb: ...", go to stderr like ours).
+kdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 ./boot "$cache") ||
+	fail "cannot fetch Debian's kernel"
 vmlinuzes=("$kdir"/boot/vmlinuz-*)
 vmlinuz=${vmlinuzes[0]}
 [ -r "$vmlinuz" ] || fail "no readable kernel image in $kdir/boot"
