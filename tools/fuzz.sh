@@ -18,6 +18,7 @@ check=${FUZZ_SELFCHECK:-16}
 limit=${FUZZ_TIMEOUT:-900}
 logs=$build/fuzz-logs
 mkdir -p "$logs"
+rm -f "$logs"/seed-*.log
 # the binaries under test, copied so a rebuild during the run changes nothing
 cp "$build/kernel-check.bin" "$logs/kernel.bin" && cp "$build/tests/system/fuzz.elf" "$logs/fuzz.elf" || exit 1
 
