@@ -137,6 +137,8 @@ int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t
 void cap_move(struct cap *src, struct cap *dst)
 {
 	mdb_generation++;
+	if (src->type == OBJ_VSPACE)
+		vspace_caps_changed = 1;
 	*dst = *src;
 	if (dst->mdb_prev)
 		dst->mdb_prev->mdb_next = dst;

@@ -154,6 +154,8 @@ static void delete_one(struct cap *c, int update_parent)
 	}
 	if (c->type == OBJ_UNTYPED)
 		revoke_range(c);
+	if (c->type == OBJ_VSPACE)
+		vspace_caps_changed = 1;
 	struct cap *parent = update_parent ? parent_untyped(c) : 0;
 	int final = is_final(c);
 	release_cap(c);

@@ -49,6 +49,9 @@ extern struct cap mdb_root;
 /* Counts changes to the derivation list (insert, unlink, move), so the
  * self-check re-walks it only when it changed. */
 extern uint64_t mdb_generation;
+/* Set when a VSpace capability moves or is deleted: kernel_exit then looks
+ * up the running thread's address space again (sched.c). */
+extern uint8_t vspace_caps_changed;
 
 struct tcb;
 
@@ -119,7 +122,13 @@ uint64_t object_size(const struct cap *c);
 
 /* thread.c */
 void tcb_init(struct tcb *t);
-uint64_t tcb_vspace_root(const struct tcb *t);
+/* The top-level page table t runs on, or 0 when it has none.  Read from
+ * the capability each time: revoke deletes that capability, and a cached
+ * copy of the pointer would outlive the table. */
+static inline uint64_t tcb_vspace_root(const struct tcb *t)
+{
+	return t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
+}
 /* Replacing the capabilities a thread holds: see thread.c. */
 struct tcb_cap_change {
 	struct cap *slot;        /* one of the TCB's own capability fields */

@@ -95,10 +95,15 @@ void sched_tick(void)
 extern _Noreturn void context_restore(struct context *c);
 extern void idle_enter(void) __attribute__((noreturn));
 
-/* The address space is looked up on every exit, not cached: a thread
- * whose VSpace was deleted runs on the kernel's tables, so its next user
- * access faults instead of walking freed memory (seL4's rule).  A VCPU's
- * guest runs on its own nested tables; the host's do not matter. */
+/* The address space is looked up from the thread's capability, not
+ * cached: a thread whose VSpace was deleted runs on the kernel's tables,
+ * so its next user access faults instead of walking freed memory (seL4's
+ * rule).  A VCPU's guest runs on its own nested tables; the host's do not
+ * matter.  It is looked up on a switch, and on any exit after a VSpace
+ * capability moved or went (vspace_caps_changed), which is when the
+ * running thread's could have. */
+uint8_t vspace_caps_changed;
+
 static void load_address_space(const struct tcb *t)
 {
 	if (t->is_vcpu)
@@ -106,7 +111,7 @@ static void load_address_space(const struct tcb *t)
 	uint64_t root = tcb_vspace_root(t);
 	if (!root)
 		root = kernel_pml4_paddr();
-	if ((read_cr3() & PTE_ADDR) != root)
+	if (read_cr3() != root)   /* the kernel never sets CR3's flag bits */
 		write_cr3(root);
 }
 
@@ -120,7 +125,10 @@ _Noreturn void kernel_exit(void)
 		current = 0;
 		idle_enter();
 	}
-	load_address_space(t);
+	if (t != current || vspace_caps_changed) {
+		load_address_space(t);
+		vspace_caps_changed = 0;
+	}
 	if (t != current) {
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
 		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);

@@ -82,14 +82,6 @@ static int user_address_ok(uint64_t va)
 /* Flags a user program may set; IF is always on, IOPL always 0. */
 #define USER_RFLAGS_MASK 0xcd5UL   /* CF PF AF ZF SF DF OF */
 
-/* The top-level page table t runs on, or 0 when it has none.  Read from
- * the capability each time: revoke deletes that capability, and a cached
- * copy of the pointer would outlive the table. */
-uint64_t tcb_vspace_root(const struct tcb *t)
-{
-	return t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
-}
-
 /*
  * Replacing the capabilities a thread holds (its CNode, address space,
  * fault port, IPC buffer; a VCPU's guest space and exit port).  Deleting
