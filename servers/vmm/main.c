@@ -56,6 +56,15 @@ static long guest_setup(void)
 	long err = E_OK;
 	for (unsigned i = 0; !err && i < sizeof(regs) / sizeof(regs[0]); i++)
 		err = sys_vcpu_write(vm.vcpu, regs[i].f, regs[i].v);
+	/* INVLPGA, MONITOR and MWAIT would run in the guest: the first is an
+	 * SVM instruction and the others are hidden by our CPUID, so the guest
+	 * gets #UD for them (exits.c), as on a processor without them */
+	uint64_t misc1 = 0, misc2 = 0;
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC1, &misc1);
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC2, &misc2);
+	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC1, misc1 | SVM_MISC1_INVLPGA);
+	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC2,
+	                                 misc2 | SVM_MISC2_MONITOR | SVM_MISC2_MWAIT);
 	for (unsigned s = SEG_ES; !err && s <= SEG_GS; s++) {
 		if (s == SEG_CS)
 			continue;
@@ -221,13 +230,8 @@ int main(const struct bootinfo *bi)
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
-			if (!vm.halted && !vm.stopped) {
-				/* the guest is running, not waiting for us: have the
-				 * hardware deliver the interrupt when the guest allows */
-				int vector = pic_pending();
-				if (vector >= 0 && !sys_vcpu_write(vm.vcpu, VCPU_V_IRQ, (uint64_t)vector | 0x100))
-					pic_ack();
-			}
+			if (!vm.halted && !vm.stopped && pic_pending() >= 0)
+				irq_window(1); /* the guest is running: an exit when it can take it */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
