@@ -157,6 +157,63 @@ static void feed_uart(const uint8_t *bytes, size_t n)
 		pic_raise(4);
 }
 
+/* --- a bound on the time one guest's exits take ------------------------
+ *
+ * The VMM runs above every VCPU (priority 120 against 90), and the kernel
+ * charges the time it spends on an exit to the VMM, not to the guest: a
+ * guest that exits without pause (a string instruction over a huge count,
+ * a flood of print hypercalls) would keep its VMM, and the console server
+ * it calls, busy and starve every other VM.  So the VMM measures the wall
+ * time it spends serving exits (TSC, calibrated against the host timer at
+ * start) and, once that passes half of a host tick within the current
+ * tick, waits for the next tick before it replies.  A guest thus gets at
+ * most about half the machine through its exits, whatever it does; its
+ * own instructions are the scheduler's to share out. */
+static uint64_t tsc_per_tick, window_start, window_used, nap_port;
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void nap_one_tick(void)
+{
+	struct msg m;
+	sys_notify_after(nap_port, 1, 1);
+	ipc_recv(nap_port, 0, &m);
+}
+
+/* The TSC's rate against the host timer: two ticks after a tick edge. */
+static void calibrate(void)
+{
+	nap_one_tick();
+	uint64_t t0 = rdtsc();
+	nap_one_tick();
+	nap_one_tick();
+	tsc_per_tick = (rdtsc() - t0) / 2;
+}
+
+/* An exit's service began at `since`: charge it, and wait out the rest of
+ * the tick when this guest has had its share. */
+static void charge_exit(uint64_t since)
+{
+	if (!tsc_per_tick)
+		return;
+	uint64_t now = rdtsc();
+	if (since - window_start >= tsc_per_tick) {
+		window_start = since;
+		window_used = 0;
+	}
+	window_used += now - since;
+	if (window_used > tsc_per_tick / 2) {
+		nap_one_tick();
+		window_start = rdtsc();
+		window_used = 0;
+	}
+}
+
 /* Resume a VCPU parked in HLT if an interrupt is now due. */
 static void wake_parked(void)
 {
@@ -211,6 +268,10 @@ int main(const struct bootinfo *bi)
 	    (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
 	     thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb)))
 		debug_printf("vmm: no console input for the guest\n");
+	if (object_alloc(OBJ_PORT, 0, &nap_port))
+		debug_printf("vmm: no port to pace the guest's exits with\n");
+	else
+		calibrate();
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);
@@ -239,6 +300,7 @@ int main(const struct bootinfo *bi)
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
+		uint64_t since = rdtsc();
 		if (!handle_exit(&m)) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
@@ -254,6 +316,7 @@ int main(const struct bootinfo *bi)
 		}
 		if (pending_len) /* the guest may have made room in its FIFO */
 			feed_uart(0, 0);
+		charge_exit(since);
 		deliver_interrupt(&m);
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
 		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
