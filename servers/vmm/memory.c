@@ -26,15 +26,6 @@ void *guest_ptr(uint64_t gpa, size_t n)
 	return (void *)(GUEST_RAM_VA + gpa);
 }
 
-int guest_read(uint64_t gpa, void *buf, size_t n)
-{
-	void *p = guest_ptr(gpa, n);
-	if (!p)
-		return -1;
-	memcpy(buf, p, n);
-	return 0;
-}
-
 int guest_write(uint64_t gpa, const void *buf, size_t n)
 {
 	void *p = guest_ptr(gpa, n);
@@ -206,15 +197,6 @@ int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, u
 		table = e & addr_mask;
 	}
 	return -1; /* not reached: level 1 is always a leaf */
-}
-
-int gva_to_gpa(uint64_t gva, uint64_t *gpa)
-{
-	struct guest_paging p;
-	struct page_fault pf;
-	if (paging_read(&p))
-		return -1;
-	return gva_translate(&p, gva, 0, gpa, &pf);
 }
 
 /* Translate every page of a guest-virtual span of at most a page (so at

@@ -62,8 +62,6 @@ int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n,
                 struct page_fault *pf);
 void phys_read(uint64_t gpa, void *buf, size_t n);
 void phys_write(uint64_t gpa, const void *buf, size_t n);
-int gva_to_gpa(uint64_t gva, uint64_t *gpa);
-int guest_read(uint64_t gpa, void *buf, size_t n);
 int guest_write(uint64_t gpa, const void *buf, size_t n);
 void *guest_ptr(uint64_t gpa, size_t n);
 
