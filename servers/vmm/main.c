@@ -7,7 +7,8 @@
  * Arguments: mem=MiB (default 2), name=NAME (prefixes the guest's console
  * lines with [NAME]), input (the guest's serial port reads the console:
  * off by default, since every reader of the console competes for what is
- * typed).  Slot 9: the console.
+ * typed), nopace (do not bound the time the guest's exits take: for
+ * benchmarks only).  Slot 9: the console.
  */
 #include "vm.h"
 #include "console.h"
@@ -268,7 +269,11 @@ int main(const struct bootinfo *bi)
 	    (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
 	     thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb)))
 		debug_printf("vmm: no console input for the guest\n");
-	if (object_alloc(OBJ_PORT, 0, &nap_port))
+	/* nopace: the benchmarks time exits back to back with nothing else
+	 * to run, where pacing would only add sleeps to the figures */
+	if (strstr(bi->cmdline, "nopace"))
+		debug_printf("vmm: the guest's exits are not paced\n");
+	else if (object_alloc(OBJ_PORT, 0, &nap_port))
 		debug_printf("vmm: no port to pace the guest's exits with\n");
 	else
 		calibrate();
