@@ -14,6 +14,12 @@
 #define VMEXIT_MONITOR 0x8a
 #define VMEXIT_MWAIT   0x8b
 
+/* decode.c names segments in the x86 encoding order, as <berth/vcpu.h>
+ * numbers the VCPU's segment fields: one can index the other */
+_Static_assert(SEG_OVERRIDE_ES == SEG_ES && SEG_OVERRIDE_CS == SEG_CS && SEG_OVERRIDE_SS == SEG_SS &&
+               SEG_OVERRIDE_DS == SEG_DS && SEG_OVERRIDE_FS == SEG_FS && SEG_OVERRIDE_GS == SEG_GS,
+               "segment numbering");
+
 #define RFLAGS_TF (1UL << 8)
 #define RFLAGS_IF (1UL << 9)
 #define RFLAGS_DF (1UL << 10)
