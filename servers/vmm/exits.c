@@ -16,8 +16,9 @@
 
 /* decode.c names segments in the x86 encoding order, as <berth/vcpu.h>
  * numbers the VCPU's segment fields: one can index the other */
-_Static_assert(SEG_OVERRIDE_ES == SEG_ES && SEG_OVERRIDE_CS == SEG_CS && SEG_OVERRIDE_SS == SEG_SS &&
-               SEG_OVERRIDE_DS == SEG_DS && SEG_OVERRIDE_FS == SEG_FS && SEG_OVERRIDE_GS == SEG_GS,
+_Static_assert((int)SEG_OVERRIDE_ES == (int)SEG_ES && (int)SEG_OVERRIDE_CS == (int)SEG_CS &&
+               (int)SEG_OVERRIDE_SS == (int)SEG_SS && (int)SEG_OVERRIDE_DS == (int)SEG_DS &&
+               (int)SEG_OVERRIDE_FS == (int)SEG_FS && (int)SEG_OVERRIDE_GS == (int)SEG_GS,
                "segment numbering");
 
 #define RFLAGS_TF (1UL << 8)
