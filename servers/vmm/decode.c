@@ -28,9 +28,11 @@
  *   0F BF /r       MOVSX r, r/m16      load 2 bytes, sign-extended
  *   REX.W 63 /r    MOVSXD r64, r/m32   load 4 bytes, sign-extended to 8
  *
- * The effective address is not computed (the nested page fault already
- * gave the guest-physical address), but every byte of it is counted,
- * because the VMM must advance RIP by the exact length.
+ * Every byte of the address is counted, because the VMM must advance
+ * RIP by the exact length, and its parts are kept: the nested page fault
+ * gives only the guest-physical page that faulted, while an access that
+ * straddles two pages, or one whose translation itself faulted, needs the
+ * address the instruction meant (mmio_address).
  *
  * Pure C11, no library calls: built for the host and freestanding. */
 #include "decode.h"
@@ -117,6 +119,7 @@ struct prefixes {
 	uint8_t adsize;   /* 67: the other address size */
 	uint8_t lock;     /* F0 */
 	uint8_t rex;      /* the REX byte (40..4F) right before the opcode, or 0 */
+	int8_t segment;   /* the last segment override (SEG_OVERRIDE_*), or -1 */
 };
 
 /* Consume the prefixes, leaving the cursor on the opcode.  Prefixes may
@@ -124,42 +127,46 @@ struct prefixes {
  *
  * REX exists only in 64-bit mode (elsewhere 40..4F are INC and DEC) and
  * counts only when it immediately precedes the opcode: a REX followed by
- * a legacy prefix or by another REX is ignored (SDM vol. 2, 2.2.1). */
+ * a legacy prefix or by another REX is ignored (SDM vol. 2, 2.2.1).
+ * When several segment overrides are given, the last one counts. */
 static int read_prefixes(struct cursor *c, enum cpu_mode mode, struct prefixes *p)
 {
+	p->segment = -1;
 	for (;;) {
 		TRY(need(c, 1));
 		uint8_t b = c->bytes[c->pos];
 		switch (b) {
 		case 0x66:
 			p->opsize = 1;
-			p->rex = 0;
 			break;
 		case 0x67:
 			p->adsize = 1;
-			p->rex = 0;
 			break;
 		case 0xF0:
 			p->lock = 1;
-			p->rex = 0;
 			break;
 		case 0xF2: /* REPNE, REP: no meaning on these MOVs (F3 on C6/C7 is */
 		case 0xF3: /* XRELEASE, a hint without LOCK): ignored */
-		case 0x26: /* ES, CS, SS, DS, FS, GS overrides: the hardware */
-		case 0x2E: /* has already applied the segment to give the */
-		case 0x36: /* faulting address, so the VMM need not know it */
+			break;
+		case 0x26: /* ES, CS, SS, DS: 001sss110 */
+		case 0x2E:
+		case 0x36:
 		case 0x3E:
-		case 0x64:
+			p->segment = (int8_t)((b >> 3) & 3);
+			break;
+		case 0x64: /* FS, GS */
 		case 0x65:
-			p->rex = 0;
+			p->segment = (int8_t)(SEG_OVERRIDE_FS + (b & 1));
 			break;
 		default:
-			if (mode == MODE_LONG64 && (b & 0xF0) == 0x40)
+			if (mode == MODE_LONG64 && (b & 0xF0) == 0x40) {
 				p->rex = b;
-			else
-				return 0;  /* not a prefix: the opcode */
-			break;
+				c->pos++;
+				continue;
+			}
+			return 0;  /* not a prefix: the opcode */
 		}
+		p->rex = 0;        /* a legacy prefix after a REX cancels it */
 		c->pos++;
 	}
 }
@@ -197,10 +204,11 @@ static unsigned address_size(enum cpu_mode mode, const struct prefixes *p)
 /* ---- ModRM ------------------------------------------------------------ */
 
 /* Consume the SIB byte and the displacement that follow a ModRM byte
- * whose mod is 0, 1 or 2 (a memory operand).  The lengths come from the
- * manuals' ModRM and SIB tables (SDM vol. 2, tables 2-1 to 2-3):
+ * whose mod is 0, 1 or 2 (a memory operand), and note the registers and
+ * displacement that make its address.  The forms come from the manuals'
+ * ModRM and SIB tables (SDM vol. 2, tables 2-1 to 2-3):
  *
- *   16-bit addresses (BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX):
+ *   16-bit addresses (rm: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX):
  *     no SIB;  mod 1: disp8;  mod 2: disp16;
  *     mod 0, rm 6: disp16 alone (so [BP] needs mod 1 with disp8 0).
  *
@@ -208,34 +216,56 @@ static unsigned address_size(enum cpu_mode mode, const struct prefixes *p)
  *     rm 4: a SIB byte follows (base + index * scale);
  *     mod 1: disp8;  mod 2: disp32;
  *     mod 0, rm 5: disp32 alone, RIP-relative in 64-bit mode;
- *     mod 0, SIB.base 5: disp32 and no base register.
+ *     mod 0, SIB.base 5: disp32 and no base register;
+ *     SIB.index 4 (without REX.X): no index.
  *
- * REX.B and REX.X change which registers are used but not the length:
- * rm 4 always means SIB (so R12 as a base needs a SIB byte) and base 5
- * with mod 0 always means disp32 (so [R13] needs mod 1 with disp8 0). */
-static int skip_address(struct cursor *c, unsigned adsize, unsigned mod, unsigned rm)
+ * REX.B and REX.X choose r8..r15 but do not change the length: rm 4
+ * always means SIB (so R12 as a base needs a SIB byte) and base 5 with
+ * mod 0 always means disp32 (so [R13] needs mod 1 with disp8 0).  A base
+ * of rSP or rBP makes SS the default segment. */
+static int read_address(struct cursor *c, enum cpu_mode mode, const struct prefixes *p, unsigned adsize,
+                        unsigned mod, unsigned rm, struct mmio_address *a)
 {
+	static const int8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };   /* BX BX BP BP SI DI BP BX */
+	static const int8_t index16[8] = { 6, 7, 6, 7, ADDR_NO_REG, ADDR_NO_REG, ADDR_NO_REG, ADDR_NO_REG };
 	size_t disp;
 
+	a->size = (uint8_t)adsize;
+	a->scale = 1;
+	a->base = a->index = ADDR_NO_REG;
 	if (adsize == 2) {
-		if (mod == 0)
-			disp = rm == 6 ? 2 : 0;
-		else
-			disp = mod == 1 ? 1 : 2;
+		if (mod == 0 && rm == 6) {
+			disp = 2;
+		} else {
+			disp = mod == 0 ? 0 : mod == 1 ? 1 : 2;
+			a->base = base16[rm];
+			a->index = index16[rm];
+		}
 	} else {
-		if (mod == 0)
-			disp = rm == 5 ? 4 : 0;
-		else
-			disp = mod == 1 ? 1 : 4;
+		disp = mod == 0 ? 0 : mod == 1 ? 1 : 4;
 		if (rm == 4) {
 			uint8_t sib;
 			TRY(next_byte(c, &sib));
+			unsigned index = ((sib >> 3) & 7) | ((p->rex & REX_X) ? 8 : 0);
+			a->scale = (uint8_t)(1u << (sib >> 6));
+			if (index != 4)
+				a->index = (int8_t)index;
 			if (mod == 0 && (sib & 7) == 5)
 				disp = 4;
+			else
+				a->base = (int8_t)((sib & 7) | ((p->rex & REX_B) ? 8 : 0));
+		} else if (mod == 0 && rm == 5) {
+			disp = 4;
+			a->rip_relative = mode == MODE_LONG64;
+		} else {
+			a->base = (int8_t)(rm | ((p->rex & REX_B) ? 8 : 0));
 		}
 	}
-	TRY(need(c, disp));
-	c->pos += disp;
+	uint64_t v;
+	TRY(next_value(c, disp, &v));
+	a->disp = sign_extend(v, (unsigned)disp);
+	a->segment = (uint8_t)(p->segment >= 0 ? p->segment
+	                       : (a->base == 4 || a->base == 5) ? SEG_OVERRIDE_SS : SEG_OVERRIDE_DS);
 	return 0;
 }
 
@@ -341,8 +371,11 @@ int mmio_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct m
 		 * and the offset is as wide as an address: 2, 4 or 8 bytes.
 		 * Like a displacement, it is only skipped. */
 		d.reg = 0;
-		TRY(need(&c, adsize));
-		c.pos += adsize;
+		d.addr.size = (uint8_t)adsize;
+		d.addr.scale = 1;
+		d.addr.base = d.addr.index = ADDR_NO_REG;
+		d.addr.segment = (uint8_t)(p.segment >= 0 ? p.segment : SEG_OVERRIDE_DS);
+		TRY(next_value(&c, adsize, &d.addr.disp));
 	} else {
 		uint8_t modrm;
 		TRY(next_byte(&c, &modrm));
@@ -364,7 +397,7 @@ int mmio_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct m
 		 * MMIO fault could come from. */
 		if (mod == 3)
 			return DECODE_INVALID;
-		TRY(skip_address(&c, adsize, mod, rm));
+		TRY(read_address(&c, mode, &p, adsize, mod, rm, &d.addr));
 
 		if (how == IMM_MODRM) {
 			/* imm8 for C6; imm16 or imm32 for C7, never imm64: with
@@ -415,4 +448,33 @@ uint64_t mmio_store_value(const struct mmio_insn *in, uint64_t reg_value)
 	else
 		v = reg_value;
 	return zero_extend(v, in->size);
+}
+
+/* ---- the operand's address ---------------------------------------------- */
+
+uint64_t mmio_address(const struct mmio_insn *in, const uint64_t regs[16], uint64_t next_rip)
+{
+	const struct mmio_address *a = &in->addr;
+	uint64_t ea = a->disp;
+	if (a->rip_relative)
+		ea += next_rip;
+	if (a->base != ADDR_NO_REG)
+		ea += regs[a->base];
+	if (a->index != ADDR_NO_REG)
+		ea += regs[a->index] * a->scale;
+	return zero_extend(ea, a->size);
+}
+
+int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct insn_prefixes *out)
+{
+	struct cursor c = { .bytes = bytes, .avail = avail, .pos = 0 };
+	struct prefixes p = { 0 };
+	if (mode != MODE_REAL16 && mode != MODE_PROT16 && mode != MODE_PROT32 &&
+	    mode != MODE_LONG64)
+		return DECODE_INVALID;
+	TRY(read_prefixes(&c, mode, &p));
+	out->addr_size = (uint8_t)address_size(mode, &p);
+	out->segment = p.segment;
+	out->length = (uint8_t)c.pos;
+	return 0;
 }

@@ -51,7 +51,21 @@ struct mmio_insn {
 	uint64_t imm;          /* the immediate as the instruction stores it: `size` bytes, so an imm8,
 	                        * imm16 or imm32 is zero-extended above its size, except that the
 	                        * REX.W form of C7 sign-extends its imm32 to 64 bits */
+	struct mmio_address {  /* where the memory operand is, to compute its address (mmio_address) */
+		uint8_t size;          /* address size in bytes: 2, 4 or 8 */
+		int8_t base, index;    /* register numbers as for reg, or ADDR_NO_REG */
+		uint8_t scale;         /* 1, 2, 4 or 8 */
+		uint8_t rip_relative;  /* disp is relative to the next instruction */
+		uint8_t segment;       /* SEG_OVERRIDE_* below: the override, or the default (DS, or SS
+		                        * for a base of rSP or rBP) */
+		uint64_t disp;         /* the displacement, sign-extended; for moffs, the offset */
+	} addr;
 };
+
+#define ADDR_NO_REG (-1)
+/* Segment registers in the x86 encoding order (ES, CS, SS, DS, FS, GS). */
+enum { SEG_OVERRIDE_ES, SEG_OVERRIDE_CS, SEG_OVERRIDE_SS, SEG_OVERRIDE_DS, SEG_OVERRIDE_FS,
+       SEG_OVERRIDE_GS };
 
 /* Decode the instruction in bytes[0..avail).  Returns 0 and fills *out,
  * or a negative DECODE_* code and leaves *out alone.  Never reads
@@ -67,5 +81,22 @@ uint64_t mmio_load_result(const struct mmio_insn *in, uint64_t old_reg, uint64_t
 /* The value a store writes (`size` bytes in the low bits, zero above),
  * from the register's value or the immediate. */
 uint64_t mmio_store_value(const struct mmio_insn *in, uint64_t reg_value);
+
+/* The memory operand's offset within its segment (the effective address),
+ * reduced to the address size.  regs holds the 16 general registers in
+ * x86 order; next_rip is the address of the following instruction (for
+ * RIP-relative operands). */
+uint64_t mmio_address(const struct mmio_insn *in, const uint64_t regs[16], uint64_t next_rip);
+
+/* What the prefixes of any instruction say, for string I/O (whose other
+ * operands the exit already describes): the address size and the
+ * segment override.  Returns 0, or DECODE_TRUNCATED / DECODE_INVALID when
+ * the prefixes run past `avail` or 15 bytes. */
+struct insn_prefixes {
+	uint8_t addr_size;     /* 2, 4 or 8 */
+	int8_t segment;        /* SEG_OVERRIDE_*, or -1 for none */
+	uint8_t length;        /* bytes of prefixes */
+};
+int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct insn_prefixes *out);
 
 #endif

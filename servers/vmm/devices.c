@@ -114,11 +114,16 @@ void pit_fired(void)
 	pit_arm();
 }
 
+/* The control word (port 0x43) for channel 0 chooses how the divisor is
+ * written: 1 low byte only, 2 high byte only (the low byte is then 0),
+ * 3 low then high.  Access 0 is the counter-latch command, which leaves
+ * the mode alone. */
 static void pit_write(unsigned reg, uint8_t v)
 {
 	if (reg == 3) {
-		if ((v >> 6) == 0) {   /* channel 0: lo byte then hi byte */
-			vm.pit_access = (v >> 4) & 3;
+		unsigned access = (v >> 4) & 3;
+		if ((v >> 6) == 0 && access != 0) {
+			vm.pit_access = (uint8_t)access;
 			vm.pit_latch_hi = 0;
 		}
 		return;
@@ -130,7 +135,12 @@ static void pit_write(unsigned reg, uint8_t v)
 		vm.pit_latch_hi = 1;
 		return;
 	}
-	vm.pit_divisor = vm.pit_access == 3 ? (vm.pit_divisor & 0xff) | (uint32_t)v << 8 : v;
+	if (vm.pit_access == 3)
+		vm.pit_divisor = (vm.pit_divisor & 0xff) | (uint32_t)v << 8;
+	else if (vm.pit_access == 2)
+		vm.pit_divisor = (uint32_t)v << 8;
+	else
+		vm.pit_divisor = v;
 	vm.pit_latch_hi = 0;
 	pit_arm();
 }

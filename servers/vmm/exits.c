@@ -4,6 +4,32 @@
 #include "vm.h"
 #include "decode.h"
 
+/* Exit codes <berth/vcpu.h> does not name (AMD APM vol. 2, appendix C). */
+#define VMEXIT_INVLPGA 0x7a
+#define VMEXIT_VMLOAD  0x82
+#define VMEXIT_VMSAVE  0x83
+#define VMEXIT_STGI    0x84
+#define VMEXIT_CLGI    0x85
+#define VMEXIT_SKINIT  0x86
+#define VMEXIT_MONITOR 0x8a
+#define VMEXIT_MWAIT   0x8b
+
+/* decode.c names segments in the x86 encoding order, as <berth/vcpu.h>
+ * numbers the VCPU's segment fields: one can index the other */
+_Static_assert((int)SEG_OVERRIDE_ES == (int)SEG_ES && (int)SEG_OVERRIDE_CS == (int)SEG_CS &&
+               (int)SEG_OVERRIDE_SS == (int)SEG_SS && (int)SEG_OVERRIDE_DS == (int)SEG_DS &&
+               (int)SEG_OVERRIDE_FS == (int)SEG_FS && (int)SEG_OVERRIDE_GS == (int)SEG_GS,
+               "segment numbering");
+
+#define RFLAGS_TF (1UL << 8)
+#define RFLAGS_IF (1UL << 9)
+#define RFLAGS_DF (1UL << 10)
+
+/* The most a string I/O exit moves before the guest runs again (it
+ * re-executes the instruction for the rest, as on hardware): a guest with
+ * RCX = 2^64 - 1 costs no more per exit than one page. */
+#define STRING_IO_MAX_BYTES 4096
+
 #define W(reg) m->w[VMEXIT_W_RAX + (reg)]
 
 /* decoder register numbers (x86 encoding order) to our field numbers */
@@ -19,16 +45,64 @@ static void stop(struct msg *m, const char *why)
 	vm.exit_status = 2;
 }
 
+static void inject_exception(struct msg *m, unsigned vector)
+{
+	m->w[VMEXIT_W_INJECT] = EVENT(vector, EVENT_TYPE_EXCEPTION);
+}
+
 static void inject_gp(struct msg *m)
 {
 	m->w[VMEXIT_W_INJECT] = EVENT(13, EVENT_TYPE_EXCEPTION) | EVENT_ERROR_VALID;
 }
 
-static int long_mode(void)
+/* A page fault: the address goes in the guest's CR2, as the processor
+ * puts it there while delivering #PF. */
+static void inject_pf(struct msg *m, const struct page_fault *pf)
 {
-	uint64_t attr = 0;
+	sys_vcpu_write(vm.vcpu, VCPU_CR2, pf->addr);
+	m->w[VMEXIT_W_INJECT] = EVENT(14, EVENT_TYPE_EXCEPTION) | EVENT_ERROR_VALID |
+	                        ((uint64_t)pf->error << 32);
+}
+
+/* The guest's instruction is done: resume after it.  With RFLAGS.TF set
+ * the processor would raise a single-step #DB (DR6.BS) once the
+ * instruction completes; the emulated instruction owes the guest the
+ * same. */
+static void complete(struct msg *m, uint64_t next_rip)
+{
+	m->w[VMEXIT_W_RIP] = next_rip;
+	if (!(m->w[VMEXIT_W_RFLAGS] & RFLAGS_TF) || m->w[VMEXIT_W_INJECT])
+		return;
+	uint64_t dr6 = 0;
+	sys_vcpu_read(vm.vcpu, VCPU_DR6, &dr6);
+	sys_vcpu_write(vm.vcpu, VCPU_DR6, dr6 | (1UL << 14));
+	inject_exception(m, 1);
+}
+
+static enum cpu_mode cpu_mode(void)
+{
+	uint64_t cr0 = 0, attr = 0;
+	sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
 	sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), &attr);
-	return (attr >> 9) & 1;
+	return !(cr0 & 1) ? MODE_REAL16 : (attr & (1u << 9)) ? MODE_LONG64
+	       : (attr & (1u << 10)) ? MODE_PROT32 : MODE_PROT16;
+}
+
+/* The guest's instruction bytes at rip, up to 15, each page translated
+ * on its own.  Returns how many could be fetched. */
+static size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t bytes[MMIO_MAX_INSN])
+{
+	struct page_fault pf;
+	size_t n = 0;
+	while (n < MMIO_MAX_INSN) {
+		size_t chunk = PAGE_SIZE - ((rip + n) & (PAGE_SIZE - 1));
+		if (chunk > MMIO_MAX_INSN - n)
+			chunk = MMIO_MAX_INSN - n;
+		if (virt_access(pg, rip + n, &bytes[n], chunk, ACCESS_FETCH, &pf))
+			break;
+		n += chunk;
+	}
+	return n;
 }
 
 static void exit_cpuid(struct msg *m)
@@ -39,7 +113,94 @@ static void exit_cpuid(struct msg *m)
 	W(VCPU_RBX) = b;
 	W(VCPU_RCX) = c;
 	W(VCPU_RDX) = d;
-	m->w[VMEXIT_W_RIP] += 2;
+	complete(m, m->w[VMEXIT_W_RIP] + 2);
+}
+
+/* A register of the given address size after adding delta, as string
+ * instructions update RCX, RSI and RDI: 16-bit updates keep the upper
+ * bits, 32-bit ones zero them (as any 32-bit register write in 64-bit
+ * mode does), 64-bit ones replace the register. */
+static uint64_t address_add(uint64_t reg, uint64_t delta, unsigned addr_size)
+{
+	switch (addr_size) {
+	case 2:
+		return (reg & ~0xffffUL) | ((reg + delta) & 0xffff);
+	case 4:
+		return (reg + delta) & 0xffffffffUL;
+	default:
+		return reg + delta;
+	}
+}
+
+/* INS and OUTS, with or without REP.  QEMU's exit information leaves out
+ * the address size, so the VMM reads the instruction's prefixes; the
+ * exit's next RIP bounds them.  Each element is translated through the
+ * guest's tables on its own (an element may straddle two pages that are
+ * anywhere in guest memory); a fault stops the string there with a #PF,
+ * RCX/RSI/RDI telling how far it got, and RIP on the instruction, as on
+ * hardware.  At most STRING_IO_MAX_BYTES move per exit, and one element
+ * when single-stepping (the processor traps after each iteration). */
+static void exit_string_io(struct msg *m, unsigned port, unsigned size, int in, int rep)
+{
+	struct guest_paging pg;
+	uint8_t bytes[MMIO_MAX_INSN];
+	uint64_t rip = m->w[VMEXIT_W_RIP], next = m->w[VMEXIT_W_INFO2];
+	enum cpu_mode mode = cpu_mode();
+	struct insn_prefixes pfx;
+	if (paging_read(&pg) || next <= rip || next - rip > MMIO_MAX_INSN ||
+	    fetch_insn(&pg, rip, bytes) < next - rip ||
+	    insn_prefixes(bytes, (size_t)(next - rip), mode, &pfx)) {
+		stop(m, "string I/O whose instruction the VMM cannot read");
+		return;
+	}
+	/* the segment: ES for INS, DS or the override for OUTS; in 64-bit
+	 * mode only FS and GS have bases */
+	unsigned seg = in ? SEG_ES : pfx.segment >= 0 ? (unsigned)pfx.segment : SEG_DS;
+	uint64_t seg_base = 0;
+	if (mode != MODE_LONG64 || seg == SEG_FS || seg == SEG_GS)
+		sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(seg, SEG_BASE), &seg_base);
+	uint64_t mask = pfx.addr_size == 8 ? ~0UL : (1UL << (8 * pfx.addr_size)) - 1;
+	uint64_t step = (m->w[VMEXIT_W_RFLAGS] & RFLAGS_DF) ? (uint64_t)-(int64_t)size : size;
+	unsigned addr_reg = in ? VCPU_RDI : VCPU_RSI;
+	uint64_t limit = (m->w[VMEXIT_W_RFLAGS] & RFLAGS_TF) ? 1 : STRING_IO_MAX_BYTES / size;
+	for (uint64_t done = 0; done < limit; done++) {
+		if (rep && !(W(VCPU_RCX) & mask))
+			break;
+		uint64_t gva = seg_base + (W(addr_reg) & mask);
+		if (mode != MODE_LONG64)
+			gva &= 0xffffffffUL;
+		uint32_t value = 0;
+		struct page_fault pf;
+		if (in) {
+			/* the destination must be writable before the port is read */
+			uint64_t gpa;
+			if (gva_translate(&pg, gva, ACCESS_WRITE, &gpa, &pf) ||
+			    gva_translate(&pg, gva + size - 1, ACCESS_WRITE, &gpa, &pf)) {
+				inject_pf(m, &pf);
+				return;
+			}
+			io_access(port, size, 1, &value);
+			virt_access(&pg, gva, &value, size, ACCESS_WRITE, &pf);
+		} else {
+			if (virt_access(&pg, gva, &value, size, 0, &pf)) {
+				inject_pf(m, &pf);
+				return;
+			}
+			io_access(port, size, 0, &value);
+		}
+		W(addr_reg) = address_add(W(addr_reg), step, pfx.addr_size);
+		if (rep)
+			W(VCPU_RCX) = address_add(W(VCPU_RCX), (uint64_t)-1, pfx.addr_size);
+		if (!rep)
+			break;
+	}
+	if (rep && (W(VCPU_RCX) & mask)) {
+		/* more to do: the guest runs the instruction again (and can take
+		 * an interrupt in between, as on hardware) */
+		complete(m, rip);
+		return;
+	}
+	complete(m, next);
 }
 
 /* Port I/O, including INS/OUTS with or without REP. */
@@ -48,41 +209,36 @@ static void exit_io(struct msg *m)
 	uint64_t info = m->w[VMEXIT_W_INFO1];
 	unsigned port = (unsigned)(info >> 16), in = info & 1, string = (info >> 2) & 1, rep = (info >> 3) & 1;
 	unsigned size = (info & (1u << 4)) ? 1 : (info & (1u << 5)) ? 2 : 4;
-	uint32_t value;
-	if (!string) {
-		value = (uint32_t)W(VCPU_RAX);
-		io_access(port, size, (int)in, &value);
-		if (in) {
-			uint64_t keep = size == 4 ? (long_mode() ? 0 : W(VCPU_RAX) & ~0xffffffffUL)
-			                          : W(VCPU_RAX) & ~((1UL << (8 * size)) - 1);
-			W(VCPU_RAX) = keep | (value & (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1));
-		}
-		m->w[VMEXIT_W_RIP] = m->w[VMEXIT_W_INFO2];
+	if (string) {
+		exit_string_io(m, port, size, (int)in, (int)rep);
 		return;
 	}
-	int64_t step = (m->w[VMEXIT_W_RFLAGS] & (1UL << 10)) ? -(int64_t)size : (int64_t)size;
-	uint64_t count = rep ? W(VCPU_RCX) : 1, done = 0;
-	unsigned addr_reg = in ? VCPU_RDI : VCPU_RSI;
-	for (; done < count && done < 65536; done++) {
-		uint64_t gpa;
-		value = 0;
-		if (gva_to_gpa(W(addr_reg), &gpa)) {
-			inject_gp(m);
-			return;
-		}
-		if (in) {
-			io_access(port, size, 1, &value);
-			guest_write(gpa, &value, size);
-		} else {
-			guest_read(gpa, &value, size);
-			io_access(port, size, 0, &value);
-		}
-		W(addr_reg) += (uint64_t)step;
+	uint32_t value = (uint32_t)W(VCPU_RAX);
+	io_access(port, size, (int)in, &value);
+	if (in) {
+		uint64_t keep = size == 4 ? (cpu_mode() == MODE_LONG64 ? 0 : W(VCPU_RAX) & ~0xffffffffUL)
+		                          : W(VCPU_RAX) & ~((1UL << (8 * size)) - 1);
+		W(VCPU_RAX) = keep | (value & (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1));
 	}
-	if (rep)
-		W(VCPU_RCX) -= done;
-	if (!rep || W(VCPU_RCX) == 0) /* else the instruction runs on */
-		m->w[VMEXIT_W_RIP] = m->w[VMEXIT_W_INFO2];
+	complete(m, m->w[VMEXIT_W_INFO2]);
+}
+
+#define EFER_SCE   (1UL << 0)
+#define EFER_LME   (1UL << 8)
+#define EFER_LMA   (1UL << 10)
+#define EFER_NXE   (1UL << 11)
+#define EFER_SVME  (1UL << 12)
+
+/* A PAT value with a reserved memory type in any of its eight entries
+ * (types 2 and 3, anything above 7) makes WRMSR raise #GP. */
+static int pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned type = (unsigned)(pat >> (8 * i)) & 0xff;
+		if (type == 2 || type == 3 || type > 7)
+			return 0;
+	}
+	return 1;
 }
 
 static void exit_msr(struct msg *m)
@@ -90,15 +246,28 @@ static void exit_msr(struct msg *m)
 	uint64_t msr = (uint32_t)W(VCPU_RCX), write = m->w[VMEXIT_W_INFO1] & 1, v = 0;
 	uint64_t value = (W(VCPU_RDX) << 32) | (uint32_t)W(VCPU_RAX);
 	switch (msr) {
-	case 0xc0000080: /* EFER: the VMCB holds it; SVME is ours */
-		if (write && (value & ~0xd01UL)) /* SCE, LME, LMA, NXE only */
-			goto fault;
-		if (write)
-			sys_vcpu_write(vm.vcpu, VCPU_EFER, value | (1UL << 12));
-		sys_vcpu_read(vm.vcpu, VCPU_EFER, &v);
-		v &= ~(1UL << 12);
+	case 0xc0000080: { /* EFER: the VMCB holds it; SVME is ours */
+		uint64_t cur = 0, cr0 = 0;
+		sys_vcpu_read(vm.vcpu, VCPU_EFER, &cur);
+		if (write) {
+			/* SVME is reserved to a guest that is not shown SVM */
+			if (value & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+				goto fault;
+			/* LMA is the processor's to set: writes to it are ignored */
+			value = (value & ~EFER_LMA) | (cur & EFER_LMA);
+			/* LME may not change while paging is on */
+			sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
+			if (((value ^ cur) & EFER_LME) && (cr0 & (1UL << 31)))
+				goto fault;
+			sys_vcpu_write(vm.vcpu, VCPU_EFER, value | EFER_SVME);
+			cur = value;
+		}
+		v = cur & ~EFER_SVME;
 		break;
+	}
 	case 0x277: /* PAT */
+		if (write && !pat_valid(value))
+			goto fault;
 		if (write)
 			sys_vcpu_write(vm.vcpu, VCPU_G_PAT, value);
 		sys_vcpu_read(vm.vcpu, VCPU_G_PAT, &v);
@@ -124,7 +293,7 @@ static void exit_msr(struct msg *m)
 		W(VCPU_RAX) = (uint32_t)v;
 		W(VCPU_RDX) = v >> 32;
 	}
-	m->w[VMEXIT_W_RIP] += 2;
+	complete(m, m->w[VMEXIT_W_RIP] + 2);
 	return;
 fault:
 	inject_gp(m);
@@ -135,21 +304,21 @@ fault:
 static int exit_vmmcall(struct msg *m)
 {
 	uint64_t call = W(VCPU_RAX), a = W(VCPU_RBX), b = W(VCPU_RCX);
-	m->w[VMEXIT_W_RIP] += 3;
 	switch (call) {
 	case 0: /* version */
 		W(VCPU_RAX) = 1;
-		return 1;
-	case 1: { /* print rcx bytes at guest-virtual rbx */
+		break;
+	case 1: { /* print rcx bytes at guest-virtual rbx, each page translated on its own */
 		char buf[256];
-		uint64_t gpa;
-		if (b > sizeof(buf) || gva_to_gpa(a, &gpa) || guest_read(gpa, buf, b)) {
+		struct guest_paging pg;
+		struct page_fault pf;
+		if (b > sizeof(buf) || paging_read(&pg) || virt_access(&pg, a, buf, b, 0, &pf)) {
 			W(VCPU_RAX) = (uint64_t)-1;
-			return 1;
+			break;
 		}
 		console_out((const uint8_t *)buf, b);
 		W(VCPU_RAX) = 0;
-		return 1;
+		break;
 	}
 	case 2: /* exit with status rbx */
 		uart_flush(&vm.uart);
@@ -159,60 +328,131 @@ static int exit_vmmcall(struct msg *m)
 		return 0;
 	default:
 		W(VCPU_RAX) = (uint64_t)-1;
-		return 1;
+		break;
 	}
+	complete(m, m->w[VMEXIT_W_RIP] + 3);
+	return 1;
 }
 
-/* An access to guest-physical memory that is not RAM: MMIO.  Decode the
- * instruction (no decode assists under QEMU) and emulate it. */
+/* A nested page fault: the guest touched guest-physical memory that is
+ * not RAM.  Three cases:
+ *   - it happened while the processor delivered an event (EXITINTINFO
+ *     valid): the IDT, a descriptor or the stack it pushes to is not in
+ *     RAM.  The instruction at RIP did not cause it, and the VMM cannot
+ *     complete a delivery through memory that does not hold the tables:
+ *     the VM stops, as a real machine would end in a triple fault.
+ *   - it happened on the guest's own page-table walk (EXITINFO1 bit 33)
+ *     or on the data access itself (bit 32, MMIO): the VMM decodes the
+ *     instruction (QEMU gives no decode assists), computes the address it
+ *     meant, walks the guest's tables in software reading the entries
+ *     wherever they are (unbacked memory reads as all ones, a reserved-bit
+ *     fault), and either injects the #PF the processor would have raised
+ *     or performs the access, piece by piece where it straddles RAM and a
+ *     device. */
 static void exit_npf(struct msg *m)
 {
-	uint64_t gpa = m->w[VMEXIT_W_INFO2], rip = m->w[VMEXIT_W_RIP], cr0 = 0, attr = 0;
-	uint8_t bytes[15];
-	size_t n = 0;
-	/* the instruction's bytes: one translation per page they lie on */
-	while (n < sizeof(bytes)) {
-		uint64_t p, chunk = PAGE_SIZE - ((rip + n) & (PAGE_SIZE - 1));
-		if (chunk > sizeof(bytes) - n)
-			chunk = sizeof(bytes) - n;
-		if (gva_to_gpa(rip + n, &p) || guest_read(p, &bytes[n], chunk))
-			break;
-		n += chunk;
+	uint64_t gpa = m->w[VMEXIT_W_INFO2], info = m->w[VMEXIT_W_INFO1], rip = m->w[VMEXIT_W_RIP];
+	if (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) {
+		char why[96];
+		debug_snprintf(why, sizeof(why), "an event's delivery touched memory that is not RAM (%lx)", gpa);
+		m->w[VMEXIT_W_INJECT] = 0;
+		stop(m, why);
+		return;
 	}
-	sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
-	sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), &attr);
-	enum cpu_mode mode = !(cr0 & 1) ? MODE_REAL16 : (attr & (1u << 9)) ? MODE_LONG64
-	                   : (attr & (1u << 10)) ? MODE_PROT32 : MODE_PROT16;
+	struct guest_paging pg;
+	uint8_t bytes[MMIO_MAX_INSN];
 	struct mmio_insn in;
+	enum cpu_mode mode = cpu_mode();
+	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, bytes);
 	if (mmio_decode(bytes, n, mode, &in) < 0) {
 		stop(m, "an MMIO access by an instruction the VMM cannot emulate");
 		return;
 	}
+	uint64_t regs[16];
+	for (int i = 0; i < 16; i++)
+		regs[i] = W(x86_reg[i]);
+	uint64_t seg_base = 0, ea = mmio_address(&in, regs, rip + in.length);
+	unsigned seg = in.addr.segment;
+	if (mode != MODE_LONG64 || seg == SEG_OVERRIDE_FS || seg == SEG_OVERRIDE_GS)
+		sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(seg, SEG_BASE), &seg_base);
+	uint64_t la = seg_base + ea;
+	if (mode != MODE_LONG64)
+		la &= 0xffffffffUL;
+	/* the access as the processor makes it: both pages translated (a
+	 * fault on either is the guest's #PF), then the bytes moved */
+	unsigned access = in.kind == MMIO_STORE ? ACCESS_WRITE : 0;
+	uint64_t first = PAGE_SIZE - (la & (PAGE_SIZE - 1)), gpa0, gpa1 = 0;
+	struct page_fault pf;
+	if (first > in.size)
+		first = in.size;
+	if (gva_translate(&pg, la, access, &gpa0, &pf) ||
+	    (first < in.size && gva_translate(&pg, la + first, access, &gpa1, &pf))) {
+		inject_pf(m, &pf);
+		return;
+	}
+	/* a fault on the final access must be this access's: otherwise the
+	 * instruction at RIP is not what faulted, and emulating it would be
+	 * wrong (a walk fault, bit 33, is resolved by the software walk) */
+	if (!(info & (1UL << 33)) && (gpa0 >> 12) != (gpa >> 12) && (first == in.size || (gpa1 >> 12) != (gpa >> 12))) {
+		stop(m, "a nested page fault that the instruction at RIP does not explain");
+		return;
+	}
 	/* AH..BH are bytes 1 of RAX..RBX */
 	uint64_t *reg = &W(x86_reg[in.high_byte ? in.reg - 4 : in.reg]);
+	uint64_t data = 0;
 	if (in.kind == MMIO_LOAD) {
-		uint64_t data = 0;
-		mmio_access(gpa, in.size, 1, &data);
+		phys_read(gpa0, &data, first);
+		if (first < in.size)
+			phys_read(gpa1, (uint8_t *)&data + first, in.size - first);
 		*reg = mmio_load_result(&in, *reg, data);
 	} else {
-		uint64_t data = mmio_store_value(&in, *reg);
-		mmio_access(gpa, in.size, 0, &data);
+		data = mmio_store_value(&in, *reg);
+		phys_write(gpa0, &data, first);
+		if (first < in.size)
+			phys_write(gpa1, (const uint8_t *)&data + first, in.size - first);
 	}
-	m->w[VMEXIT_W_RIP] += in.length;
+	complete(m, rip + in.length);
 }
 
-/* Before resuming: an interrupt the guest can take now goes in the reply. */
+/* --- interrupts --------------------------------------------------------- */
+
+/* The interrupt window: when the 8259 has an interrupt for a guest that
+ * cannot take it yet (IF = 0, an interrupt shadow, another event being
+ * injected, or the guest simply running), the VMM asks for an exit at the
+ * moment it can: a virtual interrupt (V_IRQ) with the VINTR intercept on.
+ * The exit comes instead of the delivery, and the reply to it injects the
+ * vector the 8259 has then.  So an interrupt is acknowledged in the 8259
+ * (IRR to ISR) only when it is injected, that is when the guest takes it,
+ * and a guest that reinitialises its 8259 meanwhile never gets a stale
+ * vector. */
+static int window_open;
+static uint64_t misc1;
+
+void irq_window(int want)
+{
+	if (want == window_open)
+		return;
+	if (!misc1)
+		sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC1, &misc1);
+	misc1 = want ? misc1 | SVM_MISC1_VINTR : misc1 & ~(uint64_t)SVM_MISC1_VINTR;
+	sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC1, misc1);
+	sys_vcpu_write(vm.vcpu, VCPU_V_IRQ, want ? 0x100 : 0);
+	window_open = want;
+}
+
+/* Before resuming: an interrupt the guest can take now goes in the reply;
+ * one it cannot take yet opens the window. */
 void deliver_interrupt(struct msg *m)
 {
 	uint64_t shadow = 0;
 	int vector = pic_pending();
-	if (vector < 0 || m->w[VMEXIT_W_INJECT] || !(m->w[VMEXIT_W_RFLAGS] & (1UL << 9)))
-		return;
-	sys_vcpu_read(vm.vcpu, VCPU_INT_SHADOW, &shadow);
-	if (shadow & 1)
-		return;
-	m->w[VMEXIT_W_INJECT] = EVENT(vector, EVENT_TYPE_INTR);
-	pic_ack();
+	if (vector >= 0 && !m->w[VMEXIT_W_INJECT] && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF) &&
+	    !sys_vcpu_read(vm.vcpu, VCPU_INT_SHADOW, &shadow) && !(shadow & 1)) {
+		m->w[VMEXIT_W_INJECT] = EVENT(vector, EVENT_TYPE_INTR);
+		pic_ack();
+		vector = pic_pending();
+	}
+	irq_window(vector >= 0);
 }
 
 int handle_exit(struct msg *m)
@@ -226,7 +466,7 @@ int handle_exit(struct msg *m)
 		return 1;
 	case VMEXIT_IOIO:
 		exit_io(m);
-		return 1;
+		return !vm.stopped;
 	case VMEXIT_MSR:
 		exit_msr(m);
 		return 1;
@@ -235,11 +475,14 @@ int handle_exit(struct msg *m)
 	case VMEXIT_NPF:
 		exit_npf(m);
 		return !vm.stopped;
+	case VMEXIT_VINTR:
+		/* the guest can take an interrupt: deliver_interrupt injects it */
+		return 1;
 	case VMEXIT_HLT:
 		/* past the HLT; an STI just before it no longer holds interrupts off */
 		m->w[VMEXIT_W_RIP] += 1;
 		sys_vcpu_write(vm.vcpu, VCPU_INT_SHADOW, 0);
-		if (pic_pending() >= 0 && (m->w[VMEXIT_W_RFLAGS] & (1UL << 9)))
+		if (pic_pending() >= 0 && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF))
 			return 1;  /* deliver_interrupt puts it in the reply */
 		vm.halted = 1;
 		return 0;
@@ -247,10 +490,23 @@ int handle_exit(struct msg *m)
 		stop(m, "shutdown (a triple fault)");
 		return 0;
 	case VMEXIT_INVD: /* nothing cached that the guest could lose */
-		m->w[VMEXIT_W_RIP] += 2;
+		complete(m, m->w[VMEXIT_W_RIP] + 2);
 		return 1;
 	case VMEXIT_XSETBV: /* no XSAVE for guests (cpuid.c) */
-		m->w[VMEXIT_W_INJECT] = EVENT(6, EVENT_TYPE_EXCEPTION);
+		inject_exception(m, 6);
+		return 1;
+	case VMEXIT_VMRUN:
+	case VMEXIT_VMLOAD:
+	case VMEXIT_VMSAVE:
+	case VMEXIT_STGI:
+	case VMEXIT_CLGI:
+	case VMEXIT_SKINIT:
+	case VMEXIT_INVLPGA:
+	case VMEXIT_MONITOR:
+	case VMEXIT_MWAIT:
+		/* the guest is shown neither SVM nor MONITOR/MWAIT (cpuid.c): on
+		 * such a processor these instructions raise #UD */
+		inject_exception(m, 6);
 		return 1;
 	default:
 		if ((uint32_t)code == (uint32_t)VMEXIT_INVALID) {

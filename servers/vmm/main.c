@@ -7,7 +7,8 @@
  * Arguments: mem=MiB (default 2), name=NAME (prefixes the guest's console
  * lines with [NAME]), input (the guest's serial port reads the console:
  * off by default, since every reader of the console competes for what is
- * typed).  Slot 9: the console.
+ * typed), nopace (do not bound the time the guest's exits take: for
+ * benchmarks only).  Slot 9: the console.
  */
 #include "vm.h"
 #include "console.h"
@@ -56,6 +57,15 @@ static long guest_setup(void)
 	long err = E_OK;
 	for (unsigned i = 0; !err && i < sizeof(regs) / sizeof(regs[0]); i++)
 		err = sys_vcpu_write(vm.vcpu, regs[i].f, regs[i].v);
+	/* INVLPGA, MONITOR and MWAIT would run in the guest: the first is an
+	 * SVM instruction and the others are hidden by our CPUID, so the guest
+	 * gets #UD for them (exits.c), as on a processor without them */
+	uint64_t misc1 = 0, misc2 = 0;
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC1, &misc1);
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC2, &misc2);
+	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC1, misc1 | SVM_MISC1_INVLPGA);
+	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC2,
+	                                 misc2 | SVM_MISC2_MONITOR | SVM_MISC2_MWAIT);
 	for (unsigned s = SEG_ES; !err && s <= SEG_GS; s++) {
 		if (s == SEG_CS)
 			continue;
@@ -148,6 +158,63 @@ static void feed_uart(const uint8_t *bytes, size_t n)
 		pic_raise(4);
 }
 
+/* --- a bound on the time one guest's exits take ------------------------
+ *
+ * The VMM runs above every VCPU (priority 120 against 90), and the kernel
+ * charges the time it spends on an exit to the VMM, not to the guest: a
+ * guest that exits without pause (a string instruction over a huge count,
+ * a flood of print hypercalls) would keep its VMM, and the console server
+ * it calls, busy and starve every other VM.  So the VMM measures the wall
+ * time it spends serving exits (TSC, calibrated against the host timer at
+ * start) and, once that passes half of a host tick within the current
+ * tick, waits for the next tick before it replies.  A guest thus gets at
+ * most about half the machine through its exits, whatever it does; its
+ * own instructions are the scheduler's to share out. */
+static uint64_t tsc_per_tick, window_start, window_used, nap_port;
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void nap_one_tick(void)
+{
+	struct msg m;
+	sys_notify_after(nap_port, 1, 1);
+	ipc_recv(nap_port, 0, &m);
+}
+
+/* The TSC's rate against the host timer: two ticks after a tick edge. */
+static void calibrate(void)
+{
+	nap_one_tick();
+	uint64_t t0 = rdtsc();
+	nap_one_tick();
+	nap_one_tick();
+	tsc_per_tick = (rdtsc() - t0) / 2;
+}
+
+/* An exit's service began at `since`: charge it, and wait out the rest of
+ * the tick when this guest has had its share. */
+static void charge_exit(uint64_t since)
+{
+	if (!tsc_per_tick)
+		return;
+	uint64_t now = rdtsc();
+	if (since - window_start >= tsc_per_tick) {
+		window_start = since;
+		window_used = 0;
+	}
+	window_used += now - since;
+	if (window_used > tsc_per_tick / 2) {
+		nap_one_tick();
+		window_start = rdtsc();
+		window_used = 0;
+	}
+}
+
 /* Resume a VCPU parked in HLT if an interrupt is now due. */
 static void wake_parked(void)
 {
@@ -202,6 +269,14 @@ int main(const struct bootinfo *bi)
 	    (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
 	     thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb)))
 		debug_printf("vmm: no console input for the guest\n");
+	/* nopace: the benchmarks time exits back to back with nothing else
+	 * to run, where pacing would only add sleeps to the figures */
+	if (strstr(bi->cmdline, "nopace"))
+		debug_printf("vmm: the guest's exits are not paced\n");
+	else if (object_alloc(OBJ_PORT, 0, &nap_port))
+		debug_printf("vmm: no port to pace the guest's exits with\n");
+	else
+		calibrate();
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);
@@ -221,13 +296,8 @@ int main(const struct bootinfo *bi)
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
-			if (!vm.halted && !vm.stopped) {
-				/* the guest is running, not waiting for us: have the
-				 * hardware deliver the interrupt when the guest allows */
-				int vector = pic_pending();
-				if (vector >= 0 && !sys_vcpu_write(vm.vcpu, VCPU_V_IRQ, (uint64_t)vector | 0x100))
-					pic_ack();
-			}
+			if (!vm.halted && !vm.stopped && pic_pending() >= 0)
+				irq_window(1); /* the guest is running: an exit when it can take it */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
@@ -235,6 +305,7 @@ int main(const struct bootinfo *bi)
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
+		uint64_t since = rdtsc();
 		if (!handle_exit(&m)) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
@@ -250,6 +321,7 @@ int main(const struct bootinfo *bi)
 		}
 		if (pending_len) /* the guest may have made room in its FIFO */
 			feed_uart(0, 0);
+		charge_exit(since);
 		deliver_interrupt(&m);
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
 		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);

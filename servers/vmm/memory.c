@@ -1,7 +1,8 @@
 /* Guest memory: frames from our own memory, each mapped twice, at
  * GUEST_RAM_VA + gpa in our space (to read and write it) and at gpa in the
- * guest space.  And the guest's own page tables walked in software, to
- * find what an instruction's address means. */
+ * guest space.  Guest-physical accesses of any span, RAM or device.  And
+ * the guest's own page tables walked in software, as the processor walks
+ * them, to find what an instruction's address means. */
 #include "vm.h"
 
 long memory_setup(uint64_t bytes)
@@ -25,15 +26,6 @@ void *guest_ptr(uint64_t gpa, size_t n)
 	return (void *)(GUEST_RAM_VA + gpa);
 }
 
-int guest_read(uint64_t gpa, void *buf, size_t n)
-{
-	void *p = guest_ptr(gpa, n);
-	if (!p)
-		return -1;
-	memcpy(buf, p, n);
-	return 0;
-}
-
 int guest_write(uint64_t gpa, const void *buf, size_t n)
 {
 	void *p = guest_ptr(gpa, n);
@@ -43,29 +35,189 @@ int guest_write(uint64_t gpa, const void *buf, size_t n)
 	return 0;
 }
 
-/* Guest-virtual to guest-physical through the guest's 4-level tables
- * (identity while paging is off). */
-int gva_to_gpa(uint64_t gva, uint64_t *gpa)
+/* One access to guest-physical memory that is not RAM, cut into pieces
+ * of 1, 2, 4 or 8 naturally aligned bytes, the sizes a device sees. */
+static void device_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
 {
-	uint64_t cr0 = 0, cr3 = 0;
-	sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
-	if (!(cr0 & (1UL << 31))) {
+	while (n) {
+		unsigned size = 8;
+		while (size > n || (gpa & (size - 1)))
+			size /= 2;
+		uint64_t v = 0;
+		if (!load)
+			memcpy(&v, buf, size);
+		mmio_access(gpa, size, load, &v);
+		if (load)
+			memcpy(buf, &v, size);
+		gpa += size;
+		buf += size;
+		n -= size;
+	}
+}
+
+/* Guest-physical memory as the guest's own accesses see it: RAM where
+ * there is RAM, the device models (or the empty bus) elsewhere, split
+ * where a span leaves RAM. */
+static void phys_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
+{
+	while (n) {
+		size_t chunk = n;
+		if (gpa < vm.ram_bytes) {
+			if (chunk > vm.ram_bytes - gpa)
+				chunk = vm.ram_bytes - gpa;
+			if (load)
+				memcpy(buf, (void *)(GUEST_RAM_VA + gpa), chunk);
+			else
+				memcpy((void *)(GUEST_RAM_VA + gpa), buf, chunk);
+		} else {
+			device_access(gpa, buf, chunk, load);
+		}
+		gpa += chunk;
+		buf += chunk;
+		n -= chunk;
+	}
+}
+
+void phys_read(uint64_t gpa, void *buf, size_t n)
+{
+	phys_access(gpa, buf, n, 1);
+}
+
+void phys_write(uint64_t gpa, const void *buf, size_t n)
+{
+	phys_access(gpa, (uint8_t *)(uintptr_t)buf, n, 0);
+}
+
+/* --- the guest's page tables ----------------------------------------- */
+
+#define PTE_P   (1UL << 0)
+#define PTE_RW  (1UL << 1)
+#define PTE_US  (1UL << 2)
+#define PTE_A   (1UL << 5)
+#define PTE_D   (1UL << 6)
+#define PTE_PS  (1UL << 7)
+#define PTE_NX  (1UL << 63)
+#define CR0_PG  (1UL << 31)
+#define CR0_WP  (1UL << 16)
+#define EFER_LMA (1UL << 10)
+#define EFER_NXE (1UL << 11)
+
+/* The guest-physical address width the guest is told (CPUID 0x80000008
+ * passes through): the entry bits above it, up to 51, are reserved. */
+static unsigned phys_bits(void)
+{
+	static unsigned bits;
+	if (!bits) {
+		uint32_t a, b, c, d;
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000u), "c"(0));
+		bits = 36;
+		if (a >= 0x80000008u) {
+			__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008u), "c"(0));
+			bits = a & 0xff;
+		}
+	}
+	return bits;
+}
+
+int paging_read(struct guest_paging *p)
+{
+	uint64_t ss = 0;
+	long err = sys_vcpu_read(vm.vcpu, VCPU_CR0, &p->cr0);
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_CR3, &p->cr3);
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_EFER, &p->efer);
+	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_SS, SEG_ATTRIB), &ss);
+	p->cpl = (unsigned)(ss >> 5) & 3;   /* the processor takes the CPL from SS.DPL */
+	return err ? -1 : 0;
+}
+
+/* Walk the guest's 4-level tables for one address, as the processor
+ * does (AMD APM vol. 2, 5.3 and 5.6): table entries are read wherever
+ * they are (RAM, a device, the empty bus, which reads as all ones), a
+ * reserved bit or a missing permission is a page fault with the error
+ * code the processor would give, and the accessed and dirty bits are set
+ * in entries in RAM.  Without paging an address is its own physical
+ * address.  Legacy 32-bit and PAE paging are not walked (docs/vmm.md): a
+ * walk in those modes fails as a not-present fault. */
+int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
+                  struct page_fault *pf)
+{
+	int user = p->cpl == 3, write = (access & ACCESS_WRITE) != 0, fetch = (access & ACCESS_FETCH) != 0;
+	uint32_t error = (write ? PF_WRITE : 0) | (user ? PF_USER : 0) |
+	                 (fetch && (p->efer & EFER_NXE) ? PF_FETCH : 0);
+	if (!(p->cr0 & CR0_PG)) {
 		*gpa = gva & 0xffffffffUL;
 		return 0;
 	}
-	sys_vcpu_read(vm.vcpu, VCPU_CR3, &cr3);
-	uint64_t table = cr3 & 0x000ffffffffff000UL;
+	pf->addr = gva;
+	if (!(p->efer & EFER_LMA)) {
+		pf->error = error;
+		return -1;
+	}
+	uint64_t addr_mask = ((1UL << phys_bits()) - 1) & ~0xfffUL;
+	uint64_t reserved = ~addr_mask & 0x000ffffffffff000UL;
+	if (!(p->efer & EFER_NXE))
+		reserved |= PTE_NX;
+	uint64_t table = p->cr3 & addr_mask;
+	int writable = 1, usable = 1, executable = 1;
 	for (int level = 4; level >= 1; level--) {
-		uint64_t e;
-		if (guest_read(table + ((gva >> (12 + 9 * (level - 1))) & 511) * 8, &e, 8) || !(e & 1))
+		uint64_t where = table + ((gva >> (12 + 9 * (level - 1))) & 511) * 8, e;
+		phys_read(where, &e, 8);
+		if (!(e & PTE_P)) {
+			pf->error = error;
 			return -1;
-		if (level > 1 && (e & 0x80)) { /* a large page */
+		}
+		uint64_t bad = reserved;
+		if (level == 4)
+			bad |= PTE_PS;                       /* no pages at the top level */
+		else if (level > 1 && (e & PTE_PS))
+			bad |= ((1UL << (12 + 9 * (level - 1))) - 1) & ~0x1fffUL; /* a large page's low address bits */
+		if (e & bad) {
+			pf->error = error | PF_PRESENT | PF_RESERVED;
+			return -1;
+		}
+		writable &= (e & PTE_RW) != 0;
+		usable &= (e & PTE_US) != 0;
+		executable &= !(e & PTE_NX);
+		int leaf = level == 1 || (e & PTE_PS);
+		uint64_t set = PTE_A | (leaf && write ? PTE_D : 0);
+		if ((e & set) != set && where + 8 <= vm.ram_bytes) {
+			e |= set;
+			guest_write(where, &e, 8);
+		}
+		if (leaf) {
+			if ((user && !usable) || (write && !writable && (user || (p->cr0 & CR0_WP))) ||
+			    (fetch && !executable && (p->efer & EFER_NXE))) {
+				pf->error = error | PF_PRESENT;
+				return -1;
+			}
 			uint64_t size = 1UL << (12 + 9 * (level - 1));
-			*gpa = (e & 0x000ffffffffff000UL & ~(size - 1)) | (gva & (size - 1));
+			*gpa = (e & addr_mask & ~(size - 1)) | (gva & (size - 1));
 			return 0;
 		}
-		table = e & 0x000ffffffffff000UL;
+		table = e & addr_mask;
 	}
-	*gpa = table | (gva & 0xfff);
+	return -1; /* not reached: level 1 is always a leaf */
+}
+
+/* Translate every page of a guest-virtual span of at most a page (so at
+ * most two pieces) before touching any of it, as the processor checks an
+ * access in full before making it; then copy. */
+int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n, unsigned access,
+                struct page_fault *pf)
+{
+	uint64_t gpa[2];
+	size_t first = PAGE_SIZE - (gva & (PAGE_SIZE - 1));
+	if (n > PAGE_SIZE)
+		return -1;
+	if (first > n)
+		first = n;
+	if (gva_translate(p, gva, access, &gpa[0], pf))
+		return -1;
+	if (first < n && gva_translate(p, gva + first, access, &gpa[1], pf))
+		return -1;
+	int load = !(access & ACCESS_WRITE);
+	phys_access(gpa[0], buf, first, load);
+	if (first < n)
+		phys_access(gpa[1], (uint8_t *)buf + first, n - first, load);
 	return 0;
 }

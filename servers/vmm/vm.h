@@ -37,9 +37,31 @@ struct vm {
 extern struct vm vm;
 
 /* memory.c */
+/* What a walk of the guest's page tables depends on, read once per exit. */
+struct guest_paging {
+	uint64_t cr0, cr3, efer;
+	unsigned cpl;
+};
+/* A page fault to give the guest: the address (its CR2) and error code. */
+struct page_fault {
+	uint64_t addr;
+	uint32_t error;
+};
+#define ACCESS_WRITE 2           /* the access kinds of gva_translate */
+#define ACCESS_FETCH 16
+#define PF_PRESENT   1           /* page-fault error code bits */
+#define PF_WRITE     2
+#define PF_USER      4
+#define PF_RESERVED  8
+#define PF_FETCH     16
 long memory_setup(uint64_t bytes);
-int gva_to_gpa(uint64_t gva, uint64_t *gpa);
-int guest_read(uint64_t gpa, void *buf, size_t n);
+int paging_read(struct guest_paging *p);
+int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
+                  struct page_fault *pf);
+int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n, unsigned access,
+                struct page_fault *pf);
+void phys_read(uint64_t gpa, void *buf, size_t n);
+void phys_write(uint64_t gpa, const void *buf, size_t n);
 int guest_write(uint64_t gpa, const void *buf, size_t n);
 void *guest_ptr(uint64_t gpa, size_t n);
 
@@ -59,6 +81,14 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 /* exits.c */
 int handle_exit(struct msg *m);  /* 1: reply now, 0: parked or stopped */
 void deliver_interrupt(struct msg *m);
+void irq_window(int want);       /* ask for an exit as soon as the guest can take an interrupt */
+
+/* Intercept bits <berth/vcpu.h> does not name (AMD APM vol. 2, the VMCB
+ * control area). */
+#define SVM_MISC1_VINTR   (1u << 4)
+#define SVM_MISC1_INVLPGA (1u << 26)
+#define SVM_MISC2_MONITOR (1u << 10)
+#define SVM_MISC2_MWAIT   (1u << 11)
 
 #define TIMER_BIT 1
 #define LABEL_CONSOLE_INPUT 0x7f01   /* from our input thread: w0 = count, w1.. = bytes */

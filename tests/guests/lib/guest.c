@@ -113,3 +113,41 @@ void timer_start(void *handler)
 	idt_load();
 	outb(0x43, 0x34); outb(0x40, (uint8_t)11932); outb(0x40, (uint8_t)(11932 >> 8));
 }
+
+/* The VMM's page directory for 1..2 GiB is at 0x4000; its first entry
+ * maps WINDOW_VA. */
+static uint64_t window_table[512] __attribute__((aligned(4096)));
+
+static void flush_tlb(void)
+{
+	uint64_t cr3;
+	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
+}
+
+void window_table_at(uint64_t gpa)
+{
+	volatile uint64_t *pd = (volatile uint64_t *)0x4000;
+	pd[0] = (gpa ? gpa : (uint64_t)window_table) | PTE_PRESENT_RW;
+	flush_tlb();
+}
+
+void window_map(uint64_t va, uint64_t pte)
+{
+	window_table[((va - WINDOW_VA) >> 12) & 511] = pte;
+	window_table_at(0);
+}
+
+uint64_t tsc_per_tick(volatile unsigned *ticks, unsigned n)
+{
+	__asm__ volatile("sti");
+	unsigned start = *ticks;
+	while (*ticks == start)
+		__asm__ volatile("hlt");
+	uint64_t t0 = rdtsc();
+	start = *ticks;
+	while (*ticks < start + n)
+		__asm__ volatile("hlt");
+	uint64_t t = rdtsc() - t0;
+	__asm__ volatile("cli");
+	return t / n;
+}

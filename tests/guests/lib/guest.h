@@ -35,4 +35,32 @@ void idt_load(void);
  * stay off until the caller's sti. */
 void timer_start(void *handler);
 
+/* What an __attribute__((interrupt)) handler gets: the interrupt frame. */
+struct frame {
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* A 2 MiB window of virtual addresses at WINDOW_VA mapped with 4 KiB
+ * pages, for tests that need pages the VMM's 1:1 map does not give
+ * (non-adjacent physical pages, missing pages, page tables elsewhere).
+ * window_map sets the entry for one page (0: not present);
+ * window_table_at(gpa) makes the window's page table the one at gpa,
+ * wherever that is (0: back to the runtime's own table). */
+#define WINDOW_VA 0x40000000UL
+#define PTE_PRESENT_RW 3UL
+void window_map(uint64_t va, uint64_t pte);
+void window_table_at(uint64_t gpa);
+
+/* TSC ticks per timer interrupt, measured over n interrupts of the 8254
+ * as timer_start programs it; the handler given to timer_start must
+ * count in *ticks.  Leaves interrupts off. */
+uint64_t tsc_per_tick(volatile unsigned *ticks, unsigned n);
+
 #endif

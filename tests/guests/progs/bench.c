@@ -19,13 +19,6 @@ __attribute__((interrupt)) static void timer(void *frame)
 	outb(0x20, 0x20);
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static uint64_t median(uint64_t *v)
 {
 	for (int i = 0; i < ROUNDS; i++)

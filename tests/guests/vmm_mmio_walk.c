@@ -1,0 +1,87 @@
+/* MMIO emulation follows the instruction's own address, as the processor
+ * does: an 8-byte store straddling RAM and a device puts each half where
+ * it belongs and the load brings both back; a guest page table in
+ * unbacked memory or in a device is walked as the processor would (all
+ * ones is a reserved-bit #PF, a zero entry a not-present #PF), never
+ * emulated as if the data access had hit the page table. */
+#include "guest.h"
+
+#define MMIO_TEST 0xfeb00000UL
+#define RAM_PAGE  0x160000UL
+#define UNBACKED  0x80000000UL   /* guest-physical, above RAM, no device */
+
+static volatile unsigned pf_count;
+static volatile uint64_t pf_cr2, pf_error, resume;
+
+__attribute__((interrupt)) static void on_pf(struct frame *f, uint64_t error)
+{
+	uint64_t cr2;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	pf_count++;
+	pf_cr2 = cr2;
+	pf_error = error;
+	f->rip = resume;
+}
+
+static uint64_t load(uint64_t va)
+{
+	uint64_t v = 0x1234;
+	__asm__ volatile("lea 1f(%%rip), %%rax; mov %%rax, resume(%%rip)\n\t"
+	                 "mov (%1), %0\n"
+	                 "1:" : "+r"(v) : "r"(va) : "rax", "memory");
+	return v;
+}
+
+static void store(uint64_t va, uint64_t v)
+{
+	__asm__ volatile("lea 1f(%%rip), %%rax; mov %%rax, resume(%%rip)\n\t"
+	                 "mov %1, (%0)\n"
+	                 "1:" :: "r"(va), "r"(v) : "rax", "memory");
+}
+
+int main(void)
+{
+	plan(8);
+	idt_set(14, on_pf);
+	idt_load();
+
+	/* RAM then the test device, virtually adjacent */
+	window_map(WINDOW_VA, RAM_PAGE | PTE_PRESENT_RW);
+	window_map(WINDOW_VA + 0x1000, MMIO_TEST | PTE_PRESENT_RW);
+	*(volatile uint64_t *)MMIO_TEST = 0;
+	store(WINDOW_VA + 0xffc, 0x8877665544332211UL);
+	uint32_t ram = *(volatile uint32_t *)(RAM_PAGE + 0xffc), dev = *(volatile uint32_t *)MMIO_TEST;
+	ok(pf_count == 0 && ram == 0x44332211 && dev == 0x88776655,
+	   "an 8-byte store across RAM and a device splits (RAM %x, device %x)", ram, dev);
+	uint64_t v = load(WINDOW_VA + 0xffc);
+	ok(v == 0x8877665544332211UL, "the load across them returns both halves (%lx)", v);
+
+	/* the window's page table in unbacked memory: it reads as all ones,
+	 * whose reserved bits make a #PF with P and RSVD */
+	window_table_at(UNBACKED);
+	v = load(WINDOW_VA + 0x10);
+	ok(pf_count == 1 && pf_cr2 == WINDOW_VA + 0x10 && (pf_error & 9) == 9,
+	   "a load through a page table in unbacked memory is #PF (error %lx, cr2 %lx)", pf_error, pf_cr2);
+	ok(v == 0x1234, "and the load wrote nothing to its register (%lx)", v);
+	store(WINDOW_VA + 0x10, 5);
+	ok(pf_count == 2 && (pf_error & 0xb) == 0xb, "a store through it is #PF with W (error %lx)", pf_error);
+
+	/* the window's page table in the test device, its entries zero */
+	for (unsigned i = 0; i < 4; i++)
+		*(volatile uint64_t *)(MMIO_TEST + 8 * i) = 0;
+	window_table_at(MMIO_TEST);
+	v = load(WINDOW_VA + 0x1008);
+	ok(pf_count == 3 && pf_cr2 == WINDOW_VA + 0x1008 && pf_error == 0 && v == 0x1234,
+	   "a load through a zero entry in a device is a not-present #PF (error %lx)", pf_error);
+	store(WINDOW_VA + 0x1008, 0x5555);
+	uint64_t entry = *(volatile uint64_t *)(MMIO_TEST + 8);
+	ok(pf_count == 4 && pf_error == 2 && entry == 0,
+	   "a store there is #PF and leaves the entry alone (entry %lx)", entry);
+	/* an entry the guest writes into the device is used, as hardware would */
+	*(volatile uint64_t *)(MMIO_TEST + 16) = RAM_PAGE | PTE_PRESENT_RW;
+	*(volatile uint64_t *)(RAM_PAGE + 0x40) = 0xfeedUL;
+	v = load(WINDOW_VA + 0x2040);
+	ok(pf_count == 4 && v == 0xfeed, "a present entry in the device maps RAM (%lx)", v);
+	window_table_at(0);
+	return 0;
+}
