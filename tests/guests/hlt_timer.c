@@ -1,9 +1,5 @@
 /* HLT waits for an interrupt: the VMM's 8254 ticks through its 8259.
  * And a guest that runs without exits gets its interrupts too. */
-/* Sampled: with the self-check on every exit the VMM's lost-wakeup bug
- * (issue 9: it acknowledges an interrupt when it offers it, not when the
- * guest takes it) shows every time; remove this when that is fixed. */
-// test-selfcheck: 256
 #include "guest.h"
 
 static volatile unsigned ticks;

@@ -10,6 +10,7 @@
 // test-module: build/tests/guests/progs/flood_outs.bin
 // test-exit: none
 // test-timeout: 90
+// test-selfcheck: 64
 // test-expect: fair: done
 // test-expect: \[t\] rate: PASS
 // test-expect: \[f\] flood: start[\s\S]*\[t\] rate: measuring[\s\S]*\[t\] rate: PASS[\s\S]*\[f\] flood: end
