@@ -122,7 +122,10 @@ $(BUILD)/libipc.a: $(LIBIPC_OBJ)
 $(BUILD)/tests/system/%.c.o: tests/system/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Iservers/lib -Itests/system/lib -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(UCFLAGS) $(TEST_CFLAGS) $(IDL_INC) -Iservers/lib -Itests/system/lib -MMD -MP -c $< -o $@
+# svm_state puts a guest's breakpoint on a host kernel function: its address
+$(BUILD)/tests/system/svm_state.c.o: $(BUILD)/kernel.elf
+$(BUILD)/tests/system/svm_state.c.o: TEST_CFLAGS = -DHOST_KERNEL_EXIT=0x$$(nm $(BUILD)/kernel.elf | awk '$$3 == "kernel_exit" { print $$1 }')UL
 $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(SYSTEST_LIB) $(BUILD)/libipc.a $(USER_LIBS)

@@ -201,6 +201,44 @@ static void exit_npf(struct msg *m)
 	m->w[VMEXIT_W_RIP] += in.length;
 }
 
+/* MOV to DR0-DR3 or DR7 (DR5 is DR7 while CR4.DE is clear): the kernel
+ * always intercepts them (docs/vmm.md, "The platform's flaws"), so the
+ * VMM does the write into the VCPU's fields.  The form is 0F 23 /r with
+ * an optional REX prefix; there are no decode assists. */
+static void exit_write_dr(struct msg *m)
+{
+	uint64_t rip = m->w[VMEXIT_W_RIP], p, cr4 = 0;
+	uint8_t b[4] = { 0 };
+	for (unsigned i = 0; i < sizeof(b); i++)
+		if (gva_to_gpa(rip + i, &p) || guest_read(p, &b[i], 1))
+			break;
+	int lm = long_mode();
+	unsigned rex = lm && (b[0] & 0xf0) == 0x40 ? b[0] : 0, at = rex ? 1 : 0;
+	if (b[at] != 0x0f || b[at + 1] != 0x23) {
+		stop(m, "a debug-register write the VMM cannot decode");
+		return;
+	}
+	unsigned modrm = b[at + 2], dr = (modrm >> 3) & 7, rm = (modrm & 7) | ((rex & 1) << 3);
+	uint64_t v = W(x86_reg[rm]);
+	if (!lm)
+		v &= 0xffffffffUL;
+	sys_vcpu_read(vm.vcpu, VCPU_CR4, &cr4);
+	if ((rex & 4) || (dr == 5 && (cr4 & (1u << 3)))) {   /* DR8+, or DR5 with CR4.DE */
+		m->w[VMEXIT_W_INJECT] = EVENT(6, EVENT_TYPE_EXCEPTION);
+		return;
+	}
+	if (dr < 4) {
+		sys_vcpu_write(vm.vcpu, VCPU_DR0 + dr, v);
+	} else {
+		if (v >> 32) {
+			inject_gp(m);
+			return;
+		}
+		sys_vcpu_write(vm.vcpu, VCPU_DR7, (v | 0x400) & ~0xd800UL);
+	}
+	m->w[VMEXIT_W_RIP] += at + 3;
+}
+
 /* Before resuming: an interrupt the guest can take now goes in the reply. */
 void deliver_interrupt(struct msg *m)
 {
@@ -249,6 +287,10 @@ int handle_exit(struct msg *m)
 	case VMEXIT_INVD: /* nothing cached that the guest could lose */
 		m->w[VMEXIT_W_RIP] += 2;
 		return 1;
+	case VMEXIT_WRITE_DR(0): case VMEXIT_WRITE_DR(1): case VMEXIT_WRITE_DR(2):
+	case VMEXIT_WRITE_DR(3): case VMEXIT_WRITE_DR(5): case VMEXIT_WRITE_DR(7):
+		exit_write_dr(m);
+		return !vm.stopped;
 	case VMEXIT_XSETBV: /* no XSAVE for guests (cpuid.c) */
 		m->w[VMEXIT_W_INJECT] = EVENT(6, EVENT_TYPE_EXCEPTION);
 		return 1;
