@@ -42,7 +42,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 include $(sort $(wildcard mk/*.mk))
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench gdb clean distclean setup lint
+.PHONY: all run test bench gdb clean distclean setup lint fuzz-guests
 all: $(BUILD)/kernel.bin $(SERVER_ELF)
 
 setup:
@@ -61,6 +61,12 @@ test: setup
 		$(GUEST_PROG_BIN)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC)
+
+# the hostile-guest fuzzer's long mode (docs/reliability.md): FUZZ_SECS of it
+FUZZ_SECS ?= 900
+fuzz-guests: setup
+	@$(MAKE) -s --no-print-directory all $(BUILD)/tests/system/guest_fuzz.elf $(GUEST_PROG_BIN)
+	tools/fuzz-guests.sh $(FUZZ_SECS)
 
 bench: setup
 	@$(MAKE) --no-print-directory all $(BENCH_ELF) $(BENCH_EXTRA)

@@ -203,17 +203,24 @@ static void exit_npf(struct msg *m)
 
 /* MOV to DR0-DR3 or DR7 (DR5 is DR7 while CR4.DE is clear): the kernel
  * always intercepts them (docs/vmm.md, "The platform's flaws"), so the
- * VMM does the write into the VCPU's fields.  The form is 0F 23 /r with
- * an optional REX prefix; there are no decode assists. */
+ * VMM does the write into the VCPU's fields.  The form is 0F 23 /r after
+ * optional prefixes (which change nothing) and REX; there are no decode
+ * assists. */
 static void exit_write_dr(struct msg *m)
 {
 	uint64_t rip = m->w[VMEXIT_W_RIP], p, cr4 = 0;
-	uint8_t b[4] = { 0 };
+	uint8_t b[15] = { 0 };
 	for (unsigned i = 0; i < sizeof(b); i++)
 		if (gva_to_gpa(rip + i, &p) || guest_read(p, &b[i], 1))
 			break;
 	int lm = long_mode();
-	unsigned rex = lm && (b[0] & 0xf0) == 0x40 ? b[0] : 0, at = rex ? 1 : 0;
+	unsigned at = 0;
+	while (at < 11 && (b[at] == 0x66 || b[at] == 0x67 || b[at] == 0xf0 || b[at] == 0xf2 || b[at] == 0xf3 ||
+	                   b[at] == 0x26 || b[at] == 0x2e || b[at] == 0x36 || b[at] == 0x3e || b[at] == 0x64 ||
+	                   b[at] == 0x65))
+		at++;   /* prefixes that do not change MOV DRn */
+	unsigned rex = lm && (b[at] & 0xf0) == 0x40 ? b[at] : 0;
+	at += rex ? 1 : 0;
 	if (b[at] != 0x0f || b[at + 1] != 0x23) {
 		stop(m, "a debug-register write the VMM cannot decode");
 		return;

@@ -103,6 +103,7 @@ static uint8_t host_save_area[4096] __attribute__((aligned(4096)));   /* VM_HSAV
 static uint8_t host_vmsave_area[4096] __attribute__((aligned(4096))); /* VMSAVE/VMLOAD of the host */
 static uint64_t hw_asid_owner[16];   /* mapping handle last run under each hardware ASID */
 static unsigned hw_asids = 1;
+static uint64_t svm_exits;   /* every #VMEXIT since boot */
 
 extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs *regs);
 
@@ -530,6 +531,9 @@ again:;
 	V64(t, C_EVENTINJ) = 0;
 
 	uint64_t code = V64(t, C_EXITCODE);
+	/* a running figure for long guest runs (tools/fuzz-guests.sh) */
+	if (++svm_exits % 100000 == 0)
+		printk("berth: svm: %lu exits\n", svm_exits);
 	if (inkernel_exit(t, code))
 		goto again;
 	if (code == VMEXIT_INTR || code == VMEXIT_NMI) {
