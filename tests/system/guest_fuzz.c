@@ -16,7 +16,7 @@
 // test-exit: none
 // test-timeout: 150
 // test-expect: ^\[f\] fuzz: starting
-// test-expect: ^\[f\] fuzz: \d+ runs
+// test-expect: ^\[f\] fuzz: seed[\s\S]*^\[f\] fuzz: seed[\s\S]*^\[f\] fuzz: seed
 // test-expect: guest-fuzz: done[\s\S]*\[t\] tick \d+
 #include "tap.h"
 #include "init.h"
