@@ -260,6 +260,23 @@ static int msr_map_flawed(void)
 	return code != VMEXIT_MSR;
 }
 
+/* Which XSAVE components to switch (all the CPU has above SSE); nonzero
+ * when they do not fit the VCPU's page, and then no guest may run. */
+static int xstate_init(void)
+{
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 26)))   /* no XSAVE: only x87 and SSE, which FXSAVE covers */
+		return 0;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+	if (c > 0x1000 || d) {
+		printk("berth: no SVM: the XSAVE state (%u bytes) does not fit a VCPU\n", c);
+		return 1;
+	}
+	xstate_mask = a & ~3UL;
+	return 0;
+}
+
 void svm_init(void)
 {
 	uint32_t a, b, c, d;
@@ -272,15 +289,8 @@ void svm_init(void)
 	// cppcheck-suppress knownConditionTrueFalse
 	if (asids < 2 || !(d & 1)) /* no ASIDs to give, or no nested paging */
 		return;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (c & (1u << 26)) {   /* XSAVE: cpu.c enabled it */
-		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
-		if (c > 0x1000 || d) {   /* all of it must fit the VCPU's page */
-			printk("berth: no SVM: the XSAVE state (%u bytes) does not fit a VCPU\n", c);
-			return;
-		}
-		xstate_mask = a & ~3UL;
-	}
+	if (xstate_init())
+		return;
 	hw_asids = asids;
 	wrmsr(0xc0000080, rdmsr(0xc0000080) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, KIMG2P(host_save_area));
