@@ -35,7 +35,7 @@ failed=$(grep -c '^not ok' "$log" || true)
 passed=$(grep -c '^ok' "$log" || true)
 panic=$(grep -c 'KERNEL PANIC' "$log" || true)
 echo "fuzz-guests: $secs s of fuzzing, $((end - start)) s wall time"
-echo "fuzz-guests: $seeds fuzzer VMs (one seed each), at least ${exits:-0} VM exits (the kernel's count, in steps of 100000)"
+echo "fuzz-guests: $seeds fuzzer VMs (one seed each), at least ${exits:-0} VM exits (the kernel's count, in steps of 10000)"
 echo "fuzz-guests: stops of fuzzer VMs by reason:"
 grep -o 'vmm: guest stopped: [^0-9]*' "$log" | sort | uniq -c | sort -rn | sed 's/^/  /' || true
 echo "fuzz-guests: driver checks $passed passed, $failed failed; kernel panics: $panic"

@@ -542,7 +542,7 @@ again:;
 
 	uint64_t code = V64(t, C_EXITCODE);
 	/* a running figure for long guest runs (tools/fuzz-guests.sh) */
-	if (++svm_exits % 100000 == 0)
+	if (++svm_exits % 10000 == 0)
 		printk("berth: svm: %lu exits\n", svm_exits);
 	if (inkernel_exit(t, code))
 		goto again;
