@@ -86,8 +86,10 @@ struct vcpu_state {
 
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define EFER_SVME (1UL << 12)
-/* VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, and XSETBV (XCR0 is not
- * switched: the guest must not change the host's) */
+/* VMRUN, VMLOAD, VMSAVE, STGI, CLGI and SKINIT keep the guest away from
+ * host-physical VMCBs and the global interrupt flag; XSETBV so that on
+ * hardware the VMM decides (QEMU 7.2 ignores this intercept: the kernel
+ * switches XCR0 anyway) */
 #define MISC2_ALWAYS (SVM_MISC2_VMRUN | SVM_MISC2_VMLOAD | SVM_MISC2_VMSAVE | SVM_MISC2_STGI | \
                       SVM_MISC2_CLGI | SVM_MISC2_SKINIT | SVM_MISC2_XSETBV | MISC2_MONITOR_MWAIT)
 /* MONITOR/MWAIT: the VMM's CPUID hides them, but QEMU decodes them by the
@@ -174,10 +176,12 @@ static uint64_t flaw_last_vcpu;   /* the thread ID of the VCPU that ran last */
 
 static void flaw_guard(uint32_t msr)
 {
-	if (flaw_msrs < FLAW_MSRS_MAX) {
-		flaw_msr[flaw_msrs] = msr;
-		flaw_msr_host[flaw_msrs++] = rdmsr(msr);
+	if (flaw_msrs == FLAW_MSRS_MAX) {   /* only with over 40 machine-check banks */
+		printk("berth: SVM: MSR %x not guarded against QEMU's map flaw\n", msr);
+		return;
 	}
+	flaw_msr[flaw_msrs] = msr;
+	flaw_msr_host[flaw_msrs++] = rdmsr(msr);
 }
 
 /* QEMU 7.2's helper_wrmsr, the MSRs below 0x2000 it stores (rdmsr never
