@@ -179,9 +179,11 @@ static void fill_code(void)
 static uint64_t random_entry(void)
 {
 	/* mostly the fuzz region itself (so a walk goes on through random
-	 * tables), now and then anywhere below 8 GiB: RAM, devices, nothing */
+	 * tables), now and then anywhere below 8 GiB: RAM, devices, nothing.
+	 * (Not too often: the VMM stops a guest whose access to unbacked
+	 * memory it cannot decode, and a new VM costs far more than a run.) */
 	uint64_t r = next(), addr = FUZZ + (next() & 0x1ff000);
-	if ((r & 7) == 0)
+	if ((r & 31) == 0)
 		addr = next() & 0x1fffff000UL;
 	return addr | (r >> 8 & 0x1e7) | 1 | (r & 0x8000 ? 1UL << 63 : 0);
 }
@@ -217,7 +219,7 @@ static uint64_t random_value(void)
 	case 1: return (next() & 0x1fff) | (next() & 3) << 32;        /* an MSR, maybe through the flaw */
 	case 2: return 0xc0000000 | (next() & 0x1ff);                 /* an MSR of the second range */
 	case 3: return FUZZ + (next() & 0x1fffff);                    /* inside the fuzz region */
-	case 4: return next() & (next() & 1 ? 0x3fffffUL : 0x1ffffffffUL);   /* RAM; or devices, nothing */
+	case 4: return next() & (next() & 3 ? 0x3fffffUL : 0x1ffffffffUL);   /* RAM; or devices, nothing */
 	case 5: return 0xffffffff80000000UL | (next() & 0xffffff);    /* where a host kernel lives */
 	case 6: return 0;
 	default: return next();
