@@ -22,6 +22,7 @@
 #define PDPT (FUZZ + 0x2000)
 #define PD (FUZZ + 0x3000)
 #define PT0 (FUZZ + 0x4000)   /* the first 2 MiB, 4 KiB pages */
+#define PT1 (FUZZ + 0x5000)   /* the fuzz region, 4 KiB pages */
 #define PROGRESS_EVERY 500
 
 struct rw_block {   /* the only harness memory random code may write */
@@ -29,6 +30,11 @@ struct rw_block {   /* the only harness memory random code may write */
 	uint8_t stack[8192];
 	uint64_t gdt[8];
 	uint32_t tss[26];
+	uint8_t pad[4096 - 8 * 8 - 26 * 4];
+	/* the harness's own tables, 0-4 MiB in 2 MiB pages: rebuilt by every
+	 * recovery before it loads them, so what random code wrote there
+	 * does not matter */
+	uint64_t pml4[512], pdpt[512], pd[512];
 } __attribute__((aligned(4096)));
 static struct rw_block rw;
 static uint64_t idt[512] __attribute__((aligned(4096)));
@@ -91,12 +97,22 @@ __asm__(
 	"	mov $0, %r15d\n"
 	"1:	cli\n"
 	"	cld\n"
-	"	mov fuzz_cr3(%rip), %rax\n"
-	"	mov %rax, %cr3\n"
+	/* CR0 and CR4 first (SMEP, SMAP or WP left by the random code), then
+	 * the four entries of the harness's tables, then those tables */
 	"	mov fuzz_cr0(%rip), %rax\n"
 	"	mov %rax, %cr0\n"
 	"	mov fuzz_cr4(%rip), %rax\n"
 	"	mov %rax, %cr4\n"
+	"	lea rw+0x5000(%rip), %rax\n"
+	"	or $3, %rax\n"
+	"	mov %rax, rw+0x4000(%rip)\n"
+	"	lea rw+0x6000(%rip), %rax\n"
+	"	or $3, %rax\n"
+	"	mov %rax, rw+0x5000(%rip)\n"
+	"	movq $0x83, rw+0x6000(%rip)\n"
+	"	movq $0x200083, rw+0x6008(%rip)\n"
+	"	lea rw+0x4000(%rip), %rax\n"
+	"	mov %rax, %cr3\n"
 	"	lgdt fuzz_gdtr(%rip)\n"
 	"	lidt fuzz_idtr(%rip)\n"
 	"	lea rw+4096+8192(%rip), %rsp\n"
@@ -199,15 +215,23 @@ static void fill_tables(void)
 	pml4[0] = PDPT | 3;
 	pdpt[0] = PD | 3;
 	pd[0] = PT0 | 3;
-	pd[1] = FUZZ | 0x83;    /* the fuzz region, writable, one 2 MiB page */
+	pd[1] = PT1 | 3;
 }
 
-static void build_pt0(void)
+/* PT0: the first 2 MiB read-only but for the harness's writable block.
+ * PT1: the fuzz region writable but for the tables themselves, so random
+ * code can change where it runs only through CR3 (or by clearing CR0.WP). */
+static void build_fixed_tables(void)
 {
 	uint64_t *pt = (uint64_t *)PT0, rw_first = (uint64_t)&rw, rw_last = rw_first + sizeof(rw);
 	for (uint64_t i = 0; i < 512; i++) {
 		uint64_t a = i << 12;
 		pt[i] = a | 1 | (a >= rw_first && a < rw_last ? 2 : 0);
+	}
+	pt = (uint64_t *)PT1;
+	for (uint64_t i = 0; i < 512; i++) {
+		uint64_t a = FUZZ + (i << 12);
+		pt[i] = a | 1 | (a > PT1 || a == CODE ? 2 : 0);
 	}
 }
 
@@ -288,7 +312,7 @@ int main(void)
 	}
 	fuzz_idtr.limit = sizeof(idt) - 1;
 	fuzz_idtr.base = (uint64_t)idt;
-	build_pt0();
+	build_fixed_tables();
 	timer_start(tick);
 	/* the harness's GDT, IDT and task register, as after every run */
 	__asm__ volatile("lgdt %0; lidt %1; mov $0x18, %%eax; ltr %%ax" :: "m"(fuzz_gdtr), "m"(fuzz_idtr) : "rax");
