@@ -21,9 +21,13 @@ tools/qemu.sh --test $b/kernel.bin $b/init.elf "$man" $b/serial.elf $b/vmm.elf \
 qemu=$!
 # the driver ends by printing its last line; give it its time and a minute
 deadline=$((start + secs + 60))
-while kill -0 $qemu 2>/dev/null && ! grep -q '^guest-fuzz: done' "$log" && [ "$(date +%s)" -lt $deadline ]; do
+why="the deadline passed"
+while [ "$(date +%s)" -lt $deadline ]; do
+	if ! kill -0 $qemu 2>/dev/null; then why="QEMU ended by itself"; break; fi
+	if grep -q '^guest-fuzz: done' "$log"; then why="the driver finished"; break; fi
 	sleep 2
 done
+echo "fuzz-guests: stopped because $why (this script is pid $$)"
 sleep 2   # let the ticker print once more after the driver's last line
 kill $qemu 2>/dev/null || true
 wait $qemu 2>/dev/null || true
