@@ -24,6 +24,10 @@ enum vcpu_field {
 	VCPU_G_PAT,
 	VCPU_STAR, VCPU_LSTAR, VCPU_CSTAR, VCPU_SFMASK, VCPU_KERNEL_GS_BASE,
 	VCPU_SYSENTER_CS, VCPU_SYSENTER_ESP, VCPU_SYSENTER_EIP,
+	/* the guest's breakpoint addresses: the kernel loads them before VMRUN
+	 * (guest writes to them always exit, so a VMM emulating MOV DRn sets
+	 * them here) */
+	VCPU_DR0, VCPU_DR1, VCPU_DR2, VCPU_DR3,
 	VCPU_FIELD_COUNT
 };
 
@@ -42,7 +46,20 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define SVM_MISC2_VMRUN    (1u << 0)   /* always on (the hardware requires it) */
 #define SVM_MISC2_VMMCALL  (1u << 1)
 #define SVM_MISC1_INVD     (1u << 22)  /* always on */
-#define SVM_MISC2_XSETBV   (1u << 13)  /* always on */
+#define SVM_MISC2_XSETBV   (1u << 13)  /* always on (QEMU 7.2 ignores it: docs/vmm.md) */
+#define SVM_MISC1_INVLPGA  (1u << 26)  /* always on */
+#define SVM_MISC2_VMLOAD   (1u << 2)   /* always on, as are VMSAVE ... SKINIT */
+#define SVM_MISC2_VMSAVE   (1u << 3)
+#define SVM_MISC2_STGI     (1u << 4)
+#define SVM_MISC2_CLGI     (1u << 5)
+#define SVM_MISC2_SKINIT   (1u << 6)
+#define SVM_MISC2_MONITOR  (1u << 10)  /* always on, as are MWAIT and MWAIT armed */
+#define SVM_MISC2_MWAIT    (1u << 11)
+#define SVM_MISC2_MWAIT_CONDITIONAL (1u << 12)
+/* Debug-register writes the kernel always intercepts (VCPU_INTERCEPT_DR
+ * bits 16 + n): DR0-DR3, DR7 and DR5 (an alias of DR7 while CR4.DE is
+ * clear).  Writes to DR6 (and DR4) are left to the guest. */
+#define SVM_DR_WRITES_ALWAYS (0xafu << 16)
 
 /* Exit codes (EXITCODE). */
 #define VMEXIT_EXCEPTION(v) (0x40 + (v))
@@ -58,6 +75,16 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define VMEXIT_VMMCALL  0x81
 #define VMEXIT_INVD     0x76
 #define VMEXIT_XSETBV   0x8d
+#define VMEXIT_WRITE_DR(n) (0x30 + (n))  /* MOV to DRn; no decode assists: the VMM decodes */
+#define VMEXIT_INVLPGA  0x7a
+#define VMEXIT_VMLOAD   0x82
+#define VMEXIT_VMSAVE   0x83
+#define VMEXIT_STGI     0x84
+#define VMEXIT_CLGI     0x85
+#define VMEXIT_SKINIT   0x86
+#define VMEXIT_MONITOR  0x8a
+#define VMEXIT_MWAIT    0x8b
+#define VMEXIT_MWAIT_CONDITIONAL 0x8c
 #define VMEXIT_NPF      0x400
 #define VMEXIT_INVALID  0xffffffffUL   /* compare the low 32 bits */
 

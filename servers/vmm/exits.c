@@ -4,16 +4,6 @@
 #include "vm.h"
 #include "decode.h"
 
-/* Exit codes <berth/vcpu.h> does not name (AMD APM vol. 2, appendix C). */
-#define VMEXIT_INVLPGA 0x7a
-#define VMEXIT_VMLOAD  0x82
-#define VMEXIT_VMSAVE  0x83
-#define VMEXIT_STGI    0x84
-#define VMEXIT_CLGI    0x85
-#define VMEXIT_SKINIT  0x86
-#define VMEXIT_MONITOR 0x8a
-#define VMEXIT_MWAIT   0x8b
-
 /* decode.c names segments in the x86 encoding order, as <berth/vcpu.h>
  * numbers the VCPU's segment fields: one can index the other */
 _Static_assert((int)SEG_OVERRIDE_ES == (int)SEG_ES && (int)SEG_OVERRIDE_CS == (int)SEG_CS &&
@@ -414,6 +404,50 @@ static void exit_npf(struct msg *m)
 	complete(m, rip + in.length);
 }
 
+/* MOV to DR0-DR3 or DR7 (DR5 is DR7 while CR4.DE is clear): the kernel
+ * always intercepts them (docs/vmm.md, "The platform's flaws"), so the
+ * VMM does the write into the VCPU's fields.  The form is 0F 23 /r after
+ * optional prefixes (which change nothing) and REX; there are no decode
+ * assists. */
+static void exit_write_dr(struct msg *m)
+{
+	uint64_t rip = m->w[VMEXIT_W_RIP], cr4 = 0;
+	struct guest_paging pg;
+	uint8_t b[MMIO_MAX_INSN] = { 0 };
+	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, b);
+	int lm = cpu_mode() == MODE_LONG64;
+	unsigned at = 0;
+	while (at < 11 && (b[at] == 0x66 || b[at] == 0x67 || b[at] == 0xf0 || b[at] == 0xf2 || b[at] == 0xf3 ||
+	                   b[at] == 0x26 || b[at] == 0x2e || b[at] == 0x36 || b[at] == 0x3e || b[at] == 0x64 ||
+	                   b[at] == 0x65))
+		at++;   /* prefixes that do not change MOV DRn */
+	unsigned rex = lm && (b[at] & 0xf0) == 0x40 ? b[at] : 0;
+	at += rex ? 1 : 0;
+	if (at + 3 > n || b[at] != 0x0f || b[at + 1] != 0x23) {
+		stop(m, "a debug-register write the VMM cannot decode");
+		return;
+	}
+	unsigned modrm = b[at + 2], dr = (modrm >> 3) & 7, rm = (modrm & 7) | ((rex & 1) << 3);
+	uint64_t v = W(x86_reg[rm]);
+	if (!lm)
+		v &= 0xffffffffUL;
+	sys_vcpu_read(vm.vcpu, VCPU_CR4, &cr4);
+	if ((rex & 4) || (dr == 5 && (cr4 & (1u << 3)))) {   /* DR8+, or DR5 with CR4.DE */
+		inject_exception(m, 6);
+		return;
+	}
+	if (dr < 4) {
+		sys_vcpu_write(vm.vcpu, VCPU_DR0 + dr, v);
+	} else {
+		if (v >> 32) {
+			inject_gp(m);
+			return;
+		}
+		sys_vcpu_write(vm.vcpu, VCPU_DR7, (v | 0x400) & ~0xd800UL);
+	}
+	complete(m, rip + at + 3);
+}
+
 /* --- interrupts --------------------------------------------------------- */
 
 /* The interrupt window: when the 8259 has an interrupt for a guest that
@@ -492,6 +526,10 @@ int handle_exit(struct msg *m)
 	case VMEXIT_INVD: /* nothing cached that the guest could lose */
 		complete(m, m->w[VMEXIT_W_RIP] + 2);
 		return 1;
+	case VMEXIT_WRITE_DR(0): case VMEXIT_WRITE_DR(1): case VMEXIT_WRITE_DR(2):
+	case VMEXIT_WRITE_DR(3): case VMEXIT_WRITE_DR(5): case VMEXIT_WRITE_DR(7):
+		exit_write_dr(m);
+		return !vm.stopped;
 	case VMEXIT_XSETBV: /* no XSAVE for guests (cpuid.c) */
 		inject_exception(m, 6);
 		return 1;
@@ -504,6 +542,7 @@ int handle_exit(struct msg *m)
 	case VMEXIT_INVLPGA:
 	case VMEXIT_MONITOR:
 	case VMEXIT_MWAIT:
+	case VMEXIT_MWAIT_CONDITIONAL:
 		/* the guest is shown neither SVM nor MONITOR/MWAIT (cpuid.c): on
 		 * such a processor these instructions raise #UD */
 		inject_exception(m, 6);

@@ -83,12 +83,9 @@ int handle_exit(struct msg *m);  /* 1: reply now, 0: parked or stopped */
 void deliver_interrupt(struct msg *m);
 void irq_window(int want);       /* ask for an exit as soon as the guest can take an interrupt */
 
-/* Intercept bits <berth/vcpu.h> does not name (AMD APM vol. 2, the VMCB
- * control area). */
+/* An intercept bit <berth/vcpu.h> does not name (AMD APM vol. 2, the
+ * VMCB control area). */
 #define SVM_MISC1_VINTR   (1u << 4)
-#define SVM_MISC1_INVLPGA (1u << 26)
-#define SVM_MISC2_MONITOR (1u << 10)
-#define SVM_MISC2_MWAIT   (1u << 11)
 
 #define TIMER_BIT 1
 #define LABEL_CONSOLE_INPUT 0x7f01   /* from our input thread: w0 = count, w1.. = bytes */

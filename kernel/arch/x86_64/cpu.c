@@ -128,7 +128,17 @@ static void fpu_enable(void)
 	__asm__ volatile("mov %0, %%cr0" :: "r"(cr0));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 |= (1UL << 9) | (1UL << 10); /* OSFXSR, OSXMMEXCPT */
+	/* With XSAVE, OSXSAVE too: not for the host's own use (its XCR0 stays
+	 * x87|SSE, so FXSAVE still covers every register it can touch), but
+	 * so that svm.c can switch a guest's XCR0 and extended state, which
+	 * a guest can change without an exit on QEMU 7.2 (docs/vmm.md). */
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (c & (1u << 26))
+		cr4 |= 1UL << 18;
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+	if (c & (1u << 26))
+		__asm__ volatile("xsetbv" :: "c"(0), "a"(3), "d"(0));
 	__asm__ volatile("fninit");
 }
 

@@ -9,7 +9,15 @@
  * the kernel only forces what keeps the host safe.  See docs/vmm.md.
  *
  * A VCPU object (32 KiB): the TCB, the guest registers VMRUN does not
- * keep, the VMCB, the MSR permission map, the I/O permission map.
+ * keep, the VMCB, the MSR permission map, the I/O permission map, the
+ * guest's extended FPU state.
+ *
+ * State a guest can change that VMRUN and #VMEXIT do not switch is
+ * switched here (guest_load, guest_unload): DR0-DR3, XCR0 and the XSAVE
+ * components above SSE.  x87 and SSE state is the scheduler's, as for
+ * any thread; VMLOAD/VMSAVE in svm_entry.S cover the segment and
+ * system-call MSRs.  docs/vmm.md, "The platform's flaws", says why each
+ * of these is needed on QEMU 7.2 and what holds on hardware.
  */
 #include <berth/errors.h>
 #include <berth/ipc.h>
@@ -29,12 +37,15 @@ struct guest_regs {   /* the order svm_entry.S uses */
 struct vcpu_state {
 	struct guest_regs regs;
 	uint64_t tlb_generation;      /* of the last VMRUN */
+	uint64_t dr[4];               /* DR0-DR3: VMRUN does not load them */
+	uint64_t xcr0;                /* the guest's XCR0 when it last exited */
 };
 
 #define VCPU_STATE_OFFSET 2048
 #define VMCB_OFFSET 0x1000
 #define MSRPM_OFFSET 0x2000   /* 8 KiB */
 #define IOPM_OFFSET 0x4000    /* 12 KiB */
+#define XSAVE_OFFSET 0x7000   /* 4 KiB: the guest's XSAVE components above SSE */
 
 /* VMCB offsets (AMD APM vol. 2, appendix B) */
 #define C_INTERCEPT_CR 0x000
@@ -75,20 +86,200 @@ struct vcpu_state {
 
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define EFER_SVME (1UL << 12)
-/* VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, and XSETBV (XCR0 is not
- * switched: the guest must not change the host's) */
-#define MISC2_ALWAYS (SVM_MISC2_VMRUN | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 13))
-/* INVD would drop the host's dirty cache lines */
+/* VMRUN, VMLOAD, VMSAVE, STGI, CLGI and SKINIT keep the guest away from
+ * host-physical VMCBs and the global interrupt flag; XSETBV so that on
+ * hardware the VMM decides (QEMU 7.2 ignores this intercept: the kernel
+ * switches XCR0 anyway) */
+#define MISC2_ALWAYS (SVM_MISC2_VMRUN | SVM_MISC2_VMLOAD | SVM_MISC2_VMSAVE | SVM_MISC2_STGI | \
+                      SVM_MISC2_CLGI | SVM_MISC2_SKINIT | SVM_MISC2_XSETBV | MISC2_MONITOR_MWAIT)
+/* MONITOR/MWAIT: the VMM's CPUID hides them, but QEMU decodes them by the
+ * host's CPUID, so without the intercepts a guest could still run them */
+#define MISC2_MONITOR_MWAIT (SVM_MISC2_MONITOR | SVM_MISC2_MWAIT | SVM_MISC2_MWAIT_CONDITIONAL)
+/* INVD would drop the host's dirty cache lines; INVLPGA names a TLB
+ * entry of any ASID, the host's too */
 #define MISC1_ALWAYS (SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN | \
-                      (1u << 22))
+                      SVM_MISC1_INVD | SVM_MISC1_INVLPGA)
 
 static int svm_available;
 static uint8_t host_save_area[4096] __attribute__((aligned(4096)));   /* VM_HSAVE_PA */
 static uint8_t host_vmsave_area[4096] __attribute__((aligned(4096))); /* VMSAVE/VMLOAD of the host */
 static uint64_t hw_asid_owner[16];   /* mapping handle last run under each hardware ASID */
 static unsigned hw_asids = 1;
+static uint64_t svm_exits;   /* every #VMEXIT since boot */
 
 extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs *regs);
+
+/* --- debug registers ------------------------------------------------
+ *
+ * A guest never writes DR0-DR3 or DR7 itself: those writes always exit
+ * (SVM_DR_WRITES_ALWAYS).  QEMU 7.2 turns a MOV to DR7 into breakpoints
+ * of the emulator that VMRUN and #VMEXIT do not remove, so a guest's
+ * breakpoint would fire in the host (a #DB in the kernel).  The VMM
+ * emulates the write into the VCPU's fields; the kernel loads DR0-DR3
+ * before VMRUN (the VMCB holds only DR6 and DR7) and puts the host's
+ * zeros back after, so neither the host nor another guest sees them.
+ * With the host's DR7 disabling every breakpoint, a MOV to DR0-DR3 here
+ * only stores the address, in QEMU as on hardware. */
+static uint64_t live_dr[4];   /* what DR0-DR3 hold now */
+
+static void set_dr(unsigned n, uint64_t v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%dr0" :: "r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%dr1" :: "r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%dr2" :: "r"(v)); break;
+	default: __asm__ volatile("mov %0, %%dr3" :: "r"(v)); break;
+	}
+	live_dr[n] = v;
+}
+
+/* --- XCR0 and extended FPU state ------------------------------------
+ *
+ * QEMU 7.2 ignores the XSETBV intercept, so a guest that sets CR4.OSXSAVE
+ * (not intercepted either) can load any XCR0 and use AVX, PKRU and the
+ * other XSAVE components, which FXSAVE does not switch.  So the kernel
+ * switches them: with every component the CPU has enabled in XCR0, XSAVE
+ * the guest's into its VCPU after each exit and XRSTOR them before each
+ * VMRUN, then set the guest's or the host's XCR0.  x87 and SSE (and
+ * MXCSR) stay the scheduler's (FXSAVE); the host's XCR0 is x87|SSE, so no
+ * host thread can reach what a guest left in the others. */
+static uint64_t xstate_mask;   /* the components above SSE; 0 without XSAVE */
+
+static void xsetbv0(uint64_t v)
+{
+	__asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return lo | (uint64_t)hi << 32;
+}
+
+/* --- QEMU's MSR permission map flaw ---------------------------------
+ *
+ * QEMU 7.2 finds an MSR's permission bits from all 64 bits of RCX, so
+ * RDMSR/WRMSR with RCX bit 32 or 33 set and ECX in 0..0x1fff read a byte
+ * 1, 2 or 3 GiB past the map (nothing, so no exit) and then act on ECX:
+ * the guest reaches the host's MSRs.  Hardware uses ECX alone.
+ * svm_init tries it once; where it works, the kernel keeps the host's
+ * value of every MSR in that range that QEMU 7.2 lets a WRMSR change and
+ * VMLOAD/VMSAVE do not switch, and puts them back before entering a VCPU
+ * other than the one that ran last.  So what one guest writes there
+ * reaches no other guest.  The host itself does not use them. */
+#define FLAW_MSRS_MAX 200
+static uint32_t flaw_msr[FLAW_MSRS_MAX];
+static uint64_t flaw_msr_host[FLAW_MSRS_MAX];
+static unsigned flaw_msrs;
+static uint64_t flaw_last_vcpu;   /* the thread ID of the VCPU that ran last */
+
+static void flaw_guard(uint32_t msr)
+{
+	if (flaw_msrs == FLAW_MSRS_MAX) {   /* only with over 40 machine-check banks */
+		printk("berth: SVM: MSR %x not guarded against QEMU's map flaw\n", msr);
+		return;
+	}
+	flaw_msr[flaw_msrs] = msr;
+	flaw_msr_host[flaw_msrs++] = rdmsr(msr);
+}
+
+/* QEMU 7.2's helper_wrmsr, the MSRs below 0x2000 it stores (rdmsr never
+ * faults there, whatever the MSR) */
+static void flaw_guard_all(void)
+{
+	static const uint16_t fixed[] = {
+		0x1b,                      /* APIC_BASE */
+		0x17a, 0x17b,              /* MCG_STATUS, MCG_CTL */
+		0x1a0,                     /* MISC_ENABLE */
+		0x250, 0x258, 0x259,       /* fixed-range MTRRs */
+		0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
+		0x277,                     /* PAT (the guest's is G_PAT; the host's is this) */
+		0x2ff,                     /* MTRRdefType */
+		0x6e1,                     /* PKRS */
+		0xd90,                     /* BNDCFGS */
+	};
+	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		flaw_guard(fixed[i]);
+	for (uint32_t m = 0x200; m < 0x210; m++)   /* variable-range MTRRs */
+		flaw_guard(m);
+	unsigned banks = (unsigned)(rdmsr(0x179) & 0xff);   /* MCG_CAP */
+	for (uint32_t m = 0x400; m < 0x400 + 4 * banks; m++)   /* MCi_CTL/STATUS/ADDR/MISC */
+		flaw_guard(m);
+}
+
+static void flaw_restore(void)
+{
+	for (unsigned i = 0; i < flaw_msrs; i++)
+		if (rdmsr(flaw_msr[i]) != flaw_msr_host[i])
+			wrmsr(flaw_msr[i], flaw_msr_host[i]);
+}
+
+/* A guest of the kernel's own, run once at boot without nested paging in
+ * real mode: RDMSR with ECX = 0x10 (the TSC, harmless to read) and RCX
+ * bit 32 set, then VMMCALL.  An MSR exit means the map is read as on
+ * hardware; reaching the VMMCALL means the flaw. */
+static uint8_t probe_vmcb[4096] __attribute__((aligned(4096)));
+static uint8_t probe_msrpm[0x2000] __attribute__((aligned(4096)));
+static uint8_t probe_iopm[0x3000] __attribute__((aligned(4096)));
+static const uint8_t probe_code[16] __attribute__((aligned(16))) = {
+	0x0f, 0x32,         /* rdmsr */
+	0x0f, 0x01, 0xd9,   /* vmmcall */
+	0xf4,               /* hlt */
+};
+
+static int msr_map_flawed(void)
+{
+	uint8_t *p = probe_vmcb;
+	memset(probe_msrpm, 0xff, sizeof(probe_msrpm));
+	memset(probe_iopm, 0xff, sizeof(probe_iopm));
+	*(uint32_t *)(p + C_INTERCEPT_EXC) = 0xffffffff;
+	*(uint32_t *)(p + C_INTERCEPT_MISC1) = MISC1_ALWAYS | SVM_MISC1_HLT;
+	*(uint32_t *)(p + C_INTERCEPT_MISC2) = MISC2_ALWAYS | SVM_MISC2_VMMCALL;
+	*(uint64_t *)(p + C_IOPM_BASE) = KIMG2P(probe_iopm);
+	*(uint64_t *)(p + C_MSRPM_BASE) = KIMG2P(probe_msrpm);
+	*(uint32_t *)(p + C_ASID) = 1;
+	*(p + C_TLB_CONTROL) = 1;
+	*(uint64_t *)(p + C_INT_CTL) = 1UL << 24;   /* interrupts stay the host's (off) */
+	*(uint64_t *)(p + S_EFER) = EFER_SVME;
+	*(uint64_t *)(p + S_CR0) = 0x10;
+	*(uint64_t *)(p + S_RFLAGS) = 2;
+	*(uint64_t *)(p + S_DR6) = 0xffff0ff0;
+	*(uint64_t *)(p + S_DR7) = 0x400;
+	for (int s = 0; s < 10; s++) {
+		uint8_t *seg = p + S_SEG + 16UL * (unsigned)s;
+		*(uint16_t *)(seg + 2) = s == SEG_CS ? 0x9b : s == SEG_TR ? 0x8b : s == SEG_LDTR ? 0x82 : 0x93;
+		*(uint32_t *)(seg + 4) = 0xffff;
+		*(uint64_t *)(seg + 8) = s == SEG_CS ? KIMG2P(probe_code) : 0;
+	}
+	struct guest_regs regs = { .rcx = (1UL << 32) | 0x10 };
+	__asm__ volatile("clgi");
+	svm_vmrun(KIMG2P(probe_vmcb), KIMG2P(host_vmsave_area), &regs);
+	__asm__ volatile("stgi");
+	/* this ran under ASID 1 without nested paging: flush before a guest uses it */
+	hw_asid_owner[1] = ~0UL;
+	uint32_t code = *(uint32_t *)(p + C_EXITCODE);
+	if (code != VMEXIT_MSR && code != VMEXIT_VMMCALL)
+		printk("berth: SVM: the MSR map probe ended with exit %x; guarding as if flawed\n", code);
+	return code != VMEXIT_MSR;
+}
+
+/* Which XSAVE components to switch (all the CPU has above SSE); nonzero
+ * when they do not fit the VCPU's page, and then no guest may run. */
+static int xstate_init(void)
+{
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 26)))   /* no XSAVE: only x87 and SSE, which FXSAVE covers */
+		return 0;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+	if (c > 0x1000 || d) {
+		printk("berth: no SVM: the XSAVE state (%u bytes) does not fit a VCPU\n", c);
+		return 1;
+	}
+	xstate_mask = a & ~3UL;
+	return 0;
+}
 
 void svm_init(void)
 {
@@ -102,11 +293,18 @@ void svm_init(void)
 	// cppcheck-suppress knownConditionTrueFalse
 	if (asids < 2 || !(d & 1)) /* no ASIDs to give, or no nested paging */
 		return;
+	if (xstate_init())
+		return;
 	hw_asids = asids;
 	wrmsr(0xc0000080, rdmsr(0xc0000080) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, KIMG2P(host_save_area));
 	svm_available = 1;
 	printk("berth: AMD SVM with nested paging, %u ASIDs\n", hw_asids);
+	if (msr_map_flawed()) {
+		flaw_guard_all();
+		printk("berth: SVM: RDMSR/WRMSR with RCX bits 32-33 set skip the MSR map (QEMU's flaw): "
+		       "%u host MSRs restored between guests\n", flaw_msrs);
+	}
 }
 
 static uint8_t *vmcb(struct tcb *t) { return (uint8_t *)t + VMCB_OFFSET; }
@@ -130,6 +328,9 @@ void vcpu_init(struct tcb *t)
 	V64(t, S_G_PAT) = 0x0007040600070406UL;
 	V64(t, S_DR6) = 0xffff0ff0;
 	V64(t, S_DR7) = 0x400;
+	V32(t, C_INTERCEPT_DR) = SVM_DR_WRITES_ALWAYS;
+	vstate(t)->xcr0 = 1;   /* x87 only: the reset value */
+	*(uint32_t *)((uint8_t *)t + XSAVE_OFFSET + 24) = 0x1f80;   /* MXCSR, as fpu_init_area */
 	for (int s = 0; s < 10; s++) {
 		*(uint32_t *)(vmcb(t) + S_SEG + 16UL * (unsigned)s + 4) = 0xffff;  /* limit */
 		*(uint16_t *)(vmcb(t) + S_SEG + 16UL * (unsigned)s + 2) = s == SEG_CS ? 0x9b : s == SEG_TR ? 0x8b
@@ -262,6 +463,44 @@ static int inkernel_exit(struct tcb *t, uint64_t code)
 }
 #endif
 
+/* Before VMRUN: the guest's state that VMRUN does not load. */
+static void guest_load(struct tcb *t)
+{
+	struct vcpu_state *v = vstate(t);
+	for (unsigned n = 0; n < 4; n++)
+		if (live_dr[n] != v->dr[n])
+			set_dr(n, v->dr[n]);
+	if (xstate_mask) {
+		void *area = (uint8_t *)t + XSAVE_OFFSET;
+		xsetbv0(xstate_mask | 3);
+		__asm__ volatile("xrstor64 %0" :: "m"(*(const uint8_t (*)[4096])area),
+		                 "a"((uint32_t)xstate_mask), "d"((uint32_t)(xstate_mask >> 32)));
+		xsetbv0(v->xcr0);
+	}
+	if (flaw_msrs && flaw_last_vcpu != t->id)
+		flaw_restore();
+	flaw_last_vcpu = t->id;
+}
+
+/* After #VMEXIT: keep the guest's, put the host's back. */
+static void guest_unload(struct tcb *t)
+{
+	struct vcpu_state *v = vstate(t);
+	if (xstate_mask) {
+		void *area = (uint8_t *)t + XSAVE_OFFSET;
+		v->xcr0 = xgetbv0();
+		/* every component, whatever the guest's XCR0 now: it may have
+		 * used one and then cleared its bit */
+		xsetbv0(xstate_mask | 3);
+		__asm__ volatile("xsave64 %0" : "=m"(*(uint8_t (*)[4096])area)
+		                 : "a"((uint32_t)xstate_mask), "d"((uint32_t)(xstate_mask >> 32)));
+		xsetbv0(3);
+	}
+	for (unsigned n = 0; n < 4; n++)   /* the guest cannot have changed them */
+		if (live_dr[n])
+			set_dr(n, 0);
+}
+
 /* Enter the guest; reached from kernel_exit on a fresh kernel stack. */
 _Noreturn void vcpu_run(struct tcb *t)
 {
@@ -281,6 +520,7 @@ again:;
 	unsigned hw = 1 + (unsigned)(t->vspace_cap.w0 % (hw_asids - 1));
 	V32(t, C_INTERCEPT_MISC1) |= MISC1_ALWAYS;
 	V32(t, C_INTERCEPT_MISC2) |= MISC2_ALWAYS;
+	V32(t, C_INTERCEPT_DR) |= SVM_DR_WRITES_ALWAYS;
 	V64(t, S_EFER) |= EFER_SVME;
 	V64(t, C_IOPM_BASE) = V2P((uint8_t *)t + IOPM_OFFSET);
 	V64(t, C_MSRPM_BASE) = V2P((uint8_t *)t + MSRPM_OFFSET);
@@ -299,12 +539,17 @@ again:;
 
 	/* GIF holds interrupts off until VMRUN; the host's IF on means a host
 	 * interrupt during the guest is an INTR exit */
+	guest_load(t);
 	__asm__ volatile("clgi; sti");
 	svm_vmrun(V2P(vmcb(t)), KIMG2P(host_vmsave_area), &v->regs);
 	__asm__ volatile("cli; stgi");
+	guest_unload(t);
 	V64(t, C_EVENTINJ) = 0;
 
 	uint64_t code = V64(t, C_EXITCODE);
+	/* a running figure for long guest runs (tools/fuzz-guests.sh) */
+	if (++svm_exits % 10000 == 0)
+		printk("berth: svm: %lu exits\n", svm_exits);
 	if (inkernel_exit(t, code))
 		goto again;
 	if (code == VMEXIT_INTR || code == VMEXIT_NMI) {
@@ -346,6 +591,7 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	case VCPU_INT_SHADOW: return &V64(t, C_INT_SHADOW);
 	case VCPU_TSC_OFFSET: return &V64(t, C_TSC_OFFSET);
 	case VCPU_G_PAT: return &V64(t, S_G_PAT);
+	case VCPU_DR0: case VCPU_DR1: case VCPU_DR2: case VCPU_DR3: return &v->dr[f - VCPU_DR0];
 	}
 	if (f >= VCPU_R8 && f <= VCPU_R15)
 		return &v->regs.r8_15[f - VCPU_R8];
