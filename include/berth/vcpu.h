@@ -48,6 +48,7 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define SVM_MISC1_INVD     (1u << 22)  /* always on */
 #define SVM_MISC2_XSETBV   (1u << 13)  /* always on (QEMU 7.2 ignores it: docs/vmm.md) */
 #define SVM_MISC1_INVLPGA  (1u << 26)  /* always on */
+#define SVM_MISC1_TR_WRITE (1u << 13)  /* always on: LTR (QEMU 7.2 takes a null selector; docs/vmm.md) */
 #define SVM_MISC2_VMLOAD   (1u << 2)   /* always on, as are VMSAVE ... SKINIT */
 #define SVM_MISC2_VMSAVE   (1u << 3)
 #define SVM_MISC2_STGI     (1u << 4)
@@ -76,6 +77,7 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define VMEXIT_INVD     0x76
 #define VMEXIT_XSETBV   0x8d
 #define VMEXIT_WRITE_DR(n) (0x30 + (n))  /* MOV to DRn; no decode assists: the VMM decodes */
+#define VMEXIT_TR_WRITE 0x6d   /* LTR: the VMM emulates it */
 #define VMEXIT_INVLPGA  0x7a
 #define VMEXIT_VMLOAD   0x82
 #define VMEXIT_VMSAVE   0x83

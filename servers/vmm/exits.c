@@ -404,6 +404,78 @@ static void exit_npf(struct msg *m)
 	complete(m, rip + in.length);
 }
 
+/* LTR.  The kernel always intercepts it: QEMU 7.2 accepts a null
+ * selector, which hardware refuses with #GP, and the emulator then dies
+ * at the first interrupt through an IST gate (docs/vmm.md, the
+ * platform's flaws).  So the VMM does what the processor would: check the
+ * selector and the descriptor in the GDT (an available TSS, present),
+ * mark it busy and load TR.  Only the register form (0F 00 /3 with
+ * mod = 3), the one kernels use, is decoded; a memory operand stops the
+ * VM. */
+static void exit_ltr(struct msg *m)
+{
+	uint64_t rip = m->w[VMEXIT_W_RIP], gdt_base = 0, gdt_limit = 0;
+	struct guest_paging pg;
+	struct page_fault pf;
+	uint8_t b[MMIO_MAX_INSN] = { 0 };
+	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, b);
+	int lm = cpu_mode() == MODE_LONG64;
+	unsigned at = 0;
+	while (at < 11 && (b[at] == 0x66 || b[at] == 0x67 || b[at] == 0xf2 || b[at] == 0xf3 || b[at] == 0x26 ||
+	                   b[at] == 0x2e || b[at] == 0x36 || b[at] == 0x3e || b[at] == 0x64 || b[at] == 0x65))
+		at++;
+	unsigned rex = lm && (b[at] & 0xf0) == 0x40 ? b[at] : 0;
+	at += rex ? 1 : 0;
+	if (at + 3 > n || b[at] != 0x0f || b[at + 1] != 0x00 || ((b[at + 2] >> 3) & 7) != 3 || (b[at + 2] >> 6) != 3) {
+		stop(m, "an LTR the VMM cannot decode (only LTR of a register is emulated)");
+		return;
+	}
+	uint16_t sel = (uint16_t)W(x86_reg[(b[at + 2] & 7) | ((rex & 1) << 3)]);
+	uint64_t err = sel & ~3u;
+	sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_GDTR, SEG_BASE), &gdt_base);
+	sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_GDTR, SEG_LIMIT), &gdt_limit);
+	unsigned size = lm ? 16 : 8;
+	uint8_t d[16] = { 0 };
+	if (!(sel & ~7u) || (sel & 4) || (sel & ~7u) + size - 1 > gdt_limit) {
+		inject_exception(m, 13);
+		m->w[VMEXIT_W_INJECT] |= EVENT_ERROR_VALID | ((sel & ~7u) ? err << 32 : 0);
+		return;
+	}
+	if (virt_access(&pg, gdt_base + (sel & ~7u), d, size, 0, &pf)) {
+		inject_pf(m, &pf);
+		return;
+	}
+	unsigned type = d[5] & 0x1f, present = d[5] & 0x80;
+	/* an available TSS (type 9; 1, the 16-bit one, outside long mode), a
+	 * system descriptor (S = 0); in long mode the upper half's type is 0 */
+	if ((type != 9 && (lm || type != 1)) || (lm && (d[13] & 0x1f))) {
+		inject_exception(m, 13);
+		m->w[VMEXIT_W_INJECT] |= EVENT_ERROR_VALID | (err << 32);
+		return;
+	}
+	if (!present) {
+		inject_exception(m, 11);
+		m->w[VMEXIT_W_INJECT] |= EVENT_ERROR_VALID | (err << 32);
+		return;
+	}
+	d[5] |= 2;   /* busy */
+	if (virt_access(&pg, gdt_base + (sel & ~7u) + 5, &d[5], 1, ACCESS_WRITE, &pf)) {
+		inject_pf(m, &pf);
+		return;
+	}
+	uint64_t limit = d[0] | (uint64_t)d[1] << 8 | (uint64_t)(d[6] & 0xf) << 16;
+	if (d[6] & 0x80)
+		limit = limit << 12 | 0xfff;
+	uint64_t base = d[2] | (uint64_t)d[3] << 8 | (uint64_t)d[4] << 16 | (uint64_t)d[7] << 24;
+	if (lm)
+		base |= (uint64_t)(d[8] | d[9] << 8 | d[10] << 16 | (uint32_t)d[11] << 24) << 32;
+	sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(SEG_TR, SEG_SELECTOR), sel);
+	sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(SEG_TR, SEG_ATTRIB), d[5] | (uint64_t)(d[6] & 0xf0) << 4);
+	sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(SEG_TR, SEG_LIMIT), limit);
+	sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(SEG_TR, SEG_BASE), base);
+	complete(m, rip + at + 3);
+}
+
 /* MOV to DR0-DR3 or DR7 (DR5 is DR7 while CR4.DE is clear): the kernel
  * always intercepts them (docs/vmm.md, "The platform's flaws"), so the
  * VMM does the write into the VCPU's fields.  The form is 0F 23 /r after
@@ -529,6 +601,9 @@ int handle_exit(struct msg *m)
 	case VMEXIT_WRITE_DR(0): case VMEXIT_WRITE_DR(1): case VMEXIT_WRITE_DR(2):
 	case VMEXIT_WRITE_DR(3): case VMEXIT_WRITE_DR(5): case VMEXIT_WRITE_DR(7):
 		exit_write_dr(m);
+		return !vm.stopped;
+	case VMEXIT_TR_WRITE:
+		exit_ltr(m);
 		return !vm.stopped;
 	case VMEXIT_XSETBV: /* no XSAVE for guests (cpuid.c) */
 		inject_exception(m, 6);

@@ -96,9 +96,11 @@ struct vcpu_state {
  * host's CPUID, so without the intercepts a guest could still run them */
 #define MISC2_MONITOR_MWAIT (SVM_MISC2_MONITOR | SVM_MISC2_MWAIT | SVM_MISC2_MWAIT_CONDITIONAL)
 /* INVD would drop the host's dirty cache lines; INVLPGA names a TLB
- * entry of any ASID, the host's too */
+ * entry of any ASID, the host's too; QEMU 7.2 takes an LTR of a null
+ * selector (hardware: #GP) and then aborts the whole emulator at the
+ * first IST interrupt, so LTR always goes to the VMM */
 #define MISC1_ALWAYS (SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN | \
-                      SVM_MISC1_INVD | SVM_MISC1_INVLPGA)
+                      SVM_MISC1_INVD | SVM_MISC1_INVLPGA | SVM_MISC1_TR_WRITE)
 
 static int svm_available;
 static uint8_t host_save_area[4096] __attribute__((aligned(4096)));   /* VM_HSAVE_PA */
