@@ -476,5 +476,6 @@ int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct
 	out->addr_size = (uint8_t)address_size(mode, &p);
 	out->segment = p.segment;
 	out->length = (uint8_t)c.pos;
+	out->rex = p.rex;
 	return 0;
 }

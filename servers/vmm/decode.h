@@ -89,13 +89,15 @@ uint64_t mmio_store_value(const struct mmio_insn *in, uint64_t reg_value);
 uint64_t mmio_address(const struct mmio_insn *in, const uint64_t regs[16], uint64_t next_rip);
 
 /* What the prefixes of any instruction say, for string I/O (whose other
- * operands the exit already describes): the address size and the
- * segment override.  Returns 0, or DECODE_TRUNCATED / DECODE_INVALID when
+ * operands the exit already describes) and the instructions the VMM
+ * decodes by hand (MOV to DRn, LTR): the address size, the segment
+ * override, REX.  Returns 0, or DECODE_TRUNCATED / DECODE_INVALID when
  * the prefixes run past `avail` or 15 bytes. */
 struct insn_prefixes {
 	uint8_t addr_size;     /* 2, 4 or 8 */
 	int8_t segment;        /* SEG_OVERRIDE_*, or -1 for none */
-	uint8_t length;        /* bytes of prefixes */
+	uint8_t length;        /* bytes of prefixes, REX included */
+	uint8_t rex;           /* the REX byte right before the opcode, or 0 */
 };
 int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct insn_prefixes *out);
 

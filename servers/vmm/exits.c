@@ -95,6 +95,22 @@ static size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t by
 	return n;
 }
 
+/* For the instructions decoded by hand: the bytes at rip, and where the
+ * opcode starts after the prefixes (none of which changes MOV DRn or LTR)
+ * and REX.  Returns how many bytes were fetched (0: none could be). */
+static size_t fetch_opcode(struct guest_paging *pg, uint64_t rip, uint8_t bytes[MMIO_MAX_INSN], unsigned *at,
+                           unsigned *rex)
+{
+	struct insn_prefixes pfx = { 0 };
+	*at = *rex = 0;
+	size_t n = paging_read(pg) ? 0 : fetch_insn(pg, rip, bytes);
+	if (!n || insn_prefixes(bytes, n, cpu_mode(), &pfx))
+		return 0;
+	*at = pfx.length;
+	*rex = pfx.rex;
+	return n;
+}
+
 static void exit_cpuid(struct msg *m)
 {
 	uint64_t a, b, c, d;
@@ -418,14 +434,9 @@ static void exit_ltr(struct msg *m)
 	struct guest_paging pg;
 	struct page_fault pf;
 	uint8_t b[MMIO_MAX_INSN] = { 0 };
-	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, b);
+	unsigned at, rex;
+	size_t n = fetch_opcode(&pg, rip, b, &at, &rex);
 	int lm = cpu_mode() == MODE_LONG64;
-	unsigned at = 0;
-	while (at < 11 && (b[at] == 0x66 || b[at] == 0x67 || b[at] == 0xf2 || b[at] == 0xf3 || b[at] == 0x26 ||
-	                   b[at] == 0x2e || b[at] == 0x36 || b[at] == 0x3e || b[at] == 0x64 || b[at] == 0x65))
-		at++;
-	unsigned rex = lm && (b[at] & 0xf0) == 0x40 ? b[at] : 0;
-	at += rex ? 1 : 0;
 	if (at + 3 > n || b[at] != 0x0f || b[at + 1] != 0x00 || ((b[at + 2] >> 3) & 7) != 3 || (b[at + 2] >> 6) != 3) {
 		stop(m, "an LTR the VMM cannot decode (only LTR of a register is emulated)");
 		return;
@@ -486,15 +497,9 @@ static void exit_write_dr(struct msg *m)
 	uint64_t rip = m->w[VMEXIT_W_RIP], cr4 = 0;
 	struct guest_paging pg;
 	uint8_t b[MMIO_MAX_INSN] = { 0 };
-	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, b);
+	unsigned at, rex;
+	size_t n = fetch_opcode(&pg, rip, b, &at, &rex);
 	int lm = cpu_mode() == MODE_LONG64;
-	unsigned at = 0;
-	while (at < 11 && (b[at] == 0x66 || b[at] == 0x67 || b[at] == 0xf0 || b[at] == 0xf2 || b[at] == 0xf3 ||
-	                   b[at] == 0x26 || b[at] == 0x2e || b[at] == 0x36 || b[at] == 0x3e || b[at] == 0x64 ||
-	                   b[at] == 0x65))
-		at++;   /* prefixes that do not change MOV DRn */
-	unsigned rex = lm && (b[at] & 0xf0) == 0x40 ? b[at] : 0;
-	at += rex ? 1 : 0;
 	if (at + 3 > n || b[at] != 0x0f || b[at + 1] != 0x23) {
 		stop(m, "a debug-register write the VMM cannot decode");
 		return;

@@ -91,8 +91,13 @@ static void test_prefixes(void)
 	CHECK(insn_prefixes((const uint8_t *)"\x64\xf3\x6f", 3, MODE_LONG64, &p) == 0 &&
 	      p.segment == SEG_OVERRIDE_FS, "an FS override is reported");
 	/* rex.w before the opcode is a prefix in 64-bit mode, INC elsewhere */
-	CHECK(insn_prefixes((const uint8_t *)"\x48\x6e", 2, MODE_LONG64, &p) == 0 && p.length == 1,
-	      "REX counts as a prefix in 64-bit mode");
+	CHECK(insn_prefixes((const uint8_t *)"\x48\x6e", 2, MODE_LONG64, &p) == 0 && p.length == 1 && p.rex == 0x48,
+	      "REX counts as a prefix in 64-bit mode, and is reported");
+	/* mov %r8, %dr7 (41 0f 23 f8): the DR-write decoder needs REX.B */
+	CHECK(insn_prefixes((const uint8_t *)"\x41\x0f\x23\xf8", 4, MODE_LONG64, &p) == 0 && p.length == 1 &&
+	      p.rex == 0x41, "REX.B before 0F 23 is reported for MOV to DRn");
+	CHECK(insn_prefixes((const uint8_t *)"\x41\x66\x6e", 3, MODE_LONG64, &p) == 0 && p.rex == 0,
+	      "a legacy prefix after REX cancels it");
 	CHECK(insn_prefixes((const uint8_t *)"\x48\x6e", 2, MODE_PROT32, &p) == 0 && p.length == 0,
 	      "0x48 is an opcode outside 64-bit mode");
 	CHECK(insn_prefixes((const uint8_t *)"\x67\x67", 2, MODE_LONG64, &p) == DECODE_TRUNCATED,
