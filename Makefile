@@ -38,6 +38,26 @@ BENCH_ELF  := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%.elf,$(BENCH_SRC)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 
+# kernel_variant(DIR,NAME,FLAGS,LABEL): the kernel's sources built again
+# with FLAGS into $(BUILD)/DIR and linked as $(BUILD)/NAME.bin (the bench
+# and self-check kernels, mk/bench.mk and mk/selfcheck.mk)
+define kernel_variant
+$(2)_OBJ := $$(patsubst %,$$(BUILD)/$(1)/%.o,$$(KERNEL_SRC))
+$$(BUILD)/$(1)/%.c.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(call say,CC,$$< [$(4)])
+	$$(Q)$$(CC) $$(KCFLAGS) $(3) -MMD -MP -c $$< -o $$@
+$$(BUILD)/$(1)/%.S.o: %.S
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(KCFLAGS) $(3) -MMD -MP -c $$< -o $$@
+$$(BUILD)/$(2).elf: $$($(2)_OBJ) kernel/kernel.ld
+	$$(call say,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $$@ $$($(2)_OBJ)
+$$(BUILD)/$(2).bin: $$(BUILD)/$(2).elf
+	$$(Q)objcopy -O binary $$< $$@
+-include $$($(2)_OBJ:.o=.d)
+endef
+
 # components that bring their own rules (idlc, newlib, servers, ...)
 include $(sort $(wildcard mk/*.mk))
 

@@ -39,14 +39,12 @@ static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uin
 		return err;
 	if (pt->w0 && vspace_mapping_entry(pt->w0, pt->w1 & ~0xfffUL, (int)(pt->w1 & 7), pt->obj))
 		return E_MAPPED;
-	int missing;
-	if (vspace_pte(vs->obj, vaddr, &missing))
-		return E_MAPPED;
 	/* A table that was mapped before and is not any more lost its place
 	 * with its address space or its parent table, not by an unmap: it
 	 * still holds entries for frames and tables that may be gone or mapped
 	 * elsewhere since.  Nothing reaches it now; empty it before anything
-	 * can again (seL4 clears a table when it is unmapped). */
+	 * can again (seL4 clears a table when it is unmapped).  Emptying an
+	 * unreachable table loses nothing if the map below then fails. */
 	if (pt->w0)
 		memset(P2V(pt->obj), 0, PAGE_SIZE);
 	pt->w0 = pt->w1 = 0;
