@@ -26,6 +26,7 @@
 #include "tap.h"
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
+#include "vcpu_setup.h"
 
 #define WORKERS 3
 #define POOL 32
@@ -305,15 +306,9 @@ static void spawn_space_victim(uint64_t *s)
 
 static void guest_mode(uint64_t vcpu)
 {
-	static const struct { unsigned f; uint64_t v; } regs[] = {
-		{ VCPU_CR0, 0x11 }, { VCPU_RFLAGS, 2 }, { VCPU_RIP, GUEST_CODE_GPA },
-		{ VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8 }, { VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0xc9b },
-		{ VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff }, { VCPU_SEGMENT(SEG_DS, SEG_ATTRIB), 0xc93 },
-		{ VCPU_SEGMENT(SEG_DS, SEG_LIMIT), 0xffffffff }, { VCPU_SEGMENT(SEG_SS, SEG_ATTRIB), 0xc93 },
-		{ VCPU_SEGMENT(SEG_SS, SEG_LIMIT), 0xffffffff },
-	};
-	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-		count(sys_vcpu_write(vcpu, regs[i].f, regs[i].v));
+	count(sys_vcpu_write(vcpu, VCPU_CR0, 0x11));
+	vcpu_flat_segments(vcpu, 0xc9b);
+	count(sys_vcpu_write(vcpu, VCPU_RIP, GUEST_CODE_GPA));
 }
 
 /* A guest space with the guest code mapped, a VCPU, an exit port: all in

@@ -18,6 +18,7 @@
 #include "tap.h"
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
+#include "vcpu_setup.h"
 
 #define SCRATCH 0x50000000UL
 #define PRIO 100   /* the root task's own */
@@ -180,17 +181,7 @@ static uint64_t vcpu;
 static void flat_protected_mode(void)
 {
 	sys_vcpu_write(vcpu, VCPU_CR0, 0x11);
-	sys_vcpu_write(vcpu, VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8);
-	sys_vcpu_write(vcpu, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0xc9b);
-	sys_vcpu_write(vcpu, VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff);
-	for (unsigned s = SEG_ES; s <= SEG_GS; s++) {
-		if (s == SEG_CS)
-			continue;
-		sys_vcpu_write(vcpu, VCPU_SEGMENT(s, SEG_SELECTOR), 16);
-		sys_vcpu_write(vcpu, VCPU_SEGMENT(s, SEG_ATTRIB), 0xc93);
-		sys_vcpu_write(vcpu, VCPU_SEGMENT(s, SEG_LIMIT), 0xffffffff);
-	}
-	sys_vcpu_write(vcpu, VCPU_RFLAGS, 2);
+	vcpu_flat_segments(vcpu, 0xc9b);
 	sys_vcpu_write(vcpu, VCPU_RIP, 0x1000);
 }
 

@@ -7,6 +7,7 @@
 #include "tap.h"
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
+#include "vcpu_setup.h"
 
 #define SCRATCH 0x50000000UL
 #define CODE_GPA 0x1000UL
@@ -30,19 +31,7 @@ static void flat_protected_mode(void)
 {
 	set(VCPU_CR0, 0x11);          /* PE, ET */
 	set(VCPU_CR4, 0);
-	set(VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8);
-	set(VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0xc9b);
-	set(VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff);
-	set(VCPU_SEGMENT(SEG_CS, SEG_BASE), 0);
-	for (unsigned s = SEG_ES; s <= SEG_GS; s++) {
-		if (s == SEG_CS)
-			continue;
-		set(VCPU_SEGMENT(s, SEG_SELECTOR), 16);
-		set(VCPU_SEGMENT(s, SEG_ATTRIB), 0xc93);
-		set(VCPU_SEGMENT(s, SEG_LIMIT), 0xffffffff);
-		set(VCPU_SEGMENT(s, SEG_BASE), 0);
-	}
-	set(VCPU_RFLAGS, 2);
+	vcpu_flat_segments(vcpu, 0xc9b);
 	set(VCPU_RSP, 0x8000);
 }
 

@@ -18,6 +18,7 @@
 #include "tap.h"
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
+#include "vcpu_setup.h"
 
 #define SCRATCH 0x50000000UL
 #define CODE_GPA 0x1000UL
@@ -127,17 +128,7 @@ static void long_mode(const struct guest *g, uint64_t rip)
 	set(g, VCPU_CR3, 0x2000);
 	set(g, VCPU_CR4, 0x40620);        /* OSXSAVE, OSXMMEXCPT, OSFXSR, PAE */
 	set(g, VCPU_EFER, 0x500);         /* LMA, LME (the kernel adds SVME) */
-	set(g, VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8);
-	set(g, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0x29b);
-	set(g, VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff);
-	for (unsigned s = SEG_ES; s <= SEG_GS; s++) {
-		if (s == SEG_CS)
-			continue;
-		set(g, VCPU_SEGMENT(s, SEG_SELECTOR), 16);
-		set(g, VCPU_SEGMENT(s, SEG_ATTRIB), 0xc93);
-		set(g, VCPU_SEGMENT(s, SEG_LIMIT), 0xffffffff);
-	}
-	set(g, VCPU_RFLAGS, 2);
+	vcpu_flat_segments(g->vcpu, 0x29b);
 	set(g, VCPU_RIP, CODE_GPA + rip);
 }
 
