@@ -127,6 +127,7 @@ int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t
 	if (src->type == OBJ_PORT && mint)
 		w0 = badge;
 	cap_set(dst, src->type, r, src->obj, w0, w1);
+	dst->w2 = src->w2;
 	cap_insert_child((struct cap *)src, dst);
 	if (dst->type == OBJ_PORT && (r & RIGHT_SEND) && !(r & RIGHT_RECEIVE))
 		((struct port *)P2V(dst->obj))->send_refs++;

@@ -19,13 +19,27 @@ static int space_get(const struct tcb *t, uint64_t cptr, struct cap **out)
 	return err;
 }
 
-static int check_vaddr(const struct cap *space, uint64_t vaddr)
+/* [vaddr, vaddr + size) must be aligned to size and lie wholly in the space. */
+static int check_vaddr(const struct cap *space, uint64_t vaddr, uint64_t size)
 {
-	if (vaddr & (PAGE_SIZE - 1))
+	if (vaddr & (size - 1))
 		return E_ALIGN;
-	if (space->type == OBJ_GUEST_SPACE ? vaddr >= GUEST_PHYS_TOP : vaddr < USER_BASE || vaddr >= USER_TOP)
+	uint64_t top = space->type == OBJ_GUEST_SPACE ? GUEST_PHYS_TOP : USER_TOP;
+	if ((space->type != OBJ_GUEST_SPACE && vaddr < USER_BASE) || vaddr >= top || size > top - vaddr)
 		return E_BAD_ADDRESS;
 	return E_OK;
+}
+
+static int frame_is_large(const struct cap *f)
+{
+	return f->w2 == LARGE_PAGE_BITS;
+}
+
+/* Where a frame capability's mapping record says it is mapped, if it
+ * still is (vspace_mapping_entry). */
+static uint64_t *frame_mapping(const struct cap *f)
+{
+	return f->w0 ? vspace_mapping_entry(f->w0, f->w1, frame_is_large(f) ? LEVEL_LARGE_FRAME : 0, f->obj) : 0;
 }
 
 static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uint64_t vaddr, uint64_t *level)
@@ -35,7 +49,7 @@ static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uin
 	if (err || (err = space_get(t, vs_cptr, &vs)))
 		return err;
 	vaddr &= ~(PAGE_SIZE - 1);
-	if ((err = check_vaddr(vs, vaddr)))
+	if ((err = check_vaddr(vs, vaddr, PAGE_SIZE)))
 		return err;
 	if (pt->w0 && vspace_mapping_entry(pt->w0, pt->w1 & ~0xfffUL, (int)(pt->w1 & 7), pt->obj))
 		return E_MAPPED;
@@ -62,15 +76,16 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
 	if (err || (err = space_get(t, vs_cptr, &vs)))
 		return err;
-	if ((err = check_vaddr(vs, vaddr)))
+	int large = frame_is_large(f);
+	if ((err = check_vaddr(vs, vaddr, large ? LARGE_PAGE_SIZE : PAGE_SIZE)))
 		return err;
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) || !(rights & RIGHT_READ))
 		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
-	if (f->w0 && vspace_mapping_entry(f->w0, f->w1, 0, f->obj))
+	if (frame_mapping(f))
 		return E_MAPPED;
-	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, missing)))
+	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, large, missing)))
 		return err;
 	f->w0 = asid_handle(vs->w0);
 	f->w1 = vaddr;
@@ -83,7 +98,7 @@ static int page_unmap(struct tcb *t, uint64_t frame_cptr)
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
 	if (err)
 		return err;
-	err = f->w0 ? vspace_unmap_frame_handle(f->w0, f->w1, f->obj) : E_NOT_MAPPED;
+	err = f->w0 ? vspace_unmap_frame_handle(f->w0, f->w1, f->obj, frame_is_large(f)) : E_NOT_MAPPED;
 	f->w0 = f->w1 = 0;
 	return err;
 }

@@ -27,7 +27,8 @@ struct cap {
 	 *   Untyped:    w0 = size_bits, w1 = watermark (bytes in use)
 	 *   CNode:      w0 = radix
 	 *   VSpace:     w0 = address-space ID
-	 *   Frame:      w0 = mapping handle (ASID and generation), w1 = vaddr
+	 *   Frame:      w0 = mapping handle (ASID and generation), w1 = vaddr,
+ *               w2 = its size_bits as retyped (0 or 12: 4 KiB; 21: 2 MiB)
 	 *   PageTable:  w0 = mapping handle, w1 = vaddr | level
 	 *   Port:       w0 = badge
 	 *   Reply:      obj = the waiting caller (0: spent), w0 = 1 if the
@@ -36,7 +37,8 @@ struct cap {
 	 *   I/O ports:  obj = first | last << 16 */
 	uint64_t w0, w1;
 	struct cap *mdb_prev, *mdb_next;
-	uint64_t unused[2];    /* to 64 bytes, a power of two */
+	uint64_t w2;
+	uint64_t unused;       /* to 64 bytes, a power of two */
 };
 _Static_assert(sizeof(struct cap) == (1 << CNODE_SLOT_BITS), "slot size");
 /* Far more than memory can hold (2^32 slots are 256 GiB of CNodes), but

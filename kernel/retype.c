@@ -22,9 +22,12 @@ int object_bits(uint64_t type, uint64_t size_bits)
 		return PAGE_BITS;
 	case OBJ_VCPU:
 		return VCPU_BITS;
+	case OBJ_FRAME:
+		if (size_bits == LARGE_PAGE_BITS)
+			return LARGE_PAGE_BITS;
+		return size_bits == 0 || size_bits == PAGE_BITS ? PAGE_BITS : -E_BAD_ARG;
 	case OBJ_VSPACE:
 	case OBJ_PAGE_TABLE:
-	case OBJ_FRAME:
 		return PAGE_BITS;
 	default:
 		return -E_BAD_ARG;

@@ -430,16 +430,22 @@ static void check_table(const uint64_t *table, int level, int first, int last, c
 		if (!(e & PTE_P))
 			continue;
 		uint64_t pa = e & PTE_ADDR;
+		/* a page directory's entry with PS maps a 2 MiB frame */
+		int leaf = level == 1 || (level == 2 && (e & PTE_PS));
+		if (level > 2 && (e & PTE_PS))
+			broken("a 1 GiB page in an address space", space);
 		/* boot memory (the root task's image, stack and tables) is no
 		 * object, but never goes back either */
 		if (in_untyped_memory(pa)) {
 			const struct object *o = object_at(pa);
-			unsigned want = level > 1 ? OBJ_PAGE_TABLE : OBJ_FRAME;
+			unsigned want = leaf ? OBJ_FRAME : OBJ_PAGE_TABLE;
 			if (!o || o->cap->type != want || o->start != pa)
-				broken(level > 1 ? "an address space pointing at a page table that is not live"
-				                 : "an address space mapping memory that is no live frame", space);
+				broken(!leaf ? "an address space pointing at a page table that is not live"
+				             : "an address space mapping memory that is no live frame", space);
+			if (leaf && o->end - o->start != (level == 2 ? LARGE_PAGE_SIZE : PAGE_SIZE))
+				broken("a frame mapped with a page size that is not its own", space);
 		}
-		if (level > 1)
+		if (!leaf)
 			check_table(P2V(pa), level - 1, 0, 512, space);
 	}
 }

@@ -27,7 +27,8 @@ void object_init(unsigned type, uint64_t paddr, uint64_t bytes)
 /* Bytes the object a capability names occupies (retypable types only). */
 uint64_t object_size(const struct cap *c)
 {
-	int bits = object_bits(c->type, c->type == OBJ_UNTYPED || c->type == OBJ_CNODE ? c->w0 : 0);
+	uint64_t size_bits = c->type == OBJ_UNTYPED || c->type == OBJ_CNODE ? c->w0 : c->type == OBJ_FRAME ? c->w2 : 0;
+	int bits = object_bits(c->type, size_bits);
 	return bits < 0 ? 0 : 1ULL << bits;
 }
 
@@ -55,6 +56,8 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 	ut->w1 = placed + bytes;
 	object_init((unsigned)type, paddr, bytes);
 	cap_set(dest, (unsigned)type, RIGHTS_ALL, paddr, w0, 0);
+	if (type == OBJ_FRAME)
+		dest->w2 = (uint64_t)bits;
 	cap_insert_child(ut, dest);
 	return E_OK;
 }

@@ -238,7 +238,7 @@ server serial
 server vmm
     image vmm.elf
     priority 120
-    memory 22
+    memory 23
     slots 12
     needs console
     module %(name)s.bin

@@ -9,7 +9,7 @@ enum berth_object_type {
 	OBJ_TCB = 3,         /* fixed size */
 	OBJ_VSPACE = 4,      /* top-level page table (PML4) */
 	OBJ_PAGE_TABLE = 5,  /* one paging structure below the PML4 */
-	OBJ_FRAME = 6,       /* a 4 KiB page of memory */
+	OBJ_FRAME = 6,       /* size_bits 0 or 12: a 4 KiB page; 21: a 2 MiB page */
 	OBJ_PORT = 7,        /* a message rendezvous with notification bits */
 	OBJ_GUEST_SPACE = 8, /* a guest's physical memory: a nested page table root */
 	OBJ_VCPU = 9,        /* a virtual CPU: scheduled like a thread, runs a guest */
@@ -23,6 +23,8 @@ enum berth_object_type {
 
 #define PAGE_BITS 12
 #define PAGE_SIZE (1UL << PAGE_BITS)
+#define LARGE_PAGE_BITS 21     /* a large frame, mapped by one page-directory entry */
+#define LARGE_PAGE_SIZE (1UL << LARGE_PAGE_BITS)
 #define CNODE_SLOT_BITS 6       /* a slot is 64 bytes */
 #define CNODE_MAX_RADIX 16
 #define TCB_BITS 11             /* a TCB is 2 KiB */

@@ -80,7 +80,9 @@ static char vm_name[24];
 static int line_start = 1;
 
 /* The guest's serial output, each line marked with the VM's name when it
- * has one (several VMs share one console). */
+ * has one (several VMs share one console).  The mark and the bytes after
+ * it go to the console in one write, so another writer's line cannot land
+ * between them. */
 static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 {
 	(void)ctx;
@@ -88,18 +90,27 @@ static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 		console_out(bytes, n);
 		return;
 	}
-	size_t from = 0;
+	uint8_t buf[256];
+	size_t len = 0, name_len = strlen(vm_name);
 	for (size_t i = 0; i < n; i++) {
 		if (line_start) {
-			console_out(bytes + from, i - from);
-			console_out((const uint8_t *)vm_name, strlen(vm_name));
-			from = i;
+			if (len + name_len > sizeof(buf)) {
+				console_out(buf, len);
+				len = 0;
+			}
+			memcpy(buf + len, vm_name, name_len);
+			len += name_len;
 			line_start = 0;
 		}
+		if (len == sizeof(buf)) {
+			console_out(buf, len);
+			len = 0;
+		}
+		buf[len++] = bytes[i];
 		if (bytes[i] == '\n')
 			line_start = 1;
 	}
-	console_out(bytes + from, n - from);
+	console_out(buf, len);
 }
 
 static unsigned arg_number(const char *args, const char *key, unsigned dflt)

@@ -13,6 +13,7 @@
 #define IMAGE_VA     0x0000310000000000UL  /* the guest image module, read-only */
 #define GUEST_LOAD_GPA 0x100000UL
 #define MMIO_TEST_GPA 0xfeb00000UL         /* a scratch register device, 4 KiB */
+#define GUEST_RAM_MAX (3UL << 30)          /* RAM stays below the MMIO hole under 4 GiB */
 
 struct pic8259 {
 	uint8_t irr, isr, imr, base, icw_step, icw4_needed, read_isr;

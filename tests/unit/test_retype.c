@@ -37,7 +37,10 @@ static void test_object_bits(void)
 	CHECK(object_bits(OBJ_VSPACE, 0) == PAGE_BITS, "object_bits: VSpace -> 12");
 	CHECK(object_bits(OBJ_PAGE_TABLE, 0) == PAGE_BITS, "object_bits: page table -> 12");
 	CHECK(object_bits(OBJ_FRAME, 0) == PAGE_BITS, "object_bits: frame -> 12");
-	CHECK(object_bits(OBJ_FRAME, 99) == PAGE_BITS, "object_bits: frame ignores size_bits");
+	CHECK(object_bits(OBJ_FRAME, 12) == PAGE_BITS, "object_bits: frame of 12 bits -> 12");
+	CHECK(object_bits(OBJ_FRAME, 21) == LARGE_PAGE_BITS, "object_bits: large frame -> 21");
+	CHECK(object_bits(OBJ_FRAME, 99) == -E_BAD_ARG, "object_bits: frame of 99 bits -> -E_BAD_ARG");
+	CHECK(object_bits(OBJ_FRAME, 13) == -E_BAD_ARG, "object_bits: frame of 13 bits -> -E_BAD_ARG");
 
 	CHECK(object_bits(OBJ_NONE, 12) == -E_BAD_ARG, "object_bits: OBJ_NONE -> -E_BAD_ARG");
 	CHECK(object_bits(OBJ_TYPE_COUNT, 12) == -E_BAD_ARG, "object_bits: OBJ_TYPE_COUNT -> -E_BAD_ARG");

@@ -33,26 +33,40 @@ static unsigned index_at(uint64_t vaddr, int level)
 	return (vaddr >> (12 + 9 * (level - 1))) & 511;
 }
 
-/* The level-1 entry for vaddr, or NULL with *missing_level set to the
- * level of the first absent table (3 = PDPT, 2 = PD, 1 = PT). */
-uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level)
+/* The entry for vaddr in the table of `level` (1: a page table's entry,
+ * 2: a page directory's, 3: a PDPT's), or NULL with *missing set to the
+ * level of the first absent table, or to 0 when a large page (a page
+ * directory entry with PS) is in the way of a lower level. */
+static uint64_t *entry_at(uint64_t pml4, uint64_t vaddr, int level, int *missing)
 {
 	uint64_t *table = P2V(pml4);
-	for (int level = 4; level > 1; level--) {
-		uint64_t e = table[index_at(vaddr, level)];
+	for (int l = 4; l > level; l--) {
+		uint64_t e = table[index_at(vaddr, l)];
 		if (!(e & PTE_P)) {
-			*missing_level = level - 1;
+			*missing = l - 1;
+			return 0;
+		}
+		if (e & PTE_PS) {
+			*missing = 0;
 			return 0;
 		}
 		table = P2V(e & PTE_ADDR);
 	}
-	return &table[index_at(vaddr, 1)];
+	return &table[index_at(vaddr, level)];
+}
+
+/* The level-1 entry for vaddr, or NULL with *missing_level set to the
+ * level of the first absent table (3 = PDPT, 2 = PD, 1 = PT), or to 0
+ * when a large page maps vaddr. */
+uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level)
+{
+	return entry_at(pml4, vaddr, 1, missing_level);
 }
 
 int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t *level)
 {
 	int missing = 0;
-	if (vspace_pte(pml4, vaddr, &missing))
+	if (vspace_pte(pml4, vaddr, &missing) || missing == 0)
 		return E_MAPPED;
 	uint64_t *table = P2V(pml4);
 	for (int l = 4; l > missing + 1; l--)
@@ -63,17 +77,22 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
 	return E_OK;
 }
 
-int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, uint64_t *missing)
+/* A 4 KiB frame goes in a page table's entry; a 2 MiB one in a page
+ * directory's entry, as a large page, where no page table may be. */
+int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, int large,
+                     uint64_t *missing)
 {
 	int level = 0;
-	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
+	uint64_t *pte = entry_at(pml4, vaddr, large ? 2 : 1, &level);
+	if (!pte && level == 0)
+		return E_MAPPED;
 	if (!pte) {
 		*missing = (uint64_t)level;
 		return E_MISSING_TABLE;
 	}
 	if (*pte & PTE_P)
 		return E_MAPPED;
-	*pte = frame | PTE_P | PTE_U | ((rights & RIGHT_WRITE) ? PTE_W : 0) |
+	*pte = frame | PTE_P | PTE_U | (large ? PTE_PS : 0) | ((rights & RIGHT_WRITE) ? PTE_W : 0) |
 	       ((rights & RIGHT_EXEC) ? 0 : PTE_NX);
 	return E_OK;
 }
@@ -81,13 +100,17 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 /* Physical address behind a user virtual address, if mapped for user. */
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
 {
-	int level;
+	int level = -1;
 	if (vaddr < USER_BASE || vaddr >= USER_TOP)
 		return E_BAD_ADDRESS;
-	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
+	uint64_t *pte = vspace_pte(pml4, vaddr, &level), offset_mask = PAGE_SIZE - 1;
+	if (!pte && level == 0) { /* a large page */
+		pte = entry_at(pml4, vaddr, 2, &level);
+		offset_mask = LARGE_PAGE_SIZE - 1;
+	}
 	if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U))
 		return E_BAD_ADDRESS;
-	*paddr = (*pte & PTE_ADDR) | (vaddr & (PAGE_SIZE - 1));
+	*paddr = (*pte & PTE_ADDR & ~offset_mask) | (vaddr & offset_mask);
 	return E_OK;
 }
 
@@ -143,26 +166,27 @@ void vspace_destroy(uint64_t pml4, uint64_t asid)
 
 /*
  * The entry through which paddr is mapped at vaddr in the space `handle`
- * names (level 0: a frame's leaf entry; 1..3: the entry pointing at a
- * table of that level), or 0 if it is not mapped there any more: the
- * space is gone, a table on the way was deleted, or the entry now holds
- * something else.  A capability's mapping record is only a hint; this
- * walk is the truth.
+ * names (level 0: a 4 KiB frame's leaf entry; 1..3: the entry pointing at
+ * a table of that level; LEVEL_LARGE_FRAME: a 2 MiB frame's page-directory
+ * entry), or 0 if it is not mapped there any more: the space is gone, a
+ * table on the way was deleted, or the entry now holds something else.  A
+ * capability's mapping record is only a hint; this walk is the truth.
  */
 uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint64_t paddr)
 {
 	uint64_t pml4 = handle_pml4(handle);
+	int large = level == LEVEL_LARGE_FRAME, missing;
+	if (large)
+		level = 1;
 	if (!pml4 || level < 0 || level > 3)
 		return 0;
-	uint64_t *t = P2V(pml4);
-	for (int l = 4; l > level + 1; l--) {
-		uint64_t e = t[index_at(vaddr, l)];
-		if (!(e & PTE_P))
-			return 0;
-		t = P2V(e & PTE_ADDR);
-	}
-	uint64_t *entry = &t[index_at(vaddr, level + 1)];
-	return (*entry & PTE_P) && (*entry & PTE_ADDR) == paddr ? entry : 0;
+	uint64_t *entry = entry_at(pml4, vaddr, level + 1, &missing);
+	if (!entry || !(*entry & PTE_P) || (*entry & PTE_ADDR) != paddr)
+		return 0;
+	/* in a page directory, a large page and a page table differ by PS */
+	if (level == 1 && !(*entry & PTE_PS) != !large)
+		return 0;
+	return entry;
 }
 
 /* Remove a mapping found by vspace_mapping_entry and flush it. */
@@ -179,9 +203,9 @@ static void clear_entry(uint64_t handle, uint64_t *entry, uint64_t vaddr, int le
 		write_cr3(pml4); /* a whole subtree went: flush everything */
 }
 
-int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame)
+int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame, int large)
 {
-	uint64_t *entry = vspace_mapping_entry(handle, vaddr, 0, frame);
+	uint64_t *entry = vspace_mapping_entry(handle, vaddr, large ? LEVEL_LARGE_FRAME : 0, frame);
 	if (!entry)
 		return E_NOT_MAPPED;
 	clear_entry(handle, entry, vaddr, 0);

@@ -24,11 +24,13 @@ int asid_alloc(uint64_t pml4, uint64_t *asid);
 uint64_t asid_handle(uint64_t asid);
 uint64_t handle_pml4(uint64_t handle);   /* 0 if that VSpace is gone */
 void vspace_destroy(uint64_t pml4, uint64_t asid);
+#define LEVEL_LARGE_FRAME 4   /* vspace_mapping_entry: a 2 MiB frame */
 uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint64_t paddr);
-int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame);
+int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame, int large);
 void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t table);
 int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table, uint64_t *level);
-int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, uint64_t *missing);
+int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, int large,
+                     uint64_t *missing);
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
 uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);
 
