@@ -12,68 +12,55 @@
  */
 #include "vm.h"
 #include "console.h"
+#include "linux_boot.h"
 
 #define CONSOLE_SLOT 9
-#define BOOT_GDT 0x7000UL
+#define LINUX_CMDLINE_DEFAULT "console=ttyS0"
 
 struct vm vm;
 static struct msg parked_msg;
+static uint64_t tsc_per_tick;   /* the TSC's rate: cycles per host timer tick (100 Hz) */
 
-static long map_image(const struct bootinfo_module *mod)
+/* A boot module, read-only at va. */
+static long map_module(const struct bootinfo_module *mod, uint64_t va)
 {
 	for (uint32_t i = 0; i < mod->pages; i++) {
-		long err = page_map_with_tables(mod->first_slot + i, IMAGE_VA + i * PAGE_SIZE, RIGHT_READ);
+		long err = page_map_with_tables(mod->first_slot + i, va + i * PAGE_SIZE, RIGHT_READ);
 		if (err)
 			return err;
 	}
 	return E_OK;
 }
 
-/* 64-bit mode: page tables mapping the first 4 GiB (RAM and the MMIO hole
- * below 4 GiB) 1:1 with 2 MiB pages at 0x1000..0x6fff, a GDT at 0x7000,
- * the code at GUEST_LOAD_GPA. */
-static long guest_setup(void)
+/* The guest's start: a flat image, or with `linux` a bzImage and (the
+ * second module) its initrd.  Linux's command line is `cmdline=`, the
+ * rest of our own, or LINUX_CMDLINE_DEFAULT; we add the TSC's rate, which
+ * Linux cannot measure reliably against an emulated timer. */
+static long boot_guest(const struct bootinfo *bi)
 {
-	uint64_t *pml4 = guest_ptr(0x1000, 0x6000), *pdpt = pml4 + 512, *pd = pml4 + 1024;
-	uint64_t *gdt = guest_ptr(BOOT_GDT, 24);
-	if (!pml4 || !gdt)
-		return E_RANGE;
-	pml4[0] = 0x2000 | 3;
-	for (int g = 0; g < 4; g++)
-		pdpt[g] = (0x3000 + 0x1000 * (uint64_t)g) | 3;
-	for (int i = 0; i < 4 * 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	gdt[0] = 0;
-	gdt[1] = 0x00209a0000000000UL; /* 64-bit code, selector 8 */
-	gdt[2] = 0x0000920000000000UL; /* data, selector 16 */
-	const struct { unsigned f; uint64_t v; } regs[] = {
-		{ VCPU_CR0, 0x80000033 }, { VCPU_CR3, 0x1000 }, { VCPU_CR4, 0x620 }, { VCPU_EFER, 0x500 },
-		{ VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8 }, { VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0xa9b },
-		{ VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff }, { VCPU_SEGMENT(SEG_CS, SEG_BASE), 0 },
-		{ VCPU_SEGMENT(SEG_GDTR, SEG_BASE), BOOT_GDT }, { VCPU_SEGMENT(SEG_GDTR, SEG_LIMIT), 23 },
-		{ VCPU_SEGMENT(SEG_TR, SEG_ATTRIB), 0x8b }, { VCPU_SEGMENT(SEG_TR, SEG_LIMIT), 0x67 },
-		{ VCPU_RIP, GUEST_LOAD_GPA }, { VCPU_RSP, 0x80000 }, { VCPU_RFLAGS, 2 },
-	};
-	long err = E_OK;
-	for (unsigned i = 0; !err && i < sizeof(regs) / sizeof(regs[0]); i++)
-		err = sys_vcpu_write(vm.vcpu, regs[i].f, regs[i].v);
-	/* INVLPGA, MONITOR and MWAIT would run in the guest: the first is an
-	 * SVM instruction and the others are hidden by our CPUID, so the guest
-	 * gets #UD for them (exits.c), as on a processor without them */
-	uint64_t misc1 = 0, misc2 = 0;
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC1, &misc1);
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC2, &misc2);
-	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC1, misc1 | SVM_MISC1_INVLPGA);
-	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC2,
-	                                 misc2 | SVM_MISC2_MONITOR | SVM_MISC2_MWAIT);
-	for (unsigned s = SEG_ES; !err && s <= SEG_GS; s++) {
-		if (s == SEG_CS)
-			continue;
-		err = sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_SELECTOR), 16);
-		err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_ATTRIB), 0xc93);
-		err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_LIMIT), 0xffffffff);
+	const struct bootinfo_module *kernel = &bi->module[0];
+	if (!strstr(bi->cmdline, "linux"))
+		return boot_flat((const uint8_t *)IMAGE_VA, kernel->size);
+	const uint8_t *initrd = 0;
+	size_t initrd_size = 0;
+	if (bi->module_count > 1) {
+		uint64_t va = IMAGE_VA + (((uint64_t)kernel->pages * PAGE_SIZE + LARGE_PAGE_SIZE - 1) &
+		                          ~(LARGE_PAGE_SIZE - 1));
+		long err = map_module(&bi->module[1], va);
+		if (err)
+			return err;
+		initrd = (const uint8_t *)va;
+		initrd_size = bi->module[1].size;
 	}
-	return err;
+	static char cmdline[LINUX_CMDLINE_AREA];
+	const char *given = strstr(bi->cmdline, "cmdline=");
+	given = given ? given + strlen("cmdline=") : LINUX_CMDLINE_DEFAULT;
+	uint64_t tsc_khz = tsc_per_tick * 100 / 1000;
+	if (tsc_khz && !strstr(given, "tsc_early_khz="))
+		debug_snprintf(cmdline, sizeof(cmdline), "%s tsc_early_khz=%lu", given, tsc_khz);
+	else
+		debug_snprintf(cmdline, sizeof(cmdline), "%s", given);
+	return boot_linux((const uint8_t *)IMAGE_VA, kernel->size, initrd, initrd_size, cmdline);
 }
 
 static char vm_name[24];
@@ -181,7 +168,8 @@ static void feed_uart(const uint8_t *bytes, size_t n)
  * tick, waits for the next tick before it replies.  A guest thus gets at
  * most about half the machine through its exits, whatever it does; its
  * own instructions are the scheduler's to share out. */
-static uint64_t tsc_per_tick, window_start, window_used, nap_port;
+static uint64_t window_start, window_used, nap_port;
+static int pacing;
 
 static uint64_t rdtsc(void)
 {
@@ -197,21 +185,21 @@ static void nap_one_tick(void)
 	ipc_recv(nap_port, 0, &m);
 }
 
-/* The TSC's rate against the host timer: two ticks after a tick edge. */
-static void calibrate(void)
+/* The TSC's rate against the host timer: `ticks` ticks after a tick edge. */
+static void calibrate(unsigned ticks)
 {
 	nap_one_tick();
 	uint64_t t0 = rdtsc();
-	nap_one_tick();
-	nap_one_tick();
-	tsc_per_tick = (rdtsc() - t0) / 2;
+	for (unsigned i = 0; i < ticks; i++)
+		nap_one_tick();
+	tsc_per_tick = (rdtsc() - t0) / ticks;
 }
 
 /* An exit's service began at `since`: charge it, and wait out the rest of
  * the tick when this guest has had its share. */
 static void charge_exit(uint64_t since)
 {
-	if (!tsc_per_tick)
+	if (!pacing || !tsc_per_tick)
 		return;
 	uint64_t now = rdtsc();
 	if (since - window_start >= tsc_per_tick) {
@@ -242,6 +230,7 @@ static void wake_parked(void)
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
+	vm.mtrr_def_type = 0xc06; /* enabled, default write-back: as firmware leaves it */
 	const char *name = strstr(bi->cmdline, "name=");
 	if (name) {
 		size_t k = 0;
@@ -256,18 +245,20 @@ int main(const struct bootinfo *bi)
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();
 	vm.parked = slot_alloc();
-	long err = bi->module_count ? map_image(&bi->module[0]) : E_BAD_ARG;
+	long err = bi->module_count ? map_module(&bi->module[0], IMAGE_VA) : E_BAD_ARG;
 	err = err ? err : object_alloc(OBJ_GUEST_SPACE, 0, &vm.guest_space);
 	err = err ? err : object_alloc(OBJ_VCPU, 0, &vm.vcpu);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &vm.port);
+	err = err ? err : object_alloc(OBJ_PORT, 0, &nap_port);
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
+	if (!err) /* Linux is told the TSC's rate, so measure it longer */
+		calibrate(strstr(bi->cmdline, "linux") ? 10 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
-	if (!err && bi->module[0].size > vm.ram_bytes - GUEST_LOAD_GPA)
-		err = E_RANGE;
-	if (!err)
-		memcpy(guest_ptr(GUEST_LOAD_GPA, bi->module[0].size), (const void *)IMAGE_VA, bi->module[0].size);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
-	err = err ? err : guest_setup();
+	if (!err && (err = boot_guest(bi))) {
+		vm.exit_status = 3; /* the guest cannot start as configured: a restart would not help */
+		return vm.exit_status;
+	}
 	err = err ? err : sys_tcb_set_priority(vm.vcpu, 90, 90);
 	if (err) {
 		debug_printf("vmm: cannot build the VM: error %ld\n", err);
@@ -282,12 +273,9 @@ int main(const struct bootinfo *bi)
 		debug_printf("vmm: no console input for the guest\n");
 	/* nopace: the benchmarks time exits back to back with nothing else
 	 * to run, where pacing would only add sleeps to the figures */
-	if (strstr(bi->cmdline, "nopace"))
+	pacing = !strstr(bi->cmdline, "nopace");
+	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
-	else if (object_alloc(OBJ_PORT, 0, &nap_port))
-		debug_printf("vmm: no port to pace the guest's exits with\n");
-	else
-		calibrate();
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);

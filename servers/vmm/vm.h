@@ -31,7 +31,8 @@ struct vm {
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
 	int stopped;
 	int exit_status;              /* the VMM's own, once the guest stopped */
-	unsigned unmapped_reports;
+	unsigned unmapped_reports, msr_reports;
+	uint64_t mtrr_def_type;       /* MSR 0x2ff */
 	uint64_t console;
 };
 
@@ -75,6 +76,11 @@ void pic_ack(void);
 void pit_fired(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
+
+/* boot.c */
+long boot_flat(const uint8_t *image, size_t size);
+long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd, size_t initrd_size,
+                const char *cmdline);
 
 /* cpuid.c */
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);
