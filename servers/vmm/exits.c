@@ -311,6 +311,7 @@ static void exit_msr(struct msg *m)
 		if (write)
 			goto fault;
 		break;
+	case 0xc0010055: /* INT_PENDING_MSG: no C1E, so nothing to turn off */
 	case 0xc0010015: /* HWCR: reads as all defaults; what a guest sets changes nothing here */
 	case 0xc0011029: /* DE_CFG: LFENCE is dispatch-serializing (bit 1), as Linux wants to know */
 		v = msr == 0xc0011029 ? 2 : 0;
