@@ -29,8 +29,9 @@ $(eval $(call server,shell,servers/shell,init_client))
 $(eval $(call server,vmm,servers/vmm,init_client))
 
 # what make run boots: init first, then its manifest and the servers it names
+LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf \
-	$(BUILD)/vmm.elf $(BUILD)/tests/guests/progs/hello.bin
+	$(BUILD)/vmm.elf $(LINUX_GUEST)
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.

@@ -80,7 +80,7 @@ static long cpu_setup(const struct boot_cpu *c)
 	return err;
 }
 
-long boot_flat(const uint8_t *image, size_t size)
+static long boot_flat(const uint8_t *image, size_t size)
 {
 	if (size > vm.ram_bytes - GUEST_LOAD_GPA) {
 		debug_printf("vmm: the guest image (%lu bytes) does not fit in %lu MiB\n", size, vm.ram_bytes >> 20);
@@ -91,8 +91,8 @@ long boot_flat(const uint8_t *image, size_t size)
 	return cpu_setup(&c);
 }
 
-long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd, size_t initrd_size,
-                const char *cmdline)
+static long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd, size_t initrd_size,
+                       const char *cmdline)
 {
 	struct linux_kernel k;
 	struct linux_layout l;
@@ -114,4 +114,90 @@ long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd, size_t
 	struct boot_cpu c = { .rip = l.entry_gpa, .rsp = 0x80000, .rsi = l.zero_page_gpa,
 	                      .code_sel = 0x10, .data_sel = 0x18 };
 	return cpu_setup(&c);
+}
+
+/* A boot module, read-only at va. */
+static long map_module(const struct bootinfo_module *mod, uint64_t va)
+{
+	for (uint32_t i = 0; i < mod->pages; i++) {
+		long err = page_map_with_tables(mod->first_slot + i, va + i * PAGE_SIZE, RIGHT_READ);
+		if (err)
+			return err;
+	}
+	return E_OK;
+}
+
+#define LINUX_CMDLINE_DEFAULT "console=ttyS0"
+
+/* What the guest was started from, to start it again on a reset. */
+static struct {
+	int is_linux;
+	const uint8_t *image, *initrd;
+	size_t image_size, initrd_size;
+	char cmdline[LINUX_CMDLINE_AREA];
+} start;
+
+static long boot_again(void)
+{
+	if (!start.is_linux)
+		return boot_flat(start.image, start.image_size);
+	return boot_linux(start.image, start.image_size, start.initrd, start.initrd_size, start.cmdline);
+}
+
+/* The guest's start: a flat image, or with `linux` a bzImage and (the
+ * second module) its initrd.  Linux's command line is `cmdline=`, the
+ * rest of our own, or LINUX_CMDLINE_DEFAULT; we add the TSC's rate
+ * (tsc_hz, 0 if unknown), which Linux cannot measure reliably against an
+ * emulated timer. */
+long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz)
+{
+	const struct bootinfo_module *kernel = &bi->module[0];
+	long err = map_module(kernel, IMAGE_VA);
+	if (err)
+		return err;
+	start.image = (const uint8_t *)IMAGE_VA;
+	start.image_size = kernel->size;
+	start.is_linux = strstr(bi->cmdline, "linux") != 0;
+	if (start.is_linux && bi->module_count > 1) {
+		uint64_t va = IMAGE_VA + (((uint64_t)kernel->pages * PAGE_SIZE + LARGE_PAGE_SIZE - 1) &
+		                          ~(LARGE_PAGE_SIZE - 1));
+		if ((err = map_module(&bi->module[1], va)))
+			return err;
+		start.initrd = (const uint8_t *)va;
+		start.initrd_size = bi->module[1].size;
+	}
+	const char *given = strstr(bi->cmdline, "cmdline=");
+	given = given ? given + strlen("cmdline=") : LINUX_CMDLINE_DEFAULT;
+	if (tsc_hz && !strstr(given, "tsc_early_khz="))
+		debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s tsc_early_khz=%lu", given, tsc_hz / 1000);
+	else
+		debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s", given);
+	return boot_again();
+}
+
+/* A reset (the guest asked for one through a reset register): the
+ * machine as it was at power-on, memory zeroed and the images loaded
+ * again.  The exit being answered (m) carries the fresh registers back. */
+long boot_reset(struct msg *m)
+{
+	memset(guest_ptr(0, vm.ram_bytes), 0, vm.ram_bytes);
+	devices_reset();
+	long err = E_OK;
+	static const unsigned cleared[] = { VCPU_CR2, VCPU_DR6, VCPU_DR7, VCPU_KERNEL_GS_BASE, VCPU_STAR,
+	                                    VCPU_LSTAR, VCPU_CSTAR, VCPU_SFMASK, VCPU_SYSENTER_CS,
+	                                    VCPU_SYSENTER_ESP, VCPU_SYSENTER_EIP,
+	                                    VCPU_SEGMENT(SEG_IDTR, SEG_BASE), VCPU_SEGMENT(SEG_IDTR, SEG_LIMIT),
+	                                    VCPU_SEGMENT(SEG_LDTR, SEG_SELECTOR), VCPU_SEGMENT(SEG_LDTR, SEG_ATTRIB),
+	                                    VCPU_SEGMENT(SEG_LDTR, SEG_BASE), VCPU_SEGMENT(SEG_LDTR, SEG_LIMIT),
+	                                    VCPU_SEGMENT(SEG_FS, SEG_BASE), VCPU_SEGMENT(SEG_GS, SEG_BASE),
+	                                    VCPU_INT_SHADOW };
+	for (unsigned i = 0; i < sizeof(cleared) / sizeof(cleared[0]); i++)
+		err = vcpu_set(cleared[i], cleared[i] == VCPU_DR7 ? 0x400 : cleared[i] == VCPU_DR6 ? 0xffff0ff0 : 0, err);
+	for (unsigned r = VCPU_RAX; r <= VCPU_R15; r++)
+		err = vcpu_set(r, 0, err);
+	err = err ? err : boot_again();
+	for (unsigned r = VCPU_RAX; !err && r <= VCPU_RFLAGS; r++)
+		err = sys_vcpu_read(vm.vcpu, r, &m->w[VMEXIT_W_RAX + r]);
+	m->w[VMEXIT_W_INJECT] = 0;
+	return err;
 }

@@ -5,6 +5,7 @@
  *   0x40-0x43             the 8254 timer's channel 0, as a periodic tick
  *   0x3f8-0x3ff           a 16550A serial port (uart16550.c) on the console
  *   0x80                  the POST port: writes ignored
+ *   0xcf9                 the reset control register: a write with bit 2 resets the VM
  *   0x510                 test: a 32-bit register, any access size
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
@@ -172,6 +173,23 @@ void console_out(const uint8_t *bytes, size_t n)
 	}
 }
 
+/* --- reset ---------------------------------------------------------- */
+
+/* Every device model back to its power-on state (a guest's reset). */
+void devices_reset(void)
+{
+	uart_output_fn out = vm.uart.out;
+	void *ctx = vm.uart.ctx;
+	uart_init(&vm.uart, out, ctx);
+	memset(vm.pic, 0, sizeof(vm.pic));
+	vm.pit_divisor = 0;
+	vm.pit_latch_hi = vm.pit_access = 0;
+	sys_notify_after(vm.port, TIMER_BIT, 0);
+	vm.test_reg = vm.test_sum = vm.test_counter = 0;
+	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
+	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
+}
+
 /* --- dispatch ------------------------------------------------------- */
 
 int io_access(unsigned port, unsigned size, int in, uint32_t *value)
@@ -204,6 +222,13 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 			*value = port == 0x40 ? 0 : 0xff;
 		else
 			pit_write(port - 0x40, (uint8_t)*value);
+		return 0;
+	}
+	if (port == 0xcf9 && size == 1) { /* the reset control register: bit 2 resets the machine */
+		if (in)
+			*value = vm.reset_control;
+		else if ((vm.reset_control = (uint8_t)(*value & 0x0e)) & 4)
+			vm.request = REQUEST_RESET;
 		return 0;
 	}
 	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;

@@ -12,56 +12,12 @@
  */
 #include "vm.h"
 #include "console.h"
-#include "linux_boot.h"
 
 #define CONSOLE_SLOT 9
-#define LINUX_CMDLINE_DEFAULT "console=ttyS0"
 
 struct vm vm;
 static struct msg parked_msg;
 static uint64_t tsc_per_tick;   /* the TSC's rate: cycles per host timer tick (100 Hz) */
-
-/* A boot module, read-only at va. */
-static long map_module(const struct bootinfo_module *mod, uint64_t va)
-{
-	for (uint32_t i = 0; i < mod->pages; i++) {
-		long err = page_map_with_tables(mod->first_slot + i, va + i * PAGE_SIZE, RIGHT_READ);
-		if (err)
-			return err;
-	}
-	return E_OK;
-}
-
-/* The guest's start: a flat image, or with `linux` a bzImage and (the
- * second module) its initrd.  Linux's command line is `cmdline=`, the
- * rest of our own, or LINUX_CMDLINE_DEFAULT; we add the TSC's rate, which
- * Linux cannot measure reliably against an emulated timer. */
-static long boot_guest(const struct bootinfo *bi)
-{
-	const struct bootinfo_module *kernel = &bi->module[0];
-	if (!strstr(bi->cmdline, "linux"))
-		return boot_flat((const uint8_t *)IMAGE_VA, kernel->size);
-	const uint8_t *initrd = 0;
-	size_t initrd_size = 0;
-	if (bi->module_count > 1) {
-		uint64_t va = IMAGE_VA + (((uint64_t)kernel->pages * PAGE_SIZE + LARGE_PAGE_SIZE - 1) &
-		                          ~(LARGE_PAGE_SIZE - 1));
-		long err = map_module(&bi->module[1], va);
-		if (err)
-			return err;
-		initrd = (const uint8_t *)va;
-		initrd_size = bi->module[1].size;
-	}
-	static char cmdline[LINUX_CMDLINE_AREA];
-	const char *given = strstr(bi->cmdline, "cmdline=");
-	given = given ? given + strlen("cmdline=") : LINUX_CMDLINE_DEFAULT;
-	uint64_t tsc_khz = tsc_per_tick * 100 / 1000;
-	if (tsc_khz && !strstr(given, "tsc_early_khz="))
-		debug_snprintf(cmdline, sizeof(cmdline), "%s tsc_early_khz=%lu", given, tsc_khz);
-	else
-		debug_snprintf(cmdline, sizeof(cmdline), "%s", given);
-	return boot_linux((const uint8_t *)IMAGE_VA, kernel->size, initrd, initrd_size, cmdline);
-}
 
 static char vm_name[24];
 static int line_start = 1;
@@ -230,7 +186,7 @@ static void wake_parked(void)
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
-	vm.mtrr_def_type = 0xc06; /* enabled, default write-back: as firmware leaves it */
+	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
 	const char *name = strstr(bi->cmdline, "name=");
 	if (name) {
 		size_t k = 0;
@@ -245,7 +201,7 @@ int main(const struct bootinfo *bi)
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();
 	vm.parked = slot_alloc();
-	long err = bi->module_count ? map_module(&bi->module[0], IMAGE_VA) : E_BAD_ARG;
+	long err = bi->module_count ? E_OK : E_BAD_ARG;
 	err = err ? err : object_alloc(OBJ_GUEST_SPACE, 0, &vm.guest_space);
 	err = err ? err : object_alloc(OBJ_VCPU, 0, &vm.vcpu);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &vm.port);
@@ -255,7 +211,7 @@ int main(const struct bootinfo *bi)
 		calibrate(strstr(bi->cmdline, "linux") ? 10 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
-	if (!err && (err = boot_guest(bi))) {
+	if (!err && (err = boot_guest(bi, tsc_per_tick * 100))) {
 		vm.exit_status = 3; /* the guest cannot start as configured: a restart would not help */
 		return vm.exit_status;
 	}
@@ -305,7 +261,23 @@ int main(const struct bootinfo *bi)
 			continue;
 		}
 		uint64_t since = rdtsc();
-		if (!handle_exit(&m)) {
+		int reply = handle_exit(&m);
+		if (vm.request == REQUEST_POWER_OFF) {
+			debug_printf("vmm: %sguest powered off\n", vm_name);
+			vm.stopped = 1;
+			vm.exit_status = 0;
+			reply = 0;
+		} else if (vm.request == REQUEST_RESET) {
+			debug_printf("vmm: %sguest reset: starting it again\n", vm_name);
+			if (boot_reset(&m)) {
+				debug_printf("vmm: the guest cannot start again\n");
+				vm.stopped = 1;
+				vm.exit_status = 3;
+				reply = 0;
+			}
+		}
+		vm.request = REQUEST_NONE;
+		if (!reply) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
 				return vm.exit_status;

@@ -31,8 +31,10 @@ struct vm {
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
 	int stopped;
 	int exit_status;              /* the VMM's own, once the guest stopped */
+	enum { REQUEST_NONE, REQUEST_POWER_OFF, REQUEST_RESET } request; /* from a device model */
 	unsigned unmapped_reports, msr_reports;
 	uint64_t mtrr_def_type;       /* MSR 0x2ff */
+	uint8_t reset_control;        /* port 0xcf9 */
 	uint64_t console;
 };
 
@@ -74,13 +76,13 @@ void pic_raise(unsigned irq);
 int pic_pending(void);          /* the vector to deliver, or -1 */
 void pic_ack(void);
 void pit_fired(void);
+void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
 
 /* boot.c */
-long boot_flat(const uint8_t *image, size_t size);
-long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd, size_t initrd_size,
-                const char *cmdline);
+long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz);
+long boot_reset(struct msg *m);
 
 /* cpuid.c */
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);
@@ -95,6 +97,7 @@ void irq_window(int want);       /* ask for an exit as soon as the guest can tak
 #define SVM_MISC1_VINTR   (1u << 4)
 
 #define TIMER_BIT 1
+#define MTRR_DEF_TYPE_RESET 0xc06    /* MTRRs on, memory write-back: as firmware leaves them */
 #define LABEL_CONSOLE_INPUT 0x7f01   /* from our input thread: w0 = count, w1.. = bytes */
 
 #endif
