@@ -141,14 +141,33 @@ static void nap_one_tick(void)
 	ipc_recv(nap_port, 0, &m);
 }
 
-/* The TSC's rate against the host timer: `ticks` ticks after a tick edge. */
-static void calibrate(unsigned ticks)
+/* The TSC's rate against the host timer, measured over `ticks` ticks from
+ * a tick edge.  The measurement runs while the VM is built (calibrate_end
+ * waits for the rest): a long one costs no start-up time, and the longer
+ * it is, the less a late tick on a busy host skews it.  If the building
+ * took longer than the measurement, the late wake-up would skew it: then
+ * measure again, briefly. */
+static uint64_t calib_t0;
+static unsigned calib_ticks;
+
+static void calibrate_start(unsigned ticks)
 {
 	nap_one_tick();
-	uint64_t t0 = rdtsc();
-	for (unsigned i = 0; i < ticks; i++)
-		nap_one_tick();
-	tsc_per_tick = (rdtsc() - t0) / ticks;
+	calib_t0 = rdtsc();
+	calib_ticks = ticks;
+	sys_notify_after(nap_port, 1, ticks);
+}
+
+static void calibrate_end(void)
+{
+	struct msg m;
+	if (ipc_nb_recv(nap_port, 0, &m) == E_OK) { /* already over: not a clean edge */
+		calibrate_start(4);
+		ipc_recv(nap_port, 0, &m);
+	} else {
+		ipc_recv(nap_port, 0, &m);
+	}
+	tsc_per_tick = (rdtsc() - calib_t0) / calib_ticks;
 }
 
 /* An exit's service began at `since`: charge it, and wait out the rest of
@@ -208,9 +227,11 @@ int main(const struct bootinfo *bi)
 	err = err ? err : object_alloc(OBJ_PORT, 0, &nap_port);
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
 	if (!err) /* Linux is told the TSC's rate, so measure it longer */
-		calibrate(strstr(bi->cmdline, "linux") ? 10 : 2);
+		calibrate_start(strstr(bi->cmdline, "linux") ? 50 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
+	if (!err)
+		calibrate_end();
 	if (!err && (err = boot_guest(bi, tsc_per_tick * 100))) {
 		vm.exit_status = 3; /* the guest cannot start as configured: a restart would not help */
 		return vm.exit_status;
@@ -248,6 +269,7 @@ int main(const struct bootinfo *bi)
 				feed_uart((const uint8_t *)&m.w[1], m.w[0] > 24 ? 24 : m.w[0]);
 			else if (m.w[0] & TIMER_BIT)
 				pit_fired();
+			uart_flush(&vm.uart); /* output a busy guest left without a newline: a tick late at most */
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
@@ -283,6 +305,7 @@ int main(const struct bootinfo *bi)
 				return vm.exit_status;
 			}
 			if (vm.halted) { /* answer when an interrupt comes */
+				uart_flush(&vm.uart); /* the guest is idle: a prompt without a newline shows now */
 				parked_msg = m;
 				sys_cnode_delete(vm.parked); /* the last one, spent */
 				sys_cnode_move(vm.reply, CAP_ROOT_CNODE, vm.parked);
