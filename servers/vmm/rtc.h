@@ -27,6 +27,12 @@
  *    access and every rtc_update (the answer changes when the guest
  *    programs the chip or reads register C).  Flags with their interrupt
  *    disabled need no timer: they are brought up to date on each access.
+ *    While the alarm interrupt is enabled the answer is the next second
+ *    boundary (the alarm is compared at each update), so a guest using
+ *    AIE costs one wake-up a second.  The periodic interrupt asks for
+ *    its own rate (up to 8192 Hz); a VMM whose timer is coarser may call
+ *    rtc_update() late: the ticks in between collapse into one flag,
+ *    as on a chip whose register C was not read in time.
  *  - Memory size: rtc_init() takes guest RAM below and above 4 GiB and
  *    fills the CMOS memory-size bytes as a PC BIOS does.
  *  - ACPI: the FADT's CENTURY field should be 0x32 (RTC_CENTURY), which
