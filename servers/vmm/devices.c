@@ -5,7 +5,11 @@
  *   0x40-0x43             the 8254 timer's channel 0, as a periodic tick
  *   0x3f8-0x3ff           a 16550A serial port (uart16550.c) on the console
  *   0x80                  the POST port: writes ignored
- *   0xcf9                 the reset control register: a write with bit 2 resets the VM
+ *   0x60, 0x64            the i8042 keyboard controller (i8042.c): no keyboard or
+ *                         mouse, its reset line resets the VM
+ *   0x70-0x71             the CMOS RTC (rtc.c) with the host's date
+ *   0xcf8-0xcff           PCI configuration mechanism 1 (pci.c): a host bridge;
+ *                         0xcf9 is the reset control register
  *   0x510                 test: a 32-bit register, any access size
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
@@ -105,14 +109,9 @@ void pic_ack(void)
 static void pit_arm(void)
 {
 	uint64_t div = vm.pit_divisor ? vm.pit_divisor : 65536;
-	uint64_t ticks = div * 100 / PIT_HZ;   /* our timer runs at 100 Hz */
-	sys_notify_after(vm.port, TIMER_BIT, ticks ? ticks : 1);
-}
-
-void pit_fired(void)
-{
-	pic_raise(0);
-	pit_arm();
+	vm.pit_period_ns = div * 1000000000UL / PIT_HZ;
+	vm.pit_next_ns = clock_ns() + vm.pit_period_ns;
+	timers_rearm();
 }
 
 /* The control word (port 0x43) for channel 0 chooses how the divisor is
@@ -173,9 +172,52 @@ void console_out(const uint8_t *bytes, size_t n)
 	}
 }
 
-/* --- reset ---------------------------------------------------------- */
+/* --- time ----------------------------------------------------------- */
 
-/* Every device model back to its power-on state (a guest's reset). */
+/* The RTC raises IRQ 8 on its line's rising edge. */
+static void rtc_irq_check(void)
+{
+	int level = rtc_irq_level(&vm.rtc);
+	if (level && !vm.rtc_irq)
+		pic_raise(8);
+	vm.rtc_irq = level;
+}
+
+uint64_t devices_next_event(uint64_t now)
+{
+	uint64_t next = vm.pit_next_ns ? vm.pit_next_ns : CLOCK_NEVER;
+	uint64_t unix_now = clock_unix_ns(), rtc = rtc_next_event(&vm.rtc, unix_now);
+	if (rtc != RTC_NO_EVENT && rtc - unix_now + now < next)
+		next = rtc - unix_now + now;
+	return next;
+}
+
+/* The host timer fired: whatever fell due. */
+void devices_timer(void)
+{
+	uint64_t now = clock_ns();
+	if (vm.pit_next_ns && now >= vm.pit_next_ns) {
+		pic_raise(0);
+		/* the next period from now: a late tick is not made up with a burst */
+		vm.pit_next_ns = now + vm.pit_period_ns;
+	}
+	rtc_update(&vm.rtc, clock_unix_ns());
+	rtc_irq_check();
+	timers_rearm();
+}
+
+/* --- power-on and reset ----------------------------------------------- */
+
+void devices_init(void)
+{
+	uint64_t below = vm.ram_bytes < GUEST_RAM_MAX ? vm.ram_bytes : GUEST_RAM_MAX;
+	rtc_init(&vm.rtc, clock_unix_ns(), below, vm.ram_bytes - below);
+	pci_init(&vm.pci);
+	i8042_init(&vm.kbc);
+}
+
+/* Every device model back to its power-on state (a guest's reset).  The
+ * RTC keeps its time and CMOS memory, as its battery would. */
 void devices_reset(void)
 {
 	uart_output_fn out = vm.uart.out;
@@ -184,10 +226,13 @@ void devices_reset(void)
 	memset(vm.pic, 0, sizeof(vm.pic));
 	vm.pit_divisor = 0;
 	vm.pit_latch_hi = vm.pit_access = 0;
-	sys_notify_after(vm.port, TIMER_BIT, 0);
+	vm.pit_next_ns = 0;
+	pci_init(&vm.pci);
+	i8042_init(&vm.kbc);
 	vm.test_reg = vm.test_sum = vm.test_counter = 0;
 	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
 	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
+	timers_rearm();
 }
 
 /* --- dispatch ------------------------------------------------------- */
@@ -224,10 +269,31 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 			pit_write(port - 0x40, (uint8_t)*value);
 		return 0;
 	}
-	if (port == 0xcf9 && size == 1) { /* the reset control register: bit 2 resets the machine */
+	if ((port == 0x70 || port == 0x71) && size == 1) {
 		if (in)
-			*value = vm.reset_control;
-		else if ((vm.reset_control = (uint8_t)(*value & 0x0e)) & 4)
+			*value = rtc_read(&vm.rtc, port, clock_unix_ns());
+		else
+			rtc_write(&vm.rtc, port, (uint8_t)*value, clock_unix_ns());
+		rtc_irq_check();
+		if (!in)
+			timers_rearm();
+		return 0;
+	}
+	if ((port == 0x60 || port == 0x64) && size == 1) {
+		if (in)
+			*value = i8042_read(&vm.kbc, port);
+		else if (i8042_write(&vm.kbc, port, (uint8_t)*value) == I8042_EVENT_RESET)
+			vm.request = REQUEST_RESET;
+		unsigned irqs = i8042_take_irqs(&vm.kbc);
+		for (unsigned irq = 0; irq < 16; irq++)
+			if (irqs & (1u << irq))
+				pic_raise(irq);
+		return 0;
+	}
+	if (port >= 0xcf8 && port <= 0xcff) {
+		if (in)
+			*value = pci_io_read(&vm.pci, port, size);
+		else if (pci_io_write(&vm.pci, port, size, *value) == PCI_EVENT_RESET)
 			vm.request = REQUEST_RESET;
 		return 0;
 	}

@@ -230,8 +230,11 @@ int main(const struct bootinfo *bi)
 		calibrate_start(strstr(bi->cmdline, "linux") ? 50 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
-	if (!err)
+	if (!err) {
 		calibrate_end();
+		clock_init(tsc_per_tick * 100);
+		devices_init();
+	}
 	if (!err && (err = boot_guest(bi, tsc_per_tick * 100))) {
 		vm.exit_status = 3; /* the guest cannot start as configured: a restart would not help */
 		return vm.exit_status;
@@ -268,7 +271,7 @@ int main(const struct bootinfo *bi)
 			if (MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT)
 				feed_uart((const uint8_t *)&m.w[1], m.w[0] > 24 ? 24 : m.w[0]);
 			else if (m.w[0] & TIMER_BIT)
-				pit_fired();
+				devices_timer();
 			uart_flush(&vm.uart); /* output a busy guest left without a newline: a tick late at most */
 			if (pending_len)
 				feed_uart(0, 0);

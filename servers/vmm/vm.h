@@ -8,6 +8,10 @@
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
 #include "uart16550.h"
+#include "rtc.h"
+#include "pci.h"
+#include "i8042.h"
+#include "vmtime.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
 #define IMAGE_VA     0x0000310000000000UL  /* the guest image module, read-only */
@@ -26,6 +30,11 @@ struct vm {
 	struct pic8259 pic[2];
 	uint32_t pit_divisor;
 	uint8_t pit_latch_hi, pit_access;
+	uint64_t pit_period_ns, pit_next_ns;   /* channel 0's interrupt: 0 when not counting */
+	struct rtc rtc;
+	int rtc_irq;                  /* its line, to see its rising edge */
+	struct pci_bus pci;
+	struct i8042 kbc;
 	uint64_t test_reg, test_sum, test_counter;
 	uint64_t mmio_test[512];
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
@@ -34,7 +43,6 @@ struct vm {
 	enum { REQUEST_NONE, REQUEST_POWER_OFF, REQUEST_RESET } request; /* from a device model */
 	unsigned unmapped_reports, msr_reports;
 	uint64_t mtrr_def_type;       /* MSR 0x2ff */
-	uint8_t reset_control;        /* port 0xcf9 */
 	uint64_t console;
 };
 
@@ -75,7 +83,8 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value);
 void pic_raise(unsigned irq);
 int pic_pending(void);          /* the vector to deliver, or -1 */
 void pic_ack(void);
-void pit_fired(void);
+void devices_init(void);
+void devices_timer(void);
 void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
