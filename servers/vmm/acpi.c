@@ -86,7 +86,7 @@ static void emit_zeros(struct out *o, size_t n)
 
 static void align(struct out *o, size_t to)
 {
-	while (o->pos % to)
+	while (!o->overflow && o->pos % to)
 		emit8(o, 0);
 }
 
