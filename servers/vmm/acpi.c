@@ -585,7 +585,7 @@ static size_t build_fadt(struct out *o, uint64_t facs_gpa, uint64_t dsdt_gpa)
 	emit8(o, 0);                   /* 105 DUTY_WIDTH */
 	emit8(o, 0);                   /* 106 DAY_ALRM: no RTC alarm day */
 	emit8(o, 0);                   /* 107 MON_ALRM */
-	emit8(o, 0);                   /* 108 CENTURY: no century in CMOS */
+	emit8(o, 0x32);                /* 108 CENTURY: the CMOS byte holding it (rtc.c) */
 	emit16(o, FADT_BOOT_FLAGS);    /* 109 IAPC_BOOT_ARCH */
 	emit8(o, 0);                   /* 111 reserved */
 	emit32(o, FADT_FLAGS);         /* 112 */

@@ -26,7 +26,7 @@
  *                 told).  The VMM drives GSI 9 (and 8259 IRQ 9) from
  *                 acpi_pm_sci_level().
  *   COM1          16550A at 0x3f8, ISA IRQ 4
- *   CMOS RTC      0x70/0x71, ISA IRQ 8 (FADT CENTURY = 0: no century
+ *   CMOS RTC      0x70/0x71, ISA IRQ 8 (FADT CENTURY = 0x32, rtc.c's century byte; was: no century
  *                 register in CMOS, Linux then takes years < 70 as 20xx)
  *   i8042         0x60/0x64, ISA IRQ 1 and 12 (FADT boot flag 8042 set)
  *   PCI           configuration mechanism 1 at 0xcf8/0xcfc (no MCFG, no

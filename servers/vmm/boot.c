@@ -10,6 +10,7 @@
  * tables at 0x1000..0x6fff, and the GDT is at 0x7000. */
 #include "vm.h"
 #include "linux_boot.h"
+#include "acpi.h"
 
 #define BOOT_PML4 0x1000UL
 #define BOOT_GDT  0x7000UL
@@ -108,7 +109,22 @@ static long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd,
 		memcpy(guest_ptr(l.initrd_gpa, initrd_size), initrd, initrd_size);
 	char *cl = guest_ptr(l.cmdline_gpa, cmdline_len + 1);
 	memcpy(cl, cmdline, cmdline_len + 1);
-	linux_zero_page(image, &k, &l, guest_ptr(l.zero_page_gpa, LINUX_ZERO_PAGE_BYTES));
+	uint8_t *zp = guest_ptr(l.zero_page_gpa, LINUX_ZERO_PAGE_BYTES);
+	linux_zero_page(image, &k, &l, zp);
+	/* ACPI: the tables in the reserved top of RAM, the RSDP where a BIOS
+	 * would leave it and, so that nobody has to scan for it, in the zero
+	 * page too (acpi_rsdp_addr, protocol 2.14) */
+	static uint8_t tables[LINUX_TABLES_BYTES];
+	uint8_t rsdp[ACPI_RSDP_BYTES];
+	size_t n = acpi_build(tables, sizeof(tables), l.tables_gpa, l.mem_bytes, rsdp);
+	if (!n) {
+		debug_printf("vmm: the ACPI tables do not fit in %lu bytes\n", (unsigned long)sizeof(tables));
+		return E_RANGE;
+	}
+	memcpy(guest_ptr(l.tables_gpa, n), tables, n);
+	memcpy(guest_ptr(ACPI_RSDP_GPA, ACPI_RSDP_BYTES), rsdp, ACPI_RSDP_BYTES);
+	uint64_t rsdp_gpa = ACPI_RSDP_GPA;
+	memcpy(zp + 0x70, &rsdp_gpa, sizeof(rsdp_gpa));
 	debug_printf("vmm: Linux boot protocol %u.%02u, kernel %u bytes at %lx, initrd %lu bytes at %lx\n",
 	             k.version >> 8, k.version & 0xff, k.kernel_bytes, l.kernel_gpa, initrd_size, l.initrd_gpa);
 	struct boot_cpu c = { .rip = l.entry_gpa, .rsp = 0x80000, .rsi = l.zero_page_gpa,

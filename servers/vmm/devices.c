@@ -8,6 +8,7 @@
  *   0x60, 0x64            the i8042 keyboard controller (i8042.c): no keyboard or
  *                         mouse, its reset line resets the VM
  *   0x70-0x71             the CMOS RTC (rtc.c) with the host's date
+ *   0x600-0x60f           the ACPI PM registers (acpi_pm.c): power off, SCI on IRQ 9
  *   0xcf8-0xcff           PCI configuration mechanism 1 (pci.c): a host bridge;
  *                         0xcf9 is the reset control register
  *   0x510                 test: a 32-bit register, any access size
@@ -183,6 +184,16 @@ static void rtc_irq_check(void)
 	vm.rtc_irq = level;
 }
 
+/* The SCI is a level on IRQ 9; our 8259s take edges, so raise it when it
+ * rises (the guest clears its cause before it ends the interrupt). */
+static void sci_check(void)
+{
+	int level = acpi_pm_sci_level(&vm.pm);
+	if (level && !vm.sci)
+		pic_raise(9);
+	vm.sci = level;
+}
+
 uint64_t devices_next_event(uint64_t now)
 {
 	uint64_t next = vm.pit_next_ns ? vm.pit_next_ns : CLOCK_NEVER;
@@ -214,6 +225,7 @@ void devices_init(void)
 	rtc_init(&vm.rtc, clock_unix_ns(), below, vm.ram_bytes - below);
 	pci_init(&vm.pci);
 	i8042_init(&vm.kbc);
+	acpi_pm_init(&vm.pm);
 }
 
 /* Every device model back to its power-on state (a guest's reset).  The
@@ -229,6 +241,8 @@ void devices_reset(void)
 	vm.pit_next_ns = 0;
 	pci_init(&vm.pci);
 	i8042_init(&vm.kbc);
+	acpi_pm_init(&vm.pm);
+	vm.sci = vm.rtc_irq = 0;
 	vm.test_reg = vm.test_sum = vm.test_counter = 0;
 	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
 	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
@@ -288,6 +302,15 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 		for (unsigned irq = 0; irq < 16; irq++)
 			if (irqs & (1u << irq))
 				pic_raise(irq);
+		return 0;
+	}
+	if (port >= ACPI_PM_BASE && port < ACPI_PM_BASE + 16 && acpi_pm_claims(port, size)) {
+		enum acpi_pm_event ev = acpi_pm_io(&vm.pm, port, size, in, value, clock_ns());
+		if (ev == ACPI_PM_POWER_OFF)
+			vm.request = REQUEST_POWER_OFF;
+		else if (ev == ACPI_PM_RESET)
+			vm.request = REQUEST_RESET;
+		sci_check();
 		return 0;
 	}
 	if (port >= 0xcf8 && port <= 0xcff) {

@@ -11,6 +11,7 @@
 #include "rtc.h"
 #include "pci.h"
 #include "i8042.h"
+#include "acpi_pm.h"
 #include "vmtime.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
@@ -35,6 +36,8 @@ struct vm {
 	int rtc_irq;                  /* its line, to see its rising edge */
 	struct pci_bus pci;
 	struct i8042 kbc;
+	struct acpi_pm pm;
+	int sci;                      /* the SCI's level, to see its rising edge */
 	uint64_t test_reg, test_sum, test_counter;
 	uint64_t mmio_test[512];
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
