@@ -4,9 +4,10 @@
  * Only what a guest can use is shown: a feature whose CR4 bit the kernel
  * would refuse at VMRUN (LA57, PKE, VMXE, SMXE, CET) or whose MSRs or
  * state we do not provide is hidden.
- *   leaf 1: no VMX, no SMX, no x2APIC, no APIC (the guest uses the 8259),
+ *   leaf 1: no VMX, no SMX, no x2APIC; a local APIC in xAPIC mode with
+ *           TSC-deadline (lapic.c),
  *           no MCE/MCA (no machine-check MSRs are modelled),
- *           no monitor/mwait, TSC-deadline off, no XSAVE/OSXSAVE/AVX (the
+ *           no monitor/mwait, no XSAVE/OSXSAVE/AVX (the
  *           kernel switches FPU state with FXSAVE); the hypervisor bit set;
  *           EBX bits 16-31 (logical CPUs, APIC id) zero
  *   leaf 7: subleaf 0 only, and of it only the features in LEAF7_*
@@ -47,9 +48,11 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 		else
 			ra = rb = rc = rd = 0;
 		if (leaf == 1) {
-			rc &= ~((1u << 5) | (1u << 6) | (1u << 21) | (1u << 3) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28));
+			rc &= ~((1u << 5) | (1u << 6) | (1u << 21) | (1u << 3) | (1u << 26) | (1u << 27) | (1u << 28));
 			rc |= 1u << 31;
-			rd &= ~((1u << 9) | (1u << 7) | (1u << 14)); /* no APIC, MCE, MCA */
+			rd &= ~((1u << 7) | (1u << 14)); /* no MCE, MCA */
+			rd |= 1u << 9;                    /* a local APIC (lapic.c) */
+			rc |= 1u << 24;                   /* with TSC-deadline mode */
 			rb &= 0x0000ffff; /* one logical CPU, APIC id 0 */
 		} else if (leaf == 7) {
 			ra = 0;                 /* no subleaves beyond 0 */

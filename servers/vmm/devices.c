@@ -15,6 +15,8 @@
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
  *   MMIO_TEST_GPA         test: 4 KiB of registers, any size and offset
+ *   0xfec00000            the I/O APIC (ioapic.c); 0xfee00000 the local APIC
+ *                         (lapic.c), where IA32_APIC_BASE puts it
  * Anything else reads as all ones and ignores writes, like an empty bus.
  */
 #include "vm.h"
@@ -178,20 +180,13 @@ void console_out(const uint8_t *bytes, size_t n)
 /* The RTC raises IRQ 8 on its line's rising edge. */
 static void rtc_irq_check(void)
 {
-	int level = rtc_irq_level(&vm.rtc);
-	if (level && !vm.rtc_irq)
-		pic_raise(8);
-	vm.rtc_irq = level;
+	irq_line(8, rtc_irq_level(&vm.rtc));
 }
 
-/* The SCI is a level on IRQ 9; our 8259s take edges, so raise it when it
- * rises (the guest clears its cause before it ends the interrupt). */
+/* The SCI: a level on IRQ 9 (level-triggered at the I/O APIC). */
 static void sci_check(void)
 {
-	int level = acpi_pm_sci_level(&vm.pm);
-	if (level && !vm.sci)
-		pic_raise(9);
-	vm.sci = level;
+	irq_line(9, acpi_pm_sci_level(&vm.pm));
 }
 
 uint64_t devices_next_event(uint64_t now)
@@ -200,7 +195,8 @@ uint64_t devices_next_event(uint64_t now)
 	uint64_t unix_now = clock_unix_ns(), rtc = rtc_next_event(&vm.rtc, unix_now);
 	if (rtc != RTC_NO_EVENT && rtc - unix_now + now < next)
 		next = rtc - unix_now + now;
-	return next;
+	uint64_t apic = lapic_timer_next(&vm.lapic);
+	return apic < next ? apic : next;
 }
 
 /* The host timer fired: whatever fell due. */
@@ -208,12 +204,13 @@ void devices_timer(void)
 {
 	uint64_t now = clock_ns();
 	if (vm.pit_next_ns && now >= vm.pit_next_ns) {
-		pic_raise(0);
+		irq_pulse(0);
 		/* the next period from now: a late tick is not made up with a burst */
 		vm.pit_next_ns = now + vm.pit_period_ns;
 	}
 	rtc_update(&vm.rtc, clock_unix_ns());
 	rtc_irq_check();
+	lapic_timer_update(&vm.lapic, now);
 	timers_rearm();
 }
 
@@ -226,6 +223,7 @@ void devices_init(void)
 	pci_init(&vm.pci);
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
+	irq_init();
 }
 
 /* Every device model back to its power-on state (a guest's reset).  The
@@ -242,7 +240,7 @@ void devices_reset(void)
 	pci_init(&vm.pci);
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
-	vm.sci = vm.rtc_irq = 0;
+	irq_init();
 	vm.test_reg = vm.test_sum = vm.test_counter = 0;
 	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
 	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
@@ -264,8 +262,7 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 		}
 		if (in)
 			*value = v;
-		if (uart_irq_level(&vm.uart))
-			pic_raise(4);
+		irq_line(4, uart_irq_level(&vm.uart));
 		return 0;
 	}
 	if ((port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1) && size == 1) {
@@ -301,7 +298,7 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 		unsigned irqs = i8042_take_irqs(&vm.kbc);
 		for (unsigned irq = 0; irq < 16; irq++)
 			if (irqs & (1u << irq))
-				pic_raise(irq);
+				irq_pulse(irq);
 		return 0;
 	}
 	if (port >= ACPI_PM_BASE && port < ACPI_PM_BASE + 16 && acpi_pm_claims(port, size)) {
@@ -348,6 +345,28 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 {
 	uint64_t mask = size == 8 ? ~0UL : (1UL << (8 * size)) - 1;
+	uint64_t apic = lapic_base_read(&vm.lapic) & ~0xfffUL;
+	if (lapic_enabled(&vm.lapic) && gpa >= apic && gpa < apic + 0x1000) {
+		unsigned off = (unsigned)(gpa - apic);
+		if (load) {
+			uint32_t reg = lapic_read(&vm.lapic, off & ~3u, clock_ns());
+			*value = (reg >> (8 * (off & 3))) & mask;
+		} else if (size == 4 && !(off & 3)) {
+			int eoi = lapic_write(&vm.lapic, off, (uint32_t)*value, clock_ns());
+			if (eoi >= 0)
+				ioapic_eoi(&vm.ioapic, (unsigned)eoi);
+			timers_rearm();
+		}
+		return 0;
+	}
+	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + 0x1000) {
+		unsigned off = (unsigned)(gpa - IOAPIC_BASE);
+		if (load)
+			*value = ioapic_read(&vm.ioapic, off) & mask;
+		else if (size == 4)
+			ioapic_write(&vm.ioapic, off, (uint32_t)*value);
+		return 0;
+	}
 	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {
 		uint8_t *regs = (uint8_t *)vm.mmio_test + (gpa - MMIO_TEST_GPA);
 		if (load) {

@@ -295,6 +295,18 @@ static void exit_msr(struct msg *m)
 	case 0x1a0: /* MISC_ENABLE: fast strings */
 		v = 1;
 		break;
+	case MSR_APIC_BASE:
+		if (write && lapic_base_write(&vm.lapic, value))
+			goto fault;
+		v = lapic_base_read(&vm.lapic);
+		break;
+	case MSR_TSC_DEADLINE:
+		if (write) {
+			lapic_deadline_write(&vm.lapic, value, clock_ns());
+			timers_rearm();
+		}
+		v = lapic_deadline_read(&vm.lapic);
+		break;
 	case 0xfe: /* MTRRcap: no fixed or variable ranges, no write-combining */
 		v = 0;
 		break;
@@ -584,12 +596,12 @@ void irq_window(int want)
 void deliver_interrupt(struct msg *m)
 {
 	uint64_t shadow = 0;
-	int vector = pic_pending();
+	int from_pic, vector = irq_next(&from_pic);
 	if (vector >= 0 && !m->w[VMEXIT_W_INJECT] && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF) &&
 	    !sys_vcpu_read(vm.vcpu, VCPU_INT_SHADOW, &shadow) && !(shadow & 1)) {
 		m->w[VMEXIT_W_INJECT] = EVENT(vector, EVENT_TYPE_INTR);
-		pic_ack();
-		vector = pic_pending();
+		irq_take(vector, from_pic);
+		vector = irq_next(&from_pic);
 	}
 	irq_window(vector >= 0);
 }
@@ -621,7 +633,7 @@ int handle_exit(struct msg *m)
 		/* past the HLT; an STI just before it no longer holds interrupts off */
 		m->w[VMEXIT_W_RIP] += 1;
 		sys_vcpu_write(vm.vcpu, VCPU_INT_SHADOW, 0);
-		if (pic_pending() >= 0 && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF))
+		if (irq_due() && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF))
 			return 1;  /* deliver_interrupt puts it in the reply */
 		vm.halted = 1;
 		return 0;

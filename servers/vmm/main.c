@@ -108,8 +108,7 @@ static void feed_uart(const uint8_t *bytes, size_t n)
 	size_t taken = uart_receive(&vm.uart, pending_input, pending_len < room ? pending_len : room);
 	memmove(pending_input, pending_input + taken, pending_len - taken);
 	pending_len -= taken;
-	if (uart_irq_level(&vm.uart))
-		pic_raise(4);
+	irq_line(4, uart_irq_level(&vm.uart));
 }
 
 /* --- a bound on the time one guest's exits take ------------------------
@@ -276,7 +275,7 @@ int main(const struct bootinfo *bi)
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
-			if (!vm.halted && !vm.stopped && pic_pending() >= 0)
+			if (!vm.halted && !vm.stopped && irq_due())
 				irq_window(1); /* the guest is running: an exit when it can take it */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;

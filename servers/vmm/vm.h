@@ -12,6 +12,8 @@
 #include "pci.h"
 #include "i8042.h"
 #include "acpi_pm.h"
+#include "lapic.h"
+#include "ioapic.h"
 #include "vmtime.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
@@ -33,11 +35,11 @@ struct vm {
 	uint8_t pit_latch_hi, pit_access;
 	uint64_t pit_period_ns, pit_next_ns;   /* channel 0's interrupt: 0 when not counting */
 	struct rtc rtc;
-	int rtc_irq;                  /* its line, to see its rising edge */
 	struct pci_bus pci;
 	struct i8042 kbc;
 	struct acpi_pm pm;
-	int sci;                      /* the SCI's level, to see its rising edge */
+	struct lapic lapic;
+	struct ioapic ioapic;
 	uint64_t test_reg, test_sum, test_counter;
 	uint64_t mmio_test[512];
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
@@ -95,6 +97,14 @@ int console_reconnect(void);
 /* boot.c */
 long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz);
 long boot_reset(struct msg *m);
+
+/* irq.c */
+void irq_init(void);
+void irq_line(unsigned isa, int level);
+void irq_pulse(unsigned isa);
+int irq_next(int *from_pic);
+void irq_take(int vector, int from_pic);
+int irq_due(void);
 
 /* cpuid.c */
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);

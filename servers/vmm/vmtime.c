@@ -37,6 +37,16 @@ uint64_t clock_ns(void)
 	return (uint64_t)((unsigned __int128)(rdtsc() - tsc_start) * 1000000000UL / tsc_hz);
 }
 
+uint64_t clock_tsc0(void)
+{
+	return tsc_start;
+}
+
+uint64_t clock_tsc_hz(void)
+{
+	return tsc_hz;
+}
+
 uint64_t clock_unix_ns(void)
 {
 	return unix_ns_start + clock_ns();
