@@ -86,6 +86,8 @@ static int line_start = 1;
 static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 {
 	(void)ctx;
+	if (control_console_output(bytes, n)) /* attached, or kept for the next (control.c) */
+		return;
 	if (!vm_name[0]) {
 		console_out(bytes, n);
 		return;
@@ -151,11 +153,11 @@ static void input_thread(uint64_t arg)
 	}
 }
 
-static uint8_t pending_input[64];
-static size_t pending_len;
+uint8_t pending_input[64];
+size_t pending_len;
 
 /* Give the UART what it has room for; keep the rest for later. */
-static void feed_uart(const uint8_t *bytes, size_t n)
+void feed_uart(const uint8_t *bytes, size_t n)
 {
 	if (n && pending_len + n <= sizeof(pending_input)) {
 		memcpy(pending_input + pending_len, bytes, n);
@@ -288,6 +290,7 @@ int main(const struct bootinfo *bi)
 		debug_printf("vmm: no port to pace the guest's exits with\n");
 	else
 		calibrate();
+	control_start(bi->cmdline, tsc_per_tick); /* vm.NAME (control.c) */
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);
@@ -298,6 +301,10 @@ int main(const struct bootinfo *bi)
 		if (err) {
 			debug_printf("vmm: receive failed: %ld\n", err);
 			return 1;
+		}
+		if (control_message(&m)) { /* a request from vm.NAME's clients (control.c) */
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
 		}
 		if (MSG_LABEL(m.info) == LABEL_NOTIFY || MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT) {
 			if (MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT)
@@ -316,8 +323,10 @@ int main(const struct bootinfo *bi)
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
-		uint64_t since = rdtsc();
-		if (!handle_exit(&m)) {
+		uint64_t since = rdtsc(), code = m.w[VMEXIT_W_CODE];
+		int resume = handle_exit(&m);
+		control_exit_done(code, since); /* vm stats (control.c) */
+		if (!resume) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
 				return vm.exit_status;
