@@ -240,6 +240,7 @@ struct vm_task {
 	uint32_t index;
 	char task[33];
 	char name[33];       /* the VM's: the VMM's name= argument, else the task's name */
+	int named;           /* it has name=, so its VMM publishes vm.NAME */
 	uint32_t state, end;
 	int64_t detail;
 	char args[128];
@@ -285,7 +286,8 @@ static int next_vm(uint32_t *index, struct vm_task *v)
 		           ? 0 : quota;
 		size_t len;
 		const char *name = arg_value(v->args, "name=", &len);
-		if (name && len && len < sizeof(v->name)) {
+		v->named = name && len && len < sizeof(v->name);
+		if (v->named) {
 			memcpy(v->name, name, len);
 			v->name[len] = 0;
 		} else {
@@ -421,8 +423,8 @@ static void await_start(const char *cmd, const char *verb, const char *name)
 			outf("vm %s: '%s' did not start: %s\n", cmd, v.name, why);
 			return;
 		}
-		uint64_t controls = vm_controls(&v);
-		if (controls) {
+		uint64_t controls = v.named ? vm_controls(&v) : 0;
+		if (controls || !v.named) { /* without a name it never publishes */
 			drop(controls);
 			outf("vm: %s '%s'\n", verb, v.name);
 			return;
