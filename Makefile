@@ -69,16 +69,15 @@ setup:
 	@tools/setup.sh
 
 # The Linux guest's kernel and initramfs, in cache/linux/guest/ (about 70 MB
-# to download once).  Not part of run or test yet: the VMM cannot boot
-# Linux until it has the device models of issue 10.
+# to download once; later runs only check them).  `make run` boots them.
 guest-images: setup
 	@tools/guest-images.sh
 
-run: setup
+run: setup guest-images
 	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
 	tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
 
-gdb: setup
+gdb: setup guest-images
 	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
 	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 

@@ -26,15 +26,17 @@ $(BUILD)/servers/%.c.o: servers/%.c $(foreach i,$(wildcard idl/*.idl),$(BUILD)/i
 $(eval $(call server,init,servers/init,init_server))
 $(eval $(call server,serial,servers/drivers/serial,console_server init_client))
 $(eval $(call server,shell,servers/shell,init_client vmm_client))
-$(eval $(call server,vmm,servers/vmm,init_client vmm_server))
+$(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
+$(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server))
 
 # what make run boots: init first, then its manifest and the servers it names
-BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf \
-	$(BUILD)/vmm.elf $(BUILD)/tests/guests/progs/hello.bin
+LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf $(BUILD)/rtc.elf \
+	$(BUILD)/vmm.elf $(LINUX_GUEST)
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)

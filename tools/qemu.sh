@@ -10,7 +10,7 @@ case "${1:-}" in --test|--gdb) mode=${1#--}; shift ;; esac
 kernel=$1; shift
 modules=$(printf '%s,' "$@" | sed 's/,$//')
 
-set -- -accel tcg -cpu max -m 256M -no-reboot -display none -vga none \
+set -- -accel tcg -cpu max -m ${QEMU_MEM:-1G} -no-reboot -display none -vga none \
 	-kernel "$kernel" -append "${KERNEL_CMDLINE:-}" -initrd "$modules"
 case $mode in
 	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio ;;

@@ -3,7 +3,7 @@
  *   server NAME           starts a server's block
  *   image FILE            the boot module it runs (matched by file name)
  *   priority N            1..254
- *   memory BITS           its own memory: an Untyped of 2^BITS bytes, 12..26
+ *   memory BITS           its own memory: an Untyped of 2^BITS bytes, 12..28
  *   ioports FIRST LAST    an I/O-port capability
  *   irq LINE              an interrupt line, 1 and 3..15
  *   needs NAME            a send right to a registered service
@@ -130,8 +130,8 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 			return "priority must be 1..254";
 		s->priority = v;
 	} else if (word_is(w, n, "memory")) {
-		if (number(a, an, 26, &v) || v < 12)
-			return "memory must be 12..26 (log2 of bytes)";
+		if (number(a, an, 28, &v) || v < 12)
+			return "memory must be 12..28 (log2 of bytes)";
 		s->memory_bits = v;
 	} else if (word_is(w, n, "slots")) {
 		if (number(a, an, 14, &v) || v < 8)

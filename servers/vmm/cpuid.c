@@ -4,8 +4,10 @@
  * Only what a guest can use is shown: a feature whose CR4 bit the kernel
  * would refuse at VMRUN (LA57, PKE, VMXE, SMXE, CET) or whose MSRs or
  * state we do not provide is hidden.
- *   leaf 1: no VMX, no SMX, no x2APIC, no APIC (the guest uses the 8259),
- *           no monitor/mwait, TSC-deadline off, no XSAVE/OSXSAVE/AVX (the
+ *   leaf 1: no VMX, no SMX, no x2APIC; a local APIC in xAPIC mode with
+ *           TSC-deadline (lapic.c),
+ *           no MCE/MCA (no machine-check MSRs are modelled),
+ *           no monitor/mwait, no XSAVE/OSXSAVE/AVX (the
  *           kernel switches FPU state with FXSAVE); the hypervisor bit set;
  *           EBX bits 16-31 (logical CPUs, APIC id) zero
  *   leaf 7: subleaf 0 only, and of it only the features in LEAF7_*
@@ -13,17 +15,17 @@
  *   leaf 0xd (XSAVE): all zero
  *   leaf 0x40000000: "BerthVMMBrth", highest hypervisor leaf 0x40000001
  *   leaf 0x40000001: eax = the VMM's interface version (1)
- *   leaf 0x80000001: no SVM; leaf 0x8000000a (SVM features): all zero
+ *   leaf 0x80000001: no SVM, MCE, MCA or RDTSCP (TSC_AUX is not switched); leaf 0x8000000a (SVM features): all zero
  *   leaves past the host's highest, and 0x40000002..: all zero
  */
 #include "vm.h"
 
 /* Leaf 7, subleaf 0: the features a guest may see.  EBX: FSGSBASE, BMI1,
  * SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP, CLFLUSHOPT, CLWB, SHA.
- * ECX: UMIP, RDPID.  EDX: FSRM. */
+ * ECX: UMIP (not RDPID: it reads TSC_AUX, which nothing switches).  EDX: FSRM. */
 #define LEAF7_EBX ((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | \
                    (1u << 18) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 24) | (1u << 29))
-#define LEAF7_ECX ((1u << 2) | (1u << 22))
+#define LEAF7_ECX (1u << 2)
 #define LEAF7_EDX (1u << 4)
 
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d)
@@ -46,9 +48,11 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 		else
 			ra = rb = rc = rd = 0;
 		if (leaf == 1) {
-			rc &= ~((1u << 5) | (1u << 6) | (1u << 21) | (1u << 3) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28));
+			rc &= ~((1u << 5) | (1u << 6) | (1u << 21) | (1u << 3) | (1u << 26) | (1u << 27) | (1u << 28));
 			rc |= 1u << 31;
-			rd &= ~(1u << 9);
+			rd &= ~((1u << 7) | (1u << 14)); /* no MCE, MCA */
+			rd |= 1u << 9;                    /* a local APIC (lapic.c) */
+			rc |= 1u << 24;                   /* with TSC-deadline mode */
 			rb &= 0x0000ffff; /* one logical CPU, APIC id 0 */
 		} else if (leaf == 7) {
 			ra = 0;                 /* no subleaves beyond 0 */
@@ -63,6 +67,7 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 			ra = rb = rc = rd = 0;
 		} else if (leaf == 0x80000001) {
 			rc &= ~(1u << 2);
+			rd &= ~((1u << 7) | (1u << 14) | (1u << 27)); /* no MCE, MCA, RDTSCP */
 		} else if (leaf == 0x8000000a) {
 			ra = rb = rc = rd = 0;
 		}

@@ -5,10 +5,18 @@
  *   0x40-0x43             the 8254 timer's channel 0, as a periodic tick
  *   0x3f8-0x3ff           a 16550A serial port (uart16550.c) on the console
  *   0x80                  the POST port: writes ignored
+ *   0x60, 0x64            the i8042 keyboard controller (i8042.c): no keyboard or
+ *                         mouse, its reset line resets the VM
+ *   0x70-0x71             the CMOS RTC (rtc.c) with the host's date
+ *   0x600-0x60f           the ACPI PM registers (acpi_pm.c): power off, SCI on IRQ 9
+ *   0xcf8-0xcff           PCI configuration mechanism 1 (pci.c): a host bridge;
+ *                         0xcf9 is the reset control register
  *   0x510                 test: a 32-bit register, any access size
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
  *   MMIO_TEST_GPA         test: 4 KiB of registers, any size and offset
+ *   0xfec00000            the I/O APIC (ioapic.c); 0xfee00000 the local APIC
+ *                         (lapic.c), where IA32_APIC_BASE puts it
  * Anything else reads as all ones and ignores writes, like an empty bus.
  */
 #include "vm.h"
@@ -104,14 +112,9 @@ void pic_ack(void)
 static void pit_arm(void)
 {
 	uint64_t div = vm.pit_divisor ? vm.pit_divisor : 65536;
-	uint64_t ticks = div * 100 / PIT_HZ;   /* our timer runs at 100 Hz */
-	sys_notify_after(vm.port, TIMER_BIT, ticks ? ticks : 1);
-}
-
-void pit_fired(void)
-{
-	pic_raise(0);
-	pit_arm();
+	vm.pit_period_ns = div * 1000000000UL / PIT_HZ;
+	vm.pit_next_ns = clock_ns() + vm.pit_period_ns;
+	timers_rearm();
 }
 
 /* The control word (port 0x43) for channel 0 chooses how the divisor is
@@ -172,6 +175,78 @@ void console_out(const uint8_t *bytes, size_t n)
 	}
 }
 
+/* --- time ----------------------------------------------------------- */
+
+/* The RTC raises IRQ 8 on its line's rising edge. */
+static void rtc_irq_check(void)
+{
+	irq_line(8, rtc_irq_level(&vm.rtc));
+}
+
+/* The SCI: a level on IRQ 9 (level-triggered at the I/O APIC). */
+static void sci_check(void)
+{
+	irq_line(9, acpi_pm_sci_level(&vm.pm));
+}
+
+uint64_t devices_next_event(uint64_t now)
+{
+	uint64_t next = vm.pit_next_ns ? vm.pit_next_ns : CLOCK_NEVER;
+	uint64_t unix_now = clock_unix_ns(), rtc = rtc_next_event(&vm.rtc, unix_now);
+	if (rtc != RTC_NO_EVENT && rtc - unix_now + now < next)
+		next = rtc - unix_now + now;
+	uint64_t apic = lapic_timer_next(&vm.lapic);
+	return apic < next ? apic : next;
+}
+
+/* The host timer fired: whatever fell due. */
+void devices_timer(void)
+{
+	uint64_t now = clock_ns();
+	if (vm.pit_next_ns && now >= vm.pit_next_ns) {
+		irq_pulse(0);
+		/* the next period from now: a late tick is not made up with a burst */
+		vm.pit_next_ns = now + vm.pit_period_ns;
+	}
+	rtc_update(&vm.rtc, clock_unix_ns());
+	rtc_irq_check();
+	lapic_timer_update(&vm.lapic, now);
+	timers_rearm();
+}
+
+/* --- power-on and reset ----------------------------------------------- */
+
+void devices_init(void)
+{
+	uint64_t below = vm.ram_bytes < GUEST_RAM_MAX ? vm.ram_bytes : GUEST_RAM_MAX;
+	rtc_init(&vm.rtc, clock_unix_ns(), below, vm.ram_bytes - below);
+	pci_init(&vm.pci);
+	i8042_init(&vm.kbc);
+	acpi_pm_init(&vm.pm);
+	irq_init();
+}
+
+/* Every device model back to its power-on state (a guest's reset).  The
+ * RTC keeps its time and CMOS memory, as its battery would. */
+void devices_reset(void)
+{
+	uart_output_fn out = vm.uart.out;
+	void *ctx = vm.uart.ctx;
+	uart_init(&vm.uart, out, ctx);
+	memset(vm.pic, 0, sizeof(vm.pic));
+	vm.pit_divisor = 0;
+	vm.pit_latch_hi = vm.pit_access = 0;
+	vm.pit_next_ns = 0;
+	pci_init(&vm.pci);
+	i8042_init(&vm.kbc);
+	acpi_pm_init(&vm.pm);
+	irq_init();
+	vm.test_reg = vm.test_sum = vm.test_counter = 0;
+	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
+	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
+	timers_rearm();
+}
+
 /* --- dispatch ------------------------------------------------------- */
 
 int io_access(unsigned port, unsigned size, int in, uint32_t *value)
@@ -187,8 +262,7 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 		}
 		if (in)
 			*value = v;
-		if (uart_irq_level(&vm.uart))
-			pic_raise(4);
+		irq_line(4, uart_irq_level(&vm.uart));
 		return 0;
 	}
 	if ((port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1) && size == 1) {
@@ -204,6 +278,43 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 			*value = port == 0x40 ? 0 : 0xff;
 		else
 			pit_write(port - 0x40, (uint8_t)*value);
+		return 0;
+	}
+	if ((port == 0x70 || port == 0x71) && size == 1) {
+		if (in)
+			*value = rtc_read(&vm.rtc, port, clock_unix_ns());
+		else
+			rtc_write(&vm.rtc, port, (uint8_t)*value, clock_unix_ns());
+		rtc_irq_check();
+		if (!in)
+			timers_rearm();
+		return 0;
+	}
+	if ((port == 0x60 || port == 0x64) && size == 1) {
+		if (in)
+			*value = i8042_read(&vm.kbc, port);
+		else if (i8042_write(&vm.kbc, port, (uint8_t)*value) == I8042_EVENT_RESET)
+			vm.request = REQUEST_RESET;
+		unsigned irqs = i8042_take_irqs(&vm.kbc);
+		for (unsigned irq = 0; irq < 16; irq++)
+			if (irqs & (1u << irq))
+				irq_pulse(irq);
+		return 0;
+	}
+	if (port >= ACPI_PM_BASE && port < ACPI_PM_BASE + 16 && acpi_pm_claims(port, size)) {
+		enum acpi_pm_event ev = acpi_pm_io(&vm.pm, port, size, in, value, clock_ns());
+		if (ev == ACPI_PM_POWER_OFF)
+			vm.request = REQUEST_POWER_OFF;
+		else if (ev == ACPI_PM_RESET)
+			vm.request = REQUEST_RESET;
+		sci_check();
+		return 0;
+	}
+	if (port >= 0xcf8 && port <= 0xcff) {
+		if (in)
+			*value = pci_io_read(&vm.pci, port, size);
+		else if (pci_io_write(&vm.pci, port, size, *value) == PCI_EVENT_RESET)
+			vm.request = REQUEST_RESET;
 		return 0;
 	}
 	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
@@ -234,6 +345,28 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 {
 	uint64_t mask = size == 8 ? ~0UL : (1UL << (8 * size)) - 1;
+	uint64_t apic = lapic_base_read(&vm.lapic) & ~0xfffUL;
+	if (lapic_enabled(&vm.lapic) && gpa >= apic && gpa < apic + 0x1000) {
+		unsigned off = (unsigned)(gpa - apic);
+		if (load) {
+			uint32_t reg = lapic_read(&vm.lapic, off & ~3u, clock_ns());
+			*value = (reg >> (8 * (off & 3))) & mask;
+		} else if (size == 4 && !(off & 3)) {
+			int eoi = lapic_write(&vm.lapic, off, (uint32_t)*value, clock_ns());
+			if (eoi >= 0)
+				ioapic_eoi(&vm.ioapic, (unsigned)eoi);
+			timers_rearm();
+		}
+		return 0;
+	}
+	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + 0x1000) {
+		unsigned off = (unsigned)(gpa - IOAPIC_BASE);
+		if (load)
+			*value = ioapic_read(&vm.ioapic, off) & mask;
+		else if (size == 4)
+			ioapic_write(&vm.ioapic, off, (uint32_t)*value);
+		return 0;
+	}
 	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {
 		uint8_t *regs = (uint8_t *)vm.mmio_test + (gpa - MMIO_TEST_GPA);
 		if (load) {

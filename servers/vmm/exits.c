@@ -247,6 +247,12 @@ static int pat_valid(uint64_t pat)
 	return 1;
 }
 
+/* The memory types an MTRR may hold: UC, WC, WT, WP, WB. */
+static int mtrr_type_valid(uint64_t type)
+{
+	return type == 0 || type == 1 || type == 4 || type == 5 || type == 6;
+}
+
 static void exit_msr(struct msg *m)
 {
 	uint64_t msr = (uint32_t)W(VCPU_RCX), write = m->w[VMEXIT_W_INFO1] & 1, v = 0;
@@ -289,8 +295,38 @@ static void exit_msr(struct msg *m)
 	case 0x1a0: /* MISC_ENABLE: fast strings */
 		v = 1;
 		break;
-	case 0xfe: /* MTRRcap: none */
+	case MSR_APIC_BASE:
+		if (write && lapic_base_write(&vm.lapic, value))
+			goto fault;
+		v = lapic_base_read(&vm.lapic);
+		break;
+	case MSR_TSC_DEADLINE:
+		if (write) {
+			lapic_deadline_write(&vm.lapic, value, clock_ns());
+			timers_rearm();
+		}
+		v = lapic_deadline_read(&vm.lapic);
+		break;
+	case 0xfe: /* MTRRcap: no fixed or variable ranges, no write-combining */
 		v = 0;
+		break;
+	case 0x2ff: /* MTRRdefType: memory is write-back unless the guest says otherwise */
+		if (write && (value & ~0xcffUL || !mtrr_type_valid(value & 0xff)))
+			goto fault;
+		if (write)
+			vm.mtrr_def_type = value;
+		v = vm.mtrr_def_type;
+		break;
+	case 0x8b: /* PATCH_LEVEL (AMD) / BIOS_SIGN_ID (Intel): no microcode update */
+		break;
+	case 0xc0010010: /* SYSCFG: none of the memory-type or encryption features */
+		if (write)
+			goto fault;
+		break;
+	case 0xc0010055: /* INT_PENDING_MSG: no C1E, so nothing to turn off */
+	case 0xc0010015: /* HWCR: reads as all defaults; what a guest sets changes nothing here */
+	case 0xc0011029: /* DE_CFG: LFENCE is dispatch-serializing (bit 1), as Linux wants to know */
+		v = msr == 0xc0011029 ? 2 : 0;
 		break;
 	default:
 		goto fault;
@@ -302,6 +338,10 @@ static void exit_msr(struct msg *m)
 	complete(m, m->w[VMEXIT_W_RIP] + 2);
 	return;
 fault:
+	if (vm.msr_reports < 16) { /* what a guest wanted and did not get: worth a line, a few times */
+		vm.msr_reports++;
+		debug_printf("vmm: #GP for %s MSR %lx\n", write ? "WRMSR to" : "RDMSR of", msr);
+	}
 	inject_gp(m);
 }
 
@@ -557,12 +597,12 @@ void irq_window(int want)
 void deliver_interrupt(struct msg *m)
 {
 	uint64_t shadow = 0;
-	int vector = pic_pending();
+	int from_pic, vector = irq_next(&from_pic);
 	if (vector >= 0 && !m->w[VMEXIT_W_INJECT] && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF) &&
 	    !sys_vcpu_read(vm.vcpu, VCPU_INT_SHADOW, &shadow) && !(shadow & 1)) {
 		m->w[VMEXIT_W_INJECT] = EVENT(vector, EVENT_TYPE_INTR);
-		pic_ack();
-		vector = pic_pending();
+		irq_take(vector, from_pic);
+		vector = irq_next(&from_pic);
 	}
 	irq_window(vector >= 0);
 }
@@ -594,7 +634,7 @@ int handle_exit(struct msg *m)
 		/* past the HLT; an STI just before it no longer holds interrupts off */
 		m->w[VMEXIT_W_RIP] += 1;
 		sys_vcpu_write(vm.vcpu, VCPU_INT_SHADOW, 0);
-		if (pic_pending() >= 0 && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF))
+		if (irq_due() && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF))
 			return 1;  /* deliver_interrupt puts it in the reply */
 		vm.halted = 1;
 		return 0;

@@ -14,67 +14,10 @@
 #include "console.h"
 
 #define CONSOLE_SLOT 9
-#define BOOT_GDT 0x7000UL
 
 struct vm vm;
 static struct msg parked_msg;
-
-static long map_image(const struct bootinfo_module *mod)
-{
-	for (uint32_t i = 0; i < mod->pages; i++) {
-		long err = page_map_with_tables(mod->first_slot + i, IMAGE_VA + i * PAGE_SIZE, RIGHT_READ);
-		if (err)
-			return err;
-	}
-	return E_OK;
-}
-
-/* 64-bit mode: page tables mapping the first 4 GiB (RAM and the MMIO hole
- * below 4 GiB) 1:1 with 2 MiB pages at 0x1000..0x6fff, a GDT at 0x7000,
- * the code at GUEST_LOAD_GPA. */
-static long guest_setup(void)
-{
-	uint64_t *pml4 = guest_ptr(0x1000, 0x6000), *pdpt = pml4 + 512, *pd = pml4 + 1024;
-	uint64_t *gdt = guest_ptr(BOOT_GDT, 24);
-	if (!pml4 || !gdt)
-		return E_RANGE;
-	pml4[0] = 0x2000 | 3;
-	for (int g = 0; g < 4; g++)
-		pdpt[g] = (0x3000 + 0x1000 * (uint64_t)g) | 3;
-	for (int i = 0; i < 4 * 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	gdt[0] = 0;
-	gdt[1] = 0x00209a0000000000UL; /* 64-bit code, selector 8 */
-	gdt[2] = 0x0000920000000000UL; /* data, selector 16 */
-	const struct { unsigned f; uint64_t v; } regs[] = {
-		{ VCPU_CR0, 0x80000033 }, { VCPU_CR3, 0x1000 }, { VCPU_CR4, 0x620 }, { VCPU_EFER, 0x500 },
-		{ VCPU_SEGMENT(SEG_CS, SEG_SELECTOR), 8 }, { VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), 0xa9b },
-		{ VCPU_SEGMENT(SEG_CS, SEG_LIMIT), 0xffffffff }, { VCPU_SEGMENT(SEG_CS, SEG_BASE), 0 },
-		{ VCPU_SEGMENT(SEG_GDTR, SEG_BASE), BOOT_GDT }, { VCPU_SEGMENT(SEG_GDTR, SEG_LIMIT), 23 },
-		{ VCPU_SEGMENT(SEG_TR, SEG_ATTRIB), 0x8b }, { VCPU_SEGMENT(SEG_TR, SEG_LIMIT), 0x67 },
-		{ VCPU_RIP, GUEST_LOAD_GPA }, { VCPU_RSP, 0x80000 }, { VCPU_RFLAGS, 2 },
-	};
-	long err = E_OK;
-	for (unsigned i = 0; !err && i < sizeof(regs) / sizeof(regs[0]); i++)
-		err = sys_vcpu_write(vm.vcpu, regs[i].f, regs[i].v);
-	/* INVLPGA, MONITOR and MWAIT would run in the guest: the first is an
-	 * SVM instruction and the others are hidden by our CPUID, so the guest
-	 * gets #UD for them (exits.c), as on a processor without them */
-	uint64_t misc1 = 0, misc2 = 0;
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC1, &misc1);
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_INTERCEPT_MISC2, &misc2);
-	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC1, misc1 | SVM_MISC1_INVLPGA);
-	err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_INTERCEPT_MISC2,
-	                                 misc2 | SVM_MISC2_MONITOR | SVM_MISC2_MWAIT);
-	for (unsigned s = SEG_ES; !err && s <= SEG_GS; s++) {
-		if (s == SEG_CS)
-			continue;
-		err = sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_SELECTOR), 16);
-		err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_ATTRIB), 0xc93);
-		err = err ? err : sys_vcpu_write(vm.vcpu, VCPU_SEGMENT(s, SEG_LIMIT), 0xffffffff);
-	}
-	return err;
-}
+static uint64_t tsc_per_tick;   /* the TSC's rate: cycles per host timer tick (100 Hz) */
 
 static char vm_name[24];
 static int line_start = 1;
@@ -167,8 +110,7 @@ void feed_uart(const uint8_t *bytes, size_t n)
 	size_t taken = uart_receive(&vm.uart, pending_input, pending_len < room ? pending_len : room);
 	memmove(pending_input, pending_input + taken, pending_len - taken);
 	pending_len -= taken;
-	if (uart_irq_level(&vm.uart))
-		pic_raise(4);
+	irq_line(4, uart_irq_level(&vm.uart));
 }
 
 /* --- a bound on the time one guest's exits take ------------------------
@@ -183,7 +125,8 @@ void feed_uart(const uint8_t *bytes, size_t n)
  * tick, waits for the next tick before it replies.  A guest thus gets at
  * most about half the machine through its exits, whatever it does; its
  * own instructions are the scheduler's to share out. */
-static uint64_t tsc_per_tick, window_start, window_used, nap_port;
+static uint64_t window_start, window_used, nap_port;
+static int pacing;
 
 static uint64_t rdtsc(void)
 {
@@ -199,21 +142,40 @@ static void nap_one_tick(void)
 	ipc_recv(nap_port, 0, &m);
 }
 
-/* The TSC's rate against the host timer: two ticks after a tick edge. */
-static void calibrate(void)
+/* The TSC's rate against the host timer, measured over `ticks` ticks from
+ * a tick edge.  The measurement runs while the VM is built (calibrate_end
+ * waits for the rest): a long one costs no start-up time, and the longer
+ * it is, the less a late tick on a busy host skews it.  If the building
+ * took longer than the measurement, the late wake-up would skew it: then
+ * measure again, briefly. */
+static uint64_t calib_t0;
+static unsigned calib_ticks;
+
+static void calibrate_start(unsigned ticks)
 {
 	nap_one_tick();
-	uint64_t t0 = rdtsc();
-	nap_one_tick();
-	nap_one_tick();
-	tsc_per_tick = (rdtsc() - t0) / 2;
+	calib_t0 = rdtsc();
+	calib_ticks = ticks;
+	sys_notify_after(nap_port, 1, ticks);
+}
+
+static void calibrate_end(void)
+{
+	struct msg m;
+	if (ipc_nb_recv(nap_port, 0, &m) == E_OK) { /* already over: not a clean edge */
+		calibrate_start(4);
+		ipc_recv(nap_port, 0, &m);
+	} else {
+		ipc_recv(nap_port, 0, &m);
+	}
+	tsc_per_tick = (rdtsc() - calib_t0) / calib_ticks;
 }
 
 /* An exit's service began at `since`: charge it, and wait out the rest of
  * the tick when this guest has had its share. */
 static void charge_exit(uint64_t since)
 {
-	if (!tsc_per_tick)
+	if (!pacing || !tsc_per_tick)
 		return;
 	uint64_t now = rdtsc();
 	if (since - window_start >= tsc_per_tick) {
@@ -244,6 +206,7 @@ static void wake_parked(void)
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
+	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
 	const char *name = strstr(bi->cmdline, "name=");
 	if (name) {
 		size_t k = 0;
@@ -258,18 +221,25 @@ int main(const struct bootinfo *bi)
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();
 	vm.parked = slot_alloc();
-	long err = bi->module_count ? map_image(&bi->module[0]) : E_BAD_ARG;
+	long err = bi->module_count ? E_OK : E_BAD_ARG;
 	err = err ? err : object_alloc(OBJ_GUEST_SPACE, 0, &vm.guest_space);
 	err = err ? err : object_alloc(OBJ_VCPU, 0, &vm.vcpu);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &vm.port);
+	err = err ? err : object_alloc(OBJ_PORT, 0, &nap_port);
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
+	if (!err) /* Linux is told the TSC's rate, so measure it longer */
+		calibrate_start(strstr(bi->cmdline, "linux") ? 50 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
-	if (!err && bi->module[0].size > vm.ram_bytes - GUEST_LOAD_GPA)
-		err = E_RANGE;
-	if (!err)
-		memcpy(guest_ptr(GUEST_LOAD_GPA, bi->module[0].size), (const void *)IMAGE_VA, bi->module[0].size);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
-	err = err ? err : guest_setup();
+	if (!err) {
+		calibrate_end();
+		clock_init(tsc_per_tick * 100);
+		devices_init();
+	}
+	if (!err && (err = boot_guest(bi, tsc_per_tick * 100))) {
+		vm.exit_status = 3; /* the guest cannot start as configured: a restart would not help */
+		return vm.exit_status;
+	}
 	err = err ? err : sys_tcb_set_priority(vm.vcpu, 90, 90);
 	if (err) {
 		debug_printf("vmm: cannot build the VM: error %ld\n", err);
@@ -284,12 +254,9 @@ int main(const struct bootinfo *bi)
 		debug_printf("vmm: no console input for the guest\n");
 	/* nopace: the benchmarks time exits back to back with nothing else
 	 * to run, where pacing would only add sleeps to the figures */
-	if (strstr(bi->cmdline, "nopace"))
+	pacing = !strstr(bi->cmdline, "nopace");
+	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
-	else if (object_alloc(OBJ_PORT, 0, &nap_port))
-		debug_printf("vmm: no port to pace the guest's exits with\n");
-	else
-		calibrate();
 	control_start(bi->cmdline, tsc_per_tick); /* vm.NAME (control.c) */
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
@@ -310,11 +277,12 @@ int main(const struct bootinfo *bi)
 			if (MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT)
 				feed_uart((const uint8_t *)&m.w[1], m.w[0] > 24 ? 24 : m.w[0]);
 			else if (m.w[0] & TIMER_BIT)
-				pit_fired();
+				devices_timer();
+			uart_flush(&vm.uart); /* output a busy guest left without a newline: a tick late at most */
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
-			if (!vm.halted && !vm.stopped && pic_pending() >= 0)
+			if (!vm.halted && !vm.stopped && irq_due())
 				irq_window(1); /* the guest is running: an exit when it can take it */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
@@ -324,14 +292,30 @@ int main(const struct bootinfo *bi)
 			continue;
 		}
 		uint64_t since = rdtsc(), code = m.w[VMEXIT_W_CODE];
-		int resume = handle_exit(&m);
+		int reply = handle_exit(&m);
 		control_exit_done(code, since); /* vm stats (control.c) */
-		if (!resume) {
+		if (vm.request == REQUEST_POWER_OFF) {
+			debug_printf("vmm: %sguest powered off\n", vm_name);
+			vm.stopped = 1;
+			vm.exit_status = 0;
+			reply = 0;
+		} else if (vm.request == REQUEST_RESET) {
+			debug_printf("vmm: %sguest reset: starting it again\n", vm_name);
+			if (boot_reset(&m)) {
+				debug_printf("vmm: the guest cannot start again\n");
+				vm.stopped = 1;
+				vm.exit_status = 3;
+				reply = 0;
+			}
+		}
+		vm.request = REQUEST_NONE;
+		if (!reply) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
 				return vm.exit_status;
 			}
 			if (vm.halted) { /* answer when an interrupt comes */
+				uart_flush(&vm.uart); /* the guest is idle: a prompt without a newline shows now */
 				parked_msg = m;
 				sys_cnode_delete(vm.parked); /* the last one, spent */
 				sys_cnode_move(vm.reply, CAP_ROOT_CNODE, vm.parked);

@@ -8,6 +8,13 @@
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
 #include "uart16550.h"
+#include "rtc.h"
+#include "pci.h"
+#include "i8042.h"
+#include "acpi_pm.h"
+#include "lapic.h"
+#include "ioapic.h"
+#include "vmtime.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
 #define IMAGE_VA     0x0000310000000000UL  /* the guest image module, read-only */
@@ -26,12 +33,21 @@ struct vm {
 	struct pic8259 pic[2];
 	uint32_t pit_divisor;
 	uint8_t pit_latch_hi, pit_access;
+	uint64_t pit_period_ns, pit_next_ns;   /* channel 0's interrupt: 0 when not counting */
+	struct rtc rtc;
+	struct pci_bus pci;
+	struct i8042 kbc;
+	struct acpi_pm pm;
+	struct lapic lapic;
+	struct ioapic ioapic;
 	uint64_t test_reg, test_sum, test_counter;
 	uint64_t mmio_test[512];
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
 	int stopped;
 	int exit_status;              /* the VMM's own, once the guest stopped */
-	unsigned unmapped_reports;
+	enum { REQUEST_NONE, REQUEST_POWER_OFF, REQUEST_RESET } request; /* from a device model */
+	unsigned unmapped_reports, msr_reports;
+	uint64_t mtrr_def_type;       /* MSR 0x2ff */
 	uint64_t console;
 };
 
@@ -72,9 +88,23 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value);
 void pic_raise(unsigned irq);
 int pic_pending(void);          /* the vector to deliver, or -1 */
 void pic_ack(void);
-void pit_fired(void);
+void devices_init(void);
+void devices_timer(void);
+void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
+
+/* boot.c */
+long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz);
+long boot_reset(struct msg *m);
+
+/* irq.c */
+void irq_init(void);
+void irq_line(unsigned isa, int level);
+void irq_pulse(unsigned isa);
+int irq_next(int *from_pic);
+void irq_take(int vector, int from_pic);
+int irq_due(void);
 
 /* cpuid.c */
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);
@@ -89,6 +119,7 @@ void irq_window(int want);       /* ask for an exit as soon as the guest can tak
 #define SVM_MISC1_VINTR   (1u << 4)
 
 #define TIMER_BIT 1
+#define MTRR_DEF_TYPE_RESET 0xc06    /* MTRRs on, memory write-back: as firmware leaves them */
 #define LABEL_CONSOLE_INPUT 0x7f01   /* from our input thread: w0 = count, w1.. = bytes */
 
 /* main.c: the guest's serial input that waits for room in the UART */

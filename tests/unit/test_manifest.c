@@ -76,7 +76,7 @@ int main(void)
 	bad("server a\n image a\n priority 99999999999999999999\n", 3, "priority", "huge number");
 	bad("server a\n image a\n priority 1x\n", 3, "priority", "not a number");
 	bad("server a\n image a\n memory 11\n", 3, "memory", "memory too small");
-	bad("server a\n image a\n memory 27\n", 3, "memory", "memory too large");
+	bad("server a\n image a\n memory 29\n", 3, "memory", "memory too large");
 	bad("server a\n image a\n irq 2\n", 3, "irq", "the cascade line");
 	bad("server a\n image a\n irq 0\n", 3, "irq", "the timer line");
 	bad("server a\n image a\n irq 16\n", 3, "irq", "no line 16");

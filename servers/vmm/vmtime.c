@@ -1,0 +1,66 @@
+/* The VM's time and its one host timer (vmtime.h).
+ *
+ * Time is the TSC (the guest reads the same one), turned into
+ * nanoseconds since the VMM started with the rate main.c measured against
+ * the host timer; wall-clock time adds the host's date, asked once of the
+ * clock server.  The device models that count (8254, RTC) each say when
+ * they next need attention; timers_rearm() asks the kernel for one
+ * notification at the earliest of those times (the host timer ticks at
+ * 100 Hz, so a guest's timer fires up to a tick late, never early). */
+#include "vm.h"
+#include "clock.h"   /* generated from idl/clock.idl */
+#include "init.h"
+
+#define HOST_TICK_NS 10000000UL
+
+static uint64_t tsc_start, tsc_hz, unix_ns_start;
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void clock_init(uint64_t hz)
+{
+	tsc_start = rdtsc();
+	tsc_hz = hz ? hz : 1000000000UL;
+	uint64_t clock, secs = 0;
+	if (init_lookup(8, "clock", &clock) || clock_now(clock, &secs))
+		debug_printf("vmm: no clock server: the guest's date starts at 1970\n");
+	unix_ns_start = secs * 1000000000UL;
+}
+
+uint64_t clock_ns(void)
+{
+	return (uint64_t)((unsigned __int128)(rdtsc() - tsc_start) * 1000000000UL / tsc_hz);
+}
+
+uint64_t clock_tsc0(void)
+{
+	return tsc_start;
+}
+
+uint64_t clock_tsc_hz(void)
+{
+	return tsc_hz;
+}
+
+uint64_t clock_unix_ns(void)
+{
+	return unix_ns_start + clock_ns();
+}
+
+/* One notification at the earliest device event; none if no device
+ * waits for time. */
+void timers_rearm(void)
+{
+	uint64_t now = clock_ns(), next = devices_next_event(now);
+	if (next == CLOCK_NEVER) {
+		sys_notify_after(vm.port, TIMER_BIT, 0);
+		return;
+	}
+	uint64_t ticks = next > now ? (next - now + HOST_TICK_NS - 1) / HOST_TICK_NS : 1;
+	sys_notify_after(vm.port, TIMER_BIT, ticks ? ticks : 1);
+}

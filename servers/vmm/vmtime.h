@@ -1,0 +1,17 @@
+/* The VM's time (vmtime.c). */
+#ifndef VMM_VMTIME_H
+#define VMM_VMTIME_H
+
+#include <stdint.h>
+
+#define CLOCK_NEVER UINT64_MAX
+
+void clock_init(uint64_t tsc_hz);   /* the TSC's rate, from main.c's calibration */
+uint64_t clock_ns(void);
+uint64_t clock_tsc0(void);          /* the TSC at VM time 0 */
+uint64_t clock_tsc_hz(void);            /* nanoseconds since the VMM started */
+uint64_t clock_unix_ns(void);       /* the host's date and time, in ns since 1970 */
+void timers_rearm(void);            /* after anything that may change a device's next event */
+uint64_t devices_next_event(uint64_t now_ns);  /* devices.c: the earliest, or CLOCK_NEVER */
+
+#endif
