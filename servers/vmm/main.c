@@ -278,7 +278,6 @@ int main(const struct bootinfo *bi)
 				feed_uart((const uint8_t *)&m.w[1], m.w[0] > 24 ? 24 : m.w[0]);
 			else if (m.w[0] & TIMER_BIT)
 				devices_timer();
-			uart_flush(&vm.uart); /* output a busy guest left without a newline: a tick late at most */
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();

@@ -114,7 +114,7 @@
 #define UART_MSR_DCD  0x80
 
 #define UART_RX_FIFO_SIZE 16  /* the 16550A's receive FIFO */
-#define UART_OUT_BUF_SIZE 64  /* host-side output buffering */
+#define UART_OUT_BUF_SIZE 256 /* host-side output buffering: a whole line of a Linux boot log */
 
 /* Called with bytes the guest transmitted (never in loopback mode). */
 typedef void (*uart_output_fn)(void *ctx, const uint8_t *bytes, size_t n);

@@ -17,7 +17,8 @@ int main(void)
 	ok(r[0] == 1, "the hypervisor interface version is 1");
 	cpuid(1, r);
 	ok(r[2] & (1u << 31), "leaf 1 sets the hypervisor bit");
-	ok(!(r[2] & (1u << 21)) && !(r[3] & (1u << 9)), "no x2APIC and no APIC: the guest uses the 8259");
+	ok(!(r[2] & (1u << 21)) && (r[3] & (1u << 9)) && (r[2] & (1u << 24)),
+	   "a local APIC with TSC-deadline, no x2APIC");
 	cpuid(0x80000001, r);
 	ok(!(r[2] & (1u << 2)), "no SVM for the guest");
 	cpuid(0, r);

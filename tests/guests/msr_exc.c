@@ -36,7 +36,8 @@ int main(void)
 	ok(gp_count == 0, "no faults so far");
 	rdmsr(0x12345678);
 	ok(gp_count == 1 && gp_error == 0, "an unknown MSR raises #GP(0), injected by the VMM");
-	wrmsr(0x1b, 0);
-	ok(gp_count == 2, "writing the absent APIC base raises #GP too");
+	wrmsr(0x1b, 0xfee00000UL | (1u << 11) | (1u << 10));
+	ok(gp_count == 2 && rdmsr(0x1b) == (0xfee00000UL | 0x900),
+	   "asking the APIC base for x2APIC mode (not offered) raises #GP; the base is unchanged");
 	return 0;
 }

@@ -132,16 +132,16 @@ static void test_output(void)
 	CHECK(s.calls == 1 && sink_is(&s, "ab\n"), "newline flushes, including itself");
 
 	setup(&u, &s);
-	for (int i = 0; i < 63; i++)
+	for (int i = 0; i < UART_OUT_BUF_SIZE - 1; i++)
 		out(&u, UART_THR, 'x');
-	CHECK(s.calls == 0, "63 pending bytes stay buffered");
+	CHECK(s.calls == 0, "%d pending bytes stay buffered", UART_OUT_BUF_SIZE - 1);
 	out(&u, UART_THR, 'y');
-	CHECK(s.calls == 1 && s.last_n == 64 && s.data[63] == 'y',
-	      "the 64th pending byte flushes all 64");
+	CHECK(s.calls == 1 && s.last_n == UART_OUT_BUF_SIZE && s.data[UART_OUT_BUF_SIZE - 1] == 'y',
+	      "a full buffer (%d bytes) flushes all of it", UART_OUT_BUF_SIZE);
 	out(&u, UART_THR, 'z');
 	CHECK(s.calls == 1, "buffering starts again after a flush");
 	uart_flush(&u);
-	CHECK(s.calls == 2 && s.last_n == 1 && s.data[64] == 'z', "uart_flush sends the rest");
+	CHECK(s.calls == 2 && s.last_n == 1 && s.data[UART_OUT_BUF_SIZE] == 'z', "uart_flush sends the rest");
 	uart_flush(&u);
 	CHECK(s.calls == 2, "uart_flush with nothing pending does not call out");
 
