@@ -12,7 +12,8 @@ and booted as the root task.  Lines at the top of the source configure it:
   // test-module: PATH         an extra boot module (repeatable)
   // test-send: REGEX => TEXT  once REGEX appears in the output (after the
                                previous send's match), type TEXT on the serial
-                               line; \n in TEXT is Enter (repeatable, in order)
+                               line; \n in TEXT is Enter, \\xHH any byte
+                               (repeatable, in order)
   // test-expect: REGEX        must appear in the serial log (each one is a test)
   // test-exit: panic          QEMU must end through the kernel's panic exit
   // test-exit: none           the runner stops QEMU once every expected line
@@ -135,6 +136,12 @@ def directives(source):
     return d
 
 
+def typed(text):
+    """A test-send's TEXT as the bytes to type: \\n is Enter, \\xHH a byte."""
+    text = text.replace('\\n', '\r')
+    return re.sub(r'\\x([0-9a-fA-F]{2})', lambda m: chr(int(m.group(1), 16)), text)
+
+
 def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen):
     """Runs QEMU, feeding `sends` as their patterns appear; returns
     (output, exit code or None on timeout or when stopped by us)."""
@@ -203,7 +210,7 @@ def run_system(source, build):
     sends = []
     for line in d['send']:
         pattern, _, keys = line.partition(' => ')
-        sends.append((pattern, keys.replace('\\n', '\r')))
+        sends.append((pattern, typed(keys)))
     out, code = run_qemu(cmd, env, timeout, sends, d['expect'], d['exit'] == 'none')
     log = os.path.join(build, 'test-logs', name + '.log')
     os.makedirs(os.path.dirname(log), exist_ok=True)
@@ -265,7 +272,7 @@ def run_guest(source, build):
     sends = []
     for line in d['send']:
         pattern, _, keys = line.partition(' => ')
-        sends.append((pattern, keys.replace('\\n', '\r')))
+        sends.append((pattern, typed(keys)))
     out, _ = run_qemu(['tools/qemu.sh', '--test', os.path.join(build, TEST_KERNEL)] + modules,
                       dict(os.environ, KERNEL_CMDLINE=d['cmdline']), int(d['timeout']), sends, expects,
                       True)

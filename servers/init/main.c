@@ -56,8 +56,53 @@ static long do_kill(void *ctx, uint64_t badge, const char *name)
 	struct task *t = task_by_name(name);
 	if (!t || !t->running)
 		return E_BAD_ARG;
-	task_died(t, "was killed");
+	task_died(t, TASK_END_KILLED, 0, "was killed");
 	return E_OK;
+}
+
+static long do_task_status(void *ctx, uint64_t badge, uint32_t index, char *name, uint32_t *flags,
+                           uint32_t *state, uint32_t *end, int64_t *detail, char *args)
+{
+	(void)ctx;
+	(void)badge;
+	if (index >= task_count)
+		return E_RANGE;
+	const struct task *t = &tasks[index];
+	memcpy(name, t->m->name, strlen(t->m->name) + 1);
+	*flags = task_is_vm(t) ? 1 : 0;
+	*state = t->running ? 1 : t->waiting ? 2 : 0;
+	*end = t->end;
+	*detail = t->detail;
+	/* the reply holds 127 bytes; the boot info's command line is as long */
+	size_t n = strlen(t->args);
+	n = n > 127 ? 127 : n;
+	memcpy(args, t->args, n);
+	args[n] = 0;
+	return E_OK;
+}
+
+static long do_start(void *ctx, uint64_t badge, const char *name, const char *args)
+{
+	(void)ctx;
+	(void)badge;
+	struct task *t = task_by_name(name);
+	return t ? task_start_with(t, args) : E_BAD_ARG;
+}
+
+static long do_stop(void *ctx, uint64_t badge, const char *name)
+{
+	(void)ctx;
+	(void)badge;
+	struct task *t = task_by_name(name);
+	return t ? task_stop(t) : E_BAD_ARG;
+}
+
+static long do_restart(void *ctx, uint64_t badge, const char *name)
+{
+	(void)ctx;
+	(void)badge;
+	struct task *t = task_by_name(name);
+	return t ? task_restart(t) : E_BAD_ARG;
 }
 
 static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
@@ -79,6 +124,7 @@ static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
 static const struct init_ops ops = {
 	.publish = do_publish, .lookup = do_lookup, .unpublish = do_unpublish,
 	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
+	.task_status = do_task_status, .start = do_start, .stop = do_stop, .restart = do_restart,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
@@ -89,13 +135,13 @@ static int handle(struct server *s, const struct msg *req, struct msg *reply)
 		char why[96];
 		debug_snprintf(why, sizeof(why), "faulted (vector %lu at rip %lx, address %lx)",
 		               req->w[0], req->w[2], req->w[1]);
-		task_died(t, why);
+		task_died(t, TASK_END_FAULTED, (long)req->w[0], why);
 		return SERVER_NO_REPLY;
 	}
 	if (label == LABEL_PROGRAM_EXIT && t) {
 		char why[48];
 		debug_snprintf(why, sizeof(why), "exited with status %ld", (long)req->w[0]);
-		task_died(t, why);
+		task_died(t, TASK_END_EXITED, (long)req->w[0], why);
 		return SERVER_NO_REPLY;
 	}
 	return init_dispatch(&ops, s->ctx, req, s->recv_slots, reply) ? SERVER_REPLY : SERVER_UNKNOWN;

@@ -45,4 +45,10 @@ struct manifest {
 int manifest_parse(const char *text, size_t len, struct manifest *m, unsigned *err_line,
                    const char **err_msg);
 
+/* args.c: the arguments of one start, base (the manifest's) changed by
+ * change (docs/manifest.md, "Starting, stopping and restarting").
+ * Writes them to out; -1 if they would not fit in size bytes with their
+ * NUL, or hold more than 32 words. */
+int args_merge(const char *base, const char *change, char *out, size_t size);
+
 #endif

@@ -96,7 +96,7 @@ static long task_start(struct task *t)
 	}
 	struct spawn_args a = {
 		.prio = t->m->priority, .fault_port = t->fault_send, .untyped_bits = t->m->memory_bits,
-		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->m->args,
+		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->args,
 		.cnode_radix = t->m->slots_bits, .modules = mods, .module_count = nmods,
 	};
 	long err = process_spawn_args((const void *)t->image->vaddr, t->image->size, &a, &t->proc);
@@ -124,6 +124,7 @@ void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
 		t->id = task_count + 1;
 		t->window = WINDOW_BASE + task_count * WINDOW_SLOTS;
 		t->image = find_image(t->m->image);
+		memcpy(t->args, t->m->args, sizeof(t->m->args));
 		if (!t->image) {
 			debug_printf("init: no boot module '%s' for '%s'\n", t->m->image, t->m->name);
 			continue;
@@ -163,14 +164,23 @@ struct task *task_by_name(const char *name)
 	return 0;
 }
 
-void task_died(struct task *t, const char *why)
+/* Destroy the running instance: one revoke of its pool, then the slots
+ * and names it had. */
+static void task_destroy(struct task *t)
 {
-	if (!t->running)
-		return;
 	t->running = 0;
 	sys_cnode_revoke(t->pool);
 	slot_reclaim(t->window, t->window + WINDOW_SLOTS);
 	names_drop_owner(t->id);
+}
+
+void task_died(struct task *t, enum task_end end, long detail, const char *why)
+{
+	if (!t->running)
+		return;
+	task_destroy(t);
+	t->end = end;
+	t->detail = detail;
 	int again = t->m->restart == RESTART_ALWAYS || (int)t->restarts < t->m->restart;
 	debug_printf("init: '%s' %s; %s\n", t->m->name, why,
 	             again ? "restarting it" : "its restart policy says no more");
@@ -178,4 +188,47 @@ void task_died(struct task *t, const char *why)
 		t->restarts++;
 		task_start(t);
 	}
+}
+
+long task_start_with(struct task *t, const char *change)
+{
+	if (t->running || t->waiting)
+		return E_STATE;
+	char args[sizeof(t->args)];
+	if (args_merge(t->m->args, change, args, sizeof(args)))
+		return E_RANGE;
+	memcpy(t->args, args, sizeof(args));
+	t->restarts = 0;
+	t->end = TASK_END_NONE;
+	debug_printf("init: starting '%s' by request (%s)\n", t->m->name, t->args[0] ? t->args : "no arguments");
+	return task_start(t);
+}
+
+long task_stop(struct task *t)
+{
+	if (!t->running && !t->waiting)
+		return E_STATE;
+	if (t->running)
+		task_destroy(t);
+	t->waiting = 0;
+	t->end = TASK_END_STOPPED;
+	t->detail = 0;
+	debug_printf("init: '%s' stopped by request; not restarting it\n", t->m->name);
+	return E_OK;
+}
+
+long task_restart(struct task *t)
+{
+	if (!t->running)
+		return E_STATE;
+	task_destroy(t);
+	debug_printf("init: '%s' restarted by request\n", t->m->name);
+	return task_start(t);
+}
+
+int task_is_vm(const struct task *t)
+{
+	static const char vmm[] = "vmm.elf";
+	size_t n = strlen(t->m->image), k = sizeof(vmm) - 1;
+	return n >= k && !strcmp(t->m->image + n - k, vmm) && (n == k || t->m->image[n - k - 1] == '/');
 }

@@ -16,6 +16,18 @@ struct task {
 	uint64_t window;                /* first of its slots in our CNode */
 	int running, waiting;           /* waiting: for a service it needs */
 	unsigned restarts;
+	char args[BOOTINFO_NAME_LEN * 2];  /* this instance's (the manifest's, or start's) */
+	unsigned end;                   /* how the last instance ended (TASK_END_...) */
+	long detail;                    /* its exit status or fault vector */
+};
+
+/* How a task's last instance ended (init.idl's task_status). */
+enum task_end {
+	TASK_END_NONE = 0,     /* it has not ended */
+	TASK_END_STOPPED = 1,  /* stopped for good by init_stop */
+	TASK_END_KILLED = 2,   /* init_kill */
+	TASK_END_EXITED = 3,   /* it exited; detail: the status */
+	TASK_END_FAULTED = 4,  /* detail: the vector */
 };
 
 extern struct task tasks[MANIFEST_MAX_SERVERS];
@@ -27,7 +39,13 @@ void tasks_start_waiting(void);
 struct task *task_by_badge(uint64_t badge);
 struct task *task_by_name(const char *name);
 /* The task faulted, exited or was killed: destroy it, maybe restart it. */
-void task_died(struct task *t, const char *why);
+void task_died(struct task *t, enum task_end end, long detail, const char *why);
+/* The supervisor's controls (init.idl: start, stop, restart). */
+long task_start_with(struct task *t, const char *change);
+long task_stop(struct task *t);
+long task_restart(struct task *t);
+/* Whether the task is a virtual machine: its image is the VMM. */
+int task_is_vm(const struct task *t);
 
 /* names.c */
 long names_publish(unsigned owner, const char *name, uint64_t slot);

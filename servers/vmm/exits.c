@@ -362,7 +362,8 @@ static int exit_vmmcall(struct msg *m)
 			W(VCPU_RAX) = (uint64_t)-1;
 			break;
 		}
-		console_out((const uint8_t *)buf, b);
+		if (!control_console_output((const uint8_t *)buf, b)) /* attached, or kept (control.c) */
+			console_out((const uint8_t *)buf, b);
 		W(VCPU_RAX) = 0;
 		break;
 	}

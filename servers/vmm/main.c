@@ -29,6 +29,8 @@ static int line_start = 1;
 static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 {
 	(void)ctx;
+	if (control_console_output(bytes, n)) /* attached, or kept for the next (control.c) */
+		return;
 	if (!vm_name[0]) {
 		console_out(bytes, n);
 		return;
@@ -94,11 +96,11 @@ static void input_thread(uint64_t arg)
 	}
 }
 
-static uint8_t pending_input[64];
-static size_t pending_len;
+uint8_t pending_input[64];
+size_t pending_len;
 
 /* Give the UART what it has room for; keep the rest for later. */
-static void feed_uart(const uint8_t *bytes, size_t n)
+void feed_uart(const uint8_t *bytes, size_t n)
 {
 	if (n && pending_len + n <= sizeof(pending_input)) {
 		memcpy(pending_input + pending_len, bytes, n);
@@ -255,6 +257,7 @@ int main(const struct bootinfo *bi)
 	pacing = !strstr(bi->cmdline, "nopace");
 	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
+	control_start(bi->cmdline, tsc_per_tick); /* vm.NAME (control.c) */
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);
@@ -265,6 +268,10 @@ int main(const struct bootinfo *bi)
 		if (err) {
 			debug_printf("vmm: receive failed: %ld\n", err);
 			return 1;
+		}
+		if (control_message(&m)) { /* a request from vm.NAME's clients (control.c) */
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
 		}
 		if (MSG_LABEL(m.info) == LABEL_NOTIFY || MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT) {
 			if (MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT)
@@ -283,8 +290,9 @@ int main(const struct bootinfo *bi)
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
 		}
-		uint64_t since = rdtsc();
+		uint64_t since = rdtsc(), code = m.w[VMEXIT_W_CODE];
 		int reply = handle_exit(&m);
+		control_exit_done(code, since); /* vm stats (control.c) */
 		if (vm.request == REQUEST_POWER_OFF) {
 			debug_printf("vmm: %sguest powered off\n", vm_name);
 			vm.stopped = 1;

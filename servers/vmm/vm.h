@@ -122,4 +122,17 @@ void irq_window(int want);       /* ask for an exit as soon as the guest can tak
 #define MTRR_DEF_TYPE_RESET 0xc06    /* MTRRs on, memory write-back: as firmware leaves them */
 #define LABEL_CONSOLE_INPUT 0x7f01   /* from our input thread: w0 = count, w1.. = bytes */
 
+/* main.c: the guest's serial input that waits for room in the UART */
+extern uint8_t pending_input[64];
+extern size_t pending_len;
+void feed_uart(const uint8_t *bytes, size_t n);
+
+/* control.c: the VM's controls (idl/vmm.idl, published as vm.NAME) */
+#define CONTROL_BADGE 3      /* of the published right (1: the VCPU's exits, 2: the input thread) */
+#define CONTROL_KICK_BIT 2   /* a notification: look at the UART's input and the interrupts again */
+void control_start(const char *args, uint64_t tsc_per_tick);   /* before the guest starts */
+int control_message(const struct msg *m);          /* 1: a control request, answered or kept */
+int control_console_output(const uint8_t *bytes, size_t n);  /* 1: taken (attached, or kept) */
+void control_exit_done(uint64_t code, uint64_t since);       /* after handle_exit; since: TSC */
+
 #endif

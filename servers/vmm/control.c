@@ -1,0 +1,361 @@
+/*
+ * The VM's controls (idl/vmm.idl): what the Berth shell's `vm` commands
+ * ask a VMM (docs/vmm.md, "Managing VMs from the shell").
+ *
+ * The requests come on the VMM's one port, beside the VM exits and the
+ * timer's notifications, through a send right badged CONTROL_BADGE that
+ * control_start publishes with init as "vm.NAME".  The loop in main.c
+ * hands every message to control_message first; only those with that
+ * badge are ours, so a client of the controls can never pose as the VCPU.
+ *
+ * The guest's serial output (uart_output in main.c asks
+ * control_console_output first):
+ *   - while a client is attached, it goes to the console as it is;
+ *   - otherwise, with the argument console=buffer, it goes to a ring of
+ *     CONSOLE_RING_BYTES (the oldest bytes dropped and counted), written
+ *     out when a client attaches;
+ *   - otherwise (console=line, the default) main.c writes each line to
+ *     the console marked with [NAME], as it always did.
+ *
+ * Exit statistics: main.c calls control_exit_done after each handle_exit
+ * with the TSC it read before; the time is converted with the TSC's rate
+ * against the host's 100 Hz timer.
+ */
+#include "vm.h"
+#include "vmm.h"      /* generated from idl/vmm.idl */
+#include "init.h"     /* generated from idl/init.idl */
+#include <libipc/server.h>  /* SERVER_DEFERRED */
+
+#define INIT_SLOT 8
+#define CONSOLE_RING_BYTES 16384
+#define MAX_REASONS 32
+#define NS_PER_TICK 10000000UL   /* the host timer runs at 100 Hz */
+
+enum { VM_RUNNING = 0, VM_HALTED = 1, VM_STOPPED = 2 };   /* vmm.idl's info states */
+enum { SESSION_DETACHED = 0, SESSION_TAKEN_OVER = 1 };     /* console_attach's how */
+
+static char control_name[29];         /* "vm." + this fits init's 32-byte names */
+static int buffer_output;        /* console=buffer */
+static uint64_t tsc_rate;        /* TSC cycles per host tick */
+static uint64_t start_tsc;
+static uint64_t kick;            /* our send right, to post CONTROL_KICK_BIT to ourselves */
+
+/* The attached client: its console_attach call waits in attach_reply. */
+static int attached;
+static uint64_t attach_reply;
+
+/* The guest's output kept while nobody is attached. */
+static uint8_t ring[CONSOLE_RING_BYTES];
+static size_t ring_start, ring_len;
+static uint64_t ring_dropped;
+
+static struct {
+	uint32_t code;
+	uint64_t count, tsc;
+} reasons[MAX_REASONS];
+static unsigned reason_count;
+static uint64_t exits_total;
+
+static uint64_t tsc_now(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* TSC cycles to nanoseconds, without overflow for any count the TSC
+ * reaches in years: whole ticks, then the remainder (below one tick's
+ * cycles, times 10^7, fits 64 bits for rates below 1.8 THz). */
+static uint64_t tsc_to_ns(uint64_t cycles)
+{
+	if (!tsc_rate)
+		return 0;
+	return cycles / tsc_rate * NS_PER_TICK + cycles % tsc_rate * NS_PER_TICK / tsc_rate;
+}
+
+/* --- the arguments -------------------------------------------------- */
+
+/* The value of the word KEY=VALUE among args' words before cmdline= (a
+ * guest kernel's command line, which may hold the same keys); 0 if none. */
+static const char *arg_value(const char *args, const char *key, size_t *len)
+{
+	size_t kn = strlen(key);
+	for (const char *p = args; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (n >= 8 && !strncmp(p, "cmdline=", 8))
+			return 0;
+		if (n >= kn && !strncmp(p, key, kn)) {
+			*len = n - kn;
+			return p + kn;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+/* The TSC's rate when main.c did not measure it (nopace): a tick edge,
+ * then two ticks. */
+static void calibrate_here(void)
+{
+	uint64_t port;
+	struct msg m;
+	if (object_alloc(OBJ_PORT, 0, &port))
+		return;
+	sys_notify_after(port, 1, 1);
+	ipc_recv(port, 0, &m);
+	uint64_t t0 = tsc_now();
+	sys_notify_after(port, 1, 2);
+	ipc_recv(port, 0, &m);
+	tsc_rate = (tsc_now() - t0) / 2;
+	sys_cnode_delete(port);
+}
+
+void control_start(const char *args, uint64_t tsc_per_tick)
+{
+	size_t len;
+	const char *v = arg_value(args, "console=", &len);
+	if (v && len == 6 && !strncmp(v, "buffer", 6))
+		buffer_output = 1;
+	else if (v && !(len == 4 && !strncmp(v, "line", 4)))
+		debug_printf("vmm: console= takes line or buffer; using line\n");
+	tsc_rate = tsc_per_tick;
+	if (!tsc_rate)
+		calibrate_here();
+	start_tsc = tsc_now();
+	attach_reply = slot_alloc();
+
+	v = arg_value(args, "name=", &len);
+	if (!v || !len)
+		return; /* a VM without a name is not managed from the shell */
+	if (len > sizeof(control_name) - 4) {
+		debug_printf("vmm: name= is longer than %zu characters: no controls\n", sizeof(control_name) - 4);
+		return;
+	}
+	memcpy(control_name, "vm.", 3);
+	memcpy(control_name + 3, v, len);
+	control_name[3 + len] = 0;
+	uint64_t published = slot_alloc();
+	kick = slot_alloc();
+	long err = published && kick && attach_reply ? E_OK : E_SLOT_FULL;
+	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, published, RIGHT_SEND, CONTROL_BADGE);
+	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, kick, RIGHT_SEND, CONTROL_BADGE);
+	err = err ? err : init_publish(INIT_SLOT, control_name, published);
+	if (err) {
+		debug_printf("vmm: cannot publish '%s': error %ld\n", control_name, err);
+		control_name[0] = 0;
+	}
+}
+
+/* --- the guest's console ---------------------------------------------- */
+
+static void ring_put(const uint8_t *bytes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ring[(ring_start + ring_len) % CONSOLE_RING_BYTES] = bytes[i];
+		if (ring_len < CONSOLE_RING_BYTES) {
+			ring_len++;
+		} else {
+			ring_start = (ring_start + 1) % CONSOLE_RING_BYTES;
+			ring_dropped++;
+		}
+	}
+}
+
+/* Write the kept output to the console, oldest first, and empty the ring. */
+static void ring_replay(void)
+{
+	if (ring_dropped) {
+		char note[80];
+		int n = debug_snprintf(note, sizeof(note), "[%lu bytes of earlier output dropped]\n",
+		                       ring_dropped);
+		console_out((const uint8_t *)note, (size_t)n);
+	}
+	size_t first = CONSOLE_RING_BYTES - ring_start;
+	if (first > ring_len)
+		first = ring_len;
+	console_out(ring + ring_start, first);
+	console_out(ring, ring_len - first);
+	ring_start = ring_len = 0;
+	ring_dropped = 0;
+}
+
+int control_console_output(const uint8_t *bytes, size_t n)
+{
+	if (attached) {
+		console_out(bytes, n);
+		return 1;
+	}
+	if (buffer_output) {
+		ring_put(bytes, n);
+		return 1;
+	}
+	return 0;
+}
+
+/* The session ends: the attached client's console_attach returns. */
+static void end_session(uint32_t how)
+{
+	struct msg m;
+	m.info = MSG_INFO(VMM_CONSOLE_ATTACH_LABEL, 2, 0);
+	m.w[0] = E_OK;
+	m.w[1] = how;
+	ipc_reply(attach_reply, &m); /* E_NO_REPLY if the client went away: nothing to do */
+	sys_cnode_delete(attach_reply);
+	attached = 0;
+}
+
+/* --- the interface ---------------------------------------------------- */
+
+static long do_info(void *ctx, uint64_t badge, char name[32 + 1], uint32_t *state, uint64_t *memory,
+                    uint64_t *uptime_ms, uint64_t *exits)
+{
+	(void)ctx;
+	(void)badge;
+	strcpy(name, control_name[0] ? control_name + 3 : "");
+	*state = vm.stopped ? VM_STOPPED : vm.halted ? VM_HALTED : VM_RUNNING;
+	*memory = vm.ram_bytes;
+	*uptime_ms = tsc_to_ns(tsc_now() - start_tsc) / 1000000;
+	*exits = exits_total;
+	return E_OK;
+}
+
+/* The exit codes' names, as the AMD APM lists them (vol. 2, appendix C). */
+static void reason_name(uint32_t code, char name[16 + 1])
+{
+	static const struct { uint32_t code; const char *name; } fixed[] = {
+		{ 0x60, "intr" }, { 0x61, "nmi" }, { 0x62, "smi" }, { 0x63, "init" },
+		{ 0x64, "vintr" }, { 0x65, "cr0_sel_write" }, { 0x66, "idtr_read" },
+		{ 0x67, "gdtr_read" }, { 0x68, "ldtr_read" }, { 0x69, "tr_read" },
+		{ 0x6a, "idtr_write" }, { 0x6b, "gdtr_write" }, { 0x6c, "ldtr_write" },
+		{ 0x6d, "tr_write" }, { 0x6e, "rdtsc" }, { 0x6f, "rdpmc" }, { 0x70, "pushf" },
+		{ 0x71, "popf" }, { 0x72, "cpuid" }, { 0x73, "rsm" }, { 0x74, "iret" },
+		{ 0x75, "swint" }, { 0x76, "invd" }, { 0x77, "pause" }, { 0x78, "hlt" },
+		{ 0x79, "invlpg" }, { 0x7a, "invlpga" }, { 0x7b, "ioio" }, { 0x7c, "msr" },
+		{ 0x7d, "task_switch" }, { 0x7e, "ferr_freeze" }, { 0x7f, "shutdown" },
+		{ 0x80, "vmrun" }, { 0x81, "vmmcall" }, { 0x82, "vmload" }, { 0x83, "vmsave" },
+		{ 0x84, "stgi" }, { 0x85, "clgi" }, { 0x86, "skinit" }, { 0x87, "rdtscp" },
+		{ 0x88, "icebp" }, { 0x89, "wbinvd" }, { 0x8a, "monitor" }, { 0x8b, "mwait" },
+		{ 0x8c, "mwait_cond" }, { 0x8d, "xsetbv" }, { 0x8e, "rdpru" },
+		{ 0x8f, "efer_write_trap" }, { 0x400, "npf" }, { 0xffffffff, "invalid" },
+	};
+	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (fixed[i].code == code) {
+			strcpy(name, fixed[i].name);
+			return;
+		}
+	}
+	if (code < 0x10)
+		debug_snprintf(name, 17, "cr%u_read", code);
+	else if (code < 0x20)
+		debug_snprintf(name, 17, "cr%u_write", code - 0x10);
+	else if (code < 0x30)
+		debug_snprintf(name, 17, "dr%u_read", code - 0x20);
+	else if (code < 0x40)
+		debug_snprintf(name, 17, "dr%u_write", code - 0x30);
+	else if (code < 0x60)
+		debug_snprintf(name, 17, "exception %u", code - 0x40);
+	else if (code >= 0x90 && code < 0xa0)
+		debug_snprintf(name, 17, "cr%u_write_trap", code - 0x90);
+	else
+		debug_snprintf(name, 17, "exit %#x", code);
+}
+
+static long do_exit_stats(void *ctx, uint64_t badge, uint32_t index, char reason[16 + 1], uint32_t *code,
+                          uint64_t *count, uint64_t *vmm_ns)
+{
+	(void)ctx;
+	(void)badge;
+	if (index >= reason_count)
+		return E_RANGE;
+	reason_name(reasons[index].code, reason);
+	*code = reasons[index].code;
+	*count = reasons[index].count;
+	*vmm_ns = tsc_to_ns(reasons[index].tsc);
+	return E_OK;
+}
+
+static long do_console_attach(void *ctx, uint64_t badge, uint32_t *how)
+{
+	(void)ctx;
+	(void)badge;
+	(void)how;
+	if (attached) /* the newest client wins, as with virsh console --force */
+		end_session(SESSION_TAKEN_OVER);
+	if (sys_cnode_move(vm.reply, CAP_ROOT_CNODE, attach_reply))
+		return E_SLOT_FULL;
+	ring_replay();
+	attached = 1;
+	return SERVER_DEFERRED;
+}
+
+static long do_console_input(void *ctx, uint64_t badge, const uint8_t *data, uint32_t len,
+                             uint32_t *taken)
+{
+	(void)ctx;
+	(void)badge;
+	feed_uart(0, 0); /* what waits goes into the FIFO first, as room allows */
+	size_t room = sizeof(pending_input) - pending_len;
+	*taken = len < room ? len : (uint32_t)room;
+	if (*taken) {
+		feed_uart(data, *taken);
+		/* the loop in main.c wakes a halted guest or opens the interrupt
+		 * window when it receives this */
+		sys_notify(kick, CONTROL_KICK_BIT);
+	}
+	return E_OK;
+}
+
+static long do_console_detach(void *ctx, uint64_t badge)
+{
+	(void)ctx;
+	(void)badge;
+	if (!attached)
+		return E_STATE;
+	end_session(SESSION_DETACHED);
+	return E_OK;
+}
+
+static const struct vmm_ops ops = {
+	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
+	.console_input = do_console_input, .console_detach = do_console_detach,
+};
+
+int control_message(const struct msg *m)
+{
+	if (m->badge != CONTROL_BADGE || MSG_LABEL(m->info) == LABEL_NOTIFY)
+		return 0;
+	static struct msg reply;
+	if (!vmm_dispatch(&ops, 0, m, 0, &reply)) {
+		reply.info = MSG_INFO(MSG_LABEL(m->info), 1, 0);
+		reply.w[0] = (uint64_t)E_BAD_SYSCALL;
+	}
+	if (reply.w[0] != (uint64_t)SERVER_DEFERRED)
+		ipc_reply(vm.reply, &reply);
+	/* a send has no reply right; whatever is left there goes */
+	if (cspace_slot_type(vm.reply) != OBJ_NONE)
+		sys_cnode_delete(vm.reply);
+	return 1;
+}
+
+/* --- statistics ------------------------------------------------------- */
+
+void control_exit_done(uint64_t code, uint64_t since)
+{
+	uint64_t spent = tsc_now() - since;
+	uint32_t c = (uint32_t)code;
+	exits_total++;
+	unsigned i = 0;
+	while (i < reason_count && reasons[i].code != c)
+		i++;
+	if (i == reason_count) {
+		if (reason_count == MAX_REASONS)
+			return; /* counted in the total only */
+		reasons[reason_count++].code = c;
+	}
+	reasons[i].count++;
+	reasons[i].tsc += spent;
+}
