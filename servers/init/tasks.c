@@ -182,6 +182,10 @@ void task_died(struct task *t, enum task_end end, long detail, const char *why)
 	t->end = end;
 	t->detail = detail;
 	int again = t->m->restart == RESTART_ALWAYS || (int)t->restarts < t->m->restart;
+	if (end == TASK_END_EXITED && detail == EXIT_NO_RESTART) {
+		debug_printf("init: '%s' %s: it cannot start as configured; not restarting it\n", t->m->name, why);
+		return;
+	}
 	debug_printf("init: '%s' %s; %s\n", t->m->name, why,
 	             again ? "restarting it" : "its restart policy says no more");
 	if (again) {

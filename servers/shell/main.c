@@ -544,9 +544,17 @@ static uint64_t running_controls(const char *verb, const char *name, struct vm_t
 		return 0;
 	}
 	uint64_t controls = vm_controls(v);
+	/* a VMM that is still building its VM publishes its controls soon:
+	 * wait for them as vm start does */
+	for (int ticks = 0; !controls && v->named && ticks < 10 * TICKS_PER_SECOND; ticks += 5) {
+		nap(main_nap, 5);
+		if (!find_vm(name, v) || v->state != TASK_RUNNING)
+			break;
+		controls = vm_controls(v);
+	}
 	if (!controls)
-		outf("vm %s: '%s' has no controls (its VMM has no name= argument, or is starting)\n", verb,
-		     v->name);
+		outf("vm %s: '%s' has no controls (its VMM has no name= argument, or did not publish them)\n",
+		     verb, v->name);
 	return controls;
 }
 

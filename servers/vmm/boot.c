@@ -173,7 +173,7 @@ long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz)
 		return err;
 	start.image = (const uint8_t *)IMAGE_VA;
 	start.image_size = kernel->size;
-	start.is_linux = strstr(bi->cmdline, "linux") != 0;
+	start.is_linux = arg_flag(bi->cmdline, "linux");
 	if (start.is_linux && bi->module_count > 1) {
 		uint64_t va = IMAGE_VA + (((uint64_t)kernel->pages * PAGE_SIZE + LARGE_PAGE_SIZE - 1) &
 		                          ~(LARGE_PAGE_SIZE - 1));
@@ -182,8 +182,9 @@ long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz)
 		start.initrd = (const uint8_t *)va;
 		start.initrd_size = bi->module[1].size;
 	}
-	const char *given = strstr(bi->cmdline, "cmdline=");
-	given = given ? given + strlen("cmdline=") : LINUX_CMDLINE_DEFAULT;
+	const char *given = arg_cmdline(bi->cmdline);
+	if (!given || !*given)
+		given = LINUX_CMDLINE_DEFAULT;
 	if (tsc_hz && !strstr(given, "tsc_early_khz="))
 		debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s tsc_early_khz=%lu", given, tsc_hz / 1000);
 	else

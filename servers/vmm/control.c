@@ -73,47 +73,6 @@ static uint64_t tsc_to_ns(uint64_t cycles)
 	return cycles / tsc_rate * NS_PER_TICK + cycles % tsc_rate * NS_PER_TICK / tsc_rate;
 }
 
-/* --- the arguments -------------------------------------------------- */
-
-/* The value of the word KEY=VALUE among args' words before cmdline= (a
- * guest kernel's command line, which may hold the same keys); 0 if none. */
-static const char *arg_value(const char *args, const char *key, size_t *len)
-{
-	size_t kn = strlen(key);
-	for (const char *p = args; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = 0;
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (n >= 8 && !strncmp(p, "cmdline=", 8))
-			return 0;
-		if (n >= kn && !strncmp(p, key, kn)) {
-			*len = n - kn;
-			return p + kn;
-		}
-		p += n;
-	}
-	return 0;
-}
-
-/* The TSC's rate when main.c did not measure it (nopace): a tick edge,
- * then two ticks. */
-static void calibrate_here(void)
-{
-	uint64_t port;
-	struct msg m;
-	if (object_alloc(OBJ_PORT, 0, &port))
-		return;
-	sys_notify_after(port, 1, 1);
-	ipc_recv(port, 0, &m);
-	uint64_t t0 = tsc_now();
-	sys_notify_after(port, 1, 2);
-	ipc_recv(port, 0, &m);
-	tsc_rate = (tsc_now() - t0) / 2;
-	sys_cnode_delete(port);
-}
-
 void control_start(const char *args, uint64_t tsc_per_tick)
 {
 	size_t len;
@@ -123,8 +82,6 @@ void control_start(const char *args, uint64_t tsc_per_tick)
 	else if (v && !(len == 4 && !strncmp(v, "line", 4)))
 		debug_printf("vmm: console= takes line or buffer; using line\n");
 	tsc_rate = tsc_per_tick;
-	if (!tsc_rate)
-		calibrate_here();
 	start_tsc = tsc_now();
 	attach_reply = slot_alloc();
 

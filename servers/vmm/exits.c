@@ -338,7 +338,7 @@ static void exit_msr(struct msg *m)
 	complete(m, m->w[VMEXIT_W_RIP] + 2);
 	return;
 fault:
-	if (vm.msr_reports < 16) { /* what a guest wanted and did not get: worth a line, a few times */
+	if (vm.verbose && vm.msr_reports < 16) { /* what a guest wanted and did not get */
 		vm.msr_reports++;
 		debug_printf("vmm: #GP for %s MSR %lx\n", write ? "WRMSR to" : "RDMSR of", msr);
 	}

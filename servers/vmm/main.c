@@ -58,17 +58,6 @@ static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 	console_out(buf, len);
 }
 
-static unsigned arg_number(const char *args, const char *key, unsigned dflt)
-{
-	const char *p = strstr(args, key);
-	if (!p)
-		return dflt;
-	unsigned v = 0;
-	for (p += strlen(key); *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (unsigned)(*p - '0');
-	return v ? v : dflt;
-}
-
 /* The console's input for the guest's serial port.  console_read waits
  * for typed input, so a thread of our own does it and posts what it gets
  * to our port; the loop below feeds it to the 16550. */
@@ -207,12 +196,14 @@ int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
 	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
-	const char *name = strstr(bi->cmdline, "name=");
-	if (name) {
+	vm.verbose = arg_flag(bi->cmdline, "verbose");
+	size_t name_len;
+	const char *name = arg_value(bi->cmdline, "name=", &name_len);
+	if (name && name_len) {
 		size_t k = 0;
 		vm_name[k++] = '[';
-		for (name += 5; *name && *name != ' ' && k < sizeof(vm_name) - 3; name++)
-			vm_name[k++] = *name;
+		for (size_t i = 0; i < name_len && k < sizeof(vm_name) - 3; i++)
+			vm_name[k++] = name[i];
 		vm_name[k++] = ']';
 		vm_name[k++] = ' ';
 		vm_name[k] = 0;
@@ -228,7 +219,7 @@ int main(const struct bootinfo *bi)
 	err = err ? err : object_alloc(OBJ_PORT, 0, &nap_port);
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
 	if (!err) /* Linux is told the TSC's rate, so measure it longer */
-		calibrate_start(strstr(bi->cmdline, "linux") ? 50 : 2);
+		calibrate_start(arg_flag(bi->cmdline, "linux") ? 50 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
 	if (!err) {
@@ -237,7 +228,7 @@ int main(const struct bootinfo *bi)
 		devices_init();
 	}
 	if (!err && (err = boot_guest(bi, tsc_per_tick * 100))) {
-		vm.exit_status = 3; /* the guest cannot start as configured: a restart would not help */
+		vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 		return vm.exit_status;
 	}
 	err = err ? err : sys_tcb_set_priority(vm.vcpu, 90, 90);
@@ -248,13 +239,13 @@ int main(const struct bootinfo *bi)
 	uart_init(&vm.uart, uart_output, 0);
 	uint64_t input_tcb, nap;
 	input_send = slot_alloc();
-	if (strstr(bi->cmdline, "input") &&
+	if (arg_flag(bi->cmdline, "input") &&
 	    (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
 	     thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb)))
 		debug_printf("vmm: no console input for the guest\n");
 	/* nopace: the benchmarks time exits back to back with nothing else
 	 * to run, where pacing would only add sleeps to the figures */
-	pacing = !strstr(bi->cmdline, "nopace");
+	pacing = !arg_flag(bi->cmdline, "nopace");
 	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
 	control_start(bi->cmdline, tsc_per_tick); /* vm.NAME (control.c) */
@@ -303,7 +294,7 @@ int main(const struct bootinfo *bi)
 			if (boot_reset(&m)) {
 				debug_printf("vmm: the guest cannot start again\n");
 				vm.stopped = 1;
-				vm.exit_status = 3;
+				vm.exit_status = EXIT_NO_RESTART;
 				reply = 0;
 			}
 		}

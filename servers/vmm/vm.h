@@ -47,6 +47,7 @@ struct vm {
 	int exit_status;              /* the VMM's own, once the guest stopped */
 	enum { REQUEST_NONE, REQUEST_POWER_OFF, REQUEST_RESET } request; /* from a device model */
 	unsigned unmapped_reports, msr_reports;
+	int verbose;                  /* the `verbose` argument: report MSRs the guest did not get */
 	uint64_t mtrr_def_type;       /* MSR 0x2ff */
 	uint64_t console;
 };
@@ -93,6 +94,12 @@ void devices_timer(void);
 void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
+
+/* args.c */
+const char *arg_value(const char *args, const char *key, size_t *len);
+int arg_flag(const char *args, const char *word);
+unsigned arg_number(const char *args, const char *key, unsigned dflt);
+const char *arg_cmdline(const char *args);
 
 /* boot.c */
 long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz);

@@ -32,6 +32,11 @@ void slot_window(uint64_t first, uint64_t end);
  * one pool so one revoke of the pool destroys them all. */
 uint64_t alloc_set_pool(uint64_t untyped);
 /* Retype a new object from the program's untyped memory into a fresh slot. */
+/* A server's exit status that tells its supervisor a restart would not
+ * help (it cannot start as configured: a bad image, bad arguments).
+ * init does not restart a server that ends with it, whatever its policy. */
+#define EXIT_NO_RESTART 3
+
 long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot);
 /* Back vaddr with a fresh frame, making page tables as needed. */
 long page_alloc_map(uint64_t vaddr, unsigned rights, uint64_t *frame_slot);

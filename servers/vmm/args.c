@@ -1,0 +1,64 @@
+/* The VMM's own arguments: words before `cmdline=`, which takes the rest
+ * of the line for a Linux guest and may hold the same words (a guest's
+ * `console=` or `mem=`), so nothing after it is ours. */
+#include "vm.h"
+
+/* The value of the word KEY=VALUE (key given with its '='), or 0. */
+const char *arg_value(const char *args, const char *key, size_t *len)
+{
+	size_t kn = strlen(key);
+	for (const char *p = args; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (n >= 8 && !strncmp(p, "cmdline=", 8))
+			return 0;
+		if (n >= kn && !strncmp(p, key, kn)) {
+			*len = n - kn;
+			return p + kn;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+/* Whether the word itself (`linux`, `input`, `nopace`) is there. */
+int arg_flag(const char *args, const char *word)
+{
+	size_t len;
+	char key[24];
+	size_t n = strlen(word);
+	if (n + 1 >= sizeof(key))
+		return 0;
+	memcpy(key, word, n);
+	key[n] = 0;
+	const char *v = arg_value(args, key, &len);
+	return v && len == 0;
+}
+
+/* A decimal KEY=N, or dflt if absent, empty, zero or not a number. */
+unsigned arg_number(const char *args, const char *key, unsigned dflt)
+{
+	size_t len;
+	const char *v = arg_value(args, key, &len);
+	unsigned n = 0;
+	if (!v || !len || len > 9)
+		return dflt;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return dflt;
+		n = n * 10 + (unsigned)(v[i] - '0');
+	}
+	return n ? n : dflt;
+}
+
+/* The guest kernel's command line: the rest after `cmdline=`, or 0. */
+const char *arg_cmdline(const char *args)
+{
+	for (const char *p = args; (p = strstr(p, "cmdline=")); p++)
+		if (p == args || p[-1] == ' ')
+			return p + 8;
+	return 0;
+}
