@@ -276,9 +276,19 @@ static long do_console_detach(void *ctx, uint64_t badge)
 	return E_OK;
 }
 
+static long do_inject_fault(void *ctx, uint64_t badge)
+{
+	(void)ctx;
+	(void)badge;
+	debug_printf("vmm: %s: injected fault: a write to address 0\n", control_name);
+	*(volatile uint64_t *)0 = 0xbad;
+	return E_STATE; /* not reached: nothing is mapped at 0 */
+}
+
 static const struct vmm_ops ops = {
 	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
 	.console_input = do_console_input, .console_detach = do_console_detach,
+	.inject_fault = do_inject_fault,
 };
 
 int control_message(const struct msg *m)

@@ -1,6 +1,12 @@
 #include "tap.h"
 
 static int test_number;
+static const char *line_start = "";
+
+void tap_own_lines(void)
+{
+	line_start = "\n";
+}
 
 void tap_plan(int n)
 {
@@ -11,7 +17,7 @@ static int report(int cond, const char *detail, const char *fmt, va_list ap)
 {
 	char name[200];
 	debug_vsnprintf(name, sizeof(name), fmt, ap);
-	debug_printf("%sok %d - %s\n", cond ? "" : "not ", ++test_number, name);
+	debug_printf("%s%sok %d - %s\n", line_start, cond ? "" : "not ", ++test_number, name);
 	if (!cond && detail)
 		debug_printf("# %s\n", detail);
 	return cond;

@@ -6,6 +6,10 @@
 #include <libipc/libipc.h>
 
 void tap_plan(int n);
+/* Start each result line with a newline of its own, in the same write:
+ * for tests whose console a guest shares, where a guest's prompt (a line
+ * without its end) may be the last thing written. */
+void tap_own_lines(void);
 int tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ok when got == want; prints both when not */
 int tap_eq(long got, long want, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
