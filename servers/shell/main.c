@@ -247,28 +247,6 @@ struct vm_task {
 	uint64_t quota;      /* the task's memory, bytes */
 };
 
-/* The value of KEY=VALUE among the words of args before cmdline=; 0 if
- * there is none. */
-static const char *arg_value(const char *args, const char *key, size_t *len)
-{
-	size_t kn = strlen(key);
-	for (const char *p = args; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = 0;
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (n >= 8 && !strncmp(p, "cmdline=", 8))
-			return 0;
-		if (n >= kn && !strncmp(p, key, kn)) {
-			*len = n - kn;
-			return p + kn;
-		}
-		p += n;
-	}
-	return 0;
-}
-
 /* The VM at init's task index at or after *index; 0 past the last. */
 static int next_vm(uint32_t *index, struct vm_task *v)
 {

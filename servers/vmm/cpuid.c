@@ -15,7 +15,9 @@
  *   leaf 0xd (XSAVE): all zero
  *   leaf 0x40000000: "BerthVMMBrth", highest hypervisor leaf 0x40000001
  *   leaf 0x40000001: eax = the VMM's interface version (1)
- *   leaf 0x80000001: no SVM, MCE, MCA or RDTSCP (TSC_AUX is not switched); leaf 0x8000000a (SVM features): all zero
+ *   leaf 6: ARAT (the local APIC timer never stops)
+ *   leaf 0x80000001: no SVM, extended APIC space, MCE, MCA or RDTSCP
+ *           (TSC_AUX is not switched); leaf 0x8000000a (SVM features): all zero
  *   leaves past the host's highest, and 0x40000002..: all zero
  */
 #include "vm.h"
@@ -65,8 +67,10 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 			}
 		} else if (leaf == 0xd) {
 			ra = rb = rc = rd = 0;
+		} else if (leaf == 6) {
+			ra |= 1u << 2;          /* ARAT: the APIC timer runs in every idle state */
 		} else if (leaf == 0x80000001) {
-			rc &= ~(1u << 2);
+			rc &= ~((1u << 2) | (1u << 3)); /* no SVM, no extended APIC registers */
 			rd &= ~((1u << 7) | (1u << 14) | (1u << 27)); /* no MCE, MCA, RDTSCP */
 		} else if (leaf == 0x8000000a) {
 			ra = rb = rc = rd = 0;

@@ -95,12 +95,6 @@ void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
 
-/* args.c */
-const char *arg_value(const char *args, const char *key, size_t *len);
-int arg_flag(const char *args, const char *word);
-unsigned arg_number(const char *args, const char *key, unsigned dflt);
-const char *arg_cmdline(const char *args);
-
 /* boot.c */
 long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz);
 long boot_reset(struct msg *m);

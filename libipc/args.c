@@ -1,7 +1,9 @@
-/* The VMM's own arguments: words before `cmdline=`, which takes the rest
- * of the line for a Linux guest and may hold the same words (a guest's
- * `console=` or `mem=`), so nothing after it is ours. */
-#include "vm.h"
+/* A program's arguments as init passes them (its manifest's `args` line):
+ * words separated by spaces, KEY=VALUE or a bare word.  A word `cmdline=`
+ * takes the rest of the line (a guest kernel's command line, which may
+ * hold the same keys), so no word after it is the program's own. */
+#include <string.h>
+#include <libipc/libipc.h>
 
 /* The value of the word KEY=VALUE (key given with its '='), or 0. */
 const char *arg_value(const char *args, const char *key, size_t *len)
