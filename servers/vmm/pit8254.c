@@ -315,13 +315,15 @@ static void write_control(struct pit_channel *c, uint8_t value, uint64_t t)
 	int before = out_at(c, t);
 	unsigned mode = (value >> PIT_CW_MODE_SHIFT) & 7;
 
+	if (mode >= 6)
+		mode -= 4;
+	/* The CE stops and keeps its value (as the old mode left it) until
+	 * a count is written; OUT starts low in mode 0, high in the others. */
+	stop(c, t, mode != 0);
 	c->control = value & 0x3f;
-	c->mode = (uint8_t)(mode >= 6 ? mode - 4 : mode);
+	c->mode = (uint8_t)mode;
 	c->access = (value >> PIT_CW_RW_SHIFT) & 3;
 	c->bcd = value & PIT_CW_BCD;
-	/* The CE stops and keeps its value until a count is written; OUT
-	 * starts low in mode 0 and high in the others. */
-	stop(c, t, c->mode != 0);
 	c->cr_written = 0;
 	c->null_count = 1;
 	c->write_msb_next = 0;
