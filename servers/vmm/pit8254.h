@@ -79,6 +79,18 @@
  *  - The "pit" clocksource (only when nothing better exists) latches
  *    channel 0 in mode 2 with command 0x00 and reads LSB then MSB.
  *
+ * Exit cost and Linux's calibration.  The model is exact, but
+ * quick_pit_calibrate() also judges how fast the PIT can be read: it
+ * wants each MSB value seen more than 5 times and, on its first step,
+ * the uncertainty of two reads under about 1/9 of 256 ticks (24 us).
+ * With `now` taken from the host TSC, that holds only if one guest
+ * port access (exit, VMM, reply) costs at most about 3 us; at 4 us it
+ * prints "Fast TSC calibration failed" (tests/unit/test_pit8254.c plays
+ * the routine at several costs).  pit_calibrate_tsc(), the fallback,
+ * needs at most 10 us per poll of port 0x61 and a steady poll time.
+ * A VMM slower than that can only hide its exit time from the guest
+ * (the same hidden time in the guest's TSC offset and in `now`).
+ *
  * Not modelled: the 8254's behaviour on illegal counts (1 in modes 2
  * and 3 gives no interrupts here; invalid BCD digits are taken at face
  * value, modulo 10000), and any delay between a port access and its

@@ -139,6 +139,15 @@ static void test_mode2_counting(void)
 	CHECK(latched(&p, 0, t1 + 1) == 699, "mode 2: a new count does not cut the period");
 	CHECK(latched(&p, 0, t1 + 700) == 500, "mode 2: the new count loads at the period's end");
 	CHECK(latched(&p, 0, t1 + 700 + 501) == 499, "mode 2: and runs with the new period");
+
+	/* pit_next_irq sees through a pending count change. */
+	uint64_t t2 = t1 + 700 + 500 * 10 + 100;  /* 100 ticks into a period */
+	pit_update(&p, at(t2));
+	out(&p, PIT_PORT_COUNTER0, 300 & 0xff, t2);
+	out(&p, PIT_PORT_COUNTER0, 300 >> 8, t2);
+	CHECK(pit_next_irq(&p, at(t2)) == at(t2 + 400), "next IRQ: the current period's end");
+	CHECK(pit_update(&p, at(t2 + 400)) == 1 && pit_next_irq(&p, at(t2 + 400)) == at(t2 + 700),
+	      "next IRQ: then the new period");
 }
 
 static void test_latch_and_flipflop(void)
