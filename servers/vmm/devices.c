@@ -2,7 +2,7 @@
  * Device models, all in the VMM (docs/vmm.md):
  *   0x20-0x21, 0xa0-0xa1  two 8259 interrupt controllers (edge, enough
  *                         for a PC guest's timer and serial line)
- *   0x40-0x43             the 8254 timer's channel 0, as a periodic tick
+ *   0x40-0x43, 0x61       the 8254 timer (pit8254.c) and port B's timer bits
  *   0x3f8-0x3ff           a 16550A serial port (uart16550.c) on the console
  *   0x80                  the POST port: writes ignored
  *   0x60, 0x64            the i8042 keyboard controller (i8042.c): no keyboard or
@@ -23,7 +23,6 @@
 #include "console.h"
 #include "init.h"
 
-#define PIT_HZ 1193182
 
 /* --- 8259 ----------------------------------------------------------- */
 
@@ -107,47 +106,6 @@ void pic_ack(void)
 	}
 }
 
-/* --- 8254 channel 0 ------------------------------------------------- */
-
-static void pit_arm(void)
-{
-	uint64_t div = vm.pit_divisor ? vm.pit_divisor : 65536;
-	vm.pit_period_ns = div * 1000000000UL / PIT_HZ;
-	vm.pit_next_ns = clock_ns() + vm.pit_period_ns;
-	timers_rearm();
-}
-
-/* The control word (port 0x43) for channel 0 chooses how the divisor is
- * written: 1 low byte only, 2 high byte only (the low byte is then 0),
- * 3 low then high.  Access 0 is the counter-latch command, which leaves
- * the mode alone. */
-static void pit_write(unsigned reg, uint8_t v)
-{
-	if (reg == 3) {
-		unsigned access = (v >> 4) & 3;
-		if ((v >> 6) == 0 && access != 0) {
-			vm.pit_access = (uint8_t)access;
-			vm.pit_latch_hi = 0;
-		}
-		return;
-	}
-	if (reg != 0)
-		return;
-	if (vm.pit_access == 3 && !vm.pit_latch_hi) {
-		vm.pit_divisor = (vm.pit_divisor & 0xff00) | v;
-		vm.pit_latch_hi = 1;
-		return;
-	}
-	if (vm.pit_access == 3)
-		vm.pit_divisor = (vm.pit_divisor & 0xff) | (uint32_t)v << 8;
-	else if (vm.pit_access == 2)
-		vm.pit_divisor = (uint32_t)v << 8;
-	else
-		vm.pit_divisor = v;
-	vm.pit_latch_hi = 0;
-	pit_arm();
-}
-
 /* --- the console ------------------------------------------------------ */
 
 /* The console driver was restarted: our right to the old one is dead or
@@ -191,7 +149,7 @@ static void sci_check(void)
 
 uint64_t devices_next_event(uint64_t now)
 {
-	uint64_t next = vm.pit_next_ns ? vm.pit_next_ns : CLOCK_NEVER;
+	uint64_t next = pit_next_irq(&vm.pit, now);
 	uint64_t unix_now = clock_unix_ns(), rtc = rtc_next_event(&vm.rtc, unix_now);
 	if (rtc != RTC_NO_EVENT && rtc - unix_now + now < next)
 		next = rtc - unix_now + now;
@@ -199,15 +157,19 @@ uint64_t devices_next_event(uint64_t now)
 	return apic < next ? apic : next;
 }
 
+/* Channel 0's OUT rose since we last looked: one IRQ 0 however many
+ * times (pit8254.h: late ticks are not made up with a burst). */
+static void pit_tick(uint64_t now)
+{
+	if (pit_update(&vm.pit, now))
+		irq_pulse(0);
+}
+
 /* The host timer fired: whatever fell due. */
 void devices_timer(void)
 {
 	uint64_t now = clock_ns();
-	if (vm.pit_next_ns && now >= vm.pit_next_ns) {
-		irq_pulse(0);
-		/* the next period from now: a late tick is not made up with a burst */
-		vm.pit_next_ns = now + vm.pit_period_ns;
-	}
+	pit_tick(now);
 	rtc_update(&vm.rtc, clock_unix_ns());
 	rtc_irq_check();
 	lapic_timer_update(&vm.lapic, now);
@@ -223,6 +185,7 @@ void devices_init(void)
 	pci_init(&vm.pci);
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
+	pit_init(&vm.pit, clock_ns());
 	irq_init();
 }
 
@@ -234,9 +197,7 @@ void devices_reset(void)
 	void *ctx = vm.uart.ctx;
 	uart_init(&vm.uart, out, ctx);
 	memset(vm.pic, 0, sizeof(vm.pic));
-	vm.pit_divisor = 0;
-	vm.pit_latch_hi = vm.pit_access = 0;
-	vm.pit_next_ns = 0;
+	pit_init(&vm.pit, clock_ns());
 	pci_init(&vm.pci);
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
@@ -273,11 +234,15 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 			pic_write(p, port & 1, (uint8_t)*value);
 		return 0;
 	}
-	if (port >= 0x40 && port <= 0x43 && size == 1) {
-		if (in)
-			*value = port == 0x40 ? 0 : 0xff;
-		else
-			pit_write(port - 0x40, (uint8_t)*value);
+	if (((port >= 0x40 && port <= 0x43) || port == 0x61) && size == 1) {
+		uint64_t now = clock_ns();
+		if (in) {
+			*value = pit_io_read(&vm.pit, port, now);
+		} else {
+			pit_io_write(&vm.pit, port, (uint8_t)*value, now);
+			pit_tick(now); /* a new count or mode may raise OUT at once */
+			timers_rearm();
+		}
 		return 0;
 	}
 	if ((port == 0x70 || port == 0x71) && size == 1) {

@@ -9,6 +9,7 @@
 #include <berth/vcpu.h>
 #include "uart16550.h"
 #include "rtc.h"
+#include "pit8254.h"
 #include "pci.h"
 #include "i8042.h"
 #include "acpi_pm.h"
@@ -31,9 +32,7 @@ struct vm {
 	uint64_t ram_bytes;
 	struct uart16550 uart;
 	struct pic8259 pic[2];
-	uint32_t pit_divisor;
-	uint8_t pit_latch_hi, pit_access;
-	uint64_t pit_period_ns, pit_next_ns;   /* channel 0's interrupt: 0 when not counting */
+	struct pit8254 pit;
 	struct rtc rtc;
 	struct pci_bus pci;
 	struct i8042 kbc;
