@@ -178,15 +178,26 @@ void devices_timer(void)
 
 /* --- power-on and reset ----------------------------------------------- */
 
+/* The models a reset puts back as they were at power-on (the UART and
+ * the 8259s start zeroed with struct vm, or are redone by a reset). */
+static void power_on(void)
+{
+	pit_init(&vm.pit, clock_ns());
+	pci_init(&vm.pci);
+	i8042_init(&vm.kbc);
+	acpi_pm_init(&vm.pm);
+	irq_init();
+	vm.test_reg = vm.test_sum = vm.test_counter = 0;
+	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
+	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
+}
+
 void devices_init(void)
 {
 	uint64_t below = vm.ram_bytes < GUEST_RAM_MAX ? vm.ram_bytes : GUEST_RAM_MAX;
 	rtc_init(&vm.rtc, clock_unix_ns(), below, vm.ram_bytes - below);
-	pci_init(&vm.pci);
-	i8042_init(&vm.kbc);
-	acpi_pm_init(&vm.pm);
-	pit_init(&vm.pit, clock_ns());
-	irq_init();
+	power_on();
+	timers_rearm();
 }
 
 /* Every device model back to its power-on state (a guest's reset).  The
@@ -197,14 +208,7 @@ void devices_reset(void)
 	void *ctx = vm.uart.ctx;
 	uart_init(&vm.uart, out, ctx);
 	memset(vm.pic, 0, sizeof(vm.pic));
-	pit_init(&vm.pit, clock_ns());
-	pci_init(&vm.pci);
-	i8042_init(&vm.kbc);
-	acpi_pm_init(&vm.pm);
-	irq_init();
-	vm.test_reg = vm.test_sum = vm.test_counter = 0;
-	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
-	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
+	power_on();
 	timers_rearm();
 }
 

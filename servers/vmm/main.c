@@ -195,7 +195,6 @@ static void wake_parked(void)
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
-	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;
 	vm.verbose = arg_flag(bi->cmdline, "verbose");
 	size_t name_len;
 	const char *name = arg_value(bi->cmdline, "name=", &name_len);
