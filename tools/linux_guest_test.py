@@ -253,6 +253,10 @@ def linux_qemu(args, manifest, log_name, extra=(BZIMAGE, INITRD)):
                 os.path.join(ROOT, args.build, 'test-logs', log_name))
 
 
+def ticker(args):
+    return os.path.join(args.build, 'tests', 'guests', 'progs', 'ticker.bin')
+
+
 def boot_started(q):
     """Host time of the VMM's "starting" line for the Linux VM."""
     return q.line_time(r"^vmm: guest '[^']*bzImage' .* starting")
@@ -351,9 +355,12 @@ def case_shell(args):
 # --- boots ---------------------------------------------------------------
 
 def case_boots(args):
+    """Boots in a row, each in a fresh QEMU: each must reach the shell
+    (a hang is a timeout).  Linux's own hint of a boot that could hang,
+    a failed TSC calibration, is counted over all of them."""
     n = args.count
     tap = Tap(n + 1)
-    times = []
+    times, troubled = [], []
     for k in range(1, n + 1):
         q = linux_qemu(args, 'linux.manifest', 'linux-boots-%d.log' % k)
         g = Guest(q)
@@ -363,18 +370,18 @@ def case_boots(args):
             secs = marker - start if start and marker else None
             if secs is not None:
                 times.append(secs)
-            # a boot that "succeeds" by the skin of its teeth: the known
-            # cause of hangs is a failed TSC calibration
-            out = g.run('dmesg | grep -ci -e "calibrat.*fail" -e "unable to calibrate" -e "tsc unstable"') \
+            tap.ok(up, 'boot %d of %d reaches the shell%s' %
+                   (k, n, '' if secs is None else ' (%.1f s from the VMM\'s start to /init)' % secs), tail(q))
+            out = g.run('dmesg | grep -i -e "calibrat.*fail" -e "unable.*calibrat" -e "tsc unstable"') \
                 if up else None
-            tap.ok(up and out == ['0'],
-                   'boot %d of %d reaches the shell%s, no calibration trouble' %
-                   (k, n, '' if secs is None else ' (%.1f s from the VMM\'s start to /init)' % secs),
-                   tail(q) + ['calibration lines: %r' % (out,)])
+            if out:
+                troubled.append('boot %d: %s' % (k, '; '.join(out)))
         finally:
             q.stop()
-    spread = ' (%.1f to %.1f s)' % (min(times), max(times)) if times else ''
-    tap.ok(len(times) == n, 'all %d boots timed%s' % (n, spread))
+    tap.ok(not troubled, 'no boot reported a failed calibration or an unstable TSC (%d of %d did)' %
+           (len(troubled), n), troubled)
+    if times:
+        print('# boot times (VMM start to /init): %s s' % ' '.join('%.1f' % t for t in times))
     return tap
 
 
@@ -386,7 +393,7 @@ RESET = r'^vmm: \[linux\] guest reset: starting it again$'
 
 def case_poweroff(args):
     tap = Tap(5)
-    q = linux_qemu(args, 'power.manifest', 'linux-poweroff.log')
+    q = linux_qemu(args, 'power.manifest', 'linux-poweroff.log', (BZIMAGE, INITRD, ticker(args)))
     g = Guest(q)
     try:
         if not tap.ok(g.wait_init() is not None and g.wait_shell(), 'the guest boots to its shell', tail(q)):
@@ -411,7 +418,7 @@ def case_poweroff(args):
 
 def case_reboot(args):
     tap = Tap(7)
-    q = linux_qemu(args, 'power.manifest', 'linux-reboot.log')
+    q = linux_qemu(args, 'power.manifest', 'linux-reboot.log', (BZIMAGE, INITRD, ticker(args)))
     g = Guest(q)
     try:
         if not tap.ok(g.wait_init() is not None and g.wait_shell(), 'the guest boots to its shell', tail(q)):
@@ -436,8 +443,10 @@ def case_reboot(args):
         tap.ok(ok and before is not None and before[-1:] != after[2:3] and int(after[3]) < 120,
                'a new boot: another boot_id, uptime from 0', notes)
         problems = [l for l in q.text().split('\n')
-                    if re.search(r"panic|selfcheck:|vmm: guest stopped|init: 'linux' ", l)]
-        tap.ok(not problems, 'the VMM did not end on the way (the reset happens inside it); no panic', problems)
+                    if re.search(r"panic|selfcheck:|vmm: guest stopped|init: '(linux|tick)' ", l)]
+        tap.ok(not problems and q.wait_for(r'^\[tick\] tick \d+$', 5, mark) is not None,
+               'the VMM did not end on the way (the reset happens inside it), the other VM ran on; no panic',
+               problems + tail(q))
     finally:
         q.stop()
     return tap
@@ -499,7 +508,7 @@ def case_malformed(args):
     out, mem, room = make_bad_images(args)
     rel = os.path.relpath(out, ROOT)
     extra = [BZIMAGE, INITRD, os.path.join(rel, 'truncated-bzImage'), os.path.join(rel, 'random-bzImage'),
-             os.path.join(rel, 'big-initramfs'), os.path.join(args.build, 'tests', 'guests', 'progs', 'ticker.bin')]
+             os.path.join(rel, 'big-initramfs'), ticker(args)]
     q = linux_qemu(args, 'malformed.manifest', 'linux-malformed.log', extra)
     try:
         # each VM that cannot start says why in one line and init leaves it
