@@ -67,16 +67,14 @@ def clean(text):
 
 
 class Qemu:
-    """One QEMU run of Berth: tools/qemu.sh --test, its serial output kept
-    with the host time each line began, and typing into its serial port."""
+    """One QEMU run: its serial output (stdio) kept with the host time each
+    line began, and typing into its serial port."""
 
-    def __init__(self, kernel, modules, cmdline, log_path):
+    def __init__(self, argv, log_path, env=None):
         self.log_path = log_path
         self.t0 = time.time()
-        self.proc = subprocess.Popen(['tools/qemu.sh', '--test', kernel] + modules, cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, KERNEL_CMDLINE=cmdline))
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env)
         self.lock = threading.Lock()
         self.raw = bytearray()
         self.lines = []          # (host time the line began, text)
@@ -247,10 +245,15 @@ def modules(build, manifest, extra=()):
             os.path.join(build, 'vmm.elf')] + list(extra)
 
 
+def berth_qemu(kernel, modules, cmdline, log_path):
+    """Berth booting kernel with modules (tools/qemu.sh --test)."""
+    return Qemu(['tools/qemu.sh', '--test', kernel] + modules, log_path,
+                dict(os.environ, KERNEL_CMDLINE=cmdline))
+
+
 def linux_qemu(args, manifest, log_name, extra=(BZIMAGE, INITRD)):
-    return Qemu(os.path.join(args.build, 'kernel-check.bin'), modules(args.build, manifest, extra),
-                'selfcheck=%d' % args.selfcheck,
-                os.path.join(ROOT, args.build, 'test-logs', log_name))
+    return berth_qemu(os.path.join(args.build, 'kernel-check.bin'), modules(args.build, manifest, extra),
+                      'selfcheck=%d' % args.selfcheck, os.path.join(ROOT, args.build, 'test-logs', log_name))
 
 
 def ticker(args):
