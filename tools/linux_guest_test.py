@@ -4,7 +4,10 @@ starts the VMM with Debian's kernel and the busybox initramfs, and this
 script talks to the guest's shell over the serial line, checks what it
 answers and prints TAP.
 
-    tools/linux_guest_test.py [--build DIR] CASE...
+    tools/linux_guest_test.py [--build DIR] [--count N] [--selfcheck N] CASE...
+
+One case per run for a valid TAP stream (tools/runtests.py --linux runs
+each case on its own); several run one after another, each with its plan.
 
 Cases (tests/linux/README.md says what each checks and which console lines
 it expects):
@@ -12,7 +15,7 @@ it expects):
     shell      boot to the shell; uname -r, /proc/interrupts twice, date,
                dmesg
     boots      --count N boots in a row (a fresh QEMU each), none hangs;
-               make test does 2, the long mode `boots --count 10` ten
+               make test does 5, the long mode `boots --count 10` ten
     poweroff   `poweroff` in the guest ends the VM with "powered off"
     reboot     `reboot` starts the guest again from a clean state
     malformed  a truncated bzImage, a file that is not a kernel, a kernel
