@@ -39,8 +39,8 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in tools/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import linux_guest_test as lg  # noqa: E402  (tools/linux_guest_test.py)
 
