@@ -81,11 +81,15 @@ gdb: setup guest-images
 	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
 	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
-test: setup
+# the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
+# LINUX_BOOTS boots in a row there (the long mode: make test LINUX_BOOTS=10)
+LINUX_TESTS := shell boots poweroff reboot malformed
+LINUX_BOOTS ?= 5
+test: setup guest-images
 	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
 		$(GUEST_PROG_BIN)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
-		--guests $(GUEST_SRC)
+		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS)
 
 # the long run of the kernel fuzzer (docs/reliability.md); FUZZ_SEEDS,
 # FUZZ_CALLS, FUZZ_SELFCHECK as in tools/fuzz.sh

@@ -26,6 +26,10 @@ and booted as the root task.  Lines at the top of the source configure it:
 
 Every QEMU run has a timeout and ends through the isa-debug-exit device; a
 hang, a crash or a missing TAP line is a failed test, never a hung run.
+
+The Linux guest's tests (--linux CASE...) are tools/linux_guest_test.py,
+run once per case; its TAP lines count like the others (linux/CASE: ...).
+They start first: each is one or more emulated Linux boots.
 """
 import argparse
 import concurrent.futures
@@ -288,21 +292,55 @@ def run_guest(source, build):
     return results
 
 
+def run_linux(case, build, boots):
+    """One case of tools/linux_guest_test.py (tests/linux/README.md)."""
+    results = Results()
+    prefix = 'linux/' + case
+    cmd = [sys.executable, 'tools/linux_guest_test.py', '--build', build, case]
+    # its own timeouts end every wait; this one only catches a stuck harness
+    timeout = 300
+    if case == 'boots':
+        cmd += ['--count', str(boots)]
+        timeout = 60 + 200 * boots
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out, code = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, code = (e.stdout or b'').decode(errors='replace'), None
+    log = os.path.join(build, 'test-logs', 'linux-%s.tap' % case)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, 'w') as f:
+        f.write(out)
+    why = tail(out) + ['(TAP output: %s)' % log]
+    plan, seen = parse_tap(out, prefix, results)
+    check_plan(plan, seen, prefix, results, why)
+    if code is None:
+        results.add(False, '%s: ended within %d s' % (prefix, timeout), why)
+    elif code != 0 and results.failed == 0:
+        results.add(False, '%s: exited with %d' % (prefix, code), why)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--build', default='build')
     ap.add_argument('--unit', nargs='*', default=[])
     ap.add_argument('--system', nargs='*', default=[])
     ap.add_argument('--guests', nargs='*', default=[])
+    ap.add_argument('--linux', nargs='*', default=[], help='cases of tools/linux_guest_test.py')
+    ap.add_argument('--linux-boots', type=int, default=5, help='boots in a row for the boots case')
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
 
     total = Results()
+    linux = [(run_linux, (c, args.build, args.linux_boots)) for c in args.linux]
     jobs = [(run_unit, (b,)) for b in args.unit] + \
            [(run_system, (s, args.build)) for s in args.system] + \
            [(run_guest, (g, args.build)) for g in args.guests]
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(fn, *a) for fn, a in jobs]
+        # the long Linux runs start first, their results print last
+        first = [pool.submit(fn, *a) for fn, a in linux]
+        futures = [pool.submit(fn, *a) for fn, a in jobs] + first
         for fut in futures:
             r = fut.result()
             for line in r.lines:

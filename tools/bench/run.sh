@@ -63,7 +63,11 @@ echo "bench: Linux under the same QEMU settings" >&2
 tools/bench/linux-bench.sh >$out/linux.txt
 cat $out/linux.txt
 
-value() { sed -n "s/^BENCH name=$1 value=\([0-9]*\).*/\1/p" $out/berth.txt $out/linux.txt; }
+echo "bench: the Linux guest's boot under Berth and under bare QEMU (wall clock, no icount)" >&2
+tools/bench/linux_boot.py >$out/linux-boot.txt
+cat $out/linux-boot.txt
+
+value() { sed -n "s/^BENCH name=$1 value=\([0-9]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
 printf '# %-34s %8s   %-22s %8s\n' "berth" "" "linux" ""
 printf '# %-34s %8s   %-22s %8s\n' null_syscall "$(value null_syscall)" getppid "$(value linux.getppid)"
@@ -75,3 +79,6 @@ echo "# vmexits (instructions; wall-clock ns without icount, median of 5 rounds)
 for f in vmexit_cpuid vmexit_cpuid_inkernel vmexit_pio vmexit_mmio; do
 	printf '# %-34s %8s   %-22s %8s\n' $f "$(value $f)" "${f}_ns" "$(value ${f}_ns)"
 done
+echo "# Linux boot to /init (ms, wall clock without icount, median of 3; docs/benchmarks.md):"
+printf '# %-34s %8s   %-22s %8s\n' linux_guest_boot_ms "$(value linux_guest_boot_ms)" linux_bare_qemu_boot_ms \
+	"$(value linux_bare_qemu_boot_ms)"
