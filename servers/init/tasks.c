@@ -80,8 +80,11 @@ static long task_start(struct task *t)
 		if (t->m->slots_bits > 10 && bits < t->m->slots_bits + 10)
 			bits = t->m->slots_bits + 10; /* a big CNode needs room too */
 		long err = object_alloc(OBJ_UNTYPED, bits, &t->pool);
-		if (err)
+		if (err) {
+			debug_printf("init: cannot start '%s': no %lu MiB of memory for it (error %ld)\n",
+			             t->m->name, (1UL << bits) >> 20, err);
 			return err;
+		}
 	}
 	uint64_t old_pool = alloc_set_pool(t->pool);
 	slot_window(t->window, t->window + WINDOW_SLOTS);

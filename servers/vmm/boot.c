@@ -84,7 +84,8 @@ static long cpu_setup(const struct boot_cpu *c)
 static long boot_flat(const uint8_t *image, size_t size)
 {
 	if (size > vm.ram_bytes - GUEST_LOAD_GPA) {
-		debug_printf("vmm: the guest image (%lu bytes) does not fit in %lu MiB\n", size, vm.ram_bytes >> 20);
+		debug_printf("vmm: %sthe guest image (%lu bytes) does not fit in %lu MiB\n", vm_name, size,
+		             vm.ram_bytes >> 20);
 		return E_RANGE;
 	}
 	memcpy(guest_ptr(GUEST_LOAD_GPA, size), image, size);
@@ -101,7 +102,7 @@ static long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd,
 	size_t cmdline_len = strlen(cmdline);
 	if (linux_parse(image, size, &k, error) ||
 	    linux_place(&k, vm.ram_bytes, initrd_size, cmdline_len, &l, error)) {
-		debug_printf("vmm: %s\n", error);
+		debug_printf("vmm: %s%s\n", vm_name, error);
 		return E_BAD_ARG;
 	}
 	memcpy(guest_ptr(l.kernel_gpa, k.kernel_bytes), image + k.setup_bytes, k.kernel_bytes);
@@ -118,7 +119,7 @@ static long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd,
 	uint8_t rsdp[ACPI_RSDP_BYTES];
 	size_t n = acpi_build(tables, sizeof(tables), l.tables_gpa, l.mem_bytes, rsdp);
 	if (!n) {
-		debug_printf("vmm: the ACPI tables do not fit in %lu bytes\n", (unsigned long)sizeof(tables));
+		debug_printf("vmm: %sthe ACPI tables do not fit in %lu bytes\n", vm_name, (unsigned long)sizeof(tables));
 		return E_RANGE;
 	}
 	memcpy(guest_ptr(l.tables_gpa, n), tables, n);

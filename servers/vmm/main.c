@@ -19,7 +19,7 @@ struct vm vm;
 static struct msg parked_msg;
 static uint64_t tsc_per_tick;   /* the TSC's rate: cycles per host timer tick (100 Hz) */
 
-static char vm_name[24];
+char vm_name[24];   /* "[NAME] ", the mark on the guest's lines and our own messages */
 static int line_start = 1;
 
 /* The guest's serial output, each line marked with the VM's name when it

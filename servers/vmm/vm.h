@@ -52,6 +52,7 @@ struct vm {
 };
 
 extern struct vm vm;
+extern char vm_name[24];      /* "[NAME] " from the name= argument, or "" */
 
 /* memory.c */
 /* What a walk of the guest's page tables depends on, read once per exit. */
