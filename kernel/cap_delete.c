@@ -94,8 +94,7 @@ static void release_cap(struct cap *c)
 {
 	switch (c->type) {
 	case OBJ_FRAME:
-		if (c->w0)
-			vspace_unmap_frame_handle(c->w0, c->w1, c->obj, c->w2 == LARGE_PAGE_BITS);
+		frame_unmap(c);
 		break;
 	case OBJ_PORT: {
 		struct port *p = P2V(c->obj);

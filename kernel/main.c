@@ -40,6 +40,7 @@ static void selftest_kernel_fault(void)
 }
 
 void svm_init(void);
+extern int svm_count_exits;
 
 void kmain(uint32_t magic, uint64_t mbi_phys)
 {
@@ -55,6 +56,7 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 		       boot.module[i].end, boot.module[i].name);
 	if (cmdline_has("selftest=kernel_fault"))
 		selftest_kernel_fault();
+	svm_count_exits = cmdline_has("svmcount");
 	for (const char *p = boot.cmdline; *p; p++)
 		if ((p == boot.cmdline || p[-1] == ' ') && !memcmp(p, "selfcheck=", 10))
 			selfcheck_configure(parse_number(p + 10));

@@ -92,15 +92,20 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	return E_OK;
 }
 
+/* Remove the mapping a frame capability made, if it is still there (an
+ * unmap, or the capability's deletion), and forget the record. */
+int frame_unmap(struct cap *f)
+{
+	int err = f->w0 ? vspace_unmap_frame_handle(f->w0, f->w1, f->obj, frame_is_large(f)) : E_NOT_MAPPED;
+	f->w0 = f->w1 = 0;
+	return err;
+}
+
 static int page_unmap(struct tcb *t, uint64_t frame_cptr)
 {
 	struct cap *f;
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
-	if (err)
-		return err;
-	err = f->w0 ? vspace_unmap_frame_handle(f->w0, f->w1, f->obj, frame_is_large(f)) : E_NOT_MAPPED;
-	f->w0 = f->w1 = 0;
-	return err;
+	return err ? err : frame_unmap(f);
 }
 
 int sys_mapping(struct tcb *t, uint64_t op, struct context *r)

@@ -114,6 +114,7 @@ int sys_cnode(struct tcb *t, uint64_t op, struct context *r);
 
 /* cap_delete.c */
 void cap_delete(struct cap *c);
+int frame_unmap(struct cap *f);   /* mapping.c */
 void cap_revoke(struct cap *c);
 
 /* untyped.c */

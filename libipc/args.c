@@ -5,24 +5,30 @@
 #include <string.h>
 #include <libipc/libipc.h>
 
+/* The next of the program's own words from *cursor (moved past it), with
+ * its length; 0 at the end or at `cmdline=`, where its own words end. */
+const char *arg_next(const char **cursor, size_t *len)
+{
+	const char *p = *cursor;
+	while (*p == ' ')
+		p++;
+	size_t n = 0;
+	while (p[n] && p[n] != ' ')
+		n++;
+	*cursor = p + n;
+	*len = n;
+	return n && !(n >= 8 && !strncmp(p, "cmdline=", 8)) ? p : 0;
+}
+
 /* The value of the word KEY=VALUE (key given with its '='), or 0. */
 const char *arg_value(const char *args, const char *key, size_t *len)
 {
-	size_t kn = strlen(key);
-	for (const char *p = args; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = 0;
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (n >= 8 && !strncmp(p, "cmdline=", 8))
-			return 0;
-		if (n >= kn && !strncmp(p, key, kn)) {
+	size_t kn = strlen(key), n;
+	for (const char *w; (w = arg_next(&args, &n));)
+		if (n >= kn && !strncmp(w, key, kn)) {
 			*len = n - kn;
-			return p + kn;
+			return w + kn;
 		}
-		p += n;
-	}
 	return 0;
 }
 

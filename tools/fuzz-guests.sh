@@ -15,7 +15,7 @@ man=$b/fuzz-guests.manifest
 sed "s/args secs=[0-9]* every=[0-9]*/args secs=$secs every=$every/" \
 	tests/system/manifests/guest_fuzz.manifest > "$man"
 start=$(date +%s)
-tools/qemu.sh --test $b/kernel.bin $b/init.elf "$man" $b/serial.elf $b/vmm.elf \
+KERNEL_CMDLINE=svmcount tools/qemu.sh --test $b/kernel.bin $b/init.elf "$man" $b/serial.elf $b/vmm.elf \
 	$b/tests/guests/progs/fuzz.bin $b/tests/guests/progs/ticker.bin \
 	$b/tests/system/guest_fuzz.elf > "$log" 2>&1 &
 qemu=$!

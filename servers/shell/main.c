@@ -417,16 +417,9 @@ static void await_start(const char *cmd, const char *verb, const char *name)
  * wrong. */
 static int check_start_args(const struct vm_task *v, const char *args)
 {
-	for (const char *p = args; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = 0;
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (!n)
-			break;
-		if (n >= 8 && !strncmp(p, "cmdline=", 8))
-			return 0; /* the guest's, to the end of the line */
+	size_t n;
+	/* cmdline= ends the words: the rest is the guest's */
+	for (const char *p; (p = arg_next(&args, &n));) {
 		if (n >= 4 && !strncmp(p, "mem=", 4)) {
 			uint64_t mib = 0;
 			size_t i = 4;
@@ -449,7 +442,6 @@ static int check_start_args(const struct vm_task *v, const char *args)
 			outf("vm start: unknown option '%.*s' (mem=MiB, cmdline=...)\n", (int)n, p);
 			return -1;
 		}
-		p += n;
 	}
 	return 0;
 }

@@ -29,15 +29,12 @@
 #define INIT_SLOT 8
 #define CONSOLE_RING_BYTES 16384
 #define MAX_REASONS 32
-#define NS_PER_TICK 10000000UL   /* the host timer runs at 100 Hz */
 
 enum { VM_RUNNING = 0, VM_HALTED = 1, VM_STOPPED = 2 };   /* vmm.idl's info states */
 enum { SESSION_DETACHED = 0, SESSION_TAKEN_OVER = 1 };     /* console_attach's how */
 
 static char control_name[29];         /* "vm." + this fits init's 32-byte names */
 static int buffer_output;        /* console=buffer */
-static uint64_t tsc_rate;        /* TSC cycles per host tick */
-static uint64_t start_tsc;
 static uint64_t kick;            /* our send right, to post CONTROL_KICK_BIT to ourselves */
 
 /* The attached client: its console_attach call waits in attach_reply. */
@@ -56,24 +53,7 @@ static struct {
 static unsigned reason_count;
 static uint64_t exits_total;
 
-static uint64_t tsc_now(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-/* TSC cycles to nanoseconds, without overflow for any count the TSC
- * reaches in years: whole ticks, then the remainder (below one tick's
- * cycles, times 10^7, fits 64 bits for rates below 1.8 THz). */
-static uint64_t tsc_to_ns(uint64_t cycles)
-{
-	if (!tsc_rate)
-		return 0;
-	return cycles / tsc_rate * NS_PER_TICK + cycles % tsc_rate * NS_PER_TICK / tsc_rate;
-}
-
-void control_start(const char *args, uint64_t tsc_per_tick)
+void control_start(const char *args)
 {
 	size_t len;
 	const char *v = arg_value(args, "console=", &len);
@@ -81,8 +61,6 @@ void control_start(const char *args, uint64_t tsc_per_tick)
 		buffer_output = 1;
 	else if (v && !(len == 4 && !strncmp(v, "line", 4)))
 		debug_printf("vmm: console= takes line or buffer; using line\n");
-	tsc_rate = tsc_per_tick;
-	start_tsc = tsc_now();
 	attach_reply = slot_alloc();
 
 	v = arg_value(args, "name=", &len);
@@ -175,7 +153,7 @@ static long do_info(void *ctx, uint64_t badge, char name[32 + 1], uint32_t *stat
 	strcpy(name, control_name[0] ? control_name + 3 : "");
 	*state = vm.stopped ? VM_STOPPED : vm.halted ? VM_HALTED : VM_RUNNING;
 	*memory = vm.ram_bytes;
-	*uptime_ms = tsc_to_ns(tsc_now() - start_tsc) / 1000000;
+	*uptime_ms = clock_ns() / 1000000;
 	*exits = exits_total;
 	return E_OK;
 }
@@ -231,7 +209,7 @@ static long do_exit_stats(void *ctx, uint64_t badge, uint32_t index, char reason
 	reason_name(reasons[index].code, reason);
 	*code = reasons[index].code;
 	*count = reasons[index].count;
-	*vmm_ns = tsc_to_ns(reasons[index].tsc);
+	*vmm_ns = clock_cycles_to_ns(reasons[index].tsc);
 	return E_OK;
 }
 
@@ -312,7 +290,7 @@ int control_message(const struct msg *m)
 
 void control_exit_done(uint64_t code, uint64_t since)
 {
-	uint64_t spent = tsc_now() - since;
+	uint64_t spent = rdtsc() - since;
 	uint32_t c = (uint32_t)code;
 	exits_total++;
 	unsigned i = 0;

@@ -169,6 +169,7 @@ static void pit_tick(uint64_t now)
 void devices_timer(void)
 {
 	uint64_t now = clock_ns();
+	timers_fired();
 	pit_tick(now);
 	rtc_update(&vm.rtc, clock_unix_ns());
 	rtc_irq_check();

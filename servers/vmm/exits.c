@@ -285,9 +285,7 @@ static void exit_msr(struct msg *m)
 		sys_vcpu_read(vm.vcpu, VCPU_G_PAT, &v);
 		break;
 	case 0x10: { /* TSC */
-		uint32_t lo, hi;
-		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		v = ((uint64_t)hi << 32) | lo;
+		v = rdtsc();
 		if (write)
 			goto fault;
 		break;

@@ -117,13 +117,6 @@ void feed_uart(const uint8_t *bytes, size_t n)
 static uint64_t window_start, window_used, nap_port;
 static int pacing;
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static void nap_one_tick(void)
 {
 	struct msg m;
@@ -247,7 +240,7 @@ int main(const struct bootinfo *bi)
 	pacing = !arg_flag(bi->cmdline, "nopace");
 	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
-	control_start(bi->cmdline, tsc_per_tick); /* vm.NAME (control.c) */
+	control_start(bi->cmdline); /* vm.NAME (control.c) */
 	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
 	             bi->module[0].size, mib);
 	sys_tcb_resume(vm.vcpu);

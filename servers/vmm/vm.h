@@ -52,6 +52,13 @@ struct vm {
 };
 
 extern struct vm vm;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
 extern char vm_name[24];      /* "[NAME] " from the name= argument, or "" */
 
 /* memory.c */
@@ -131,7 +138,7 @@ void feed_uart(const uint8_t *bytes, size_t n);
 /* control.c: the VM's controls (idl/vmm.idl, published as vm.NAME) */
 #define CONTROL_BADGE 3      /* of the published right (1: the VCPU's exits, 2: the input thread) */
 #define CONTROL_KICK_BIT 2   /* a notification: look at the UART's input and the interrupts again */
-void control_start(const char *args, uint64_t tsc_per_tick);   /* before the guest starts */
+void control_start(const char *args);   /* before the guest starts */
 int control_message(const struct msg *m);          /* 1: a control request, answered or kept */
 int control_console_output(const uint8_t *bytes, size_t n);  /* 1: taken (attached, or kept) */
 void control_exit_done(uint64_t code, uint64_t since);       /* after handle_exit; since: TSC */

@@ -15,13 +15,6 @@
 
 static uint64_t tsc_start, tsc_hz, unix_ns_start;
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 void clock_init(uint64_t hz)
 {
 	tsc_start = rdtsc();
@@ -32,9 +25,14 @@ void clock_init(uint64_t hz)
 	unix_ns_start = secs * 1000000000UL;
 }
 
+uint64_t clock_cycles_to_ns(uint64_t cycles)
+{
+	return (uint64_t)((unsigned __int128)cycles * 1000000000UL / tsc_hz);
+}
+
 uint64_t clock_ns(void)
 {
-	return (uint64_t)((unsigned __int128)(rdtsc() - tsc_start) * 1000000000UL / tsc_hz);
+	return clock_cycles_to_ns(rdtsc() - tsc_start);
 }
 
 uint64_t clock_tsc0(void)
@@ -54,9 +52,25 @@ uint64_t clock_unix_ns(void)
 
 /* One notification at the earliest device event; none if no device
  * waits for time. */
+/* The event the pending notification is for: most calls (an EOI, a
+ * register write) leave the earliest event as it was, and then need no
+ * system call.  A notification may come before its event (the host's
+ * ticks do not line up with ours), so once it came nothing is armed. */
+static uint64_t armed_for;
+static int armed;
+
+void timers_fired(void)
+{
+	armed = 0;
+}
+
 void timers_rearm(void)
 {
 	uint64_t now = clock_ns(), next = devices_next_event(now);
+	if (armed && next == armed_for && next > now)
+		return;
+	armed = 1;
+	armed_for = next;
 	if (next == CLOCK_NEVER) {
 		sys_notify_after(vm.port, TIMER_BIT, 0);
 		return;

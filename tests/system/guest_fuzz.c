@@ -13,6 +13,7 @@
 // test-module: build/vmm.elf
 // test-module: build/tests/guests/progs/fuzz.bin
 // test-module: build/tests/guests/progs/ticker.bin
+// test-cmdline: svmcount
 // test-exit: none
 // test-timeout: 150
 // test-expect: ^\[f\] fuzz: starting

@@ -1,7 +1,9 @@
 /* 2 MiB frames: retyped with size_bits 21, mapped by one page-directory
  * entry in an address space or a guest space, never where a page table
  * is (nor a page table where one is), unmapped on unmap, delete and
- * revoke, and read by the kernel through the large mapping. */
+ * revoke, and read by the kernel through the large mapping (the line it
+ * prints from there must appear, not just the call succeed). */
+// test-expect: ^# the kernel reads a buffer in a large page\r?$
 #include "tap.h"
 
 #define SCRATCH 0x40000000UL  /* 1 GiB: 2 MiB aligned, nothing of ours near */

@@ -108,6 +108,7 @@ static uint8_t host_vmsave_area[4096] __attribute__((aligned(4096))); /* VMSAVE/
 static uint64_t hw_asid_owner[16];   /* mapping handle last run under each hardware ASID */
 static unsigned hw_asids = 1;
 static uint64_t svm_exits;   /* every #VMEXIT since boot */
+int svm_count_exits;         /* `svmcount` on the command line: print the count every 10000 */
 
 extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs *regs);
 
@@ -550,7 +551,7 @@ again:;
 
 	uint64_t code = V64(t, C_EXITCODE);
 	/* a running figure for long guest runs (tools/fuzz-guests.sh) */
-	if (++svm_exits % 10000 == 0)
+	if (++svm_exits % 10000 == 0 && svm_count_exits)
 		printk("berth: svm: %lu exits\n", svm_exits);
 	if (inkernel_exit(t, code))
 		goto again;

@@ -32,8 +32,10 @@ void slot_window(uint64_t first, uint64_t end);
  * one pool so one revoke of the pool destroys them all. */
 uint64_t alloc_set_pool(uint64_t untyped);
 /* Retype a new object from the program's untyped memory into a fresh slot. */
-/* Arguments (args.c): KEY=VALUE (key given with its '='), a bare word,
- * a decimal number (dflt if absent or not one), the rest after cmdline=. */
+/* Arguments (args.c): the next word before cmdline=, KEY=VALUE (key given
+ * with its '='), a bare word, a decimal number (dflt if absent or not
+ * one), the rest after cmdline=. */
+const char *arg_next(const char **cursor, size_t *len);
 const char *arg_value(const char *args, const char *key, size_t *len);
 int arg_flag(const char *args, const char *word);
 unsigned arg_number(const char *args, const char *key, unsigned dflt);
