@@ -328,7 +328,7 @@ def main():
     ap.add_argument('--system', nargs='*', default=[])
     ap.add_argument('--guests', nargs='*', default=[])
     ap.add_argument('--linux', nargs='*', default=[], help='cases of tools/linux_guest_test.py')
-    ap.add_argument('--linux-boots', type=int, default=5, help='boots in a row for the boots case')
+    ap.add_argument('--linux-boots', type=int, default=10, help='boots in a row for the boots case')
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
 

@@ -163,10 +163,10 @@ static long boot_again(void)
 
 /* The guest's start: a flat image, or with `linux` a bzImage and (the
  * second module) its initrd.  Linux's command line is `cmdline=`, the
- * rest of our own, or LINUX_CMDLINE_DEFAULT; we add the TSC's rate
- * (tsc_hz, 0 if unknown), which Linux cannot measure reliably against an
- * emulated timer. */
-long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz)
+ * rest of our own, or LINUX_CMDLINE_DEFAULT.  (The TSC's rate, which
+ * Linux cannot measure against an emulated timer, it reads from the
+ * paravirtual clock: pvclock.h.) */
+long boot_guest(const struct bootinfo *bi)
 {
 	const struct bootinfo_module *kernel = &bi->module[0];
 	long err = map_module(kernel, IMAGE_VA);
@@ -186,10 +186,7 @@ long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz)
 	const char *given = arg_cmdline(bi->cmdline);
 	if (!given || !*given)
 		given = LINUX_CMDLINE_DEFAULT;
-	if (tsc_hz && !strstr(given, "tsc_early_khz="))
-		debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s tsc_early_khz=%lu", given, tsc_hz / 1000);
-	else
-		debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s", given);
+	debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s", given);
 	return boot_again();
 }
 

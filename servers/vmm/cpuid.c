@@ -15,10 +15,12 @@
  *   leaf 0xd (XSAVE): all zero
  *   leaf 0x40000000: "BerthVMMBrth", highest hypervisor leaf 0x40000001
  *   leaf 0x40000001: eax = the VMM's interface version (1)
+ *   leaves 0x40000100, 0x40000101: KVM's paravirtual clock interface
+ *           (pvclock.h), which is how Linux learns the TSC's rate
  *   leaf 6: ARAT (the local APIC timer never stops)
  *   leaf 0x80000001: no SVM, extended APIC space, MCE, MCA or RDTSCP
  *           (TSC_AUX is not switched); leaf 0x8000000a (SVM features): all zero
- *   leaves past the host's highest, and 0x40000002..: all zero
+ *   leaves past the host's highest, and the other 0x400000xx: all zero
  */
 #include "vm.h"
 
@@ -33,8 +35,15 @@
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d)
 {
 	uint32_t ra = 0, rb = 0, rc = 0, rd = 0;
-	if (leaf >= 0x40000000 && leaf < 0x40000100) {
-		if (leaf == 0x40000000) {
+	if (leaf >= 0x40000000 && leaf < 0x40000200) {
+		if (leaf == PVCLOCK_CPUID_BASE) {
+			ra = PVCLOCK_CPUID_FEATURES;
+			rb = 0x4b4d564b; /* "KVMK" */
+			rc = 0x564b4d56; /* "VMKV" */
+			rd = 0x0000004d; /* "M\0\0\0" */
+		} else if (leaf == PVCLOCK_CPUID_FEATURES) {
+			ra = PVCLOCK_KVM_FEATURES;
+		} else if (leaf == 0x40000000) {
 			ra = 0x40000001;
 			rb = 0x74726542; /* "Bert" */
 			rc = 0x4d4d5668; /* "hVMM" */

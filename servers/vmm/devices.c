@@ -188,6 +188,7 @@ static void power_on(void)
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
 	irq_init();
+	pvclock_init(&vm.pvclock);
 	vm.test_reg = vm.test_sum = vm.test_counter = 0;
 	memset(vm.mmio_test, 0, sizeof(vm.mmio_test));
 	vm.mtrr_def_type = MTRR_DEF_TYPE_RESET;

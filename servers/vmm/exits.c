@@ -253,6 +253,30 @@ static int mtrr_type_valid(uint64_t type)
 	return type == 0 || type == 1 || type == 4 || type == 5 || type == 6;
 }
 
+/* The paravirtual clock's MSRs (pvclock.h).  Its records say the TSC
+ * at VM time 0 was clock_tsc0(): the guest reads the host's TSC (the
+ * VMM sets no TSC offset), and vmtime.c counts from there too.  A record
+ * outside RAM is not written, as KVM does: a guest's mistake that hurts
+ * only the guest. */
+static void pvclock_msr_write(uint32_t msr, uint64_t value)
+{
+	struct pvclock *pc = &vm.pvclock;
+	if (msr == MSR_KVM_SYSTEM_TIME_NEW) {
+		pc->system_time_msr = value;
+		uint8_t *at = guest_ptr(value & ~1UL, PVCLOCK_TIME_INFO_SIZE);
+		if (!(value & 1) || !at)
+			return;
+		pc->version += 2;
+		pvclock_time_info(at, pc->version, clock_tsc0(), 0, pvclock_scale(clock_tsc_hz()),
+		                  PVCLOCK_FLAG_TSC_STABLE);
+	} else {
+		pc->wall_clock_msr = value;
+		uint8_t *at = guest_ptr(value, PVCLOCK_WALL_CLOCK_SIZE);
+		if (at)
+			pvclock_wall_clock(at, 2, clock_unix_ns() - clock_ns());
+	}
+}
+
 static void exit_msr(struct msg *m)
 {
 	uint64_t msr = (uint32_t)W(VCPU_RCX), write = m->w[VMEXIT_W_INFO1] & 1, v = 0;
@@ -304,6 +328,12 @@ static void exit_msr(struct msg *m)
 			timers_rearm();
 		}
 		v = lapic_deadline_read(&vm.lapic);
+		break;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+	case MSR_KVM_WALL_CLOCK_NEW:
+		if (write)
+			pvclock_msr_write((uint32_t)msr, value);
+		v = msr == MSR_KVM_SYSTEM_TIME_NEW ? vm.pvclock.system_time_msr : vm.pvclock.wall_clock_msr;
 		break;
 	case 0xfe: /* MTRRcap: no fixed or variable ranges, no write-combining */
 		v = 0;

@@ -210,7 +210,7 @@ int main(const struct bootinfo *bi)
 	err = err ? err : object_alloc(OBJ_PORT, 0, &vm.port);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &nap_port);
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
-	if (!err) /* Linux is told the TSC's rate, so measure it longer */
+	if (!err) /* Linux is told the TSC's rate (pvclock.h), so measure it longer */
 		calibrate_start(arg_flag(bi->cmdline, "linux") ? 50 : 2);
 	err = err ? err : memory_setup((uint64_t)mib << 20);
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
@@ -219,7 +219,7 @@ int main(const struct bootinfo *bi)
 		clock_init(tsc_per_tick * 100);
 		devices_init();
 	}
-	if (!err && (err = boot_guest(bi, tsc_per_tick * 100))) {
+	if (!err && (err = boot_guest(bi))) {
 		vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 		return vm.exit_status;
 	}

@@ -15,6 +15,7 @@
 #include "acpi_pm.h"
 #include "lapic.h"
 #include "ioapic.h"
+#include "pvclock.h"
 #include "vmtime.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
@@ -39,6 +40,7 @@ struct vm {
 	struct acpi_pm pm;
 	struct lapic lapic;
 	struct ioapic ioapic;
+	struct pvclock pvclock;
 	uint64_t test_reg, test_sum, test_counter;
 	uint64_t mmio_test[512];
 	int halted;                   /* parked in HLT: the reply waits for an interrupt */
@@ -103,7 +105,7 @@ void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
 
 /* boot.c */
-long boot_guest(const struct bootinfo *bi, uint64_t tsc_hz);
+long boot_guest(const struct bootinfo *bi);
 long boot_reset(struct msg *m);
 
 /* irq.c */
