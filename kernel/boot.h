@@ -14,6 +14,7 @@ struct boot_module {
 
 struct boot_state {
 	struct region_list free;   /* physical memory nobody owns yet */
+	struct region_list device; /* physical addresses that are not RAM: device memory */
 	int module_count;
 	struct boot_module module[BOOTINFO_MAX_MODULES];
 	char cmdline[BOOTINFO_NAME_LEN * 2];

@@ -128,6 +128,7 @@ int cap_derive(const struct cap *src, struct cap *dst, unsigned rights, uint64_t
 		w0 = badge;
 	cap_set(dst, src->type, r, src->obj, w0, w1);
 	dst->w2 = src->w2;
+	dst->flags = src->flags;
 	cap_insert_child((struct cap *)src, dst);
 	if (dst->type == OBJ_PORT && (r & RIGHT_SEND) && !(r & RIGHT_RECEIVE))
 		((struct port *)P2V(dst->obj))->send_refs++;
@@ -150,7 +151,8 @@ void cap_move(struct cap *src, struct cap *dst)
 	memset(src, 0, sizeof(*src));
 }
 
-/* SYS_CNODE_COPY, _MINT, _MOVE, _DELETE, _REVOKE */
+/* SYS_CNODE_COPY, _MINT, _MOVE, _DELETE, _REVOKE, SYS_CAP_IDENTIFY,
+ * SYS_CAP_RESTRICT */
 int sys_cnode(struct tcb *t, uint64_t op, struct context *r)
 {
 	struct cap *src = cspace_lookup(t, r->rdi), *dst;
@@ -173,6 +175,17 @@ int sys_cnode(struct tcb *t, uint64_t op, struct context *r)
 		return E_OK;
 	case SYS_CNODE_REVOKE:
 		cap_revoke(src);
+		return E_OK;
+	case SYS_CAP_RESTRICT:
+		/* Untyped capabilities move only, so dropping a right in place is
+		 * how one gives away less (init keeps RIGHT_PHYS from all but
+		 * drivers).  Other capabilities are copied or minted with fewer
+		 * rights instead; a port's rights also count its senders. */
+		if (src->type != OBJ_UNTYPED)
+			return E_WRONG_TYPE;
+		if (r->rsi & ~(uint64_t)RIGHTS_ALL)
+			return E_BAD_ARG;
+		src->rights &= (uint8_t)r->rsi;
 		return E_OK;
 	case SYS_CAP_IDENTIFY:
 		r->rdx = src->type;

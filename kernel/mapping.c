@@ -85,7 +85,13 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 		return E_NO_RIGHTS;
 	if (frame_mapping(f))
 		return E_MAPPED;
-	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, large, missing)))
+	/* device memory is no guest's RAM (a device given to a guest is later
+	 * work) */
+	int device = (f->flags & CAP_DEVICE) != 0;
+	if (device && vs->type == OBJ_GUEST_SPACE)
+		return E_WRONG_TYPE;
+	unsigned how = (large ? MAP_LARGE : 0) | (device ? MAP_UNCACHED : 0);
+	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, how, missing)))
 		return err;
 	f->w0 = asid_handle(vs->w0);
 	f->w1 = vaddr;
@@ -119,6 +125,13 @@ int sys_mapping(struct tcb *t, uint64_t op, struct context *r)
 	case SYS_PAGE_MAP:
 		err = page_map(t, r->rdi, r->rsi, r->rdx, r->r10, &out);
 		break;
+	case SYS_FRAME_PHYS: {
+		/* for DMA: only with the right, which init gives drivers alone */
+		struct cap *f;
+		err = cap_get(t, r->rdi, OBJ_FRAME, RIGHT_PHYS, &f);
+		out = err ? 0 : f->obj;
+		break;
+	}
 	default:
 		return page_unmap(t, r->rdi);
 	}

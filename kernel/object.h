@@ -33,13 +33,19 @@ struct cap {
 	 *   Port:       w0 = badge
 	 *   Reply:      obj = the waiting caller (0: spent), w0 = 1 if the
 	 *               caller went away rather than being answered
-	 *   IRQ handler: obj = line
+	 *   IRQ handler: obj = index << 8 | line (irq.c)
 	 *   I/O ports:  obj = first | last << 16 */
 	uint64_t w0, w1;
 	struct cap *mdb_prev, *mdb_next;
 	uint64_t w2;
-	uint64_t unused;       /* to 64 bytes, a power of two */
+	uint64_t flags;        /* CAP_DEVICE; and pads the slot to 64 bytes */
 };
+
+/* Untyped and Frame: device memory (not RAM).  A device Untyped becomes
+ * only Frames and smaller device Untypeds, is never zeroed, and its
+ * frames map uncached and never as kernel-read memory (IPC buffers) or
+ * guest RAM.  Inherited by everything retyped or copied from it. */
+#define CAP_DEVICE 0x1UL
 _Static_assert(sizeof(struct cap) == (1 << CNODE_SLOT_BITS), "slot size");
 /* Far more than memory can hold (2^32 slots are 256 GiB of CNodes), but
  * checked all the same: a depth that wrapped would hide a copy from revoke. */

@@ -103,10 +103,12 @@ static void give_modules(struct bootinfo *bi, uint64_t pml4)
 	}
 }
 
-static void give_untyped(struct bootinfo *bi)
+/* Each range as maximal aligned power-of-two Untyped blocks; device
+ * memory's are marked so (CAP_DEVICE) and do not count as memory. */
+static void give_untyped_list(struct bootinfo *bi, struct region_list *l, int device)
 {
-	for (int i = 0; i < boot.free.count; i++) {
-		uint64_t base = boot.free.r[i].base, end = boot.free.r[i].end;
+	for (int i = 0; i < l->count; i++) {
+		uint64_t base = l->r[i].base, end = l->r[i].end;
 		unsigned bits;
 		while ((bits = block_bits(base, end, UNTYPED_MIN_BITS, UNTYPED_MAX_BITS))) {
 			if (bi->untyped_count == BOOTINFO_MAX_UNTYPED) {
@@ -115,14 +117,22 @@ static void give_untyped(struct bootinfo *bi)
 			}
 			uint32_t slot = take_slot();
 			give_cap(slot, OBJ_UNTYPED, RIGHTS_ALL, base, bits, 0);
+			root_cnode[slot].flags = device ? CAP_DEVICE : 0;
 			bi->untyped[bi->untyped_count++] = (struct bootinfo_untyped){
-				.paddr = base, .slot = slot, .size_bits = (uint8_t)bits
+				.paddr = base, .slot = slot, .size_bits = (uint8_t)bits, .is_device = (uint8_t)device
 			};
-			bi->untyped_bytes += 1ULL << bits;
+			if (!device)
+				bi->untyped_bytes += 1ULL << bits;
 			base += 1ULL << bits;
 		}
 	}
-	boot.free.count = 0;
+	l->count = 0;
+}
+
+static void give_untyped(struct bootinfo *bi)
+{
+	give_untyped_list(bi, &boot.free, 0);
+	give_untyped_list(bi, &boot.device, 1);
 }
 
 void root_task_create(void)

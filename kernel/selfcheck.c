@@ -415,8 +415,9 @@ static void check_threads_and_ports(void)
 		if (!live_port(p) || !p->timer_armed || ++n > MAX_OBJECTS)
 			broken("the timer list holds something that is no armed live port", 0);
 	for (int line = 0; line < 16; line++)
-		if (irq_line_port(line) && !live_port(irq_line_port(line)))
-			broken("an interrupt line bound to something that is no live port", 0);
+		for (int i = 0; i < IRQ_HANDLERS_PER_LINE; i++)
+			if (irq_handler_port(line, i) && !live_port(irq_handler_port(line, i)))
+				broken("an interrupt line bound to something that is no live port", 0);
 	if (check_reply_rights() != waiting)
 		broken("a caller waiting for a reply whose reply right is in no live CNode", 0);
 }

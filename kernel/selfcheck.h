@@ -19,7 +19,7 @@ void selfcheck_configure(uint64_t every);
 struct tcb *sched_queue_head(unsigned prio);
 const struct tcb *sched_fpu_owner(void);
 const struct port *timeout_first(void);
-const struct port *irq_line_port(int line);
+const struct port *irq_handler_port(int line, int index);
 uint64_t asid_space(uint64_t asid);   /* the space an address-space ID names, 0: free */
 int tcb_scratch_empty(void);
 

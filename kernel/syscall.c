@@ -68,6 +68,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_CNODE_DELETE:
 	case SYS_CNODE_REVOKE:
 	case SYS_CAP_IDENTIFY:
+	case SYS_CAP_RESTRICT:
 		return sys_cnode(t, op, r);
 	case SYS_TCB_CONFIGURE:
 	case SYS_TCB_SET_REGS:
@@ -80,6 +81,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_PAGE_TABLE_MAP:
 	case SYS_PAGE_MAP:
 	case SYS_PAGE_UNMAP:
+	case SYS_FRAME_PHYS:
 		return sys_mapping(t, op, r);
 	case SYS_CALL:
 	case SYS_REPLY_RECV:
@@ -94,6 +96,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_IRQ_GET:
 	case SYS_IRQ_BIND:
 	case SYS_IRQ_ACK:
+	case SYS_IRQ_SHARE:
 		return sys_irq(t, op, r);
 	case SYS_IOPORT_ISSUE:
 	case SYS_IOPORT_IN:

@@ -167,6 +167,8 @@ static int tcb_set_ipc_buffer(struct tcb *caller, struct tcb *t, uint64_t frame,
 	int err;
 	if (frame && (err = cap_get(caller, frame, OBJ_FRAME, RIGHT_WRITE, &f)))
 		return err;
+	if (f && (f->flags & CAP_DEVICE)) /* the kernel reads messages from it */
+		return E_WRONG_TYPE;
 	if (frame && ((vaddr & (PAGE_SIZE - 1)) || !user_address_ok(vaddr)))
 		return E_BAD_ADDRESS;
 	struct tcb_cap_change ch = { &t->ipcbuf_cap, f };

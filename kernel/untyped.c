@@ -42,6 +42,10 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 	int bits = object_bits(type, size_bits);
 	if (bits < 0)
 		return -bits;
+	/* device memory holds registers, not kernel objects */
+	int device = (ut->flags & CAP_DEVICE) != 0;
+	if (device && type != OBJ_FRAME && type != OBJ_UNTYPED)
+		return E_WRONG_TYPE;
 	if ((err = dest_slot(t, dest_cnode, dest_index, &dest)) || (err = cap_can_derive(ut)))
 		return err;
 	uint64_t placed;
@@ -54,8 +58,14 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 	if (type == OBJ_UNTYPED || type == OBJ_CNODE)
 		w0 = size_bits;
 	ut->w1 = placed + bytes;
-	object_init((unsigned)type, paddr, bytes);
-	cap_set(dest, (unsigned)type, RIGHTS_ALL, paddr, w0, 0);
+	if (!device)
+		object_init((unsigned)type, paddr, bytes);
+	/* the right to learn physical addresses passes only from an Untyped
+	 * that has it; on other objects it means nothing */
+	unsigned rights = (RIGHTS_ALL & ~RIGHT_PHYS) |
+	                  ((type == OBJ_FRAME || type == OBJ_UNTYPED) ? ut->rights & RIGHT_PHYS : 0);
+	cap_set(dest, (unsigned)type, rights, paddr, w0, 0);
+	dest->flags = ut->flags & CAP_DEVICE;
 	if (type == OBJ_FRAME)
 		dest->w2 = (uint64_t)bits;
 	cap_insert_child(ut, dest);

@@ -86,21 +86,35 @@ uint64_t alloc_set_pool(uint64_t untyped)
 	return old;
 }
 
-long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
+long object_alloc_from(uint64_t untyped, unsigned type, unsigned size_bits, uint64_t *slot)
 {
 	uint64_t s = slot_alloc();
 	if (!s)
 		return E_SLOT_FULL;
+	long err = sys_untyped_retype(untyped, type, size_bits, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
+	if (err) {
+		slot_free(s);
+		return err;
+	}
+	*slot = s;
+	return E_OK;
+}
+
+long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
+{
+	if (pool)
+		return object_alloc_from(pool, type, size_bits, slot);
+	uint64_t s = slot_alloc();
+	if (!s)
+		return E_SLOT_FULL;
 	long err = E_RANGE;
-	if (pool) {
-		err = sys_untyped_retype(pool, type, size_bits, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
-	} else {
-		for (; untyped_index < boot_info->untyped_count; untyped_index++) {
-			err = sys_untyped_retype(boot_info->untyped[untyped_index].slot, type, size_bits,
-			                         RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
-			if (err != E_RANGE)
-				break;
-		}
+	for (; untyped_index < boot_info->untyped_count; untyped_index++) {
+		if (boot_info->untyped[untyped_index].is_device)
+			continue; /* not memory: registers */
+		err = sys_untyped_retype(boot_info->untyped[untyped_index].slot, type, size_bits,
+		                         RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
+		if (err != E_RANGE)
+			break;
 	}
 	if (err) {
 		slot_free(s);

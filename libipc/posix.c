@@ -260,8 +260,8 @@ static uint64_t memory_left(void)
 	for (unsigned i = 0; bi && i < bi->untyped_count; i++) {
 		unsigned type, rights;
 		uint64_t used, size = 1ULL << bi->untyped[i].size_bits;
-		if (!sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used) && type == OBJ_UNTYPED &&
-		    used < size)
+		if (!bi->untyped[i].is_device && !sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used) &&
+		    type == OBJ_UNTYPED && used < size)
 			left += size - used;
 	}
 	return left;

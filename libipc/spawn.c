@@ -131,9 +131,29 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 	unsigned untyped_bits = a->untyped_bits;
 	child_slot = PROCESS_FIRST_FREE - 1;
 	if (untyped_bits) {
-		bi.untyped[0] = (struct bootinfo_untyped){ 0, (uint32_t)child_slot, (uint8_t)untyped_bits, { 0 } };
+		bi.untyped[0] = (struct bootinfo_untyped){ .slot = (uint32_t)child_slot,
+		                                           .size_bits = (uint8_t)untyped_bits };
 		bi.untyped_count = 1;
 		bi.untyped_bytes = 1ULL << untyped_bits;
+	}
+	/* device memory, after its modules; listed after its memory, as the
+	 * kernel lists it */
+	for (unsigned i = 0; i < a->device_count && bi.untyped_count < BOOTINFO_MAX_UNTYPED; i++) {
+		const struct bootinfo_untyped *d = &a->device[i];
+		uint64_t dev;
+		if (bi.first_free_slot + 1 >= (1UL << radix))
+			return E_SLOT_FULL;
+		if ((err = object_alloc_from(d->slot, OBJ_UNTYPED, d->size_bits, &dev)))
+			return err;
+		if ((err = sys_cnode_move(dev, p->cnode, bi.first_free_slot))) {
+			sys_cnode_delete(dev);
+			slot_free(dev);
+			return err;
+		}
+		slot_free(dev);
+		bi.untyped[bi.untyped_count++] = (struct bootinfo_untyped){
+			.paddr = d->paddr, .slot = bi.first_free_slot++, .size_bits = d->size_bits, .is_device = 1
+		};
 	}
 	uint64_t bi_frame, ut;
 	if ((err = child_page(p, BOOTINFO_VADDR, (const uint8_t *)&bi, sizeof(bi), RIGHT_READ, &bi_frame)) ||
@@ -142,6 +162,7 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 	    (err = sys_tcb_set_regs(p->tcb, e->entry, ROOT_STACK_TOP, BOOTINFO_VADDR)))
 		return err;
 	if (untyped_bits && ((err = object_alloc(OBJ_UNTYPED, untyped_bits, &ut)) ||
+	                     (!a->dma && (err = sys_cap_restrict(ut, RIGHTS_ALL & ~RIGHT_PHYS))) ||
 	                     (err = sys_cnode_move(ut, p->cnode, child_slot))))
 		return err;
 	return E_OK;

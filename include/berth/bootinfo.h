@@ -30,7 +30,8 @@ struct bootinfo_untyped {
 	uint64_t paddr;
 	uint32_t slot;
 	uint8_t size_bits;
-	uint8_t pad[3];
+	uint8_t is_device;     /* device memory: only frames (mapped uncached), never RAM */
+	uint8_t pad[2];
 };
 
 struct bootinfo_module {

@@ -21,6 +21,9 @@ enum berth_object_type {
 	OBJ_IOPORT = 20,     /* a range of I/O ports */
 };
 
+/* Handlers one interrupt line can have (SYS_IRQ_SHARE). */
+#define IRQ_HANDLERS_PER_LINE 4
+
 #define PAGE_BITS 12
 #define PAGE_SIZE (1UL << PAGE_BITS)
 #define LARGE_PAGE_BITS 21     /* a large frame, mapped by one page-directory entry */
@@ -40,7 +43,12 @@ enum berth_object_type {
 #define RIGHT_EXEC  0x4u
 #define RIGHT_SEND  0x8u    /* ports: send and call */
 #define RIGHT_RECEIVE 0x10u /* ports: receive; one holder, moved never copied */
-#define RIGHTS_ALL  0x1fu
+/* Untyped and frames: a frame's physical address may be read
+ * (SYS_FRAME_PHYS), to program a device's DMA.  Objects retyped from an
+ * Untyped carry it only if the Untyped's capability does; init keeps it
+ * for drivers only (docs/drivers.md). */
+#define RIGHT_PHYS  0x20u
+#define RIGHTS_ALL  0x3fu
 
 /* User virtual addresses: [USER_BASE, USER_TOP).  The top page below the
  * canonical hole is never mappable, so SYSCALL's return address is always

@@ -47,14 +47,17 @@ enum berth_syscall {
 	SYS_IOPORT_ISSUE = 32,    /* (ioport_control, first, last, dest_cnode, dest_slot) */
 	SYS_IOPORT_IN = 33,       /* (ioport, port, size) -> rdx value */
 	SYS_IOPORT_OUT = 34,      /* (ioport, port, size, value) */
+	SYS_CAP_IDENTIFY = 35,    /* (slot) -> rdx type, rsi rights, rdi badge or untyped bytes used */
 	SYS_VCPU_CONFIGURE = 36,  /* (vcpu, guest_space, exit_port) */
 	SYS_VCPU_READ = 37,       /* (vcpu, field) -> rdx value */
 	SYS_VCPU_WRITE = 38,      /* (vcpu, field, value) */
 	SYS_VCPU_IO_INTERCEPT = 39, /* (vcpu, first, last, intercept, ioport cap when 0) */
 	SYS_VCPU_MSR_INTERCEPT = 40, /* (vcpu, msr, intercept) */
 	SYS_NOTIFY_AFTER = 41,    /* (port, bits, ticks): post bits that many timer ticks from now; 0 cancels */
-	SYS_CAP_IDENTIFY = 35,    /* (slot) -> rdx type, rsi rights, rdi badge or untyped bytes used */
-	SYS_COUNT
+	SYS_CAP_RESTRICT = 42,    /* (slot, rights): keep only these rights, in place */
+	SYS_FRAME_PHYS = 43,      /* (frame with RIGHT_PHYS) -> rdx physical address */
+	SYS_IRQ_SHARE = 44,       /* (irq_handler, dest_cnode, dest_slot): one more handler of its line */
+	SYS_COUNT                 /* one past the highest number */
 };
 
 /* Retype at the untyped's watermark, aligned up to the object's size. */

@@ -115,7 +115,7 @@ static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
 	for (unsigned i = 0; i < bi->untyped_count; i++) {
 		unsigned type, rights;
 		uint64_t used;
-		if (!sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used))
+		if (!bi->untyped[i].is_device && !sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used))
 			*free += (1ULL << bi->untyped[i].size_bits) - used;
 	}
 	return E_OK;

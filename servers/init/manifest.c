@@ -11,6 +11,9 @@
  *   restart always|never|N
  *   slots BITS            its CNode has 2^BITS slots, 8..14 (default 8)
  *   module FILE           a boot module handed to it (at most 2)
+ *   dma                   its memory keeps RIGHT_PHYS: it may learn the
+ *                         physical addresses of its frames (drivers)
+ *   devmem                it gets the device memory (the PCI server)
  *
  * Capabilities go to the server in the order of their lines, from slot 9
  * (slot 8 is its right to init). */
@@ -152,6 +155,13 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 			s->restart = (int)v;
 		else
 			return "restart must be always, never or a count";
+	} else if (word_is(w, n, "dma") || word_is(w, n, "devmem")) {
+		if (an)
+			return "dma and devmem take no argument";
+		if (word_is(w, n, "dma"))
+			s->dma = 1;
+		else
+			s->devmem = 1;
 	} else if (word_is(w, n, "args")) {
 		size_t len = (size_t)(c->end - a);
 		while (len && is_space(a[len - 1]))

@@ -29,6 +29,8 @@ struct manifest_server {
 	unsigned priority, memory_bits, line;
 	int restart;                     /* RESTART_ALWAYS, or the most restarts (0: never) */
 	unsigned slots_bits;             /* its CNode: 2^slots_bits slots (0: the default) */
+	int dma;                         /* its memory keeps RIGHT_PHYS (drivers) */
+	int devmem;                      /* it gets the device memory (the PCI server) */
 	unsigned nmodules;
 	char module[2][MANIFEST_IMAGE_LEN];  /* boot modules handed to it */
 	unsigned ncaps;

@@ -101,7 +101,16 @@ static long task_start(struct task *t)
 		.prio = t->m->priority, .fault_port = t->fault_send, .untyped_bits = t->m->memory_bits,
 		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->args,
 		.cnode_radix = t->m->slots_bits, .modules = mods, .module_count = nmods,
+		.dma = t->m->dma,
 	};
+	if (t->m->devmem) {
+		/* the kernel lists device memory after RAM */
+		unsigned first = 0;
+		while (first < boot->untyped_count && !boot->untyped[first].is_device)
+			first++;
+		a.device = &boot->untyped[first];
+		a.device_count = boot->untyped_count - first;
+	}
 	long err = process_spawn_args((const void *)t->image->vaddr, t->image->size, &a, &t->proc);
 	err = err ? err : give_caps(t);
 	err = err ? err : process_start(&t->proc);

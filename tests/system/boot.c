@@ -10,7 +10,7 @@ static const char module_text[] = "Berth boot module test data: the quick brown 
 
 int main(const struct bootinfo *bi)
 {
-	tap_plan(10);
+	tap_plan(11);
 	debug_printf("hello from the root task\n");
 	tap_ok(bi == (const void *)BOOTINFO_VADDR, "boot info at its fixed address");
 	tap_eq((long)bi->magic, (long)BOOTINFO_MAGIC, "boot info magic");
@@ -21,14 +21,19 @@ int main(const struct bootinfo *bi)
 	tap_ok(bi->untyped_bytes >= (1000UL << 20) && bi->untyped_bytes < (1024UL << 20),
 	       "almost all memory is untyped (%lu KiB)", bi->untyped_bytes >> 10);
 
-	int sizes_ok = 1;
-	uint64_t sum = 0;
+	int sizes_ok = 1, order_ok = 1;
+	uint64_t sum = 0, device = 0;
 	for (unsigned i = 0; i < bi->untyped_count; i++) {
 		const struct bootinfo_untyped *u = &bi->untyped[i];
 		sizes_ok &= u->size_bits >= UNTYPED_MIN_BITS && !(u->paddr & ((1UL << u->size_bits) - 1));
-		sum += 1UL << u->size_bits;
+		order_ok &= !(i && bi->untyped[i - 1].is_device && !u->is_device);
+		if (u->is_device)
+			device += 1UL << u->size_bits;
+		else
+			sum += 1UL << u->size_bits;
 	}
-	tap_ok(sizes_ok && sum == bi->untyped_bytes, "untyped blocks aligned to their size");
+	tap_ok(sizes_ok && sum == bi->untyped_bytes, "untyped blocks aligned to their size; RAM ones add up");
+	tap_ok(order_ok && device >= (1UL << 30), "device memory listed after RAM (%lu GiB of it)", device >> 30);
 
 	tap_eq(bi->module_count, 1, "one extra boot module handed on");
 	const struct bootinfo_module *m = &bi->module[0];

@@ -2,7 +2,9 @@
  * capabilities.  The device is the CMOS RTC (ports 0x70/0x71, IRQ 8) in
  * periodic mode: we drive it only through an I/O-port capability, take
  * its interrupts as notifications on a port, and see that the line stays
- * masked from one interrupt until sys_irq_ack.  A thread without I/O
+ * masked from one interrupt until sys_irq_ack.  A second handler of the
+ * line (SYS_IRQ_SHARE, as PCI drivers on one INTx line have) is notified
+ * too, and the line stays masked until both acknowledged.  A thread without I/O
  * rights that executes `inb` itself gets #GP, which reaches us as a fault
  * message. */
 #include "tap.h"
@@ -116,7 +118,7 @@ static unsigned count_arrivals(uint64_t port, uint64_t ticks, uint64_t *bits)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(24);
+	tap_plan(28);
 	uint64_t v = 0;
 	unsigned type, rights;
 	uint64_t badge;
@@ -225,6 +227,47 @@ int main(const struct bootinfo *bi)
 	w = wait_irq(port);
 	tap_ok(!err && w.got, "after sys_irq_ack one arrives again (ack %ld, err %ld, bits %lx)", err, w.err,
 	       w.bits);
+
+	/* a second handler of the line, on a port of its own */
+	uint64_t shared = slot_alloc(), port2 = 0, send2 = slot_alloc(), more[4];
+	rtc_read(RTC_C, &c);
+	err = sys_irq_share(handler, CAP_ROOT_CNODE, shared);
+	err = err ? err : object_alloc(OBJ_PORT, 0, &port2);
+	err = err ? err : sys_cnode_mint(port2, CAP_ROOT_CNODE, send2, RIGHT_SEND, 0);
+	err = err ? err : sys_irq_bind(shared, send2, IRQ_BIT);
+	err = err ? err : sys_irq_ack(handler);
+	w = wait_irq(port);
+	unsigned second = err ? 0 : count_arrivals(port2, QUIET_TICKS, &bits);
+	tap_ok(!err && w.got && second == 1 && (bits & IRQ_BIT),
+	       "a shared handler of the line: one interrupt notifies both (err %ld, %u on the second)", err, second);
+	rtc_read(RTC_C, &c1);
+	err = sys_irq_ack(handler);
+	quiet = count_arrivals(port, QUIET_TICKS, &bits) + count_arrivals(port2, QUIET_TICKS / 4, &bits);
+	rtc_read(RTC_C, &c2);
+	tap_ok(!err && quiet == 0 && (c2 & RTC_C_IRQF),
+	       "with one of two acknowledged the line stays masked, though the RTC fired (%u arrived, C %lx)",
+	       quiet, c2);
+	err = sys_irq_ack(shared);
+	w = wait_irq(port);
+	second = count_arrivals(port2, QUIET_TICKS, &bits);
+	tap_ok(!err && w.got && second == 1, "after the second acknowledgement both are notified again (%u)",
+	       second);
+	unsigned made = 0;
+	for (int i = 0; i < 4; i++) {
+		more[i] = slot_alloc();
+		made += sys_irq_share(shared, CAP_ROOT_CNODE, more[i]) == E_OK;
+	}
+	r1 = sys_irq_get(CAP_IRQ_CONTROL, RTC_IRQ, CAP_ROOT_CNODE, other);
+	tap_ok(made == IRQ_HANDLERS_PER_LINE - 2 && r1 == E_STATE,
+	       "at most %d handlers a line (%u more made); the control capability issues no second first one (%ld)",
+	       IRQ_HANDLERS_PER_LINE, made, r1);
+	sys_cnode_revoke(shared); /* its children, the extra handlers, go */
+	sys_cnode_delete(shared);
+	for (int i = 0; i < 4; i++)
+		if (cspace_slot_type(more[i]) == OBJ_NONE)
+			slot_free(more[i]);
+	rtc_read(RTC_C, &c);
+	sys_irq_ack(handler);
 
 	/* the RTC off, the line unbound */
 	uint64_t b1 = 0;

@@ -56,7 +56,7 @@ static uint64_t untyped_used(const struct bootinfo *bi)
 	for (unsigned i = 0; i < bi->untyped_count; i++) {
 		unsigned type, rights;
 		uint64_t used;
-		if (!sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used))
+		if (!bi->untyped[i].is_device && !sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used))
 			sum += used;
 	}
 	return sum;

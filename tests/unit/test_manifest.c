@@ -60,6 +60,12 @@ int main(void)
 	      m.server[0].slots_bits == 12 && m.server[0].nmodules == 2 &&
 	      !strcmp(m.server[0].module[0], "a.bin") && !strcmp(m.server[0].module[1], "b.bin"),
 	      "slots and modules");
+	CHECK(parse("server p\n image pci.elf\n devmem\nserver d\n image blk.elf\n dma\n") == 0 &&
+	      m.server[0].devmem && !m.server[0].dma && m.server[1].dma && !m.server[1].devmem,
+	      "devmem and dma, each only where it is said");
+	CHECK(parse("server v\n image vmm.elf\n") == 0 && !m.server[0].dma && !m.server[0].devmem,
+	      "no dma and no devmem by default");
+	bad("server v\n image x\n dma yes\n", 3, "no argument", "dma with an argument");
 	bad("server v\n image x\n slots 7\n", 3, "slots", "a CNode too small");
 	bad("server v\n image x\n slots 15\n", 3, "slots", "a CNode too big");
 	bad("server v\n image x\n module a\n module b\n module c\n", 5, "at most 2", "a third module");

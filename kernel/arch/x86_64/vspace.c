@@ -79,9 +79,10 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
 
 /* A 4 KiB frame goes in a page table's entry; a 2 MiB one in a page
  * directory's entry, as a large page, where no page table may be. */
-int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, int large,
+int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
                      uint64_t *missing)
 {
+	int large = (how & MAP_LARGE) != 0;
 	int level = 0;
 	uint64_t *pte = entry_at(pml4, vaddr, large ? 2 : 1, &level);
 	if (!pte && level == 0)
@@ -93,11 +94,12 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 	if (*pte & PTE_P)
 		return E_MAPPED;
 	*pte = frame | PTE_P | PTE_U | (large ? PTE_PS : 0) | ((rights & RIGHT_WRITE) ? PTE_W : 0) |
-	       ((rights & RIGHT_EXEC) ? 0 : PTE_NX);
+	       ((rights & RIGHT_EXEC) ? 0 : PTE_NX) | ((how & MAP_UNCACHED) ? PTE_PCD | PTE_PWT : 0);
 	return E_OK;
 }
 
-/* Physical address behind a user virtual address, if mapped for user. */
+/* Physical address behind a user virtual address, if mapped for user
+ * and not device memory. */
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
 {
 	int level = -1;
@@ -108,7 +110,9 @@ int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
 		pte = entry_at(pml4, vaddr, 2, &level);
 		offset_mask = LARGE_PAGE_SIZE - 1;
 	}
-	if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U))
+	/* device memory (uncached) is not for the kernel to read: a register
+	 * read can have side effects */
+	if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || (*pte & PTE_PCD))
 		return E_BAD_ADDRESS;
 	*paddr = (*pte & PTE_ADDR & ~offset_mask) | (vaddr & offset_mask);
 	return E_OK;

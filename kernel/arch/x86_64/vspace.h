@@ -7,6 +7,7 @@
 #define PTE_P   0x1UL
 #define PTE_W   0x2UL
 #define PTE_U   0x4UL
+#define PTE_PWT 0x8UL
 #define PTE_PCD 0x10UL
 #define PTE_PS  0x80UL
 #define PTE_NX  (1UL << 63)
@@ -29,7 +30,10 @@ uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint6
 int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame, int large);
 void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t table);
 int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table, uint64_t *level);
-int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, int large,
+/* how: MAP_LARGE (a 2 MiB page), MAP_UNCACHED (device memory: PCD|PWT) */
+#define MAP_LARGE    0x1u
+#define MAP_UNCACHED 0x2u
+int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
                      uint64_t *missing);
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
 uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);

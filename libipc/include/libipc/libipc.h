@@ -47,6 +47,8 @@ const char *arg_cmdline(const char *args);
 #define EXIT_NO_RESTART 3
 
 long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot);
+/* The same from one given Untyped (device memory, for one). */
+long object_alloc_from(uint64_t untyped, unsigned type, unsigned size_bits, uint64_t *slot);
 /* Back vaddr with a fresh frame, making page tables as needed. */
 long page_alloc_map(uint64_t vaddr, unsigned rights, uint64_t *frame_slot);
 /* Map a frame into our own address space, making page tables as needed. */
@@ -83,6 +85,11 @@ struct spawn_args {
 	unsigned cnode_radix;      /* its CNode has 2^radix slots (0: PROCESS_CNODE_RADIX) */
 	const struct bootinfo_module *modules;  /* ours, to hand on: frame caps copied to it */
 	unsigned module_count;
+	int dma;                   /* its memory keeps RIGHT_PHYS (drivers only) */
+	/* device memory to hand on: of each of ours a child Untyped of the
+	 * same range (so ours gets it back when the child ends) */
+	const struct bootinfo_untyped *device;
+	unsigned device_count;
 };
 /* Load the image into a new address space with a new CNode and thread.
  * The thread is not started: give it capabilities, then process_start. */

@@ -161,6 +161,12 @@ static inline long sys_irq_ack(uint64_t handler)
 	return berth_syscall(SYS_IRQ_ACK, handler, 0, 0, 0, 0, 0).err;
 }
 
+/* One more handler of a (shared) line, a child of handler. */
+static inline long sys_irq_share(uint64_t handler, uint64_t dest_cnode, uint64_t dest)
+{
+	return berth_syscall(SYS_IRQ_SHARE, handler, dest_cnode, dest, 0, 0, 0).err;
+}
+
 static inline long sys_ioport_issue(uint64_t control, unsigned first, unsigned last,
                                     uint64_t dest_cnode, uint64_t dest)
 {
@@ -233,6 +239,21 @@ static inline long sys_page_table_map(uint64_t pt, uint64_t vspace, uint64_t vad
 static inline long sys_page_unmap(uint64_t frame)
 {
 	return berth_syscall(SYS_PAGE_UNMAP, frame, 0, 0, 0, 0, 0).err;
+}
+
+/* The physical address of a frame, for DMA (RIGHT_PHYS). */
+static inline long sys_frame_phys(uint64_t frame, uint64_t *paddr)
+{
+	struct sysret r = berth_syscall(SYS_FRAME_PHYS, frame, 0, 0, 0, 0, 0);
+	if (!r.err)
+		*paddr = r.rdx;
+	return r.err;
+}
+
+/* Keep only these rights on an Untyped capability, in place. */
+static inline long sys_cap_restrict(uint64_t slot, unsigned rights)
+{
+	return berth_syscall(SYS_CAP_RESTRICT, slot, rights, 0, 0, 0, 0).err;
 }
 
 #endif
