@@ -133,6 +133,14 @@ int ext2_dir_find(struct ext2_fs *fs, struct ext2_inode *dir, const char *name, 
 	return 0;
 }
 
+int ext2_dir_pin(struct ext2_fs *fs, struct ext2_inode *dir, const char *name, size_t len,
+		 struct ext2_buf **b)
+{
+	uint32_t off, prev;
+	*b = NULL;
+	return find(fs, dir, name, len, b, &off, &prev);
+}
+
 /* The index would go stale once entries move: drop it, and make that
  * durable before the first block changes so a crash never pairs an
  * index flag with a rewritten root block. */

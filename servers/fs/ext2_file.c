@@ -113,7 +113,24 @@ static void note_size(struct ext2_fs *fs, uint64_t size)
 		ext2_sb_set32(fs, SB_FEATURE_RO_COMPAT, ro | EXT2_FEATURE_RO_COMPAT_LARGE_FILE);
 }
 
+static int64_t write_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf,
+			    size_t len);
+
+/* The inode's block stays pinned while blocks are allocated, so the final
+ * iput, which records them, cannot fail on a read. */
 int64_t ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf, size_t len)
+{
+	struct ext2_buf *pin;
+	int r = ext2_ipin(fs, ino, &pin);
+	if (r < 0)
+		return r;
+	int64_t n = write_pinned(fs, ino, off, buf, len);
+	ext2_bput(fs, pin);
+	return n;
+}
+
+static int64_t write_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf,
+			    size_t len)
 {
 	struct ext2_inode in;
 	int r = writable_file(fs, ino, &in);
@@ -156,7 +173,22 @@ int64_t ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *b
 	return r < 0 ? r : w;
 }
 
+static int truncate_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t size);
+
+/* Pinned as in ext2_write: the pointers cleared in memory must reach the
+ * cache before their blocks may be reused. */
 int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size)
+{
+	struct ext2_buf *pin;
+	int r = ext2_ipin(fs, ino, &pin);
+	if (r < 0)
+		return r;
+	r = truncate_pinned(fs, ino, size);
+	ext2_bput(fs, pin);
+	return r;
+}
+
+static int truncate_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t size)
 {
 	struct ext2_inode in;
 	int r = writable_file(fs, ino, &in);

@@ -92,6 +92,14 @@ int ext2_iput(struct ext2_fs *fs, const struct ext2_inode *in)
 	return 0;
 }
 
+int ext2_ipin(struct ext2_fs *fs, uint32_t ino, struct ext2_buf **b)
+{
+	uint32_t blk, off;
+	*b = NULL;
+	int r = locate(fs, ino, &blk, &off);
+	return r < 0 ? r : ext2_bget(fs, blk, BUF_INODE, false, b);
+}
+
 void ext2_inew(struct ext2_fs *fs, struct ext2_inode *in, uint32_t ino, uint16_t mode)
 {
 	memset(in, 0, sizeof *in);

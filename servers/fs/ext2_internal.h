@@ -189,6 +189,9 @@ void ext2_unalloc_inode(struct ext2_fs *fs, uint32_t ino, bool dir);
 /* ext2_inode.c */
 int ext2_iget(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in);
 int ext2_iput(struct ext2_fs *fs, const struct ext2_inode *in);
+/* Pins the inode table block holding ino (so a later iput cannot fail on
+ * a read); release with ext2_bput.  NULL-safe with *b = NULL on error. */
+int ext2_ipin(struct ext2_fs *fs, uint32_t ino, struct ext2_buf **b);
 void ext2_inew(struct ext2_fs *fs, struct ext2_inode *in, uint32_t ino, uint16_t mode);
 bool ext2_has_blocks(const struct ext2_inode *in);
 /* Maps logical block lblk of in; *pblk = 0 for a hole.  With alloc, fills
@@ -209,6 +212,9 @@ int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode *dir, const char *name
 		    size_t len);
 int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
 		 size_t len, uint32_t ino, uint8_t type);
+/* Pins the directory block holding name's entry (see ext2_ipin). */
+int ext2_dir_pin(struct ext2_fs *fs, struct ext2_inode *dir, const char *name, size_t len,
+		 struct ext2_buf **b);
 int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode *dir);
 int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode *dir, uint32_t parent);
 int ext2_dir_set_dotdot(struct ext2_fs *fs, struct ext2_inode *dir, uint32_t parent);

@@ -125,11 +125,14 @@ static void touch(struct ext2_fs *fs, struct ext2_inode *in)
 	in->mtime = in->ctime = ext2_now(fs);
 }
 
+static int make_node_pinned(struct ext2_fs *fs, struct ext2_inode *pp, const char *name,
+			    size_t len, uint16_t mode, uint32_t ino);
+
 /* Adds a new inode of mode under parent as name; *ino is its number. */
 static int make_node(struct ext2_fs *fs, uint32_t parent_ino, const char *name, size_t len,
 		     uint16_t mode, uint32_t *ino)
 {
-	struct ext2_inode parent, in;
+	struct ext2_inode parent;
 	bool dir = (mode & EXT2_S_IFMT) == EXT2_S_IFDIR;
 	int r = ext2_iget(fs, parent_ino, &parent);
 	if (r < 0)
@@ -141,24 +144,48 @@ static int make_node(struct ext2_fs *fs, uint32_t parent_ino, const char *name, 
 	r = ext2_alloc_inode(fs, parent_ino, dir, ino);
 	if (r < 0)
 		return r;
-	ext2_inew(fs, &in, *ino, mode);
+	/* Both inode blocks stay in the cache until the end, so that once
+	 * the entry is in, writing the inodes cannot fail. */
+	struct ext2_buf *pin_new, *pin_parent;
+	r = ext2_ipin(fs, *ino, &pin_new);
+	if (r == 0)
+		r = ext2_ipin(fs, parent_ino, &pin_parent);
+	if (r < 0) {
+		ext2_bput(fs, pin_new);
+		ext2_unalloc_inode(fs, *ino, dir);
+		return r;
+	}
+	r = make_node_pinned(fs, &parent, name, len, mode, *ino);
+	ext2_bput(fs, pin_new);
+	ext2_bput(fs, pin_parent);
+	return r;
+}
+
+static int make_node_pinned(struct ext2_fs *fs, struct ext2_inode *pp, const char *name,
+			    size_t len, uint16_t mode, uint32_t ino)
+{
+	struct ext2_inode in, parent = *pp;
+	bool dir = (mode & EXT2_S_IFMT) == EXT2_S_IFDIR;
+	uint32_t parent_ino = parent.ino;
+	int r;
+	ext2_inew(fs, &in, ino, mode);
 	in.uid = parent.uid;
 	in.gid = parent.gid;
 	if (dir) {
 		in.links = 2;
 		r = ext2_dir_init(fs, &in, parent_ino);
 		if (r < 0) {
-			ext2_unalloc_inode(fs, *ino, true);
+			ext2_unalloc_inode(fs, ino, true);
 			return r;
 		}
 	}
 	/* The entry first: until the inode is written it names an unused
 	 * inode, which e2fsck -p simply drops. */
-	r = ext2_dir_add(fs, &parent, name, len, *ino, ext2_mode_to_dt(mode));
+	r = ext2_dir_add(fs, &parent, name, len, ino, ext2_mode_to_dt(mode));
 	if (r < 0) {
 		if (dir && in.block[0])
 			ext2_unalloc_block(fs, in.block[0]);
-		ext2_unalloc_inode(fs, *ino, dir);
+		ext2_unalloc_inode(fs, ino, dir);
 		ext2_iput(fs, &parent); /* it may have lost its index flag */
 		return r;
 	}
@@ -217,11 +244,22 @@ int ext2_mkdir(struct ext2_fs *fs, const char *path, uint16_t mode)
 	return finish(fs, r);
 }
 
+/* A sync between two stages of an operation.  If the device fails, the
+ * operation still completes in memory (so the cache stays consistent and
+ * a later sync writes it) and reports the error; only the stage order on
+ * disk is lost for that one operation. */
+static void stage_sync(struct ext2_fs *fs, int *err)
+{
+	int r = ext2_sync_all(fs);
+	if (r < 0 && *err == 0)
+		*err = r;
+}
+
 /* Drops one link of ino (a file or, with its parent's link for "..", an
  * empty directory), durably, before any entry naming it goes: an entry
  * naming a deleted inode is repaired by e2fsck -p, an unnamed inode with
  * data is not. */
-static int drop_link(struct ext2_fs *fs, uint32_t ino, uint32_t parent_ino)
+static int drop_link(struct ext2_fs *fs, uint32_t ino, uint32_t parent_ino, int *err)
 {
 	struct ext2_inode in, parent;
 	int r = ext2_iget(fs, ino, &in);
@@ -245,7 +283,28 @@ static int drop_link(struct ext2_fs *fs, uint32_t ino, uint32_t parent_ino)
 	if (in.links == 0)
 		in.dtime = in.ctime ? in.ctime : 1;
 	r = ext2_iput(fs, &in);
-	return r < 0 ? r : ext2_sync_all(fs);
+	if (r == 0)
+		stage_sync(fs, err);
+	return r;
+}
+
+/* Undoes drop_link when the entry could not be removed after all. */
+static void restore_link(struct ext2_fs *fs, uint32_t ino, uint32_t parent_ino)
+{
+	struct ext2_inode in, parent;
+	if (ext2_iget(fs, ino, &in) < 0)
+		return;
+	if (is_dir(&in)) {
+		in.links = 2;
+		if (ext2_iget(fs, parent_ino, &parent) == 0) {
+			parent.links++;
+			ext2_iput(fs, &parent);
+		}
+	} else {
+		in.links++;
+	}
+	in.dtime = 0;
+	ext2_iput(fs, &in);
 }
 
 /* After its last entry is gone: gives back ino's blocks and number. */
@@ -301,12 +360,31 @@ static int unlink_common(struct ext2_fs *fs, const char *path, bool want_dir)
 	} else if (is_dir(&in)) {
 		return ext2_fail(fs, EXT2_EISDIR, "'%s' is a directory", path);
 	}
-	r = drop_link(fs, ino, parent);
+	/* Pinned: once the link count drops, the entry's removal (or the
+	 * undo) must not fail on a read. */
+	struct ext2_buf *pins[3] = { 0 };
+	struct ext2_inode pdir;
+	r = ext2_ipin(fs, ino, &pins[0]);
 	if (r == 0)
+		r = ext2_ipin(fs, parent, &pins[1]);
+	if (r == 0)
+		r = ext2_iget(fs, parent, &pdir);
+	if (r == 0)
+		r = ext2_dir_pin(fs, &pdir, name, len, &pins[2]);
+	int err = 0;
+	if (r == 0)
+		r = drop_link(fs, ino, parent, &err);
+	if (r == 0) {
 		r = remove_entry(fs, parent, name, len);
+		if (r < 0)
+			restore_link(fs, ino, parent);
+	}
 	if (r == 0)
 		r = reap(fs, ino);
-	return finish(fs, r);
+	for (int i = 0; i < 3; i++)
+		ext2_bput(fs, pins[i]);
+	r = finish(fs, r);
+	return r < 0 ? r : err;
 }
 
 int ext2_unlink(struct ext2_fs *fs, const char *path)
@@ -333,6 +411,10 @@ static int is_ancestor(struct ext2_fs *fs, uint32_t anc, uint32_t dir)
 	}
 	return ext2_fail(fs, EXT2_ECORRUPT, "'..' chain does not reach the root");
 }
+
+static int rename_pinned(struct ext2_fs *fs, uint32_t sp, const char *sname, size_t slen,
+			 uint32_t dp, const char *dname, size_t dlen, uint32_t src, uint32_t dst,
+			 bool dir, uint16_t mode);
 
 int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 {
@@ -384,14 +466,44 @@ int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 		if (sp != dp && !dst && dparent.links >= EXT2_LINK_MAX)
 			return ext2_fail(fs, EXT2_EMLINK, "too many links to '%s''s parent", to);
 	}
+	struct ext2_buf *pins[5] = { 0 };
+	struct ext2_inode sdir;
+	r = ext2_ipin(fs, src, &pins[0]);
+	if (r == 0)
+		r = ext2_ipin(fs, sp, &pins[1]);
+	if (r == 0)
+		r = ext2_ipin(fs, dp, &pins[2]);
+	if (r == 0 && dst)
+		r = ext2_ipin(fs, dst, &pins[3]);
+	if (r == 0)
+		r = ext2_iget(fs, sp, &sdir);
+	if (r == 0)
+		r = ext2_dir_pin(fs, &sdir, sname, slen, &pins[4]);
+	if (r == 0)
+		r = rename_pinned(fs, sp, sname, slen, dp, dname, dlen, src, dst, dir, s.mode);
+	for (int i = 0; i < 5; i++)
+		ext2_bput(fs, pins[i]);
+	return r;
+}
+
+/* Renames with every inode block involved, and the source entry's
+ * block, pinned: after the first change, the rest cannot fail on a read
+ * (only a moved directory's ".." block may still be read). */
+static int rename_pinned(struct ext2_fs *fs, uint32_t sp, const char *sname, size_t slen,
+			 uint32_t dp, const char *dname, size_t dlen, uint32_t src, uint32_t dst,
+			 bool dir, uint16_t mode)
+{
+	struct ext2_inode s, dparent;
+	int r;
 	/* 1: a replaced target loses its link first (as unlink does). */
-	if (dst && (r = drop_link(fs, dst, dp)) < 0)
+	int err = 0;
+	if (dst && (r = drop_link(fs, dst, dp, &err)) < 0)
 		return finish(fs, r);
 	/* 2: the new name, durable before the old one goes. */
 	r = ext2_iget(fs, dp, &dparent);
 	if (r == 0)
-		r = dst ? ext2_dir_set(fs, &dparent, dname, dlen, src, ext2_mode_to_dt(s.mode))
-			: ext2_dir_add(fs, &dparent, dname, dlen, src, ext2_mode_to_dt(s.mode));
+		r = dst ? ext2_dir_set(fs, &dparent, dname, dlen, src, ext2_mode_to_dt(mode))
+			: ext2_dir_add(fs, &dparent, dname, dlen, src, ext2_mode_to_dt(mode));
 	if (r == 0) {
 		if (dir && sp != dp)
 			dparent.links++; /* src's ".." */
@@ -401,8 +513,10 @@ int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 	/* A file with two names is repaired by e2fsck -p; a directory with
 	 * two is not, and neither is one with none, so for a directory the
 	 * two entry blocks go in the same step (docs/fs.md: the window). */
+	if (r < 0 && dst)
+		restore_link(fs, dst, dp);
 	if (r == 0 && !dir)
-		r = ext2_sync_all(fs);
+		stage_sync(fs, &err);
 	/* 3: the old name goes; a moved directory's ".." follows it. */
 	if (r == 0)
 		r = remove_entry(fs, sp, sname, slen);
@@ -430,5 +544,6 @@ int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 	}
 	if (r == 0 && dst)
 		r = reap(fs, dst);
-	return finish(fs, r);
+	r = finish(fs, r);
+	return r < 0 ? r : err;
 }

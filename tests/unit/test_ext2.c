@@ -385,6 +385,357 @@ static void test_write_workload(unsigned bs)
 	tdev_close(&t);
 }
 
+static const char *notice_seen;
+static char notice_buf[200];
+static void on_notice(void *ctx, const char *m)
+{
+	(void)ctx;
+	snprintf(notice_buf, sizeof notice_buf, "%s", m);
+	notice_seen = notice_buf;
+}
+
+static int mount_noticed(struct tdev *t, struct ext2_fs **fs, char *msg, size_t len)
+{
+	struct ext2_mount_params p = { .dev = &t->dev, .cache_blocks = 32, .now = test_now,
+				       .notice = on_notice };
+	notice_seen = NULL;
+	return ext2_mount(&p, fs, msg, len);
+}
+
+static void test_features_and_state(void)
+{
+	char img[300], msg[160];
+	snprintf(img, sizeof img, "%s/feat.img", tmp);
+	struct tdev t;
+	struct ext2_fs *fs;
+	sh("mke2fs -q -F -t ext2 -b 1024 %s 4M >/dev/null 2>&1 && debugfs -w -R 'feature extent' %s >/dev/null 2>&1", img, img);
+	tdev_open_file(&t, img);
+	int r = mount_dev(&t, &fs, 32, msg, sizeof msg);
+	CHECK(r == EXT2_ENOTSUP && strstr(msg, "incompatible"), "an unknown INCOMPAT feature refuses the mount: %s", msg);
+	tdev_close(&t);
+
+	sh("mke2fs -q -F -t ext2 -b 1024 %s 4M >/dev/null 2>&1 && debugfs -w -R 'feature huge_file' %s >/dev/null 2>&1", img, img);
+	tdev_open_file(&t, img);
+	r = mount_noticed(&t, &fs, msg, sizeof msg);
+	CHECK(r == 0 && ext2_is_read_only(fs) && notice_seen && strstr(notice_seen, "read-only"),
+	      "an unknown RO_COMPAT feature mounts read-only and says so");
+	if (r == 0) {
+		CHECK(ext2_mkdir(fs, "/x", 0755) == EXT2_EROFS, "writes are EROFS");
+		ext2_unmount(fs);
+	}
+	tdev_close(&t);
+
+	sh("mke2fs -q -F -t ext2 -b 1024 %s 4M >/dev/null 2>&1", img);
+	tdev_open_file(&t, img);
+	r = mount_noticed(&t, &fs, msg, sizeof msg);
+	CHECK(r == 0 && !notice_seen, "a clean file system mounts without a notice");
+	CHECK(sh("dumpe2fs -h %s 2>/dev/null | grep -q 'state:  *not clean'", img) == 0,
+	      "while mounted read-write the state is not clean");
+	CHECK(write_file(fs, "/f", 5000, 1) == 0 && ext2_sync(fs) == 0, "write and sync");
+	ext2_abandon(fs); /* a crash */
+	tdev_close(&t);
+	tdev_open_file(&t, img);
+	r = mount_noticed(&t, &fs, msg, sizeof msg);
+	CHECK(r == 0 && notice_seen && strstr(notice_seen, "not cleanly"), "after a crash it mounts and says so: %s",
+	      notice_seen ? notice_seen : "-");
+	CHECK(r == 0 && file_is(fs, "/f", 5000, 1), "the synced file survived");
+	if (r == 0)
+		ext2_unmount(fs);
+	tdev_close(&t);
+	CHECK(sh("dumpe2fs -h %s 2>/dev/null | grep -q 'state:  *not clean'", img) == 0,
+	      "unmount keeps the not-clean state it found (as Linux)");
+	CHECK(sh("e2fsck -fp %s >/dev/null 2>&1", img) <= 1 && sh("e2fsck -fn %s >/dev/null 2>&1", img) == 0,
+	      "e2fsck -p finds nothing to fix but the state");
+}
+
+static void test_enospc(void)
+{
+	char img[300], msg[160];
+	snprintf(img, sizeof img, "%s/full.img", tmp);
+	sh("mke2fs -q -F -t ext2 -b 1024 -N 64 %s 1M >/dev/null 2>&1", img);
+	struct tdev t;
+	struct ext2_fs *fs;
+	tdev_open_file(&t, img);
+	CHECK(mount_dev(&t, &fs, 32, msg, sizeof msg) == 0, "mount a 1 MiB file system");
+	uint32_t ino;
+	static uint8_t buf[4096];
+	ext2_open(fs, "/big", EXT2_O_CREAT, 0644, &ino);
+	uint64_t off = 0;
+	int64_t w;
+	while ((w = ext2_write(fs, ino, off, buf, sizeof buf)) == (int64_t)sizeof buf)
+		off += sizeof buf;
+	CHECK(w >= 0 || w == EXT2_ENOSPC, "writing until full stops short or with ENOSPC (%lld)", (long long)w);
+	if (w > 0)
+		off += (uint64_t)w;
+	CHECK(ext2_write(fs, ino, off, buf, sizeof buf) == EXT2_ENOSPC && strstr(ext2_last_error(fs), "no free blocks"),
+	      "then ENOSPC: %s", ext2_last_error(fs));
+	int n = 0, r;
+	char p[64];
+	for (;; n++) {
+		snprintf(p, sizeof p, "/e%d", n);
+		if ((r = ext2_open(fs, p, EXT2_O_CREAT, 0644, &ino)) < 0)
+			break;
+	}
+	CHECK(r == EXT2_ENOSPC, "empty files until no inode is left (%d made)", n);
+	CHECK(ext2_mkdir(fs, "/d", 0755) == EXT2_ENOSPC, "mkdir on a full disk is ENOSPC");
+	struct ext2_statfs sf;
+	ext2_statfs(fs, &sf);
+	CHECK(sf.inodes_free == 0 && sf.blocks_free < 4, "statfs shows it full");
+	CHECK(ext2_unlink(fs, "/big") == 0 && ext2_unlink(fs, "/e0") == 0, "unlink frees space");
+	CHECK(write_file(fs, "/again", 100000, 5) == 0 && ext2_mkdir(fs, "/d", 0755) == 0, "and it can be used again");
+	CHECK(ext2_unmount(fs) == 0, "unmount the full disk");
+	tdev_close(&t);
+	CHECK(sh("e2fsck -fn %s >/dev/null 2>&1", img) == 0, "e2fsck -fn is clean after ENOSPC");
+}
+
+/* A workload under a device that starts failing after n writes (or
+ * reads); then the device recovers, ext2_sync retries, and the disk must
+ * be clean. */
+static int io_workload(struct ext2_fs *fs)
+{
+	int bad = 0;
+	bad |= ext2_mkdir(fs, "/io", 0755) < 0;
+	bad |= write_file(fs, "/io/a", 50000, 1) < 0;
+	bad |= write_file(fs, "/f3", 3333, 2) < 0;
+	bad |= ext2_rename(fs, "/io/a", "/io/b") < 0;
+	bad |= ext2_unlink(fs, "/f0") < 0;
+	bad |= ext2_rmdir(fs, "/empty") < 0;
+	bad |= ext2_mkdir(fs, "/io/sub", 0755) < 0;
+	bad |= ext2_rename(fs, "/io/sub", "/a/sub") < 0;
+	uint32_t ino;
+	if (ext2_lookup(fs, "/a/f12", &ino) == 0)
+		bad |= ext2_truncate(fs, ino, 1000) < 0;
+	bad |= ext2_sync(fs) < 0;
+	return bad;
+}
+
+static void test_io_errors(void)
+{
+	char img[300], work[300], msg[160];
+	snprintf(img, sizeof img, "%s/io.img", tmp);
+	snprintf(work, sizeof work, "%s/io-run.img", tmp);
+	sh("mke2fs -q -F -t ext2 -b 1024 -N 512 -d %s %s 16M >/dev/null 2>&1", src, img);
+	struct tdev t;
+	struct ext2_fs *fs;
+	tdev_load(&t, img);
+	if (mount_dev(&t, &fs, 16, msg, sizeof msg)) {
+		CHECK(0, "mount for the I/O error test: %s", msg);
+		tdev_close(&t);
+		return;
+	}
+	long base = t.writes;
+	io_workload(fs);
+	long total = t.writes - base, reads = t.reads;
+	ext2_unmount(fs);
+	tdev_close(&t);
+	int runs = 0, clean = 0, failed_ops = 0;
+	for (long n = 0; n < total; n += total / 40 + 1) {
+		for (int kind = 0; kind < 2; kind++) {
+			tdev_load(&t, img);
+			if (mount_dev(&t, &fs, 16, msg, sizeof msg))
+				continue;
+			if (kind == 0)
+				t.fail_write_after = t.writes + n;
+			else
+				t.fail_read_after = t.reads + n * reads / total;
+			failed_ops += io_workload(fs);
+			t.fail_write_after = t.fail_read_after = -1;
+			int r = ext2_unmount(fs);
+			if (r < 0)
+				ext2_abandon(fs);
+			save_mem(t.mem, t.bytes, work);
+			tdev_close(&t);
+			runs++;
+			bool ok = r == 0 && sh("e2fsck -fn %s >/dev/null 2>&1", work) == 0;
+			clean += ok;
+			if (!ok && getenv("EXT2_DEBUG")) {
+				printf("# kind %d n %ld unmount %d\n", kind, n, r);
+				sh("e2fsck -fn %s | sed 's/^/# /'", work);
+			}
+		}
+	}
+	CHECK(failed_ops > 0 && clean == runs, "I/O errors: %d runs, %d clean after the device recovered", runs, clean);
+}
+
+/* --- corruptions ---------------------------------------------------------- */
+static char corrupt_img[300];
+
+static void poke(uint64_t off, const void *bytes, size_t n)
+{
+	int fd = open(corrupt_img, O_RDWR);
+	if (pwrite(fd, bytes, n, (off_t)off) != (ssize_t)n)
+		abort();
+	close(fd);
+}
+
+static void poke32(uint64_t off, uint32_t v)
+{
+	poke(off, &v, 4);
+}
+
+static uint32_t block_of(const char *path, uint32_t lblk)
+{
+	char *o = sh_out("debugfs -R 'bmap %s %u' %s 2>/dev/null", path, lblk, corrupt_img);
+	uint32_t b = (uint32_t)strtoul(o, NULL, 10);
+	free(o);
+	return b;
+}
+
+static void fresh_corrupt(const char *debugfs_cmd)
+{
+	sh("mke2fs -q -F -t ext2 -b 1024 -N 128 %s 4M >/dev/null 2>&1 && mkdir -p %s/small/a/b/c &&"
+	   " head -c 300000 /dev/urandom > %s/small/a/f && echo hi > %s/small/a/g", corrupt_img, tmp, tmp, tmp);
+	sh("mke2fs -q -F -t ext2 -b 1024 -N 128 -d %s/small %s 4M >/dev/null 2>&1", tmp, corrupt_img);
+	if (debugfs_cmd)
+		sh("debugfs -w -R '%s' %s >/dev/null 2>&1", debugfs_cmd, corrupt_img);
+}
+
+static int try_mount(struct tdev *t, struct ext2_fs **fs, char *msg)
+{
+	tdev_load(t, corrupt_img);
+	return mount_dev(t, fs, 16, msg, 160);
+}
+
+static void expect_mount_fails(const char *what, const char *words)
+{
+	struct tdev t;
+	struct ext2_fs *fs;
+	char msg[160];
+	int r = try_mount(&t, &fs, msg);
+	CHECK(r < 0 && strstr(msg, words), "%s: mount fails: %s", what, msg);
+	if (r == 0)
+		ext2_unmount(fs);
+	tdev_close(&t);
+}
+
+/* Mounts, runs op, which must fail with err and a message containing words. */
+static void expect_op_fails(const char *what, int (*op)(struct ext2_fs *), int err, const char *words)
+{
+	struct tdev t;
+	struct ext2_fs *fs;
+	char msg[160];
+	int r = try_mount(&t, &fs, msg);
+	if (r == 0) {
+		r = op(fs);
+		CHECK(r == err && strstr(ext2_last_error(fs), words), "%s: %d, %s", what, r, ext2_last_error(fs));
+		ext2_unmount(fs);
+	} else {
+		CHECK(0, "%s: mount failed: %s", what, msg);
+	}
+	tdev_close(&t);
+}
+
+static int op_readdir_a(struct ext2_fs *fs)
+{
+	uint32_t ino;
+	uint64_t c = 0;
+	struct ext2_dirent de;
+	int r = ext2_lookup(fs, "/a", &ino);
+	while (r == 0 && (r = ext2_readdir(fs, ino, &c, &de)) == 1)
+		r = 0;
+	return r;
+}
+
+static int op_read_f(struct ext2_fs *fs)
+{
+	uint32_t ino;
+	static uint8_t buf[300000];
+	int r = ext2_lookup(fs, "/a/f", &ino);
+	int64_t n = r ? r : ext2_read(fs, ino, 0, buf, sizeof buf);
+	return n < 0 ? (int)n : 0;
+}
+
+static int op_create_in_c(struct ext2_fs *fs)
+{
+	return ext2_rename(fs, "/a/g", "/a/b/c/g");
+}
+
+static int op_truncate_f(struct ext2_fs *fs)
+{
+	uint32_t ino;
+	int r = ext2_lookup(fs, "/a/f", &ino);
+	return r ? r : ext2_truncate(fs, ino, 0);
+}
+
+static int op_walk_self(struct ext2_fs *fs)
+{
+	uint32_t ino;
+	int r = ext2_lookup(fs, "/a/b/c/self/self/self/self", &ino);
+	if (r == 0)
+		r = ext2_rmdir(fs, "/a/b/c");
+	return r;
+}
+
+static void test_corruptions(void)
+{
+	snprintf(corrupt_img, sizeof corrupt_img, "%s/corrupt.img", tmp);
+	fresh_corrupt(NULL);
+	poke(1024 + 56, "\x12\x34", 2);
+	expect_mount_fails("bad magic", "magic");
+	fresh_corrupt(NULL);
+	poke32(1024 + 24, 9);
+	expect_mount_fails("bad block size", "block size");
+	fresh_corrupt("ssv inodes_count 12345");
+	expect_mount_fails("bad inode count", "inode count");
+	fresh_corrupt("ssv blocks_count 99999999");
+	expect_mount_fails("block count beyond the device", "exceeds the device");
+	fresh_corrupt("ssv blocks_per_group 0");
+	expect_mount_fails("zero blocks per group", "group size");
+	fresh_corrupt("set_bg 0 inode_table 5000000");
+	expect_mount_fails("inode table outside its group", "group 0");
+	fresh_corrupt("set_bg 0 free_blocks_count 60000");
+	expect_mount_fails("impossible group counts", "impossible counts");
+
+	fresh_corrupt(NULL);
+	uint32_t b = block_of("/a", 0);
+	poke((uint64_t)b * 1024 + 12 + 4, "\x03\x00", 2);
+	expect_op_fails("a directory entry with rec_len 3", op_readdir_a, EXT2_ECORRUPT, "bad entry");
+	fresh_corrupt(NULL);
+	b = block_of("/a", 0);
+	poke32((uint64_t)b * 1024 + 24, 0x7fffff);
+	expect_op_fails("an entry naming inode 0x7fffff", op_readdir_a, EXT2_ECORRUPT, "bad entry");
+	fresh_corrupt(NULL);
+	b = block_of("/a", 0);
+	poke((uint64_t)b * 1024 + 12 + 4, "\x00\x10", 2);
+	expect_op_fails("rec_len past the block", op_readdir_a, EXT2_ECORRUPT, "bad entry");
+	fresh_corrupt("sif /a size 12345");
+	expect_op_fails("a directory of impossible size", op_readdir_a, EXT2_ECORRUPT, "impossible size");
+	fresh_corrupt("sif /a/f size 0x7fffffffffffff");
+	expect_op_fails("a file of impossible size", op_read_f, EXT2_ECORRUPT, "impossible size");
+	fresh_corrupt("sif /a/f block[3] 99999999");
+	expect_op_fails("a block pointer out of range", op_read_f, EXT2_ECORRUPT, "outside the data area");
+	fresh_corrupt("sif /a/f block[4] 5");
+	expect_op_fails("a block pointer into the inode table", op_read_f, EXT2_ECORRUPT, "outside the data area");
+	fresh_corrupt(NULL);
+	b = block_of("/a/f", 12); /* the first block mapped by the indirect block */
+	char *o = sh_out("debugfs -R 'stat /a/f' %s 2>/dev/null | grep -o '(IND):[0-9]*'", corrupt_img);
+	uint32_t ind = (uint32_t)strtoul(strchr(o, ':') + 1, NULL, 10);
+	free(o);
+	poke32((uint64_t)ind * 1024 + 8, ind); /* the indirect block names itself */
+	poke32((uint64_t)ind * 1024 + 12, 3);  /* and a descriptor block */
+	expect_op_fails("an indirect block naming itself and metadata", op_read_f, EXT2_ECORRUPT, "outside the data area");
+	expect_op_fails("... and truncating it", op_truncate_f, EXT2_ECORRUPT, "");
+	/* ".." of c names c itself: moving a file into c must not loop */
+	fresh_corrupt(NULL);
+	b = block_of("/a/b/c", 0);
+	o = sh_out("debugfs -R 'stat /a/b/c' %s 2>/dev/null | head -1", corrupt_img);
+	uint32_t cino = (uint32_t)strtoul(o + 7, NULL, 10);
+	free(o);
+	poke32((uint64_t)b * 1024 + 12, cino);
+	struct tdev t;
+	struct ext2_fs *fs;
+	char msg[160];
+	if (try_mount(&t, &fs, msg) == 0) {
+		int r = ext2_rename(fs, "/a/b", "/a/b/c/x");
+		CHECK(r == EXT2_ECORRUPT || r == EXT2_EINVAL, "a '..' cycle: rename into it fails: %s", ext2_last_error(fs));
+		ext2_unmount(fs);
+	}
+	tdev_close(&t);
+	fresh_corrupt("ln /a/b/c /a/b/c/self");
+	expect_op_fails("a directory containing itself", op_walk_self, EXT2_ENOTEMPTY, "not empty");
+	(void)op_create_in_c;
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof tmp, "/tmp/test_ext2.XXXXXX");
@@ -394,6 +745,10 @@ int main(void)
 	test_read_host_images();
 	test_write_workload(1024);
 	test_write_workload(4096);
+	test_features_and_state();
+	test_enospc();
+	test_io_errors();
+	test_corruptions();
 	sh("rm -rf %s", tmp);
 	return unit_done();
 }
