@@ -244,11 +244,15 @@ static bool host_file_is(const char *img, const char *path, uint64_t size, uint3
 
 #define GiB (1024ull * 1024 * 1024)
 
-static void test_write_workload(unsigned bs)
+static void test_write_workload(unsigned bs, unsigned bpg)
 {
 	char img[300];
 	snprintf(img, sizeof img, "%s/write%u.img", tmp, bs);
-	sh("mke2fs -q -F -t ext2 -b %u -N 4096 -d %s %s 40M >/dev/null 2>&1 && e2fsck -fyD %s >/dev/null 2>&1", bs, src, img, img);
+	sh("mke2fs -q -F -t ext2 -b %u -g %u -N 4096 -d %s %s 40M >/dev/null 2>&1 && e2fsck -fyD %s >/dev/null 2>&1",
+	   bs, bpg, src, img, img);
+	char *groups = sh_out("dumpe2fs %s 2>/dev/null | grep -c '^Group'", img);
+	printf("# %u-byte blocks, %s groups\n", bs, strtok(groups, "\n"));
+	free(groups);
 	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: 0x1000'", img) == 0,
 	      "/big is an indexed directory on the host image");
 	struct tdev t;
@@ -736,6 +740,44 @@ static void test_corruptions(void)
 	(void)op_create_in_c;
 }
 
+/* Two files sharing one extended-attribute block (refcount 2), one with
+ * its own: unlinking drops the count, and frees the block at zero. */
+static void test_xattr(void)
+{
+	char img[300], msg[160];
+	snprintf(img, sizeof img, "%s/xattr.img", tmp);
+	sh("cd %s && head -c 600 /dev/zero | tr '\\0' v > val && mke2fs -q -F -t ext2 -b 1024 %s 4M >/dev/null 2>&1 &&"
+	   " for f in f1 f2 f3; do debugfs -w -R \"write val $f\" %s && debugfs -w -R \"ea_set -f val $f user.big\" %s; done"
+	   " >/dev/null 2>&1", tmp, img, img, img);
+	char *o = sh_out("debugfs -R 'stat f1' %s 2>/dev/null | grep -o 'File ACL: [0-9]*'", img);
+	uint32_t acl = (uint32_t)strtoul(o + 10, NULL, 10);
+	free(o);
+	o = sh_out("debugfs -R 'stat f2' %s 2>/dev/null | grep -o 'File ACL: [0-9]*'", img);
+	uint32_t acl2 = (uint32_t)strtoul(o + 10, NULL, 10);
+	free(o);
+	/* share f1's block with f2 */
+	sh("debugfs -w -R 'sif f2 file_acl %u' %s >/dev/null 2>&1 && debugfs -w -R 'freeb %u' %s >/dev/null 2>&1 &&"
+	   " printf '\\002' | dd of=%s bs=1 seek=%u conv=notrunc status=none; e2fsck -fy %s >/dev/null 2>&1",
+	   acl, img, acl2, img, img, acl * 1024 + 4, img);
+	CHECK(acl && sh("e2fsck -fn %s >/dev/null 2>&1", img) == 0, "an image with a shared xattr block (%u)", acl);
+	struct tdev t;
+	struct ext2_fs *fs;
+	tdev_open_file(&t, img);
+	CHECK(mount_dev(&t, &fs, 16, msg, sizeof msg) == 0 && ext2_unlink(fs, "/f1") == 0 && ext2_unlink(fs, "/f3") == 0 &&
+	      ext2_unmount(fs) == 0, "unlink one sharer and the owner of a private block");
+	tdev_close(&t);
+	CHECK(sh("e2fsck -fn %s >/dev/null 2>&1", img) == 0 &&
+	      sh("debugfs -R 'testb %u' %s 2>&1 | grep -q 'marked in use'", acl, img) == 0,
+	      "e2fsck is clean and the shared block is still in use");
+	tdev_open_file(&t, img);
+	CHECK(mount_dev(&t, &fs, 16, msg, sizeof msg) == 0 && ext2_unlink(fs, "/f2") == 0 && ext2_unmount(fs) == 0,
+	      "unlink the last sharer");
+	tdev_close(&t);
+	CHECK(sh("e2fsck -fn %s >/dev/null 2>&1", img) == 0 &&
+	      sh("debugfs -R 'testb %u' %s 2>&1 | grep -q 'not in use'", acl, img) == 0,
+	      "e2fsck is clean and the block is free");
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof tmp, "/tmp/test_ext2.XXXXXX");
@@ -743,12 +785,14 @@ int main(void)
 		return 1;
 	make_tree();
 	test_read_host_images();
-	test_write_workload(1024);
-	test_write_workload(4096);
+	test_write_workload(1024, 8192);
+	test_write_workload(2048, 2048);
+	test_write_workload(4096, 1024);
 	test_features_and_state();
 	test_enospc();
 	test_io_errors();
 	test_corruptions();
+	test_xattr();
 	sh("rm -rf %s", tmp);
 	return unit_done();
 }
