@@ -65,15 +65,24 @@ int ext2_alloc_block(struct ext2_fs *fs, uint32_t goal, uint32_t *blk)
 		uint32_t first = fs->first_data_block + g * fs->bpg;
 		uint32_t count = fs->blocks_count - first < fs->bpg ? fs->blocks_count - first : fs->bpg;
 		uint32_t start = (n == 0 && goal > first) ? goal - first : 0;
+		bool from_hint = start <= fs->bhint[g];
+		if (from_hint)
+			start = fs->bhint[g];
 		struct ext2_buf *b;
 		int r = ext2_bget(fs, get32(gd, GD_BLOCK_BITMAP), BUF_BITMAP, false, &b);
 		if (r < 0)
 			return r;
 		for (uint32_t i = start; i < count; i++) {
+			if (i % 8 == 0 && b->data[i / 8] == 0xff && i + 8 <= count) {
+				i += 7; /* a full byte */
+				continue;
+			}
 			if (b->data[i / 8] & (1u << (i % 8)))
 				continue;
 			if (!ext2_is_data_block(fs, first + i))
 				continue; /* a damaged bitmap must not hand out metadata */
+			if (from_hint)
+				fs->bhint[g] = i + 1;
 			b->data[i / 8] |= (uint8_t)(1u << (i % 8));
 			ext2_bdirty(fs, b);
 			ext2_bput(fs, b);
@@ -82,6 +91,8 @@ int ext2_alloc_block(struct ext2_fs *fs, uint32_t goal, uint32_t *blk)
 			*blk = first + i;
 			return 0;
 		}
+		if (from_hint)
+			fs->bhint[g] = count;
 		ext2_bput(fs, b);
 	}
 	/* Frees waiting for a sync may be all that is left. */
@@ -158,6 +169,9 @@ static int free_block_now(struct ext2_fs *fs, uint32_t blk)
 	int r = clear_bit(fs, get32(ext2_gd(fs, g), GD_BLOCK_BITMAP),
 			  blk - fs->first_data_block - g * fs->bpg, "block", blk);
 	if (r == 1) {
+		uint32_t idx = blk - fs->first_data_block - g * fs->bpg;
+		if (idx < fs->bhint[g])
+			fs->bhint[g] = idx;
 		add16(fs, g, GD_FREE_BLOCKS, 1);
 		add_sb(fs, SB_FREE_BLOCKS, 1);
 	}

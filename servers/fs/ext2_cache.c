@@ -41,7 +41,14 @@ int ext2_cache_init(struct ext2_fs *fs, uint32_t nbufs)
 	if (!fs->bufs)
 		return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
 	fs->nbufs = nbufs;
+	fs->nhash = nbufs * 2;
+	fs->hash = malloc(fs->nhash * sizeof *fs->hash);
+	if (!fs->hash)
+		return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
+	for (uint32_t i = 0; i < fs->nhash; i++)
+		fs->hash[i] = -1;
 	for (uint32_t i = 0; i < nbufs; i++) {
+		fs->bufs[i].next = -1;
 		fs->bufs[i].data = malloc(fs->bs);
 		if (!fs->bufs[i].data)
 			return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
@@ -56,7 +63,9 @@ void ext2_cache_free(struct ext2_fs *fs)
 	for (uint32_t i = 0; i < fs->nbufs; i++)
 		free(fs->bufs[i].data);
 	free(fs->bufs);
+	free(fs->hash);
 	fs->bufs = NULL;
+	fs->hash = NULL;
 }
 
 static int write_buf(struct ext2_fs *fs, struct ext2_buf *b)
@@ -88,12 +97,29 @@ static struct ext2_buf *victim(struct ext2_fs *fs, bool allow_dirty)
 	return best;
 }
 
+static int32_t *chain(struct ext2_fs *fs, uint32_t blk)
+{
+	return &fs->hash[(blk * 2654435761u) % fs->nhash];
+}
+
+static void unhash(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	int32_t self = (int32_t)(b - fs->bufs);
+	for (int32_t *p = chain(fs, b->blk); *p >= 0; p = &fs->bufs[*p].next) {
+		if (*p == self) {
+			*p = b->next;
+			break;
+		}
+	}
+	b->next = -1;
+}
+
 int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 	      struct ext2_buf **out)
 {
 	if (blk >= fs->blocks_count || blk < fs->first_data_block)
 		return ext2_fail(fs, EXT2_ECORRUPT, "block %u outside the file system", blk);
-	for (uint32_t i = 0; i < fs->nbufs; i++) {
+	for (int32_t i = *chain(fs, blk); i >= 0; i = fs->bufs[i].next) {
 		struct ext2_buf *b = &fs->bufs[i];
 		if (b->valid && b->blk == blk) {
 			if (b->kind != kind)
@@ -127,6 +153,8 @@ int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 	}
 	if (!b)
 		return ext2_fail(fs, EXT2_ENOMEM, "block cache too small (all %u blocks pinned)", fs->nbufs);
+	if (b->valid)
+		unhash(fs, b);
 	b->valid = false;
 	b->blk = blk;
 	b->kind = (uint8_t)kind;
@@ -138,6 +166,8 @@ int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 			return r;
 	}
 	b->valid = true;
+	b->next = *chain(fs, blk);
+	*chain(fs, blk) = (int32_t)(b - fs->bufs);
 	b->pins = 1;
 	b->used = ++fs->clock;
 	if (fresh)

@@ -100,6 +100,7 @@ struct ext2_buf {
 	bool valid, dirty;
 	uint32_t pins;
 	uint64_t used; /* LRU stamp */
+	int32_t next;  /* hash chain (index), -1 at the end */
 	uint8_t *data;
 };
 
@@ -135,6 +136,8 @@ struct ext2_fs {
 	/* block cache */
 	struct ext2_buf *bufs;
 	uint32_t nbufs;
+	int32_t *hash;          /* nhash chain heads: block number -> buffer */
+	uint32_t nhash;
 	uint64_t clock;
 	uint32_t ndirty;
 
@@ -147,7 +150,7 @@ struct ext2_fs {
 	 * operations, whose in-memory state is all in the cache */
 	uint32_t ready_blocks, ready_inodes;
 
-	uint8_t *zero;          /* one zero block */
+	uint32_t *bhint;        /* per group: no free block below this index */
 	bool syncing;
 };
 
@@ -195,7 +198,7 @@ int ext2_ipin(struct ext2_fs *fs, uint32_t ino, struct ext2_buf **b);
 void ext2_inew(struct ext2_fs *fs, struct ext2_inode *in, uint32_t ino, uint16_t mode);
 bool ext2_has_blocks(const struct ext2_inode *in);
 /* Maps logical block lblk of in; *pblk = 0 for a hole.  With alloc, fills
- * the hole (zeroed when zero_new) and updates in (the caller writes it). */
+ * the hole with a zeroed block and updates in (the caller writes it). */
 int ext2_bmap(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, bool alloc,
 	      uint32_t *pblk);
 /* Frees every block from logical block from on; updates in. */

@@ -198,7 +198,7 @@ void ext2_abandon(struct ext2_fs *fs)
 	free(fs->gdt_dirty);
 	free(fs->free_blocks);
 	free(fs->free_inodes);
-	free(fs->zero);
+	free(fs->bhint);
 	free(fs);
 }
 
@@ -252,8 +252,8 @@ int ext2_mount(const struct ext2_mount_params *p, struct ext2_fs **out, char *ms
 
 	fs->gdt = malloc((size_t)fs->gdt_blocks * fs->bs);
 	fs->gdt_dirty = calloc(fs->gdt_blocks, sizeof *fs->gdt_dirty);
-	fs->zero = calloc(1, fs->bs);
-	if (!fs->gdt || !fs->gdt_dirty || !fs->zero) {
+	fs->bhint = calloc(fs->ngroups, sizeof *fs->bhint);
+	if (!fs->gdt || !fs->gdt_dirty || !fs->bhint) {
 		r = ext2_fail(fs, EXT2_ENOMEM, "out of memory for descriptors");
 		goto fail;
 	}
