@@ -53,7 +53,7 @@ int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, siz
 	int r = get_live(fs, ino, &in);
 	if (r == 0 && (in.mode & EXT2_S_IFMT) == EXT2_S_IFDIR)
 		r = ext2_fail(fs, EXT2_EISDIR, "read: inode %u is a directory", ino);
-	if (r == 0 && !ext2_has_blocks(&in))
+	if (r == 0 && !ext2_has_blocks(fs, &in))
 		r = ext2_fail(fs, EXT2_EINVAL, "read: inode %u has no data blocks", ino);
 	if (r == 0)
 		r = check_size(fs, &in);
@@ -234,7 +234,7 @@ int ext2_readlink(struct ext2_fs *fs, uint32_t ino, char *buf, size_t len)
 	if (len == 0)
 		return EXT2_EINVAL;
 	uint64_t n = in.size < len - 1 ? in.size : len - 1;
-	if (!ext2_has_blocks(&in)) {
+	if (!ext2_has_blocks(fs, &in)) {
 		uint8_t raw[60];
 		for (int i = 0; i < 15; i++)
 			put32(raw, 4 * (size_t)i, in.block[i]);

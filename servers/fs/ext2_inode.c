@@ -113,14 +113,15 @@ void ext2_inew(struct ext2_fs *fs, struct ext2_inode *in, uint32_t ino, uint16_t
 
 /* Whether i_block holds block pointers (not a fast symlink's text or a
  * device number). */
-bool ext2_has_blocks(const struct ext2_inode *in)
+bool ext2_has_blocks(struct ext2_fs *fs, const struct ext2_inode *in)
 {
 	switch (in->mode & EXT2_S_IFMT) {
 	case EXT2_S_IFREG:
 	case EXT2_S_IFDIR:
 		return true;
 	case EXT2_S_IFLNK:
-		return in->blocks != 0 && !(in->file_acl && in->blocks <= 8 && in->size < 60);
+		/* slow when it owns blocks besides its attribute block */
+		return in->blocks > (in->file_acl ? fs->bs / 512 : 0);
 	default:
 		return false;
 	}
@@ -328,7 +329,7 @@ int ext2_free_from(struct ext2_fs *fs, struct ext2_inode *in, uint64_t from)
 int ext2_release_inode(struct ext2_fs *fs, struct ext2_inode *in)
 {
 	int r = 0;
-	if (ext2_has_blocks(in))
+	if (ext2_has_blocks(fs, in))
 		r = ext2_free_from(fs, in, 0);
 	if (r < 0)
 		return r;

@@ -196,7 +196,7 @@ int ext2_iput(struct ext2_fs *fs, const struct ext2_inode *in);
  * a read); release with ext2_bput.  NULL-safe with *b = NULL on error. */
 int ext2_ipin(struct ext2_fs *fs, uint32_t ino, struct ext2_buf **b);
 void ext2_inew(struct ext2_fs *fs, struct ext2_inode *in, uint32_t ino, uint16_t mode);
-bool ext2_has_blocks(const struct ext2_inode *in);
+bool ext2_has_blocks(struct ext2_fs *fs, const struct ext2_inode *in);
 /* Maps logical block lblk of in; *pblk = 0 for a hole.  With alloc, fills
  * the hole with a zeroed block and updates in (the caller writes it). */
 int ext2_bmap(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, bool alloc,

@@ -329,6 +329,10 @@ static void test_write_workload(unsigned bs, unsigned bpg)
 	CHECK(ext2_unlink(fs, "/w/sub4/file6") == 0 && ext2_unlink(fs, "/big/entry-with-a-longish-name-100") == 0,
 	      "unlink, also in the indexed directory");
 	CHECK(write_file(fs, "/big/a-new-entry", 12345, 555) == 0, "create in the indexed directory");
+	char target[300];
+	CHECK(ext2_lookup(fs, "/longlink", &ino) == 0 && ext2_readlink(fs, ino, target, sizeof target) == 200 &&
+	      ext2_unlink(fs, "/link") == 0 && ext2_unlink(fs, "/longlink") == 0,
+	      "unlink a fast and a slow symbolic link");
 	CHECK(ext2_unlink(fs, "/w/sub4") == EXT2_EISDIR, "unlink of a directory is EISDIR");
 	CHECK(ext2_rmdir(fs, "/w/sub4") == EXT2_ENOTEMPTY, "rmdir of a non-empty directory");
 	CHECK(ext2_rmdir(fs, "/w/sub4/file0") == EXT2_ENOTDIR, "rmdir of a file");
