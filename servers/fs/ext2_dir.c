@@ -256,6 +256,31 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode *dir, const char *name, s
 	return 0;
 }
 
+/* Renames an entry in its slot when the new name fits there: one block
+ * write, so the rename is atomic on disk.  1 when done, 0 when there is
+ * no room (the caller adds and removes instead). */
+int ext2_dir_rename_entry(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
+			  size_t len, const char *to, size_t to_len)
+{
+	int r = drop_index(fs, dir);
+	struct ext2_buf *b;
+	uint32_t off, prev;
+	if (r == 0)
+		r = find(fs, dir, name, len, &b, &off, &prev);
+	if (r < 0)
+		return r;
+	uint8_t *e = b->data + off;
+	if (get16(e, 4) < rec_size((uint32_t)to_len)) {
+		ext2_bput(fs, b);
+		return 0;
+	}
+	e[6] = (uint8_t)to_len;
+	memcpy(e + 8, to, to_len);
+	ext2_bdirty(fs, b);
+	ext2_bput(fs, b);
+	return 1;
+}
+
 /* 1 when only "." and ".." (or empty slots) remain, 0 if not. */
 int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode *dir)
 {

@@ -218,6 +218,8 @@ int ext2_dir_set(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
 /* Pins the directory block holding name's entry (see ext2_ipin). */
 int ext2_dir_pin(struct ext2_fs *fs, struct ext2_inode *dir, const char *name, size_t len,
 		 struct ext2_buf **b);
+int ext2_dir_rename_entry(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
+			  size_t len, const char *to, size_t to_len);
 int ext2_dir_is_empty(struct ext2_fs *fs, struct ext2_inode *dir);
 int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode *dir, uint32_t parent);
 int ext2_dir_set_dotdot(struct ext2_fs *fs, struct ext2_inode *dir, uint32_t parent);

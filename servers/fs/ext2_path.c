@@ -495,6 +495,26 @@ static int rename_pinned(struct ext2_fs *fs, uint32_t sp, const char *sname, siz
 {
 	struct ext2_inode s, dparent;
 	int r;
+	/* Within one directory, a new name that fits the old slot is one
+	 * block write: atomic, no window even for a directory. */
+	if (sp == dp && !dst) {
+		r = ext2_iget(fs, dp, &dparent);
+		if (r == 0)
+			r = ext2_dir_rename_entry(fs, &dparent, sname, slen, dname, dlen);
+		if (r == 1) {
+			touch(fs, &dparent);
+			r = ext2_iput(fs, &dparent);
+			if (r == 0)
+				r = ext2_iget(fs, src, &s);
+			if (r == 0) {
+				s.ctime = ext2_now(fs);
+				r = ext2_iput(fs, &s);
+			}
+			return finish(fs, r);
+		}
+		if (r < 0)
+			return finish(fs, r);
+	}
 	/* 1: a replaced target loses its link first (as unlink does). */
 	int err = 0;
 	if (dst && (r = drop_link(fs, dst, dp, &err)) < 0)

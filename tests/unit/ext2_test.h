@@ -186,6 +186,17 @@ static inline char *sh_out(const char *fmt, ...)
 	return s;
 }
 
+/* A fresh temporary directory: in /dev/shm when there is one (e2fsck
+ * syncs its image, which costs tens of milliseconds on a disk), else /tmp. */
+static inline bool make_tmpdir(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/dev/shm/%s.XXXXXX", name);
+	if (access("/dev/shm", W_OK) == 0 && mkdtemp(buf))
+		return true;
+	snprintf(buf, len, "/tmp/%s.XXXXXX", name);
+	return mkdtemp(buf) != NULL;
+}
+
 static inline uint32_t test_now(void *ctx)
 {
 	(void)ctx;

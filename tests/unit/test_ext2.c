@@ -325,6 +325,10 @@ static void test_write_workload(unsigned bs, unsigned bpg)
 	CHECK(ext2_rename(fs, "/w/sub4/file0", "/w/sub5") == EXT2_EISDIR, "a file not over a directory");
 	CHECK(ext2_rename(fs, "/w/sub4", "/w/sub4/file0") == EXT2_ENOTDIR, "a directory not over a file");
 	CHECK(ext2_rename(fs, "/w/sub4/file5", "/w/sub4/file5") == 0, "rename onto itself is a no-op");
+	CHECK(ext2_mkdir(fs, "/w/r1", 0755) == 0 && ext2_rename(fs, "/w/r1", "/w/r2") == 0 &&
+	      ext2_rename(fs, "/w/r2", "/w/r2-a-name-longer-than-its-slot") == 0 &&
+	      ext2_lookup(fs, "/w/r2-a-name-longer-than-its-slot/..", &ino) == 0,
+	      "rename a directory in its slot, and to a longer name");
 	/* unlinks, rmdirs, the indexed directory */
 	CHECK(ext2_unlink(fs, "/w/sub4/file6") == 0 && ext2_unlink(fs, "/big/entry-with-a-longish-name-100") == 0,
 	      "unlink, also in the indexed directory");
@@ -784,8 +788,7 @@ static void test_xattr(void)
 
 int main(void)
 {
-	snprintf(tmp, sizeof tmp, "/tmp/test_ext2.XXXXXX");
-	if (!mkdtemp(tmp))
+	if (!make_tmpdir(tmp, sizeof tmp, "test_ext2"))
 		return 1;
 	make_tree();
 	test_read_host_images();

@@ -109,6 +109,13 @@ static void workload(void)
 	op(ext2_rename(fs, "/d/sub", "/sub2"), "rename dir");
 	dir_rename_until[ndir_renames++] = t.nlog;
 	durable("/sub2/x", 1500, 5);
+	/* a directory renamed within its parent: one block write */
+	op(ext2_mkdir(fs, "/d/r1", 0755), "mkdir /d/r1");
+	put_file("/d/r1/y", 800, 10, true);
+	touch("/d/r1/y");
+	op(ext2_rename(fs, "/d/r1", "/d/r2"), "rename dir in place");
+	durable("/d/r2/y", 800, 10);
+	rename_file("/d/f3", "/d/f3-now-with-a-longer-name", 9000, 4);
 	op(ext2_mkdir(fs, "/e", 0755), "mkdir /e");
 	op(ext2_rmdir(fs, "/e"), "rmdir /e");
 	touch("/idx/n5");
@@ -280,8 +287,7 @@ static void run_config(unsigned bs, unsigned bpg, const char *size)
 
 int main(void)
 {
-	snprintf(tmp, sizeof tmp, "/tmp/test_ext2_crash.XXXXXX");
-	if (!mkdtemp(tmp))
+	if (!make_tmpdir(tmp, sizeof tmp, "test_ext2_crash"))
 		return 1;
 	snprintf(base_img, sizeof base_img, "%s/base.img", tmp);
 	snprintf(work_img, sizeof work_img, "%s/work.img", tmp);

@@ -116,8 +116,7 @@ int main(void)
 {
 	signal(SIGALRM, on_alarm);
 	alarm(120);
-	snprintf(tmp, sizeof tmp, "/tmp/test_ext2_fuzz.XXXXXX");
-	if (!mkdtemp(tmp))
+	if (!make_tmpdir(tmp, sizeof tmp, "test_ext2_fuzz"))
 		return 1;
 	snprintf(img, sizeof img, "%s/fuzz.img", tmp);
 	sh("cd %s && mkdir -p src/a/b/c src/idx src/empty && head -c 300000 /dev/urandom > src/a/big &&"
