@@ -107,6 +107,7 @@ struct ext2_buf {
 struct ext2_fs {
 	struct ext2_blockdev *dev;
 	bool ro;
+	bool mounted;           /* past mount: damage is recorded on disk */
 	uint32_t (*now)(void *);
 	void *now_ctx;
 	void (*notice)(void *, const char *);

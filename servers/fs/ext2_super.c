@@ -12,6 +12,14 @@ int ext2_fail(struct ext2_fs *fs, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fs->err, sizeof fs->err, fmt, ap);
 	va_end(ap);
+	/* As Linux's ext2_error: damage found on a mounted file system is
+	 * recorded in the superblock, so the next e2fsck -p checks it. */
+	if (err == EXT2_ECORRUPT && fs->mounted && !fs->ro &&
+	    !(fs->state_at_mount & EXT2_ERROR_FS)) {
+		fs->state_at_mount |= EXT2_ERROR_FS;
+		put16(fs->sb, SB_STATE, get16(fs->sb, SB_STATE) | EXT2_ERROR_FS);
+		fs->sb_dirty = true;
+	}
 	return err;
 }
 
@@ -290,6 +298,7 @@ int ext2_mount(const struct ext2_mount_params *p, struct ext2_fs **out, char *ms
 		if (r < 0)
 			goto fail;
 	}
+	fs->mounted = true;
 	*out = fs;
 	return 0;
 fail:

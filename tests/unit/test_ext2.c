@@ -631,6 +631,8 @@ static void expect_op_fails(const char *what, int (*op)(struct ext2_fs *), int e
 		r = op(fs);
 		CHECK(r == err && strstr(ext2_last_error(fs), words), "%s: %d, %s", what, r, ext2_last_error(fs));
 		ext2_unmount(fs);
+		if (err == EXT2_ECORRUPT)
+			CHECK(t.mem[1024 + 58] & 2, "... and the superblock now says the file system has errors");
 	} else {
 		CHECK(0, "%s: mount failed: %s", what, msg);
 	}
