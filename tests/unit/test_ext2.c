@@ -432,8 +432,12 @@ static void test_features_and_state(void)
 	CHECK(r == 0 && ext2_is_read_only(fs) && notice_seen && strstr(notice_seen, "read-only"),
 	      "an unknown RO_COMPAT feature mounts read-only and says so");
 	if (r == 0) {
-		CHECK(ext2_mkdir(fs, "/x", 0755) == EXT2_EROFS, "writes are EROFS");
+		uint32_t ino;
+		CHECK(ext2_mkdir(fs, "/x", 0755) == EXT2_EROFS && ext2_open(fs, "/y", EXT2_O_CREAT, 0644, &ino) == EXT2_EROFS &&
+		      ext2_lookup(fs, "/lost+found", &ino) == 0 && ext2_write(fs, ino, 0, "x", 1) == EXT2_EROFS,
+		      "changes are EROFS, lookups work");
 		ext2_unmount(fs);
+		CHECK(t.writes == 0, "a read-only mount never writes (%ld writes)", t.writes);
 	}
 	tdev_close(&t);
 
