@@ -1,0 +1,262 @@
+/* ext2_cache.c: the block cache and the ordered write-back.
+ *
+ * Blocks are cached whole, pinned while a caller uses them, and written
+ * back only by ext2_sync_all, which writes in three steps separated by
+ * device flushes (docs/fs.md explains why):
+ *   1. data, directory, indirect, xattr and bitmap blocks, descriptors
+ *      and superblock: everything that is pointed to, and allocations;
+ *   2. inode table blocks: the pointers;
+ *   3. the deferred frees, applied to the bitmaps and written.
+ * Evicting a dirty block runs a whole sync first, so the order holds
+ * under cache pressure too. */
+#include <stdlib.h>
+#include <string.h>
+#include "ext2_internal.h"
+
+int ext2_dev_read(struct ext2_fs *fs, uint32_t blk, void *buf)
+{
+	if (blk >= fs->blocks_count)
+		return ext2_fail(fs, EXT2_ECORRUPT, "block %u beyond the file system", blk);
+	int r = fs->dev->read(fs->dev->ctx, (uint64_t)blk * fs->sec_per_blk, fs->sec_per_blk, buf);
+	return r < 0 ? ext2_fail(fs, EXT2_EIO, "read of block %u failed (%d)", blk, r) : 0;
+}
+
+int ext2_dev_write(struct ext2_fs *fs, uint32_t blk, const void *buf)
+{
+	int r = fs->dev->write(fs->dev->ctx, (uint64_t)blk * fs->sec_per_blk, fs->sec_per_blk, buf);
+	return r < 0 ? ext2_fail(fs, EXT2_EIO, "write of block %u failed (%d)", blk, r) : 0;
+}
+
+int ext2_dev_flush(struct ext2_fs *fs)
+{
+	int r = fs->dev->flush(fs->dev->ctx);
+	return r < 0 ? ext2_fail(fs, EXT2_EIO, "device flush failed (%d)", r) : 0;
+}
+
+int ext2_cache_init(struct ext2_fs *fs, uint32_t nbufs)
+{
+	if (nbufs < 16)
+		nbufs = 16;
+	fs->bufs = calloc(nbufs, sizeof *fs->bufs);
+	if (!fs->bufs)
+		return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
+	fs->nbufs = nbufs;
+	fs->nhash = nbufs * 2;
+	fs->hash = malloc(fs->nhash * sizeof *fs->hash);
+	if (!fs->hash)
+		return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
+	for (uint32_t i = 0; i < fs->nhash; i++)
+		fs->hash[i] = -1;
+	for (uint32_t i = 0; i < nbufs; i++) {
+		fs->bufs[i].next = -1;
+		fs->bufs[i].data = malloc(fs->bs);
+		if (!fs->bufs[i].data)
+			return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
+	}
+	return 0;
+}
+
+void ext2_cache_free(struct ext2_fs *fs)
+{
+	if (!fs->bufs)
+		return;
+	for (uint32_t i = 0; i < fs->nbufs; i++)
+		free(fs->bufs[i].data);
+	free(fs->bufs);
+	free(fs->hash);
+	fs->bufs = NULL;
+	fs->hash = NULL;
+}
+
+static int write_buf(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	int r = ext2_dev_write(fs, b->blk, b->data);
+	if (r == 0) {
+		b->dirty = false;
+		fs->ndirty--;
+	}
+	return r;
+}
+
+/* An unpinned buffer to reuse: invalid, else the least recently used
+ * clean one.  NULL when every unpinned buffer is dirty (or all pinned). */
+static struct ext2_buf *victim(struct ext2_fs *fs, bool allow_dirty)
+{
+	struct ext2_buf *best = NULL;
+	for (uint32_t i = 0; i < fs->nbufs; i++) {
+		struct ext2_buf *b = &fs->bufs[i];
+		if (b->pins)
+			continue;
+		if (!b->valid)
+			return b;
+		if (b->dirty && !allow_dirty)
+			continue;
+		if (!best || b->used < best->used)
+			best = b;
+	}
+	return best;
+}
+
+static int32_t *chain(struct ext2_fs *fs, uint32_t blk)
+{
+	return &fs->hash[(blk * 2654435761u) % fs->nhash];
+}
+
+static void unhash(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	int32_t self = (int32_t)(b - fs->bufs);
+	for (int32_t *p = chain(fs, b->blk); *p >= 0; p = &fs->bufs[*p].next) {
+		if (*p == self) {
+			*p = b->next;
+			break;
+		}
+	}
+	b->next = -1;
+}
+
+int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
+	      struct ext2_buf **out)
+{
+	if (blk >= fs->blocks_count || blk < fs->first_data_block)
+		return ext2_fail(fs, EXT2_ECORRUPT, "block %u outside the file system", blk);
+	for (int32_t i = *chain(fs, blk); i >= 0; i = fs->bufs[i].next) {
+		struct ext2_buf *b = &fs->bufs[i];
+		if (b->valid && b->blk == blk) {
+			if (b->kind != kind)
+				return ext2_fail(fs, EXT2_ECORRUPT, "block %u used both as metadata and data", blk);
+			b->pins++;
+			b->used = ++fs->clock;
+			if (fresh) {
+				memset(b->data, 0, fs->bs);
+				ext2_bdirty(fs, b);
+			}
+			*out = b;
+			return 0;
+		}
+	}
+	struct ext2_buf *b = victim(fs, false);
+	if (!b && !fs->syncing) {
+		int r = ext2_sync_all(fs);
+		if (r < 0)
+			return r;
+		b = victim(fs, false);
+	}
+	if (!b && fs->syncing) {
+		/* Only step 3 (freeing bits in bitmaps) reads blocks while
+		 * syncing; its writes may go in any order. */
+		b = victim(fs, true);
+		if (b && b->dirty) {
+			int r = write_buf(fs, b);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (!b)
+		return ext2_fail(fs, EXT2_ENOMEM, "block cache too small (all %u blocks pinned)", fs->nbufs);
+	if (b->valid)
+		unhash(fs, b);
+	b->valid = false;
+	b->blk = blk;
+	b->kind = (uint8_t)kind;
+	if (fresh) {
+		memset(b->data, 0, fs->bs);
+	} else {
+		int r = ext2_dev_read(fs, blk, b->data);
+		if (r < 0)
+			return r;
+	}
+	b->valid = true;
+	b->next = *chain(fs, blk);
+	*chain(fs, blk) = (int32_t)(b - fs->bufs);
+	b->pins = 1;
+	b->used = ++fs->clock;
+	if (fresh)
+		ext2_bdirty(fs, b);
+	*out = b;
+	return 0;
+}
+
+void ext2_bput(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	(void)fs;
+	if (b && b->pins)
+		b->pins--;
+}
+
+void ext2_bdirty(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	if (!b->dirty) {
+		b->dirty = true;
+		fs->ndirty++;
+	}
+}
+
+static int write_kind(struct ext2_fs *fs, enum buf_kind k1, enum buf_kind k2, bool *wrote)
+{
+	for (uint32_t i = 0; i < fs->nbufs; i++) {
+		struct ext2_buf *b = &fs->bufs[i];
+		if (b->valid && b->dirty && (b->kind == k1 || b->kind == k2)) {
+			int r = write_buf(fs, b);
+			if (r < 0)
+				return r;
+			*wrote = true;
+		}
+	}
+	return 0;
+}
+
+static bool super_dirty(struct ext2_fs *fs)
+{
+	if (fs->sb_dirty)
+		return true;
+	for (uint32_t i = 0; i < fs->gdt_blocks; i++)
+		if (fs->gdt_dirty[i])
+			return true;
+	return false;
+}
+
+static int sync_steps(struct ext2_fs *fs)
+{
+	bool wrote = false;
+	/* 1: what will be pointed to, and the allocations */
+	int r = write_kind(fs, BUF_DATA, BUF_BITMAP, &wrote);
+	if (r == 0 && super_dirty(fs)) {
+		wrote = true;
+		r = ext2_write_super_gdt(fs);
+	}
+	if (r == 0 && wrote)
+		r = ext2_dev_flush(fs);
+	if (r < 0)
+		return r;
+	/* 2: the inodes pointing at it */
+	wrote = false;
+	r = write_kind(fs, BUF_INODE, BUF_INODE, &wrote);
+	if (r == 0 && wrote)
+		r = ext2_dev_flush(fs);
+	if (r < 0)
+		return r;
+	/* 3: what nothing on disk points to any more may be reused */
+	if (!fs->ready_blocks && !fs->ready_inodes)
+		return 0;
+	r = ext2_apply_frees(fs);
+	wrote = false;
+	if (r == 0)
+		r = write_kind(fs, BUF_BITMAP, BUF_BITMAP, &wrote);
+	if (r == 0 && super_dirty(fs)) {
+		wrote = true;
+		r = ext2_write_super_gdt(fs);
+	}
+	if (r == 0 && wrote)
+		r = ext2_dev_flush(fs);
+	return r;
+}
+
+int ext2_sync_all(struct ext2_fs *fs)
+{
+	if (fs->ro || fs->syncing)
+		return 0;
+	fs->syncing = true;
+	int r = sync_steps(fs);
+	fs->syncing = false;
+	return r;
+}
