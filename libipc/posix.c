@@ -8,7 +8,8 @@
  * as an alias.
  *
  * What exists: descriptors 0, 1 and 2 on the console (console hooks
- * below), a heap, exit.  What does not exist yet fails with an errno and
+ * below), files through the file-system server (file hooks), a heap,
+ * exit.  What does not exist yet fails with an errno and
  * says what will bring it; nothing pretends to succeed.
  *
  * Not thread-safe: newlib's locks are the default empty ones and the heap
@@ -79,21 +80,71 @@ long (*libc_console_write)(const char *buf, size_t len) = debug_console_write;
 long (*libc_console_read)(char *buf, size_t len) = no_console_read;
 
 /* --- descriptors ---------------------------------------------------------
- * Only 0 (read), 1 and 2 (write), on the console, until the file-system
- * server brings files and open() gives more. */
+ * 0 (read), 1 and 2 (write) on the console; 3 and up files of the
+ * file-system server (libc_files), each with its own offset. */
 static unsigned std_open = 7; /* bit fd set: fd is open */
+
+#define FILES_MAX 32
+#define FD_FIRST_FILE 3
+
+struct open_file {
+	int used;
+	int flags;          /* O_ACCMODE, O_APPEND */
+	uint32_t ino;
+	uint64_t offset;
+};
+static struct open_file files[FILES_MAX];
+const struct libc_file_ops *libc_files;
 
 static int is_std(int fd)
 {
 	return fd >= 0 && fd <= 2 && (std_open & (1u << fd));
 }
 
+static struct open_file *file_of(int fd)
+{
+	if (fd < FD_FIRST_FILE || fd >= FD_FIRST_FILE + FILES_MAX || !files[fd - FD_FIRST_FILE].used)
+		return 0;
+	return &files[fd - FD_FIRST_FILE];
+}
+
+static void info_to_stat(const struct libc_file_info *in, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = in->ino;
+	st->st_mode = in->mode;
+	st->st_nlink = in->links;
+	st->st_size = (off_t)in->size;
+	st->st_blocks = (blkcnt_t)in->blocks;
+	st->st_blksize = 4096;
+	st->st_mtime = in->mtime;
+	st->st_atime = in->mtime;
+	st->st_ctime = in->mtime;
+}
+
 int _write(int fd, const void *buf, size_t len)
 {
-	if (!is_std(fd) || fd == 0)
-		return fail(EBADF);
+	struct open_file *f = file_of(fd);
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (f) {
+		if ((f->flags & O_ACCMODE) == O_RDONLY)
+			return fail(EBADF);
+		if (f->flags & O_APPEND) {
+			struct libc_file_info in;
+			int r = libc_files->stat(f->ino, &in);
+			if (r < 0)
+				return fail(-r);
+			f->offset = in.size;
+		}
+		long n = len ? libc_files->write(f->ino, f->offset, buf, len) : 0;
+		if (n < 0)
+			return fail((int)-n);
+		f->offset += (uint64_t)n;
+		return (int)n;
+	}
+	if (!is_std(fd) || fd == 0)
+		return fail(EBADF);
 	if (!len)
 		return 0;
 	long n = libc_console_write(buf, len);
@@ -102,10 +153,20 @@ int _write(int fd, const void *buf, size_t len)
 
 int _read(int fd, void *buf, size_t len)
 {
-	if (!is_std(fd) || fd != 0)
-		return fail(EBADF);
+	struct open_file *f = file_of(fd);
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (f) {
+		if ((f->flags & O_ACCMODE) == O_WRONLY)
+			return fail(EBADF);
+		long n = len ? libc_files->read(f->ino, f->offset, buf, len) : 0;
+		if (n < 0)
+			return fail((int)-n);
+		f->offset += (uint64_t)n;
+		return (int)n;
+	}
+	if (!is_std(fd) || fd != 0)
+		return fail(EBADF);
 	if (!len)
 		return 0;
 	long n = libc_console_read(buf, len);
@@ -114,6 +175,11 @@ int _read(int fd, void *buf, size_t len)
 
 int _close(int fd)
 {
+	struct open_file *f = file_of(fd);
+	if (f) {
+		f->used = 0;
+		return 0;
+	}
 	if (!is_std(fd))
 		return fail(EBADF);
 	std_open &= ~(1u << fd);
@@ -123,6 +189,15 @@ int _close(int fd)
 /* The console is a terminal: a character device that cannot seek. */
 int _fstat(int fd, struct stat *st)
 {
+	struct open_file *f = file_of(fd);
+	if (f) {
+		struct libc_file_info in;
+		int r = libc_files->stat(f->ino, &in);
+		if (r < 0)
+			return fail(-r);
+		info_to_stat(&in, st);
+		return 0;
+	}
 	if (!is_std(fd))
 		return fail(EBADF);
 	memset(st, 0, sizeof(*st));
@@ -133,6 +208,10 @@ int _fstat(int fd, struct stat *st)
 
 int _isatty(int fd)
 {
+	if (file_of(fd)) {
+		fail(ENOTTY);
+		return 0;
+	}
 	if (!is_std(fd)) {
 		fail(EBADF);
 		return 0;
@@ -142,25 +221,69 @@ int _isatty(int fd)
 
 off_t _lseek(int fd, off_t offset, int whence)
 {
-	(void)offset;
-	(void)whence;
-	return fail(is_std(fd) ? ESPIPE : EBADF);
+	struct open_file *f = file_of(fd);
+	if (!f)
+		return fail(is_std(fd) ? ESPIPE : EBADF);
+	int64_t base = 0;
+	if (whence == SEEK_CUR) {
+		base = (int64_t)f->offset;
+	} else if (whence == SEEK_END) {
+		struct libc_file_info in;
+		int r = libc_files->stat(f->ino, &in);
+		if (r < 0)
+			return fail(-r);
+		base = (int64_t)in.size;
+	} else if (whence != SEEK_SET) {
+		return fail(EINVAL);
+	}
+	if ((offset < 0 && base + offset < 0) || (offset > 0 && base > INT64_MAX - offset))
+		return fail(EINVAL);
+	f->offset = (uint64_t)(base + offset);
+	return (off_t)f->offset;
 }
 
-/* --- files: none until the file-system server (servers/fs, ext2) -------- */
+/* --- files: through the file-system server (libc_files) ------------------ */
 
 int _open(const char *path, int flags, ...)
 {
-	(void)path;
-	(void)flags;
-	return fail(ENOENT);
+	if (!libc_files)
+		return fail(ENOENT); /* no file system in this program */
+	int slot = 0;
+	while (slot < FILES_MAX && files[slot].used)
+		slot++;
+	if (slot == FILES_MAX)
+		return fail(EMFILE);
+	unsigned how = ((flags & O_CREAT) ? LIBC_FILE_CREAT : 0) | ((flags & O_EXCL) ? LIBC_FILE_EXCL : 0) |
+	               ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY ? LIBC_FILE_TRUNC : 0);
+	struct libc_file_info in;
+	int r = libc_files->open(path, how, 0644, &in);
+	if (r < 0)
+		return fail(-r);
+	if (S_ISDIR(in.mode) && (flags & O_ACCMODE) != O_RDONLY)
+		return fail(EISDIR);
+	files[slot] = (struct open_file){ .used = 1, .flags = flags, .ino = in.ino, .offset = 0 };
+	return FD_FIRST_FILE + slot;
 }
 
 int _stat(const char *path, struct stat *st)
 {
-	(void)path;
-	(void)st;
-	return fail(ENOENT);
+	if (!libc_files)
+		return fail(ENOENT);
+	struct libc_file_info in;
+	int r = libc_files->open(path, 0, 0, &in);
+	if (r < 0)
+		return fail(-r);
+	info_to_stat(&in, st);
+	return 0;
+}
+
+int fsync(int fd)
+{
+	struct open_file *f = file_of(fd);
+	if (!f)
+		return fail(EBADF);
+	int r = libc_files->fsync(f->ino);
+	return r < 0 ? fail(-r) : 0;
 }
 
 int _link(const char *old, const char *new)
@@ -172,8 +295,10 @@ int _link(const char *old, const char *new)
 
 int _unlink(const char *path)
 {
-	(void)path;
-	return fail(ENOSYS);
+	if (!libc_files)
+		return fail(ENOENT);
+	int r = libc_files->unlink(path);
+	return r < 0 ? fail(-r) : 0;
 }
 
 /* --- processes: one program, no signals, no fork/exec ------------------- */

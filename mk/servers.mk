@@ -8,7 +8,8 @@ SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
 
 define server
 $(1)_SRC := $$(wildcard $(2)/*.c)
-$(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o
+$(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o \
+	$(BUILD)/idl/fs_client.o
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a libipc/user.ld
 	$$(call say,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \
@@ -28,6 +29,7 @@ $(eval $(call server,serial,servers/drivers/serial,console_server init_client))
 $(eval $(call server,shell,servers/shell,init_client vmm_client))
 $(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
 $(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server))
+$(eval $(call server,fs,servers/fs,fs_server init_client clock_client))
 
 # what make run boots: init first, then its manifest and the servers it names
 LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
@@ -36,7 +38,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)

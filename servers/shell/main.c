@@ -14,6 +14,7 @@
 #include "console.h"   /* generated from idl/console.idl */
 #include "init.h"      /* generated from idl/init.idl */
 #include "vmm.h"       /* generated from idl/vmm.idl */
+#include "shell.h"
 
 #define INIT_SLOT 8
 #define LINE_MAX_LEN 128
@@ -53,7 +54,7 @@ static void unlock(void)
 }
 
 /* A right from init's name service into a fresh slot, or 0. */
-static uint64_t lookup(const char *name)
+uint64_t lookup(const char *name)
 {
 	uint64_t slot = 0;
 	lock();
@@ -63,7 +64,7 @@ static uint64_t lookup(const char *name)
 	return slot;
 }
 
-static void drop(uint64_t slot)
+void drop(uint64_t slot)
 {
 	if (!slot)
 		return;
@@ -96,7 +97,7 @@ static void connect(uint64_t *slot)
 		sys_yield();
 }
 
-static void out(const char *s)
+void out(const char *s)
 {
 	size_t n = strlen(s);
 	while (n) {
@@ -113,8 +114,7 @@ static void out(const char *s)
 	}
 }
 
-static void outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void outf(const char *fmt, ...)
+void outf(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -716,6 +716,7 @@ static void run(char *line)
 		    "  vm restart NAME  stop a VM and start it again\n"
 		    "  vm console NAME  the guest's serial console; Ctrl-] returns here\n"
 		    "  vm stats NAME VM exits by reason: count and time spent in the VMM\n");
+		out(FILES_HELP);
 	} else if (!strcmp(cmd, "ps")) {
 		cmd_ps();
 	} else if (!strcmp(cmd, "kill")) {
@@ -736,7 +737,12 @@ static void run(char *line)
 			outf("memory: %lu KiB total, %lu KiB free, %lu KiB used\n", total >> 10, free >> 10,
 			     (total - free) >> 10);
 	} else if (!strcmp(cmd, "echo")) {
-		outf("%s\n", arg);
+		if (strchr(arg, '>'))
+			files_echo_to(arg);
+		else
+			outf("%s\n", arg);
+	} else if (files_command(cmd, arg)) {
+		/* a file command: done */
 	} else if (!strcmp(cmd, "vm")) {
 		cmd_vm(arg);
 	} else {

@@ -125,6 +125,29 @@ int debug_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((
 extern long (*libc_console_write)(const char *buf, size_t len);
 extern long (*libc_console_read)(char *buf, size_t len);
 
+/* The C library's files (posix.c): descriptors 3 and up name files of
+ * the file-system server through these (servers/lib/fs_files.c installs
+ * them; until then open() fails with ENOENT).  Files are named by inode
+ * number; the offset and the open flags stay in the program.  Each
+ * returns 0 or the bytes moved, or a negative errno. */
+struct libc_file_info {
+	uint32_t ino, mode, links, mtime;
+	uint64_t size, blocks;
+};
+struct libc_file_ops {
+	int (*open)(const char *path, unsigned create_excl_trunc, unsigned mode, struct libc_file_info *info);
+	int (*stat)(uint32_t ino, struct libc_file_info *info);
+	long (*read)(uint32_t ino, uint64_t offset, void *buf, size_t len);
+	long (*write)(uint32_t ino, uint64_t offset, const void *buf, size_t len);
+	int (*unlink)(const char *path);
+	int (*fsync)(uint32_t ino);
+};
+extern const struct libc_file_ops *libc_files;
+/* The flags of libc_file_ops.open (those of idl/fs.idl) */
+#define LIBC_FILE_CREAT 1u
+#define LIBC_FILE_EXCL  2u
+#define LIBC_FILE_TRUNC 4u
+
 #include <string.h>
 
 #endif

@@ -1,0 +1,34 @@
+/* What the shell's parts share (main.c: the console and the name
+ * service; files.c: the file commands). */
+#ifndef SHELL_H
+#define SHELL_H
+
+#include <stdint.h>
+
+/* idl/fs.idl's open flags; the longest echo text */
+#define FS_OPEN_CREATE 1u
+#define FS_OPEN_TRUNC 4u
+#define LINE_TEXT_MAX 127
+
+void out(const char *s);
+void outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t lookup(const char *name);   /* a right from init's name service, or 0 */
+void drop(uint64_t slot);
+
+#define FILES_HELP \
+	"  ls [PATH]     a directory's entries (type, size, name), or one file\n" \
+	"  cat FILE      print a file\n" \
+	"  cp FROM TO    copy a file\n" \
+	"  mv FROM TO    rename a file or directory\n" \
+	"  rm FILE       remove a file\n" \
+	"  mkdir DIR     make a directory; rmdir DIR removes an empty one\n" \
+	"  df            the file system's size, free blocks and inodes\n" \
+	"  sync          write everything the file system holds back to the disk\n" \
+	"  echo WORDS > FILE   write the words to a file (>> appends)\n"
+
+/* A file command (files.c): 1 if cmd was one (and ran), 0 if not. */
+int files_command(const char *cmd, char *arg);
+/* echo with a redirection: "WORDS > FILE" or "WORDS >> FILE". */
+void files_echo_to(char *arg);
+
+#endif
