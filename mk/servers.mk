@@ -29,7 +29,7 @@ $(eval $(call server,serial,servers/drivers/serial,console_server init_client))
 $(eval $(call server,shell,servers/shell,init_client vmm_client))
 $(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
 $(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server))
-$(eval $(call server,fs,servers/fs,fs_server init_client clock_client))
+$(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_client))
 
 # what make run boots: init first, then its manifest and the servers it names
 LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz

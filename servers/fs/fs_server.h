@@ -9,5 +9,7 @@
 #include "fs_files.h"   /* FS_ERRNO_BASE and the errno numbers of idl/fs.idl */
 
 long ramdisk_open(const struct bootinfo *bi, struct ext2_blockdev *dev);
+/* A block driver's device, by its published name ("blk0"). */
+long blockdev_open(const char *name, struct ext2_blockdev *dev);
 
 #endif

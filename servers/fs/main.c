@@ -3,8 +3,10 @@
  * device, served as "fs" through idl/fs.idl.  docs/fs.md describes the
  * format, the cache and the write order.
  *
- * Args: `ramdisk` (the disk is the first boot module, copied into our
- * memory; the only block device so far), `ro` to mount read-only.
+ * Args: `blk=NAME` (the disk is the block driver published as NAME,
+ * idl/block.idl) or `ramdisk` (the first boot module, copied into our
+ * memory: what is written is lost with the server); `ro` to mount
+ * read-only.
  * Capabilities: slot 8 init; the clock, if the manifest says `needs clock`,
  * through the name service.
  */
@@ -241,11 +243,20 @@ int main(const struct bootinfo *bi)
 	static struct server srv;
 	static struct ext2_blockdev dev;
 	char msg[160];
-	if (!arg_flag(bi->cmdline, "ramdisk")) {
-		debug_printf("fs: no block device named (args: ramdisk)\n");
+	size_t len;
+	const char *blk = arg_value(bi->cmdline, "blk", &len);
+	char name[32];
+	long err;
+	if (blk && len && len < sizeof(name)) {
+		memcpy(name, blk, len);
+		name[len] = 0;
+		err = blockdev_open(name, &dev);
+	} else if (arg_flag(bi->cmdline, "ramdisk")) {
+		err = ramdisk_open(bi, &dev);
+	} else {
+		debug_printf("fs: no block device named (args: blk=NAME or ramdisk)\n");
 		return EXIT_NO_RESTART;
 	}
-	long err = ramdisk_open(bi, &dev);
 	if (err)
 		return EXIT_NO_RESTART;
 	if (init_lookup(INIT_SLOT, "clock", &clock_port))
