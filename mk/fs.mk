@@ -5,3 +5,11 @@ $(FS_TEST_IMAGE): tools/fs_test_image.py
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
 	$(Q)$(PYTHON) tools/fs_test_image.py $@
+
+# A disk with the Linux guest's kernel and initrd, small enough to be a
+# boot module (the RAM disk of tests/system/vm_files.c)
+VM_FILES_IMAGE := $(BUILD)/tests/data/vm.img
+$(VM_FILES_IMAGE): tools/mkdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)tools/mkdisk.sh $@ 16M

@@ -9,7 +9,7 @@
 #include <libipc/libipc.h>
 #include "tasks.h"
 
-#define WINDOW_BASE 4096
+#define WINDOW_BASE_MIN 4096
 #define WINDOW_SLOTS 256
 
 struct task tasks[MANIFEST_MAX_SERVERS];
@@ -129,12 +129,21 @@ static long task_start(struct task *t)
 void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
 {
 	boot = bi;
-	slot_reserve(WINDOW_BASE, WINDOW_BASE + MANIFEST_MAX_SERVERS * WINDOW_SLOTS);
+	/* the windows go after the boot modules' frame capabilities, with
+	 * room for our own allocations below them */
+	uint64_t window_base = (bi->first_free_slot + 1024 + WINDOW_SLOTS - 1) & ~(uint64_t)(WINDOW_SLOTS - 1);
+	if (window_base < WINDOW_BASE_MIN)
+		window_base = WINDOW_BASE_MIN;
+	if (window_base + MANIFEST_MAX_SERVERS * WINDOW_SLOTS > (1UL << bi->cnode_radix)) {
+		debug_printf("init: the boot modules leave no room for the servers' slots in our CNode\n");
+		return;
+	}
+	slot_reserve(window_base, window_base + MANIFEST_MAX_SERVERS * WINDOW_SLOTS);
 	for (unsigned i = 0; i < m->count; i++) {
 		struct task *t = &tasks[task_count];
 		t->m = &m->server[i];
 		t->id = task_count + 1;
-		t->window = WINDOW_BASE + task_count * WINDOW_SLOTS;
+		t->window = window_base + task_count * WINDOW_SLOTS;
 		t->image = find_image(t->m->image);
 		memcpy(t->args, t->m->args, sizeof(t->m->args));
 		if (!t->image) {

@@ -8,9 +8,17 @@
  *     0x18 as boot.rst asks.
  * Either way the guest's first 4 GiB are mapped 1:1 with 2 MiB pages by
  * tables at 0x1000..0x6fff, and the GDT is at 0x7000. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include "vm.h"
 #include "linux_boot.h"
 #include "acpi.h"
+#include "init.h"
+#include "fs_files.h"
+
+#define INIT_SLOT 8
 
 #define BOOT_PML4 0x1000UL
 #define BOOT_GDT  0x7000UL
@@ -161,21 +169,71 @@ static long boot_again(void)
 	return boot_linux(start.image, start.image_size, start.initrd, start.initrd_size, start.cmdline);
 }
 
+/* A whole file of the file system ("fs") into memory of ours; a clear
+ * line and an error if it cannot be read. */
+static long read_file(const char *what, const char *arg, size_t len, const uint8_t **data, size_t *size)
+{
+	char path[256];
+	if (!len || len >= sizeof(path)) {
+		debug_printf("vmm: %s%s= needs a path of 1 to 255 characters\n", vm_name, what);
+		return E_BAD_ARG;
+	}
+	memcpy(path, arg, len);
+	path[len] = 0;
+	static uint64_t fs;
+	if (!fs && init_lookup(INIT_SLOT, "fs", &fs)) {
+		fs = 0;
+		debug_printf("vmm: %s%s %s: there is no file system (the fs server is not running)\n", vm_name, what,
+		             path);
+		return E_STATE;
+	}
+	files_use_fs(fs);
+	FILE *f = fopen(path, "r");
+	struct stat st;
+	uint8_t *buf = 0;
+	if (f && !fstat(fileno(f), &st) && S_ISREG(st.st_mode) && (buf = malloc(st.st_size ? st.st_size : 1)) &&
+	    fread(buf, 1, st.st_size, f) == (size_t)st.st_size) {
+		fclose(f);
+		*data = buf;
+		*size = st.st_size;
+		return E_OK;
+	}
+	int e = errno;
+	debug_printf("vmm: %s%s %s: %s\n", vm_name, what, path,
+	             f && !buf ? "cannot read it (too big for the VMM's memory?)" : strerror(e ? e : EIO));
+	if (f)
+		fclose(f);
+	free(buf);
+	return E_BAD_ARG;
+}
+
 /* The guest's start: a flat image, or with `linux` a bzImage and (the
- * second module) its initrd.  Linux's command line is `cmdline=`, the
+ * second module) its initrd; or, with kernel=PATH [initrd=PATH], files
+ * of the file system.  Linux's command line is `cmdline=`, the
  * rest of our own, or LINUX_CMDLINE_DEFAULT.  (The TSC's rate, which
  * Linux cannot measure against an emulated timer, it reads from the
  * paravirtual clock: pvclock.h.) */
 long boot_guest(const struct bootinfo *bi)
 {
-	const struct bootinfo_module *kernel = &bi->module[0];
-	long err = map_module(kernel, IMAGE_VA);
-	if (err)
-		return err;
-	start.image = (const uint8_t *)IMAGE_VA;
-	start.image_size = kernel->size;
+	size_t klen, ilen;
+	const char *kpath = arg_value(bi->cmdline, "kernel=", &klen), *ipath = arg_value(bi->cmdline, "initrd=", &ilen);
 	start.is_linux = arg_flag(bi->cmdline, "linux");
-	if (start.is_linux && bi->module_count > 1) {
+	long err;
+	if (kpath) {
+		if ((err = read_file("kernel", kpath, klen, &start.image, &start.image_size)) ||
+		    (ipath && (err = read_file("initrd", ipath, ilen, &start.initrd, &start.initrd_size))))
+			return err;
+	} else if (!bi->module_count) {
+		debug_printf("vmm: %sno guest image: no boot module and no kernel=PATH\n", vm_name);
+		return E_BAD_ARG;
+	} else if ((err = map_module(&bi->module[0], IMAGE_VA))) {
+		return err;
+	} else {
+		start.image = (const uint8_t *)IMAGE_VA;
+		start.image_size = bi->module[0].size;
+	}
+	const struct bootinfo_module *kernel = &bi->module[0];
+	if (!kpath && start.is_linux && bi->module_count > 1) {
 		uint64_t va = IMAGE_VA + (((uint64_t)kernel->pages * PAGE_SIZE + LARGE_PAGE_SIZE - 1) &
 		                          ~(LARGE_PAGE_SIZE - 1));
 		if ((err = map_module(&bi->module[1], va)))

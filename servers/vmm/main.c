@@ -204,7 +204,7 @@ int main(const struct bootinfo *bi)
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();
 	vm.parked = slot_alloc();
-	long err = bi->module_count ? E_OK : E_BAD_ARG;
+	long err = E_OK;
 	err = err ? err : object_alloc(OBJ_GUEST_SPACE, 0, &vm.guest_space);
 	err = err ? err : object_alloc(OBJ_VCPU, 0, &vm.vcpu);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &vm.port);
