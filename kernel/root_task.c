@@ -11,7 +11,7 @@
 #include "layout.h"
 #include "klib.h"
 
-#define ROOT_CNODE_RADIX 14   /* 16384 slots: boot modules of 40 MiB and more fit */
+#define ROOT_CNODE_RADIX 13
 #define ROOT_PRIORITY 100
 
 static struct cap *root_cnode;

@@ -34,7 +34,7 @@
 
 #define MAX_OBJECTS (1 << 16)
 #define HASH_BITS 17                /* twice MAX_OBJECTS: short probes */
-#define MAX_BOOT_OBJECTS 16384       /* a boot module of 32 MiB is 8192 frames */
+#define MAX_BOOT_OBJECTS 8192        /* the root CNode's slots: no more boot capabilities fit */
 #define MAX_UNTYPED_NESTING 64
 
 struct object {

@@ -12,4 +12,10 @@ VM_FILES_IMAGE := $(BUILD)/tests/data/vm.img
 $(VM_FILES_IMAGE): tools/mkdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
-	$(Q)tools/mkdisk.sh $@ 16M
+	$(Q)tools/mkdisk.sh $@ 10M
+
+# Damaged copies of it (tests/system/files_damaged.c)
+FS_DAMAGED_IMAGES := $(BUILD)/tests/data/files-baddir.img $(BUILD)/tests/data/files-badmagic.img
+$(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
+	$(call say,DAMAGE,$(FS_DAMAGED_IMAGES))
+	$(Q)$(PYTHON) tools/fs_test_image.py --damage $(FS_TEST_IMAGE) $(FS_DAMAGED_IMAGES)

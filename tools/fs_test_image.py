@@ -4,6 +4,11 @@ a folder of files with known contents, turned into an image by the host's
 mke2fs -d, as issue 11 asks ("host-made images with known contents").
 
     tools/fs_test_image.py OUT.img
+    tools/fs_test_image.py --damage GOOD.img DIRDAMAGED.img BADMAGIC.img
+
+The second form makes two damaged copies: one whose /docs directory
+block has a first entry with an impossible length (rec_len 0xfff0, past
+the block), one whose superblock magic is wrong.
 
 The contents are fixed here and in the test: text files, an empty file,
 nested directories and big.bin, 300000 bytes where byte i is
@@ -23,7 +28,23 @@ FILES = {
 BIG = 300000
 
 
+def damage(good, dir_damaged, bad_magic):
+    data = bytearray(open(good, 'rb').read())
+    out = subprocess.run(['/sbin/debugfs', '-R', 'bmap /docs 0', good], check=True,
+                         capture_output=True, text=True).stdout.split()
+    block = int(out[-1])
+    # the first entry of the block: inode (4), rec_len (2) at offset 4
+    data[block * 1024 + 4:block * 1024 + 6] = (0xfff0).to_bytes(2, 'little')
+    open(dir_damaged, 'wb').write(data)
+    data = bytearray(open(good, 'rb').read())
+    data[1024 + 56:1024 + 58] = b'\x00\x00'   # s_magic (0xef53) at superblock offset 56
+    open(bad_magic, 'wb').write(data)
+
+
 def main():
+    if sys.argv[1] == '--damage':
+        damage(*sys.argv[2:5])
+        return
     out = sys.argv[1]
     tree = out + '.tree'
     shutil.rmtree(tree, ignore_errors=True)

@@ -6,7 +6,7 @@
  * Args: `blk=NAME` (the disk is the block driver published as NAME,
  * idl/block.idl) or `ramdisk` (the first boot module, copied into our
  * memory: what is written is lost with the server); `ro` to mount
- * read-only.
+ * read-only; `name=NAME` to publish under another name than "fs".
  * Capabilities: slot 8 init; the clock, if the manifest says `needs clock`,
  * through the name service.
  */
@@ -244,7 +244,7 @@ int main(const struct bootinfo *bi)
 	static struct ext2_blockdev dev;
 	char msg[160];
 	size_t len;
-	const char *blk = arg_value(bi->cmdline, "blk", &len);
+	const char *blk = arg_value(bi->cmdline, "blk=", &len);
 	char name[32];
 	long err;
 	if (blk && len && len < sizeof(name)) {
@@ -273,10 +273,16 @@ int main(const struct bootinfo *bi)
 	if (!ext2_statfs(fs, &st))
 		debug_printf("fs: ext2 mounted%s: %lu KiB, %lu KiB free, %lu inodes\n", ext2_is_read_only(fs) ? " read-only" : "",
 		             st.blocks * st.block_size >> 10, st.blocks_free * st.block_size >> 10, st.inodes);
+	const char *published = arg_value(bi->cmdline, "name=", &len);
+	char pub[32] = "fs";
+	if (published && len && len < sizeof(pub)) {
+		memcpy(pub, published, len);
+		pub[len] = 0;
+	}
 	uint64_t port, send = slot_alloc();
 	err = object_alloc(OBJ_PORT, 0, &port);
 	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, send, RIGHT_SEND, 0);
-	if (err || (err = server_init(&srv, port, handle, 0)) || (err = init_publish(INIT_SLOT, "fs", send))) {
+	if (err || (err = server_init(&srv, port, handle, 0)) || (err = init_publish(INIT_SLOT, pub, send))) {
 		debug_printf("fs: cannot publish: %ld\n", err);
 		return 1;
 	}

@@ -134,11 +134,12 @@ void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
 	uint64_t window_base = (bi->first_free_slot + 1024 + WINDOW_SLOTS - 1) & ~(uint64_t)(WINDOW_SLOTS - 1);
 	if (window_base < WINDOW_BASE_MIN)
 		window_base = WINDOW_BASE_MIN;
-	if (window_base + MANIFEST_MAX_SERVERS * WINDOW_SLOTS > (1UL << bi->cnode_radix)) {
-		debug_printf("init: the boot modules leave no room for the servers' slots in our CNode\n");
+	if (window_base + m->count * WINDOW_SLOTS > (1UL << bi->cnode_radix)) {
+		debug_printf("init: the boot modules leave no room for the servers' slots in our CNode "
+		             "(%u slots of %lu taken)\n", bi->first_free_slot, 1UL << bi->cnode_radix);
 		return;
 	}
-	slot_reserve(window_base, window_base + MANIFEST_MAX_SERVERS * WINDOW_SLOTS);
+	slot_reserve(window_base, window_base + m->count * WINDOW_SLOTS);
 	for (unsigned i = 0; i < m->count; i++) {
 		struct task *t = &tasks[task_count];
 		t->m = &m->server[i];
