@@ -42,3 +42,6 @@ $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
 # init-rooted system tests boot these too
 $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
+
+# the drivers' shared helpers (servers/drivers/lib): pure code, unit-tested
+$(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
