@@ -36,7 +36,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm pci block,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
@@ -45,3 +45,4 @@ $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
 
 # the drivers' shared helpers (servers/drivers/lib): pure code, unit-tested
 $(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
+$(eval $(call server,pci,servers/drivers/pci,pci_server init_client))
