@@ -46,3 +46,7 @@ $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
 # the drivers' shared helpers (servers/drivers/lib): pure code, unit-tested
 $(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
 $(eval $(call server,pci,servers/drivers/pci,pci_server init_client))
+$(eval $(call server,virtio_blk,servers/drivers/virtio_blk,block_server pci_client init_client))
+# the driver links the shared virtqueue code too
+virtio_blk_OBJ += $(BUILD)/servers/drivers/lib/virtq.c.o
+$(BUILD)/virtio_blk.elf: $(BUILD)/servers/drivers/lib/virtq.c.o
