@@ -26,7 +26,7 @@ $(BUILD)/servers/%.c.o: servers/%.c $(foreach i,$(wildcard idl/*.idl),$(BUILD)/i
 
 $(eval $(call server,init,servers/init,init_server))
 $(eval $(call server,serial,servers/drivers/serial,console_server init_client))
-$(eval $(call server,shell,servers/shell,init_client vmm_client))
+$(eval $(call server,shell,servers/shell,init_client vmm_client pci_client))
 $(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
 $(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server))
 $(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_client))
@@ -38,9 +38,17 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
 # init-rooted system tests boot these too
 $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
+
+# the drivers' shared helpers (servers/drivers/lib): pure code, unit-tested
+$(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
+$(eval $(call server,pci,servers/drivers/pci,pci_server init_client))
+$(eval $(call server,virtio_blk,servers/drivers/virtio_blk,block_server pci_client init_client))
+# the driver links the shared virtqueue code too
+virtio_blk_OBJ += $(BUILD)/servers/drivers/lib/virtq.c.o
+$(BUILD)/virtio_blk.elf: $(BUILD)/servers/drivers/lib/virtq.c.o

@@ -2,7 +2,8 @@
 # Boot Berth under QEMU: tools/qemu.sh [--test|--gdb] kernel.bin root.elf [module ...]
 # The first module is the root task.  KERNEL_CMDLINE is the kernel's
 # command line.  --test adds the isa-debug-exit device and no console
-# input; --gdb starts halted with the gdb stub on :1234.
+# input; --gdb starts halted with the gdb stub on :1234.  QEMU_EXTRA adds
+# arguments in --test mode (runtests.py: test-qemu, e.g. virtio disks).
 set -eu
 mode=run
 case "${1:-}" in --test|--gdb) mode=${1#--}; shift ;; esac

@@ -19,6 +19,16 @@ and booted as the root task.  Lines at the top of the source configure it:
   // test-exit: none           the runner stops QEMU once every expected line
                                appeared (for runs nothing inside ends)
   // test-timeout: SECONDS     default 60
+  // test-qemu: ARGS           extra QEMU arguments (repeatable); {disk:ID}
+                               is the path of that test-disk's image
+  // test-disk: ID SECTORS SEED  a raw disk image the runner writes before
+                               the run: SECTORS of 512 bytes holding
+                               pattern SEED (disk_pattern below)
+  // test-disk-check: ID FIRST COUNT SEED  after QEMU ended: sectors
+                               FIRST..FIRST+COUNT-1 of that image hold
+                               pattern SEED (repeatable); every sector no
+                               check names must still hold the image's
+                               first pattern
   // test-selfcheck: N         run the kernel's self-check on every Nth kernel
                                exit (default 1: every exit); for tests whose
                                many calls on thousands of objects make every
@@ -123,7 +133,7 @@ def run_unit(binary):
 
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
-         'timeout': '60', 'guest-end': '', 'selfcheck': '1'}
+         'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': []}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -144,6 +154,66 @@ def typed(text):
     """A test-send's TEXT as the bytes to type: \\n is Enter, \\xHH a byte."""
     text = text.replace('\\n', '\r')
     return re.sub(r'\\x([0-9a-fA-F]{2})', lambda m: chr(int(m.group(1), 16)), text)
+
+
+MASK64 = (1 << 64) - 1
+
+
+def pattern_word(seed, index):
+    """The 64-bit word at byte offset 8 * index of a test disk holding
+    pattern seed: splitmix64 of (seed << 40) ^ index.  tests/system/lib/
+    disk_pattern.h computes the same inside Berth."""
+    z = (((seed << 40) ^ index) + 0x9e3779b97f4a7c15) & MASK64
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & MASK64
+    return z ^ (z >> 31)
+
+
+def disk_pattern(seed, first_sector, count):
+    words = [pattern_word(seed, first_sector * 64 + i) for i in range(count * 64)]
+    return b''.join(w.to_bytes(8, 'little') for w in words)
+
+
+def make_disks(d, name, build):
+    """Writes the test's disk images; returns {ID: (path, sectors, seed)}."""
+    disks = {}
+    for spec in d['disk']:
+        ident, sectors, seed = spec.split()
+        path = os.path.join(build, 'test-disks', '%s-%s.img' % (name, ident))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(disk_pattern(int(seed, 0), 0, int(sectors, 0)))
+        disks[ident] = (path, int(sectors, 0), int(seed, 0))
+    return disks
+
+
+def check_disks(d, disks, prefix, results):
+    """The test-disk-check lines, against the images QEMU left."""
+    checked = {}
+    for spec in d['disk-check']:
+        ident, first, count, seed = spec.split()
+        first, count, seed = int(first, 0), int(count, 0), int(seed, 0)
+        path = disks[ident][0]
+        with open(path, 'rb') as f:
+            f.seek(first * 512)
+            data = f.read(count * 512)
+        results.add(data == disk_pattern(seed, first, count),
+                    '%s: disk %s sectors %d..%d hold pattern %d after the run'
+                    % (prefix, ident, first, first + count - 1, seed))
+        checked.setdefault(ident, []).append((first, first + count))
+    for ident, ranges in checked.items():
+        path, sectors, seed = disks[ident]
+        with open(path, 'rb') as f:
+            image = f.read()
+        same = len(image) == sectors * 512
+        original = disk_pattern(seed, 0, sectors)
+        for s in range(sectors):
+            if any(a <= s < b for a, b in ranges):
+                continue
+            if image[s * 512:(s + 1) * 512] != original[s * 512:(s + 1) * 512]:
+                same = False
+                break
+        results.add(same, '%s: disk %s: every other sector is as the host wrote it' % (prefix, ident))
 
 
 def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen):
@@ -209,7 +279,13 @@ def run_system(source, build):
     else:
         modules = [elf] + d['module']
     cmd = ['tools/qemu.sh', '--test', kernel] + modules
+    disks = make_disks(d, name, build)
+    extra = ' '.join(d['qemu'])
+    for ident, (path, _, _) in disks.items():
+        extra = extra.replace('{disk:%s}' % ident, path)
     env = dict(os.environ, KERNEL_CMDLINE=d['cmdline'])
+    if extra:
+        env['QEMU_EXTRA'] = (env.get('QEMU_EXTRA', '') + ' ' + extra).strip()
     timeout = int(d['timeout'])
     sends = []
     for line in d['send']:
@@ -228,6 +304,7 @@ def run_system(source, build):
     for pattern in d['expect']:
         results.add(re.search(pattern, out, re.MULTILINE) is not None,
                     '%s: log matches /%s/' % (prefix, pattern), why)
+    check_disks(d, disks, prefix, results)
     if d['exit'] == 'none':
         return results
     want = EXIT_PANIC if d['exit'] == 'panic' else EXIT_CLEAN

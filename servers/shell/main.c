@@ -14,6 +14,7 @@
 #include "console.h"   /* generated from idl/console.idl */
 #include "init.h"      /* generated from idl/init.idl */
 #include "vmm.h"       /* generated from idl/vmm.idl */
+#include "pci.h"       /* generated from idl/pci.idl */
 #include "shell.h"
 
 #define INIT_SLOT 8
@@ -231,6 +232,50 @@ static void cmd_ps(void)
 		outf("%-16s %-14s %8u %8u %9luK\n", name, threads ? state_name(state) : "dead", threads,
 		     restarts, memory >> 10);
 	}
+}
+
+/* --- lspci ------------------------------------------------------------- */
+
+static const char *pci_kind(uint32_t ids, uint32_t class_rev)
+{
+	if ((ids & 0xffff) == 0x1af4 && (ids >> 16) == 0x1042)
+		return "virtio-blk";
+	switch (class_rev >> 16) {
+	case 0x0600: return "host-bridge";
+	case 0x0601: return "isa-bridge";
+	case 0x0604: return "pci-bridge";
+	case 0x0101: return "ide";
+	case 0x0680: return "bridge";
+	case 0x0200: return "ethernet";
+	case 0x0300: return "vga";
+	case 0x0100: return "scsi";
+	default: return "device";
+	}
+}
+
+/* One line per function: BUS:DEV.FN VENDOR:DEVICE class CCSSPP KIND
+ * [irq LINE] [owner NAME] (docs/drivers.md). */
+static void cmd_lspci(void)
+{
+	uint64_t pci = lookup("pci");
+	if (!pci) {
+		out("lspci: no PCI server\n");
+		return;
+	}
+	for (uint32_t i = 0;; i++) {
+		uint32_t addr, ids, class_rev, sub, irq;
+		char owner[32];
+		if (pci_list(pci, i, &addr, &ids, &class_rev, &sub, &irq, owner))
+			break;
+		char irq_text[16] = "", owner_text[48] = "";
+		if ((irq >> 8) && (irq & 0xff) != 0xff)
+			debug_snprintf(irq_text, sizeof(irq_text), " irq %u", irq & 0xff);
+		if (owner[0])
+			debug_snprintf(owner_text, sizeof(owner_text), " owner %s", owner);
+		outf("%02x:%02x.%x %04x:%04x class %06x %s%s%s\n", addr >> 8, (addr >> 3) & 0x1f, addr & 7, ids & 0xffff,
+		     ids >> 16, class_rev >> 8, pci_kind(ids, class_rev), irq_text, owner_text);
+	}
+	drop(pci);
 }
 
 /* --- vm ---------------------------------------------------------------- */
@@ -708,6 +753,7 @@ static void run(char *line)
 		    "  kill TASK     destroy a task (its restart policy applies)\n"
 		    "  mem           untyped memory: total and free\n"
 		    "  echo WORDS    print the words\n"
+		    "  lspci         PCI functions: address, ids, class, interrupt, owning driver\n"
 		    "  vm list       virtual machines: state, memory, uptime, exits\n"
 		    "  vm start NAME [mem=MiB] [cmdline=...]\n"
 		    "                start a VM that is not running, optionally with other memory\n"
@@ -741,6 +787,8 @@ static void run(char *line)
 			files_echo_to(arg);
 		else
 			outf("%s\n", arg);
+	} else if (!strcmp(cmd, "lspci")) {
+		cmd_lspci();
 	} else if (files_command(cmd, arg)) {
 		/* a file command: done */
 	} else if (!strcmp(cmd, "vm")) {

@@ -1,0 +1,64 @@
+/* The virtio 1.x PCI transport ("modern" devices only; virtio 1.1 spec
+ * 4.1): finding the device's structures through its vendor-specific
+ * capabilities, mapping them from its BARs through the PCI session, and
+ * the common configuration's registers. */
+#ifndef VIRTIO_TRANSPORT_H
+#define VIRTIO_TRANSPORT_H
+
+#include <stdint.h>
+
+/* device_status bits (2.1) */
+#define VIRTIO_ACKNOWLEDGE 1
+#define VIRTIO_DRIVER 2
+#define VIRTIO_DRIVER_OK 4
+#define VIRTIO_FEATURES_OK 8
+#define VIRTIO_NEEDS_RESET 64
+#define VIRTIO_FAILED 128
+
+#define VIRTIO_F_VERSION_1 32
+
+/* The common configuration structure (4.1.4.3) */
+struct virtio_common_cfg {
+	uint32_t device_feature_select;
+	uint32_t device_feature;
+	uint32_t driver_feature_select;
+	uint32_t driver_feature;
+	uint16_t config_msix_vector;
+	uint16_t num_queues;
+	uint8_t device_status;
+	uint8_t config_generation;
+	uint16_t queue_select;
+	uint16_t queue_size;
+	uint16_t queue_msix_vector;
+	uint16_t queue_enable;
+	uint16_t queue_notify_off;
+	uint64_t queue_desc;
+	uint64_t queue_driver;
+	uint64_t queue_device;
+};
+
+struct virtio_dev {
+	uint64_t session;                         /* the PCI session */
+	volatile struct virtio_common_cfg *common;
+	volatile uint8_t *notify_base;            /* queue i: + notify_off * multiplier */
+	uint32_t notify_multiplier;
+	volatile uint8_t *isr;
+	volatile uint8_t *device_cfg;             /* the device-specific structure */
+	uint32_t device_cfg_len;
+};
+
+/* Find and map the four structures.  0, or an error (E_STATE: the
+ * device lacks one, so it is no modern virtio device). */
+long virtio_map(struct virtio_dev *v, uint64_t session);
+
+/* Write 0 to device_status and wait until the device reads back 0. */
+long virtio_reset(struct virtio_dev *v);
+
+/* Features: the device's 64 bits; write ours. */
+uint64_t virtio_device_features(struct virtio_dev *v);
+void virtio_set_driver_features(struct virtio_dev *v, uint64_t features);
+
+/* Tell the device queue q has new buffers. */
+void virtio_notify(struct virtio_dev *v, uint16_t q, uint16_t notify_off);
+
+#endif
