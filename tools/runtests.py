@@ -29,6 +29,13 @@ and booted as the root task.  Lines at the top of the source configure it:
                                pattern SEED (repeatable); every sector no
                                check names must still hold the image's
                                first pattern
+  // test-disk-image: ID PATH  a disk image that is a copy of PATH (a file
+                               the build made, e.g. by mke2fs -d)
+  // test-disk-fsck: ID        after QEMU ended: the host's e2fsck -fn finds
+                               that image's ext2 file system clean
+  // test-disk-debugfs: ID COMMAND => REGEX  after QEMU ended: the host's
+                               debugfs -R COMMAND on that image prints
+                               something REGEX matches (repeatable)
   // test-selfcheck: N         run the kernel's self-check on every Nth kernel
                                exit (default 1: every exit); for tests whose
                                many calls on thousands of objects make every
@@ -45,6 +52,7 @@ import argparse
 import concurrent.futures
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -133,7 +141,8 @@ def run_unit(binary):
 
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
-         'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': []}
+         'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
+         'disk-image': [], 'disk-fsck': [], 'disk-debugfs': []}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -184,7 +193,29 @@ def make_disks(d, name, build):
         with open(path, 'wb') as f:
             f.write(disk_pattern(int(seed, 0), 0, int(sectors, 0)))
         disks[ident] = (path, int(sectors, 0), int(seed, 0))
+    for spec in d['disk-image']:
+        ident, source = spec.split()
+        path = os.path.join(build, 'test-disks', '%s-%s.img' % (name, ident))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copyfile(source, path)
+        disks[ident] = (path, os.path.getsize(path) // 512, None)
     return disks
+
+
+def check_file_systems(d, disks, prefix, results):
+    """The test-disk-fsck and test-disk-debugfs lines: the host's
+    e2fsprogs judge what Berth left on the disk."""
+    for ident in d['disk-fsck']:
+        p = subprocess.run(['/sbin/e2fsck', '-fn', disks[ident][0]], capture_output=True, text=True)
+        results.add(p.returncode == 0, '%s: disk %s: e2fsck -fn finds the file system clean (status %d)'
+                    % (prefix, ident, p.returncode), (p.stdout + p.stderr).strip().split('\n')[-12:])
+    for spec in d['disk-debugfs']:
+        head, _, pattern = spec.partition(' => ')
+        ident, _, command = head.partition(' ')
+        p = subprocess.run(['/sbin/debugfs', '-R', command, disks[ident][0]], capture_output=True, text=True)
+        results.add(re.search(pattern, p.stdout, re.MULTILINE) is not None,
+                    '%s: disk %s: debugfs -R "%s" matches /%s/' % (prefix, ident, command, pattern),
+                    p.stdout.strip().split('\n')[-12:])
 
 
 def check_disks(d, disks, prefix, results):
@@ -305,6 +336,7 @@ def run_system(source, build):
         results.add(re.search(pattern, out, re.MULTILINE) is not None,
                     '%s: log matches /%s/' % (prefix, pattern), why)
     check_disks(d, disks, prefix, results)
+    check_file_systems(d, disks, prefix, results)
     if d['exit'] == 'none':
         return results
     want = EXIT_PANIC if d['exit'] == 'panic' else EXIT_CLEAN

@@ -10,6 +10,7 @@
  * Capabilities: slot 8 init; the clock, if the manifest says `needs clock`,
  * through the name service.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <libipc/libipc.h>
 #include <libipc/server.h>
@@ -227,15 +228,37 @@ static long do_why(void *ctx, uint64_t badge, char text[200 + 1])
 	return E_OK;
 }
 
+/* The reply goes out before the server ends (handle() sees `leaving`). */
+static int leaving;
+
+static long do_unmount(void *ctx, uint64_t badge)
+{
+	(void)ctx;
+	(void)badge;
+	long st = status(ext2_unmount(fs));
+	if (!st) {
+		leaving = 1;
+		debug_printf("fs: unmounted cleanly\n");
+	}
+	return st;
+}
+
 static const struct fs_ops ops = {
 	.open = do_open, .read = do_read, .write = do_write, .stat = do_stat, .readdir = do_readdir,
 	.mkdir = do_mkdir, .rmdir = do_rmdir, .unlink = do_unlink, .rename = do_rename,
 	.truncate = do_truncate, .fsync = do_fsync, .sync = do_sync, .statfs = do_statfs, .why = do_why,
+	.unmount = do_unmount,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
 {
-	return fs_dispatch(&ops, s->ctx, req, s->recv_slots, reply) ? SERVER_REPLY : SERVER_UNKNOWN;
+	if (!fs_dispatch(&ops, s->ctx, req, s->recv_slots, reply))
+		return SERVER_UNKNOWN;
+	if (leaving) {
+		ipc_reply(s->reply_slot, reply);
+		exit(EXIT_NO_RESTART);
+	}
+	return SERVER_REPLY;
 }
 
 int main(const struct bootinfo *bi)
