@@ -74,12 +74,12 @@ guest-images: setup
 	@tools/guest-images.sh
 
 run: setup guest-images
-	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
-	tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
+	@$(MAKE) --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
+	QEMU_EXTRA="$(BERTH_DISK_QEMU)" tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 gdb: setup guest-images
-	@$(MAKE) --no-print-directory all $(BOOT_MODULES)
-	tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
+	@$(MAKE) --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
+	QEMU_EXTRA="$(BERTH_DISK_QEMU)" tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 # the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
 # LINUX_BOOTS boots in a row there (issue 10 asks for ten)

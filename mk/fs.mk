@@ -1,3 +1,14 @@
+# Berth's disk for make run and make gdb: made on first use by the host's
+# mke2fs -d (tools/mkdisk.sh: a README, /hello.txt and the Linux guest's
+# /vm/vmlinuz and /vm/initrd.img), then kept: what Berth writes there is
+# still there next time.  rm it (or make clean) to start afresh.
+BERTH_DISK := $(BUILD)/berth-disk.img
+BERTH_DISK_QEMU := -drive if=none,id=disk0,format=raw,file=$(BERTH_DISK) \
+	-device virtio-blk-pci,disable-legacy=on,drive=disk0,addr=4
+$(BERTH_DISK): | cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+	@echo "disk: making Berth's disk $@ (64 MiB ext2, mke2fs -d)"
+	$(Q)tools/mkdisk.sh $@ 64M
+
 # The ext2 image the file-system tests read (tools/fs_test_image.py):
 # made by the host's mke2fs -d from files with known contents.
 FS_TEST_IMAGE := $(BUILD)/tests/data/files.img

@@ -33,8 +33,9 @@ $(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_clie
 
 # what make run boots: init first, then its manifest and the servers it names
 LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+# (the Linux guest's kernel and initrd are files on Berth's disk, BERTH_DISK)
 BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf $(BUILD)/rtc.elf \
-	$(BUILD)/vmm.elf $(LINUX_GUEST)
+	$(BUILD)/pci.elf $(BUILD)/virtio_blk.elf $(BUILD)/fs.elf $(BUILD)/vmm.elf
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.

@@ -3,7 +3,7 @@
 # The first module is the root task.  KERNEL_CMDLINE is the kernel's
 # command line.  --test adds the isa-debug-exit device and no console
 # input; --gdb starts halted with the gdb stub on :1234.  QEMU_EXTRA adds
-# arguments in --test mode (runtests.py: test-qemu, e.g. virtio disks).
+# arguments (runtests.py's test-qemu, make run's disk).
 set -eu
 mode=run
 case "${1:-}" in --test|--gdb) mode=${1#--}; shift ;; esac
@@ -14,8 +14,8 @@ modules=$(printf '%s,' "$@" | sed 's/,$//')
 set -- -accel tcg -cpu max -m ${QEMU_MEM:-1G} -no-reboot -display none -vga none \
 	-kernel "$kernel" -append "${KERNEL_CMDLINE:-}" -initrd "$modules"
 case $mode in
-	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio ;;
-	gdb)  exec qemu-system-x86_64 "$@" -serial mon:stdio -s -S ;;
+	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio ${QEMU_EXTRA:-} ;;
+	gdb)  exec qemu-system-x86_64 "$@" -serial mon:stdio -s -S ${QEMU_EXTRA:-} ;;
 	test) exec qemu-system-x86_64 "$@" -serial stdio -monitor none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-} ;;
 esac

@@ -167,7 +167,7 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 		while (len && is_space(a[len - 1]))
 			len--;
 		if (copy_word(s->args, sizeof(s->args), a, len))
-			return "args must be 1 to 95 characters";
+			return "args must be 1 to 127 characters";
 		c->p = c->end;
 		return 0;
 	} else if (word_is(w, n, "ioports") || word_is(w, n, "irq") || word_is(w, n, "needs")) {

@@ -11,7 +11,7 @@
 #define MANIFEST_MAX_CAPS 8
 #define MANIFEST_NAME_LEN 32
 #define MANIFEST_IMAGE_LEN 64
-#define MANIFEST_ARGS_LEN 96
+#define MANIFEST_ARGS_LEN 128  /* a boot info's command line holds 127 */
 #define RESTART_ALWAYS (-1)
 
 enum manifest_cap_kind { MCAP_IOPORTS = 1, MCAP_IRQ, MCAP_NEEDS };

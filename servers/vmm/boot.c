@@ -156,6 +156,7 @@ static long map_module(const struct bootinfo_module *mod, uint64_t va)
 
 /* What the guest was started from, to start it again on a reset. */
 static struct {
+	char name[BOOTINFO_NAME_LEN];   /* the module's name or the file's path */
 	int is_linux;
 	const uint8_t *image, *initrd;
 	size_t image_size, initrd_size;
@@ -220,6 +221,7 @@ long boot_guest(const struct bootinfo *bi)
 	start.is_linux = arg_flag(bi->cmdline, "linux");
 	long err;
 	if (kpath) {
+		debug_snprintf(start.name, sizeof(start.name), "%.*s", (int)klen, kpath);
 		if ((err = read_file("kernel", kpath, klen, &start.image, &start.image_size)) ||
 		    (ipath && (err = read_file("initrd", ipath, ilen, &start.initrd, &start.initrd_size))))
 			return err;
@@ -231,6 +233,7 @@ long boot_guest(const struct bootinfo *bi)
 	} else {
 		start.image = (const uint8_t *)IMAGE_VA;
 		start.image_size = bi->module[0].size;
+		memcpy(start.name, bi->module[0].name, sizeof(start.name));
 	}
 	const struct bootinfo_module *kernel = &bi->module[0];
 	if (!kpath && start.is_linux && bi->module_count > 1) {
@@ -246,6 +249,12 @@ long boot_guest(const struct bootinfo *bi)
 		given = LINUX_CMDLINE_DEFAULT;
 	debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s", given);
 	return boot_again();
+}
+
+const char *boot_image(size_t *size)
+{
+	*size = start.image_size;
+	return start.name;
 }
 
 /* A reset (the guest asked for one through a reset register): the

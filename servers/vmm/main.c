@@ -241,8 +241,8 @@ int main(const struct bootinfo *bi)
 	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
 	control_start(bi->cmdline); /* vm.NAME (control.c) */
-	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", bi->module[0].name,
-	             bi->module[0].size, mib);
+	size_t image_size;
+	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", boot_image(&image_size), image_size, mib);
 	sys_tcb_resume(vm.vcpu);
 
 	struct msg m;

@@ -106,6 +106,7 @@ int console_reconnect(void);
 
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);
+const char *boot_image(size_t *size);   /* what it booted: a module's name or the kernel's path */
 long boot_reset(struct msg *m);
 
 /* irq.c */
