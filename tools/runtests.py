@@ -33,6 +33,10 @@ and booted as the root task.  Lines at the top of the source configure it:
                                the build made, e.g. by mke2fs -d)
   // test-disk-fsck: ID        after QEMU ended: the host's e2fsck -fn finds
                                that image's ext2 file system clean
+  // test-disk-preen: ID        after QEMU ended: the host's e2fsck -fp
+                               repairs whatever a killed server left (status
+                               0 or 1, never 4: the write order held) and
+                               e2fsck -fn then finds it clean
   // test-disk-debugfs: ID COMMAND => REGEX  after QEMU ended: the host's
                                debugfs -R COMMAND on that image prints
                                something REGEX matches (repeatable)
@@ -142,7 +146,7 @@ def run_unit(binary):
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
-         'disk-image': [], 'disk-fsck': [], 'disk-debugfs': []}
+         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': []}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -209,6 +213,14 @@ def check_file_systems(d, disks, prefix, results):
         p = subprocess.run(['/sbin/e2fsck', '-fn', disks[ident][0]], capture_output=True, text=True)
         results.add(p.returncode == 0, '%s: disk %s: e2fsck -fn finds the file system clean (status %d)'
                     % (prefix, ident, p.returncode), (p.stdout + p.stderr).strip().split('\n')[-12:])
+    for ident in d['disk-preen']:
+        path = disks[ident][0]
+        p = subprocess.run(['/sbin/e2fsck', '-fp', path], capture_output=True, text=True)
+        q = subprocess.run(['/sbin/e2fsck', '-fn', path], capture_output=True, text=True)
+        results.add(p.returncode <= 1 and q.returncode == 0,
+                    '%s: disk %s: e2fsck -fp repairs it unattended (status %d), then e2fsck -fn finds it clean '
+                    '(status %d)' % (prefix, ident, p.returncode, q.returncode),
+                    (p.stdout + p.stderr + q.stdout).strip().split('\n')[-12:])
     for spec in d['disk-debugfs']:
         head, _, pattern = spec.partition(' => ')
         ident, _, command = head.partition(' ')

@@ -4,9 +4,12 @@
  * The client reads a host file exactly, writes many files and
  * directories and a sparse file past 4 GiB, kills the block driver in the
  * middle (init restarts it; the fs server attaches again and the
- * workload goes on), and unmounts.  After QEMU ends the host's e2fsck
- * -fn must find the file system clean and debugfs must show what was
- * written: the host's e2fsprogs judge every byte. */
+ * workload goes on), then kills the fs server itself with writes not yet
+ * synced (init restarts it, it mounts the disk again, and everything
+ * fsync had returned for is there), and unmounts.  After QEMU ends the
+ * host's e2fsck -fp must repair whatever the kill left without asking
+ * (e2fsck -fn then clean) and debugfs must show what was written: the
+ * host's e2fsprogs judge every byte. */
 // test-root: build/init.elf
 // test-module: tests/system/manifests/fs_disk.manifest
 // test-module: build/rtc.elf
@@ -17,12 +20,15 @@
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=4
 // test-expect: ^fs: ext2 mounted: 4\d\d\d KiB
 // test-expect: ^fs: unmounted cleanly
-// test-disk-fsck: a
+// test-disk-preen: a
+// test-expect: ^fs: ext2: file system was not cleanly unmounted
 // test-disk-debugfs: a cat /berth/dir7/file3.txt => ^file 3 of directory 7: written by Berth\r?$
 // test-disk-debugfs: a ls -l /berth => dir0[\s\S]*dir9
 // test-disk-debugfs: a stat /berth/sparse => Size: 5368709123
 // test-disk-debugfs: a cat /berth/after-restart.txt => ^written after the driver came back\r?$
 // test-disk-debugfs: a cat /hello.txt => ^hello from the host\r?$
+// test-disk-debugfs: a cat /berth/durable.txt => ^fsynced before the fs server was killed\r?$
+// test-disk-debugfs: a cat /berth/after-fs-restart.txt => ^written by the restarted fs server\r?$
 // test-timeout: 240
 // test-selfcheck: 16
 #include "tap.h"
@@ -48,7 +54,7 @@ static int put(const char *path, const char *content)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(7);
+	tap_plan(9);
 	uint64_t fs = FS;
 	files_use_fs(fs);
 	FILE *f = fopen("/hello.txt", "r");
@@ -92,6 +98,43 @@ int main(const struct bootinfo *bi)
 	tap_ok(ok && !strcmp(text, "file 3 of directory 7: written by Berth\n"),
 	       "the block driver killed: writes and reads go on through the restarted one (%ld)", st);
 	tap_eq(fs_sync(fs), E_OK, "sync");
+
+	/* the fs server killed with writes not synced: what fsync returned
+	 * for survives the restart */
+	int fd_ok = put("/berth/durable.txt", "fsynced before the fs server was killed\n");
+	st = fd_ok ? fs_open(fs, "/berth/durable.txt", 0, 0, &ino, &kind, &size) : -1;
+	st = st ? st : fs_fsync(fs, ino);
+	for (int k = 0; k < 5 && !st; k++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/berth/unsynced%d.txt", k);
+		put(path, "written, never synced\n");
+	}
+	long killed = init_kill(INIT, "fs");
+	uint64_t fresh = 0;
+	long found = -1;
+	for (int i = 0; i < 300 && found; i++) {
+		spin_ticks(20000000UL);
+		found = init_lookup(INIT, "fs", &fresh);
+		if (!found && fs_open(fresh, "/berth/durable.txt", 0, 0, &ino, &kind, &size)) {
+			sys_cnode_delete(fresh);
+			slot_free(fresh);
+			found = -1;
+		}
+	}
+	if (!found) {
+		fs = fresh;
+		files_use_fs(fs);
+	}
+	f = found ? 0 : fopen("/berth/durable.txt", "r");
+	n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	text[n] = 0;
+	if (f)
+		fclose(f);
+	tap_ok(!st && !killed && !found && !strcmp(text, "fsynced before the fs server was killed\n"),
+	       "the fs server killed: restarted, it mounts again and the fsynced file is intact (%ld %ld %ld)", st,
+	       killed, found);
+	tap_ok(put("/berth/after-fs-restart.txt", "written by the restarted fs server\n"),
+	       "and it takes new writes");
 	uint32_t bs;
 	uint64_t total, bfree, inodes, ifree;
 	st = fs_statfs(fs, &bs, &total, &bfree, &inodes, &ifree);
