@@ -62,7 +62,7 @@ endef
 include $(sort $(wildcard mk/*.mk))
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench gdb clean distclean setup lint fuzz fuzz-guests guest-images
+.PHONY: fs-crash all run test bench gdb clean distclean setup lint fuzz fuzz-guests guest-images
 all: $(BUILD)/kernel.bin $(SERVER_ELF)
 
 setup:
@@ -85,17 +85,24 @@ gdb: setup guest-images
 # LINUX_BOOTS boots in a row there (issue 10 asks for ten)
 LINUX_TESTS := shell boots poweroff reboot malformed
 LINUX_BOOTS ?= 10
+# QEMU killed during a file-system workload this many times (make fs-crash: many)
+FS_CRASH_POINTS ?= 4
 test: setup guest-images
 	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
 		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
-		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS)
+		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS) --fs-crash $(FS_CRASH_POINTS)
 
 # the long run of the kernel fuzzer (docs/reliability.md); FUZZ_SEEDS,
 # FUZZ_CALLS, FUZZ_SELFCHECK as in tools/fuzz.sh
 fuzz: setup
 	@$(MAKE) -s --no-print-directory $(BUILD)/kernel-check.bin $(BUILD)/tests/system/fuzz.elf
 	tools/fuzz.sh
+
+# many crash points on the file system (docs/fs.md): FS_CRASH_POINTS=N to change
+fs-crash: setup
+	@$(MAKE) -s --no-print-directory all $(PROG_ELF)
+	$(PYTHON) tools/fs_crash_test.py --build $(BUILD) --points $${FS_CRASH_POINTS:-40}
 
 # the hostile-guest fuzzer's long mode (docs/reliability.md): FUZZ_SECS of it
 FUZZ_SECS ?= 900

@@ -442,6 +442,32 @@ def run_linux(case, build, boots):
     return results
 
 
+def run_fs_crash(points, build):
+    """tools/fs_crash_test.py: QEMU killed during a write workload, the
+    disk judged by e2fsck and debugfs (docs/fs.md)."""
+    results = Results()
+    prefix = 'fs-crash'
+    cmd = [sys.executable, 'tools/fs_crash_test.py', '--build', build, '--points', str(points)]
+    timeout = 60 + 120 * points
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out, code = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, code = (e.stdout or b'').decode(errors='replace'), None
+    log = os.path.join(build, 'test-logs', 'fs-crash.tap')
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, 'w') as f:
+        f.write(out)
+    why = tail(out) + ['(TAP output: %s)' % log]
+    plan, seen = parse_tap(out, prefix, results)
+    check_plan(plan, seen, prefix, results, why)
+    if code is None:
+        results.add(False, '%s: ended within %d s' % (prefix, timeout), why)
+    elif code != 0 and results.failed == 0:
+        results.add(False, '%s: exited with %d' % (prefix, code), why)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--build', default='build')
@@ -450,11 +476,14 @@ def main():
     ap.add_argument('--guests', nargs='*', default=[])
     ap.add_argument('--linux', nargs='*', default=[], help='cases of tools/linux_guest_test.py')
     ap.add_argument('--linux-boots', type=int, default=10, help='boots in a row for the boots case')
+    ap.add_argument('--fs-crash', type=int, default=0, help='crash points of tools/fs_crash_test.py')
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
 
     total = Results()
     linux = [(run_linux, (c, args.build, args.linux_boots)) for c in args.linux]
+    if args.fs_crash:
+        linux.append((run_fs_crash, (args.fs_crash, args.build)))
     jobs = [(run_unit, (b,)) for b in args.unit] + \
            [(run_system, (s, args.build)) for s in args.system] + \
            [(run_guest, (g, args.build)) for g in args.guests]
