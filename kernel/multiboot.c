@@ -4,6 +4,7 @@
 #include "boot.h"
 #include "layout.h"
 #include "klib.h"
+#include "cpu.h"
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002
 #define MBI_CMDLINE (1 << 2)
@@ -44,36 +45,12 @@ extern char kernel_phys_start[], kernel_phys_end[];
 /* The top of physical addresses, from CPUID (36 bits if it does not say). */
 static uint64_t phys_top(void)
 {
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000u), "c"(0));
-	unsigned bits = 36;
-	if (a >= 0x80000008u) {
-		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008u), "c"(0));
-		bits = a & 0xff;
-	}
+	unsigned bits = cpuid(0x80000000u, 0).a >= 0x80000008u ? cpuid(0x80000008u, 0).a & 0xff : 36;
 	if (bits > UNTYPED_MAX_BITS)
 		bits = UNTYPED_MAX_BITS;
 	return 1UL << bits;
 }
 
-/* Device memory: every physical address above 1 MiB that the memory map
- * does not call RAM (type 1), less the kernel's own devices.  Reserved
- * ranges (ACPI tables, firmware) are in it too: nothing of the kernel's
- * lives there. */
-static void device_regions(const struct mbi *mbi)
-{
-	if (regions_add(&boot.device, FREE_LO, phys_top(), FREE_LO, phys_top()))
-		panic("device memory: no room in the region list");
-	for (uint64_t off = 0; off + sizeof(struct mb_mmap_entry) <= mbi->mmap_length;) {
-		const struct mb_mmap_entry *e = P2V(mbi->mmap_addr + off);
-		if (e->type == 1 && e->addr + e->len > e->addr &&
-		    regions_remove(&boot.device, ALIGN_DOWN(e->addr, PAGE_SIZE), ALIGN_UP(e->addr + e->len, PAGE_SIZE)))
-			panic("memory map has too many ranges");
-		off += e->size + 4;
-	}
-	if (regions_remove(&boot.device, KERNEL_DEVICES_LO, KERNEL_DEVICES_HI))
-		panic("memory map has too many ranges");
-}
 
 static void copy_string(char *dst, size_t size, uint32_t phys)
 {
@@ -91,15 +68,21 @@ void multiboot_parse(uint32_t magic, uint64_t mbi_phys)
 	if (!(mbi->flags & MBI_MMAP))
 		panic("the boot loader gave no memory map");
 
+	/* RAM (type 1) is free memory; device memory is every physical address
+	 * above 1 MiB that is not RAM, less the kernel's own devices (reserved
+	 * ranges, ACPI tables and firmware, are in it: nothing of the kernel's
+	 * lives there) */
+	if (regions_add(&boot.device, FREE_LO, phys_top(), FREE_LO, phys_top()) ||
+	    regions_remove(&boot.device, KERNEL_DEVICES_LO, KERNEL_DEVICES_HI))
+		panic("device memory: no room in the region list");
 	for (uint64_t off = 0; off + sizeof(struct mb_mmap_entry) <= mbi->mmap_length;) {
 		const struct mb_mmap_entry *e = P2V(mbi->mmap_addr + off);
 		if (e->type == 1 && e->addr + e->len > e->addr &&
-		    regions_add(&boot.free, e->addr, e->addr + e->len, FREE_LO, FREE_HI))
+		    (regions_add(&boot.free, e->addr, e->addr + e->len, FREE_LO, FREE_HI) ||
+		     regions_remove(&boot.device, ALIGN_DOWN(e->addr, PAGE_SIZE), ALIGN_UP(e->addr + e->len, PAGE_SIZE))))
 			panic("memory map has too many ranges");
 		off += e->size + 4;
 	}
-
-	device_regions(mbi);
 
 	if (mbi->flags & MBI_CMDLINE)
 		copy_string(boot.cmdline, sizeof(boot.cmdline), mbi->cmdline);

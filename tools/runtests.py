@@ -413,59 +413,45 @@ def run_guest(source, build):
     return results
 
 
+def run_tap_script(prefix, cmd, timeout, log, build):
+    """A script that prints TAP (tools/linux_guest_test.py,
+    tools/fs_crash_test.py), its output kept in test-logs/LOG."""
+    results = Results()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out, code = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, code = (e.stdout or b'').decode(errors='replace'), None
+    log = os.path.join(build, 'test-logs', log)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, 'w') as f:
+        f.write(out)
+    why = tail(out) + ['(TAP output: %s)' % log]
+    plan, seen = parse_tap(out, prefix, results)
+    check_plan(plan, seen, prefix, results, why)
+    if code is None:
+        results.add(False, '%s: ended within %d s' % (prefix, timeout), why)
+    elif code != 0 and results.failed == 0:
+        results.add(False, '%s: exited with %d' % (prefix, code), why)
+    return results
+
+
 def run_linux(case, build, boots):
     """One case of tools/linux_guest_test.py (tests/linux/README.md)."""
-    results = Results()
-    prefix = 'linux/' + case
     cmd = [sys.executable, 'tools/linux_guest_test.py', '--build', build, case]
     # its own timeouts end every wait; this one only catches a stuck harness
     timeout = 300
     if case == 'boots':
         cmd += ['--count', str(boots)]
         timeout = 60 + 200 * boots
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        out, code = p.stdout + p.stderr, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, code = (e.stdout or b'').decode(errors='replace'), None
-    log = os.path.join(build, 'test-logs', 'linux-%s.tap' % case)
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    with open(log, 'w') as f:
-        f.write(out)
-    why = tail(out) + ['(TAP output: %s)' % log]
-    plan, seen = parse_tap(out, prefix, results)
-    check_plan(plan, seen, prefix, results, why)
-    if code is None:
-        results.add(False, '%s: ended within %d s' % (prefix, timeout), why)
-    elif code != 0 and results.failed == 0:
-        results.add(False, '%s: exited with %d' % (prefix, code), why)
-    return results
+    return run_tap_script('linux/' + case, cmd, timeout, 'linux-%s.tap' % case, build)
 
 
 def run_fs_crash(points, build):
     """tools/fs_crash_test.py: QEMU killed during a write workload, the
     disk judged by e2fsck and debugfs (docs/fs.md)."""
-    results = Results()
-    prefix = 'fs-crash'
     cmd = [sys.executable, 'tools/fs_crash_test.py', '--build', build, '--points', str(points)]
-    timeout = 60 + 120 * points
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        out, code = p.stdout + p.stderr, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, code = (e.stdout or b'').decode(errors='replace'), None
-    log = os.path.join(build, 'test-logs', 'fs-crash.tap')
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    with open(log, 'w') as f:
-        f.write(out)
-    why = tail(out) + ['(TAP output: %s)' % log]
-    plan, seen = parse_tap(out, prefix, results)
-    check_plan(plan, seen, prefix, results, why)
-    if code is None:
-        results.add(False, '%s: ended within %d s' % (prefix, timeout), why)
-    elif code != 0 and results.failed == 0:
-        results.add(False, '%s: exited with %d' % (prefix, code), why)
-    return results
+    return run_tap_script('fs-crash', cmd, 60 + 120 * points, 'fs-crash.tap', build)
 
 
 def main():

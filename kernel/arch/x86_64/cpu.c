@@ -132,12 +132,11 @@ static void fpu_enable(void)
 	 * x87|SSE, so FXSAVE still covers every register it can touch), but
 	 * so that svm.c can switch a guest's XCR0 and extended state, which
 	 * a guest can change without an exit on QEMU 7.2 (docs/vmm.md). */
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (c & (1u << 26))
+	int xsave = (cpuid(1, 0).c & (1u << 26)) != 0;
+	if (xsave)
 		cr4 |= 1UL << 18;
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
-	if (c & (1u << 26))
+	if (xsave)
 		__asm__ volatile("xsetbv" :: "c"(0), "a"(3), "d"(0));
 	__asm__ volatile("fninit");
 }
@@ -153,11 +152,7 @@ static void fpu_enable(void)
  * the switches"). */
 static void paging_protections_enable(void)
 {
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-	uint32_t leaf7_ebx = 0;
-	if (a >= 7)
-		__asm__ volatile("cpuid" : "=a"(a), "=b"(leaf7_ebx), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+	uint32_t leaf7_ebx = cpuid(0, 0).a >= 7 ? cpuid(7, 0).b : 0;
 	uint64_t cr4;
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 |= (1UL << 4) | (1UL << 7);  /* PSE, PGE */

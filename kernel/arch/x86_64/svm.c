@@ -271,30 +271,26 @@ static int msr_map_flawed(void)
  * when they do not fit the VCPU's page, and then no guest may run. */
 static int xstate_init(void)
 {
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (!(c & (1u << 26)))   /* no XSAVE: only x87 and SSE, which FXSAVE covers */
+	if (!(cpuid(1, 0).c & (1u << 26)))   /* no XSAVE: only x87 and SSE, which FXSAVE covers */
 		return 0;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
-	if (c > 0x1000 || d) {
-		printk("berth: no SVM: the XSAVE state (%u bytes) does not fit a VCPU\n", c);
+	struct cpuid x = cpuid(0xd, 0);
+	if (x.c > 0x1000 || x.d) {
+		printk("berth: no SVM: the XSAVE state (%u bytes) does not fit a VCPU\n", x.c);
 		return 1;
 	}
-	xstate_mask = a & ~3UL;
+	xstate_mask = x.a & ~3UL;
 	return 0;
 }
 
 void svm_init(void)
 {
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001));
-	if (!(c & (1u << 2)))
+	if (!(cpuid(0x80000001, 0).c & (1u << 2)))
 		return;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x8000000a));
-	unsigned asids = b > 16 ? 16 : b;
+	struct cpuid svm = cpuid(0x8000000a, 0);
+	unsigned asids = svm.b > 16 ? 16 : svm.b;
 	/* cppcheck cannot see CPUID's asm outputs */
 	// cppcheck-suppress knownConditionTrueFalse
-	if (asids < 2 || !(d & 1)) /* no ASIDs to give, or no nested paging */
+	if (asids < 2 || !(svm.d & 1)) /* no ASIDs to give, or no nested paging */
 		return;
 	if (xstate_init())
 		return;
@@ -447,13 +443,11 @@ static int inkernel_exit(struct tcb *t, uint64_t code)
 	if (code != VMEXIT_CPUID)
 		return 0;
 	struct vcpu_state *v = vstate(t);
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
-	                 : "a"((uint32_t)V64(t, S_RAX)), "c"((uint32_t)v->regs.rcx));
-	V64(t, S_RAX) = a;
-	v->regs.rbx = b;
-	v->regs.rcx = c;
-	v->regs.rdx = d;
+	struct cpuid r = cpuid((uint32_t)V64(t, S_RAX), (uint32_t)v->regs.rcx);
+	V64(t, S_RAX) = r.a;
+	v->regs.rbx = r.b;
+	v->regs.rcx = r.c;
+	v->regs.rdx = r.d;
 	V64(t, S_RIP) += 2;
 	return 1;
 }
