@@ -286,6 +286,58 @@ int fsync(int fd)
 	return r < 0 ? fail(-r) : 0;
 }
 
+int ftruncate(int fd, off_t size)
+{
+	struct open_file *f = file_of(fd);
+	if (!f)
+		return fail(EBADF);
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return fail(EBADF);
+	if (size < 0)
+		return fail(EINVAL);
+	int r = libc_files->truncate(f->ino, (uint64_t)size);
+	return r < 0 ? fail(-r) : 0;
+}
+
+int truncate(const char *path, off_t size)
+{
+	if (!libc_files)
+		return fail(ENOENT);
+	if (size < 0)
+		return fail(EINVAL);
+	struct libc_file_info in;
+	int r = libc_files->open(path, 0, 0, &in);
+	if (r >= 0)
+		r = S_ISDIR(in.mode) ? -EISDIR : libc_files->truncate(in.ino, (uint64_t)size);
+	return r < 0 ? fail(-r) : 0;
+}
+
+int mkdir(const char *path, mode_t mode)
+{
+	if (!libc_files)
+		return fail(ENOENT);
+	int r = libc_files->mkdir(path, mode);
+	return r < 0 ? fail(-r) : 0;
+}
+
+int rmdir(const char *path)
+{
+	if (!libc_files)
+		return fail(ENOENT);
+	int r = libc_files->rmdir(path);
+	return r < 0 ? fail(-r) : 0;
+}
+
+/* newlib's own rename() is link and unlink, which ext2's directories
+ * could do but fs.idl has one rename: so it is defined here. */
+int rename(const char *from, const char *to)
+{
+	if (!libc_files)
+		return fail(ENOENT);
+	int r = libc_files->rename(from, to);
+	return r < 0 ? fail(-r) : 0;
+}
+
 int _link(const char *old, const char *new)
 {
 	(void)old;

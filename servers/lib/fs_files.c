@@ -88,9 +88,40 @@ static int file_fsync(uint32_t ino)
 	return fs_errno(fs_fsync(fs_port, ino));
 }
 
+static int file_readdir(uint32_t dir_ino, uint64_t *cookie, uint32_t *ino, uint32_t *kind, char name[256])
+{
+	uint32_t more = 0;
+	int r = fs_errno(fs_readdir(fs_port, dir_ino, cookie, &more, ino, kind, name));
+	return r < 0 ? r : (int)(more != 0);
+}
+
+static int file_mkdir(const char *path, unsigned mode)
+{
+	return fs_errno(fs_mkdir(fs_port, path, mode));
+}
+
+static int file_rmdir(const char *path)
+{
+	return fs_errno(fs_rmdir(fs_port, path));
+}
+
+static int file_rename(const char *from, const char *to)
+{
+	/* fs.idl carries 200 bytes of each path */
+	if (strlen(from) > 200 || strlen(to) > 200)
+		return -ENAMETOOLONG;
+	return fs_errno(fs_rename(fs_port, from, to));
+}
+
+static int file_truncate(uint32_t ino, uint64_t size)
+{
+	return fs_errno(fs_truncate(fs_port, ino, size));
+}
+
 static const struct libc_file_ops ops = {
 	.open = file_open, .stat = file_stat, .read = file_read, .write = file_write,
-	.unlink = file_unlink, .fsync = file_fsync,
+	.unlink = file_unlink, .fsync = file_fsync, .readdir = file_readdir, .mkdir = file_mkdir,
+	.rmdir = file_rmdir, .rename = file_rename, .truncate = file_truncate,
 };
 
 void files_use_fs(uint64_t fs_slot)

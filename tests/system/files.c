@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include "fs.h"
 #include "init.h"
 #include "fs_files.h"
@@ -51,7 +53,7 @@ static size_t slurp(const char *path)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(23);
+	tap_plan(25);
 	uint64_t fs = FS;
 	files_use_fs(fs);
 
@@ -141,6 +143,36 @@ int main(const struct bootinfo *bi)
 	s3 = fs_unlink(fs, "/docs");
 	tap_ok(!st && !s2 && s3 == E(EISDIR), "unlink, rmdir; unlink of a directory is EISDIR (%ld %ld %ld)", st, s2,
 	       s3);
+
+	/* the namespace, through the C library: opendir/readdir, mkdir,
+	 * rename, ftruncate, truncate, rmdir */
+	ok = !mkdir("/libc", 0755) && (f = fopen("/libc/one", "w")) && fputs("0123456789", f) >= 0 && !fclose(f) &&
+	     !rename("/libc/one", "/libc/two") && !truncate("/libc/two", 4) && !stat("/libc/two", &sb) &&
+	     sb.st_size == 4 && (fd = open("/libc/two", O_RDWR)) >= 3 && !ftruncate(fd, 2) && !close(fd) &&
+	     !stat("/libc/two", &sb) && sb.st_size == 2 && mkdir("/libc", 0755) < 0 && errno == EEXIST &&
+	     rmdir("/libc") < 0 && errno == ENOTEMPTY;
+	DIR *d = opendir("/libc");
+	struct dirent *de;
+	unsigned names = 0, listed = 0;
+	while (d && (de = readdir(d)) && listed < 10) {
+		listed++;
+		names |= (!strcmp(de->d_name, ".") && de->d_type == DT_DIR) << 0 |
+		         (!strcmp(de->d_name, "..") && de->d_type == DT_DIR && de->d_ino == 2) << 1 |
+		         (!strcmp(de->d_name, "two") && de->d_type == DT_REG) << 2;
+	}
+	rewinddir(d);
+	int again = d && (de = readdir(d)) && !strcmp(de->d_name, ".");
+	tap_ok(ok && d && names == 7 && listed == 3 && again && !closedir(d),
+	       "mkdir, rename, truncate, ftruncate; opendir/readdir list ., .. and two, rewinddir starts over (%u %u)",
+	       names, listed);
+	errno = 0;
+	DIR *not_dir = opendir("/hello.txt");
+	int not_dir_errno = errno;
+	errno = 0;
+	DIR *absent = opendir("/no/such");
+	tap_ok(!not_dir && not_dir_errno == ENOTDIR && !absent && errno == ENOENT && !unlink("/libc/two") &&
+	       !rmdir("/libc") && stat("/libc", &sb) < 0 && errno == ENOENT,
+	       "opendir of a file ENOTDIR, of nothing ENOENT; unlink and rmdir remove them (%d)", not_dir_errno);
 
 	/* a sparse file past 4 GiB, and truncate */
 	uint32_t put = 0, mode, links, mtime;

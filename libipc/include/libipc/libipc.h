@@ -141,12 +141,23 @@ struct libc_file_ops {
 	long (*write)(uint32_t ino, uint64_t offset, const void *buf, size_t len);
 	int (*unlink)(const char *path);
 	int (*fsync)(uint32_t ino);
+	/* the entry at *cookie (0 first) and the cookie of the next; 0 at
+	 * the end of the directory, 1 with an entry */
+	int (*readdir)(uint32_t dir_ino, uint64_t *cookie, uint32_t *ino, uint32_t *kind, char name[256]);
+	int (*mkdir)(const char *path, unsigned mode);
+	int (*rmdir)(const char *path);
+	int (*rename)(const char *from, const char *to);
+	int (*truncate)(uint32_t ino, uint64_t size);
 };
 extern const struct libc_file_ops *libc_files;
 /* The flags of libc_file_ops.open (those of idl/fs.idl) */
 #define LIBC_FILE_CREAT 1u
 #define LIBC_FILE_EXCL  2u
 #define LIBC_FILE_TRUNC 4u
+/* readdir's kind: ext2's file types (idl/fs.idl) */
+#define LIBC_FILE_KIND_FILE 1u
+#define LIBC_FILE_KIND_DIR 2u
+#define LIBC_FILE_KIND_SYMLINK 7u
 
 #include <string.h>
 
