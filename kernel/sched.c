@@ -2,6 +2,7 @@
  * one included, sit in one queue per priority; the head of the highest
  * non-empty queue runs.  The timer tick rotates the running thread to the
  * tail of its queue when its time slice is used up. */
+#include <berth/syscall.h>
 #include "object.h"
 #include "prio_bitmap.h"
 #include "cpu.h"
@@ -111,8 +112,10 @@ static void load_address_space(const struct tcb *t)
 	uint64_t root = tcb_vspace_root(t);
 	if (!root)
 		root = kernel_pml4_paddr();
-	if (read_cr3() != root)   /* the kernel never sets CR3's flag bits */
+	if (read_cr3() != root) { /* the kernel never sets CR3's flag bits */
 		write_cr3(root);
+		kernel_counters[KC_SPACE_SWITCHES]++;
+	}
 }
 
 /* Leave the kernel: run the highest-priority runnable thread, or idle. */
