@@ -148,6 +148,7 @@ struct libc_file_ops {
 	int (*rmdir)(const char *path);
 	int (*rename)(const char *from, const char *to);
 	int (*truncate)(uint32_t ino, uint64_t size);
+	int (*sync)(void);   /* every file's data and the metadata to the disk */
 };
 extern const struct libc_file_ops *libc_files;
 /* The flags of libc_file_ops.open (those of idl/fs.idl) */
