@@ -118,6 +118,17 @@ static void load_address_space(const struct tcb *t)
 	}
 }
 
+/* When the idle loop last started waiting; 0 while it is not waiting. */
+static uint64_t idle_since;
+
+void idle_account(void)
+{
+	if (idle_since) {
+		kernel_counters[KC_IDLE_TSC] += rdtsc() - idle_since;
+		idle_since = 0;
+	}
+}
+
 /* Leave the kernel: run the highest-priority runnable thread, or idle. */
 _Noreturn void kernel_exit(void)
 {
@@ -126,6 +137,7 @@ _Noreturn void kernel_exit(void)
 	struct tcb *t = p >= 0 ? queue_head[p] : 0;
 	if (!t) {
 		current = 0;
+		idle_since = rdtsc();
 		idle_enter();
 	}
 	if (t != current || vspace_caps_changed) {

@@ -69,6 +69,7 @@ enum kernel_counter {
 	KC_IPC_FASTPATH = 1,    /* of those, the ones the call and reply-receive fast paths moved */
 	KC_SPACE_SWITCHES = 2,  /* loads of another address space (CR3) */
 	KC_VM_ENTRIES = 3,      /* guest entries (VMRUN) */
+	KC_IDLE_TSC = 4,        /* TSC ticks the kernel spent halted with nothing to run */
 	KC_COUNT
 };
 

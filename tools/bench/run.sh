@@ -105,9 +105,10 @@ done
 echo "# Linux boot to /init (ms, wall clock without icount, median of 3; docs/benchmarks.md):"
 printf '# %-34s %8s   %-22s %8s\n' linux_guest_boot_ms "$(value linux_guest_boot_ms)" linux_bare_qemu_boot_ms \
 	"$(value linux_bare_qemu_boot_ms)"
-echo "# file system: 16 MiB in 64 KiB writes and reads, 1000 files of 100 bytes (instructions; same disk):"
+echo "# file system: 16 MiB in 64 KiB writes and reads, 1000 files of 100 bytes (same disk; docs/benchmarks.md):"
+printf '# %-22s %14s %16s   %-22s %12s\n' "" "berth executed" "berth elapsed" "" "linux elapsed"
 for f in fs_write_16m fs_read_16m fs_create_1000 fs_delete_1000; do
-	printf '# %-34s %10s   %-22s %10s\n' $f "$(value $f)" "linux.$f" "$(value linux.$f)"
+	printf '# %-22s %14s %16s   %-22s %12s\n' $f "$(value $f)" "$(value ${f}_elapsed)" "linux.$f" "$(value linux.$f)"
 done
-printf '# %-34s %10s   %-22s\n' "fs_read_4k_ipc_messages" "$(value fs_read_4k_ipc_messages)" "(one 4 KiB of that read)"
-printf '# %-34s %10s\n' "fs_read_4k_space_switches" "$(value fs_read_4k_space_switches)"
+printf '# %-22s %14s   %s\n' "fs_read_4k_ipc_messages" "$(value fs_read_4k_ipc_messages)" "(per 4 KiB of that read)"
+printf '# %-22s %14s\n' "fs_read_4k_space_switches" "$(value fs_read_4k_space_switches)"
