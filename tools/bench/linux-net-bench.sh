@@ -21,17 +21,9 @@ drivers/net/virtio_net"
 say() { echo "bench-setup: $*" >&2; }
 fail() { echo "linux-net-bench: $*" >&2; exit 1; }
 
-kdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 ./boot cache/linux) ||
-	fail "cannot fetch Debian's kernel"
-vmlinuzes=("$kdir"/boot/vmlinuz-*)
-vmlinuz=${vmlinuzes[0]}
-abi=${vmlinuz##*/vmlinuz-}
-members=""
-for m in $modules; do
-	members="$members ./lib/modules/$abi/kernel/$m.ko"
-done
-mdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 "$members" \
-	cache/linux-net-modules) || fail "cannot fetch the kernel's network modules"
+. tools/bench/lib.sh
+# shellcheck disable=SC2086 # one word per module
+linux_kernel_and_modules linux-net-modules $modules
 bdir=$(tools/fetch-deb.sh busybox-static ./bin/busybox cache/busybox) || fail "cannot fetch busybox"
 
 mkdir -p "$out"
