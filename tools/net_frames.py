@@ -8,7 +8,9 @@ Once the Berth client's READY frame arrives, it sends: random bytes of
 random lengths, runt frames (1..13 bytes), oversize frames (1515 bytes
 up to 9000), a broadcast storm, then well-formed test frames that the
 client echoes back, checked byte-exact, and a DONE frame; the client
-answers DONE with its counters.  Prints TAP.  Every loop is bounded in
+answers DONE with its counters.  Last, with --qmp, it takes the link down
+and up through QEMU's QMP socket; the client reports what it saw.  Prints
+TAP.  Every loop is bounded in
 count and time; nothing is sent to any address but 127.0.0.1."""
 import argparse
 import os
@@ -40,6 +42,41 @@ def frame(dst, etype, payload):
     return dst + HOST_MAC + struct.pack('>H', etype) + payload
 
 
+def qmp_set_link(path, up):
+    """set_link on the NIC's netdev through QEMU's QMP socket; True if QEMU
+    said it was done."""
+    import json
+    for attempt in range(20):
+        try:
+            q = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            q.settimeout(5)
+            q.connect(path)
+            break
+        except OSError:
+            q.close()
+            time.sleep(0.1)
+    else:
+        return False
+    try:
+        f = q.makefile('rw')
+        f.readline()  # the greeting
+        for cmd in ({'execute': 'qmp_capabilities'},
+                    {'execute': 'set_link', 'arguments': {'name': 'n0', 'up': up}}):
+            f.write(json.dumps(cmd) + '\n')
+            f.flush()
+            while True:
+                answer = json.loads(f.readline())
+                if 'return' in answer or 'error' in answer:
+                    break
+            if 'error' in answer:
+                return False
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        q.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--berth-port', type=int, required=True)
@@ -48,6 +85,7 @@ def main():
     ap.add_argument('--echoes', type=int, default=200)
     ap.add_argument('--storm', type=int, default=3000)
     ap.add_argument('--wait', type=float, default=120, help='seconds to wait for Berth')
+    ap.add_argument('--qmp', help="QEMU's QMP socket: take the link down and up at the end")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     tap = Tap()
@@ -176,6 +214,22 @@ def main():
     if stats:
         print('# Berth: rx_frames %d, rx_dropped %d, storm frames seen %d, echoed %d' % stats, flush=True)
     tap.ok(stats is not None, 'the client reported the driver\'s counters after it all')
+
+    # 6. the link down and up again: the client reports what it saw
+    if args.qmp:
+        qmp_ok = qmp_set_link(args.qmp, False)
+        time.sleep(1.5)
+        qmp_ok = qmp_set_link(args.qmp, True) and qmp_ok
+        report = None
+        until = time.time() + 20
+        while report is None:
+            data = recv(until)
+            if data is None:
+                break
+            if is_test(data, b'LINK'):
+                report = data[18:22]
+        tap.ok(qmp_ok and report == b'DnUp', 'QEMU took the link down and up (QMP %s); the client saw it through '
+               'notifications and info (%r)' % ('ok' if qmp_ok else 'failed', report))
     tap.plan()
     return 0
 

@@ -49,8 +49,9 @@ and booted as the root task.  Lines at the top of the source configure it:
                                socket pair on 127.0.0.1 (-netdev dgram): each
                                frame one datagram.  SCRIPT (python) runs
                                beside QEMU with --berth-port P --host-port H
-                               (QEMU's port and its own) and ARGS; its TAP
-                               lines count as system/NAME/host
+                               (QEMU's port and its own), --qmp PATH (QEMU's
+                               QMP socket) and ARGS; its TAP lines count as
+                               system/NAME/host
   // test-selfcheck: N         run the kernel's self-check on every Nth kernel
                                exit (default 1: every exit); for tests whose
                                many calls on thousands of objects make every
@@ -281,8 +282,10 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def net_setup(spec, source):
-    """The test-net line: (QEMU arguments, the host script's command or None)."""
+def net_setup(spec, source, qmp):
+    """The test-net line: (QEMU arguments, the host script's command or None).
+    A script also gets QEMU's QMP socket (--qmp PATH), e.g. to take the link
+    down and up with set_link."""
     words = spec.split()
     if words and words[0] == 'user':
         for w in words[1:]:
@@ -294,8 +297,9 @@ def net_setup(spec, source):
         berth, host = free_udp_port(), free_udp_port()
         netdev = ('-netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=%d,'
                   'remote.type=inet,remote.host=127.0.0.1,remote.port=%d' % (berth, host))
-        script = [sys.executable, words[1], '--berth-port', str(berth), '--host-port', str(host)] + words[2:]
-        return '%s %s' % (netdev, NIC), script
+        script = [sys.executable, words[1], '--berth-port', str(berth), '--host-port', str(host),
+                  '--qmp', qmp] + words[2:]
+        return '%s %s -qmp unix:%s,server=on,wait=off' % (netdev, NIC, qmp), script
     raise SystemExit('%s: test-net: user or dgram SCRIPT, not %r' % (source, spec))
 
 
@@ -368,7 +372,9 @@ def run_system(source, build):
         extra = extra.replace('{disk:%s}' % ident, path)
     script = None
     if d['net']:
-        nic, script_cmd = net_setup(d['net'], source)
+        qmp = os.path.join(build, 'test-logs', name + '.qmp')
+        os.makedirs(os.path.dirname(qmp), exist_ok=True)
+        nic, script_cmd = net_setup(d['net'], source, qmp)
         extra = (extra + ' ' + nic).strip()
         if script_cmd:
             # started first: it binds its port before QEMU sends anything

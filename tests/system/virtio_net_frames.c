@@ -6,13 +6,18 @@
  * script checks them byte-exact), then DONE with what it sent.  The
  * driver survives it all, drops and counts what is malformed (QEMU
  * itself drops frames longer than the 2 KiB receive buffers, so the
- * driver sees runts and 1515..2048-byte frames), and keeps delivering. */
+ * driver sees runts and 1515..2048-byte frames), and keeps delivering.
+ * Last the script takes the link down and up (QEMU's set_link): the
+ * driver learns it from a configuration-change interrupt and posts a
+ * notification; info tells the link state. */
 // test-root: build/init.elf
 // test-module: tests/system/manifests/virtio_net_frames.manifest
 // test-module: build/pci.elf
 // test-module: build/virtio_net.elf
 // test-net: dgram tools/net_frames.py
 // test-expect: virtio-net net0: mac 52:54:00:12:34:56, link up
+// test-expect: virtio-net: link down
+// test-expect: virtio-net: link up
 // test-timeout: 200
 #include "tap.h"
 #include "netif.h"
@@ -41,7 +46,7 @@ static void put64(uint8_t *p, uint64_t v)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(6);
+	tap_plan(7);
 	long err = net_connect(&c, 500);
 	tap_eq(err, E_OK, "attached to net0");
 	if (err)
@@ -116,6 +121,28 @@ int main(const struct bootinfo *bi)
 	err = net_send(&c, out, 60);
 	tap_ok(!err, "the counters sent to the host script");
 	debug_printf("frames-test: dropped %lu of %u malformed\n", drop, malformed);
+
+	/* the link goes down and up: a notification each time, then info */
+	int saw_down = 0, saw_up = 0;
+	uint64_t wakes = c.wakes, down_wakes = 0;
+	for (int i = 0; i < 100 && !saw_up; i++) {
+		net_recv(&c, in, sizeof(in), &len, 20);
+		uint64_t mac;
+		uint32_t mtu, flags;
+		if (netif_info(c.published, &mac, &mtu, &flags))
+			break;
+		if (!(flags & 1) && !saw_down) {
+			saw_down = 1;
+			down_wakes = c.wakes - wakes;
+		} else if ((flags & 1) && saw_down)
+			saw_up = 1;
+	}
+	tap_ok(saw_down && saw_up && down_wakes > 0 && c.wakes - wakes >= 2,
+	       "the link went down and up: info told it, after notifications (%lu, %lu)", down_wakes, c.wakes - wakes);
+	memcpy(out + 14, "LINK", 4);
+	memcpy(out + 18, saw_down ? "Dn" : "--", 2);
+	memcpy(out + 20, saw_up ? "Up" : "--", 2);
+	net_send(&c, out, 60);
 	/* let the frame leave before QEMU ends */
 	net_recv(&c, in, sizeof(in), &len, 50);
 	tap_done();

@@ -134,6 +134,8 @@ long net_recv(struct net_client *c, void *buf, unsigned max, unsigned *len, uint
 		}
 		struct msg m;
 		ipc_recv(c->port, 0, &m);
+		if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & DRIVER_BIT))
+			c->wakes++;
 		if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & TIMER_BIT))
 			expired = 1;   /* one more look, then give up */
 	}

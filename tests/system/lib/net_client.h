@@ -24,6 +24,7 @@ struct net_client {
 	unsigned give_count;
 	uint16_t got_slot[32], got_len[32];
 	unsigned got_first, got_count;
+	uint64_t wakes;           /* notifications from the driver seen */
 };
 
 /* Look up (retrying while the driver restarts, about `tries` times 10
