@@ -81,7 +81,7 @@ int main(const struct bootinfo *bi)
 			other = ~0ULL; /* the driver let a malformed frame through */
 			break;
 		}
-		if (len >= 14 && get16(in + 12) == ETH_TEST + 1)
+		if (get16(in + 12) == ETH_TEST + 1)
 			storm++;
 		else if (is_test(len, "ECHO")) {
 			if ((err = net_send(&c, in, len)))
