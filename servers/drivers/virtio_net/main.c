@@ -239,6 +239,8 @@ static long do_transmit(void *ctx, uint64_t badge, uint32_t n, const uint16_t sl
 	netdev_kick_tx();
 	netdev_reap(&slots, &count, 1);
 	*done_count = slots_take_done(&slots, BATCH_MAX, done);
+	/* frames the reap found ready are news for a client that waits */
+	maybe_notify();
 	return E_OK;
 }
 
