@@ -40,6 +40,18 @@ and booted as the root task.  Lines at the top of the source configure it:
   // test-disk-debugfs: ID COMMAND => REGEX  after QEMU ended: the host's
                                debugfs -R COMMAND on that image prints
                                something REGEX matches (repeatable)
+  // test-net: user [hostfwd=tcp:127.0.0.1:H-:G ...]  a virtio-net NIC (PCI
+                               slot 5, line 10) on QEMU's user network with
+                               restrict=on: nothing leaves the machine; the
+                               host reaches in only through ports forwarded
+                               on 127.0.0.1
+  // test-net: dgram SCRIPT [ARGS]  a virtio-net NIC whose wire is a UDP
+                               socket pair on 127.0.0.1 (-netdev dgram): each
+                               frame one datagram.  SCRIPT (python) runs
+                               beside QEMU with --berth-port P --host-port H
+                               (QEMU's port and its own), --qmp PATH (QEMU's
+                               QMP socket) and ARGS; its TAP lines count as
+                               system/NAME/host
   // test-selfcheck: N         run the kernel's self-check on every Nth kernel
                                exit (default 1: every exit); for tests whose
                                many calls on thousands of objects make every
@@ -146,7 +158,7 @@ def run_unit(binary):
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
-         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': []}
+         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'net': ''}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -259,6 +271,38 @@ def check_disks(d, disks, prefix, results):
         results.add(same, '%s: disk %s: every other sector is as the host wrote it' % (prefix, ident))
 
 
+NIC = '-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5'
+HOSTFWD_RE = re.compile(r'^hostfwd=(tcp|udp):127\.0\.0\.1:\d+-:\d+$')
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def net_setup(spec, source, qmp):
+    """The test-net line: (QEMU arguments, the host script's command or None).
+    A script also gets QEMU's QMP socket (--qmp PATH), e.g. to take the link
+    down and up with set_link."""
+    words = spec.split()
+    if words and words[0] == 'user':
+        for w in words[1:]:
+            if not HOSTFWD_RE.match(w):
+                raise SystemExit('%s: test-net: user takes only hostfwd=...:127.0.0.1:... (%s)' % (source, w))
+        opts = ''.join(',' + w for w in words[1:])
+        return '-netdev user,id=n0,restrict=on%s %s' % (opts, NIC), None
+    if len(words) >= 2 and words[0] == 'dgram':
+        berth, host = free_udp_port(), free_udp_port()
+        netdev = ('-netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=%d,'
+                  'remote.type=inet,remote.host=127.0.0.1,remote.port=%d' % (berth, host))
+        script = [sys.executable, words[1], '--berth-port', str(berth), '--host-port', str(host),
+                  '--qmp', qmp] + words[2:]
+        return '%s %s -qmp unix:%s,server=on,wait=off' % (netdev, NIC, qmp), script
+    raise SystemExit('%s: test-net: user or dgram SCRIPT, not %r' % (source, spec))
+
+
 def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen):
     """Runs QEMU, feeding `sends` as their patterns appear; returns
     (output, exit code or None on timeout or when stopped by us)."""
@@ -326,6 +370,15 @@ def run_system(source, build):
     extra = ' '.join(d['qemu'])
     for ident, (path, _, _) in disks.items():
         extra = extra.replace('{disk:%s}' % ident, path)
+    script = None
+    if d['net']:
+        qmp = os.path.join(build, 'test-logs', name + '.qmp')
+        os.makedirs(os.path.dirname(qmp), exist_ok=True)
+        nic, script_cmd = net_setup(d['net'], source, qmp)
+        extra = (extra + ' ' + nic).strip()
+        if script_cmd:
+            # started first: it binds its port before QEMU sends anything
+            script = subprocess.Popen(script_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     env = dict(os.environ, KERNEL_CMDLINE=d['cmdline'])
     if extra:
         env['QEMU_EXTRA'] = (env.get('QEMU_EXTRA', '') + ' ' + extra).strip()
@@ -340,6 +393,18 @@ def run_system(source, build):
     with open(log, 'w') as f:
         f.write(out)
     why = tail(out) + ['(full log: %s)' % log]
+    if script:
+        # its own deadlines end it; this only catches a stuck script
+        try:
+            script_out, _ = script.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            script.kill()
+            script_out, _ = script.communicate()
+        script_log = os.path.join(build, 'test-logs', name + '.host.log')
+        with open(script_log, 'w') as f:
+            f.write(script_out)
+        hplan, hseen = parse_tap(script_out, prefix + '/host', results)
+        check_plan(hplan, hseen, prefix + '/host', results, tail(script_out) + ['(host log: %s)' % script_log])
 
     plan, seen = parse_tap(out, prefix, results)
     if plan is not None or seen or d['exit'] == 'clean':
