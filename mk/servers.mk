@@ -2,6 +2,8 @@
 # generated code of the interfaces it serves (_server.o) and calls
 # (_client.o); see idl/ and docs/idl.md.
 #   $(call server,NAME,SOURCE DIR,IDL OBJECTS)
+# servers/lib's code comes with every server, and the stubs it calls
+# (the console's, fs's, socket's, init's name service).
 
 # shared code that needs generated stubs (servers/lib)
 SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
@@ -9,7 +11,8 @@ SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
 define server
 $(1)_SRC := $$(wildcard $(2)/*.c)
 $(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o \
-	$(BUILD)/idl/fs_client.o
+	$(BUILD)/idl/fs_client.o $(BUILD)/idl/socket_client.o \
+	$(if $(filter init_client,$(3)),,$(BUILD)/idl/init_client.o)
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a libipc/user.ld
 	$$(call say,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \
@@ -39,7 +42,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block socket netif,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
@@ -53,3 +56,11 @@ $(eval $(call server,virtio_blk,servers/drivers/virtio_blk,block_server pci_clie
 # the driver links the shared virtqueue code too
 virtio_blk_OBJ += $(BUILD)/servers/drivers/lib/virtq.c.o
 $(BUILD)/virtio_blk.elf: $(BUILD)/servers/drivers/lib/virtq.c.o
+
+# the network server (servers/net): lwIP inside, its headers and port
+# layer on the include path of its own files only (mk/lwip.mk)
+$(eval $(call server,net,servers/net,socket_server init_client netif_client))
+net_OBJ += $(BUILD)/lwip/liblwip.a
+$(BUILD)/net.elf: $(BUILD)/lwip/liblwip.a
+$(BUILD)/servers/net/%.c.o: UCFLAGS += $(LWIP_INC)
+$(patsubst %,$(BUILD)/%.o,$(wildcard servers/net/*.c)): | $(LWIP_STAMP)
