@@ -266,7 +266,7 @@ static void receive(void)
 				dropped++;
 				continue;
 			}
-			struct pbuf *p = pbuf_alloc(PBUF_RAW, len[i], PBUF_POOL);
+			struct pbuf *p = pbuf_alloc(PBUF_RAW, len[i], PBUF_RAM);
 			if (!p) {
 				dropped++;
 				continue;

@@ -23,6 +23,7 @@
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "lwip/netif.h"
+#include "lwipopts.h"
 
 void program_exit(int code);   /* libipc/start.c: tell init, end */
 
@@ -171,6 +172,15 @@ int main(const struct bootinfo *bi)
 	err = err ? err : server_init(&main_srv, main_port, 0, 0);
 	if (err) {
 		debug_printf("net: cannot set up: %ld\n", err);
+		return 1;
+	}
+	/* lwIP's heap (port/lwipopts.h) */
+	for (uint64_t off = 0; !err && off < LWIP_HEAP_BYTES; off += 4096) {
+		uint64_t frame;
+		err = page_alloc_map(LWIP_HEAP_VA + off, RIGHT_READ | RIGHT_WRITE, &frame);
+	}
+	if (err) {
+		debug_printf("net: no memory for lwIP's heap: %ld\n", err);
 		return 1;
 	}
 	net_lock();

@@ -15,11 +15,12 @@
 #include "net.h"
 #include "socket.h"
 
-#define MAX_SESSIONS 24
+#define MAX_SESSIONS 16
 #define STACK_SIZE 16384
 #define PAGE 4096UL
 #define BUFFER_PAGES (SESSION_BUFFER_SIZE / PAGE)
 #define SESSION_VA 0x58000000UL
+#define STACK_VA 0x5a000000UL         /* each thread's stack, with a page unmapped below */
 #define NOSENDERS_BIT 1
 
 struct session {
@@ -35,7 +36,6 @@ struct session {
 };
 
 static struct session sessions[MAX_SESSIONS];
-static _Alignas(16) uint8_t stacks[MAX_SESSIONS][STACK_SIZE];
 static unsigned thread_priority = 100;
 static uint64_t handed_out;         /* the right open just gave away: ours to delete */
 static struct session *handed_session;
@@ -113,8 +113,13 @@ static long session_make(unsigned i)
 	long err = object_alloc(OBJ_PORT, 0, &s->port);
 	for (unsigned p = 0; !err && p < BUFFER_PAGES; p++)
 		err = page_alloc_map((uint64_t)s->buf + p * PAGE, RIGHT_READ | RIGHT_WRITE, &s->frame[p]);
+	uint64_t stack = STACK_VA + (uint64_t)i * 2 * STACK_SIZE;
+	for (uint64_t off = 0; !err && off < STACK_SIZE; off += PAGE) {
+		uint64_t frame;
+		err = page_alloc_map(stack + off, RIGHT_READ | RIGHT_WRITE, &frame);
+	}
 	err = err ? err : server_init(&s->srv, s->port, session_handle, s);
-	err = err ? err : thread_create(session_thread, i, stacks[i], STACK_SIZE, thread_priority, &s->tcb);
+	err = err ? err : thread_create(session_thread, i, (void *)stack, STACK_SIZE, thread_priority, &s->tcb);
 	if (!err)
 		s->made = 1;
 	return err;

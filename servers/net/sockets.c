@@ -26,7 +26,7 @@
 #define MAX_SOCKETS 128
 #define ACCEPT_MAX 16
 #define DGRAM_QUEUE 16
-#define MAX_POLLS 32          /* >= sessions.c's MAX_SESSIONS */
+#define MAX_POLLS 16          /* sessions.c: MAX_SESSIONS */
 #define POLL_MAX 64
 #define UDP_MAX 65000
 #define TYPE_TCP 1

@@ -3,9 +3,11 @@
  * prose; in short:
  *   - NO_SYS: no threads inside lwIP.  The server calls it from several
  *     threads, but always under its one lock (servers/net/lock.c).
- *   - memory: lwIP's own heap (MEM_SIZE) and pools, static arrays in the
- *     server's image, so they come out of the server's own quota and a
- *     flood cannot make it ask for more.
+ *   - memory: lwIP's own heap (MEM_SIZE at LWIP_HEAP_VA, pages main.c
+ *     maps from the server's own quota before lwip_init: init maps at
+ *     most 256 pages of an image) and its pools (static arrays), fixed
+ *     in size, so a flood cannot make it ask for more.  Received frames
+ *     are copied into heap pbufs.
  *   - IPv4 only: Ethernet, ARP, ICMP, UDP, TCP, DHCP, IP fragments, a
  *     raw PCB for ping, and the loopback interface (127.0.0.1).
  */
@@ -23,7 +25,10 @@
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
 #define MEM_ALIGNMENT 8
-#define MEM_SIZE (512 * 1024)
+#define MEM_SIZE (1024 * 1024)
+#define LWIP_HEAP_VA 0x5c000000UL
+#define LWIP_HEAP_BYTES (MEM_SIZE + 4096)
+#define LWIP_RAM_HEAP_POINTER ((void *)LWIP_HEAP_VA)
 #define MEMP_NUM_PBUF 128
 #define MEMP_NUM_RAW_PCB 4
 #define MEMP_NUM_UDP_PCB 24
@@ -33,7 +38,10 @@
 #define MEMP_NUM_REASSDATA 8
 #define MEMP_NUM_FRAG_PBUF 32
 #define MEMP_NUM_ARP_QUEUE 32
-#define PBUF_POOL_SIZE 256
+#define PBUF_POOL_SIZE 16
+/* the window is bounded by the heap, not the pool: received frames go
+ * to heap pbufs (link.c), so the pool-based check does not apply */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define PBUF_POOL_BUFSIZE 1536
 
 /* --- protocols ----------------------------------------------------------- */
