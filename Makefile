@@ -183,13 +183,15 @@ $(BUILD)/tests/system/%.elf: $(BUILD)/tests/system/%.c.o $(SYSTEST_LIB) $(BUILD)
 $(BUILD)/tests/bench/%.c.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BUILD)/libipc.a libipc/user.ld
+	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Iservers/lib -MMD -MP -c $< -o $@
+# (SERVERLIB_OBJ and the stubs: mk/servers.mk, included above)
+BENCH_LIB = $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o $(BUILD)/idl/fs_client.o
+$(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BENCH_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BUILD)/libipc.a $(USER_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BENCH_LIB) $(BUILD)/libipc.a $(USER_LIBS)
 
 # --- host unit tests (kernel logic compiled for the host) -----------------
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h servers/init/*.[ch] servers/vmm/*.[ch] servers/fs/*.[ch] tests/unit/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h servers/init/*.[ch] servers/vmm/*.[ch] servers/fs/*.[ch] servers/httpd/*.[ch] tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \

@@ -167,6 +167,7 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 	r->ctx.r10 = w[1];
 	r->ctx.r8 = w[2];
 	r->ctx.r9 = w[3];
+	kernel_counters[KC_IPC_MESSAGES]++;
 	return E_OK;
 }
 
@@ -486,6 +487,8 @@ static int fast_message(uint64_t info)
 
 static void copy_regs(struct tcb *to, const struct context *from, uint64_t badge)
 {
+	kernel_counters[KC_IPC_MESSAGES]++;
+	kernel_counters[KC_IPC_FASTPATH]++;
 	to->ctx.rax = E_OK;
 	to->ctx.rdi = badge;
 	to->ctx.rsi = from->rsi;

@@ -189,5 +189,7 @@ void sched_tick(void);
 void sched_forget(const struct tcb *t);
 void thread_make_runnable(struct tcb *t, int front);
 _Noreturn void kernel_exit(void);
+/* An interrupt woke the idle loop: count the time it waited (KC_IDLE_TSC). */
+void idle_account(void);
 
 #endif

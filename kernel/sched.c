@@ -2,6 +2,7 @@
  * one included, sit in one queue per priority; the head of the highest
  * non-empty queue runs.  The timer tick rotates the running thread to the
  * tail of its queue when its time slice is used up. */
+#include <berth/syscall.h>
 #include "object.h"
 #include "prio_bitmap.h"
 #include "cpu.h"
@@ -111,8 +112,21 @@ static void load_address_space(const struct tcb *t)
 	uint64_t root = tcb_vspace_root(t);
 	if (!root)
 		root = kernel_pml4_paddr();
-	if (read_cr3() != root)   /* the kernel never sets CR3's flag bits */
+	if (read_cr3() != root) { /* the kernel never sets CR3's flag bits */
 		write_cr3(root);
+		kernel_counters[KC_SPACE_SWITCHES]++;
+	}
+}
+
+/* When the idle loop last started waiting; 0 while it is not waiting. */
+static uint64_t idle_since;
+
+void idle_account(void)
+{
+	if (idle_since) {
+		kernel_counters[KC_IDLE_TSC] += rdtsc() - idle_since;
+		idle_since = 0;
+	}
 }
 
 /* Leave the kernel: run the highest-priority runnable thread, or idle. */
@@ -123,6 +137,7 @@ _Noreturn void kernel_exit(void)
 	struct tcb *t = p >= 0 ? queue_head[p] : 0;
 	if (!t) {
 		current = 0;
+		idle_since = rdtsc();
 		idle_enter();
 	}
 	if (t != current || vspace_caps_changed) {

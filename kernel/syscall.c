@@ -45,6 +45,8 @@ static int debug_write(struct tcb *t, uint64_t buf, uint64_t len)
 	return E_OK;
 }
 
+uint64_t kernel_counters[KC_COUNT];
+
 static int dispatch(struct tcb *t, struct context *r)
 {
 	uint64_t op = r->rax;
@@ -110,6 +112,11 @@ static int dispatch(struct tcb *t, struct context *r)
 		return sys_vcpu(t, op, r);
 	case SYS_NOTIFY_AFTER:
 		return sys_notify_after(t, r);
+	case SYS_KERNEL_COUNTER:
+		if (r->rdi >= KC_COUNT)
+			return E_BAD_ARG;
+		r->rdx = kernel_counters[r->rdi];
+		return E_OK;
 	}
 	return E_BAD_SYSCALL;
 }

@@ -312,6 +312,13 @@ int truncate(const char *path, off_t size)
 	return r < 0 ? fail(-r) : 0;
 }
 
+/* POSIX's sync has no result: a failure is only the fs server's to tell */
+void sync(void)
+{
+	if (libc_files)
+		(void)libc_files->sync();
+}
+
 int mkdir(const char *path, mode_t mode)
 {
 	if (!libc_files)

@@ -6,8 +6,8 @@
 #
 # Downloads the candidate version of PACKAGE with `apt-get download`,
 # unpacks the archive member MEMBER (a path such as ./boot or
-# ./bin/busybox) into DIR/PACKAGE_VERSION/ and prints that directory on
-# stdout.  With --follow, PACKAGE is a metapackage and the package fetched
+# ./bin/busybox; several paths separated by spaces, in one argument) into
+# DIR/PACKAGE_VERSION/ and prints that directory on stdout.  With --follow, PACKAGE is a metapackage and the package fetched
 # is the one it depends on whose name matches REGEX: linux-image-amd64
 # names no kernel itself, it depends on linux-image-6.1.0-N-amd64.
 #
@@ -79,10 +79,15 @@ download() {
 unpack() {
 	say "unpacking $member of $deb"
 	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-	if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir.tmp" "$member" 2>/dev/null ||
-		[ ! -e "$dir.tmp/$member" ]; then
+	local m missing=""
+	# shellcheck disable=SC2086 # one word per member
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir.tmp" $member 2>/dev/null || missing=yes
+	for m in $member; do
+		[ -e "$dir.tmp/$m" ] || missing="$missing $m"
+	done
+	if [ -n "$missing" ]; then
 		rm -rf "$dir.tmp" "$deb"
-		fail "$pkg $ver has no $member"
+		fail "$pkg $ver lacks some of: $member"
 	fi
 	rm -f "$deb" && rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.done"
 }

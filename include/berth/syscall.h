@@ -57,7 +57,20 @@ enum berth_syscall {
 	SYS_CAP_RESTRICT = 42,    /* (slot, rights): keep only these rights, in place */
 	SYS_FRAME_PHYS = 43,      /* (frame with RIGHT_PHYS) -> rdx physical address */
 	SYS_IRQ_SHARE = 44,       /* (irq_handler, dest_cnode, dest_slot): one more handler of its line */
+	SYS_KERNEL_COUNTER = 45,  /* (counter) -> rdx its value since boot */
 	SYS_COUNT                 /* one past the highest number */
+};
+
+/* SYS_KERNEL_COUNTER's counters: events since boot, counted by the
+ * kernel so that benchmarks can say what an operation cost in kernel
+ * work (docs/abi.md). */
+enum kernel_counter {
+	KC_IPC_MESSAGES = 0,    /* messages moved from a sender or caller to a receiver, replies included */
+	KC_IPC_FASTPATH = 1,    /* of those, the ones the call and reply-receive fast paths moved */
+	KC_SPACE_SWITCHES = 2,  /* loads of another address space (CR3) */
+	KC_VM_ENTRIES = 3,      /* guest entries (VMRUN) */
+	KC_IDLE_TSC = 4,        /* TSC ticks the kernel spent halted with nothing to run */
+	KC_COUNT
 };
 
 /* Retype at the untyped's watermark, aligned up to the object's size. */

@@ -8,23 +8,36 @@
  *   2. inode table blocks: the pointers;
  *   3. the deferred frees, applied to the bitmaps and written.
  * Evicting a dirty block runs a whole sync first, so the order holds
- * under cache pressure too. */
+ * under cache pressure too.  Within a step, neighbouring blocks go to the
+ * device as one request, in block order; a sequential read of data reads
+ * the next blocks ahead in one request. */
 #include <stdlib.h>
 #include <string.h>
 #include "ext2_internal.h"
 
+/* n blocks from blk on, in one device request */
+static int dev_read_run(struct ext2_fs *fs, uint32_t blk, uint32_t n, void *buf)
+{
+	if (blk >= fs->blocks_count || n > fs->blocks_count - blk)
+		return ext2_fail(fs, EXT2_ECORRUPT, "block %u beyond the file system", blk + n - 1);
+	int r = fs->dev->read(fs->dev->ctx, (uint64_t)blk * fs->sec_per_blk, n * fs->sec_per_blk, buf);
+	return r < 0 ? ext2_fail(fs, EXT2_EIO, "read of blocks %u..%u failed (%d)", blk, blk + n - 1, r) : 0;
+}
+
+static int dev_write_run(struct ext2_fs *fs, uint32_t blk, uint32_t n, const void *buf)
+{
+	int r = fs->dev->write(fs->dev->ctx, (uint64_t)blk * fs->sec_per_blk, n * fs->sec_per_blk, buf);
+	return r < 0 ? ext2_fail(fs, EXT2_EIO, "write of blocks %u..%u failed (%d)", blk, blk + n - 1, r) : 0;
+}
+
 int ext2_dev_read(struct ext2_fs *fs, uint32_t blk, void *buf)
 {
-	if (blk >= fs->blocks_count)
-		return ext2_fail(fs, EXT2_ECORRUPT, "block %u beyond the file system", blk);
-	int r = fs->dev->read(fs->dev->ctx, (uint64_t)blk * fs->sec_per_blk, fs->sec_per_blk, buf);
-	return r < 0 ? ext2_fail(fs, EXT2_EIO, "read of block %u failed (%d)", blk, r) : 0;
+	return dev_read_run(fs, blk, 1, buf);
 }
 
 int ext2_dev_write(struct ext2_fs *fs, uint32_t blk, const void *buf)
 {
-	int r = fs->dev->write(fs->dev->ctx, (uint64_t)blk * fs->sec_per_blk, fs->sec_per_blk, buf);
-	return r < 0 ? ext2_fail(fs, EXT2_EIO, "write of block %u failed (%d)", blk, r) : 0;
+	return dev_write_run(fs, blk, 1, buf);
 }
 
 int ext2_dev_flush(struct ext2_fs *fs)
@@ -41,6 +54,10 @@ int ext2_cache_init(struct ext2_fs *fs, uint32_t nbufs)
 	if (!fs->bufs)
 		return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
 	fs->nbufs = nbufs;
+	fs->order = malloc(nbufs * sizeof *fs->order);
+	fs->run = malloc(EXT2_RUN_BYTES);
+	if (!fs->order || !fs->run)
+		return ext2_fail(fs, EXT2_ENOMEM, "out of memory for the block cache");
 	fs->nhash = nbufs * 2;
 	fs->hash = malloc(fs->nhash * sizeof *fs->hash);
 	if (!fs->hash)
@@ -64,8 +81,12 @@ void ext2_cache_free(struct ext2_fs *fs)
 		free(fs->bufs[i].data);
 	free(fs->bufs);
 	free(fs->hash);
+	free(fs->order);
+	free(fs->run);
 	fs->bufs = NULL;
 	fs->hash = NULL;
+	fs->order = NULL;
+	fs->run = NULL;
 }
 
 static int write_buf(struct ext2_fs *fs, struct ext2_buf *b)
@@ -114,6 +135,65 @@ static void unhash(struct ext2_fs *fs, struct ext2_buf *b)
 	b->next = -1;
 }
 
+static bool cached(struct ext2_fs *fs, uint32_t blk)
+{
+	for (int32_t i = *chain(fs, blk); i >= 0; i = fs->bufs[i].next)
+		if (fs->bufs[i].valid && fs->bufs[i].blk == blk)
+			return true;
+	return false;
+}
+
+static void install(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	b->valid = true;
+	b->next = *chain(fs, b->blk);
+	*chain(fs, b->blk) = (int32_t)(b - fs->bufs);
+	b->used = ++fs->clock;
+}
+
+/* b, a data block just after the last one read from the disk, and the
+ * blocks after it that are not cached, into clean buffers, in one
+ * request.  They stay unpinned and marked ahead: the first request
+ * for one decides its kind (an indirect block can lie between data
+ * blocks). */
+static int read_ahead(struct ext2_fs *fs, struct ext2_buf *b)
+{
+	struct ext2_buf *more[EXT2_READ_AHEAD];
+	uint32_t n = 1, max = EXT2_RUN_BYTES / fs->bs;
+	if (max > EXT2_READ_AHEAD)
+		max = EXT2_READ_AHEAD;
+	b->pins = 1; /* not a victim for its own read-ahead */
+	while (n < max && b->blk + n < fs->blocks_count && !cached(fs, b->blk + n)) {
+		struct ext2_buf *v = victim(fs, false);
+		if (!v)
+			break;
+		if (v->valid)
+			unhash(fs, v);
+		v->valid = false;
+		v->pins = 1;
+		more[n++] = v;
+	}
+	int r = dev_read_run(fs, b->blk, n, fs->run);
+	b->pins = 0;
+	if (r == 0)
+		memcpy(b->data, fs->run, fs->bs);
+	for (uint32_t i = 1; i < n; i++) {
+		struct ext2_buf *v = more[i];
+		v->pins = 0;
+		if (r < 0)
+			continue; /* left invalid */
+		v->blk = b->blk + i;
+		v->kind = BUF_DATA;
+		v->ahead = true;
+		v->dirty = false;
+		memcpy(v->data, fs->run + (size_t)i * fs->bs, fs->bs);
+		install(fs, v);
+	}
+	if (r == 0)
+		fs->last_miss = b->blk + n - 1;
+	return r;
+}
+
 int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 	      struct ext2_buf **out)
 {
@@ -122,6 +202,10 @@ int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 	for (int32_t i = *chain(fs, blk); i >= 0; i = fs->bufs[i].next) {
 		struct ext2_buf *b = &fs->bufs[i];
 		if (b->valid && b->blk == blk) {
+			if (b->ahead) {
+				b->kind = (uint8_t)kind; /* read ahead as data, asked for now as this */
+				b->ahead = false;
+			}
 			if (b->kind != kind)
 				return ext2_fail(fs, EXT2_ECORRUPT, "block %u used both as metadata and data", blk);
 			b->pins++;
@@ -156,20 +240,23 @@ int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 	if (b->valid)
 		unhash(fs, b);
 	b->valid = false;
+	b->ahead = false;
 	b->blk = blk;
 	b->kind = (uint8_t)kind;
 	if (fresh) {
 		memset(b->data, 0, fs->bs);
+	} else if (kind == BUF_DATA && !fs->syncing && blk == fs->last_miss + 1) {
+		int r = read_ahead(fs, b);
+		if (r < 0)
+			return r;
 	} else {
 		int r = ext2_dev_read(fs, blk, b->data);
 		if (r < 0)
 			return r;
+		fs->last_miss = kind == BUF_DATA ? blk : fs->last_miss;
 	}
-	b->valid = true;
-	b->next = *chain(fs, blk);
-	*chain(fs, blk) = (int32_t)(b - fs->bufs);
+	install(fs, b);
 	b->pins = 1;
-	b->used = ++fs->clock;
 	if (fresh)
 		ext2_bdirty(fs, b);
 	*out = b;
@@ -191,16 +278,43 @@ void ext2_bdirty(struct ext2_fs *fs, struct ext2_buf *b)
 	}
 }
 
+static int by_block(const void *a, const void *b)
+{
+	uint32_t x = (*(struct ext2_buf *const *)a)->blk, y = (*(struct ext2_buf *const *)b)->blk;
+	return x < y ? -1 : x > y;
+}
+
+/* Every dirty block of these kinds, in block order, neighbours in one
+ * request each (up to EXT2_RUN_BYTES). */
 static int write_kind(struct ext2_fs *fs, enum buf_kind k1, enum buf_kind k2, bool *wrote)
 {
+	uint32_t n = 0, max = EXT2_RUN_BYTES / fs->bs;
 	for (uint32_t i = 0; i < fs->nbufs; i++) {
 		struct ext2_buf *b = &fs->bufs[i];
-		if (b->valid && b->dirty && (b->kind == k1 || b->kind == k2)) {
-			int r = write_buf(fs, b);
-			if (r < 0)
-				return r;
-			*wrote = true;
+		if (b->valid && b->dirty && (b->kind == k1 || b->kind == k2))
+			fs->order[n++] = b;
+	}
+	qsort(fs->order, n, sizeof *fs->order, by_block);
+	for (uint32_t i = 0; i < n;) {
+		uint32_t len = 1;
+		while (i + len < n && len < max && fs->order[i + len]->blk == fs->order[i]->blk + len)
+			len++;
+		int r;
+		if (len == 1)
+			r = write_buf(fs, fs->order[i]);
+		else {
+			for (uint32_t k = 0; k < len; k++)
+				memcpy(fs->run + (size_t)k * fs->bs, fs->order[i + k]->data, fs->bs);
+			r = dev_write_run(fs, fs->order[i]->blk, len, fs->run);
+			for (uint32_t k = 0; r == 0 && k < len; k++) {
+				fs->order[i + k]->dirty = false;
+				fs->ndirty--;
+			}
 		}
+		if (r < 0)
+			return r;
+		*wrote = true;
+		i += len;
 	}
 	return 0;
 }

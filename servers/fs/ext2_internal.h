@@ -94,10 +94,17 @@ struct ext2_inode {
  * blocks first, then INODE table blocks, then the deferred frees. */
 enum buf_kind { BUF_DATA, BUF_BITMAP, BUF_INODE };
 
+/* Neighbouring blocks go to and from the device in one request of up
+ * to this many bytes (the block driver's buffer is 64 KiB). */
+#define EXT2_RUN_BYTES 65536u
+/* A sequential read of data reads this many blocks ahead (at most). */
+#define EXT2_READ_AHEAD 32u
+
 struct ext2_buf {
 	uint32_t blk;
 	uint8_t kind;
 	bool valid, dirty;
+	bool ahead;    /* read ahead, not yet asked for: its kind is not known */
 	uint32_t pins;
 	uint64_t used; /* LRU stamp */
 	int32_t next;  /* hash chain (index), -1 at the end */
@@ -153,6 +160,9 @@ struct ext2_fs {
 
 	uint32_t *bhint;        /* per group: no free block below this index */
 	bool syncing;
+	uint32_t last_miss;     /* the last data block read from the disk: sequential reads read ahead */
+	uint8_t *run;           /* EXT2_RUN_BYTES: several blocks in one device request */
+	struct ext2_buf **order; /* nbufs: the dirty blocks of a sync step, sorted */
 };
 
 /* ext2_super.c */

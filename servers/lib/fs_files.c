@@ -118,10 +118,15 @@ static int file_truncate(uint32_t ino, uint64_t size)
 	return fs_errno(fs_truncate(fs_port, ino, size));
 }
 
+static int file_sync(void)
+{
+	return fs_errno(fs_sync(fs_port));
+}
+
 static const struct libc_file_ops ops = {
 	.open = file_open, .stat = file_stat, .read = file_read, .write = file_write,
 	.unlink = file_unlink, .fsync = file_fsync, .readdir = file_readdir, .mkdir = file_mkdir,
-	.rmdir = file_rmdir, .rename = file_rename, .truncate = file_truncate,
+	.rmdir = file_rmdir, .rename = file_rename, .truncate = file_truncate, .sync = file_sync,
 };
 
 void files_use_fs(uint64_t fs_slot)

@@ -38,7 +38,7 @@ static uint64_t traffic(uint64_t port, unsigned n, unsigned flags)
 
 int main(const struct bootinfo *bi)
 {
-	tap_plan(20);
+	tap_plan(21);
 	struct process server;
 	uint64_t port, plain = slot_alloc(), badged = slot_alloc();
 	const struct bootinfo_module *mod = &bi->module[0];
@@ -105,8 +105,22 @@ int main(const struct bootinfo *bi)
 	tap_eq(err, E_NO_REPLY, "a reply with a cap we have no slot for fails; the server cannot answer");
 
 	/* the same traffic on both paths gives the same replies */
-	uint64_t fast = traffic(plain, 2000, 0), slow = traffic(plain, 2000, MSG_FLAG_SLOWPATH);
+	uint64_t msgs[3] = { 0 }, fastpath[3] = { 0 };
+	long kc_err = sys_kernel_counter(KC_IPC_MESSAGES, &msgs[0]);
+	sys_kernel_counter(KC_IPC_FASTPATH, &fastpath[0]);
+	uint64_t fast = traffic(plain, 2000, 0);
+	sys_kernel_counter(KC_IPC_MESSAGES, &msgs[1]);
+	sys_kernel_counter(KC_IPC_FASTPATH, &fastpath[1]);
+	uint64_t slow = traffic(plain, 2000, MSG_FLAG_SLOWPATH);
+	sys_kernel_counter(KC_IPC_MESSAGES, &msgs[2]);
+	sys_kernel_counter(KC_IPC_FASTPATH, &fastpath[2]);
 	tap_ok(fast != 0 && fast == slow, "2000 calls: fast path and general path agree (%lx, %lx)", fast, slow);
+	uint64_t fast_msgs = msgs[1] - msgs[0], slow_msgs = msgs[2] - msgs[1];
+	uint64_t fast_fp = fastpath[1] - fastpath[0], slow_fp = fastpath[2] - fastpath[1];
+	/* forced calls go the general path; the server's replies may still go fast */
+	tap_ok(!kc_err && fast_msgs == 4000 && slow_msgs == 4000 && slow_fp <= 2000 && fast_fp > slow_fp,
+	       "kernel counters: 4000 messages each way (%lu, %lu); fast-path moves %lu, forced slow %lu",
+	       fast_msgs, slow_msgs, fast_fp, slow_fp);
 	uint64_t fast_b = traffic(badged, 500, 0), slow_b = traffic(badged, 500, MSG_FLAG_SLOWPATH);
 	tap_ok(fast_b == slow_b && fast_b != 0, "and with a badged right");
 

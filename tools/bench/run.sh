@@ -59,9 +59,32 @@ run_vm build/kernel-inkernel-cpuid.bin "" $out/vm-inkernel-wall.log
 cat $out/vm.txt
 cat $out/vm.txt >>$out/berth.txt
 
+# The file-system figures: tests/bench/fs_bench.c on the fs server, the
+# virtio-blk driver and the PCI server, on a fresh ext2 image; it ends the
+# run itself (isa-debug-exit).
+echo "bench: the file system (fs server, virtio-blk driver) under -icount shift=0" >&2
+/sbin/mke2fs -q -F -t ext2 $out/fs-bench.img 64M >/dev/null 2>&1
+status=0
+QEMU_EXTRA="-icount shift=0 -drive if=none,id=da,format=raw,file=$out/fs-bench.img \
+-device virtio-blk-pci,disable-legacy=on,drive=da,addr=4" KERNEL_CMDLINE="" timeout 900 \
+	tools/qemu.sh --test build/kernel.bin build/init.elf tests/bench/fs_bench.manifest build/rtc.elf \
+	build/pci.elf build/virtio_blk.elf build/fs.elf build/tests/bench/fs_bench.elf >$out/fs-berth.log 2>&1 ||
+	status=$?
+if [ "$status" -ne 33 ] || ! /sbin/e2fsck -fn $out/fs-bench.img >/dev/null 2>&1; then
+	echo "bench: the file-system run failed (QEMU status $status, or e2fsck -fn unhappy); log follows" >&2
+	tail -30 $out/fs-berth.log >&2
+	exit 1
+fi
+tr -d '\r' <$out/fs-berth.log | grep -E '^BENCH name=fs_' >$out/fs.txt
+cat $out/fs.txt
+cat $out/fs.txt >>$out/berth.txt
+
 echo "bench: Linux under the same QEMU settings" >&2
 tools/bench/linux-bench.sh >$out/linux.txt
 cat $out/linux.txt
+
+tools/bench/linux-fs-bench.sh >>$out/linux.txt
+tail -n 4 $out/linux.txt
 
 echo "bench: the Linux guest's boot under Berth and under bare QEMU (wall clock, no icount)" >&2
 tools/bench/linux_boot.py >$out/linux-boot.txt
@@ -82,3 +105,10 @@ done
 echo "# Linux boot to /init (ms, wall clock without icount, median of 3; docs/benchmarks.md):"
 printf '# %-34s %8s   %-22s %8s\n' linux_guest_boot_ms "$(value linux_guest_boot_ms)" linux_bare_qemu_boot_ms \
 	"$(value linux_bare_qemu_boot_ms)"
+echo "# file system: 16 MiB in 64 KiB writes and reads, 1000 files of 100 bytes (same disk; docs/benchmarks.md):"
+printf '# %-22s %14s %16s   %-22s %12s\n' "" "berth executed" "berth elapsed" "" "linux elapsed"
+for f in fs_write_16m fs_read_16m fs_create_1000 fs_delete_1000; do
+	printf '# %-22s %14s %16s   %-22s %12s\n' $f "$(value $f)" "$(value ${f}_elapsed)" "linux.$f" "$(value linux.$f)"
+done
+printf '# %-22s %14s   %s\n' "fs_read_4k_ipc_messages" "$(value fs_read_4k_ipc_messages)" "(per 4 KiB of that read)"
+printf '# %-22s %14s\n' "fs_read_4k_space_switches" "$(value fs_read_4k_space_switches)"

@@ -538,6 +538,7 @@ again:;
 	 * interrupt during the guest is an INTR exit */
 	guest_load(t);
 	__asm__ volatile("clgi; sti");
+	kernel_counters[KC_VM_ENTRIES]++;
 	svm_vmrun(V2P(vmcb(t)), KIMG2P(host_vmsave_area), &v->regs);
 	__asm__ volatile("cli; stgi");
 	guest_unload(t);

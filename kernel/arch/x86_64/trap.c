@@ -51,6 +51,8 @@ static void dump(const struct context *c)
 _Noreturn void trap_from_kernel(struct context *c)
 {
 	if (is_irq(c->vector)) {
+		if (!current)
+			idle_account();
 		handle_irq(c->vector);
 		kernel_exit();
 	}

@@ -41,6 +41,13 @@ int arg_flag(const char *args, const char *word);
 unsigned arg_number(const char *args, const char *key, unsigned dflt);
 const char *arg_cmdline(const char *args);
 
+/* Time since the program first asked (clock.c): milliseconds and
+ * microseconds from the TSC, its rate measured on first use (100 ms);
+ * and a nap of so many timer ticks (10 ms each). */
+uint64_t clock_ms(void);
+uint64_t clock_us(void);
+void clock_nap(unsigned ticks);
+
 /* A server's exit status that tells its supervisor a restart would not
  * help (it cannot start as configured: a bad image, bad arguments).
  * init does not restart a server that ends with it, whatever its policy. */
@@ -148,6 +155,7 @@ struct libc_file_ops {
 	int (*rmdir)(const char *path);
 	int (*rename)(const char *from, const char *to);
 	int (*truncate)(uint32_t ino, uint64_t size);
+	int (*sync)(void);   /* every file's data and the metadata to the disk */
 };
 extern const struct libc_file_ops *libc_files;
 /* The flags of libc_file_ops.open (those of idl/fs.idl) */

@@ -250,6 +250,15 @@ static inline long sys_frame_phys(uint64_t frame, uint64_t *paddr)
 	return r.err;
 }
 
+/* A kernel counter (enum kernel_counter): events since boot. */
+static inline long sys_kernel_counter(unsigned counter, uint64_t *value)
+{
+	struct sysret r = berth_syscall(SYS_KERNEL_COUNTER, counter, 0, 0, 0, 0, 0);
+	if (!r.err)
+		*value = r.rdx;
+	return r.err;
+}
+
 /* Keep only these rights on an Untyped capability, in place. */
 static inline long sys_cap_restrict(uint64_t slot, unsigned rights)
 {
