@@ -87,7 +87,7 @@ static void detach(const char *why, long err)
 	drop_slot(&driver);
 	tx_free_count = pend_count = give_count = 0;
 	netif_set_link_down(&eth);
-	retry_at = now_ms() + RETRY_MS;
+	retry_at = clock_ms() + RETRY_MS;
 }
 
 static void take_done(uint32_t count, const uint16_t *done)
@@ -194,7 +194,7 @@ static void refresh_link(void)
 		netif_set_link_up(&eth);
 	else if (!(flags & 1) && netif_is_link_up(&eth))
 		netif_set_link_down(&eth);
-	info_at = now_ms() + INFO_EVERY_MS;
+	info_at = clock_ms() + INFO_EVERY_MS;
 }
 
 static long try_attach(void)
@@ -235,7 +235,7 @@ static long try_attach(void)
 	             eth.hwaddr[4], eth.hwaddr[5], rx_slots, tx_slots, (flags & 1) ? "up" : "down");
 	if (flags & 1)
 		netif_set_link_up(&eth);
-	info_at = now_ms() + INFO_EVERY_MS;
+	info_at = clock_ms() + INFO_EVERY_MS;
 	return E_OK;
 }
 
@@ -283,18 +283,18 @@ static void receive(void)
 void link_poll(void)
 {
 	if (!attached) {
-		if (now_ms() < retry_at)
+		if (clock_ms() < retry_at)
 			return;
 		long err = try_attach();
 		if (err) {
 			if (pages || session || driver)
 				detach("attach", err);
-			retry_at = now_ms() + RETRY_MS;
+			retry_at = clock_ms() + RETRY_MS;
 			return;
 		}
 	}
 	receive();
-	if (attached && now_ms() >= info_at)
+	if (attached && clock_ms() >= info_at)
 		refresh_link();
 	if (attached && tx_free_count < tx_slots / 2 && !pend_count)
 		reclaim();

@@ -45,7 +45,7 @@ void net_lock(void)
  * deadline of a waiting call or ping, and the link's next look. */
 static void arm_timer(void)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 	uint32_t sleep = sys_timeouts_sleeptime();
 	uint64_t next = sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? NO_DEADLINE : now + sleep;
 	uint64_t t = sockets_next_deadline();
@@ -94,7 +94,7 @@ uint64_t defer_current(void *ctx)
 
 uint64_t deadline_after(uint32_t timeout_ms)
 {
-	return timeout_ms == WAIT_FOREVER ? NO_DEADLINE : now_ms() + timeout_ms;
+	return timeout_ms == WAIT_FOREVER ? NO_DEADLINE : clock_ms() + timeout_ms;
 }
 
 void reply_words(uint64_t *reply, uint32_t label, long status, const uint64_t *words, unsigned n)
@@ -165,7 +165,7 @@ int main(const struct bootinfo *bi)
 		driver[len] = 0;
 	}
 	sessions_init(arg_number(bi->cmdline, "priority=", 100));
-	clock_init();
+	clock_ms();   /* calibrated before the session threads exist */
 	main_send = slot_alloc();
 	long err = object_alloc(OBJ_PORT, 0, &main_port);
 	err = err ? err : sys_cnode_mint(main_port, CAP_ROOT_CNODE, main_send, RIGHT_SEND, 0);

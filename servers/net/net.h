@@ -40,13 +40,10 @@ extern uint64_t main_port, main_send;   /* the main thread's port, our send righ
 uint64_t defer_current(void *ctx);
 /* A deferred call's reply right, answered later with reply_words. */
 void reply_words(uint64_t *reply, uint32_t label, long status, const uint64_t *words, unsigned n);
-/* The deadline, in sys_now() ms, of a wait of timeout_ms from now. */
+/* The deadline, in clock_ms(), of a wait of timeout_ms from now. */
 uint64_t deadline_after(uint32_t timeout_ms);
 
-/* --- clock.c ------------------------------------------------------------- */
-void clock_init(void);              /* calibrate the TSC against the kernel's timer */
-uint64_t now_ms(void);
-uint64_t now_us(void);
+/* --- clock.c: lwIP's sys_now (libipc's clock_ms) and LWIP_RAND ---------- */
 uint32_t net_random(void);
 
 /* --- link.c: lwIP's Ethernet interface on the driver (idl/netif.idl) ---- */

@@ -45,7 +45,7 @@ static u8_t on_icmp(void *arg, struct raw_pcb *p, struct pbuf *pb, const ip_addr
 	for (unsigned i = 0; i < MAX_PINGS; i++) {
 		struct ping *q = &pings[i];
 		if (q->reply && q->addr == src && q->id == lwip_ntohs(echo.id) && q->seq == lwip_ntohs(echo.seqno)) {
-			uint64_t rtt = now_us() - q->sent_us;
+			uint64_t rtt = clock_us() - q->sent_us;
 			uint64_t words[2] = { rtt > 0xffffffffULL ? 0xffffffffULL : rtt, ttl };
 			reply_words(&q->reply, SOCKET_PING_LABEL, E_OK, words, 2);
 			pbuf_free(pb);
@@ -83,7 +83,7 @@ long ping_start(void *ctx, uint32_t addr, uint32_t seq, uint32_t size, uint32_t 
 	echo->chksum = inet_chksum(echo, len);
 	ip_addr_t to;
 	ip_addr_set_ip4_u32_val(to, lwip_htonl(addr));
-	q->sent_us = now_us();
+	q->sent_us = clock_us();
 	err_t e = raw_sendto(pcb, p, &to);
 	pbuf_free(p);
 	if (e != ERR_OK)
@@ -97,7 +97,7 @@ long ping_start(void *ctx, uint32_t addr, uint32_t seq, uint32_t size, uint32_t 
 
 void ping_service(void)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 	for (unsigned i = 0; i < MAX_PINGS; i++)
 		if (pings[i].reply && pings[i].deadline <= now)
 			reply_words(&pings[i].reply, SOCKET_PING_LABEL, E_WOULD_BLOCK, 0, 0);

@@ -541,7 +541,7 @@ static void poll_answer(struct pollwait *p, uint32_t ready, const uint8_t revent
 
 void sockets_service(void)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 	struct result r;
 	for (unsigned i = 0; i < MAX_SOCKETS; i++) {
 		struct sock *s = &socks[i];
