@@ -34,6 +34,16 @@ $(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
 $(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server))
 $(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_client))
 
+# the network server (servers/net): lwIP inside, its headers and port
+# layer on the include path of its own files only (mk/lwip.mk)
+$(eval $(call server,net,servers/net,socket_server init_client netif_client))
+net_OBJ += $(BUILD)/lwip/liblwip.a
+$(BUILD)/net.elf: $(BUILD)/lwip/liblwip.a
+$(BUILD)/servers/net/%.c.o: UCFLAGS += $(LWIP_INC)
+$(patsubst %,$(BUILD)/%.o,$(wildcard servers/net/*.c)): | $(LWIP_STAMP)
+# test programs use the sockets library (servers/lib) too
+SYSTEST_LIB += $(BUILD)/idl/socket_client.o
+
 # what make run boots: init first, then its manifest and the servers it names
 LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 # (the Linux guest's kernel and initrd are files on Berth's disk, BERTH_DISK)
@@ -42,7 +52,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block socket netif,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
@@ -56,11 +66,3 @@ $(eval $(call server,virtio_blk,servers/drivers/virtio_blk,block_server pci_clie
 # the driver links the shared virtqueue code too
 virtio_blk_OBJ += $(BUILD)/servers/drivers/lib/virtq.c.o
 $(BUILD)/virtio_blk.elf: $(BUILD)/servers/drivers/lib/virtq.c.o
-
-# the network server (servers/net): lwIP inside, its headers and port
-# layer on the include path of its own files only (mk/lwip.mk)
-$(eval $(call server,net,servers/net,socket_server init_client netif_client))
-net_OBJ += $(BUILD)/lwip/liblwip.a
-$(BUILD)/net.elf: $(BUILD)/lwip/liblwip.a
-$(BUILD)/servers/net/%.c.o: UCFLAGS += $(LWIP_INC)
-$(patsubst %,$(BUILD)/%.o,$(wildcard servers/net/*.c)): | $(LWIP_STAMP)
