@@ -296,7 +296,10 @@ void link_poll(void)
 	receive();
 	if (attached && clock_ms() >= info_at)
 		refresh_link();
-	if (attached && tx_free_count < tx_slots / 2 && !pend_count)
+	/* The driver posts again after a receive call while transmit slots
+	 * are done and not yet taken back: take them, or the two of us would
+	 * wake each other for ever. */
+	if (attached && tx_free_count + pend_count < tx_slots)
 		reclaim();
 }
 
