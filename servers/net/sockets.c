@@ -24,6 +24,7 @@
 #include "lwip/ip_addr.h"
 
 #define MAX_SOCKETS 128
+#define SESSION_SOCKETS 64     /* no one client takes the whole table */
 #define ACCEPT_MAX 16
 #define DGRAM_QUEUE 16
 #define MAX_POLLS 16          /* sessions.c: MAX_SESSIONS */
@@ -130,6 +131,11 @@ static struct sock *sock_of(struct session *owner, uint32_t handle)
 
 static struct sock *sock_new(struct session *owner, int kind)
 {
+	unsigned owned = 0;
+	for (unsigned i = 0; i < MAX_SOCKETS; i++)
+		owned += socks[i].kind != FREE && socks[i].owner == owner;
+	if (owned >= SESSION_SOCKETS)
+		return 0;
 	for (unsigned i = 0; i < MAX_SOCKETS; i++) {
 		struct sock *s = &socks[i];
 		if (s->kind != FREE)
