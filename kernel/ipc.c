@@ -308,6 +308,7 @@ static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocki
 		t->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
 		t->ctx.rdx = p->notify_bits;
 		p->notify_bits = 0;
+		kernel_counters[KC_IPC_NOTIFICATIONS]++;
 		return E_OK;
 	}
 	struct tcb *s;
@@ -368,6 +369,7 @@ void port_notify(struct port *p, uint64_t bits)
 	r->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
 	r->ctx.rdx = p->notify_bits;
 	p->notify_bits = 0;
+	kernel_counters[KC_IPC_NOTIFICATIONS]++;
 	wake(r, E_OK, 0);
 }
 

@@ -70,6 +70,7 @@ enum kernel_counter {
 	KC_SPACE_SWITCHES = 2,  /* loads of another address space (CR3) */
 	KC_VM_ENTRIES = 3,      /* guest entries (VMRUN) */
 	KC_IDLE_TSC = 4,        /* TSC ticks the kernel spent halted with nothing to run */
+	KC_IPC_NOTIFICATIONS = 5, /* notifications received (interrupts, timers, SYS_NOTIFY), not in KC_IPC_MESSAGES */
 	KC_COUNT
 };
 

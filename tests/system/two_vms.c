@@ -7,7 +7,7 @@
 // test-module: build/vmm.elf
 // test-module: build/tests/guests/progs/ticker.bin
 // test-exit: none
-// test-timeout: 120
+// test-timeout: 240
 // test-expect: ^\[a\] tick 5
 // test-expect: ^\[b\] tick 5
 // test-expect: init: 'vmm-a' was killed; restarting it

@@ -21,6 +21,7 @@ set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+. tools/bench/lib.sh
 
 src=tools/bench/linux-bench.c
 mkinitramfs=tools/mkinitramfs.py
@@ -118,18 +119,4 @@ say "QEMU ended with status $status after $(( $(date +%s) - start ))s"
 # The console may put \r before \n, and kernel messages can land on the
 # same line as ours: take the markers from anywhere in a line.
 tr -d '\r' <"$log" | grep -o '# linux: .*' | head -n 1 || true
-missing=""
-for name in getppid pipe_pingpong page_fault; do
-	line=$(tr -d '\r' <"$log" |
-		grep -o "BENCH name=linux\.$name value=[0-9][0-9]* unit=cycles" | head -n 1) || true
-	if [ -n "$line" ]; then
-		echo "$line"
-	else
-		missing="$missing $name"
-	fi
-done
-if [ -n "$missing" ]; then
-	echo "linux-bench: no figure for:$missing (QEMU status $status); the serial log ends:" >&2
-	tail -n 20 "$log" >&2
-	exit 1
-fi
+print_figures "$log" cycles getppid pipe_pingpong page_fault

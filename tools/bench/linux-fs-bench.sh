@@ -32,17 +32,9 @@ fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4"
 say() { echo "bench-setup: $*" >&2; }
 fail() { echo "linux-fs-bench: $*" >&2; exit 1; }
 
-kdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 ./boot cache/linux) ||
-	fail "cannot fetch Debian's kernel"
-vmlinuzes=("$kdir"/boot/vmlinuz-*)
-vmlinuz=${vmlinuzes[0]}
-abi=${vmlinuz##*/vmlinuz-}
-members=""
-for m in $modules; do
-	members="$members ./lib/modules/$abi/kernel/$m.ko"
-done
-mdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 "$members" \
-	cache/linux-modules) || fail "cannot fetch the kernel's modules"
+. tools/bench/lib.sh
+# shellcheck disable=SC2086 # one word per module
+linux_kernel_and_modules linux-modules $modules
 
 mkdir -p "$out"
 if [ ! -f "$prog" ] || [ "$src" -nt "$prog" ]; then
@@ -75,20 +67,6 @@ timeout "$timeout" qemu-system-x86_64 -accel tcg -cpu max -m 256M -icount shift=
 	-kernel "$vmlinuz" -initrd "$initrd" -append "console=ttyS0 quiet panic=-1" \
 	</dev/null >"$log" 2>&1 || status=$?
 [ $status -ne 124 ] || echo "linux-fs-bench: QEMU timed out after ${timeout}s" >&2
-missing=""
-for name in fs_write_16m fs_read_16m fs_create_1000 fs_delete_1000; do
-	line=$(tr -d '\r' <"$log" |
-		grep -o "BENCH name=linux\.$name value=[0-9][0-9]* unit=instructions" | head -n 1) || true
-	if [ -n "$line" ]; then
-		echo "$line"
-	else
-		missing="$missing $name"
-	fi
-done
-if [ -n "$missing" ]; then
-	echo "linux-fs-bench: no figure for:$missing (QEMU status $status); the serial log ends:" >&2
-	tail -n 20 "$log" >&2
-	exit 1
-fi
+print_figures "$log" instructions fs_write_16m fs_read_16m fs_create_1000 fs_delete_1000
 # the host's judge: what Linux left must be a clean ext2
 /sbin/e2fsck -fn "$disk" >/dev/null 2>&1 || fail "e2fsck -fn finds $disk damaged after Linux's run"

@@ -1,0 +1,44 @@
+# Shell functions the Linux sides of the benchmark share (sourced by
+# tools/bench/linux-*.sh, which set -eu and define say and fail).
+
+# linux_kernel_and_modules CACHE_NAME MODULE...: Debian's stock kernel
+# (cache/linux/) and the named modules (paths under kernel/, without
+# .ko), unpacked from the same package into cache/CACHE_NAME/.  Sets
+# vmlinuz, abi and mdir (the modules of MODULE are then
+# $mdir/lib/modules/$abi/kernel/MODULE.ko).
+linux_kernel_and_modules() {
+	local cache=$1 kdir m members=""
+	shift
+	kdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 ./boot cache/linux) ||
+		fail "cannot fetch Debian's kernel"
+	local vmlinuzes=("$kdir"/boot/vmlinuz-*)
+	vmlinuz=${vmlinuzes[0]}
+	abi=${vmlinuz##*/vmlinuz-}
+	for m in "$@"; do
+		members="$members ./lib/modules/$abi/kernel/$m.ko"
+	done
+	mdir=$(tools/fetch-deb.sh --follow 'linux-image-[0-9].*-amd64' linux-image-amd64 "$members" \
+		"cache/$cache") || fail "cannot fetch the kernel's modules"
+}
+
+# print_figures LOG UNIT NAME...: the line "BENCH name=linux.NAME value=N
+# unit=UNIT" of each NAME from a serial log (anywhere in a line: kernel
+# messages can share it), or fail with the log's end if one is missing.
+print_figures() {
+	local log=$1 unit=$2 name line missing=""
+	shift 2
+	for name in "$@"; do
+		line=$(tr -d '\r' <"$log" |
+			grep -o "BENCH name=linux\.$name value=[0-9][0-9]* unit=$unit" | head -n 1) || true
+		if [ -n "$line" ]; then
+			echo "$line"
+		else
+			missing="$missing $name"
+		fi
+	done
+	if [ -n "$missing" ]; then
+		echo "$(basename "$0"): no figure for:$missing; the serial log ends:" >&2
+		tail -n 20 "$log" >&2
+		exit 1
+	fi
+}
