@@ -294,7 +294,8 @@ class HostStep:
                 p = subprocess.run(self.argv, capture_output=True, text=True, timeout=HOST_STEP_TIMEOUT)
                 self.out, self.code = p.stdout + p.stderr, p.returncode
             except subprocess.TimeoutExpired as e:
-                self.out = (e.stdout or b'').decode(errors='replace') if isinstance(e.stdout, bytes) else (e.stdout or '')
+                out = e.stdout or ''
+                self.out = out.decode(errors='replace') if isinstance(out, bytes) else out
                 self.code = None
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
