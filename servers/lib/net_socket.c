@@ -5,7 +5,9 @@
  * it.  Descriptors name entries of a table here, each holding the
  * server's handle and the session it belongs to, so sockets of a session
  * that died with the server fail cleanly instead of naming someone
- * else's.  One lock covers the table, the session and the buffer.
+ * else's.  One lock covers the table, the session and the buffer; the
+ * calls that may wait without the buffer (accept, connect, poll, ping)
+ * drop it while they wait.
  */
 #include <errno.h>
 #include <libipc/libipc.h>
@@ -117,8 +119,10 @@ static int open_session(void)
 	return 0;
 }
 
-/* A status of the server as errno, -1 returned. */
-static int fail(long status)
+/* A status of a call made in session `gen` as errno, -1 returned (the
+ * lock is held).  A dead server ends that session, unless another
+ * thread has already opened a new one meanwhile. */
+static int fail_in(long status, unsigned gen)
 {
 	switch (status) {
 	case E_WOULD_BLOCK:
@@ -127,7 +131,8 @@ static int fail(long status)
 	case E_DEAD_PORT:
 	case E_NO_REPLY:
 	case E_BAD_CAP:
-		lose_session();
+		if (gen == generation)
+			lose_session();
 		errno = ECONNRESET;
 		break;
 	case E_LIMIT:
@@ -165,6 +170,19 @@ static int fail(long status)
 		break;
 	}
 	return -1;
+}
+
+static int fail(long status)
+{
+	return fail_in(status, generation);
+}
+
+/* accept, connect, poll and ping may wait long and use no shared buffer:
+ * they run with the lock dropped, so a thread waiting in one holds up no
+ * other thread's calls.  What they need is copied first. */
+static void unlock_for_call(void)
+{
+	__atomic_clear(&lib_lock, __ATOMIC_RELEASE);
 }
 
 /* The entry of a descriptor, or 0 with errno set (the lock is held). */
@@ -279,9 +297,18 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
 	if (!s)
 		return unlock_ret(-1);
 	uint32_t conn, ip, port;
-	long err = socket_accept(session, s->handle, wait_ms(s, 0, s->rcv_ms), &conn, &ip, &port);
+	uint64_t sess = session;
+	unsigned gen = generation;
+	uint32_t handle = s->handle, wait = wait_ms(s, 0, s->rcv_ms);
+	unlock_for_call();
+	long err = socket_accept(sess, handle, wait, &conn, &ip, &port);
+	lock();
 	if (err)
-		return unlock_ret(fail(err));
+		return unlock_ret(fail_in(err, gen));
+	if (gen != generation) {
+		errno = ECONNRESET;   /* its server died meanwhile */
+		return unlock_ret(-1);
+	}
 	int nfd = new_entry(TYPE_TCP, conn);
 	if (nfd < 0) {
 		socket_close(session, conn);
@@ -301,12 +328,18 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct lsock *s = entry(fd);
 	if (!s)
 		return unlock_ret(-1);
-	long err = socket_connect(session, s->handle, ip, port, wait_ms(s, 0, s->snd_ms));
-	if (err == E_WOULD_BLOCK && s->nonblocking) {
+	uint64_t sess = session;
+	unsigned gen = generation;
+	int nonblocking = s->nonblocking;
+	uint32_t handle = s->handle, wait = wait_ms(s, 0, s->snd_ms);
+	unlock_for_call();
+	long err = socket_connect(sess, handle, ip, port, wait);
+	lock();
+	if (err == E_WOULD_BLOCK && nonblocking) {
 		errno = EINPROGRESS;
 		return unlock_ret(-1);
 	}
-	return unlock_ret(err ? fail(err) : 0);
+	return unlock_ret(err ? fail_in(err, gen) : 0);
 }
 
 static ssize_t send_locked(struct lsock *s, const void *data, size_t len, int flags, const struct sockaddr_in *to)
@@ -523,9 +556,13 @@ int poll(struct pollfd *fds, unsigned nfds, int timeout)
 		return unlock_ret(invalid);
 	/* a descriptor that is not a socket of ours waits on nothing */
 	uint32_t wait = invalid ? 0 : timeout < 0 ? FOREVER : (uint32_t)timeout;
-	long err = socket_poll(session, nfds, handles, events, wait, &ready, revents);
+	uint64_t sess = session;
+	unsigned gen = generation;
+	unlock_for_call();
+	long err = socket_poll(sess, nfds, handles, events, wait, &ready, revents);
+	lock();
 	if (err)
-		return unlock_ret(fail(err));
+		return unlock_ret(fail_in(err, gen));
 	int count = 0;
 	for (unsigned i = 0; i < nfds; i++) {
 		if (fds[i].revents == POLLNVAL) {
@@ -604,9 +641,13 @@ int net_ping(uint32_t addr, unsigned seq, unsigned size, unsigned timeout_ms, un
 		return unlock_ret(-1);
 	}
 	uint32_t rtt, t;
-	long err = socket_ping(net_port, addr, seq, size, timeout_ms, &rtt, &t);
+	uint64_t port = net_port;
+	unsigned gen = generation;
+	unlock_for_call();
+	long err = socket_ping(port, addr, seq, size, timeout_ms, &rtt, &t);
+	lock();
 	if (err)
-		return unlock_ret(fail(err));
+		return unlock_ret(fail_in(err, gen));
 	if (rtt_us)
 		*rtt_us = rtt;
 	if (ttl)

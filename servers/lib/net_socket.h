@@ -14,9 +14,10 @@
  *     bound recv / send / accept / connect, which then fail with EAGAIN;
  *   - poll takes socket descriptors only, at most NET_POLL_MAX;
  *   - a program's sockets share one session with the server and its
- *     64 KiB buffer: calls from several threads are fine, but each
- *     thread's send/recv move at most 64 KiB per call through it, one
- *     thread at a time (a lock in the library);
+ *     64 KiB buffer: calls from several threads are fine; send, recv,
+ *     sendto and recvfrom move at most 64 KiB per call through it, one
+ *     thread at a time (a lock in the library, held while such a call
+ *     waits); accept, connect, poll and net_ping wait without it;
  *   - if the network server dies, every socket fails (ECONNRESET, EPIPE
  *     on send); sockets made after init restarted it work again.
  * Plus net_ifconfig and net_ping (the shell's ifconfig and ping).
