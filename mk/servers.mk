@@ -52,7 +52,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block netif,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)
@@ -63,6 +63,11 @@ $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
 $(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
 $(eval $(call server,pci,servers/drivers/pci,pci_server init_client))
 $(eval $(call server,virtio_blk,servers/drivers/virtio_blk,block_server pci_client init_client))
-# the driver links the shared virtqueue code too
-virtio_blk_OBJ += $(BUILD)/servers/drivers/lib/virtq.c.o
-$(BUILD)/virtio_blk.elf: $(BUILD)/servers/drivers/lib/virtq.c.o
+# the virtio drivers link the shared virtqueue and PCI transport code too
+VIRTIO_LIB_OBJ := $(BUILD)/servers/drivers/lib/virtq.c.o $(BUILD)/servers/drivers/lib/virtio_pci.c.o
+virtio_blk_OBJ += $(VIRTIO_LIB_OBJ)
+$(BUILD)/virtio_blk.elf: $(VIRTIO_LIB_OBJ)
+$(eval $(call server,virtio_net,servers/drivers/virtio_net,netif_server pci_client init_client))
+virtio_net_OBJ += $(VIRTIO_LIB_OBJ)
+$(BUILD)/virtio_net.elf: $(VIRTIO_LIB_OBJ)
+$(BUILD)/tests/unit/test_net_slots: servers/drivers/virtio_net/slots.c servers/drivers/virtio_net/slots.h

@@ -2,8 +2,11 @@
 # Boot Berth under QEMU: tools/qemu.sh [--test|--gdb] kernel.bin root.elf [module ...]
 # The first module is the root task.  KERNEL_CMDLINE is the kernel's
 # command line.  --test adds the isa-debug-exit device and no console
-# input; --gdb starts halted with the gdb stub on :1234.  QEMU_EXTRA adds
-# arguments (runtests.py's test-qemu, make run's disk).
+# input, and no network device but the ones QEMU_EXTRA names (QEMU's
+# default NIC would sit on an unrestricted user network; runtests.py's
+# test-net adds a virtio-net one with restrict=on); --gdb starts halted
+# with the gdb stub on :1234.  QEMU_EXTRA adds arguments (runtests.py's
+# test-qemu and test-net, make run's disk).
 set -eu
 mode=run
 case "${1:-}" in --test|--gdb) mode=${1#--}; shift ;; esac
@@ -16,6 +19,6 @@ set -- -accel tcg -cpu max -m ${QEMU_MEM:-1G} -no-reboot -display none -vga none
 case $mode in
 	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio ${QEMU_EXTRA:-} ;;
 	gdb)  exec qemu-system-x86_64 "$@" -serial mon:stdio -s -S ${QEMU_EXTRA:-} ;;
-	test) exec qemu-system-x86_64 "$@" -serial stdio -monitor none \
+	test) exec qemu-system-x86_64 "$@" -serial stdio -monitor none -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-} ;;
 esac

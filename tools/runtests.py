@@ -40,17 +40,28 @@ and booted as the root task.  Lines at the top of the source configure it:
   // test-disk-debugfs: ID COMMAND => REGEX  after QEMU ended: the host's
                                debugfs -R COMMAND on that image prints
                                something REGEX matches (repeatable)
+  // test-net: user [hostfwd=tcp:127.0.0.1:H-:G ...]  a virtio-net NIC (PCI
+                               slot 5, line 10) on QEMU's user network with
+                               restrict=on: nothing leaves the machine; the
+                               host reaches in only through ports forwarded
+                               on 127.0.0.1
+  // test-net: dgram SCRIPT [ARGS]  a virtio-net NIC whose wire is a UDP
+                               socket pair on 127.0.0.1 (-netdev dgram): each
+                               frame one datagram.  SCRIPT (python) runs
+                               beside QEMU with --berth-port P --host-port H
+                               (QEMU's port and its own), --qmp PATH (QEMU's
+                               QMP socket) and ARGS; its TAP lines count as
+                               system/NAME/host
   // test-hostfwd: NAME        a free TCP port on the host's 127.0.0.1 for
-                               QEMU's hostfwd; {hostfwd:NAME} in test-qemu
-                               and test-host lines is its number (the guest
-                               side of the forward is the test's to choose:
+                               QEMU's hostfwd; {hostfwd:NAME} in test-net,
+                               test-qemu and test-host lines is its number
+                               (test-net: user
                                hostfwd=tcp:127.0.0.1:{hostfwd:NAME}-:PORT)
   // test-host: REGEX => COMMAND  once REGEX appears in the output, run
-                               COMMAND on the host (words split as a shell
-                               would not: on spaces; {python} is this
-                               Python) while QEMU runs; it must print TAP,
-                               end within 120 s and exit 0; its results
-                               count as NAME/host's (repeatable)
+                               COMMAND on the host (split on spaces;
+                               {python} is this Python) while QEMU runs; it
+                               must print TAP, end within 120 s and exit 0;
+                               its results count as NAME/host's (repeatable)
   // test-selfcheck: N         run the kernel's self-check on every Nth kernel
                                exit (default 1: every exit); for tests whose
                                many calls on thousands of objects make every
@@ -157,8 +168,8 @@ def run_unit(binary):
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
-         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'hostfwd': [],
-         'host': []}
+         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'net': '',
+         'hostfwd': [], 'host': []}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -271,10 +282,42 @@ def check_disks(d, disks, prefix, results):
         results.add(same, '%s: disk %s: every other sector is as the host wrote it' % (prefix, ident))
 
 
+NIC = '-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5'
+HOSTFWD_RE = re.compile(r'^hostfwd=(tcp|udp):127\.0\.0\.1:\d+-:\d+$')
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def net_setup(spec, source, qmp):
+    """The test-net line: (QEMU arguments, the host script's command or None).
+    A script also gets QEMU's QMP socket (--qmp PATH), e.g. to take the link
+    down and up with set_link."""
+    words = spec.split()
+    if words and words[0] == 'user':
+        for w in words[1:]:
+            if not HOSTFWD_RE.match(w):
+                raise SystemExit('%s: test-net: user takes only hostfwd=...:127.0.0.1:... (%s)' % (source, w))
+        opts = ''.join(',' + w for w in words[1:])
+        return '-netdev user,id=n0,restrict=on%s %s' % (opts, NIC), None
+    if len(words) >= 2 and words[0] == 'dgram':
+        berth, host = free_udp_port(), free_udp_port()
+        netdev = ('-netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=%d,'
+                  'remote.type=inet,remote.host=127.0.0.1,remote.port=%d' % (berth, host))
+        script = [sys.executable, words[1], '--berth-port', str(berth), '--host-port', str(host),
+                  '--qmp', qmp] + words[2:]
+        return '%s %s -qmp unix:%s,server=on,wait=off' % (netdev, NIC, qmp), script
+    raise SystemExit('%s: test-net: user or dgram SCRIPT, not %r' % (source, spec))
+
+
 HOST_STEP_TIMEOUT = 120
 
 
-def free_port():
+def free_tcp_port():
     """A TCP port on 127.0.0.1 nobody listens on now (for hostfwd)."""
     import socket
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -378,7 +421,7 @@ def run_system(source, build):
     extra = ' '.join(d['qemu'])
     for ident, (path, _, _) in disks.items():
         extra = extra.replace('{disk:%s}' % ident, path)
-    ports = {fwd: free_port() for fwd in d['hostfwd']}
+    ports = {fwd: free_tcp_port() for fwd in d['hostfwd']}
     steps = []
     for line in d['host']:
         pattern, _, command = line.partition(' => ')
@@ -388,6 +431,16 @@ def run_system(source, build):
         steps.append(HostStep(pattern, command.split()))
     for fwd, port in ports.items():
         extra = extra.replace('{hostfwd:%s}' % fwd, str(port))
+        d['net'] = d['net'].replace('{hostfwd:%s}' % fwd, str(port))
+    script = None
+    if d['net']:
+        qmp = os.path.join(build, 'test-logs', name + '.qmp')
+        os.makedirs(os.path.dirname(qmp), exist_ok=True)
+        nic, script_cmd = net_setup(d['net'], source, qmp)
+        extra = (extra + ' ' + nic).strip()
+        if script_cmd:
+            # started first: it binds its port before QEMU sends anything
+            script = subprocess.Popen(script_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     env = dict(os.environ, KERNEL_CMDLINE=d['cmdline'])
     if extra:
         env['QEMU_EXTRA'] = (env.get('QEMU_EXTRA', '') + ' ' + extra).strip()
@@ -417,6 +470,18 @@ def run_system(source, build):
         if step.code != 0:
             results.add(False, '%s: %s (%s)' % (host_prefix, 'exited with %d' % step.code if step.code is not None
                                                 else 'timed out', ' '.join(step.argv)), host_why)
+    if script:
+        # its own deadlines end it; this only catches a stuck script
+        try:
+            script_out, _ = script.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            script.kill()
+            script_out, _ = script.communicate()
+        script_log = os.path.join(build, 'test-logs', name + '.host.log')
+        with open(script_log, 'w') as f:
+            f.write(script_out)
+        hplan, hseen = parse_tap(script_out, prefix + '/host', results)
+        check_plan(hplan, hseen, prefix + '/host', results, tail(script_out) + ['(host log: %s)' % script_log])
 
     plan, seen = parse_tap(out, prefix, results)
     if plan is not None or seen or d['exit'] == 'clean':

@@ -10,8 +10,8 @@
 // test-root: build/init.elf
 // test-module: tests/system/manifests/net_clients.manifest
 // test-module: build/net.elf
-// test-module: build/tests/system/progs/net_holder.elf
-// test-expect: net-holder: holding
+// test-module: build/tests/system/progs/sock_holder.elf
+// test-expect: sock-holder: holding
 // test-expect: net: session \d+ \('lib'\) ended; its sockets are closed
 // test-timeout: 120
 #include "tap.h"

@@ -7,7 +7,7 @@
 // test-module: build/pci.elf
 // test-module: build/virtio_net.elf
 // test-module: build/net.elf
-// test-qemu: -netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=4
+// test-net: user
 // test-timeout: 90
 #include "tap.h"
 #include <errno.h>

@@ -11,8 +11,7 @@
 // test-module: build/virtio_net.elf
 // test-module: build/net.elf
 // test-hostfwd: echo
-// test-qemu: -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{hostfwd:echo}-:7777
-// test-qemu: -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=4
+// test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:echo}-:7777
 // test-host: ^net-echo: listening => {python} tools/net_echo_client.py {hostfwd:echo}
 // test-timeout: 150
 #include "tap.h"

@@ -11,7 +11,7 @@
 // test-module: build/pci.elf
 // test-module: build/virtio_net.elf
 // test-module: build/net.elf
-// test-qemu: -netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=4
+// test-net: user
 // test-expect: init: 'net' was killed; restarting it
 // test-expect: init: 'net0' was killed; restarting it
 // test-expect: net: lost the driver 'net0'

@@ -8,7 +8,7 @@
 // test-module: build/virtio_net.elf
 // test-module: build/net.elf
 // test-module: build/shell.elf
-// test-qemu: -netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=4
+// test-net: user
 // test-exit: none
 // test-timeout: 90
 // test-send: net-shell: address 10\.0\.2\.15 => ifconfig\n

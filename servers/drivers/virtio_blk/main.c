@@ -20,7 +20,7 @@
 #include "block.h"   /* generated from idl/block.idl */
 #include "pci.h"
 #include "init.h"
-#include "transport.h"
+#include "../lib/virtio_pci.h"
 #include "../lib/virtq.h"
 
 void program_exit(int code);   /* libipc/start.c: tell init, end */
@@ -432,14 +432,6 @@ static uint32_t cfg32(unsigned offset)
 	return *(volatile uint32_t *)(dev.device_cfg + offset);
 }
 
-static void write64(volatile uint64_t *reg, uint64_t v)
-{
-	/* 64-bit fields as two 32-bit halves, which every transport takes */
-	volatile uint32_t *half = (volatile uint32_t *)reg;
-	half[0] = (uint32_t)v;
-	half[1] = (uint32_t)(v >> 32);
-}
-
 static long fail(const char *what, long err)
 {
 	debug_printf("virtio-blk: %s (%ld)\n", what, err);
@@ -488,8 +480,7 @@ static long device_up(void)
 	} while (gen != c->config_generation);
 
 	/* queue 0, in a page of our DMA memory */
-	c->queue_select = 0;
-	uint16_t max = c->queue_size;
+	uint16_t max = virtio_queue_max(&dev, 0);
 	if (!max)
 		return fail("queue 0 does not exist", E_STATE);
 	uint16_t size = QUEUE_MAX;
@@ -502,12 +493,7 @@ static long device_up(void)
 	if ((err = sys_frame_phys(ring_frame, &ring_paddr)) || (err = sys_frame_phys(header_frame, &header_paddr)))
 		return fail("no physical addresses (is the manifest's 'dma' missing?)", err);
 	virtq_init(&vq, (void *)RING_VA, ring_paddr, size);
-	c->queue_size = size;
-	write64(&c->queue_desc, ring_paddr);
-	write64(&c->queue_driver, ring_paddr + virtq_avail_offset(size));
-	write64(&c->queue_device, ring_paddr + virtq_used_offset(size));
-	queue_notify_off = c->queue_notify_off;
-	c->queue_enable = 1;
+	virtio_queue_enable(&dev, 0, &vq, &queue_notify_off);
 	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER | VIRTIO_FEATURES_OK | VIRTIO_DRIVER_OK;
 	return E_OK;
 }

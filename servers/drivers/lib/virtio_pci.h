@@ -2,10 +2,11 @@
  * 4.1): finding the device's structures through its vendor-specific
  * capabilities, mapping them from its BARs through the PCI session, and
  * the common configuration's registers. */
-#ifndef VIRTIO_TRANSPORT_H
-#define VIRTIO_TRANSPORT_H
+#ifndef VIRTIO_PCI_H
+#define VIRTIO_PCI_H
 
 #include <stdint.h>
+#include "virtq.h"
 
 /* device_status bits (2.1) */
 #define VIRTIO_ACKNOWLEDGE 1
@@ -57,6 +58,14 @@ long virtio_reset(struct virtio_dev *v);
 /* Features: the device's 64 bits; write ours. */
 uint64_t virtio_device_features(struct virtio_dev *v);
 void virtio_set_driver_features(struct virtio_dev *v, uint64_t features);
+
+/* Queue q's largest size (0: the queue does not exist). */
+uint16_t virtio_queue_max(struct virtio_dev *v, uint16_t q);
+
+/* Give the device queue q, laid out by virtq_init in physically
+ * contiguous memory, and enable it; *notify_off is what virtio_notify
+ * then takes for it. */
+void virtio_queue_enable(struct virtio_dev *v, uint16_t q, const struct virtq *vq, uint16_t *notify_off);
 
 /* Tell the device queue q has new buffers. */
 void virtio_notify(struct virtio_dev *v, uint16_t q, uint16_t notify_off);

@@ -1,7 +1,7 @@
-/* The virtio 1.x PCI transport (see transport.h). */
+/* The virtio 1.x PCI transport (see virtio_pci.h). */
 #include <libipc/libipc.h>
 #include "pci.h"   /* generated from idl/pci.idl */
-#include "transport.h"
+#include "virtio_pci.h"
 
 #define CAP_VENDOR 0x09
 #define CFG_COMMON 1
@@ -113,6 +113,32 @@ void virtio_set_driver_features(struct virtio_dev *v, uint64_t features)
 	v->common->driver_feature = (uint32_t)features;
 	v->common->driver_feature_select = 1;
 	v->common->driver_feature = (uint32_t)(features >> 32);
+}
+
+uint16_t virtio_queue_max(struct virtio_dev *v, uint16_t q)
+{
+	v->common->queue_select = q;
+	return v->common->queue_size;
+}
+
+static void write64(volatile uint64_t *reg, uint64_t value)
+{
+	/* 64-bit fields as two 32-bit halves, which every transport takes */
+	volatile uint32_t *half = (volatile uint32_t *)reg;
+	half[0] = (uint32_t)value;
+	half[1] = (uint32_t)(value >> 32);
+}
+
+void virtio_queue_enable(struct virtio_dev *v, uint16_t q, const struct virtq *vq, uint16_t *notify_off)
+{
+	volatile struct virtio_common_cfg *c = v->common;
+	c->queue_select = q;
+	c->queue_size = vq->size;
+	write64(&c->queue_desc, vq->paddr);
+	write64(&c->queue_driver, vq->paddr + virtq_avail_offset(vq->size));
+	write64(&c->queue_device, vq->paddr + virtq_used_offset(vq->size));
+	*notify_off = c->queue_notify_off;
+	c->queue_enable = 1;
 }
 
 void virtio_notify(struct virtio_dev *v, uint16_t q, uint16_t notify_off)
