@@ -21,10 +21,13 @@ LWIP_CFLAGS = $(UCFLAGS) $(LWIP_INC)
 $(LWIP_STAMP): tools/setup-lwip.sh
 	@tools/setup-lwip.sh
 
-$(LWIP_SRC)/%.c: $(LWIP_STAMP)
+# The sources exist once the set-up ran (their times are the tarball's,
+# so only their existence counts); a new lwIP (a new stamp) compiles again.
+$(LWIP_SRC)/%.c: | $(LWIP_STAMP)
 	@test -f $@ || { echo "lwip: $@ is missing (tools/setup-lwip.sh)" >&2; exit 1; }
 
-$(BUILD)/lwip/%.o: $(LWIP_SRC)/%.c servers/net/port/lwipopts.h servers/net/port/arch/cc.h | $(NEWLIB_STAMP)
+$(BUILD)/lwip/%.o: $(LWIP_SRC)/%.c $(LWIP_STAMP) servers/net/port/lwipopts.h servers/net/port/arch/cc.h \
+		| $(NEWLIB_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
