@@ -2,6 +2,8 @@
 # generated code of the interfaces it serves (_server.o) and calls
 # (_client.o); see idl/ and docs/idl.md.
 #   $(call server,NAME,SOURCE DIR,IDL OBJECTS)
+# servers/lib's code comes with every server, and the stubs it calls
+# (the console's, fs's, socket's, init's name service).
 
 # shared code that needs generated stubs (servers/lib)
 SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
@@ -9,7 +11,8 @@ SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
 define server
 $(1)_SRC := $$(wildcard $(2)/*.c)
 $(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o \
-	$(BUILD)/idl/fs_client.o
+	$(BUILD)/idl/fs_client.o $(BUILD)/idl/socket_client.o \
+	$(if $(filter init_client,$(3)),,$(BUILD)/idl/init_client.o)
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a libipc/user.ld
 	$$(call say,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \
@@ -30,6 +33,16 @@ $(eval $(call server,shell,servers/shell,init_client vmm_client pci_client))
 $(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
 $(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server))
 $(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_client))
+
+# the network server (servers/net): lwIP inside, its headers and port
+# layer on the include path of its own files only (mk/lwip.mk)
+$(eval $(call server,net,servers/net,socket_server init_client netif_client))
+net_OBJ += $(BUILD)/lwip/liblwip.a
+$(BUILD)/net.elf: $(BUILD)/lwip/liblwip.a
+$(BUILD)/servers/net/%.c.o: UCFLAGS += $(LWIP_INC)
+$(patsubst %,$(BUILD)/%.o,$(wildcard servers/net/*.c)): | $(LWIP_STAMP)
+# test programs use the sockets library (servers/lib) too
+SYSTEST_LIB += $(BUILD)/idl/socket_client.o
 
 # what make run boots: init first, then its manifest and the servers it names
 LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz

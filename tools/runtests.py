@@ -52,6 +52,16 @@ and booted as the root task.  Lines at the top of the source configure it:
                                (QEMU's port and its own), --qmp PATH (QEMU's
                                QMP socket) and ARGS; its TAP lines count as
                                system/NAME/host
+  // test-hostfwd: NAME        a free TCP port on the host's 127.0.0.1 for
+                               QEMU's hostfwd; {hostfwd:NAME} in test-net,
+                               test-qemu and test-host lines is its number
+                               (test-net: user
+                               hostfwd=tcp:127.0.0.1:{hostfwd:NAME}-:PORT)
+  // test-host: REGEX => COMMAND  once REGEX appears in the output, run
+                               COMMAND on the host (split on spaces;
+                               {python} is this Python) while QEMU runs; it
+                               must print TAP, end within 120 s and exit 0;
+                               its results count as NAME/host's (repeatable)
   // test-selfcheck: N         run the kernel's self-check on every Nth kernel
                                exit (default 1: every exit); for tests whose
                                many calls on thousands of objects make every
@@ -158,7 +168,8 @@ def run_unit(binary):
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
-         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'net': ''}
+         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'net': '',
+         'hostfwd': [], 'host': []}
     with open(source) as f:
         for line in f:
             m = re.match(r'^//\s*test-([\w-]+):\s*(.*?)\s*$', line)
@@ -303,9 +314,44 @@ def net_setup(spec, source, qmp):
     raise SystemExit('%s: test-net: user or dgram SCRIPT, not %r' % (source, spec))
 
 
-def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen):
-    """Runs QEMU, feeding `sends` as their patterns appear; returns
-    (output, exit code or None on timeout or when stopped by us)."""
+HOST_STEP_TIMEOUT = 120
+
+
+def free_tcp_port():
+    """A TCP port on 127.0.0.1 nobody listens on now (for hostfwd)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class HostStep:
+    """A test-host command, started in a thread once its pattern appears."""
+    def __init__(self, pattern, argv):
+        self.pattern, self.argv = pattern, argv
+        self.thread, self.out, self.code = None, '', None
+
+    def start(self):
+        def run():
+            try:
+                p = subprocess.run(self.argv, capture_output=True, text=True, timeout=HOST_STEP_TIMEOUT)
+                self.out, self.code = p.stdout + p.stderr, p.returncode
+            except subprocess.TimeoutExpired as e:
+                out = e.stdout or ''
+                self.out = out.decode(errors='replace') if isinstance(out, bytes) else out
+                self.code = None
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def wait(self):
+        if self.thread:
+            self.thread.join(HOST_STEP_TIMEOUT + 10)
+
+
+def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen, host_steps=()):
+    """Runs QEMU, feeding `sends` as their patterns appear and starting
+    `host_steps` as theirs do; returns (output, exit code or None on
+    timeout or when stopped by us)."""
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, env=env)
     buf = bytearray()
@@ -329,8 +375,13 @@ def run_qemu(cmd, env, timeout, sends, expects, stop_when_seen):
         with lock:
             return buf.decode(errors='replace')
 
+    waiting_steps = list(host_steps)
     while time.time() < deadline and p.poll() is None:
         out = text()
+        for step in list(waiting_steps):
+            if re.search(step.pattern, out, re.MULTILINE):
+                waiting_steps.remove(step)
+                step.start()
         if pending:
             pattern, keys = pending[0]
             m = re.search(pattern, out[pos:], re.MULTILINE)
@@ -370,6 +421,17 @@ def run_system(source, build):
     extra = ' '.join(d['qemu'])
     for ident, (path, _, _) in disks.items():
         extra = extra.replace('{disk:%s}' % ident, path)
+    ports = {fwd: free_tcp_port() for fwd in d['hostfwd']}
+    steps = []
+    for line in d['host']:
+        pattern, _, command = line.partition(' => ')
+        for fwd, port in ports.items():
+            command = command.replace('{hostfwd:%s}' % fwd, str(port))
+        command = command.replace('{python}', sys.executable)
+        steps.append(HostStep(pattern, command.split()))
+    for fwd, port in ports.items():
+        extra = extra.replace('{hostfwd:%s}' % fwd, str(port))
+        d['net'] = d['net'].replace('{hostfwd:%s}' % fwd, str(port))
     script = None
     if d['net']:
         qmp = os.path.join(build, 'test-logs', name + '.qmp')
@@ -387,12 +449,27 @@ def run_system(source, build):
     for line in d['send']:
         pattern, _, keys = line.partition(' => ')
         sends.append((pattern, typed(keys)))
-    out, code = run_qemu(cmd, env, timeout, sends, d['expect'], d['exit'] == 'none')
+    out, code = run_qemu(cmd, env, timeout, sends, d['expect'], d['exit'] == 'none', steps)
     log = os.path.join(build, 'test-logs', name + '.log')
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, 'w') as f:
         f.write(out)
     why = tail(out) + ['(full log: %s)' % log]
+    for i, step in enumerate(steps):
+        step.wait()
+        host_prefix = '%s/host%s' % (prefix, i + 1 if len(steps) > 1 else '')
+        host_log = os.path.join(build, 'test-logs', '%s.host%d.log' % (name, i + 1))
+        with open(host_log, 'w') as f:
+            f.write(step.out)
+        host_why = tail(step.out) + ['(host output: %s; QEMU log: %s)' % (host_log, log)]
+        if not step.thread:
+            results.add(False, '%s: never started (/%s/ did not appear)' % (host_prefix, step.pattern), why)
+            continue
+        hplan, hseen = parse_tap(step.out, host_prefix, results)
+        check_plan(hplan, hseen, host_prefix, results, host_why)
+        if step.code != 0:
+            results.add(False, '%s: %s (%s)' % (host_prefix, 'exited with %d' % step.code if step.code is not None
+                                                else 'timed out', ' '.join(step.argv)), host_why)
     if script:
         # its own deadlines end it; this only catches a stuck script
         try:

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what building and running Berth needs on Debian 12, then build
-# the C library (tools/setup-newlib.sh).  Idempotent: it checks each
+# the C library (tools/setup-newlib.sh) and fetch lwIP's source
+# (tools/setup-lwip.sh).  Idempotent: it checks each
 # package and installs only what is missing, and newlib is built once.
 set -eu
 
@@ -23,3 +24,4 @@ else
 fi
 
 "$(dirname "$0")/setup-newlib.sh"
+"$(dirname "$0")/setup-lwip.sh"

@@ -763,6 +763,7 @@ static void run(char *line)
 		    "  vm console NAME  the guest's serial console; Ctrl-] returns here\n"
 		    "  vm stats NAME VM exits by reason: count and time spent in the VMM\n");
 		out(FILES_HELP);
+		out(NET_HELP);
 	} else if (!strcmp(cmd, "ps")) {
 		cmd_ps();
 	} else if (!strcmp(cmd, "kill")) {
@@ -791,6 +792,8 @@ static void run(char *line)
 		cmd_lspci();
 	} else if (files_command(cmd, arg)) {
 		/* a file command: done */
+	} else if (net_command(cmd, arg)) {
+		/* a network command: done */
 	} else if (!strcmp(cmd, "vm")) {
 		cmd_vm(arg);
 	} else {

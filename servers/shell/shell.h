@@ -26,6 +26,13 @@ void drop(uint64_t slot);
 	"  sync          write everything the file system holds back to the disk\n" \
 	"  echo WORDS > FILE   write the words to a file (>> appends)\n"
 
+#define NET_HELP \
+	"  ifconfig      the network interface: address, netmask, gateway, MAC, link, counters\n" \
+	"  ping A.B.C.D [COUNT]  ICMP echo requests (4 unless COUNT), one a second\n"
+
+/* A network command (net.c): 1 if cmd was one (and ran), 0 if not. */
+int net_command(const char *cmd, char *arg);
+
 /* A file command (files.c): 1 if cmd was one (and ran), 0 if not. */
 int files_command(const char *cmd, char *arg);
 /* echo with a redirection: "WORDS > FILE" or "WORDS >> FILE". */

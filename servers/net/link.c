@@ -1,0 +1,336 @@
+/*
+ * lwIP's Ethernet interface on a network driver (idl/netif.idl): the
+ * driver's buffer of 2 KiB frame slots is mapped here; received frames
+ * are copied into pbufs and handed to lwIP, lwIP's frames are copied
+ * into transmit slots and handed to the driver in batches.
+ *
+ * The driver may die at any time (it is restarted by init).  A call that
+ * fails with E_DEAD_PORT, E_NO_REPLY or E_BAD_CAP drops the session: the
+ * link goes down in lwIP (TCP retransmits, DHCP waits), the name is
+ * looked up again every RETRY_MS, and the new instance is attached and
+ * its buffer mapped; the link comes up and DHCP asks for its address
+ * again.  Until the first attach lwIP has only its loopback interface.
+ *
+ * Everything here runs under the server's lock (main.c).
+ */
+#include "net.h"
+#include "netif.h"   /* generated from idl/netif.idl */
+#include "init.h"
+#include "lwip/netif.h"
+#include "lwip/etharp.h"
+#include "lwip/dhcp.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+
+#define LINK_VA 0x50000000UL
+#define PAGE 4096UL
+#define SLOT_SIZE 2048U
+#define FRAME_MAX 1514U
+#define BATCH 32
+#define MAX_PAGES 256          /* 512 slots */
+#define RETRY_MS 200
+#define INFO_EVERY_MS 1000
+
+static struct netif eth;
+static char driver_name[32];
+static uint64_t driver, session;        /* send rights: the published port, our session */
+static uint64_t frames[MAX_PAGES];
+static uint32_t pages, rx_slots, tx_slots;
+static int attached;
+static uint64_t retry_at, info_at;
+
+/* transmit slots we own, and frames filled but not yet handed over */
+static uint16_t tx_free[MAX_PAGES * 2];
+static unsigned tx_free_count;
+static uint16_t pend_slot[BATCH], pend_len[BATCH];
+static unsigned pend_count;
+/* receive slots to give back with the next receive call */
+static uint16_t give[BATCH];
+static unsigned give_count;
+
+static uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, dropped;
+
+static uint8_t *slot_addr(unsigned slot)
+{
+	return (uint8_t *)(LINK_VA + (uint64_t)slot * SLOT_SIZE);
+}
+
+static int driver_gone(long err)
+{
+	return err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP;
+}
+
+static void drop_slot(uint64_t *slot)
+{
+	if (*slot) {
+		sys_cnode_delete(*slot);
+		slot_free(*slot);
+		*slot = 0;
+	}
+}
+
+/* The driver died (or broke the interface's rules): forget its session
+ * and its buffer; a later link_poll attaches again. */
+static void detach(const char *why, long err)
+{
+	if (attached)
+		debug_printf("net: lost the driver '%s' (%s: %ld); the link is down until it is back\n",
+		             driver_name, why, err);
+	attached = 0;
+	for (unsigned p = 0; p < pages; p++) {
+		if (frames[p])
+			sys_page_unmap(frames[p]);
+		drop_slot(&frames[p]);
+	}
+	pages = 0;
+	drop_slot(&session);
+	drop_slot(&driver);
+	tx_free_count = pend_count = give_count = 0;
+	netif_set_link_down(&eth);
+	retry_at = clock_ms() + RETRY_MS;
+}
+
+static void take_done(uint32_t count, const uint16_t *done)
+{
+	for (uint32_t i = 0; i < count && i < BATCH; i++) {
+		/* only transmit slots, and only ones the driver holds */
+		if (done[i] < rx_slots || done[i] >= rx_slots + tx_slots || tx_free_count >= tx_slots)
+			continue;
+		tx_free[tx_free_count++] = done[i];
+	}
+}
+
+void link_flush(void)
+{
+	if (!attached || !pend_count)
+		return;
+	uint32_t done_count;
+	uint16_t done[BATCH];
+	long err = netif_transmit(session, pend_count, pend_slot, pend_len, &done_count, done);
+	if (err) {
+		if (driver_gone(err)) {
+			detach("transmit", err);
+			return;
+		}
+		/* refused (a bug on one side): the slots are ours again */
+		dropped += pend_count;
+		for (unsigned i = 0; i < pend_count; i++)
+			tx_free[tx_free_count++] = pend_slot[i];
+		pend_count = 0;
+		return;
+	}
+	for (unsigned i = 0; i < pend_count; i++) {
+		tx_frames++;
+		tx_bytes += pend_len[i];
+	}
+	pend_count = 0;
+	take_done(done_count, done);
+}
+
+static void reclaim(void)
+{
+	uint32_t done_count;
+	uint16_t done[BATCH];
+	long err = netif_reclaim(session, &done_count, done);
+	if (err) {
+		if (driver_gone(err))
+			detach("reclaim", err);
+		return;
+	}
+	take_done(done_count, done);
+}
+
+/* lwIP hands us one frame (a pbuf chain): into a transmit slot, queued
+ * for the next batch. */
+static err_t link_output(struct netif *n, struct pbuf *p)
+{
+	(void)n;
+	if (!attached || p->tot_len > FRAME_MAX) {
+		dropped++;
+		return ERR_IF;
+	}
+	if (!tx_free_count) {
+		link_flush();
+		if (attached && !tx_free_count)
+			reclaim();
+		if (!attached || !tx_free_count) {
+			dropped++;
+			return ERR_MEM;   /* TCP sends it again later */
+		}
+	}
+	uint16_t slot = tx_free[--tx_free_count];
+	pbuf_copy_partial(p, slot_addr(slot), p->tot_len, 0);
+	pend_slot[pend_count] = slot;
+	pend_len[pend_count] = p->tot_len;
+	if (++pend_count == BATCH)
+		link_flush();
+	return ERR_OK;
+}
+
+static err_t link_netif_init(struct netif *n)
+{
+	n->name[0] = 'e';
+	n->name[1] = 'n';
+	n->output = etharp_output;
+	n->linkoutput = link_output;
+	n->mtu = 1500;
+	n->hwaddr_len = ETH_HWADDR_LEN;
+	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	netif_set_hostname(n, "berth");
+	return ERR_OK;
+}
+
+static void refresh_link(void)
+{
+	uint64_t mac;
+	uint32_t mtu, flags;
+	long err = netif_info(driver, &mac, &mtu, &flags);
+	if (err) {
+		if (driver_gone(err))
+			detach("info", err);
+		return;
+	}
+	if ((flags & 1) && !netif_is_link_up(&eth))
+		netif_set_link_up(&eth);
+	else if (!(flags & 1) && netif_is_link_up(&eth))
+		netif_set_link_down(&eth);
+	info_at = clock_ms() + INFO_EVERY_MS;
+}
+
+static long try_attach(void)
+{
+	uint64_t mac;
+	uint32_t mtu, flags;
+	long err = init_lookup(INIT_SLOT, driver_name, &driver);
+	if (err) {
+		driver = 0;
+		return err;
+	}
+	err = netif_info(driver, &mac, &mtu, &flags);
+	err = err ? err : netif_attach(driver, "net", main_send, BIT_LINK, &session, &pages, &rx_slots, &tx_slots);
+	if (err)
+		return err;
+	/* the driver's numbers, checked before we trust them */
+	if (pages > MAX_PAGES || !rx_slots || !tx_slots || rx_slots + tx_slots > MAX_PAGES * 2 ||
+	    (uint64_t)(rx_slots + tx_slots) * SLOT_SIZE > (uint64_t)pages * PAGE) {
+		pages = 0;
+		return E_BAD_MSG;
+	}
+	for (unsigned p = 0; p < pages; p++) {
+		err = netif_buffer_frame(session, p, &frames[p]);
+		err = err ? err : page_map_with_tables(frames[p], LINK_VA + p * PAGE, RIGHT_READ | RIGHT_WRITE);
+		if (err)
+			return err;
+	}
+	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
+		eth.hwaddr[i] = (uint8_t)(mac >> (8 * i));
+	if (mtu >= 576 && mtu <= 1500)
+		eth.mtu = (u16_t)mtu;
+	tx_free_count = 0;
+	for (unsigned i = 0; i < tx_slots; i++)
+		tx_free[tx_free_count++] = (uint16_t)(rx_slots + i);
+	attached = 1;
+	debug_printf("net: attached to '%s': mac %02x:%02x:%02x:%02x:%02x:%02x, %u receive and %u transmit slots, "
+	             "link %s\n", driver_name, eth.hwaddr[0], eth.hwaddr[1], eth.hwaddr[2], eth.hwaddr[3],
+	             eth.hwaddr[4], eth.hwaddr[5], rx_slots, tx_slots, (flags & 1) ? "up" : "down");
+	if (flags & 1)
+		netif_set_link_up(&eth);
+	info_at = clock_ms() + INFO_EVERY_MS;
+	return E_OK;
+}
+
+/* Received frames into lwIP, the slots given back in the next call. */
+static void receive(void)
+{
+	for (int rounds = 0; attached && rounds < 64; rounds++) {
+		uint32_t got;
+		uint16_t slot[BATCH], len[BATCH];
+		long err = netif_receive(session, give_count, give, &got, slot, len);
+		if (err) {
+			if (driver_gone(err))
+				detach("receive", err);
+			else
+				give_count = 0;  /* refused: not ours to give, then */
+			return;
+		}
+		give_count = 0;
+		if (!got)
+			return;
+		for (uint32_t i = 0; i < got && i < BATCH; i++) {
+			if (slot[i] >= rx_slots) {
+				dropped++;
+				continue;   /* not a receive slot: nothing to give back either */
+			}
+			give[give_count++] = slot[i];
+			if (len[i] < 14 || len[i] > FRAME_MAX) {
+				dropped++;
+				continue;
+			}
+			struct pbuf *p = pbuf_alloc(PBUF_RAW, len[i], PBUF_RAM);
+			if (!p) {
+				dropped++;
+				continue;
+			}
+			pbuf_take(p, slot_addr(slot[i]), len[i]);
+			rx_frames++;
+			rx_bytes += len[i];
+			if (eth.input(p, &eth) != ERR_OK)
+				pbuf_free(p);
+		}
+	}
+}
+
+void link_poll(void)
+{
+	if (!attached) {
+		if (clock_ms() < retry_at)
+			return;
+		long err = try_attach();
+		if (err) {
+			if (pages || session || driver)
+				detach("attach", err);
+			retry_at = clock_ms() + RETRY_MS;
+			return;
+		}
+	}
+	receive();
+	if (attached && clock_ms() >= info_at)
+		refresh_link();
+	/* The driver posts again after a receive call while transmit slots
+	 * are done and not yet taken back: take them, or the two of us would
+	 * wake each other for ever. */
+	if (attached && tx_free_count + pend_count < tx_slots)
+		reclaim();
+}
+
+uint64_t link_next_ms(void)
+{
+	return attached ? info_at : retry_at;
+}
+
+void link_init(const char *name)
+{
+	memcpy(driver_name, name, sizeof(driver_name) - 1);
+	netif_add(&eth, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, 0, link_netif_init, ethernet_input);
+	netif_set_default(&eth);
+	netif_set_up(&eth);
+	dhcp_start(&eth);
+	retry_at = 0;
+}
+
+void link_info(struct link_info *info)
+{
+	info->addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&eth)));
+	info->netmask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&eth)));
+	info->gateway = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(&eth)));
+	info->mtu = eth.mtu;
+	info->flags = (netif_is_link_up(&eth) ? 1 : 0) | (info->addr ? 2 : 0) | (attached ? 4 : 0);
+	info->mac = 0;
+	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
+		info->mac |= (uint64_t)eth.hwaddr[i] << (8 * i);
+	info->rx_frames = rx_frames;
+	info->rx_bytes = rx_bytes;
+	info->tx_frames = tx_frames;
+	info->tx_bytes = tx_bytes;
+	info->dropped = dropped;
+}
