@@ -75,11 +75,11 @@ guest-images: setup
 
 run: setup guest-images
 	@$(MAKE) --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
-	QEMU_EXTRA="$(BERTH_DISK_QEMU)" tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
+	QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 gdb: setup guest-images
 	@$(MAKE) --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
-	QEMU_EXTRA="$(BERTH_DISK_QEMU)" tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
+	QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 # the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
 # LINUX_BOOTS boots in a row there (issue 10 asks for ten)
@@ -89,7 +89,7 @@ LINUX_BOOTS ?= 10
 FS_CRASH_POINTS ?= 4
 test: setup guest-images
 	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
-		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES)
+		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES) $(HTTP_TEST_IMAGE)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS) --fs-crash $(FS_CRASH_POINTS)
 

@@ -5,6 +5,12 @@
 BERTH_DISK := $(BUILD)/berth-disk.img
 BERTH_DISK_QEMU := -drive if=none,id=disk0,format=raw,file=$(BERTH_DISK) \
 	-device virtio-blk-pci,disable-legacy=on,drive=disk0,addr=4
+# The network of make run: QEMU's user network, which lets nothing out
+# (restrict=on); the host reaches Berth's web server at
+# http://127.0.0.1:$(BERTH_HTTP_PORT)/ and nothing else.
+BERTH_HTTP_PORT ?= 8080
+BERTH_NET_QEMU := -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$(BERTH_HTTP_PORT)-:80 \
+	-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5
 $(BERTH_DISK): | cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 	@echo "disk: making Berth's disk $@ (64 MiB ext2, mke2fs -d)"
 	$(Q)tools/mkdisk.sh $@ 64M
@@ -16,6 +22,14 @@ $(FS_TEST_IMAGE): tools/fs_test_image.py
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
 	$(Q)$(PYTHON) tools/fs_test_image.py $@
+
+# The web server's files (tests/system/httpd.c): 0 bytes to 16 MiB of
+# known contents, a directory with an index and one without
+HTTP_TEST_IMAGE := $(BUILD)/tests/data/www.img
+$(HTTP_TEST_IMAGE): tools/http_test.py
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)$(PYTHON) tools/http_test.py image $@
 
 # A disk with the Linux guest's kernel and initrd, small enough to be a
 # boot module (the RAM disk of tests/system/vm_files.c)

@@ -48,7 +48,8 @@ SYSTEST_LIB += $(BUILD)/idl/socket_client.o
 LINUX_GUEST = cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 # (the Linux guest's kernel and initrd are files on Berth's disk, BERTH_DISK)
 BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf $(BUILD)/shell.elf $(BUILD)/rtc.elf \
-	$(BUILD)/pci.elf $(BUILD)/virtio_blk.elf $(BUILD)/fs.elf $(BUILD)/vmm.elf
+	$(BUILD)/pci.elf $(BUILD)/virtio_blk.elf $(BUILD)/fs.elf $(BUILD)/vmm.elf $(BUILD)/virtio_net.elf \
+	$(BUILD)/net.elf $(BUILD)/httpd.elf
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
@@ -61,6 +62,8 @@ $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
 
 # the drivers' shared helpers (servers/drivers/lib): pure code, unit-tested
 $(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
+# the web server (servers/httpd): files of the fs server over the network server
+$(eval $(call server,httpd,servers/httpd,init_client))
 $(eval $(call server,pci,servers/drivers/pci,pci_server init_client))
 $(eval $(call server,virtio_blk,servers/drivers/virtio_blk,block_server pci_client init_client))
 # the virtio drivers link the shared virtqueue and PCI transport code too

@@ -8,7 +8,7 @@ log=$(dirname "$elf")/gdb-serial.log
 modules=$(printf '%s,' "$@" | sed 's/,$//')
 qemu-system-x86_64 -accel tcg -cpu max -m 256M -no-reboot -display none -vga none \
 	-kernel "$bin" -append "${KERNEL_CMDLINE:-}" -initrd "$modules" \
-	-serial "file:$log" -monitor none -s -S ${QEMU_EXTRA:-} &
+	-serial "file:$log" -monitor none -nic none -s -S ${QEMU_EXTRA:-} &
 qemu=$!
 trap 'kill $qemu 2>/dev/null || true' EXIT
 echo "gdb: QEMU pid $qemu, serial output in $log"

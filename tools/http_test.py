@@ -3,7 +3,8 @@
 servers/httpd through a port QEMU forwards on 127.0.0.1, and nothing else.
 
     http_test.py image OUT.img          make the disk it serves (mke2fs -d)
-    http_test.py check PORT [--wait S]  the checks, as TAP on stdout
+    http_test.py check PORT [--wait S] [--done PORT2]  the checks, as TAP
+                                        on stdout; then "done" to PORT2
 
 The image holds /www/empty (0 bytes), /www/one (1 byte), /www/1m.bin
 (1 MiB) and /www/16m.bin (16 MiB), whose bytes are pattern(i) below, a
@@ -103,7 +104,25 @@ def wait_for(port, seconds):
     return False
 
 
-def check(port, wait):
+def say_done(port):
+    # the test inside Berth waits for this before it ends the run
+    try:
+        s = socket.create_connection((HOST, port), timeout=TIMEOUT)
+        s.sendall(b'done\n')
+        s.close()
+    except OSError as e:
+        print('# could not tell the guest we are done: %s' % e, flush=True)
+
+
+def check(port, wait, done_port=None):
+    try:
+        return run_checks(port, wait)
+    finally:
+        if done_port:
+            say_done(done_port)
+
+
+def run_checks(port, wait):
     tap = Tap()
     files = contents()
     if not tap.ok(wait_for(port, wait), 'the server answers on 127.0.0.1:%d' % port):
@@ -195,7 +214,8 @@ def main():
         wait = 120
         if '--wait' in sys.argv:
             wait = int(sys.argv[sys.argv.index('--wait') + 1])
-        return check(int(sys.argv[2]), wait)
+        done = int(sys.argv[sys.argv.index('--done') + 1]) if '--done' in sys.argv else None
+        return check(int(sys.argv[2]), wait, done)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -2,11 +2,11 @@
 # Boot Berth under QEMU: tools/qemu.sh [--test|--gdb] kernel.bin root.elf [module ...]
 # The first module is the root task.  KERNEL_CMDLINE is the kernel's
 # command line.  --test adds the isa-debug-exit device and no console
-# input, and no network device but the ones QEMU_EXTRA names (QEMU's
+# input.  No mode gets a network device but the ones QEMU_EXTRA names (QEMU's
 # default NIC would sit on an unrestricted user network; runtests.py's
 # test-net adds a virtio-net one with restrict=on); --gdb starts halted
 # with the gdb stub on :1234.  QEMU_EXTRA adds arguments (runtests.py's
-# test-qemu and test-net, make run's disk).
+# test-qemu and test-net, make run's disk and network).
 set -eu
 mode=run
 case "${1:-}" in --test|--gdb) mode=${1#--}; shift ;; esac
@@ -17,8 +17,8 @@ modules=$(printf '%s,' "$@" | sed 's/,$//')
 set -- -accel tcg -cpu max -m ${QEMU_MEM:-1G} -no-reboot -display none -vga none \
 	-kernel "$kernel" -append "${KERNEL_CMDLINE:-}" -initrd "$modules"
 case $mode in
-	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio ${QEMU_EXTRA:-} ;;
-	gdb)  exec qemu-system-x86_64 "$@" -serial mon:stdio -s -S ${QEMU_EXTRA:-} ;;
+	run)  exec qemu-system-x86_64 "$@" -serial mon:stdio -nic none ${QEMU_EXTRA:-} ;;
+	gdb)  exec qemu-system-x86_64 "$@" -serial mon:stdio -nic none -s -S ${QEMU_EXTRA:-} ;;
 	test) exec qemu-system-x86_64 "$@" -serial stdio -monitor none -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-} ;;
 esac
