@@ -185,7 +185,7 @@ $(BUILD)/tests/bench/%.c.o: tests/bench/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(UCFLAGS) $(IDL_INC) -Iservers/lib -MMD -MP -c $< -o $@
 # (SERVERLIB_OBJ and the stubs: mk/servers.mk, included above)
-BENCH_LIB = $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o $(BUILD)/idl/fs_client.o
+BENCH_LIB = $(SERVERLIB_OBJ) $(foreach o,$(SERVERLIB_STUBS),$(BUILD)/idl/$(o).o)
 $(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BENCH_LIB) $(BUILD)/libipc.a libipc/user.ld
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BENCH_LIB) $(BUILD)/libipc.a $(USER_LIBS)

@@ -7,12 +7,12 @@
 
 # shared code that needs generated stubs (servers/lib)
 SERVERLIB_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard servers/lib/*.c))
+SERVERLIB_STUBS := console_client fs_client socket_client init_client
 
 define server
 $(1)_SRC := $$(wildcard $(2)/*.c)
-$(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) $(BUILD)/idl/console_client.o \
-	$(BUILD)/idl/fs_client.o $(BUILD)/idl/socket_client.o \
-	$(if $(filter init_client,$(3)),,$(BUILD)/idl/init_client.o)
+$(1)_OBJ := $$(patsubst %,$(BUILD)/%.o,$$($(1)_SRC)) $(SERVERLIB_OBJ) \
+	$(foreach o,$(filter-out $(3),$(SERVERLIB_STUBS)),$(BUILD)/idl/$(o).o)
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a libipc/user.ld
 	$$(call say,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \

@@ -79,18 +79,50 @@ tr -d '\r' <$out/fs-berth.log | grep -E '^BENCH name=fs_' >$out/fs.txt
 cat $out/fs.txt
 cat $out/fs.txt >>$out/berth.txt
 
+# The network figures: wall clock (no -icount: the host's side of QEMU's
+# user network runs in real time), measured from the host through ports
+# forwarded on 127.0.0.1 by tools/bench/net_measure.py; Berth's side
+# (tests/bench/net_bench.c) prints what each transfer cost in IPC.
+echo "bench: the network (httpd, TCP sink and source), wall clock" >&2
+python3 tools/http_test.py image $out/www.img
+base=${NET_BENCH_PORT:-18180}
+QEMU_EXTRA="-drive if=none,id=dw,format=raw,file=$out/www.img -device virtio-blk-pci,disable-legacy=on,drive=dw,addr=4 \
+-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$((base + 10))-:80,hostfwd=tcp:127.0.0.1:$((base + 11))-:5001,hostfwd=tcp:127.0.0.1:$((base + 12))-:5002 \
+-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5" KERNEL_CMDLINE="" timeout 900 \
+	tools/qemu.sh --test build/kernel.bin build/init.elf tests/bench/net_bench.manifest build/rtc.elf \
+	build/pci.elf build/virtio_blk.elf build/virtio_net.elf build/fs.elf build/net.elf build/httpd.elf \
+	build/tests/bench/net_bench.elf >$out/net-berth.log 2>&1 &
+qemu=$!
+status=0
+python3 tools/bench/net_measure.py berth $((base + 10)) $((base + 11)) $((base + 12)) >$out/net.txt || status=$?
+kill $qemu 2>/dev/null || true
+wait $qemu 2>/dev/null || true
+if [ $status -ne 0 ]; then
+	echo "bench: the network run failed; log follows" >&2
+	tail -30 $out/net-berth.log >&2
+	exit 1
+fi
+# the last round's IPC costs (each round prints them)
+for f in net_rx_messages_per_frame net_rx_notifications_per_frame net_tx_messages_per_frame \
+	net_tx_notifications_per_frame; do
+	tr -d '\r' <$out/net-berth.log | grep -E "^BENCH name=$f " | tail -n 1
+done >>$out/net.txt
+cat $out/net.txt
+cat $out/net.txt >>$out/berth.txt
+
 echo "bench: Linux under the same QEMU settings" >&2
 tools/bench/linux-bench.sh >$out/linux.txt
 cat $out/linux.txt
 
 tools/bench/linux-fs-bench.sh >>$out/linux.txt
-tail -n 4 $out/linux.txt
+tools/bench/linux-net-bench.sh >>$out/linux.txt
+tail -n 7 $out/linux.txt
 
 echo "bench: the Linux guest's boot under Berth and under bare QEMU (wall clock, no icount)" >&2
 tools/bench/linux_boot.py >$out/linux-boot.txt
 cat $out/linux-boot.txt
 
-value() { sed -n "s/^BENCH name=$1 value=\([0-9]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt; }
+value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
 printf '# %-34s %8s   %-22s %8s\n' "berth" "" "linux" ""
 printf '# %-34s %8s   %-22s %8s\n' null_syscall "$(value null_syscall)" getppid "$(value linux.getppid)"
@@ -112,3 +144,10 @@ for f in fs_write_16m fs_read_16m fs_create_1000 fs_delete_1000; do
 done
 printf '# %-22s %14s   %s\n' "fs_read_4k_ipc_messages" "$(value fs_read_4k_ipc_messages)" "(per 4 KiB of that read)"
 printf '# %-22s %14s\n' "fs_read_4k_space_switches" "$(value fs_read_4k_space_switches)"
+echo "# network (wall clock, median of 3 rounds; Berth: httpd and net_bench, Linux: busybox httpd and nc):"
+printf '# %-22s %14s   %-22s %12s\n' berth.tcp_rx_mibs "$(value berth.tcp_rx_mibs)" linux.tcp_rx_mibs "$(value linux.tcp_rx_mibs)"
+printf '# %-22s %14s   %-22s %12s\n' berth.tcp_tx_mibs "$(value berth.tcp_tx_mibs)" linux.tcp_tx_mibs "$(value linux.tcp_tx_mibs)"
+printf '# %-22s %14s   %-22s %12s\n' berth.http_rps "$(value berth.http_rps)" linux.http_rps "$(value linux.http_rps)"
+for f in net_rx_messages_per_frame net_rx_notifications_per_frame net_tx_messages_per_frame net_tx_notifications_per_frame; do
+	printf '# %-34s %6s   %s\n' $f "$(value $f)" "(hundredths, per Ethernet frame)"
+done
