@@ -308,13 +308,15 @@ uint64_t link_next_ms(void)
 	return attached ? info_at : retry_at;
 }
 
-void link_init(const char *name)
+void link_init(const char *name, const ip4_addr_t *addr, const ip4_addr_t *mask, const ip4_addr_t *gw)
 {
 	memcpy(driver_name, name, sizeof(driver_name) - 1);
-	netif_add(&eth, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, 0, link_netif_init, ethernet_input);
+	netif_add(&eth, addr ? addr : IP4_ADDR_ANY4, addr ? mask : IP4_ADDR_ANY4, addr ? gw : IP4_ADDR_ANY4, 0,
+	          link_netif_init, ethernet_input);
 	netif_set_default(&eth);
 	netif_set_up(&eth);
-	dhcp_start(&eth);
+	if (!addr)
+		dhcp_start(&eth);
 	retry_at = 0;
 }
 

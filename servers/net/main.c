@@ -1,8 +1,10 @@
 /*
  * The network server: TCP/IP (lwIP, NO_SYS) for Berth's programs,
  * published as "net" (idl/socket.idl), on a network driver's frames
- * (idl/netif.idl, "net0" unless args driver= names another).  See
- * README.md and docs/net.md.
+ * (idl/netif.idl, "net0" unless args driver= names another).  Its
+ * address comes from DHCP, or is static with args ip=A.B.C.D/BITS and
+ * gw=A.B.C.D (a wire without a DHCP server: tests/system/net_frames.c).
+ * See README.md and docs/net.md.
  *
  * Capabilities: slot 8 a send right to init (names).  Its memory is its
  * own quota: lwIP's heap and pools are static arrays of this image
@@ -23,6 +25,7 @@
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "lwip/netif.h"
+#include "lwip/ip4_addr.h"
 #include "lwipopts.h"
 
 void program_exit(int code);   /* libipc/start.c: tell init, end */
@@ -155,6 +158,48 @@ static void serve(void)
 	}
 }
 
+/* args ip=A.B.C.D/BITS [gw=A.B.C.D]: 1 with the address, mask and
+ * gateway; 0 for DHCP; -1 if they are not addresses. */
+static int static_address(const char *args, ip4_addr_t *addr, ip4_addr_t *mask, ip4_addr_t *gw)
+{
+	char text[24];
+	size_t len;
+	const char *v = arg_value(args, "ip=", &len);
+	if (!v)
+		return 0;
+	const char *slash = memchr(v, '/', len);
+	size_t alen = slash ? (size_t)(slash - v) : len;
+	unsigned bits = 24;
+	if (slash) {
+		bits = 0;
+		for (const char *p = slash + 1; p < v + len; p++) {
+			if (*p < '0' || *p > '9' || bits > 32)
+				return -1;
+			bits = bits * 10 + (unsigned)(*p - '0');
+		}
+		if (bits < 1 || bits > 32)
+			return -1;
+	}
+	if (alen >= sizeof(text))
+		return -1;
+	memcpy(text, v, alen);
+	text[alen] = 0;
+	if (!ip4addr_aton(text, addr))
+		return -1;
+	ip4_addr_set_u32(mask, lwip_htonl(bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits)));
+	ip4_addr_set_zero(gw);
+	v = arg_value(args, "gw=", &len);
+	if (v) {
+		if (len >= sizeof(text))
+			return -1;
+		memcpy(text, v, len);
+		text[len] = 0;
+		if (!ip4addr_aton(text, gw))
+			return -1;
+	}
+	return 1;
+}
+
 int main(const struct bootinfo *bi)
 {
 	char driver[32] = "net0";
@@ -187,7 +232,13 @@ int main(const struct bootinfo *bi)
 	lwip_init();
 	sockets_init();
 	ping_init();
-	link_init(driver);
+	ip4_addr_t addr, mask, gw;
+	int fixed = static_address(bi->cmdline, &addr, &mask, &gw);
+	if (fixed < 0)
+		debug_printf("net: args ip=/gw= are not addresses: using DHCP\n");
+	if (fixed > 0)
+		debug_printf("net: static address %s\n", ip4addr_ntoa(&addr));
+	link_init(driver, fixed > 0 ? &addr : 0, &mask, &gw);
 	link_poll();
 	net_unlock();
 	uint64_t published = slot_alloc();

@@ -47,7 +47,11 @@ uint64_t deadline_after(uint32_t timeout_ms);
 uint32_t net_random(void);
 
 /* --- link.c: lwIP's Ethernet interface on the driver (idl/netif.idl) ---- */
-void link_init(const char *driver);  /* add the netif, start DHCP; attach later */
+struct ip4_addr;
+/* Add the netif with a static address (addr, mask and gw not NULL) or
+ * start DHCP (addr NULL); attach to the driver later. */
+void link_init(const char *driver, const struct ip4_addr *addr, const struct ip4_addr *mask,
+               const struct ip4_addr *gw);
 void link_poll(void);                /* on BIT_LINK and every tick: frames in, reattach */
 void link_flush(void);               /* hand queued frames to the driver */
 uint64_t link_next_ms(void);         /* when link_poll wants to run next */
