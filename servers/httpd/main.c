@@ -138,8 +138,8 @@ static void respond_listing(struct conn *c, const char *fspath, const char *urlp
 	int ok = append(&buf, &len, &cap, line);
 	struct dirent *e;
 	while (ok && (e = readdir(d))) {
-		if (!strcmp(e->d_name, "."))
-			continue;
+		if (!strcmp(e->d_name, ".") || (!strcmp(e->d_name, "..") && !strcmp(urlpath, "/")))
+			continue; /* no way up from the root */
 		const char *slash = e->d_type == DT_DIR ? "/" : "";
 		if (!http_url_encode(enc, sizeof(enc), e->d_name) || !http_html_escape(esc, sizeof(esc), e->d_name))
 			continue;
