@@ -138,12 +138,15 @@ def run_checks(port, wait):
         tap.ok(status == 200 and body == want and headers.get('content-length') == str(len(want)),
                'GET /www/%s: %d bytes byte-exact (status %d, %d bytes, sha256 %s)' %
                (name, len(want), status, len(body), hashlib.sha256(body).hexdigest()[:16]))
-    curl = shutil.which('curl')
-    if curl:
-        for name in ('one', '1m.bin'):
-            r = subprocess.run([curl, '-s', '--max-time', str(TIMEOUT), 'http://%s:%d/www/%s' % (HOST, port, name)],
-                               stdout=subprocess.PIPE, check=False)
-            tap.ok(r.returncode == 0 and r.stdout == files['www/' + name], 'curl fetches /www/%s exactly' % name)
+    curl = shutil.which('curl')  # tools/setup.sh installs it
+    for name in sorted(SIZES):
+        if not curl:
+            tap.ok(False, 'curl fetches /www/%s: no curl on this host' % name)
+            continue
+        r = subprocess.run([curl, '-s', '--max-time', str(TIMEOUT), 'http://%s:%d/www/%s' % (HOST, port, name)],
+                           stdout=subprocess.PIPE, check=False)
+        tap.ok(r.returncode == 0 and r.stdout == files['www/' + name],
+               'curl fetches /www/%s exactly (%d bytes)' % (name, len(r.stdout)))
     status, headers, body = get(port, 'HEAD', '/www/1m.bin')
     tap.ok(status == 200 and body == b'' and headers.get('content-length') == str(1 << 20),
            'HEAD: the length, no body (status %d)' % status)
