@@ -21,6 +21,7 @@
 // test-expect: guest-fuzz: done[\s\S]*\[t\] tick \d+
 #include "tap.h"
 #include "init.h"
+#include "tasks.h"
 
 #define INIT 8
 
@@ -35,17 +36,11 @@ static unsigned arg(const char *args, const char *key, unsigned dflt)
 	return v;
 }
 
-static int task(const char *want, uint32_t *restarts)
+/* running with its one thread, and how often init restarted it */
+static int task(const char *name, uint32_t *restarts)
 {
-	for (uint32_t i = 0;; i++) {
-		char name[33];
-		uint32_t state, threads;
-		uint64_t memory;
-		if (init_task_info(INIT, i, name, &state, restarts, &threads, &memory))
-			return 0;
-		if (!strcmp(name, want))
-			return threads == 1;
-	}
+	uint32_t threads = 0;
+	return task_find(name, 0, restarts, &threads) && threads == 1;
 }
 
 int main(const struct bootinfo *bi)

@@ -31,23 +31,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "init.h"
+#include "tasks.h"
 #include "net_socket.h"
 
 #define INIT 8
 #define DONE_PORT 7001
-
-static int task_restarts(const char *want, uint32_t *restarts)
-{
-	for (uint32_t i = 0;; i++) {
-		char name[33];
-		uint32_t state, threads;
-		uint64_t memory;
-		if (init_task_info(INIT, i, name, &state, restarts, &threads, &memory))
-			return 0;
-		if (!strcmp(name, want))
-			return 1;
-	}
-}
 
 /* One request over the network server's loopback; the reply's first bytes. */
 static int get_local(const char *request, char *reply, size_t size)
@@ -106,7 +94,7 @@ int main(const struct bootinfo *bi)
 	}
 	tap_ok(c >= 0 && !strncmp(word, "done", 4), "the host finished its checks and said so ('%.20s')", word);
 	uint32_t restarts = 99;
-	int found = task_restarts("httpd", &restarts);
+	int found = task_find("httpd", 0, &restarts, 0);
 	tap_ok(found && restarts == 0, "httpd ran throughout: init never restarted it (%u restarts)", restarts);
 	tap_done();
 }

@@ -20,22 +20,10 @@
 #include <errno.h>
 #include <string.h>
 #include "init.h"
+#include "tasks.h"
 #include "net_socket.h"
 
 #define INIT 8
-
-static int restarts_of(const char *want, uint32_t *restarts)
-{
-	for (uint32_t i = 0;; i++) {
-		char name[33];
-		uint32_t state, threads;
-		uint64_t memory;
-		if (init_task_info(INIT, i, name, &state, restarts, &threads, &memory))
-			return 0;
-		if (!strcmp(name, want))
-			return 1;
-	}
-}
 
 int main(const struct bootinfo *bi)
 {
@@ -73,7 +61,7 @@ int main(const struct bootinfo *bi)
 	}
 	tap_ok(done, "the host's traffic ended with DONE (%u datagrams echoed)", echoed);
 	uint32_t r_net = 99, r_drv = 99;
-	int found = restarts_of("net", &r_net) && restarts_of("net0", &r_drv);
+	int found = task_find("net", 0, &r_net, 0) && task_find("net0", 0, &r_drv, 0);
 	tap_ok(found && r_net == 0 && r_drv == 0, "neither the network server nor the driver was restarted (%u, %u)",
 	       r_net, r_drv);
 	tap_done();

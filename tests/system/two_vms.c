@@ -15,20 +15,15 @@
 // test-expect: two-vms: done
 #include "tap.h"
 #include "init.h"
+#include "tasks.h"
 
 #define INIT 8
 
-static int task(const char *want, uint32_t *state, uint32_t *restarts)
+/* running with its one thread; its state and restarts */
+static int task(const char *name, uint32_t *state, uint32_t *restarts)
 {
-	for (uint32_t i = 0;; i++) {
-		char name[33];
-		uint32_t threads;
-		uint64_t memory;
-		if (init_task_info(INIT, i, name, state, restarts, &threads, &memory))
-			return 0;
-		if (!strcmp(name, want))
-			return threads == 1;
-	}
+	uint32_t threads = 0;
+	return task_find(name, state, restarts, &threads) && threads == 1;
 }
 
 int main(const struct bootinfo *bi)
