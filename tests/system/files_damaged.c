@@ -14,6 +14,7 @@
 // test-expect: init: 'fsbad' exited with status 3: it cannot start as configured; not restarting it
 // test-timeout: 60
 #include "tap.h"
+#include "tasks.h"
 #include <string.h>
 #include "fs.h"
 #include "fs_files.h"
@@ -53,13 +54,8 @@ int main(const struct bootinfo *bi)
 	int ended = 0;
 	uint32_t state = 0, restarts = 99, threads = 1;
 	for (int tries = 0; tries < 100 && !ended; tries++) {
-		char tname[33];
-		uint64_t memory;
-		for (uint32_t i = 0; !init_task_info(INIT, i, tname, &state, &restarts, &threads, &memory); i++)
-			if (!strcmp(tname, "fsbad")) {
-				ended = threads == 0;
-				break;
-			}
+		if (task_find("fsbad", &state, &restarts, &threads))
+			ended = threads == 0;
 		spin_ticks(50000000UL);
 	}
 	spin_ticks(500000000UL);

@@ -14,6 +14,7 @@
 // test-expect: (hostile: done|vmm: guest stopped)[\s\S]*\[t\] tick \d+
 // test-expect: hostile-vm: done
 #include "tap.h"
+#include "tasks.h"
 #include "init.h"
 
 #define INIT 8
@@ -25,13 +26,8 @@ int main(const struct bootinfo *bi)
 	spin_ticks(6000000000UL);
 	uint64_t frame;
 	tap_eq(object_alloc(OBJ_FRAME, 0, &frame), E_OK, "the kernel still serves system calls");
-	char name[33];
-	uint32_t state, restarts, threads;
-	uint64_t memory;
-	int ticker = 0;
-	for (uint32_t i = 0; !init_task_info(INIT, i, name, &state, &restarts, &threads, &memory); i++)
-		if (!strcmp(name, "vmm-t"))
-			ticker = threads == 1 && restarts == 0;
+	uint32_t restarts = 0, threads = 0;
+	int ticker = task_find("vmm-t", 0, &restarts, &threads) && threads == 1 && restarts == 0;
 	tap_ok(ticker, "the well-behaved VM's VMM runs on, never restarted");
 	uint64_t c;
 	tap_eq(init_lookup(INIT, "console", &c), E_OK, "init still answers");

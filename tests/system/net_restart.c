@@ -17,6 +17,7 @@
 // test-expect: net: lost the driver 'net0'
 // test-timeout: 150
 #include "tap.h"
+#include "tasks.h"
 #include <errno.h>
 #include "init.h"
 #include "net_socket.h"
@@ -83,13 +84,8 @@ static void worker(uint64_t arg)
 
 static unsigned restarts_of(const char *task)
 {
-	char name[33];
-	uint32_t state, restarts = 0, threads;
-	uint64_t mem;
-	for (uint32_t i = 0; init_task_info(INIT, i, name, &state, &restarts, &threads, &mem) == E_OK; i++)
-		if (!strcmp(name, task))
-			return restarts;
-	return 999;
+	uint32_t restarts = 0;
+	return task_find(task, 0, &restarts, 0) ? restarts : 999;
 }
 
 static int wait_address(int seconds)

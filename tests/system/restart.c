@@ -13,6 +13,7 @@
 // test-expect: restart-test: line 0 after the kill
 #include <stdio.h>
 #include "tap.h"
+#include "tasks.h"
 #include "console.h"
 #include "init.h"
 
@@ -44,15 +45,8 @@ static int reconnect(void)
 
 static uint32_t restarts_of(const char *task)
 {
-	for (uint32_t i = 0;; i++) {
-		char name[33];
-		uint32_t state, restarts, threads;
-		uint64_t memory;
-		if (init_task_info(INIT, i, name, &state, &restarts, &threads, &memory))
-			return 9999;
-		if (!strcmp(name, task))
-			return restarts;
-	}
+	uint32_t restarts = 0;
+	return task_find(task, 0, &restarts, 0) ? restarts : 9999;
 }
 
 int main(const struct bootinfo *bi)

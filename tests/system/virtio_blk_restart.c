@@ -25,6 +25,7 @@
 // test-expect: pci: 00:04.0 released by 'blk0'
 // test-timeout: 120
 #include "tap.h"
+#include "tasks.h"
 #include "block.h"
 #include "init.h"
 #include "blk_client.h"
@@ -131,13 +132,8 @@ int main(const struct bootinfo *bi)
 	tap_ok(errs == 0 && bad < 0 && before >= 20,
 	       "the %d records acknowledged before the kill, and the rest, read back intact (first bad %ld)", before,
 	       bad);
-	uint32_t state, restarts, threads;
-	uint64_t mem;
-	char name[33];
-	restarts = 0;
-	for (uint32_t i = 0; init_task_info(INIT, i, name, &state, &restarts, &threads, &mem) == E_OK; i++)
-		if (!strcmp(name, "blk0"))
-			break;
+	uint32_t restarts = 0;
+	task_find("blk0", 0, &restarts, 0);
 	tap_eq(restarts, 1, "init restarted blk0 once");
 	tap_done();
 }

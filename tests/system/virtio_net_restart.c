@@ -18,6 +18,7 @@
 // test-expect: pci: 00:05.0 released by 'net0'
 // test-timeout: 120
 #include "tap.h"
+#include "tasks.h"
 #include "netif.h"
 #include "init.h"
 #include "net_client.h"
@@ -169,12 +170,8 @@ int main(const struct bootinfo *bi)
 	tap_ok(reconnects == 1 && after == 5, "after the restart: attached again, ARP, 5 pings answered (%d, %ld)",
 	       after, err);
 
-	uint32_t state, restarts = 0, threads;
-	uint64_t mem;
-	char name[33];
-	for (uint32_t i = 0; init_task_info(INIT, i, name, &state, &restarts, &threads, &mem) == E_OK; i++)
-		if (!strcmp(name, "net0"))
-			break;
+	uint32_t restarts = 0;
+	task_find("net0", 0, &restarts, 0);
 	tap_eq(restarts, 1, "init restarted net0 once");
 	uint64_t rxf, rxb, txf, txb, drop, errors;
 	err = netif_stats(c.session, &rxf, &rxb, &txf, &txb, &drop, &errors);
