@@ -155,7 +155,9 @@ static void install(struct ext2_fs *fs, struct ext2_buf *b)
  * blocks after it that are not cached, into clean buffers, in one
  * request.  They stay unpinned and marked ahead: the first request
  * for one decides its kind (an indirect block can lie between data
- * blocks). */
+ * blocks).  It stops at the end of b's block group: the next group
+ * starts with the superblock and descriptor copies, which are written
+ * without the cache. */
 static int read_ahead(struct ext2_fs *fs, struct ext2_buf *b)
 {
 	struct ext2_buf *more[EXT2_READ_AHEAD];
@@ -163,7 +165,8 @@ static int read_ahead(struct ext2_fs *fs, struct ext2_buf *b)
 	if (max > EXT2_READ_AHEAD)
 		max = EXT2_READ_AHEAD;
 	b->pins = 1; /* not a victim for its own read-ahead */
-	while (n < max && b->blk + n < fs->blocks_count && !cached(fs, b->blk + n)) {
+	while (n < max && b->blk + n < fs->blocks_count && (b->blk + n - fs->first_data_block) % fs->bpg &&
+	       !cached(fs, b->blk + n)) {
 		struct ext2_buf *v = victim(fs, false);
 		if (!v)
 			break;
