@@ -302,8 +302,8 @@ static enum vsw_reason check_source(struct vswitch *sw, unsigned p, const struct
 	if (port->kind == VSW_KIND_LOCAL && !mac_zero(port->mac) && !mac_eq(f->src_mac, port->mac))
 		return VSW_DROP_SPOOF_MAC;
 	for (unsigned i = 0; i < VSW_PORTS; i++)
-		if (is_guest(sw, i) && mac_eq(sw->port[i].mac, f->src_mac))
-			return VSW_DROP_SPOOF_MAC;
+		if (i != p && sw->port[i].kind != VSW_KIND_NONE && mac_eq(sw->port[i].mac, f->src_mac))
+			return VSW_DROP_SPOOF_MAC;     /* a guest's or lwIP's MAC */
 	return VSW_OK;
 }
 
@@ -329,8 +329,9 @@ enum vsw_reason vsw_input(struct vswitch *sw, unsigned p, const uint8_t *frame, 
 	int dest = -1, flood_all = mac_multicast(f.dst_mac);
 	if (!flood_all) {
 		for (unsigned i = 0; i < VSW_PORTS; i++)
-			if (is_guest(sw, i) && mac_eq(sw->port[i].mac, f.dst_mac))
-				dest = (int)i;
+			if (sw->port[i].kind != VSW_KIND_NONE && !mac_zero(sw->port[i].mac) &&
+			    mac_eq(sw->port[i].mac, f.dst_mac))
+				dest = (int)i;    /* a guest's, or lwIP's configured MAC */
 		if (dest < 0)
 			dest = vsw_lookup(sw, f.dst_mac);
 	}
@@ -350,13 +351,13 @@ enum vsw_reason vsw_input(struct vswitch *sw, unsigned p, const uint8_t *frame, 
 		return VSW_OK;
 	}
 	/* flood: broadcast/multicast to every up port, unknown unicast to
-	 * the non-guest ports */
+	 * the ports without a configured MAC (the uplink; local if unset) */
 	count_ok(&port->from, len);
 	for (unsigned d = 0; d < VSW_PORTS; d++) {
 		if (d == p || !sw->port[d].up || sw->port[d].kind == VSW_KIND_NONE)
 			continue;
-		if (!flood_all && is_guest(sw, d))
-			continue;
+		if (!flood_all && (is_guest(sw, d) || !mac_zero(sw->port[d].mac)))
+			continue;    /* a port with a configured MAC is not its owner */
 		send_to(sw, p, d, &f, frame, len);
 	}
 	return VSW_OK;

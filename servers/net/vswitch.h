@@ -47,11 +47,14 @@
  *     0.0.0.0 for DHCP, UDP 68 -> 67), else it is dropped as spoofed.
  *     Guests send and receive only ARP and IPv4 (other types: dropped).
  *   - The uplink and the local port learn source MACs (up to VSW_MACS,
- *     oldest replaced); a source MAC that is a guest's, or multicast, is
- *     dropped as spoofed and never learned.
- *   - Unicast to a guest's MAC goes to that guest; to a learned MAC to its
- *     port; an unknown unicast is flooded to the uplink and the local port
- *     only (guest MACs are all known).  Broadcast and multicast are
+ *     least recently seen replaced); a source MAC that is multicast, zero,
+ *     or configured on another port (a guest's, lwIP's) is dropped as
+ *     spoofed and never learned.  If the local port was given lwIP's MAC,
+ *     it may send only from that MAC.
+ *   - Unicast to a configured MAC (a guest's, lwIP's) goes to that port;
+ *     to a learned MAC to its port; an unknown unicast is flooded to the
+ *     ports without a configured MAC only: the uplink, and the local port
+ *     if it was not given lwIP's MAC.  Broadcast and multicast are
  *     flooded to every up port but the one it came from.
  *   - Firewall, for IPv4 frames between a guest and any other port: the
  *     sending guest's "out" rules and the receiving guest's "in" rules
