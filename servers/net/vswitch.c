@@ -161,13 +161,12 @@ int vsw_port_set(struct vswitch *sw, unsigned p, enum vsw_kind kind, const uint8
 		return -1;
 	if (mac && (mac_multicast(mac) || mac_zero(mac)))
 		return -1;
-	if (kind == VSW_KIND_GUEST) {
-		if (!mac)
-			return -1;
+	if (kind == VSW_KIND_GUEST && !mac)
+		return -1;
+	if (mac)
 		for (unsigned i = 0; i < VSW_PORTS; i++)
 			if (i != p && sw->port[i].kind != VSW_KIND_NONE && mac_eq(sw->port[i].mac, mac))
 				return -1;
-	}
 	struct vsw_port *port = &sw->port[p];
 	if (port->kind != kind) {
 		*port = (struct vsw_port){0};
@@ -244,8 +243,10 @@ static int allowed(struct vswitch *sw, unsigned s, unsigned d, const struct vsw_
 	if (!f->is_ip || (!is_guest(sw, s) && !is_guest(sw, d)))
 		return 1;
 	enum vfw_verdict out = is_guest(sw, s) ? vfw_match(&sw->port[s].fw, VFW_OUT, &f->ip) : VFW_NONE;
+	if (out == VFW_DROP)
+		return 0;            /* the receiver's rules are not consulted */
 	enum vfw_verdict in = is_guest(sw, d) ? vfw_match(&sw->port[d].fw, VFW_IN, &f->ip) : VFW_NONE;
-	if (out == VFW_DROP || in == VFW_DROP)
+	if (in == VFW_DROP)
 		return 0;
 	if (out == VFW_ACCEPT || in == VFW_ACCEPT)
 		return 1;

@@ -57,9 +57,10 @@
  *     if it was not given lwIP's MAC.  Broadcast and multicast are
  *     flooded to every up port but the one it came from.
  *   - Firewall, for IPv4 frames between a guest and any other port: the
- *     sending guest's "out" rules and the receiving guest's "in" rules
- *     are evaluated (first match in each list).  Any DROP drops; else any
- *     ACCEPT accepts; if no rule matched, the default: guest <-> guest
+ *     sending guest's "out" rules, then (unless they dropped it) the
+ *     receiving guest's "in" rules are evaluated: the first match of each
+ *     list decides for it and counts the frame.  A DROP in either drops;
+ *     else an ACCEPT in either accepts; if no rule matched, the default: guest <-> guest
  *     DROPPED (guests are isolated), guest <-> local (Berth's stack) and
  *     guest <-> uplink ACCEPTED.  ARP is not filtered by rules (it is
  *     checked for spoofing), so guests can resolve each other's MACs;
@@ -158,16 +159,20 @@ struct vsw_frame {
 
 void vsw_init(struct vswitch *sw, vsw_deliver_fn deliver, void *ctx);
 
-/* Configure port p (0..VSW_PORTS-1) and bring it up.  mac may be 0
- * (uplink; local: learned).  A guest needs a unicast MAC not used by
- * another guest.  Rules and counters are kept if the port was set
+/* Configure port p (0..VSW_PORTS-1) and bring it up: the uplink on
+ * port 0, the local port on 1, guests on 2..15.  mac may be 0 (uplink;
+ * local: learned).  A guest needs a MAC; a MAC given must be unicast,
+ * non-zero and not configured on another port.  Rules and counters are kept if the port was set
  * before with the same kind, reset otherwise.  0, or -1 refused. */
 int vsw_port_set(struct vswitch *sw, unsigned p, enum vsw_kind kind, const uint8_t *mac, uint32_t ip);
 void vsw_port_down(struct vswitch *sw, unsigned p);
 
-/* A frame arrives on port p (see the top of this file).  Returns VSW_OK
- * if it passed the checks on entry (it may still be refused toward some
- * ports), else the reason it was dropped. */
+/* A frame arrives on port p (see the top of this file).  VSW_OK if the
+ * switch accepted it (a unicast handed to deliver, even if deliver then
+ * dropped it; a flood offered to every port, each copy subject to the
+ * firewall), else the reason it was dropped, as counted on p's "from"
+ * side: malformed, spoofed, or a unicast refused by the firewall or to a
+ * port that is down. */
 enum vsw_reason vsw_input(struct vswitch *sw, unsigned p, const uint8_t *frame, size_t len);
 
 /* Parse and check a frame without forwarding it: VSW_OK or the reason. */

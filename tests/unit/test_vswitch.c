@@ -162,6 +162,9 @@ static void test_ports(void)
 	CHECK(vsw_port_set(&sw, 3, VSW_KIND_GUEST, G2, IP3) == -1, "the same MAC on a second guest refused");
 	CHECK(vsw_port_set(&sw, 2, VSW_KIND_GUEST, G2, IP2) == 0, "setting a port again with its own MAC");
 	CHECK(vsw_port_set(&sw, 15, VSW_KIND_GUEST, G3, IP3) == 0, "guest on port 15");
+	CHECK(vsw_port_set(&sw, VSW_LOCAL, VSW_KIND_LOCAL, G3, 0) == -1, "lwIP given a guest's MAC refused");
+	CHECK(vsw_port_set(&sw, VSW_LOCAL, VSW_KIND_LOCAL, LOCAL, 0) == 0, "lwIP's own MAC");
+	CHECK(vsw_port_set(&sw, 4, VSW_KIND_GUEST, LOCAL, IP4) == -1, "a guest given lwIP's MAC refused");
 	CHECK(strcmp(vsw_reason_name(VSW_DROP_SPOOF_IP), "spoofed ip") == 0 &&
 	      strcmp(vsw_reason_name((enum vsw_reason)99), "?") == 0, "reason names");
 }
@@ -294,6 +297,15 @@ static void test_isolation_and_rules(void)
 	CHECK(in(2, f, n, 0) == VSW_DROP_FIREWALL, "port 81 still isolated");
 	n = ipv4(f, G3, G2, IP2, IP3, 17, 40000, 80);
 	CHECK(in(2, f, n, 0) == VSW_DROP_FIREWALL, "udp 80 still isolated");
+	add_rule(3, "in accept any 0.0.0.0/0");
+	add_rule(2, "out drop udp 10.0.2.16/32 9");
+	n = ipv4(f, G3, G2, IP2, IP3, 17, 40000, 9);
+	CHECK(in(2, f, n, 0) == VSW_DROP_FIREWALL && sw.port[2].fw.rule[1].frames == 1 && sw.port[3].fw.rule[0].frames == 0,
+	      "the sender's out drop wins; the receiver's in accept is not consulted nor counted");
+	n = ipv4(f, G3, G2, IP2, IP3, 17, 40000, 10);
+	CHECK(in(2, f, n, 0) == VSW_OK && sw.port[3].fw.rule[0].frames == 1, "the receiver's in accept alone opens the path");
+	vfw_delete(&sw.port[3].fw, 0);
+	vfw_delete(&sw.port[2].fw, 1);
 	n = ipv4(f, G4, G2, IP2, IP4, 6, 40000, 80);
 	CHECK(in(2, f, n, 0) == VSW_DROP_FIREWALL, "tcp 80 to guest 4 still isolated");
 	/* the reply: guest 3's in rule... is not needed, its out rule is */
