@@ -3,9 +3,10 @@
  * uplink (the virtio-net driver, through NAT later), Berth's own lwIP
  * interface, and one port per guest NIC, with the firewall of vfw.h.
  *
- * Pure: no I/O, no system calls, no library calls; frames are byte
- * buffers.  Builds for the host (tests/unit/test_vswitch.c) and
- * freestanding (the network server).
+ * Pure: no I/O, no system calls, no library calls (the compiler may
+ * emit memset for zeroing structures); frames are byte buffers.  Builds
+ * for the host (tests/unit/test_vswitch.c) and freestanding (the network
+ * server, where it is already compiled in but not called).
  *
  * HOW THE NETWORK SERVER CALLS IT (all under the server's one lock):
  *
