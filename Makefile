@@ -191,7 +191,7 @@ $(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BENCH_LIB) $(BUILD)/lib
 	$(Q)$(CC) $(LDFLAGS) -T libipc/user.ld -o $@ $(BUILD)/libipc/crt0.S.o $< $(BENCH_LIB) $(BUILD)/libipc.a $(USER_LIBS)
 
 # --- host unit tests (kernel logic compiled for the host) -----------------
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h servers/init/*.[ch] servers/vmm/*.[ch] servers/fs/*.[ch] servers/httpd/*.[ch] tests/unit/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h servers/init/*.[ch] servers/vmm/*.[ch] servers/fs/*.[ch] servers/httpd/*.[ch] servers/net/vswitch.[ch] servers/net/vfw.[ch] tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
