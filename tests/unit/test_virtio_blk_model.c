@@ -25,7 +25,7 @@ static uint8_t disk[SECTORS * 512], durable[SECTORS * 512];
 static int async_mode;
 struct pend { struct vblk_req *req; int kind; uint64_t sector; const struct vblk_iov *iov; unsigned niov; };
 static struct pend pending[128];
-static unsigned npending, nflushes, nreads, nwrites;
+static unsigned npending, nflushes, nreads, nwrites, flush_early;
 static struct virtio_blk blk;
 
 static void do_io(struct pend *p)
@@ -51,6 +51,9 @@ static void start(int kind, struct vblk_req *req, uint64_t sector, const struct 
 	struct pend p = { req, kind, sector, iov, niov };
 	if (kind == 0) nreads++;
 	if (kind == 1) nwrites++;
+	for (unsigned i = 0; kind == 2 && i < npending; i++)
+		if (pending[i].kind == 1 && pending[i].req->seq < req->seq)
+			flush_early++;  /* a flush started before an earlier write completed */
 	if (async_mode)
 		pending[npending++] = p;
 	else
@@ -120,7 +123,7 @@ static void setup(int ro, int async)
 	for (unsigned i = 0; i < sizeof disk; i++)
 		disk[i] = durable[i] = (uint8_t)(i * 7 + i / 512);
 	async_mode = async;
-	npending = nflushes = nreads = nwrites = 0;
+	npending = nflushes = nreads = nwrites = flush_early = 0;
 	struct vblk_backend be = { &bops, 0, SECTORS, ro };
 	virtio_blk_init(&blk, &be, "berth-disk-0");
 	virtio_pci_set_memory(&blk.vp, gptr, 0);
@@ -313,6 +316,7 @@ static void test_async(void)
 		finish(0);
 	}
 	CHECK(st(1) == 0 && st(2) == 0 && st(3) == 0 && used_idx() == 4, "async: all four completed");
+	CHECK(flush_early == 0, "the flush started only after both earlier writes completed");
 	CHECK(nflushes == 1 && durable[512] == 0x11 && durable[1024] == 0x22, "the flush made both earlier writes durable");
 	/* a flush with no writes before it goes at once; a later write does not hold it */
 	req(4, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0);
@@ -402,6 +406,7 @@ static void test_random(void)
 	CHECK(bad == 0 && done > 1000 && virtio_pci_driver_ok(&blk.vp),
 	      "random workload: %u requests out of order, data matches the shadow disk", done);
 	CHECK(memcmp(disk, shadow, sizeof disk) == 0, "the disk equals the shadow");
+	CHECK(flush_early == 0 && nflushes > 100, "random workload: %u flushes, none before an earlier write completed", nflushes);
 }
 
 int main(void)
