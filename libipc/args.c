@@ -32,6 +32,19 @@ const char *arg_value(const char *args, const char *key, size_t *len)
 	return 0;
 }
 
+/* KEY=VALUE's value as a string in out (size bytes with its NUL): 1, or
+ * 0 leaving out as it was when the word is absent, empty or too long. */
+int arg_string(const char *args, const char *key, char *out, size_t size)
+{
+	size_t len;
+	const char *v = arg_value(args, key, &len);
+	if (!v || !len || len >= size)
+		return 0;
+	memcpy(out, v, len);
+	out[len] = 0;
+	return 1;
+}
+
 /* Whether the word itself (`linux`, `input`, `nopace`) is there. */
 int arg_flag(const char *args, const char *word)
 {

@@ -296,12 +296,8 @@ int main(const struct bootinfo *bi)
 	if (!ext2_statfs(fs, &st))
 		debug_printf("fs: ext2 mounted%s: %lu KiB, %lu KiB free, %lu inodes\n", ext2_is_read_only(fs) ? " read-only" : "",
 		             st.blocks * st.block_size >> 10, st.blocks_free * st.block_size >> 10, st.inodes);
-	const char *published = arg_value(bi->cmdline, "name=", &len);
 	char pub[32] = "fs";
-	if (published && len && len < sizeof(pub)) {
-		memcpy(pub, published, len);
-		pub[len] = 0;
-	}
+	arg_string(bi->cmdline, "name=", pub, sizeof(pub));
 	uint64_t port, send = slot_alloc();
 	err = object_alloc(OBJ_PORT, 0, &port);
 	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, send, RIGHT_SEND, 0);

@@ -348,13 +348,12 @@ int main(const struct bootinfo *bi)
 {
 	files_use_fs(FS_SLOT);
 	unsigned port = arg_number(bi->cmdline, "port=", 80);
-	size_t n;
-	const char *r = arg_value(bi->cmdline, "root=", &n);
-	if (r && n && n <= HTTP_PATH_MAX && r[0] == '/') {
+	char r[HTTP_PATH_MAX + 1];
+	if (arg_string(bi->cmdline, "root=", r, sizeof(r)) && r[0] == '/') {
+		size_t n = strlen(r);
 		while (n > 1 && r[n - 1] == '/')
-			n--;
-		memcpy(root, r, n);
-		root[n] = 0;
+			r[--n] = 0;
+		memcpy(root, r, n + 1);
 	}
 	clock_ms(); /* its calibration, before the first connection */
 	for (int i = 0; i < MAX_CONNS; i++) {

@@ -203,12 +203,7 @@ static int static_address(const char *args, ip4_addr_t *addr, ip4_addr_t *mask, 
 int main(const struct bootinfo *bi)
 {
 	char driver[32] = "net0";
-	size_t len;
-	const char *v = arg_value(bi->cmdline, "driver=", &len);
-	if (v && len > 0 && len < sizeof(driver)) {
-		memcpy(driver, v, len);
-		driver[len] = 0;
-	}
+	arg_string(bi->cmdline, "driver=", driver, sizeof(driver));
 	sessions_init(arg_number(bi->cmdline, "priority=", 100));
 	clock_ms();   /* calibrated before the session threads exist */
 	main_send = slot_alloc();

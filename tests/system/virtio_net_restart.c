@@ -40,20 +40,7 @@ static void nap(uint64_t ticks)
 
 static long arp(void)
 {
-	memset(frame, 0, 60);
-	memset(frame, 0xff, 6);
-	put_mac(frame + 6, c.mac);
-	put16(frame + 12, ETH_ARP);
-	uint8_t *a = frame + 14;
-	put16(a, 1);
-	put16(a + 2, ETH_IP);
-	a[4] = 6;
-	a[5] = 4;
-	put16(a + 6, 1);
-	put_mac(a + 8, c.mac);
-	put_ip(a + 14, me);
-	put_ip(a + 24, gw);
-	long err = net_send(&c, frame, 60);
+	long err = net_send(&c, frame, arp_request_frame(frame, c.mac, me, gw));
 	for (int i = 0; !err && i < 10; i++) {
 		unsigned len;
 		if ((err = net_recv(&c, in, sizeof(in), &len, 300)))

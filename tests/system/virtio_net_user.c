@@ -57,20 +57,7 @@ static void reader(uint64_t arg)
 
 static long arp_request(void)
 {
-	memset(frame, 0, 60);
-	memset(frame, 0xff, 6);
-	put_mac(frame + 6, c.mac);
-	put16(frame + 12, ETH_ARP);
-	uint8_t *a = frame + 14;
-	put16(a, 1);            /* Ethernet */
-	put16(a + 2, ETH_IP);
-	a[4] = 6;
-	a[5] = 4;
-	put16(a + 6, 1);        /* request */
-	put_mac(a + 8, c.mac);
-	put_ip(a + 14, me);
-	put_ip(a + 24, gw);
-	return net_send(&c, frame, 60);
+	return net_send(&c, frame, arp_request_frame(frame, c.mac, me, gw));
 }
 
 /* The next frame of a type, skipping others (slirp may send its own). */

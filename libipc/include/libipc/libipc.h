@@ -38,6 +38,7 @@ uint64_t alloc_set_pool(uint64_t untyped);
 const char *arg_next(const char **cursor, size_t *len);
 const char *arg_value(const char *args, const char *key, size_t *len);
 int arg_flag(const char *args, const char *word);
+int arg_string(const char *args, const char *key, char *out, size_t size);
 unsigned arg_number(const char *args, const char *key, unsigned dflt);
 const char *arg_cmdline(const char *args);
 

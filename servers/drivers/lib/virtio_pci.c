@@ -115,6 +115,30 @@ void virtio_set_driver_features(struct virtio_dev *v, uint64_t features)
 	v->common->driver_feature = (uint32_t)(features >> 32);
 }
 
+long virtio_negotiate(struct virtio_dev *v, uint64_t wanted, uint64_t *features, const char **why)
+{
+	volatile struct virtio_common_cfg *c = v->common;
+	if (virtio_reset(v)) {
+		*why = "the device does not reset";
+		return E_STATE;
+	}
+	c->device_status = VIRTIO_ACKNOWLEDGE;
+	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER;
+	uint64_t offered = virtio_device_features(v);
+	if (!(offered & (1ULL << VIRTIO_F_VERSION_1))) {
+		*why = "the device does not offer VIRTIO_F_VERSION_1";
+		return E_STATE;
+	}
+	*features = offered & (wanted | 1ULL << VIRTIO_F_VERSION_1);
+	virtio_set_driver_features(v, *features);
+	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER | VIRTIO_FEATURES_OK;
+	if (!(c->device_status & VIRTIO_FEATURES_OK)) {
+		*why = "the device did not accept our features";
+		return E_STATE;
+	}
+	return E_OK;
+}
+
 uint16_t virtio_queue_max(struct virtio_dev *v, uint16_t q)
 {
 	v->common->queue_select = q;

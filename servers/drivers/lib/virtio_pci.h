@@ -59,6 +59,13 @@ long virtio_reset(struct virtio_dev *v);
 uint64_t virtio_device_features(struct virtio_dev *v);
 void virtio_set_driver_features(struct virtio_dev *v, uint64_t features);
 
+/* The start of every driver's bring-up (virtio 1.1, 3.1.1): reset,
+ * ACKNOWLEDGE, DRIVER, the features both sides have of `wanted`
+ * (VIRTIO_F_VERSION_1 must be among them), FEATURES_OK and a check that
+ * it stuck.  0 with *features, or an error and *why in words.  The
+ * caller then sets up its queues and sets DRIVER_OK. */
+long virtio_negotiate(struct virtio_dev *v, uint64_t wanted, uint64_t *features, const char **why);
+
 /* Queue q's largest size (0: the queue does not exist). */
 uint16_t virtio_queue_max(struct virtio_dev *v, uint16_t q);
 

@@ -444,21 +444,13 @@ static long device_up(void)
 {
 	volatile struct virtio_common_cfg *c = dev.common;
 	long err;
-	if ((err = virtio_reset(&dev)))
-		return fail("the device does not reset", err);
-	c->device_status = VIRTIO_ACKNOWLEDGE;
-	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER;
-	uint64_t offered = virtio_device_features(&dev);
-	if (!(offered & (1ULL << VIRTIO_F_VERSION_1)))
-		return fail("the device does not offer VIRTIO_F_VERSION_1", E_STATE);
+	const char *why;
+	uint64_t features;
 	/* only what this driver implements */
-	uint64_t wanted = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << BLK_F_SIZE_MAX) | (1ULL << BLK_F_SEG_MAX) |
-	                  (1ULL << BLK_F_RO) | (1ULL << BLK_F_BLK_SIZE) | (1ULL << BLK_F_FLUSH);
-	uint64_t features = offered & wanted;
-	virtio_set_driver_features(&dev, features);
-	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER | VIRTIO_FEATURES_OK;
-	if (!(c->device_status & VIRTIO_FEATURES_OK))
-		return fail("the device did not accept our features", E_STATE);
+	if ((err = virtio_negotiate(&dev, (1ULL << BLK_F_SIZE_MAX) | (1ULL << BLK_F_SEG_MAX) | (1ULL << BLK_F_RO) |
+	                                        (1ULL << BLK_F_BLK_SIZE) | (1ULL << BLK_F_FLUSH),
+	                            &features, &why)))
+		return fail(why, err);
 	read_only = (features >> BLK_F_RO) & 1;
 	has_flush = (features >> BLK_F_FLUSH) & 1;
 	size_max = (features >> BLK_F_SIZE_MAX) & 1 ? cfg32(CFG_SIZE_MAX) : 0;
@@ -501,12 +493,7 @@ static long device_up(void)
 int main(const struct bootinfo *bi)
 {
 	char name[32] = "blk0";
-	size_t len;
-	const char *v = arg_value(bi->cmdline, "name=", &len);
-	if (v && len > 0 && len < sizeof(name)) {
-		memcpy(name, v, len);
-		name[len] = 0;
-	}
+	arg_string(bi->cmdline, "name=", name, sizeof(name));
 	unsigned index = arg_number(bi->cmdline, "index=", 0);
 	uint64_t session, send = slot_alloc();
 	uint32_t line;

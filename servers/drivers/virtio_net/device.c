@@ -103,20 +103,12 @@ long netdev_up(uint64_t session, struct slots *s, const uint64_t *page_paddr)
 	if ((err = virtio_map(&dev, session)))
 		return fail("not a modern virtio device", err);
 	volatile struct virtio_common_cfg *c = dev.common;
-	if ((err = virtio_reset(&dev)))
-		return fail("the device does not reset", err);
-	c->device_status = VIRTIO_ACKNOWLEDGE;
-	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER;
-	uint64_t offered = virtio_device_features(&dev);
-	if (!(offered & (1ULL << VIRTIO_F_VERSION_1)))
-		return fail("the device does not offer VIRTIO_F_VERSION_1", E_STATE);
+	const char *why;
+	uint64_t features;
 	/* only what this driver implements: no checksum or segmentation
 	 * offload, no mergeable buffers, no control queue */
-	uint64_t features = offered & ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << NET_F_MAC) | (1ULL << NET_F_STATUS));
-	virtio_set_driver_features(&dev, features);
-	c->device_status = VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER | VIRTIO_FEATURES_OK;
-	if (!(c->device_status & VIRTIO_FEATURES_OK))
-		return fail("the device did not accept our features", E_STATE);
+	if ((err = virtio_negotiate(&dev, (1ULL << NET_F_MAC) | (1ULL << NET_F_STATUS), &features, &why)))
+		return fail(why, err);
 	has_status = (features >> NET_F_STATUS) & 1;
 	if (dev.device_cfg_len < (has_status ? 8U : 6U))
 		return fail("the device configuration is too short", E_STATE);

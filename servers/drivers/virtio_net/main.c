@@ -345,12 +345,7 @@ static long buffer_alloc(void)
 int main(const struct bootinfo *bi)
 {
 	char name[32] = "net0";
-	size_t len;
-	const char *v = arg_value(bi->cmdline, "name=", &len);
-	if (v && len > 0 && len < sizeof(name)) {
-		memcpy(name, v, len);
-		name[len] = 0;
-	}
+	arg_string(bi->cmdline, "name=", name, sizeof(name));
 	unsigned index = arg_number(bi->cmdline, "index=", 0);
 	uint64_t session, send = slot_alloc();
 	uint32_t line;

@@ -32,6 +32,25 @@ static inline void put_ip(uint8_t *p, const uint8_t ip[4])
 	memcpy(p, ip, 4);
 }
 
+/* A broadcast ARP request (60 bytes, padded) from mac/me for target. */
+static inline unsigned arp_request_frame(uint8_t *frame, uint64_t mac, const uint8_t me[4], const uint8_t target[4])
+{
+	memset(frame, 0, 60);
+	memset(frame, 0xff, 6);
+	put_mac(frame + 6, mac);
+	put16(frame + 12, ETH_ARP);
+	uint8_t *a = frame + 14;
+	put16(a, 1);            /* Ethernet */
+	put16(a + 2, ETH_IP);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, 1);        /* request */
+	put_mac(a + 8, mac);
+	put_ip(a + 14, me);
+	put_ip(a + 24, target);
+	return 60;
+}
+
 /* The Internet checksum (RFC 1071) of n bytes. */
 static inline uint16_t inet_sum(const uint8_t *p, unsigned n)
 {
