@@ -153,11 +153,14 @@ static void install(struct ext2_fs *fs, struct ext2_buf *b)
 
 /* b, a data block just after the last one read from the disk, and the
  * blocks after it that are not cached, into clean buffers, in one
- * request.  They stay unpinned and marked ahead: the first request
- * for one decides its kind (an indirect block can lie between data
- * blocks).  It stops at the end of b's block group: the next group
+ * request.  It stops at the end of b's block group: the next group
  * starts with the superblock and descriptor copies, which are written
- * without the cache. */
+ * without the cache.  The blocks stay unpinned and marked ahead: the
+ * first request for one decides its kind.  On a file system mke2fs made,
+ * a group's bitmaps and inode table come before its data, so read-ahead
+ * from data meets only data (indirect and directory blocks are data
+ * too); but the descriptors may place them anywhere, and then a bitmap
+ * read ahead must not be refused as "used both as metadata and data". */
 static int read_ahead(struct ext2_fs *fs, struct ext2_buf *b)
 {
 	struct ext2_buf *more[EXT2_READ_AHEAD];
@@ -206,7 +209,7 @@ int ext2_bget(struct ext2_fs *fs, uint32_t blk, enum buf_kind kind, bool fresh,
 		struct ext2_buf *b = &fs->bufs[i];
 		if (b->valid && b->blk == blk) {
 			if (b->ahead) {
-				b->kind = (uint8_t)kind; /* read ahead as data, asked for now as this */
+				b->kind = (uint8_t)kind; /* read ahead as data, asked for as this */
 				b->ahead = false;
 			}
 			if (b->kind != kind)
