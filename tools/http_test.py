@@ -22,6 +22,8 @@ import shutil
 import socket
 import subprocess
 import sys
+
+from tap import Tap
 import tempfile
 import threading
 import time
@@ -65,19 +67,6 @@ def make_image(out):
                        stdout=subprocess.DEVNULL)
     finally:
         shutil.rmtree(tree)
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, text):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print('%sok %d - %s' % ('' if cond else 'not ', self.n, text), flush=True)
-        return cond
 
 
 def get(port, method, path, conn=None):
@@ -126,8 +115,7 @@ def run_checks(port, wait):
     tap = Tap()
     files = contents()
     if not tap.ok(wait_for(port, wait), 'the server answers on 127.0.0.1:%d' % port):
-        print('1..%d' % tap.n)
-        return 1
+        return tap.done()
     for name in sorted(SIZES):
         want = files['www/' + name]
         try:
@@ -205,8 +193,7 @@ def run_checks(port, wait):
            'POST is refused: %r' % reply[:30])
     status, _, body = get(port, 'GET', '/www/one')
     tap.ok(status == 200 and body == files['www/one'], 'and the server still answers')
-    print('1..%d' % tap.n)
-    return 1 if tap.failed else 0
+    return tap.done()
 
 
 def main():

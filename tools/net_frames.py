@@ -18,24 +18,14 @@ import random
 import socket
 import struct
 import sys
+
+from tap import Tap
 import time
 
 ETH_TEST = 0x88b5      # the tests' own frames (IEEE local experimental)
 ETH_STORM = 0x88b6     # storm frames: counted, never echoed
 BCAST = b'\xff' * 6
 HOST_MAC = b'\x02\x00\x00\x00\x00\x01'
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-
-    def ok(self, cond, what):
-        self.n += 1
-        print('%s %d - %s' % ('ok' if cond else 'not ok', self.n, what), flush=True)
-
-    def plan(self):
-        print('1..%d' % self.n, flush=True)
 
 
 def frame(dst, etype, payload):
@@ -132,8 +122,7 @@ def main():
             ready = data
     tap.ok(ready is not None, 'the Berth client announced itself')
     if ready is None:
-        tap.plan()
-        return 1
+        return tap.done()
     berth_mac = ready[6:12]
     send(frame(berth_mac, ETH_TEST, b'START'))
 
@@ -230,8 +219,7 @@ def main():
                 report = data[18:22]
         tap.ok(qmp_ok and report == b'DnUp', 'QEMU took the link down and up (QMP %s); the client saw it through '
                'notifications and info (%r)' % ('ok' if qmp_ok else 'failed', report))
-    tap.plan()
-    return 0
+    return tap.done()
 
 
 if __name__ == '__main__':

@@ -29,6 +29,8 @@ import random
 import socket
 import struct
 import sys
+
+from tap import Tap
 import time
 
 HOST_MAC = b'\x02\x00\x00\x00\x00\x02'
@@ -76,18 +78,6 @@ def udp(sport, dport, payload, length=None):
 def tcp(sport, dport, flags, seq=1000, offset=5, options=b'', payload=b''):
     seg = struct.pack('>HHIIBBHHH', sport, dport, seq, 0, offset << 4, flags, 8192, 0, 0) + options + payload
     return seg[:16] + struct.pack('>H', l4_sum(6, seg)) + seg[18:]
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, what):
-        self.n += 1
-        self.failed += 0 if cond else 1
-        print('%s %d - %s' % ('ok' if cond else 'not ok', self.n, what), flush=True)
-        return cond
 
 
 def main():
@@ -155,8 +145,7 @@ def main():
         recv_until(lambda d: berth_mac[0] is not None, 1.0)
     if not tap.ok(berth_mac[0] is not None, "Berth answers ARP for 10.0.3.15 (%s)" %
                   (berth_mac[0].hex(':') if berth_mac[0] else 'nothing')):
-        print('1..%d' % tap.n)
-        return 1
+        return tap.done()
 
     def ping(ident, seq, size=56, fragmented=False):
         payload = bytes(rng.randrange(256) for _ in range(size))
@@ -263,8 +252,7 @@ def main():
         if got:
             break
     tap.ok(got is not None, 'the test program took DONE')
-    print('1..%d' % tap.n, flush=True)
-    return 1 if tap.failed else 0
+    return tap.done()
 
 
 if __name__ == '__main__':
