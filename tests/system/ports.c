@@ -55,11 +55,15 @@ int main(const struct bootinfo *bi)
 	       result[3] == E_OK, "with its label and words, and the sender is released");
 
 	/* notifications accumulate without blocking the notifier */
+	uint64_t notes[2] = { 0 };
+	sys_kernel_counter(KC_IPC_NOTIFICATIONS, &notes[0]);
 	tap_eq(sys_notify(send, 0x5), E_OK, "notify bits 0x5");
 	tap_eq(sys_notify(send, 0x8), E_OK, "notify bits 0x8");
 	long err = ipc_nb_recv(port, 0, &m);
-	tap_ok(err == E_OK && MSG_LABEL(m.info) == LABEL_NOTIFY && m.w[0] == 0xd,
-	       "one receive gets them all, as a notification (%lx)", m.w[0]);
+	sys_kernel_counter(KC_IPC_NOTIFICATIONS, &notes[1]);
+	tap_ok(err == E_OK && MSG_LABEL(m.info) == LABEL_NOTIFY && m.w[0] == 0xd && notes[1] - notes[0] == 1,
+	       "one receive gets them all, as one notification (%lx; the kernel counted %lu)", m.w[0],
+	       notes[1] - notes[0]);
 	tap_eq(ipc_nb_recv(port, 0, &m), E_WOULD_BLOCK, "and they are cleared");
 
 	/* a notification wakes a blocked receiver */
