@@ -1,6 +1,6 @@
 # Berth's disk for make run and make gdb: made on first use by the host's
 # mke2fs -d (tools/mkdisk.sh: a README, /hello.txt and the Linux guest's
-# /vm/vmlinuz and /vm/initrd.img), then kept: what Berth writes there is
+# /vm/vmlinuz, /vm/initrd.img and its own disk /vm/linux.img), then kept: what Berth writes there is
 # still there next time.  rm it (or make clean) to start afresh.
 BERTH_DISK := $(BUILD)/berth-disk.img
 BERTH_DISK_QEMU := -drive if=none,id=disk0,format=raw,file=$(BERTH_DISK) \
@@ -11,7 +11,7 @@ BERTH_DISK_QEMU := -drive if=none,id=disk0,format=raw,file=$(BERTH_DISK) \
 BERTH_HTTP_PORT ?= 8080
 BERTH_NET_QEMU := -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$(BERTH_HTTP_PORT)-:80 \
 	-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5
-$(BERTH_DISK): | cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+$(BERTH_DISK): | cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz cache/linux/guest/disk.img
 	@echo "disk: making Berth's disk $@ (64 MiB ext2, mke2fs -d)"
 	$(Q)tools/mkdisk.sh $@ 64M
 
@@ -37,10 +37,21 @@ VM_FILES_IMAGE := $(BUILD)/tests/data/vm.img
 $(VM_FILES_IMAGE): tools/mkdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
-	$(Q)tools/mkdisk.sh $@ 10M
+	$(Q)tools/mkdisk.sh $@ 10M none
 
 # Damaged copies of it (tests/system/files_damaged.c)
 FS_DAMAGED_IMAGES := $(BUILD)/tests/data/files-baddir.img $(BUILD)/tests/data/files-badmagic.img
 $(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
 	$(call say,DAMAGE,$(FS_DAMAGED_IMAGES))
 	$(Q)$(PYTHON) tools/fs_test_image.py --damage $(FS_TEST_IMAGE) $(FS_DAMAGED_IMAGES)
+
+# The Linux guest's disk test (tests/system/guest_disk.c): Berth's disk
+# with a guest disk whose /autorun writes files, syncs and powers off
+GUEST_DISK_TEST_IMAGE := $(BUILD)/tests/data/guest-disk.img
+$(GUEST_DISK_TEST_IMAGE): tools/mkdisk.sh tools/mkguestdisk.sh tests/system/data/guest_disk_autorun.sh \
+		cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)tools/mkguestdisk.sh $@.guest 32M tests/system/data/guest_disk_autorun.sh
+	$(Q)tools/mkdisk.sh $@ 64M $@.guest
+	$(Q)rm -f $@.guest

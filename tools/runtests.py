@@ -40,6 +40,10 @@ and booted as the root task.  Lines at the top of the source configure it:
   // test-disk-debugfs: ID COMMAND => REGEX  after QEMU ended: the host's
                                debugfs -R COMMAND on that image prints
                                something REGEX matches (repeatable)
+  // test-disk-file: ID PATH NEWID  after QEMU ended: the file PATH of disk
+                               ID's ext2 file system, taken out by the host's
+                               debugfs, is disk NEWID for the fsck and
+                               debugfs lines (a guest's disk inside Berth's)
   // test-net: user [hostfwd=tcp:127.0.0.1:H-:G ...]  a virtio-net NIC (PCI
                                slot 5, line 10) on QEMU's user network with
                                restrict=on: nothing leaves the machine; the
@@ -168,7 +172,7 @@ def run_unit(binary):
 def directives(source):
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
-         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'net': '',
+         'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'disk-file': [], 'net': '',
          'hostfwd': [], 'host': []}
     with open(source) as f:
         for line in f:
@@ -230,8 +234,24 @@ def make_disks(d, name, build):
 
 
 def check_file_systems(d, disks, prefix, results):
-    """The test-disk-fsck and test-disk-debugfs lines: the host's
-    e2fsprogs judge what Berth left on the disk."""
+    """The test-disk-file, test-disk-fsck and test-disk-debugfs lines: the
+    host's e2fsprogs judge what Berth left on the disk."""
+    for spec in d['disk-file']:
+        ident, path, new = spec.split()
+        out = '%s-%s.img' % (disks[ident][0][:-len('.img')], new)
+        if os.path.exists(out):
+            os.unlink(out)
+        p = subprocess.run(['/sbin/debugfs', '-R', 'dump %s %s' % (path, out), disks[ident][0]],
+                           capture_output=True, text=True)
+        taken = os.path.exists(out) and os.path.getsize(out) > 0
+        results.add(taken, '%s: disk %s: debugfs takes out %s as disk %s' % (prefix, ident, path, new),
+                    (p.stdout + p.stderr).strip().split('\n')[-12:])
+        if taken:
+            disks[new] = (out, os.path.getsize(out) // 512, None)
+    for ident in d['disk-fsck'] + d['disk-preen'] + [spec.split()[0] for spec in d['disk-debugfs']]:
+        if ident not in disks:
+            results.add(False, '%s: disk %s: not there to check' % (prefix, ident))
+            return
     for ident in d['disk-fsck']:
         p = subprocess.run(['/sbin/e2fsck', '-fn', disks[ident][0]], capture_output=True, text=True)
         results.add(p.returncode == 0, '%s: disk %s: e2fsck -fn finds the file system clean (status %d)'

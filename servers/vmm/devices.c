@@ -10,7 +10,8 @@
  *   0x70-0x71             the CMOS RTC (rtc.c) with the host's date
  *   0x600-0x60f           the ACPI PM registers (acpi_pm.c): power off, SCI on IRQ 9
  *   0xcf8-0xcff           PCI configuration mechanism 1 (pci.c): a host bridge;
- *                         0xcf9 is the reset control register
+ *                         0xcf9 is the reset control register; with disk=,
+ *                         a virtio-blk function at 00:02.0 (disk.c)
  *   0x510                 test: a 32-bit register, any access size
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
@@ -185,6 +186,7 @@ static void power_on(void)
 {
 	pit_init(&vm.pit, clock_ns());
 	pci_init(&vm.pci);
+	disk_power_on();
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
 	irq_init();
@@ -338,6 +340,8 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 			ioapic_write(&vm.ioapic, off, (uint32_t)*value);
 		return 0;
 	}
+	if (disk_mmio(gpa, size, load, value))
+		return 0;
 	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {
 		uint8_t *regs = (uint8_t *)vm.mmio_test + (gpa - MMIO_TEST_GPA);
 		if (load) {

@@ -217,6 +217,10 @@ int main(const struct bootinfo *bi)
 	if (!err) {
 		calibrate_end();
 		clock_init(tsc_per_tick * 100);
+		if (disk_setup(bi->cmdline, vm.port)) {
+			vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
+			return vm.exit_status;
+		}
 		devices_init();
 	}
 	if (!err && (err = boot_guest(bi))) {
@@ -261,6 +265,8 @@ int main(const struct bootinfo *bi)
 				feed_uart((const uint8_t *)&m.w[1], m.w[0] > 24 ? 24 : m.w[0]);
 			else if (m.w[0] & TIMER_BIT)
 				devices_timer();
+			if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & DISK_BIT))
+				disk_completions();
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
@@ -294,6 +300,7 @@ int main(const struct bootinfo *bi)
 		if (!reply) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
+				disk_close();
 				return vm.exit_status;
 			}
 			if (vm.halted) { /* answer when an interrupt comes */

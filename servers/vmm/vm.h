@@ -104,6 +104,14 @@ void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
 int console_reconnect(void);
 
+/* disk.c: the guest's virtio-blk disk on a file (disk=PATH) */
+#define DISK_BIT 4                   /* a notification: the disk's worker finished requests */
+long disk_setup(const char *args, uint64_t main_port);
+void disk_power_on(void);
+int disk_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value);  /* 1: it was the disk's */
+void disk_completions(void);
+void disk_close(void);
+
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);
 const char *boot_image(size_t *size);   /* what it booted: a module's name or the kernel's path */

@@ -1,0 +1,30 @@
+#!/bin/sh
+# The Linux guest's part of tests/system/guest_disk.c: run by its /init
+# from its own disk (tools/mkguestdisk.sh put this file there as
+# /autorun).  It writes files on that disk, flushes them, unmounts it and
+# powers the VM off; the host then checks the guest's file system inside
+# Berth's (runtests' test-disk-file-* lines).
+set -e
+echo "guest-disk: writing"
+mkdir -p /mnt/berth
+echo "written by Linux through Berth's VMM, fs server and block driver" > /mnt/berth/hello.txt
+# 4 MiB with a known pattern: the host compares its checksum
+i=0
+while [ $i -lt 1024 ]; do
+	printf '%4095d\n' $i
+	i=$((i + 1))
+done > /mnt/berth/pattern.bin
+md5sum /mnt/berth/pattern.bin | sed 's/^/guest-disk: md5 /'
+for d in 1 2 3 4 5 6 7 8; do
+	mkdir -p /mnt/berth/dir$d
+	echo "file in directory $d" > /mnt/berth/dir$d/file.txt
+done
+sync
+echo "guest-disk: synced"
+# read back what went to the device, not the page cache
+echo 3 > /proc/sys/vm/drop_caches
+md5sum /mnt/berth/pattern.bin | sed 's/^/guest-disk: md5 after drop /'
+cd /
+umount /mnt
+echo "guest-disk: unmounted"
+poweroff -f
