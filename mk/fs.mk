@@ -45,13 +45,19 @@ $(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
 	$(call say,DAMAGE,$(FS_DAMAGED_IMAGES))
 	$(Q)$(PYTHON) tools/fs_test_image.py --damage $(FS_TEST_IMAGE) $(FS_DAMAGED_IMAGES)
 
-# The Linux guest's disk test (tests/system/guest_disk.c): Berth's disk
-# with a guest disk whose /autorun writes files, syncs and powers off
-GUEST_DISK_TEST_IMAGE := $(BUILD)/tests/data/guest-disk.img
-$(GUEST_DISK_TEST_IMAGE): tools/mkdisk.sh tools/mkguestdisk.sh tests/system/data/guest_disk_autorun.sh \
-		cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+# The Linux guest's disk tests (tests/system/guest_disk*.c): Berth's disk
+# with a guest disk whose /autorun drives the guest (writes files, syncs,
+# powers off)
+GUEST_DISK_TEST_IMAGES := $(BUILD)/tests/data/guest-disk.img $(BUILD)/tests/data/guest-disk-kill.img
+GUEST_DISK_DEPS := tools/mkdisk.sh tools/mkguestdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
+define guest_disk_image
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
-	$(Q)tools/mkguestdisk.sh $@.guest 32M tests/system/data/guest_disk_autorun.sh
+	$(Q)tools/mkguestdisk.sh $@.guest 32M $<
 	$(Q)tools/mkdisk.sh $@ 64M $@.guest
 	$(Q)rm -f $@.guest
+endef
+$(BUILD)/tests/data/guest-disk.img: tests/system/data/guest_disk_autorun.sh $(GUEST_DISK_DEPS)
+	$(guest_disk_image)
+$(BUILD)/tests/data/guest-disk-kill.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
+	$(guest_disk_image)

@@ -457,9 +457,10 @@ static void await_start(const char *cmd, const char *verb, const char *name)
 	outf("vm: %s '%s' (its VMM has not published vm.%s)\n", verb, name, name);
 }
 
-/* Check vm start's options: mem=MiB (within the VM's memory quota) and
- * cmdline=... (the rest of the line).  0, or -1 after saying what is
- * wrong. */
+/* Check vm start's options: mem=MiB (within the VM's memory quota),
+ * disk=PATH, kernel=PATH, initrd=PATH (files of the file system: the VMM
+ * says if one cannot be used) and cmdline=... (the rest of the line).  0,
+ * or -1 after saying what is wrong. */
 static int check_start_args(const struct vm_task *v, const char *args)
 {
 	size_t n;
@@ -483,8 +484,12 @@ static int check_start_args(const struct vm_task *v, const char *args)
 				     mib, v->quota >> 20);
 				return -1;
 			}
+		} else if ((n > 5 && !strncmp(p, "disk=/", 6)) || (n > 7 && !strncmp(p, "kernel=/", 8)) ||
+		           (n > 7 && !strncmp(p, "initrd=/", 8))) {
+			continue;
 		} else {
-			outf("vm start: unknown option '%.*s' (mem=MiB, cmdline=...)\n", (int)n, p);
+			outf("vm start: unknown option '%.*s' (mem=MiB, disk=/PATH, kernel=/PATH, initrd=/PATH, "
+			     "cmdline=...)\n", (int)n, p);
 			return -1;
 		}
 	}
@@ -675,7 +680,7 @@ static void vm_stats(const char *name)
 }
 
 static const char vm_usage[] =
-	"vm list | start NAME [mem=MiB] [cmdline=...] | stop NAME | restart NAME | console NAME | stats NAME";
+	"vm list | start NAME [mem=MiB] [disk=/PATH] [cmdline=...] | stop NAME | restart NAME | console NAME | stats NAME";
 
 static void cmd_vm(char *arg)
 {
@@ -706,7 +711,7 @@ static void cmd_vm(char *arg)
 	}
 	if (takes_name && !*name) {
 		outf("vm %s: which VM? (vm %s NAME%s; see vm list)\n", sub, sub,
-		     strcmp(sub, "start") ? "" : " [mem=MiB] [cmdline=...]");
+		     strcmp(sub, "start") ? "" : " [mem=MiB] [disk=/PATH] [cmdline=...]");
 		return;
 	}
 	if (*arg && strcmp(sub, "start")) {
@@ -755,9 +760,10 @@ static void run(char *line)
 		    "  echo WORDS    print the words\n"
 		    "  lspci         PCI functions: address, ids, class, interrupt, owning driver\n"
 		    "  vm list       virtual machines: state, memory, uptime, exits\n"
-		    "  vm start NAME [mem=MiB] [cmdline=...]\n"
-		    "                start a VM that is not running, optionally with other memory\n"
-		    "                or kernel command line\n"
+		    "  vm start NAME [mem=MiB] [disk=/PATH] [kernel=/PATH] [initrd=/PATH] [cmdline=...]\n"
+		    "                start a VM that is not running, optionally with other memory,\n"
+		    "                disk (a file: the guest's /dev/vda), kernel, initrd or kernel\n"
+		    "                command line\n"
 		    "  vm stop NAME  stop a VM now, for good (no restart)\n"
 		    "  vm restart NAME  stop a VM and start it again\n"
 		    "  vm console NAME  the guest's serial console; Ctrl-] returns here\n"
