@@ -61,3 +61,14 @@ $(BUILD)/tests/data/guest-disk.img: tests/system/data/guest_disk_autorun.sh $(GU
 	$(guest_disk_image)
 $(BUILD)/tests/data/guest-disk-kill.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
 	$(guest_disk_image)
+
+# tests/system/virtio_hostile.c: a RAM disk holding /disk.img, 128
+# sectors in which every 8-byte word of sector n is n
+VIRTIO_HOSTILE_IMAGE := $(BUILD)/tests/data/virtio-hostile.img
+$(VIRTIO_HOSTILE_IMAGE): mk/fs.mk
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)rm -rf $@.root && mkdir -p $@.root
+	$(Q)$(PYTHON) -c "import struct, sys; sys.stdout.buffer.write(b''.join(struct.pack('<Q', n) * 64 for n in range(128)))" > $@.root/disk.img
+	$(Q)/sbin/mke2fs -q -F -t ext2 -d $@.root $@ 2M >/dev/null
+	$(Q)rm -rf $@.root

@@ -79,6 +79,7 @@ static struct {
 	int lost;                      /* acknowledged writes may have died with an fs server */
 	const char *said;              /* the device's last error, reported */
 	uint64_t reads, writes, flushes, errors, retries;
+	uint64_t guest_errors;         /* times the guest broke the device */
 } disk;
 
 static uint8_t worker_stack[16384] __attribute__((aligned(16)));
@@ -328,15 +329,25 @@ static void retry_waiting(void)
 	}
 }
 
-/* The guest broke the device's rules (virtio_pci.h): say so once. */
+/* The guest broke the device's rules (virtio_pci.h): say so once per
+ * breakage, and only the first few times: a guest that breaks and resets
+ * the device in a loop must not flood the console. */
+#define ERROR_REPORTS 8
+
 static void say_error(void)
 {
 	if (disk.blk.vp.error == disk.said)
 		return;
 	disk.said = disk.blk.vp.error;
-	if (disk.said)
+	if (!disk.said)
+		return;
+	disk.guest_errors++;
+	if (disk.guest_errors <= ERROR_REPORTS)
 		debug_printf("vmm: %sdisk %s: the guest's driver broke the device (%s); it needs a reset\n", vm_name,
 		             disk.path, disk.said);
+	if (disk.guest_errors == ERROR_REPORTS)
+		debug_printf("vmm: %sdisk %s: no more reports of the guest breaking the device\n", vm_name,
+		             disk.path);
 }
 
 void disk_completions(void)
