@@ -15,6 +15,8 @@
  *   0x510                 test: a 32-bit register, any access size
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
+ *   0x519                 marks: a write takes a snapshot of the counters
+ *                         (marks_print() shows them at the end)
  *   MMIO_TEST_GPA         test: 4 KiB of registers, any size and offset
  *   0xfec00000            the I/O APIC (ioapic.c); 0xfee00000 the local APIC
  *                         (lapic.c), where IA32_APIC_BASE puts it
@@ -216,6 +218,43 @@ void devices_reset(void)
 	timers_rearm();
 }
 
+/* --- marks ---------------------------------------------------------- */
+
+/* A guest brackets a piece of work with writes to port 0x519 (Linux:
+ * `printf '\\001' | dd of=/dev/port bs=1 seek=$((0x519))`), and gets what
+ * it cost on Berth's side: guest entries, IPC messages, notifications,
+ * address-space switches, disk requests.  The snapshots are kept and
+ * printed only when the VM stops, so that printing them costs nothing
+ * between two marks.  For benchmarks (docs/guest-io.md). */
+#define MARKS 16
+
+static struct mark {
+	uint8_t id;
+	uint64_t entries, messages, notifications, switches, disk_requests;
+} marks[MARKS];
+static unsigned mark_count;
+
+void mark_take(uint8_t id)
+{
+	if (mark_count == MARKS)
+		return;
+	struct mark *k = &marks[mark_count++];
+	k->id = id;
+	sys_kernel_counter(KC_VM_ENTRIES, &k->entries);
+	sys_kernel_counter(KC_IPC_MESSAGES, &k->messages);
+	sys_kernel_counter(KC_IPC_NOTIFICATIONS, &k->notifications);
+	sys_kernel_counter(KC_SPACE_SWITCHES, &k->switches);
+	k->disk_requests = disk_requests();
+}
+
+void marks_print(void)
+{
+	for (unsigned i = 0; i < mark_count; i++)
+		debug_printf("vmm: %smark %u: vm_entries=%lu ipc_messages=%lu notifications=%lu space_switches=%lu "
+		             "disk_requests=%lu\n", vm_name, marks[i].id, marks[i].entries, marks[i].messages,
+		             marks[i].notifications, marks[i].switches, marks[i].disk_requests);
+}
+
 /* --- dispatch ------------------------------------------------------- */
 
 int io_access(unsigned port, unsigned size, int in, uint32_t *value)
@@ -308,6 +347,10 @@ int io_access(unsigned port, unsigned size, int in, uint32_t *value)
 	}
 	if (port == 0x518 && in) {
 		*value = (uint32_t)(vm.test_counter++) & mask;
+		return 0;
+	}
+	if (port == 0x519 && !in && size == 1) {
+		mark_take((uint8_t)*value);
 		return 0;
 	}
 	if (in)

@@ -482,3 +482,8 @@ void disk_close(void)
 	if (disk.present && disk.fs)
 		fs_fsync(disk.fs, disk.ino);
 }
+
+uint64_t disk_requests(void)
+{
+	return disk.reads + disk.writes + disk.flushes;
+}

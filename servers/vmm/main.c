@@ -301,6 +301,7 @@ int main(const struct bootinfo *bi)
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);
 				disk_close();
+				marks_print();
 				return vm.exit_status;
 			}
 			if (vm.halted) { /* answer when an interrupt comes */

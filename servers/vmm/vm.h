@@ -102,6 +102,8 @@ void devices_init(void);
 void devices_timer(void);
 void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
+void mark_take(uint8_t id);     /* port 0x519: counters for benchmarks */
+void marks_print(void);
 int console_reconnect(void);
 
 /* disk.c: the guest's virtio-blk disk on a file (disk=PATH) */
@@ -111,6 +113,7 @@ void disk_power_on(void);
 int disk_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value);  /* 1: it was the disk's */
 void disk_completions(void);
 void disk_close(void);
+uint64_t disk_requests(void);        /* requests the guest made so far */
 
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);

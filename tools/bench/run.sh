@@ -79,6 +79,12 @@ tr -d '\r' <$out/fs-berth.log | grep -E '^BENCH name=fs_' >$out/fs.txt
 cat $out/fs.txt
 cat $out/fs.txt >>$out/berth.txt
 
+# The guest-I/O figures: a Linux guest's virtio-blk disk under Berth (a
+# file of the fs server) and under bare QEMU (tools/bench/guest-io-bench.sh)
+echo "bench: a Linux guest's disk under Berth and under bare QEMU" >&2
+tools/bench/guest-io-bench.sh >$out/guest-io.txt
+cat $out/guest-io.txt
+cat $out/guest-io.txt >>$out/berth.txt
 # The network figures: wall clock (no -icount: the host's side of QEMU's
 # user network runs in real time), measured from the host through ports
 # forwarded on 127.0.0.1 by tools/bench/net_measure.py; Berth's side
@@ -150,4 +156,13 @@ printf '# %-22s %14s   %-22s %12s\n' berth.tcp_tx_mibs "$(value berth.tcp_tx_mib
 printf '# %-22s %14s   %-22s %12s\n' berth.http_rps "$(value berth.http_rps)" linux.http_rps "$(value linux.http_rps)"
 for f in net_rx_messages_per_frame net_rx_notifications_per_frame net_tx_messages_per_frame net_tx_notifications_per_frame; do
 	printf '# %-34s %6s   %s\n' $f "$(value $f)" "(hundredths, per Ethernet frame)"
+done
+echo "# a Linux guest's disk, 1 MiB O_DIRECT requests (guest elapsed instructions; docs/guest-io.md):"
+printf '# %-34s %12s   %-28s %12s\n' "berth" "" "bare qemu" ""
+for f in guest_disk_read_32m guest_disk_write_16m; do
+	printf '# %-34s %12s   %-28s %12s\n' $f "$(value $f)" "qemu.$f" "$(value qemu.$f)"
+done
+for f in guest_disk_read_vm_entries_per_request guest_disk_read_ipc_messages_per_request \
+	guest_disk_write_vm_entries_per_request guest_disk_write_ipc_messages_per_request; do
+	printf '# %-44s %8s   %s\n' $f "$(value $f)" "(hundredths, per disk request on Berth)"
 done
