@@ -680,7 +680,8 @@ static void vm_stats(const char *name)
 }
 
 static const char vm_usage[] =
-	"vm list | start NAME [mem=MiB] [disk=/PATH] [cmdline=...] | stop NAME | restart NAME | console NAME | stats NAME";
+	"vm list | start NAME [mem=MiB] [disk=/PATH] [cmdline=...] | stop NAME | restart NAME | console NAME | stats NAME"
+	" | net NAME | fw NAME [add [POS] RULE | del POS] | forward NAME tcp|udp BERTH_PORT GUEST_PORT";
 
 static void cmd_vm(char *arg)
 {
@@ -704,7 +705,9 @@ static void cmd_vm(char *arg)
 		return;
 	}
 	int takes_name = !strcmp(sub, "start") || !strcmp(sub, "stop") || !strcmp(sub, "restart") ||
-	                 !strcmp(sub, "console") || !strcmp(sub, "stats");
+	                 !strcmp(sub, "console") || !strcmp(sub, "stats") || !strcmp(sub, "net") ||
+	                 !strcmp(sub, "fw") || !strcmp(sub, "forward");
+	int takes_more = !strcmp(sub, "start") || !strcmp(sub, "fw") || !strcmp(sub, "forward");
 	if (!takes_name && strcmp(sub, "list")) {
 		outf("vm: unknown command '%s' (%s)\n", sub, vm_usage);
 		return;
@@ -714,7 +717,7 @@ static void cmd_vm(char *arg)
 		     strcmp(sub, "start") ? "" : " [mem=MiB] [disk=/PATH] [cmdline=...]");
 		return;
 	}
-	if (*arg && strcmp(sub, "start")) {
+	if (*arg && !takes_more) {
 		outf("vm %s: unexpected '%s'\n", sub, arg);
 		return;
 	}
@@ -732,6 +735,12 @@ static void cmd_vm(char *arg)
 		vm_restart(name);
 	} else if (!strcmp(sub, "console")) {
 		vm_console(name);
+	} else if (!strcmp(sub, "net")) {
+		vm_net(name);
+	} else if (!strcmp(sub, "fw")) {
+		vm_fw(name, arg);
+	} else if (!strcmp(sub, "forward")) {
+		vm_forward(name, arg);
 	} else {
 		vm_stats(name);
 	}
@@ -767,7 +776,13 @@ static void run(char *line)
 		    "  vm stop NAME  stop a VM now, for good (no restart)\n"
 		    "  vm restart NAME  stop a VM and start it again\n"
 		    "  vm console NAME  the guest's serial console; Ctrl-] returns here\n"
-		    "  vm stats NAME VM exits by reason: count and time spent in the VMM\n");
+		    "  vm stats NAME VM exits by reason: count and time spent in the VMM\n"
+		    "  vm net NAME   the VM's port on the virtual switch: MAC, address, frames, drops\n"
+		    "  vm fw NAME [add [POS] RULE | del POS]\n"
+		    "                its firewall rules with counters; add one (e.g. out accept tcp\n"
+		    "                10.0.2.2/32 80) or delete one\n"
+		    "  vm forward NAME tcp|udp BERTH_PORT GUEST_PORT\n"
+		    "                connections to BERTH_PORT on Berth's address go to the guest\n");
 		out(FILES_HELP);
 		out(NET_HELP);
 	} else if (!strcmp(cmd, "ps")) {

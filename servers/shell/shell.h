@@ -33,6 +33,12 @@ void drop(uint64_t slot);
 /* A network command (net.c): 1 if cmd was one (and ran), 0 if not. */
 int net_command(const char *cmd, char *arg);
 
+/* A VM's port on the network server's switch (vmnet.c); args: the
+ * words after the VM's name. */
+void vm_fw(const char *name, char *args);
+void vm_net(const char *name);
+void vm_forward(const char *name, char *args);
+
 /* A file command (files.c): 1 if cmd was one (and ran), 0 if not. */
 int files_command(const char *cmd, char *arg);
 /* echo with a redirection: "WORDS > FILE" or "WORDS >> FILE". */
