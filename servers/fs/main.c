@@ -243,11 +243,63 @@ static long do_unmount(void *ctx, uint64_t badge)
 	return st;
 }
 
+static long do_buffer_attach(void *ctx, uint64_t badge, const char *client, uint64_t *session, uint32_t *pages)
+{
+	(void)ctx;
+	(void)badge;
+	if (!client[0])
+		return E_BAD_ARG;
+	return buffers_attach(client, session, pages);
+}
+
+static long do_buffer_frame(void *ctx, uint64_t badge, uint32_t page, uint64_t *frame)
+{
+	(void)ctx;
+	return buffers_frame(badge, page, frame);
+}
+
+static long do_read_at(void *ctx, uint64_t badge, uint32_t ino, uint64_t offset, uint32_t count, uint32_t at,
+                       uint32_t *got)
+{
+	(void)ctx;
+	uint8_t *data;
+	long err = buffers_data(badge, at, count, &data);
+	if (err)
+		return err;
+	int64_t n = ext2_read(fs, ino, offset, data, count);
+	if (n < 0)
+		return ino_status((int)n);
+	*got = (uint32_t)n;
+	return E_OK;
+}
+
+static long do_write_at(void *ctx, uint64_t badge, uint32_t ino, uint64_t offset, uint32_t count, uint32_t at,
+                        uint32_t *written)
+{
+	(void)ctx;
+	uint8_t *data;
+	long err = buffers_data(badge, at, count, &data);
+	if (err)
+		return err;
+	int64_t n = ext2_write(fs, ino, offset, data, count);
+	if (n < 0)
+		return ino_status((int)n);
+	*written = (uint32_t)n;
+	return E_OK;
+}
+
+static long do_buffer_detach(void *ctx, uint64_t badge)
+{
+	(void)ctx;
+	return buffers_detach(badge);
+}
+
 static const struct fs_ops ops = {
 	.open = do_open, .read = do_read, .write = do_write, .stat = do_stat, .readdir = do_readdir,
 	.mkdir = do_mkdir, .rmdir = do_rmdir, .unlink = do_unlink, .rename = do_rename,
 	.truncate = do_truncate, .fsync = do_fsync, .sync = do_sync, .statfs = do_statfs, .why = do_why,
-	.unmount = do_unmount,
+	.unmount = do_unmount, .buffer_attach = do_buffer_attach, .buffer_frame = do_buffer_frame,
+	.read_at = do_read_at, .write_at = do_write_at, .buffer_detach = do_buffer_detach,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
@@ -301,6 +353,7 @@ int main(const struct bootinfo *bi)
 	uint64_t port, send = slot_alloc();
 	err = object_alloc(OBJ_PORT, 0, &port);
 	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, send, RIGHT_SEND, 0);
+	buffers_init(port);
 	if (err || (err = server_init(&srv, port, handle, 0)) || (err = init_publish(INIT_SLOT, pub, send))) {
 		debug_printf("fs: cannot publish: %ld\n", err);
 		return 1;

@@ -10,13 +10,23 @@
  *
  *   main loop                         worker
  *   virtio_blk -> backend read/write/flush
- *     job into `submit`, sys_notify --> fs_read / fs_write / fs_fsync
+ *     job into `submit`, sys_notify --> fs_read_at / fs_write_at / fs_fsync
  *                                       job into `done`, DISK_BIT
  *   DISK_BIT: virtio_blk_complete <--
  *
- * The two rings each have one writer, so they need no lock; the worker
- * allocates nothing (libipc's slot allocator is not thread-safe), which is
- * why only the main loop looks the fs server up again.
+ * The data crosses a 64 KiB buffer the fs server shares with us
+ * (fs.idl's buffer_attach): the worker copies between it and the guest's
+ * buffers, and one call moves up to 64 KiB.  The two rings each have one
+ * writer, so they need no lock; the worker allocates nothing (libipc's
+ * slot allocator is not thread-safe), which is why only the main loop
+ * looks the fs server up again, and only while no job is with the worker.
+ *
+ * The buffer is the fs server's memory: when it dies, the frames vanish
+ * from our space, perhaps while the worker copies.  The worker's faults
+ * come to our port (DISK_FAULT_BADGE); a fault inside the buffer restarts
+ * the worker at worker_recover, which hands its job back as "fs gone"
+ * (as an error return would have).  Any other fault of the worker is a
+ * bug of ours and stops it, with a line on the console.
  *
  * When the fs server dies (a call fails with E_NO_REPLY, E_DEAD_PORT or
  * E_BAD_CAP) the job comes back marked so; the main loop looks "fs" up and
@@ -41,7 +51,9 @@
 #define DISK_RETRY_MS 10000
 #define DISK_JOBS (VBLK_QUEUE_SIZE + 1) /* one per request, and the retry nap */
 #define NAP_JOB VBLK_QUEUE_SIZE
-#define CHUNK 448                      /* fs.idl's bytes per read or write */
+#define DISK_BUF_VA 0x0000320000000000UL /* the fs server's shared buffer, mapped here */
+#define DISK_BUF_PAGES 16
+#define DISK_BUF_BYTES (DISK_BUF_PAGES * PAGE_SIZE)
 
 enum job_op { JOB_READ, JOB_WRITE, JOB_FLUSH, JOB_NAP };
 enum job_result { JOB_OK, JOB_IOERR, JOB_FS_GONE };
@@ -53,10 +65,11 @@ struct job {
 	uint64_t sector;
 	const struct vblk_iov *iov;
 	unsigned niov;
-	uint64_t fs;                   /* the fs server and the file, as the job was sent */
+	uint64_t fs, session;          /* the fs server, our buffer and the file, as the job was sent */
 	uint32_t ino;
 	uint64_t acked_before;         /* flush: writes acknowledged when it was sent */
 	uint64_t since_ms;             /* when the fs server was first found gone */
+	long status;                   /* the failed call's, for the report */
 };
 
 static struct {
@@ -64,6 +77,8 @@ static struct {
 	struct virtio_blk blk;
 	char path[128];
 	uint64_t fs, fs_slot;          /* our right to the fs server (0: none now) */
+	uint64_t session;              /* our buffer's session with it */
+	uint64_t buf_frame[DISK_BUF_PAGES];
 	uint32_t ino;
 	uint64_t bytes;
 	struct job jobs[DISK_JOBS];
@@ -72,7 +87,9 @@ static struct {
 	uint32_t done[DISK_JOBS], done_head, done_tail;        /* worker -> main */
 	uint64_t wake;                 /* send right to the worker's port */
 	uint64_t to_main;              /* send right to our main port */
-	uint64_t worker_port;
+	uint64_t worker_port, worker_tcb;
+	uint32_t current;              /* the job the worker runs */
+	unsigned in_flight;            /* jobs with the worker (the nap too) */
 	int napping;
 	uint64_t acked_writes;         /* writes acknowledged to the guest */
 	uint64_t flushed_writes;       /* of those, the ones a successful flush covered */
@@ -108,34 +125,58 @@ static int fs_gone(long err)
 
 /* --- the worker ------------------------------------------------------ */
 
-/* Move one request's bytes.  E_OK, an fs status, or a kernel error. */
+/* Copy between the shared buffer and the request's segments, bytes
+ * [from, from + n) of the request. */
+static void copy_segments(const struct job *j, uint64_t from, uint64_t n, int to_guest)
+{
+	uint8_t *buf = (uint8_t *)DISK_BUF_VA;
+	uint64_t pos = 0;
+	for (unsigned s = 0; s < j->niov && n; s++) {
+		uint64_t len = j->iov[s].len;
+		if (from >= pos + len) {
+			pos += len;
+			continue;
+		}
+		uint64_t skip = from - pos, take = len - skip < n ? len - skip : n;
+		uint8_t *g = (uint8_t *)j->iov[s].base + skip;
+		if (to_guest)
+			memcpy(g, buf, take);
+		else
+			memcpy(buf, g, take);
+		buf += take;
+		from += take;
+		n -= take;
+		pos += len;
+	}
+}
+
+/* Move one request's bytes, 64 KiB per call.  E_OK, an fs status, or a
+ * kernel error. */
 static long job_transfer(struct job *j)
 {
-	uint64_t off = j->sector * 512;
-	for (unsigned s = 0; s < j->niov; s++) {
-		uint8_t *p = j->iov[s].base;
-		size_t left = j->iov[s].len;
-		while (left) {
-			uint32_t n = left > CHUNK ? CHUNK : (uint32_t)left, got = 0;
-			long err;
-			if (j->op == JOB_READ) {
-				uint8_t buf[CHUNK];
-				err = fs_read(j->fs, j->ino, off, n, buf, &got);
-				if (!err && got != n)
-					err = E_RANGE; /* the file shrank under us */
-				if (!err)
-					memcpy(p, buf, n);
-			} else {
-				err = fs_write(j->fs, j->ino, off, p, n, &got);
-				if (!err && got != n)
-					err = E_RANGE;
-			}
-			if (err)
-				return err;
-			p += n;
-			off += n;
-			left -= n;
+	uint64_t total = 0;
+	for (unsigned s = 0; s < j->niov; s++)
+		total += j->iov[s].len;
+	/* A short count is not an error (the next call says if there is
+	 * one); none at all is: the file ended under us. */
+	for (uint64_t done = 0; done < total;) {
+		uint32_t n = total - done > DISK_BUF_BYTES ? DISK_BUF_BYTES : (uint32_t)(total - done), got = 0;
+		long err;
+		if (j->op == JOB_READ) {
+			err = fs_read_at(j->session, j->ino, j->sector * 512 + done, n, 0, &got);
+			if (!err && got)
+				copy_segments(j, done, got < n ? got : n, 1);
+		} else {
+			copy_segments(j, done, n, 0);
+			err = fs_write_at(j->session, j->ino, j->sector * 512 + done, n, 0, &got);
 		}
+		if (!err && (!got || got > n))
+			err = E_RANGE;
+		if (err) {
+			j->status = err;
+			return err;
+		}
+		done += got;
 	}
 	return E_OK;
 }
@@ -150,7 +191,7 @@ static void job_run(struct job *j)
 		err = job_transfer(j);
 		break;
 	case JOB_FLUSH:
-		err = fs_fsync(j->fs, j->ino);
+		err = j->status = fs_fsync(j->fs, j->ino);
 		break;
 	case JOB_NAP: /* the main loop wants to try the fs server again later */
 		sys_notify_after(disk.worker_port, 1, 10);
@@ -167,6 +208,7 @@ static void worker(uint64_t arg)
 		uint32_t k;
 		int any = 0;
 		while (ring_take(disk.submit, &disk.submit_head, &disk.submit_tail, &k)) {
+			disk.current = k;
 			job_run(&disk.jobs[k]);
 			ring_put(disk.done, &disk.done_tail, k);
 			any = 1;
@@ -178,14 +220,28 @@ static void worker(uint64_t arg)
 	}
 }
 
+/* Where the main loop restarts the worker after it faulted in the
+ * buffer (the fs server died under the copy): its job failed as if a call
+ * had said so. */
+static void worker_recover(uint64_t arg)
+{
+	(void)arg;
+	disk.jobs[disk.current].result = JOB_FS_GONE;
+	ring_put(disk.done, &disk.done_tail, disk.current);
+	sys_notify(disk.to_main, DISK_BIT);
+	worker(0);
+}
+
 /* --- the main loop's side --------------------------------------------- */
 
 static void job_send(uint32_t k)
 {
 	struct job *j = &disk.jobs[k];
 	j->fs = disk.fs;
+	j->session = disk.session;
 	j->ino = disk.ino;
 	j->waiting = 0;
+	disk.in_flight++;
 	ring_put(disk.submit, &disk.submit_tail, k);
 	sys_notify(disk.wake, 1);
 }
@@ -233,14 +289,56 @@ static void blk_flush(void *ctx, struct vblk_req *req)
 
 static const struct vblk_backend_ops file_ops = { blk_read, blk_write, blk_flush };
 
-/* Find the fs server and the file.  E_OK or why not. */
+static void drop_slot(uint64_t *slot)
+{
+	if (*slot) {
+		sys_cnode_delete(*slot);
+		slot_free(*slot);
+		*slot = 0;
+	}
+}
+
+/* Our buffer's frames out of our space (they may be gone already, with
+ * the fs server). */
+static void buffer_unmap(void)
+{
+	for (unsigned p = 0; p < DISK_BUF_PAGES; p++) {
+		if (disk.buf_frame[p])
+			sys_page_unmap(disk.buf_frame[p]);
+		drop_slot(&disk.buf_frame[p]);
+	}
+	drop_slot(&disk.session);
+}
+
+/* A buffer shared with the fs server, mapped at DISK_BUF_VA. */
+static long buffer_attach(uint64_t fs)
+{
+	uint32_t pages;
+	char client[32];
+	debug_snprintf(client, sizeof(client), "vmm %s", vm_name[0] ? vm_name : "disk");
+	long err = fs_buffer_attach(fs, client, &disk.session, &pages);
+	if (err) {
+		disk.session = 0;
+		return err;
+	}
+	if (pages != DISK_BUF_PAGES)
+		return E_BAD_MSG;
+	for (unsigned p = 0; !err && p < DISK_BUF_PAGES; p++) {
+		err = fs_buffer_frame(disk.session, p, &disk.buf_frame[p]);
+		if (err)
+			disk.buf_frame[p] = 0;
+		else
+			err = page_map_with_tables(disk.buf_frame[p], DISK_BUF_VA + p * PAGE_SIZE, RIGHT_READ | RIGHT_WRITE);
+	}
+	return err;
+}
+
+/* Find the fs server, the file and a shared buffer.  E_OK or why not.
+ * Only while no job is with the worker: it would use what goes here. */
 static long disk_connect(void)
 {
-	if (disk.fs_slot) {
-		sys_cnode_delete(disk.fs_slot);
-		slot_free(disk.fs_slot);
-		disk.fs_slot = 0;
-	}
+	buffer_unmap();
+	drop_slot(&disk.fs_slot);
 	disk.fs = 0;
 	uint64_t fs;
 	long err = init_lookup(INIT_SLOT, "fs", &fs);
@@ -256,6 +354,10 @@ static long disk_connect(void)
 		return err;
 	if (disk.bytes && size < disk.bytes)
 		return FS_ERRNO_BASE + 5; /* it shrank: the guest's disk would too */
+	if ((err = buffer_attach(fs))) {
+		buffer_unmap();
+		return err;
+	}
 	disk.fs = fs;
 	disk.ino = ino;
 	disk.bytes = disk.bytes ? disk.bytes : size;
@@ -307,7 +409,7 @@ static void retry_waiting(void)
 		any |= disk.jobs[k].waiting;
 	if (!any)
 		return;
-	if (!disk.fs && disk_connect() == E_OK)
+	if (!disk.fs && !disk.in_flight && disk_connect() == E_OK)
 		debug_printf("vmm: %sdisk %s: the file system is back\n", vm_name, disk.path);
 	for (uint32_t k = 0; k < VBLK_QUEUE_SIZE; k++) {
 		struct job *j = &disk.jobs[k];
@@ -323,6 +425,7 @@ static void retry_waiting(void)
 	}
 	if (!disk.fs && !disk.napping) { /* look again in 100 ms */
 		disk.napping = 1;
+		disk.in_flight++;
 		disk.jobs[NAP_JOB].op = JOB_NAP;
 		ring_put(disk.submit, &disk.submit_tail, NAP_JOB);
 		sys_notify(disk.wake, 1);
@@ -357,6 +460,7 @@ void disk_completions(void)
 	uint32_t k;
 	while (ring_take(disk.done, &disk.done_head, &disk.done_tail, &k)) {
 		struct job *j = &disk.jobs[k];
+		disk.in_flight--;
 		if (k == NAP_JOB) {
 			disk.napping = 0;
 			continue;
@@ -369,8 +473,13 @@ void disk_completions(void)
 				j->since_ms = clock_ms();
 			continue;
 		}
-		if (j->result == JOB_IOERR)
+		if (j->result == JOB_IOERR) {
+			if (disk.errors < ERROR_REPORTS)
+				debug_printf("vmm: %sdisk %s: a %s failed (status %ld); the guest gets an I/O error\n",
+				             vm_name, disk.path, j->op == JOB_READ ? "read" : j->op == JOB_WRITE ? "write" : "flush",
+				             j->status);
 			complete(j, VIRTIO_BLK_S_IOERR);
+		}
 		else if (j->op == JOB_FLUSH)
 			complete_flush(j);
 		else
@@ -378,6 +487,21 @@ void disk_completions(void)
 	}
 	retry_waiting();
 	say_error();
+}
+
+/* A fault of the worker (LABEL_FAULT, badge DISK_FAULT_BADGE): 1 if it
+ * was in the shared buffer and the worker is set to recover (reply to
+ * resume it), 0 if not (leave it stopped). */
+int disk_worker_fault(const struct msg *m)
+{
+	uint64_t addr = m->w[1];
+	if (m->w[0] != 14 || addr < DISK_BUF_VA || addr >= DISK_BUF_VA + DISK_BUF_BYTES) {
+		debug_printf("vmm: %sdisk: the worker thread faulted (vector %lu at %lx, rip %lx); the disk stops\n",
+		             vm_name, m->w[0], addr, m->w[2]);
+		return 0;
+	}
+	uint64_t top = ((uint64_t)worker_stack + sizeof(worker_stack)) & ~15UL;
+	return sys_tcb_set_regs(disk.worker_tcb, (uint64_t)worker_recover, top - 8, 0) == E_OK;
 }
 
 /* --- the device on the VM's bus ---------------------------------------- */
@@ -454,13 +578,16 @@ long disk_setup(const char *args, uint64_t main_port)
 		             disk.path, disk.bytes);
 		return E_BAD_ARG;
 	}
-	uint64_t tcb;
+	uint64_t faults = slot_alloc();
 	disk.wake = slot_alloc();
 	disk.to_main = slot_alloc();
 	err = object_alloc(OBJ_PORT, 0, &disk.worker_port);
 	err = err ? err : sys_cnode_mint(disk.worker_port, CAP_ROOT_CNODE, disk.wake, RIGHT_SEND, 0);
 	err = err ? err : sys_cnode_mint(main_port, CAP_ROOT_CNODE, disk.to_main, RIGHT_SEND, 0);
-	err = err ? err : thread_create(worker, 0, worker_stack, sizeof(worker_stack), 100, &tcb);
+	err = err ? err : sys_cnode_mint(main_port, CAP_ROOT_CNODE, faults, RIGHT_SEND, DISK_FAULT_BADGE);
+	/* it runs below us (priority 100 < 120): configured before it starts */
+	err = err ? err : thread_create(worker, 0, worker_stack, sizeof(worker_stack), 100, &disk.worker_tcb);
+	err = err ? err : sys_tcb_configure(disk.worker_tcb, 0, 0, faults);
 	if (err) {
 		debug_printf("vmm: %sdisk %s: no worker thread (error %ld)\n", vm_name, disk.path, err);
 		return err;

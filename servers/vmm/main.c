@@ -256,6 +256,17 @@ int main(const struct bootinfo *bi)
 			debug_printf("vmm: receive failed: %ld\n", err);
 			return 1;
 		}
+		if (MSG_LABEL(m.info) == LABEL_FAULT && m.badge == DISK_FAULT_BADGE) {
+			/* the disk's worker touched the fs server's buffer as it died */
+			if (disk_worker_fault(&m)) {
+				m.info = MSG_INFO(0, 0, 0);
+				err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
+			} else {
+				sys_cnode_delete(vm.reply);
+				err = ipc_recv(vm.port, vm.reply, &m);
+			}
+			continue;
+		}
 		if (control_message(&m)) { /* a request from vm.NAME's clients (control.c) */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;

@@ -108,11 +108,13 @@ int console_reconnect(void);
 
 /* disk.c: the guest's virtio-blk disk on a file (disk=PATH) */
 #define DISK_BIT 4                   /* a notification: the disk's worker finished requests */
+#define DISK_FAULT_BADGE 4           /* the disk worker's faults (1-3: main.c, control.c) */
 long disk_setup(const char *args, uint64_t main_port);
 void disk_power_on(void);
 int disk_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value);  /* 1: it was the disk's */
 void disk_completions(void);
 void disk_close(void);
+int disk_worker_fault(const struct msg *m);   /* 1: reply to resume it */
 uint64_t disk_requests(void);        /* requests the guest made so far */
 
 /* boot.c */

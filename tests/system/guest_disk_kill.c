@@ -29,7 +29,7 @@
 // test-expect: init: 'fs' was killed; restarting it
 // test-expect: ^vmm: \[linux\] disk /vm/linux\.img: the file system went away; waiting for it
 // test-expect: ^vmm: \[linux\] disk /vm/linux\.img: the file system is back
-// test-expect: ^\[linux\] guest-disk: all \d+ synced rounds and durable\.txt intact
+// test-expect: ^\[linux\] guest-disk: all \d+ synced rounds still on disk and durable\.txt intact
 // test-expect: ^vmm: \[linux\] guest powered off
 // test-expect: ^fs: unmounted cleanly
 // test-disk-preen: a
