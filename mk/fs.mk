@@ -48,7 +48,8 @@ $(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
 # The Linux guest's disk tests (tests/system/guest_disk*.c): Berth's disk
 # with a guest disk whose /autorun drives the guest (writes files, syncs,
 # powers off)
-GUEST_DISK_TEST_IMAGES := $(BUILD)/tests/data/guest-disk.img $(BUILD)/tests/data/guest-disk-kill.img
+GUEST_DISK_TEST_IMAGES := $(BUILD)/tests/data/guest-disk.img $(BUILD)/tests/data/guest-disk-kill.img \
+	$(BUILD)/tests/data/guest-disk-two.img
 GUEST_DISK_DEPS := tools/mkdisk.sh tools/mkguestdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 define guest_disk_image
 	@mkdir -p $(dir $@)
@@ -61,6 +62,13 @@ $(BUILD)/tests/data/guest-disk.img: tests/system/data/guest_disk_autorun.sh $(GU
 	$(guest_disk_image)
 $(BUILD)/tests/data/guest-disk-kill.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
 	$(guest_disk_image)
+# two guests' disks, both writing (tests/system/guest_disk_two.c)
+$(BUILD)/tests/data/guest-disk-two.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)tools/mkguestdisk.sh $@.guest 32M $<
+	$(Q)tools/mkdisk.sh $@ 96M $@.guest $@.guest
+	$(Q)rm -f $@.guest
 
 # tests/system/virtio_hostile.c: a RAM disk holding /disk.img, 128
 # sectors in which every 8-byte word of sector n is n

@@ -15,6 +15,8 @@ and booted as the root task.  Lines at the top of the source configure it:
                                line; \n in TEXT is Enter, \\xHH any byte
                                (repeatable, in order)
   // test-expect: REGEX        must appear in the serial log (each one is a test)
+  // test-reject: REGEX        must not appear in the serial log (each one is a
+                               test; judged on the whole log, after the run)
   // test-exit: panic          QEMU must end through the kernel's panic exit
   // test-exit: none           the runner stops QEMU once every expected line
                                appeared (for runs nothing inside ends)
@@ -170,7 +172,7 @@ def run_unit(binary):
 
 
 def directives(source):
-    d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'exit': 'clean',
+    d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'reject': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
          'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'disk-file': [], 'net': '',
          'hostfwd': [], 'host': []}
@@ -509,6 +511,10 @@ def run_system(source, build):
     for pattern in d['expect']:
         results.add(re.search(pattern, out, re.MULTILINE) is not None,
                     '%s: log matches /%s/' % (prefix, pattern), why)
+    for pattern in d['reject']:
+        found = re.search(pattern, out, re.MULTILINE)
+        results.add(found is None, '%s: log has no /%s/' % (prefix, pattern),
+                    ['found: %s' % found.group(0)] if found else [])
     check_disks(d, disks, prefix, results)
     check_file_systems(d, disks, prefix, results)
     if d['exit'] == 'none':
