@@ -247,7 +247,7 @@ long boot_guest(const struct bootinfo *bi)
 	const char *given = arg_cmdline(bi->cmdline);
 	if (!given || !*given)
 		given = LINUX_CMDLINE_DEFAULT;
-	debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s", given);
+	debug_snprintf(start.cmdline, sizeof(start.cmdline), "%s%s", given, net_cmdline());
 	return boot_again();
 }
 

@@ -11,7 +11,8 @@
  *   0x600-0x60f           the ACPI PM registers (acpi_pm.c): power off, SCI on IRQ 9
  *   0xcf8-0xcff           PCI configuration mechanism 1 (pci.c): a host bridge;
  *                         0xcf9 is the reset control register; with disk=,
- *                         a virtio-blk function at 00:02.0 (disk.c)
+ *                         a virtio-blk function at 00:02.0 (disk.c); with net,
+ *                         a virtio-net function at 00:03.0 (vnet_link.c)
  *   0x510                 test: a 32-bit register, any access size
  *   0x514                 test: writes add their bytes to a sum; reads give it
  *   0x518                 test: reads count up from 0
@@ -177,6 +178,7 @@ void devices_timer(void)
 	rtc_update(&vm.rtc, clock_unix_ns());
 	rtc_irq_check();
 	lapic_timer_update(&vm.lapic, now);
+	net_tick();
 	timers_rearm();
 }
 
@@ -189,6 +191,7 @@ static void power_on(void)
 	pit_init(&vm.pit, clock_ns());
 	pci_init(&vm.pci);
 	disk_power_on();
+	net_power_on();
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
 	irq_init();
@@ -383,7 +386,7 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 			ioapic_write(&vm.ioapic, off, (uint32_t)*value);
 		return 0;
 	}
-	if (disk_mmio(gpa, size, load, value))
+	if (disk_mmio(gpa, size, load, value) || net_mmio(gpa, size, load, value))
 		return 0;
 	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {
 		uint8_t *regs = (uint8_t *)vm.mmio_test + (gpa - MMIO_TEST_GPA);

@@ -217,7 +217,7 @@ int main(const struct bootinfo *bi)
 	if (!err) {
 		calibrate_end();
 		clock_init(tsc_per_tick * 100);
-		if (disk_setup(bi->cmdline, vm.port)) {
+		if (disk_setup(bi->cmdline, vm.port) || net_setup(bi->cmdline, vm.port)) {
 			vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 			return vm.exit_status;
 		}
@@ -278,6 +278,8 @@ int main(const struct bootinfo *bi)
 				devices_timer();
 			if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & DISK_BIT))
 				disk_completions();
+			if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & NET_BIT))
+				net_notified();
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();

@@ -117,6 +117,15 @@ void disk_close(void);
 int disk_worker_fault(const struct msg *m);   /* 1: reply to resume it */
 uint64_t disk_requests(void);        /* requests the guest made so far */
 
+/* vnet_link.c: the guest's virtio-net card on the network server's switch (net) */
+#define NET_BIT 8                    /* a notification: the switch has frames or done slots */
+long net_setup(const char *args, uint64_t main_port);
+void net_power_on(void);
+int net_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value);  /* 1: it was the NIC's */
+void net_notified(void);
+void net_tick(void);
+const char *net_cmdline(void);       /* " berth.ip=... berth.gw=..." or "" */
+
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);
 const char *boot_image(size_t *size);   /* what it booted: a module's name or the kernel's path */
