@@ -49,7 +49,7 @@ $(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
 # with a guest disk whose /autorun drives the guest (writes files, syncs,
 # powers off)
 GUEST_DISK_TEST_IMAGES := $(BUILD)/tests/data/guest-disk.img $(BUILD)/tests/data/guest-disk-kill.img \
-	$(BUILD)/tests/data/guest-disk-two.img
+	$(BUILD)/tests/data/guest-disk-two.img $(BUILD)/tests/data/guest-net.img
 GUEST_DISK_DEPS := tools/mkdisk.sh tools/mkguestdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 define guest_disk_image
 	@mkdir -p $(dir $@)
@@ -62,7 +62,17 @@ $(BUILD)/tests/data/guest-disk.img: tests/system/data/guest_disk_autorun.sh $(GU
 	$(guest_disk_image)
 $(BUILD)/tests/data/guest-disk-kill.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
 	$(guest_disk_image)
-# two guests' disks, both writing (tests/system/guest_disk_two.c)
+# two guests' disks with the same /autorun (tests/system/guest_disk_two.c,
+# guest_net.c)
+define two_guest_disks_image
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)tools/mkguestdisk.sh $@.guest 32M $<
+	$(Q)tools/mkdisk.sh $@ 96M $@.guest $@.guest
+	$(Q)rm -f $@.guest
+endef
+$(BUILD)/tests/data/guest-net.img: tests/system/data/guest_net_autorun.sh $(GUEST_DISK_DEPS)
+	$(two_guest_disks_image)
 $(BUILD)/tests/data/guest-disk-two.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)

@@ -53,7 +53,7 @@ BOOT_MODULES = $(BUILD)/init.elf servers/init/boot.manifest $(BUILD)/serial.elf 
 
 # System tests call the services through the generated stubs; the test
 # servers in tests/system/progs serve test interfaces.
-TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block netif,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
+TEST_IDL_OBJ := $(foreach i,init console kv clock vmm fs pci block netif vswitch,$(BUILD)/idl/$(i)_client.o) $(BUILD)/idl/kv_server.o
 SYSTEST_LIB += $(TEST_IDL_OBJ) $(SERVERLIB_OBJ)
 $(patsubst %,$(BUILD)/%.o,$(SYSTEST_SRC) $(PROG_SRC)) $(SYSTEST_LIB): | \
 	$(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)

@@ -1,0 +1,105 @@
+/* Guests' networks served by Berth's network server (issue 13): two
+ * Linux guests, each with a virtio-net card on a port of the server's
+ * virtual switch (the VMM's `net`), get their MAC and address from the
+ * switch (10.0.4.10, 10.0.4.11), reach Berth itself (ping the gateway,
+ * fetch a file from Berth's httpd), are kept apart from each other by
+ * default, and reach each other (ping, TCP to the peer's busybox httpd)
+ * once this program gives the first guest's port two rules; the rules'
+ * counters show the frames they let through.  The guests' side is
+ * tests/system/data/guest_net_autorun.sh.  Then the host fetches the
+ * first guest's page through a port QEMU forwards to Berth and Berth's
+ * NAT forwards to the guest (forward=tcp:8081:80 in its manifest). */
+// test-root: build/init.elf
+// test-module: tests/system/manifests/guest_net.manifest
+// test-module: build/serial.elf
+// test-module: build/rtc.elf
+// test-module: build/pci.elf
+// test-module: build/virtio_blk.elf
+// test-module: build/virtio_net.elf
+// test-module: build/fs.elf
+// test-module: build/net.elf
+// test-module: build/httpd.elf
+// test-module: build/vmm.elf
+// test-module: cache/linux/guest/bzImage
+// test-module: cache/linux/guest/initramfs.cpio.gz
+// test-disk-image: a build/tests/data/guest-net.img
+// test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=4
+// test-hostfwd: g
+// test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:g}-:8081
+// test-host: ^guest-net-test: ready for the host => {python} tools/guest_net_host.py {hostfwd:g}
+// test-exit: none
+// test-timeout: 400
+// test-selfcheck: 256
+// test-expect: ^vmm: \[linux\] net: 52:54:00:be:04:0a, 10\.0\.4\.10/24 via 10\.0\.4\.1
+// test-expect: ^\[linux\] berth-guest: eth0 10\.0\.4\.10/24 via 10\.0\.4\.1
+// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the gateway \(Berth\) answers ping
+// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: the gateway \(Berth\) answers ping
+// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: Berth's httpd says: hello from Berth's disk
+// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the peer is blocked by default
+// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: the peer is blocked by default
+// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the peer answers ping after the rules
+// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.11/24
+// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.10/24
+// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: done
+// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: done
+// test-reject: the peer answered before any rule
+#include "tap.h"
+#include "init.h"
+#include "vswitch.h"
+
+#define INIT 8
+
+static uint64_t nap;
+
+static void sleep_ticks(uint64_t ticks)
+{
+	struct msg m;
+	sys_notify_after(nap, 1, ticks);
+	ipc_recv(nap, 0, &m);
+}
+
+/* frames the switch dropped from a guest so far (0 if it cannot say) */
+static uint64_t dropped_from(uint64_t sw, const char *vm)
+{
+	uint64_t mac, ff, fd = 0, tf, td;
+	uint32_t ip, up;
+	char last[32];
+	if (vswitch_port_stats(sw, vm, &mac, &ip, &up, &ff, &fd, &tf, &td, last))
+		return 0;
+	return fd;
+}
+
+int main(const struct bootinfo *bi)
+{
+	(void)bi;
+	tap_plan(5);
+	if (object_alloc(OBJ_PORT, 0, &nap))
+		return 1;
+	uint64_t sw = 0;
+	for (unsigned t = 0; t < 600 && init_lookup(INIT, "switch", &sw); t++)
+		sleep_ticks(10);
+	tap_ok(sw != 0, "the network server publishes its switch");
+	/* both guests tried their peer and were refused */
+	unsigned t = 0;
+	for (; t < 3000 && (dropped_from(sw, "linux") < 2 || dropped_from(sw, "linux2") < 2); t++)
+		sleep_ticks(10);
+	tap_ok(t < 3000, "the switch dropped both guests' frames to each other (the default)");
+	long a = vswitch_fw_insert(sw, "linux", 0, "out accept any 10.0.4.11/32");
+	long b = vswitch_fw_insert(sw, "linux", 1, "in accept any 10.0.4.11/32");
+	tap_ok(!a && !b, "two rules on the first guest's port: to and from the second");
+	long bad = vswitch_fw_insert(sw, "linux", 0, "out accept tcp 10.0.4.11 80");
+	tap_eq(bad, E_BAD_ARG, "a rule without a prefix is refused");
+	uint32_t more = 0;
+	char rule[64];
+	uint64_t frames = 0, bytes;
+	for (t = 0; t < 1200; t++) {
+		if (!vswitch_fw_rule(sw, "linux", 0, &more, rule, &frames, &bytes) && frames >= 2)
+			break;
+		sleep_ticks(10);
+	}
+	tap_ok(frames >= 2, "the rule's counter shows the frames it let out");
+	debug_printf("guest-net-test: rule 0 '%s': %lu frames, %lu bytes\n", rule, frames, bytes);
+	sleep_ticks(500); /* the guests finish their checks */
+	debug_printf("guest-net-test: ready for the host\n");
+	return 0;
+}
