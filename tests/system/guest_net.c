@@ -4,8 +4,9 @@
  * switch (10.0.4.10, 10.0.4.11), reach Berth itself (ping the gateway,
  * fetch a file from Berth's httpd), are kept apart from each other by
  * default, and reach each other (ping, TCP to the peer's busybox httpd)
- * once this program gives the first guest's port two rules; the rules'
- * counters show the frames they let through.  The guests' side is
+ * once this program gives the first guest's port two rules (after both
+ * guests told it, on Berth's port 7000, that they found their peer
+ * blocked); the rules' counters show the frames they let through.  The guests' side is
  * tests/system/data/guest_net_autorun.sh.  Then the host fetches the
  * first guest's page through a port QEMU forwards to Berth and Berth's
  * NAT forwards to the guest (forward=tcp:8081:80 in its manifest). */
@@ -46,6 +47,9 @@
 #include "tap.h"
 #include "init.h"
 #include "vswitch.h"
+#include "net_socket.h"
+
+#define SYNC_PORT 7000
 
 #define INIT 8
 
@@ -72,18 +76,31 @@ static uint64_t dropped_from(uint64_t sw, const char *vm)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(5);
+	tap_plan(6);
 	if (object_alloc(OBJ_PORT, 0, &nap))
 		return 1;
 	uint64_t sw = 0;
 	for (unsigned t = 0; t < 600 && init_lookup(INIT, "switch", &sw); t++)
 		sleep_ticks(10);
 	tap_ok(sw != 0, "the network server publishes its switch");
-	/* both guests tried their peer and were refused */
-	unsigned t = 0;
-	for (; t < 3000 && (dropped_from(sw, "linux") < 2 || dropped_from(sw, "linux2") < 2); t++)
-		sleep_ticks(10);
-	tap_ok(t < 3000, "the switch dropped both guests' frames to each other (the default)");
+	/* each guest connects to SYNC_PORT once it found its peer blocked */
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(SYNC_PORT) };
+	int listening = l >= 0 && bind(l, (struct sockaddr *)&a4, sizeof(a4)) == 0 && listen(l, 2) == 0;
+	struct timeval wait = { .tv_sec = 300 };
+	setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+	int told = 0;
+	for (int k = 0; listening && k < 2; k++) {
+		int c = accept(l, 0, 0);
+		if (c < 0)
+			break;
+		closesocket(c);
+		told++;
+	}
+	tap_ok(told == 2, "both guests say they found their peer blocked (%d)", told);
+	tap_ok(dropped_from(sw, "linux") >= 3 && dropped_from(sw, "linux2") >= 3,
+	       "the switch counted the dropped frames on both ports");
+	unsigned t;
 	long a = vswitch_fw_insert(sw, "linux", 0, "out accept any 10.0.4.11/32");
 	long b = vswitch_fw_insert(sw, "linux", 1, "in accept any 10.0.4.11/32");
 	tap_ok(!a && !b, "two rules on the first guest's port: to and from the second");

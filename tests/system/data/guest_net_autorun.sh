@@ -12,16 +12,20 @@ case $me in
 10.0.4.10) peer=10.0.4.11 ;;
 *) peer=10.0.4.10 ;;
 esac
+# busybox's wget crashes in Debian's static build: HTTP by hand with nc
+get() { printf 'GET %s HTTP/1.0\r\n\r\n' "$2" | nc -w 10 "$1" 80 | tail -n 1; }
 echo "guest-net: $me up, peer $peer"
 ping -c 2 -W 2 10.0.4.1 >/dev/null && echo "guest-net: $me: the gateway (Berth) answers ping"
-wget -q -T 10 -O - http://10.0.4.1/hello.txt | sed "s/^/guest-net: $me: Berth's httpd says: /"
+get 10.0.4.1 /hello.txt | sed "s/^/guest-net: $me: Berth's httpd says: /"
 # no rule yet: the switch keeps guests apart
 if ping -c 3 -W 1 "$peer" >/dev/null; then
 	echo "guest-net: $me: the peer answered before any rule"
 else
 	echo "guest-net: $me: the peer is blocked by default"
 fi
-# the test adds rules once both guests were blocked; wait up to 90 s
+# tell the test (it listens on Berth's port 7000): it adds the rules once
+# both guests have been blocked; wait up to 90 s for them
+echo "$me blocked" | nc -w 5 10.0.4.1 7000
 n=0
 until ping -c 1 -W 1 "$peer" >/dev/null; do
 	n=$((n + 1))
@@ -29,7 +33,7 @@ until ping -c 1 -W 1 "$peer" >/dev/null; do
 done
 if [ $n -lt 90 ]; then
 	echo "guest-net: $me: the peer answers ping after the rules"
-	wget -q -T 10 -O - "http://$peer/" | sed "s/^/guest-net: $me: the peer's httpd says: /"
+	get "$peer" / | sed "s/^/guest-net: $me: the peer's httpd says: /"
 fi
 ping -c 2 -W 2 10.0.2.2 >/dev/null && echo "guest-net: $me: QEMU's network (10.0.2.2) answers through Berth's NAT"
 echo "guest-net: $me: done"
