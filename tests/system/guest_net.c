@@ -27,22 +27,22 @@
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=4
 // test-hostfwd: g
 // test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:g}-:8081
-// test-host: ^guest-net-test: ready for the host => {python} tools/guest_net_host.py {hostfwd:g}
+// test-host: guest-net-test: ready for the host => {python} tools/guest_net_host.py {hostfwd:g}
 // test-exit: none
 // test-timeout: 400
 // test-selfcheck: 256
 // test-expect: ^vmm: \[linux\] net: 52:54:00:be:04:0a, 10\.0\.4\.10/24 via 10\.0\.4\.1
-// test-expect: ^\[linux\] berth-guest: eth0 10\.0\.4\.10/24 via 10\.0\.4\.1
-// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the gateway \(Berth\) answers ping
-// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: the gateway \(Berth\) answers ping
-// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: Berth's httpd says: hello from Berth's disk
-// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the peer is blocked by default
-// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: the peer is blocked by default
-// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the peer answers ping after the rules
-// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.11/24
-// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.10/24
-// test-expect: ^\[linux\] guest-net: 10\.0\.4\.10: done
-// test-expect: ^\[linux2\] guest-net: 10\.0\.4\.11: done
+// test-expect: \[linux\] berth-guest: eth0 10\.0\.4\.10/24 via 10\.0\.4\.1
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: the gateway \(Berth\) answers ping
+// test-expect: \[linux2\] guest-net: 10\.0\.4\.11: the gateway \(Berth\) answers ping
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: Berth's httpd says: hello from Berth's disk
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: the peer is blocked by default
+// test-expect: \[linux2\] guest-net: 10\.0\.4\.11: the peer is blocked by default
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: the peer answers ping after the rules
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.11/24
+// test-expect: \[linux2\] guest-net: 10\.0\.4\.11: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.10/24
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: done
+// test-expect: \[linux2\] guest-net: 10\.0\.4\.11: done
 // test-reject: the peer answered before any rule
 #include "tap.h"
 #include "init.h"
