@@ -4,8 +4,11 @@ guest's page through 127.0.0.1:PORT, which QEMU forwards to Berth's port
 8081, which Berth's NAT forwards to the guest's port 80 (busybox httpd).
 Prints TAP; bounded: 20 tries over at most 60 s, each with a timeout.
 
-    tools/guest_net_host.py PORT
+    tools/guest_net_host.py PORT DONE_PORT
+
+At the end it says "done" on DONE_PORT (forwarded to the test program).
 """
+import socket
 import sys
 import time
 import urllib.request
@@ -30,6 +33,8 @@ def main():
             time.sleep(2)
     tap.ok(body is not None and body.startswith('hello from the Linux guest at 10.0.4.10/24'),
            "the host reaches the guest's httpd through Berth's NAT forward", ['got %r, error %r' % (body, err)])
+    with socket.create_connection(('127.0.0.1', int(sys.argv[2])), timeout=10) as s:
+        s.sendall(b'done')
     return tap.done()
 
 

@@ -26,8 +26,9 @@
 // test-disk-image: a build/tests/data/guest-net.img
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=4
 // test-hostfwd: g
-// test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:g}-:8081
-// test-host: guest-net-test: ready for the host => {python} tools/guest_net_host.py {hostfwd:g}
+// test-hostfwd: done
+// test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:g}-:8081 hostfwd=tcp:127.0.0.1:{hostfwd:done}-:7001
+// test-host: guest-net-test: ready for the host => {python} tools/guest_net_host.py {hostfwd:g} {hostfwd:done}
 // test-exit: none
 // test-timeout: 400
 // test-selfcheck: 256
@@ -43,6 +44,7 @@
 // test-expect: \[linux2\] guest-net: 10\.0\.4\.11: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.10/24
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: done
 // test-expect: \[linux2\] guest-net: 10\.0\.4\.11: done
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: QEMU's network \(10\.0\.2\.2\) answers through Berth's NAT
 // test-reject: the peer answered before any rule
 #include "tap.h"
 #include "init.h"
@@ -50,6 +52,7 @@
 #include "net_socket.h"
 
 #define SYNC_PORT 7000
+#define DONE_PORT 7001
 
 #define INIT 8
 
@@ -76,7 +79,7 @@ static uint64_t dropped_from(uint64_t sw, const char *vm)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(6);
+	tap_plan(7);
 	if (object_alloc(OBJ_PORT, 0, &nap))
 		return 1;
 	uint64_t sw = 0;
@@ -116,7 +119,20 @@ int main(const struct bootinfo *bi)
 	}
 	tap_ok(frames >= 2, "the rule's counter shows the frames it let out");
 	debug_printf("guest-net-test: rule 0 '%s': %lu frames, %lu bytes\n", rule, frames, bytes);
+	/* the host's turn: it says "done" on DONE_PORT when it has finished */
+	int d = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a7 = { .sin_family = AF_INET, .sin_port = htons(DONE_PORT) };
+	int ok = d >= 0 && bind(d, (struct sockaddr *)&a7, sizeof(a7)) == 0 && listen(d, 1) == 0;
+	setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
 	sleep_ticks(500); /* the guests finish their checks */
-	debug_printf("guest-net-test: ready for the host\n");
+	debug_printf("\nguest-net-test: ready for the host\n");
+	int c = ok ? accept(d, 0, 0) : -1;
+	char word[16] = { 0 };
+	if (c >= 0) {
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+		recv(c, word, sizeof(word) - 1, 0);
+		closesocket(c);
+	}
+	tap_ok(c >= 0 && !strncmp(word, "done", 4), "the host finished its check and said so");
 	return 0;
 }
