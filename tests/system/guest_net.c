@@ -45,6 +45,7 @@
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: done
 // test-expect: \[linux2\] guest-net: 10\.0\.4\.11: done
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: QEMU's network \(10\.0\.2\.2\) answers through Berth's NAT
+// test-expect: ok 7 - the host finished its check and said so
 // test-reject: the peer answered before any rule
 #include "tap.h"
 #include "init.h"
