@@ -8,14 +8,14 @@
  *
  * The buffer is the driver's memory: when the driver dies, its frames
  * vanish from our space, perhaps in the middle of a copy.  So the copies
- * into and out of it are made by a thread of ours (the copier) whose
- * faults come to us as messages: a fault means "the driver is gone", and
- * the copier starts again at its loop. */
+ * into and out of it are safe_copy's (servers/lib/safe_copy.h): a fault
+ * there means "the driver is gone". */
 #include <string.h>
 #include <libipc/libipc.h>
 #include "block.h"   /* generated from idl/block.idl */
 #include "init.h"
 #include "fs_server.h"
+#include "safe_copy.h"
 
 #define INIT_SLOT 8
 #define SECTOR 512
@@ -34,70 +34,6 @@ struct blk {
 
 static struct blk blk;
 
-/* --- copies that survive the driver's death ------------------------------- */
-
-#define COPY_DONE 1
-static uint8_t copier_stack[8192] __attribute__((aligned(16)));
-static struct {
-	uint64_t port, send;         /* the copier waits on port */
-	uint64_t done, done_send;    /* we wait on done: its answer, or its fault */
-	uint64_t fault_reply, tcb;
-	void *dst;
-	const void *src;
-	size_t n;
-} copier;
-
-static void copier_loop(uint64_t arg)
-{
-	(void)arg;
-	for (;;) {
-		struct msg m;
-		ipc_recv(copier.port, 0, &m);
-		memcpy(copier.dst, copier.src, copier.n);
-		m.info = MSG_INFO(COPY_DONE, 0, 0);
-		ipc_send(copier.done_send, &m);
-	}
-}
-
-static long copier_start(void)
-{
-	uint64_t fault_send = slot_alloc();
-	copier.send = slot_alloc();
-	copier.done_send = slot_alloc();
-	copier.fault_reply = slot_alloc();
-	long err = object_alloc(OBJ_PORT, 0, &copier.port);
-	err = err ? err : object_alloc(OBJ_PORT, 0, &copier.done);
-	err = err ? err : sys_cnode_mint(copier.port, CAP_ROOT_CNODE, copier.send, RIGHT_SEND, 0);
-	err = err ? err : sys_cnode_mint(copier.done, CAP_ROOT_CNODE, copier.done_send, RIGHT_SEND, 0);
-	err = err ? err : sys_cnode_mint(copier.done, CAP_ROOT_CNODE, fault_send, RIGHT_SEND, 1);
-	err = err ? err : thread_create(copier_loop, 0, copier_stack, sizeof(copier_stack), 1, &copier.tcb);
-	/* our own priority, the highest we may give (the kernel refuses more):
-	 * we wait while it copies, so it should not wait behind others */
-	for (unsigned p = 255; !err && p > 1 && sys_tcb_set_priority(copier.tcb, p, p); p--)
-		;
-	err = err ? err : sys_tcb_configure(copier.tcb, 0, 0, fault_send);
-	return err;
-}
-
-/* memcpy by the copier: 0, or -1 if it faulted (the buffer is gone). */
-static int guarded_copy(void *dst, const void *src, size_t n)
-{
-	struct msg m;
-	copier.dst = dst;
-	copier.src = src;
-	copier.n = n;
-	m.info = MSG_INFO(COPY_DONE, 0, 0);
-	if (ipc_send(copier.send, &m) || ipc_recv(copier.done, copier.fault_reply, &m))
-		return -1;
-	if (MSG_LABEL(m.info) != LABEL_FAULT)
-		return 0;
-	/* start it again at its loop, on a fresh stack */
-	uint64_t top = ((uint64_t)copier_stack + sizeof(copier_stack)) & ~15UL;
-	sys_tcb_set_regs(copier.tcb, (uint64_t)copier_loop, top - 8, 0);
-	m.info = MSG_INFO(0, 0, 0);
-	ipc_reply(copier.fault_reply, &m);
-	return -1;
-}
 
 static void drop(uint64_t *slot)
 {
@@ -179,13 +115,13 @@ static long request(enum op op, uint64_t sector, uint32_t count, uint8_t *buf)
 	for (unsigned waited = 0; waited <= RETRY_TICKS; waited += RETRY_NAP) {
 		if (!attached())
 			return E_STATE;
-		if (op == OP_WRITE && guarded_copy((void *)BUFFER_VA, buf, (size_t)count * SECTOR))
+		if (op == OP_WRITE && safe_copy((void *)BUFFER_VA, buf, (size_t)count * SECTOR))
 			err = E_DEAD_PORT; /* the buffer went with the driver */
 		else
 			err = op == OP_READ ? block_read(blk.session, sector, count, 0)
 			      : op == OP_WRITE ? block_write(blk.session, sector, count, 0)
 			                       : block_flush(blk.session);
-		if (!err && op == OP_READ && guarded_copy(buf, (const void *)BUFFER_VA, (size_t)count * SECTOR))
+		if (!err && op == OP_READ && safe_copy(buf, (const void *)BUFFER_VA, (size_t)count * SECTOR))
 			err = E_DEAD_PORT; /* read again from the driver that comes back */
 		if (!driver_gone(err))
 			break;
@@ -240,7 +176,7 @@ long blockdev_open(const char *name, struct ext2_blockdev *dev)
 	if (!n || n >= sizeof(blk.name))
 		return E_BAD_ARG;
 	memcpy(blk.name, name, n + 1);
-	long err = copier_start();
+	long err = safe_copy_start();
 	if (err) {
 		debug_printf("fs: no copier thread: %ld\n", err);
 		return err;

@@ -20,13 +20,17 @@
  * STATUS field and a configuration interrupt: a cable pulled out) and we
  * attach again once a second; the link comes back up with the same MAC
  * and address.  All of this runs in the main loop, and the calls to the
- * switch are short (it never blocks on us).
+ * switch are short (it never blocks on us).  The slots are the network
+ * server's memory and vanish with it, perhaps during a copy: so copies
+ * in and out of them are safe_copy's (servers/lib/safe_copy.h), and one
+ * that faults means the server is gone.
  */
 #include "vm.h"
 #include "virtio_net.h"
 #include "acpi.h"
 #include "vswitch.h"
 #include "init.h"
+#include "safe_copy.h"
 
 #define INIT_SLOT 8
 #define NET_PCI_SLOT 3                  /* 00:03.0 */
@@ -226,7 +230,10 @@ static int net_transmit(void *ctx, const uint8_t *frame, size_t len)
 		return -1;
 	}
 	uint16_t slot[BATCH] = { net.tx_free[--net.ntx_free] }, length[BATCH] = { (uint16_t)len };
-	memcpy((uint8_t *)NET_BUF_VA + (uint64_t)slot[0] * SLOT_BYTES, frame, len);
+	if (safe_copy((uint8_t *)NET_BUF_VA + (uint64_t)slot[0] * SLOT_BYTES, frame, len)) {
+		link_lost();
+		return -1;
+	}
 	err = vswitch_transmit(net.session, 1, slot, length, &ndone, done);
 	if (err) {
 		if (switch_gone(err))
@@ -255,10 +262,17 @@ static void net_receive(void)
 		}
 		net.ngive = 0;
 		for (uint32_t i = 0; i < got && i < BATCH; i++) {
-			if (slot[i] < net.rx_slots && len[i] <= SLOT_BYTES)
-				virtio_net_receive(&net.dev, (const uint8_t *)NET_BUF_VA + (uint64_t)slot[i] * SLOT_BYTES, len[i]);
-			if (slot[i] < net.rx_slots)
-				net.give_back[net.ngive++] = slot[i];
+			static uint8_t frame[SLOT_BYTES];
+			if (slot[i] >= net.rx_slots)
+				continue;
+			if (len[i] <= SLOT_BYTES) {
+				if (safe_copy(frame, (const uint8_t *)NET_BUF_VA + (uint64_t)slot[i] * SLOT_BYTES, len[i])) {
+					link_lost();
+					return;
+				}
+				virtio_net_receive(&net.dev, frame, len[i]);
+			}
+			net.give_back[net.ngive++] = slot[i];
 		}
 		if (!got)
 			return;
@@ -371,6 +385,7 @@ long net_setup(const char *args, uint64_t main_port)
 	arg_string(args, "forward=", net.forwards, sizeof(net.forwards));
 	net.port_send = slot_alloc();
 	long err = sys_cnode_mint(main_port, CAP_ROOT_CNODE, net.port_send, RIGHT_SEND, 0);
+	err = err ? err : safe_copy_start();
 	if (err)
 		return err;
 	/* the switch may still be starting (init starts servers in order) */
