@@ -60,6 +60,17 @@ struct link_info {
 	uint64_t mac, rx_frames, rx_bytes, tx_frames, tx_bytes, dropped;
 };
 void link_info(struct link_info *info);
+/* The switch (vswitch.h) link.c owns: a frame into it on port p, then
+ * what it delivered toward lwIP into lwIP. */
+#include <stddef.h>
+#include "vswitch.h"
+enum vsw_reason link_switch_input(unsigned p, const uint8_t *frame, size_t len);
+struct vswitch *link_switch(void);
+
+/* --- guests.c: the guests' ports on the switch ("switch", idl/vswitch.idl) */
+/* The switch delivers a frame to guest port p: into its receive queue;
+ * nonzero if it could not. */
+int guest_deliver(unsigned p, const uint8_t *frame, size_t len);
 
 /* --- sessions.c ---------------------------------------------------------- */
 struct session;
