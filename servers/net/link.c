@@ -19,6 +19,13 @@
  * request from inside its input would call link_output, and the switch
  * must not be entered twice).
  *
+ * lwIP has a second interface, gw, on the guests' network (10.0.4.1/24,
+ * the same MAC): both send through the local port.  The switch carries
+ * two segments that never meet: the uplink with eth, and the guests with
+ * gw.  A frame of one segment is not delivered into the other (the
+ * guests reach the outside only through lwIP; NAT is to come), and a
+ * frame for lwIP is input into the interface of its segment.
+ *
  * Everything here runs under the server's lock (main.c).
  */
 #include "net.h"
@@ -40,7 +47,7 @@
 #define RETRY_MS 200
 #define INFO_EVERY_MS 1000
 
-static struct netif eth;
+static struct netif eth, gwif;
 static char driver_name[32];
 static uint64_t driver, session;        /* send rights: the published port, our session */
 static uint64_t frames[MAX_PAGES];
@@ -63,6 +70,9 @@ static struct vswitch sw;
 /* frames the switch delivered toward lwIP, input once the switch returned */
 #define LOCAL_QUEUE 64
 static struct pbuf *local_queue[LOCAL_QUEUE];
+static struct netif *local_netif[LOCAL_QUEUE];
+/* the segment of the frame being switched: 1 the guests', 0 the uplink's */
+static int from_guests;
 static unsigned local_count;
 
 static int queue_frame(const uint8_t *frame, size_t len);
@@ -164,12 +174,12 @@ static void reclaim(void)
 static err_t link_output(struct netif *n, struct pbuf *p)
 {
 	static uint8_t frame[FRAME_MAX];
-	(void)n;
 	if (p->tot_len > FRAME_MAX || p->tot_len < 14) {
 		dropped++;
 		return ERR_IF;
 	}
 	pbuf_copy_partial(p, frame, p->tot_len, 0);
+	from_guests = n == &gwif;
 	enum vsw_reason r = vsw_input(&sw, VSW_LOCAL, frame, p->tot_len);
 	return r == VSW_OK ? ERR_OK : ERR_IF;
 }
@@ -209,6 +219,7 @@ static int queue_frame(const uint8_t *frame, size_t len)
 	if (!p)
 		return -1;
 	pbuf_take(p, frame, (u16_t)len);
+	local_netif[local_count] = from_guests ? &gwif : &eth;
 	local_queue[local_count++] = p;
 	return 0;
 }
@@ -218,8 +229,9 @@ static void local_input(void)
 {
 	for (unsigned i = 0; i < local_count; i++) {
 		struct pbuf *p = local_queue[i];
+		struct netif *n = local_netif[i];
 		local_queue[i] = 0;
-		if (eth.input(p, &eth) != ERR_OK)
+		if (n->input(p, n) != ERR_OK)
 			pbuf_free(p);
 	}
 	local_count = 0;
@@ -229,6 +241,7 @@ static void local_input(void)
  * whatever it delivered toward lwIP into lwIP. */
 enum vsw_reason link_switch_input(unsigned p, const uint8_t *frame, size_t len)
 {
+	from_guests = 1;
 	enum vsw_reason r = vsw_input(&sw, p, frame, len);
 	local_input();
 	return r;
@@ -244,10 +257,10 @@ static int deliver(void *ctx, unsigned port, const uint8_t *frame, size_t len)
 {
 	(void)ctx;
 	if (port == VSW_UPLINK)
-		return uplink_send(frame, len);
+		return from_guests ? -1 : uplink_send(frame, len);
 	if (port == VSW_LOCAL)
 		return queue_frame(frame, len);
-	return guest_deliver(port, frame, len);
+	return from_guests ? guest_deliver(port, frame, len) : -1;
 }
 
 static err_t link_netif_init(struct netif *n)
@@ -308,6 +321,8 @@ static long try_attach(void)
 	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
 		eth.hwaddr[i] = (uint8_t)(mac >> (8 * i));
 	/* lwIP's MAC is the driver's: the local port may send only from it */
+	memcpy(gwif.hwaddr, eth.hwaddr, ETH_HWADDR_LEN);
+	netif_set_link_up(&gwif);
 	if (vsw_port_set(&sw, VSW_LOCAL, VSW_KIND_LOCAL, eth.hwaddr, 0) ||
 	    vsw_port_set(&sw, VSW_UPLINK, VSW_KIND_UPLINK, 0, 0)) {
 		pages = 0;
@@ -357,6 +372,7 @@ static void receive(void)
 			}
 			rx_frames++;
 			rx_bytes += len[i];
+			from_guests = 0;
 			vsw_input(&sw, VSW_UPLINK, slot_addr(slot[i]), len[i]);
 			local_input();
 		}
@@ -397,6 +413,13 @@ void link_init(const char *name, const ip4_addr_t *addr, const ip4_addr_t *mask,
 	netif_add(&eth, addr ? addr : IP4_ADDR_ANY4, addr ? mask : IP4_ADDR_ANY4, addr ? gw : IP4_ADDR_ANY4, 0,
 	          link_netif_init, ethernet_input);
 	vsw_init(&sw, deliver, 0);
+	ip4_addr_t gw_addr, gw_mask;
+	ip4addr_aton(GUEST_NET_ADDR, &gw_addr);
+	ip4addr_aton(GUEST_NET_MASK, &gw_mask);
+	netif_add(&gwif, &gw_addr, &gw_mask, IP4_ADDR_ANY4, 0, link_netif_init, ethernet_input);
+	gwif.name[0] = 'g';
+	gwif.name[1] = 'w';
+	netif_set_up(&gwif);
 	netif_set_default(&eth);
 	netif_set_up(&eth);
 	if (!addr)

@@ -71,6 +71,14 @@ struct vswitch *link_switch(void);
 /* The switch delivers a frame to guest port p: into its receive queue;
  * nonzero if it could not. */
 int guest_deliver(unsigned p, const uint8_t *frame, size_t len);
+/* "switch" is the main port under this badge ("net" is badge 0); a guest
+ * session's badge is larger. */
+#define SWITCH_BADGE 1ULL
+/* A request with a nonzero badge: 1 if it was a vswitch.idl method. */
+int guests_dispatch(const struct msg *req, const uint64_t *recv_slots, struct msg *reply);
+/* The guests' network: 10.0.4.0/24, Berth (lwIP) at 10.0.4.1 */
+#define GUEST_NET_ADDR "10.0.4.1"
+#define GUEST_NET_MASK "255.255.255.0"
 
 /* --- sessions.c ---------------------------------------------------------- */
 struct session;
