@@ -30,7 +30,7 @@
 #define SLOT_SIZE 2048U
 #define PAGE 4096UL
 #define PAGES ((RX + TX) * SLOT_SIZE / PAGE)
-#define GUEST_VA 0x5c000000UL
+#define GUEST_VA 0x54000000UL          /* below lwIP (0x5c000000), above the link (0x50000000) */
 #define FRAME_MAX 1514U
 #define NET_BASE 0x0a000400u          /* 10.0.4.0/24 */
 #define NET_PREFIX 24
@@ -220,6 +220,7 @@ static long do_attach(void *ctx, uint64_t badge, const char *vm, uint64_t notify
 	err = err ? err : (vsw_port_set(link_switch(), port_of(g), VSW_KIND_GUEST, g->mac, g->ip) ? E_STATE : E_OK);
 	g->live = 1;
 	if (err) {
+		debug_printf("net: switch: cannot attach '%s': %ld\n", vm, err);
 		session_end(g, "no room for it");
 		return err;
 	}

@@ -1,0 +1,299 @@
+/* Two fake guests on the network server's switch ("switch",
+ * idl/vswitch.idl): this program attaches as VMs "g1" and "g2" and moves
+ * hand-made Ethernet frames through each session's buffer.  Checked:
+ * the addresses attach gives; ARP for the gateway 10.0.4.1 and a ping
+ * to it answered by Berth's lwIP; g1 -> g2 dropped by default and let
+ * through after fw_insert on both ports, with the rules' and ports'
+ * counters; a spoofed source dropped and counted; malformed calls
+ * refused; a detach brings the port down and a new attach of the same
+ * name gets the same MAC, address and rules back.  The uplink is QEMU's
+ * user network (restrict=on); nothing here leaves the machine. */
+// test-root: build/init.elf
+// test-module: tests/system/manifests/vswitch_guests.manifest
+// test-module: build/pci.elf
+// test-module: build/virtio_net.elf
+// test-module: build/net.elf
+// test-net: user
+// test-expect: ^init: 'switch' published
+// test-timeout: 120
+#include "tap.h"
+#include <string.h>
+#include "init.h"
+#include "vswitch.h"
+#include "eth.h"
+
+#define INIT 8
+#define SLOT 2048
+#define NOTIFY_BIT 1
+#define TIMER_BIT 2
+#define GATEWAY 0x0a000401u
+
+struct guest {
+	const char *name;
+	uint64_t vaddr;
+	uint64_t session, frames[64];
+	uint32_t pages, rx, tx, ip, prefix, gateway;
+	uint64_t mac;
+	uint16_t tx_free[64];
+	unsigned tx_free_count;
+	uint16_t give[32];
+	unsigned give_count;
+};
+
+static uint64_t sw, port, port_send;
+static struct guest g1 = { .name = "g1", .vaddr = 0x40000000 }, g2 = { .name = "g2", .vaddr = 0x40100000 };
+static uint8_t out[1514], in[2048];
+
+static void nap(void)
+{
+	struct msg m;
+	sys_notify_after(port_send, TIMER_BIT, 1);
+	do
+		ipc_recv(port, 0, &m);
+	while (!(m.w[0] & TIMER_BIT));
+}
+
+static long attach(struct guest *g)
+{
+	long err = vswitch_attach(sw, g->name, port_send, NOTIFY_BIT, &g->session, &g->pages, &g->rx, &g->tx, &g->mac,
+	                          &g->ip, &g->prefix, &g->gateway);
+	if (err)
+		return err;
+	if (g->pages > 64 || (g->rx + g->tx) * SLOT > g->pages * 4096)
+		return E_BAD_MSG;
+	for (uint32_t p = 0; p < g->pages && !err; p++) {
+		if (g->frames[p]) {
+			sys_page_unmap(g->frames[p]);
+			sys_cnode_delete(g->frames[p]);
+			slot_free(g->frames[p]);
+		}
+		err = vswitch_buffer_frame(g->session, p, &g->frames[p]);
+		err = err ? err : page_map_with_tables(g->frames[p], g->vaddr + p * 4096UL, RIGHT_READ | RIGHT_WRITE);
+	}
+	g->tx_free_count = g->give_count = 0;
+	for (uint32_t i = 0; i < g->tx; i++)
+		g->tx_free[g->tx_free_count++] = (uint16_t)(g->rx + i);
+	return err;
+}
+
+static long send_frame(struct guest *g, const uint8_t *frame, unsigned len)
+{
+	uint32_t n;
+	uint16_t done[32], slot[32], lens[32];
+	if (!g->tx_free_count) {
+		long err = vswitch_reclaim(g->session, &n, done);
+		if (err)
+			return err;
+		for (uint32_t i = 0; i < n; i++)
+			g->tx_free[g->tx_free_count++] = done[i];
+		if (!g->tx_free_count)
+			return E_LIMIT;
+	}
+	slot[0] = g->tx_free[--g->tx_free_count];
+	lens[0] = (uint16_t)len;
+	memcpy((uint8_t *)g->vaddr + slot[0] * SLOT, frame, len);
+	long err = vswitch_transmit(g->session, 1, slot, lens, &n, done);
+	for (uint32_t i = 0; !err && i < n && i < 32; i++)
+		g->tx_free[g->tx_free_count++] = done[i];
+	return err;
+}
+
+/* Frames for g until one passes want() or ticks run out: its length, or 0. */
+static unsigned recv_until(struct guest *g, int (*want)(unsigned len), int ticks)
+{
+	for (int t = 0; t < ticks; t++) {
+		uint32_t got;
+		uint16_t slot[32], len[32];
+		if (vswitch_receive(g->session, g->give_count, g->give, &got, slot, len))
+			return 0;
+		g->give_count = 0;
+		unsigned found = 0;
+		for (uint32_t i = 0; i < got && i < 32; i++) {
+			g->give[g->give_count++] = slot[i];
+			if (!found && len[i] <= sizeof(in)) {
+				memcpy(in, (uint8_t *)g->vaddr + slot[i] * SLOT, len[i]);
+				if (want(len[i]))
+					found = len[i];
+			}
+		}
+		if (found)
+			return found;
+		nap();
+	}
+	return 0;
+}
+
+static int any_frame(unsigned len)
+{
+	return len >= 14 && get16(in + 12) == ETH_IP;
+}
+
+static int arp_reply_from_gateway(unsigned len)
+{
+	return len >= 42 && get16(in + 12) == ETH_ARP && get16(in + 20) == 2 && in[28] == 10 && in[29] == 0 &&
+	       in[30] == 4 && in[31] == 1;
+}
+
+static int echo_reply(unsigned len)
+{
+	return len >= 42 && get16(in + 12) == ETH_IP && in[23] == 1 && in[34] == 0;
+}
+
+static int echo_request(unsigned len)
+{
+	return len >= 42 && get16(in + 12) == ETH_IP && in[23] == 1 && in[34] == 8;
+}
+
+static void ip_bytes(uint8_t b[4], uint32_t ip)
+{
+	b[0] = (uint8_t)(ip >> 24), b[1] = (uint8_t)(ip >> 16), b[2] = (uint8_t)(ip >> 8), b[3] = (uint8_t)ip;
+}
+
+/* An ICMP echo request from src to dst (64 bytes of payload). */
+static unsigned ping_frame(uint64_t smac, const uint8_t dmac[6], uint32_t src, uint32_t dst, uint16_t seq)
+{
+	memset(out, 0, 14 + 20 + 8 + 64);
+	memcpy(out, dmac, 6);
+	put_mac(out + 6, smac);
+	put16(out + 12, ETH_IP);
+	uint8_t *ip = out + 14;
+	ip[0] = 0x45;
+	put16(ip + 2, 20 + 8 + 64);
+	ip[8] = 64;
+	ip[9] = 1;
+	ip_bytes(ip + 12, src);
+	ip_bytes(ip + 16, dst);
+	put16(ip + 10, inet_sum(ip, 20));
+	uint8_t *icmp = ip + 20;
+	icmp[0] = 8;
+	put16(icmp + 4, 0x4242);
+	put16(icmp + 6, seq);
+	for (int i = 0; i < 64; i++)
+		icmp[8 + i] = (uint8_t)i;
+	put16(icmp + 2, inet_sum(icmp, 8 + 64));
+	return 14 + 20 + 8 + 64;
+}
+
+static void stats(const char *vm, uint64_t *from_dropped, uint64_t *to_frames, char why[32])
+{
+	uint64_t mac, from_frames, to_dropped;
+	uint32_t ip, up;
+	memset(why, 0, 32);
+	*from_dropped = *to_frames = ~0ULL;
+	vswitch_port_stats(sw, vm, &mac, &ip, &up, &from_frames, from_dropped, to_frames, &to_dropped, why);
+}
+
+int main(const struct bootinfo *bi)
+{
+	(void)bi;
+	tap_plan(22);
+	port_send = slot_alloc();
+	long err = object_alloc(OBJ_PORT, 0, &port);
+	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, port_send, RIGHT_SEND, 0);
+	for (int i = 0; !err && i < 300; i++) {
+		if ((err = init_lookup(INIT, "switch", &sw)) == E_OK)
+			break;
+		nap();
+	}
+	tap_eq(err, E_OK, "looked up 'switch'");
+	if (err)
+		tap_done();
+	/* the uplink (and so the local port) comes up when the server has attached to the driver */
+	for (int i = 0; i < 300; i++) {
+		err = attach(&g1);
+		uint8_t gw[4];
+		ip_bytes(gw, GATEWAY);
+		uint8_t me[4];
+		ip_bytes(me, g1.ip);
+		if (!err && !send_frame(&g1, out, arp_request_frame(out, g1.mac, me, gw)) &&
+		    recv_until(&g1, arp_reply_from_gateway, 10))
+			break;
+		err = E_LIMIT;
+	}
+	tap_eq(err, E_OK, "g1 attached and its ARP request for 10.0.4.1 was answered");
+	tap_ok(g1.ip == 0x0a00040a && g1.prefix == 24 && g1.gateway == GATEWAY && g1.mac == 0x0a04be005452ULL,
+	       "g1 is 10.0.4.10/24 via 10.0.4.1, mac 52:54:00:be:04:0a (%x/%u via %x, %lx)", g1.ip, g1.prefix,
+	       g1.gateway, g1.mac);
+	uint8_t gw_mac[6];
+	memcpy(gw_mac, in + 22, 6);
+	tap_eq(attach(&g2), E_OK, "g2 attached");
+	tap_ok(g2.ip == 0x0a00040b && g2.mac != g1.mac, "g2 is 10.0.4.11 with a MAC of its own");
+
+	tap_eq(send_frame(&g1, out, ping_frame(g1.mac, gw_mac, g1.ip, GATEWAY, 1)), E_OK, "g1 pings the gateway");
+	tap_ok(recv_until(&g1, echo_reply, 100) != 0, "the gateway (Berth's lwIP) answered g1's ping");
+
+	/* guest to guest: blocked by default */
+	uint8_t g2_mac[6];
+	put_mac(g2_mac, g2.mac);
+	uint64_t dropped0, to0, dropped1, to1;
+	char why[32];
+	stats("g1", &dropped0, &to0, why);
+	send_frame(&g1, out, ping_frame(g1.mac, g2_mac, g1.ip, g2.ip, 2));
+	tap_ok(!recv_until(&g2, echo_request, 20), "g1's ping to g2 did not reach g2 (no rules)");
+	stats("g1", &dropped1, &to1, why);
+	tap_ok(dropped1 == dropped0 + 1 && !strcmp(why, "firewall"), "counted on g1: %lu -> %lu dropped, '%s'",
+	       dropped0, dropped1, why);
+
+	/* allowed after a rule on each side */
+	tap_eq(vswitch_fw_insert(sw, "g1", 0, "out accept icmp 10.0.4.11/32"), E_OK, "fw_insert on g1");
+	tap_eq(vswitch_fw_insert(sw, "g2", 0, "in accept icmp 10.0.4.10/32"), E_OK, "fw_insert on g2");
+	send_frame(&g1, out, ping_frame(g1.mac, g2_mac, g1.ip, g2.ip, 3));
+	tap_ok(recv_until(&g2, echo_request, 50) != 0, "g1's ping reached g2 after the rules");
+	uint32_t more = 0;
+	char rule[64] = "";
+	uint64_t f1 = 0, f2 = 0, bytes;
+	vswitch_fw_rule(sw, "g1", 0, &more, rule, &f1, &bytes);
+	vswitch_fw_rule(sw, "g2", 0, &more, rule, &f2, &bytes);
+	tap_ok(f1 == 1 && f2 == 1 && more == 1, "each rule counted the frame (%lu, %lu): '%s'", f1, f2, rule);
+
+	/* a spoofed source address */
+	stats("g1", &dropped0, &to0, why);
+	send_frame(&g1, out, ping_frame(g1.mac, gw_mac, 0x0a000463u, GATEWAY, 4));
+	stats("g1", &dropped1, &to1, why);
+	tap_ok(dropped1 == dropped0 + 1 && !strcmp(why, "spoofed ip"), "a spoofed source dropped: '%s'", why);
+
+	/* malformed calls */
+	uint16_t slot[32] = { 0 }, len[32] = { 0 }, done[32];
+	uint32_t n, got;
+	slot[0] = 0, len[0] = 60;   /* a receive slot */
+	long e1 = vswitch_transmit(g1.session, 1, slot, len, &n, done);
+	slot[0] = (uint16_t)g1.rx, len[0] = 0;
+	long e2 = vswitch_transmit(g1.session, 1, slot, len, &n, done);
+	slot[0] = 9999, len[0] = 60;
+	long e3 = vswitch_transmit(g1.session, 1, slot, len, &n, done);
+	long e4 = vswitch_transmit(g1.session, 33, slot, len, &n, done);
+	tap_ok(e1 == E_BAD_ARG && e2 == E_BAD_ARG && e3 == E_BAD_ARG && e4 == E_BAD_ARG,
+	       "bad transmits refused (%ld %ld %ld %ld)", e1, e2, e3, e4);
+	slot[0] = 5;   /* a receive slot g1 does not hold */
+	tap_eq(vswitch_receive(g1.session, 1, slot, &got, slot, len), E_BAD_ARG, "giving back a slot not held: refused");
+	long e5 = vswitch_fw_insert(sw, "g1", 0, "sideways accept tcp");
+	long e6 = vswitch_fw_insert(sw, "nobody", 0, "in accept any 0.0.0.0/0");
+	long e7 = vswitch_fw_delete(sw, "g1", 40);
+	tap_ok(e5 == E_BAD_ARG && e6 == E_BAD_ARG && e7 == E_BAD_ARG, "bad rule text, unknown VM, no such rule (%ld %ld %ld)",
+	       e5, e6, e7);
+	uint64_t s, mac;
+	uint32_t pages, rx, tx, ip, prefix, gw;
+	long e8 = vswitch_attach(sw, "", port_send, 1, &s, &pages, &rx, &tx, &mac, &ip, &prefix, &gw);
+	long e9 = vswitch_attach(g1.session, "g3", port_send, 1, &s, &pages, &rx, &tx, &mac, &ip, &prefix, &gw);
+	long e10 = vswitch_reclaim(sw, &n, done);
+	tap_ok(e8 == E_BAD_ARG && e9 == E_STATE && e10 == E_STATE, "bad name, methods on the wrong port (%ld %ld %ld)", e8,
+	       e9, e10);
+
+	/* detach and attach again: the same addresses and rules */
+	uint64_t old_session = g2.session;
+	tap_eq(vswitch_detach(g2.session), E_OK, "g2 detached");
+	uint64_t m2, fd, tf, td, ff;
+	uint32_t ip2, up = 1;
+	vswitch_port_stats(sw, "g2", &m2, &ip2, &up, &ff, &fd, &tf, &td, why);
+	tap_ok(up == 0, "g2's port is down");
+	tap_eq(vswitch_reclaim(old_session, &n, done), E_STATE, "the old session's right is refused");
+	uint64_t mac_before = g2.mac;
+	uint32_t ip_before = g2.ip;
+	err = attach(&g2);
+	more = 0;
+	vswitch_fw_rule(sw, "g2", 0, &more, rule, &f2, &bytes);
+	tap_ok(!err && g2.mac == mac_before && g2.ip == ip_before && more == 1 && !strcmp(rule, "in accept icmp 10.0.4.10/32"),
+	       "g2 attached again: same MAC and address, its rule back ('%s')", rule);
+	(void)any_frame;
+	tap_done();
+}
