@@ -32,7 +32,7 @@
 #define PAGES ((RX + TX) * SLOT_SIZE / PAGE)
 #define GUEST_VA 0x54000000UL          /* below lwIP (0x5c000000), above the link (0x50000000) */
 #define FRAME_MAX 1514U
-#define NET_BASE 0x0a000400u          /* 10.0.4.0/24 */
+#define NET_BASE GUEST_NET_BASE        /* 10.0.4.0/24 */
 #define NET_PREFIX 24
 #define GATEWAY (NET_BASE | 1)
 #define HOST_BASE 10
@@ -439,8 +439,7 @@ static long do_port_stats(void *ctx, uint64_t badge, const char *vm, uint64_t *m
 	return E_OK;
 }
 
-/* NAT and its forwards are not built yet: the arguments are checked and
- * every forward is refused as "no room" (E_LIMIT). */
+/* A forward to the guest's address, kept by nat.c (docs/net.md). */
 static long do_forward(void *ctx, uint64_t badge, uint32_t proto, uint32_t berth_port, const char *vm,
                        uint32_t guest_port)
 {
@@ -451,7 +450,17 @@ static long do_forward(void *ctx, uint64_t badge, uint32_t proto, uint32_t berth
 		return err;
 	if ((proto != 6 && proto != 17) || !berth_port || berth_port > 65535 || guest_port > 65535)
 		return E_BAD_ARG;
-	return guest_port ? E_LIMIT : E_BAD_ARG;
+	return nat_forward(proto, berth_port, g->ip, guest_port);
+}
+
+int guest_mac(uint32_t ip, uint8_t mac[6])
+{
+	for (unsigned i = 0; i < GUESTS; i++)
+		if (guests[i].known && guests[i].ip == ip) {
+			memcpy(mac, guests[i].mac, 6);
+			return 0;
+		}
+	return -1;
 }
 
 static const struct vswitch_ops ops = {

@@ -224,6 +224,39 @@ static int queue_frame(const uint8_t *frame, size_t len)
 	return 0;
 }
 
+/* NAT (nat.c) between the two segments, before lwIP sees a frame: 1 if
+ * it took the frame (translated and sent on, or dropped). */
+static int nat(struct pbuf *p, struct netif *n)
+{
+	uint8_t *f = p->payload;
+	if (p->len != p->tot_len || p->len < 34 || f[12] != 0x08 || f[13] != 0x00 || (f[0] & 1))
+		return 0;   /* not a unicast IPv4 frame */
+	if (n == &gwif) {
+		int r = nat_out(f + 14, p->len - 14u);
+		if (r > 0) {
+			ip4_addr_t dst;
+			memcpy(&dst, f + 14 + 16, 4);
+			pbuf_remove_header(p, 14);
+			eth.output(&eth, p, &dst);
+		}
+		if (r)
+			pbuf_free(p);
+		return r != 0;
+	}
+	int r = nat_in(f + 14, p->len - 14u);
+	if (r > 0) {
+		uint32_t to = (uint32_t)f[30] << 24 | (uint32_t)f[31] << 16 | (uint32_t)f[32] << 8 | f[33];
+		if (!guest_mac(to, f)) {
+			memcpy(f + 6, gwif.hwaddr, 6);
+			from_guests = 1;
+			vsw_input(&sw, VSW_LOCAL, f, p->len);
+		}
+	}
+	if (r)
+		pbuf_free(p);
+	return r != 0;
+}
+
 /* The frames queued for lwIP, in order; lwIP's answers may queue more. */
 static void local_input(void)
 {
@@ -231,6 +264,8 @@ static void local_input(void)
 		struct pbuf *p = local_queue[i];
 		struct netif *n = local_netif[i];
 		local_queue[i] = 0;
+		if (nat(p, n))
+			continue;
 		if (n->input(p, n) != ERR_OK)
 			pbuf_free(p);
 	}
