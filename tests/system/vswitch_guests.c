@@ -153,6 +153,12 @@ static unsigned tcp_frame(uint8_t flags, uint32_t seq, uint32_t ack, const char 
 	return 54 + n;
 }
 
+static int rst_from_gateway(const uint8_t *f, unsigned len)
+{
+	return len >= 54 && get16(f + 12) == ETH_IP && f[23] == 6 && f[26] == 10 && f[29] == 1 &&
+	       get16(f + 36) == 33000 && (f[47] & 0x04);
+}
+
 static uint32_t get32be(const uint8_t *p)
 {
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
@@ -170,7 +176,7 @@ static void stats(const char *vm, uint64_t *from_dropped, uint64_t *to_frames, c
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(29);
+	tap_plan(30);
 	long err = vsw_guest_port(&port_send);
 	/* "switch" is published a moment after "net", which this program needs */
 	for (int i = 0; err == E_OK && i < 300; i++) {
@@ -207,6 +213,17 @@ int main(const struct bootinfo *bi)
 
 	tap_eq(send_frame(&g1, out, ping_frame(g1.mac, gw_mac, g1.ip, GATEWAY, 1)), E_OK, "g1 pings the gateway");
 	tap_ok(recv_until(&g1, echo_reply, 100) != 0, "the gateway (Berth's lwIP) answered g1's ping");
+
+	/* TCP to Berth's stack on the guests' network: a SYN to a closed port gets lwIP's RST */
+	memset(in, 0, 54);
+	memcpy(in + 6, gw_mac, 6);
+	put_mac(in, g1.mac);
+	ip_bytes(in + 30, g1.ip);
+	ip_bytes(in + 26, GATEWAY);
+	put16(in + 36, 33000);
+	put16(in + 34, 81);
+	send_frame(&g1, out, tcp_frame(0x02, 5000, 0, 0));
+	tap_ok(recv_until(&g1, rst_from_gateway, 100) != 0, "a SYN to 10.0.4.1:81 (closed) was answered by lwIP's RST");
 
 	/* through NAT to QEMU's gateway */
 	uint8_t outside_ok = 0;
