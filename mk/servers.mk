@@ -36,7 +36,7 @@ $(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_clie
 
 # the network server (servers/net): lwIP inside, its headers and port
 # layer on the include path of its own files only (mk/lwip.mk)
-$(eval $(call server,net,servers/net,socket_server init_client netif_client))
+$(eval $(call server,net,servers/net,socket_server init_client netif_client vswitch_server))
 net_OBJ += $(BUILD)/lwip/liblwip.a
 $(BUILD)/net.elf: $(BUILD)/lwip/liblwip.a
 $(BUILD)/servers/net/%.c.o: UCFLAGS += $(LWIP_INC)

@@ -11,6 +11,21 @@
  * its buffer mapped; the link comes up and DHCP asks for its address
  * again.  Until the first attach lwIP has only its loopback interface.
  *
+ * Every frame passes through the virtual switch (vswitch.h): the
+ * driver's frames enter it on the uplink port (0), lwIP's on the local
+ * port (1); the switch hands them back through deliver(): toward the
+ * uplink into a transmit slot, toward lwIP into a pbuf queued here and
+ * given to lwIP only after vsw_input returned (lwIP answering an ARP
+ * request from inside its input would call link_output, and the switch
+ * must not be entered twice).
+ *
+ * lwIP has a second interface, gw, on the guests' network (10.0.4.1/24,
+ * the same MAC): both send through the local port.  The switch carries
+ * two segments that never meet: the uplink with eth, and the guests with
+ * gw.  A frame of one segment is not delivered into the other (the
+ * guests reach the outside only through lwIP; NAT is to come), and a
+ * frame for lwIP is input into the interface of its segment.
+ *
  * Everything here runs under the server's lock (main.c).
  */
 #include "net.h"
@@ -21,6 +36,7 @@
 #include "lwip/dhcp.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
+#include "vswitch.h"
 
 #define LINK_VA 0x50000000UL
 #define PAGE 4096UL
@@ -31,7 +47,7 @@
 #define RETRY_MS 200
 #define INFO_EVERY_MS 1000
 
-static struct netif eth;
+static struct netif eth, gwif;
 static char driver_name[32];
 static uint64_t driver, session;        /* send rights: the published port, our session */
 static uint64_t frames[MAX_PAGES];
@@ -49,6 +65,17 @@ static uint16_t give[BATCH];
 static unsigned give_count;
 
 static uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, dropped;
+
+static struct vswitch sw;
+/* frames the switch delivered toward lwIP, input once the switch returned */
+#define LOCAL_QUEUE 64
+static struct pbuf *local_queue[LOCAL_QUEUE];
+static struct netif *local_netif[LOCAL_QUEUE];
+/* the segment of the frame being switched: 1 the guests', 0 the uplink's */
+static int from_guests;
+static unsigned local_count;
+
+static int queue_frame(const uint8_t *frame, size_t len);
 
 static uint8_t *slot_addr(unsigned slot)
 {
@@ -86,6 +113,7 @@ static void detach(const char *why, long err)
 	drop_slot(&session);
 	drop_slot(&driver);
 	tx_free_count = pend_count = give_count = 0;
+	vsw_port_down(&sw, VSW_UPLINK);
 	netif_set_link_down(&eth);
 	retry_at = clock_ms() + RETRY_MS;
 }
@@ -140,14 +168,29 @@ static void reclaim(void)
 	take_done(done_count, done);
 }
 
-/* lwIP hands us one frame (a pbuf chain): into a transmit slot, queued
- * for the next batch. */
+/* lwIP hands us one frame (a pbuf chain): copied out and given to the
+ * switch on the local port; one for the uplink comes back in deliver()
+ * and goes into a transmit slot. */
 static err_t link_output(struct netif *n, struct pbuf *p)
 {
-	(void)n;
-	if (!attached || p->tot_len > FRAME_MAX) {
+	static uint8_t frame[FRAME_MAX];
+	if (p->tot_len > FRAME_MAX || p->tot_len < 14) {
 		dropped++;
 		return ERR_IF;
+	}
+	pbuf_copy_partial(p, frame, p->tot_len, 0);
+	from_guests = n == &gwif;
+	enum vsw_reason r = vsw_input(&sw, VSW_LOCAL, frame, p->tot_len);
+	return r == VSW_OK ? ERR_OK : ERR_IF;
+}
+
+/* A frame for the uplink: into a transmit slot, queued for the next
+ * batch.  Nonzero: dropped (the switch counts it). */
+static int uplink_send(const uint8_t *frame, size_t len)
+{
+	if (!attached || len > FRAME_MAX) {
+		dropped++;
+		return -1;
 	}
 	if (!tx_free_count) {
 		link_flush();
@@ -155,16 +198,104 @@ static err_t link_output(struct netif *n, struct pbuf *p)
 			reclaim();
 		if (!attached || !tx_free_count) {
 			dropped++;
-			return ERR_MEM;   /* TCP sends it again later */
+			return -1;   /* TCP sends it again later */
 		}
 	}
 	uint16_t slot = tx_free[--tx_free_count];
-	pbuf_copy_partial(p, slot_addr(slot), p->tot_len, 0);
+	memcpy(slot_addr(slot), frame, len);
 	pend_slot[pend_count] = slot;
-	pend_len[pend_count] = p->tot_len;
+	pend_len[pend_count] = (uint16_t)len;
 	if (++pend_count == BATCH)
 		link_flush();
-	return ERR_OK;
+	return 0;
+}
+
+/* A frame toward lwIP: copied into a pbuf, input by local_input(). */
+static int queue_frame(const uint8_t *frame, size_t len)
+{
+	if (local_count >= LOCAL_QUEUE)
+		return -1;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	if (!p)
+		return -1;
+	pbuf_take(p, frame, (u16_t)len);
+	local_netif[local_count] = from_guests ? &gwif : &eth;
+	local_queue[local_count++] = p;
+	return 0;
+}
+
+/* NAT (nat.c) between the two segments, before lwIP sees a frame: 1 if
+ * it took the frame (translated and sent on, or dropped). */
+static int nat(struct pbuf *p, struct netif *n)
+{
+	uint8_t *f = p->payload;
+	if (p->len != p->tot_len || p->len < 34 || f[12] != 0x08 || f[13] != 0x00 || (f[0] & 1))
+		return 0;   /* not a unicast IPv4 frame */
+	if (n == &gwif) {
+		int r = nat_out(f + 14, p->len - 14u);
+		if (r > 0) {
+			ip4_addr_t dst;
+			memcpy(&dst, f + 14 + 16, 4);
+			pbuf_remove_header(p, 14);
+			eth.output(&eth, p, &dst);
+		}
+		if (r)
+			pbuf_free(p);
+		return r != 0;
+	}
+	int r = nat_in(f + 14, p->len - 14u);
+	if (r > 0) {
+		uint32_t to = (uint32_t)f[30] << 24 | (uint32_t)f[31] << 16 | (uint32_t)f[32] << 8 | f[33];
+		if (!guest_mac(to, f)) {
+			memcpy(f + 6, gwif.hwaddr, 6);
+			from_guests = 1;
+			vsw_input(&sw, VSW_LOCAL, f, p->len);
+		}
+	}
+	if (r)
+		pbuf_free(p);
+	return r != 0;
+}
+
+/* The frames queued for lwIP, in order; lwIP's answers may queue more. */
+static void local_input(void)
+{
+	for (unsigned i = 0; i < local_count; i++) {
+		struct pbuf *p = local_queue[i];
+		struct netif *n = local_netif[i];
+		local_queue[i] = 0;
+		if (nat(p, n))
+			continue;
+		if (n->input(p, n) != ERR_OK)
+			pbuf_free(p);
+	}
+	local_count = 0;
+}
+
+/* A frame into the switch on port p (a guest's, from guests.c), and
+ * whatever it delivered toward lwIP into lwIP. */
+enum vsw_reason link_switch_input(unsigned p, const uint8_t *frame, size_t len)
+{
+	from_guests = 1;
+	enum vsw_reason r = vsw_input(&sw, p, frame, len);
+	local_input();
+	return r;
+}
+
+struct vswitch *link_switch(void)
+{
+	return &sw;
+}
+
+/* The switch's callback (vswitch.h): must not enter the switch again. */
+static int deliver(void *ctx, unsigned port, const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	if (port == VSW_UPLINK)
+		return from_guests ? -1 : uplink_send(frame, len);
+	if (port == VSW_LOCAL)
+		return queue_frame(frame, len);
+	return from_guests ? guest_deliver(port, frame, len) : -1;
 }
 
 static err_t link_netif_init(struct netif *n)
@@ -224,6 +355,14 @@ static long try_attach(void)
 	}
 	for (unsigned i = 0; i < ETH_HWADDR_LEN; i++)
 		eth.hwaddr[i] = (uint8_t)(mac >> (8 * i));
+	/* lwIP's MAC is the driver's: the local port may send only from it */
+	memcpy(gwif.hwaddr, eth.hwaddr, ETH_HWADDR_LEN);
+	netif_set_link_up(&gwif);
+	if (vsw_port_set(&sw, VSW_LOCAL, VSW_KIND_LOCAL, eth.hwaddr, 0) ||
+	    vsw_port_set(&sw, VSW_UPLINK, VSW_KIND_UPLINK, 0, 0)) {
+		pages = 0;
+		return E_BAD_MSG;
+	}
 	if (mtu >= 576 && mtu <= 1500)
 		eth.mtu = (u16_t)mtu;
 	tx_free_count = 0;
@@ -266,16 +405,11 @@ static void receive(void)
 				dropped++;
 				continue;
 			}
-			struct pbuf *p = pbuf_alloc(PBUF_RAW, len[i], PBUF_RAM);
-			if (!p) {
-				dropped++;
-				continue;
-			}
-			pbuf_take(p, slot_addr(slot[i]), len[i]);
 			rx_frames++;
 			rx_bytes += len[i];
-			if (eth.input(p, &eth) != ERR_OK)
-				pbuf_free(p);
+			from_guests = 0;
+			vsw_input(&sw, VSW_UPLINK, slot_addr(slot[i]), len[i]);
+			local_input();
 		}
 	}
 }
@@ -313,6 +447,14 @@ void link_init(const char *name, const ip4_addr_t *addr, const ip4_addr_t *mask,
 	memcpy(driver_name, name, sizeof(driver_name) - 1);
 	netif_add(&eth, addr ? addr : IP4_ADDR_ANY4, addr ? mask : IP4_ADDR_ANY4, addr ? gw : IP4_ADDR_ANY4, 0,
 	          link_netif_init, ethernet_input);
+	vsw_init(&sw, deliver, 0);
+	ip4_addr_t gw_addr, gw_mask;
+	ip4addr_aton(GUEST_NET_ADDR, &gw_addr);
+	ip4addr_aton(GUEST_NET_MASK, &gw_mask);
+	netif_add(&gwif, &gw_addr, &gw_mask, IP4_ADDR_ANY4, 0, link_netif_init, ethernet_input);
+	gwif.name[0] = 'g';
+	gwif.name[1] = 'w';
+	netif_set_up(&gwif);
 	netif_set_default(&eth);
 	netif_set_up(&eth);
 	if (!addr)

@@ -142,7 +142,9 @@ static void serve(void)
 		if (MSG_LABEL(m.info) == LABEL_NOTIFY) {
 			notified(m.w[0]);
 		} else {
-			if (!calls_dispatch(0, &m, main_srv.recv_slots, &m))
+			int known = m.badge ? guests_dispatch(&m, main_srv.recv_slots, &m)
+			                    : calls_dispatch(0, &m, main_srv.recv_slots, &m);
+			if (!known)
 				m.info = MSG_INFO(MSG_LABEL(m.info), 1, 0), m.w[0] = (uint64_t)E_BAD_SYSCALL;
 			if (m.w[0] != (uint64_t)SERVER_DEFERRED && cspace_slot_type(reply_slot) == OBJ_REPLY)
 				ipc_reply(reply_slot, &m);
@@ -243,6 +245,12 @@ int main(const struct bootinfo *bi)
 		debug_printf("net: cannot publish: %ld\n", err);
 		return 1;
 	}
+	/* the guests' switch (guests.c): the same port under a badge */
+	published = slot_alloc();
+	err = sys_cnode_mint(main_port, CAP_ROOT_CNODE, published, RIGHT_SEND, SWITCH_BADGE);
+	err = err ? err : init_publish(INIT_SLOT, "switch", published);
+	if (err)
+		debug_printf("net: cannot publish 'switch' (%ld): no guests' network\n", err);
 	debug_printf("net: serving; the driver is '%s'\n", driver);
 	serve();
 	return 1;

@@ -60,6 +60,42 @@ struct link_info {
 	uint64_t mac, rx_frames, rx_bytes, tx_frames, tx_bytes, dropped;
 };
 void link_info(struct link_info *info);
+/* The switch (vswitch.h) link.c owns: a frame into it on port p, then
+ * what it delivered toward lwIP into lwIP. */
+#include <stddef.h>
+#include "vswitch.h"
+enum vsw_reason link_switch_input(unsigned p, const uint8_t *frame, size_t len);
+struct vswitch *link_switch(void);
+
+/* --- guests.c: the guests' ports on the switch ("switch", idl/vswitch.idl) */
+/* The switch delivers a frame to guest port p: into its receive queue;
+ * nonzero if it could not. */
+int guest_deliver(unsigned p, const uint8_t *frame, size_t len);
+/* "switch" is the main port under this badge ("net" is badge 0); a guest
+ * session's badge is larger. */
+#define SWITCH_BADGE 1ULL
+/* A request with a nonzero badge: 1 if it was a vswitch.idl method. */
+int guests_dispatch(const struct msg *req, const uint64_t *recv_slots, struct msg *reply);
+/* The guests' network: 10.0.4.0/24, Berth (lwIP) at 10.0.4.1 */
+#define GUEST_NET_BASE 0x0a000400u
+#define GUEST_NET_ADDR "10.0.4.1"
+#define GUEST_NET_MASK "255.255.255.0"
+
+/* The MAC of the guest with this address (attached once): 0, or -1. */
+int guest_mac(uint32_t ip, uint8_t mac[6]);
+
+/* --- nat.c: between the guests' network and the uplink ------------------ */
+/* An IPv4 packet (ip, len bytes) from a guest to lwIP's gw interface: 0
+ * it is for lwIP, 1 translated (send it out through eth), -1 dropped. */
+int nat_out(uint8_t *ip, unsigned len);
+/* An IPv4 packet from the uplink to lwIP's eth interface: 0 it is for
+ * lwIP, 1 translated (send it to the guest at its new destination), -1
+ * dropped. */
+int nat_in(uint8_t *ip, unsigned len);
+/* forward(): proto 6/17; guest_port 0 removes.  E_OK, E_LIMIT, E_BAD_ARG. */
+long nat_forward(uint32_t proto, uint32_t berth_port, uint32_t guest_ip, uint32_t guest_port);
+/* translated out, in; dropped out, in */
+void nat_counters(uint64_t c[4]);
 
 /* --- sessions.c ---------------------------------------------------------- */
 struct session;
