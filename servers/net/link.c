@@ -29,6 +29,7 @@
  * Everything here runs under the server's lock (main.c).
  */
 #include "net.h"
+#include "safe_copy.h"
 #include "netif.h"   /* generated from idl/netif.idl */
 #include "init.h"
 #include "lwip/netif.h"
@@ -202,7 +203,12 @@ static int uplink_send(const uint8_t *frame, size_t len)
 		}
 	}
 	uint16_t slot = tx_free[--tx_free_count];
-	memcpy(slot_addr(slot), frame, len);
+	/* the driver's memory: it may vanish under the copy (safe_copy.h) */
+	if (safe_copy(slot_addr(slot), frame, len)) {
+		detach("its buffer went away", E_DEAD_PORT);
+		dropped++;
+		return -1;
+	}
 	pend_slot[pend_count] = slot;
 	pend_len[pend_count] = (uint16_t)len;
 	if (++pend_count == BATCH)
@@ -405,10 +411,18 @@ static void receive(void)
 				dropped++;
 				continue;
 			}
+			/* copied out first: the driver's memory may vanish while
+			 * the switch reads it, and the switch must not see a
+			 * frame change under it */
+			static uint8_t frame[FRAME_MAX];
+			if (safe_copy(frame, slot_addr(slot[i]), len[i])) {
+				detach("its buffer went away", E_DEAD_PORT);
+				return;
+			}
 			rx_frames++;
 			rx_bytes += len[i];
 			from_guests = 0;
-			vsw_input(&sw, VSW_UPLINK, slot_addr(slot[i]), len[i]);
+			vsw_input(&sw, VSW_UPLINK, frame, len[i]);
 			local_input();
 		}
 	}
@@ -445,6 +459,8 @@ uint64_t link_next_ms(void)
 void link_init(const char *name, const ip4_addr_t *addr, const ip4_addr_t *mask, const ip4_addr_t *gw)
 {
 	memcpy(driver_name, name, sizeof(driver_name) - 1);
+	if (safe_copy_start())
+		debug_printf("net: no copier thread: a driver that dies during a copy will end this server\n");
 	netif_add(&eth, addr ? addr : IP4_ADDR_ANY4, addr ? mask : IP4_ADDR_ANY4, addr ? gw : IP4_ADDR_ANY4, 0,
 	          link_netif_init, ethernet_input);
 	vsw_init(&sw, deliver, 0);
