@@ -14,6 +14,7 @@ static uint64_t next_thread_id = 1;
 void tcb_init(struct tcb *t)
 {
 	t->id = next_thread_id++;
+	t->traced = 0;
 	t->state = THREAD_INACTIVE;
 	t->ctx.cs = SEL_UCODE;
 	t->ctx.ss = SEL_UDATA;
