@@ -1,0 +1,189 @@
+/* The shell's trace command (docs/trace.md): the kernel's record of the
+ * messages to and from chosen tasks, read through init (idl/init.idl's
+ * trace and trace_read; init holds the trace capability).
+ *
+ *   trace on NAME...     trace these tasks' messages
+ *   trace off [NAME...]  stop (every task when no name is given)
+ *   trace show           print the records and take them out of the ring:
+ *                        time since the first (us), delta to the previous,
+ *                        from -> to, kind, label */
+#include <string.h>
+#include <berth/syscall.h>
+#include <berth/vcpu.h>
+#include <libipc/libipc.h>
+#include "init.h"      /* generated from idl/init.idl */
+#include "shell.h"
+
+#define INIT_SLOT 8
+#define MAX_TASKS 64
+
+static char task_names[MAX_TASKS][33];
+
+/* Method names of the interfaces a trace of a file read crosses, in
+ * their .idl files' order (label = interface << 8 | method, 1-based). */
+static const char *const init_methods[] = { "publish", "lookup", "unpublish", "task_info", "kill",
+	"mem", "task_status", "start", "stop", "restart", "trace", "trace_read" };
+static const char *const console_methods[] = { "write", "read", "poll", "set_echo", "written" };
+static const char *const block_methods[] = { "info", "attach", "buffer_frame", "read", "write",
+	"flush", "detach" };
+static const char *const fs_methods[] = { "open", "read", "write", "stat", "readdir", "mkdir", "rmdir",
+	"unlink", "rename", "truncate", "fsync", "sync", "statfs", "why", "unmount", "buffer_attach",
+	"buffer_frame", "read_at", "write_at", "buffer_detach" };
+static const struct {
+	unsigned number;
+	const char *name;
+	const char *const *methods;
+	unsigned count;
+} interfaces[] = {
+	{ 1, "init", init_methods, sizeof(init_methods) / sizeof(init_methods[0]) },
+	{ 2, "console", console_methods, sizeof(console_methods) / sizeof(console_methods[0]) },
+	{ 4, "clock", 0, 0 }, { 5, "vmm", 0, 0 }, { 10, "pci", 0, 0 },
+	{ 11, "block", block_methods, sizeof(block_methods) / sizeof(block_methods[0]) },
+	{ 12, "fs", fs_methods, sizeof(fs_methods) / sizeof(fs_methods[0]) },
+	{ 13, "netif", 0, 0 }, { 14, "socket", 0, 0 }, { 15, "vswitch", 0, 0 },
+};
+
+static void label_text(unsigned kind, uint64_t label, char *buf, size_t size)
+{
+	if (kind == TRACE_NOTIFY) {
+		debug_snprintf(buf, size, "bits %#lx", label);
+		return;
+	}
+	if (kind == TRACE_FAULT) {
+		debug_snprintf(buf, size, "vector %lu", label);
+		return;
+	}
+	if (kind == TRACE_VMEXIT) {
+		const char *n = label == VMEXIT_NPF ? "npf" : label == VMEXIT_IOIO ? "io" : label == VMEXIT_HLT ? "hlt" :
+		                label == VMEXIT_CPUID ? "cpuid" : label == VMEXIT_MSR ? "msr" :
+		                label == VMEXIT_INTR ? "intr" : label == VMEXIT_VMMCALL ? "vmmcall" : 0;
+		if (n)
+			debug_snprintf(buf, size, "exit %s", n);
+		else
+			debug_snprintf(buf, size, "exit %#lx", label);
+		return;
+	}
+	unsigned number = (unsigned)(label >> 8), method = (unsigned)(label & 0xff);
+	for (unsigned i = 0; i < sizeof(interfaces) / sizeof(interfaces[0]); i++) {
+		if (interfaces[i].number != number)
+			continue;
+		if (method >= 1 && method <= interfaces[i].count)
+			debug_snprintf(buf, size, "%s.%s", interfaces[i].name, interfaces[i].methods[method - 1]);
+		else
+			debug_snprintf(buf, size, "%s.%u", interfaces[i].name, method);
+		return;
+	}
+	debug_snprintf(buf, size, "%#lx", label);
+}
+
+static const char *who(uint32_t w, char *buf, size_t size)
+{
+	if (!w)
+		return "kernel";
+	if (w & 0x80000000u) {
+		debug_snprintf(buf, size, "thread%u", w & 0x7fffffffu);
+		return buf;
+	}
+	if (w <= MAX_TASKS && task_names[w - 1][0])
+		return task_names[w - 1];
+	debug_snprintf(buf, size, "task%u", w - 1);
+	return buf;
+}
+
+/* tenths of a microsecond as "us.t" */
+static void us_text(uint64_t tsc, uint64_t per_ms, char *buf, size_t size)
+{
+	uint64_t tenths = per_ms ? tsc * 10000 / per_ms : 0;
+	debug_snprintf(buf, size, "%lu.%lu", tenths / 10, tenths % 10);
+}
+
+static void trace_show(void)
+{
+	static const char *const kinds[] = { "?", "call", "reply", "send", "notify", "vmexit", "fault" };
+	for (uint32_t i = 0; i < MAX_TASKS; i++) {
+		uint32_t state, restarts, threads;
+		uint64_t memory;
+		if (init_task_info(INIT_SLOT, i, task_names[i], &state, &restarts, &threads, &memory))
+			break;
+	}
+	uint64_t first = 0, prev = 0;
+	unsigned shown = 0;
+	uint32_t lost_total = 0;
+	for (;;) {
+		uint32_t count, lost, from[16], to[16];
+		uint64_t per_ms, tsc[16], label[16];
+		uint8_t kind[16];
+		long err = init_trace_read(INIT_SLOT, &count, &lost, &per_ms, tsc, label, from, to, kind);
+		if (err) {
+			outf("trace: init refused to read (error %ld)\n", err);
+			return;
+		}
+		lost_total += lost;
+		if (!shown && count)
+			outf("%10s %9s  %-10s    %-10s %-7s %s\n", "time/us", "delta/us", "from", "to", "kind", "label");
+		for (uint32_t i = 0; i < count; i++, shown++) {
+			char t[24], d[24], f[24], o[24], l[40];
+			if (!shown)
+				first = prev = tsc[i];
+			unsigned k = kind[i] & 0x7f;
+			us_text(tsc[i] - first, per_ms, t, sizeof(t));
+			us_text(tsc[i] - prev, per_ms, d, sizeof(d));
+			label_text(k, label[i], l, sizeof(l));
+			outf("%10s %9s  %-10s -> %-10s %-7s %s%s\n", t, d, who(from[i], f, sizeof(f)),
+			     who(to[i], o, sizeof(o)), k < 7 ? kinds[k] : "?", l, kind[i] & 0x80 ? " (fast)" : "");
+			prev = tsc[i];
+		}
+		if (count < 16)
+			break;
+	}
+	if (!shown)
+		out("trace: no records\n");
+	if (lost_total)
+		outf("trace: %u older records were overwritten before they were read\n", lost_total);
+}
+
+int trace_command(const char *cmd, char *arg)
+{
+	if (strcmp(cmd, "trace"))
+		return 0;
+	char *sub = arg, *names = arg;
+	while (*names && *names != ' ')
+		names++;
+	if (*names)
+		*names++ = 0;
+	int on = !strcmp(sub, "on");
+	if (!strcmp(sub, "show")) {
+		trace_show();
+		return 1;
+	}
+	if (!on && strcmp(sub, "off")) {
+		out("usage: trace on NAME... | trace off [NAME...] | trace show\n");
+		return 1;
+	}
+	if (!*names) {
+		if (on)
+			out("trace on: which tasks? (see ps)\n");
+		else if (init_trace(INIT_SLOT, "", 0))
+			out("trace off: init refused\n");
+		else
+			out("tracing no task\n");
+		return 1;
+	}
+	while (*names) {
+		char *name = names;
+		while (*names && *names != ' ')
+			names++;
+		if (*names)
+			*names++ = 0;
+		if (!*name)
+			continue;
+		long err = init_trace(INIT_SLOT, name, (uint32_t)on);
+		if (err == E_STATE)
+			outf("trace: '%s' is not running\n", name);
+		else if (err)
+			outf("trace: no task '%s' (error %ld)\n", name, err);
+		else
+			outf("%s %s\n", on ? "tracing" : "not tracing", name);
+	}
+	return 1;
+}
