@@ -121,10 +121,19 @@ static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
 	return E_OK;
 }
 
+/* Tracing reveals who talks to whom: only tasks whose manifest entry
+ * says trace may use init's trace capability. */
+static int may_trace(uint64_t badge)
+{
+	const struct task *t = task_by_badge(badge);
+	return t && t->m->trace;
+}
+
 static long do_trace(void *ctx, uint64_t badge, const char *name, uint32_t on)
 {
 	(void)ctx;
-	(void)badge;
+	if (!may_trace(badge))
+		return E_NO_RIGHTS;
 	return trace_task(name, on);
 }
 
@@ -133,7 +142,8 @@ static long do_trace_read(void *ctx, uint64_t badge, uint32_t *count, uint32_t *
                           uint8_t kind[16])
 {
 	(void)ctx;
-	(void)badge;
+	if (!may_trace(badge))
+		return E_NO_RIGHTS;
 	return trace_read(count, lost, per_ms, tsc, label, from, to, kind);
 }
 

@@ -115,7 +115,8 @@ static void trace_show(void)
 		uint8_t kind[16];
 		long err = init_trace_read(INIT_SLOT, &count, &lost, &per_ms, tsc, label, from, to, kind);
 		if (err) {
-			outf("trace: init refused to read (error %ld)\n", err);
+			outf("trace: init refused to read (error %ld%s)\n", err,
+			     err == E_NO_RIGHTS ? ": the shell's manifest entry lacks 'trace'" : "");
 			return;
 		}
 		lost_total += lost;
@@ -164,7 +165,7 @@ int trace_command(const char *cmd, char *arg)
 		if (on)
 			out("trace on: which tasks? (see ps)\n");
 		else if (init_trace(INIT_SLOT, "", 0))
-			out("trace off: init refused\n");
+			out("trace off: init refused (is 'trace' in the shell's manifest entry?)\n");
 		else
 			out("tracing no task\n");
 		return 1;
@@ -178,7 +179,10 @@ int trace_command(const char *cmd, char *arg)
 		if (!*name)
 			continue;
 		long err = init_trace(INIT_SLOT, name, (uint32_t)on);
-		if (err == E_STATE)
+		if (err == E_NO_RIGHTS) {
+			out("trace: not allowed (the shell's manifest entry lacks 'trace')\n");
+			return 1;
+		} else if (err == E_STATE)
 			outf("trace: '%s' is not running\n", name);
 		else if (err)
 			outf("trace: no task '%s' (error %ld)\n", name, err);
