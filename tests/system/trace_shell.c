@@ -17,6 +17,7 @@
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=4
 // test-exit: none
 // test-timeout: 150
+// test-selfcheck: 1000000
 // test-send: berth> => help\n
 // test-send: berth> => trace on fs blk0\n
 // test-send: berth> => cat /hello.txt\n
