@@ -11,7 +11,16 @@
 #include <berth/syscall.h>
 #include <berth/vcpu.h>
 #include <libipc/libipc.h>
-#include "init.h"      /* generated from idl/init.idl */
+#include "init.h"      /* generated from idl/init.idl; the others for their names */
+#include "console.h"
+#include "clock.h"
+#include "vmm.h"
+#include "pci.h"
+#include "block.h"
+#include "fs.h"
+#include "netif.h"
+#include "socket.h"
+#include "vswitch.h"
 #include "shell.h"
 
 #define INIT_SLOT 8
@@ -19,28 +28,22 @@
 
 static char task_names[MAX_TASKS][33];
 
-/* Method names of the interfaces a trace of a file read crosses, in
- * their .idl files' order (label = interface << 8 | method, 1-based). */
-static const char *const init_methods[] = { "publish", "lookup", "unpublish", "task_info", "kill",
-	"mem", "task_status", "start", "stop", "restart", "trace", "trace_read" };
-static const char *const console_methods[] = { "write", "read", "poll", "set_echo", "written" };
-static const char *const block_methods[] = { "info", "attach", "buffer_frame", "read", "write",
-	"flush", "detach" };
-static const char *const fs_methods[] = { "open", "read", "write", "stat", "readdir", "mkdir", "rmdir",
-	"unlink", "rename", "truncate", "fsync", "sync", "statfs", "why", "unmount", "buffer_attach",
-	"buffer_frame", "read_at", "write_at", "buffer_detach" };
+/* Interface and method names, from the tables idlc writes into each
+ * interface's header (label = interface << 8 | method, 1-based). */
+#define IFC(U, M) { U##_INTERFACE, U##_INTERFACE_NAME, M, U##_METHOD_COUNT }
+static const char *const init_m[] = { INIT_METHOD_NAMES }, *const console_m[] = { CONSOLE_METHOD_NAMES },
+	*const clock_m[] = { CLOCK_METHOD_NAMES }, *const vmm_m[] = { VMM_METHOD_NAMES },
+	*const pci_m[] = { PCI_METHOD_NAMES }, *const block_m[] = { BLOCK_METHOD_NAMES },
+	*const fs_m[] = { FS_METHOD_NAMES }, *const netif_m[] = { NETIF_METHOD_NAMES },
+	*const socket_m[] = { SOCKET_METHOD_NAMES }, *const vswitch_m[] = { VSWITCH_METHOD_NAMES };
 static const struct {
 	unsigned number;
 	const char *name;
 	const char *const *methods;
 	unsigned count;
 } interfaces[] = {
-	{ 1, "init", init_methods, sizeof(init_methods) / sizeof(init_methods[0]) },
-	{ 2, "console", console_methods, sizeof(console_methods) / sizeof(console_methods[0]) },
-	{ 4, "clock", 0, 0 }, { 5, "vmm", 0, 0 }, { 10, "pci", 0, 0 },
-	{ 11, "block", block_methods, sizeof(block_methods) / sizeof(block_methods[0]) },
-	{ 12, "fs", fs_methods, sizeof(fs_methods) / sizeof(fs_methods[0]) },
-	{ 13, "netif", 0, 0 }, { 14, "socket", 0, 0 }, { 15, "vswitch", 0, 0 },
+	IFC(INIT, init_m), IFC(CONSOLE, console_m), IFC(CLOCK, clock_m), IFC(VMM, vmm_m), IFC(PCI, pci_m),
+	IFC(BLOCK, block_m), IFC(FS, fs_m), IFC(NETIF, netif_m), IFC(SOCKET, socket_m), IFC(VSWITCH, vswitch_m),
 };
 
 static void label_text(unsigned kind, uint64_t label, char *buf, size_t size)
