@@ -10,6 +10,7 @@
 static uint64_t thread_id[MANIFEST_MAX_SERVERS];  /* each task's main thread, 0: unknown */
 static unsigned char traced[MANIFEST_MAX_SERVERS];
 static uint64_t tsc_per_ms;
+#define TRACE_WHO_INIT 0x7fffffffu  /* init.idl's trace_read: init itself */
 static uint32_t lost_unread;
 
 static uint64_t rdtsc(void)
@@ -55,10 +56,14 @@ long trace_task(const char *name, uint32_t on)
 	return mark(t, on);
 }
 
+static uint64_t init_id;  /* our own thread's */
+
 static uint32_t who(uint32_t id)
 {
 	if (!id)
 		return 0;
+	if (id == init_id)
+		return TRACE_WHO_INIT;
 	for (unsigned i = 0; i < task_count; i++)
 		if (thread_id[i] == id)
 			return i + 1;
@@ -76,6 +81,8 @@ long trace_read(uint32_t *count, uint32_t *lost, uint64_t *per_ms, uint64_t tsc[
 		if (!tsc_per_ms)
 			tsc_per_ms = 1;
 	}
+	if (!init_id) /* init is never traced: marking it off only tells its id */
+		sys_trace_thread(CAP_TRACE_CONTROL, CAP_ROOT_TCB, 0, &init_id);
 	unsigned n = 0;
 	struct trace_entry e;
 	while (n < 16 && sys_trace_read(CAP_TRACE_CONTROL, &e) == E_OK) {

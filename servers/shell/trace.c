@@ -25,6 +25,7 @@
 
 #define INIT_SLOT 8
 #define MAX_TASKS 64
+#define SHOW_MAX 1024    /* records one show reads before it prints */
 
 static char task_names[MAX_TASKS][33];
 
@@ -83,6 +84,8 @@ static const char *who(uint32_t w, char *buf, size_t size)
 {
 	if (!w)
 		return "kernel";
+	if (w == 0x7fffffffu)
+		return "init";
 	if (w & 0x80000000u) {
 		debug_snprintf(buf, size, "thread%u", w & 0x7fffffffu);
 		return buf;
@@ -109,12 +112,20 @@ static void trace_show(void)
 		if (init_task_info(INIT_SLOT, i, task_names[i], &state, &restarts, &threads, &memory))
 			break;
 	}
-	uint64_t first = 0, prev = 0;
-	unsigned shown = 0;
+	/* Read what the ring holds before printing any of it: a traced shell
+	 * makes records as it prints, and they wait for the next show. */
+	static struct {
+		uint64_t tsc, label;
+		uint32_t from, to;
+		uint8_t kind;
+	} rec[SHOW_MAX];
+	unsigned n = 0;
 	uint32_t lost_total = 0;
-	for (;;) {
-		uint32_t count, lost, from[16], to[16];
-		uint64_t per_ms, tsc[16], label[16];
+	uint64_t per_ms = 0;
+	uint32_t count = 0;
+	while (n + 16 <= SHOW_MAX) {
+		uint32_t lost, from[16], to[16];
+		uint64_t tsc[16], label[16];
 		uint8_t kind[16];
 		long err = init_trace_read(INIT_SLOT, &count, &lost, &per_ms, tsc, label, from, to, kind);
 		if (err) {
@@ -123,25 +134,31 @@ static void trace_show(void)
 			return;
 		}
 		lost_total += lost;
-		if (!shown && count)
-			outf("%10s %9s  %-10s    %-10s %-7s %s\n", "time/us", "delta/us", "from", "to", "kind", "label");
-		for (uint32_t i = 0; i < count; i++, shown++) {
-			char t[24], d[24], f[24], o[24], l[40];
-			if (!shown)
-				first = prev = tsc[i];
-			unsigned k = kind[i] & 0x7f;
-			us_text(tsc[i] - first, per_ms, t, sizeof(t));
-			us_text(tsc[i] - prev, per_ms, d, sizeof(d));
-			label_text(k, label[i], l, sizeof(l));
-			outf("%10s %9s  %-10s -> %-10s %-7s %s%s\n", t, d, who(from[i], f, sizeof(f)),
-			     who(to[i], o, sizeof(o)), k < 7 ? kinds[k] : "?", l, kind[i] & 0x80 ? " (fast)" : "");
-			prev = tsc[i];
+		for (uint32_t i = 0; i < count; i++, n++) {
+			rec[n].tsc = tsc[i];
+			rec[n].label = label[i];
+			rec[n].from = from[i];
+			rec[n].to = to[i];
+			rec[n].kind = kind[i];
 		}
 		if (count < 16)
 			break;
 	}
-	if (!shown)
+	if (n)
+		outf("%10s %9s  %-10s    %-10s %-7s %s\n", "time/us", "delta/us", "from", "to", "kind", "label");
+	for (unsigned i = 0; i < n; i++) {
+		char t[24], d[24], f[24], o[24], l[40];
+		unsigned k = rec[i].kind & 0x7f;
+		us_text(rec[i].tsc - rec[0].tsc, per_ms, t, sizeof(t));
+		us_text(rec[i].tsc - rec[i ? i - 1 : 0].tsc, per_ms, d, sizeof(d));
+		label_text(k, rec[i].label, l, sizeof(l));
+		outf("%10s %9s  %-10s -> %-10s %-7s %s%s\n", t, d, who(rec[i].from, f, sizeof(f)),
+		     who(rec[i].to, o, sizeof(o)), k < 7 ? kinds[k] : "?", l, rec[i].kind & 0x80 ? " (fast)" : "");
+	}
+	if (!n)
 		out("trace: no records\n");
+	else if (count == 16)
+		out("trace: more records wait in the kernel: trace show again\n");
 	if (lost_total)
 		outf("trace: %u older records were overwritten before they were read\n", lost_total);
 }

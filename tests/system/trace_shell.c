@@ -2,7 +2,8 @@
  * server and the virtio-blk driver are traced, the shell reads a file
  * whose blocks the fs server has not read yet, and trace show prints the
  * path shell -> fs -> blk0 -> interrupt -> blk0 -> fs -> shell with its
- * times.  Then tracing off records nothing, and a bad name is refused.
+ * times.  Then tracing off records nothing, a bad name is refused, and a
+ * traced shell shows its own console writes without chasing them.
  * init runs the console driver, the PCI server, the driver, the fs
  * server, the shell and this program, which only says it started. */
 // test-root: build/init.elf
@@ -27,6 +28,11 @@
 // test-send: berth> => trace show\n
 // test-send: berth> => trace on nothing\n
 // test-send: berth> => trace sideways\n
+// test-send: berth> => trace on shell\n
+// test-send: berth> => echo traced\n
+// test-send: berth> => trace show\n
+// test-send: berth> => trace off shell\n
+// test-send: berth> => trace show\n
 // test-send: berth> => echo done\n
 // test-expect: trace on NAME\.\.\. +record the messages
 // test-expect: ^tracing fs\r?$
@@ -43,6 +49,9 @@
 // test-expect: ^trace: no records\r?$
 // test-expect: ^trace: no task 'nothing'
 // test-expect: ^usage: trace on NAME\.\.\. \| trace off \[NAME\.\.\.\] \| trace show
+// test-expect: [\d.]+ +[\d.]+ +shell +-> serial +call +console\.write
+// test-expect: [\d.]+ +[\d.]+ +shell +-> init +call +init\.task_info
+// test-expect: ^not tracing shell\r?$
 // test-expect: ^done\r?$
 #include <libipc/libipc.h>
 
