@@ -283,6 +283,8 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 		err = transfer(t, caller, 0, 0);
 	if (err)
 		return err;
+	if (__builtin_expect(caller->ipc_kmsg && (t->traced | caller->traced), 0))
+		trace_record(t, caller, MSG_LABEL(t->ctx.rsi), TRACE_REPLY); /* a fault or VM exit answered */
 	/* a fault reply resumes the thread where it faulted */
 	caller->ipc_kmsg = 0;
 	caller->reply_cap = 0;
