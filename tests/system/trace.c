@@ -47,7 +47,7 @@ static unsigned drain(struct trace_entry *e, unsigned n, uint32_t *lost)
 
 int main(const struct bootinfo *bi)
 {
-	tap_plan(18);
+	tap_plan(19);
 	struct process a, b;
 	uint64_t pa, pb, aid = 0, me = 0;
 	long err = spawn_server(bi, &a, &pa);
@@ -97,7 +97,17 @@ int main(const struct bootinfo *bi)
 	n = drain(e, 8, &lost);
 	tap_ok(!err && n == 1 && e[0].kind == TRACE_NOTIFY && e[0].from == 0 && e[0].to == me && e[0].label == 5,
 	       "a notification: from the kernel to us, its bits as label (n %u)", n);
+	/* a thread a traced thread configures is traced too */
+	struct process c;
+	uint64_t pc, cid = 0;
+	err = spawn_server(bi, &c, &pc);
 	sys_trace_thread(CAP_TRACE_CONTROL, CAP_ROOT_TCB, 0, 0);
+	err = err ? err : echo(pc, 0);
+	n = drain(e, 8, &lost);
+	sys_trace_thread(CAP_TRACE_CONTROL, c.tcb, 0, &cid);
+	tap_ok(!err && n == 2 && e[0].to == cid && e[1].from == cid,
+	       "a task spawned by a traced thread is traced (%u records)", n);
+	process_destroy(&c);
 
 	/* overflow: the oldest go, counted */
 	for (unsigned i = 0; i < TRACE_RING; i++)
