@@ -168,6 +168,11 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 	r->ctx.r8 = w[2];
 	r->ctx.r9 = w[3];
 	kernel_counters[KC_IPC_MESSAGES]++;
+	if (__builtin_expect(s->traced | r->traced, 0))
+		trace_record(s, r, s->ipc_kmsg ? s->kmsg[0] : MSG_LABEL(info),
+		             s->ipc_kmsg == KMSG_VMEXIT ? TRACE_VMEXIT : s->ipc_kmsg ? TRACE_FAULT :
+		             r->state == THREAD_BLOCKED_REPLY ? TRACE_REPLY :
+		             reserved ? TRACE_CALL : TRACE_SEND);
 	return E_OK;
 }
 
@@ -278,6 +283,8 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 		err = transfer(t, caller, 0, 0);
 	if (err)
 		return err;
+	if (__builtin_expect(caller->ipc_kmsg && (t->traced | caller->traced), 0))
+		trace_record(t, caller, MSG_LABEL(t->ctx.rsi), TRACE_REPLY); /* a fault or VM exit answered */
 	/* a fault reply resumes the thread where it faulted */
 	caller->ipc_kmsg = 0;
 	caller->reply_cap = 0;
@@ -307,6 +314,8 @@ static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocki
 		t->ctx.rdi = 0;
 		t->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
 		t->ctx.rdx = p->notify_bits;
+		if (__builtin_expect(t->traced, 0))
+			trace_record(0, t, p->notify_bits, TRACE_NOTIFY);
 		p->notify_bits = 0;
 		kernel_counters[KC_IPC_NOTIFICATIONS]++;
 		return E_OK;
@@ -368,6 +377,8 @@ void port_notify(struct port *p, uint64_t bits)
 	r->ctx.rdi = 0;
 	r->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
 	r->ctx.rdx = p->notify_bits;
+	if (__builtin_expect(r->traced, 0))
+		trace_record(0, r, p->notify_bits, TRACE_NOTIFY);
 	p->notify_bits = 0;
 	kernel_counters[KC_IPC_NOTIFICATIONS]++;
 	wake(r, E_OK, 0);
@@ -517,6 +528,8 @@ int fastpath_call(struct tcb *t)
 		return 0;
 	queue_remove(&p->recv_head, &p->recv_tail, server);
 	copy_regs(server, r, c->w0);
+	if (__builtin_expect(t->traced | server->traced, 0))
+		trace_record(t, server, MSG_LABEL(r->rsi), TRACE_CALL | TRACE_FAST << 8);
 	cap_set(slot, OBJ_REPLY, RIGHT_SEND, V2P(t), 0, 0);
 	t->reply_cap = slot;
 	t->ipc_kmsg = 0;
@@ -542,6 +555,8 @@ int fastpath_reply_recv(struct tcb *t)
 	    !next_slot || (next_slot != rc && next_slot->type != OBJ_NONE))
 		return 0;
 	copy_regs(caller, r, 0);
+	if (__builtin_expect(t->traced | caller->traced, 0))
+		trace_record(t, caller, MSG_LABEL(r->rsi), TRACE_REPLY | TRACE_FAST << 8);
 	caller->reply_cap = 0;
 	memset(rc, 0, sizeof(*rc)); /* used, and about to be refilled */
 	thread_make_runnable(caller, 1);

@@ -90,6 +90,7 @@ struct tcb {
 	uint8_t ipc_is_call;
 	uint8_t ipc_kmsg;              /* calling with a kernel-made message: KMSG_* */
 	uint8_t is_vcpu;               /* a VCPU: runs a guest instead of user code */
+	uint8_t traced;                /* SYS_TRACE records its messages */
 	struct tcb *rq_next, *rq_prev; /* run queue */
 	struct port *ipc_port;         /* the port whose queue holds us */
 	struct tcb *ipc_next, *ipc_prev;
@@ -174,6 +175,9 @@ void timeout_port_destroyed(struct port *p);
 
 /* irq.c, ioport.c */
 int sys_irq(struct tcb *t, uint64_t op, struct context *r);
+/* trace.c */
+void trace_record(const struct tcb *from, const struct tcb *to, uint64_t label, unsigned kind);
+int sys_trace(struct tcb *t, struct context *r);
 int sys_ioport(struct tcb *t, uint64_t op, struct context *r);
 void irq_handle(int line);
 void irq_handler_destroyed(struct cap *c);

@@ -157,6 +157,7 @@ void root_task_create(void)
 	give_cap(CAP_ROOT_TCB, OBJ_TCB, RIGHTS_ALL, tcb_pa, 0, 0);
 	give_cap(CAP_IRQ_CONTROL, OBJ_IRQ_CONTROL, RIGHTS_ALL, 0, 0, 0);
 	give_cap(CAP_IOPORT_CONTROL, OBJ_IOPORT_CONTROL, RIGHTS_ALL, 0, 0, 0);
+	give_cap(CAP_TRACE_CONTROL, OBJ_TRACE_CONTROL, RIGHTS_ALL, 0, 0, 0);
 
 	uint64_t entry;
 	load_elf(pml4, &boot.module[0], &entry);

@@ -207,7 +207,7 @@ static void walk_derivations(void)
 		if (c->mdb_prev != prev)
 			broken("a derivation link that does not point back", c);
 		if (c->type == OBJ_NONE || c->type == OBJ_REPLY || (c->type >= OBJ_TYPE_COUNT && c->type < OBJ_REPLY) ||
-		    c->type > OBJ_IOPORT)
+		    c->type > OBJ_TRACE_CONTROL)
 			broken("an empty or impossible capability on the derivation list", c);
 		if (c->depth == 0 || c->depth > prev->depth + 1)
 			broken("a depth out of order on the derivation list", c);

@@ -117,6 +117,8 @@ static int dispatch(struct tcb *t, struct context *r)
 			return E_BAD_ARG;
 		r->rdx = kernel_counters[r->rdi];
 		return E_OK;
+	case SYS_TRACE:
+		return sys_trace(t, r);
 	}
 	return E_BAD_SYSCALL;
 }

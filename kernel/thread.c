@@ -14,6 +14,7 @@ static uint64_t next_thread_id = 1;
 void tcb_init(struct tcb *t)
 {
 	t->id = next_thread_id++;
+	t->traced = 0;
 	t->state = THREAD_INACTIVE;
 	t->ctx.cs = SEL_UCODE;
 	t->ctx.ss = SEL_UDATA;
@@ -209,6 +210,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	struct tcb *t = P2V(c->obj);
 	switch (op) {
 	case SYS_TCB_CONFIGURE:
+		t->traced |= caller->traced; /* a traced task's new threads are traced too */
 		return tcb_configure(caller, t, args->rsi, args->rdx, args->r10);
 	case SYS_TCB_SET_IPC_BUFFER:
 		return tcb_set_ipc_buffer(caller, t, args->rsi, args->rdx);

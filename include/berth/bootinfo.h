@@ -14,7 +14,8 @@
 #define CAP_BOOTINFO     4   /* frame holding this page */
 #define CAP_IRQ_CONTROL  5   /* root task only */
 #define CAP_IOPORT_CONTROL 6 /* root task only */
-#define CAP_FIRST_FREE_FIXED 7
+#define CAP_TRACE_CONTROL 7  /* root task only: SYS_TRACE */
+#define CAP_FIRST_FREE_FIXED 8
 
 #define BOOTINFO_VADDR   0x00007fffffffd000UL
 #define ROOT_STACK_TOP   0x00007fffff000000UL

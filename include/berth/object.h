@@ -19,6 +19,7 @@ enum berth_object_type {
 	OBJ_IRQ_HANDLER = 18,
 	OBJ_IOPORT_CONTROL = 19,
 	OBJ_IOPORT = 20,     /* a range of I/O ports */
+	OBJ_TRACE_CONTROL = 21, /* SYS_TRACE: turn message tracing on and read it */
 };
 
 /* Handlers one interrupt line can have (SYS_IRQ_SHARE). */

@@ -58,12 +58,32 @@ enum berth_syscall {
 	SYS_FRAME_PHYS = 43,      /* (frame with RIGHT_PHYS) -> rdx physical address */
 	SYS_IRQ_SHARE = 44,       /* (irq_handler, dest_cnode, dest_slot): one more handler of its line */
 	SYS_KERNEL_COUNTER = 45,  /* (counter) -> rdx its value since boot */
+	SYS_TRACE = 46,           /* (trace_control, op, a, b): enum trace_op, docs/trace.md */
 	SYS_COUNT                 /* one past the highest number */
 };
 
 /* SYS_KERNEL_COUNTER's counters: events since boot, counted by the
  * kernel so that benchmarks can say what an operation cost in kernel
  * work (docs/abi.md). */
+/* SYS_TRACE's operations; the first argument is always a TRACE_CONTROL
+ * capability (docs/trace.md). */
+enum trace_op {
+	TRACE_THREAD = 0, /* (tcb, on): trace the thread's messages (1) or not (0) -> rdx its id */
+	TRACE_READ = 1,   /* (): the oldest record, removed from the ring; E_WOULD_BLOCK if none.
+	                   * rdx TSC, rsi from | to << 32 (thread ids, 0: the kernel),
+	                   * rdi label (48 bits) | kind << 48 | TRACE_FAST << 56,
+	                   * r8 records lost since the last read | records left << 32 */
+	TRACE_CLEAR = 2,  /* (): forget every record and the lost count */
+};
+enum trace_kind {
+	TRACE_CALL = 1, TRACE_REPLY = 2, TRACE_SEND = 3,
+	TRACE_NOTIFY = 4, /* label: the bits posted (interrupts, timers, SYS_NOTIFY) */
+	TRACE_VMEXIT = 5, /* a VCPU's exit to its VMM; label: the exit code */
+	TRACE_FAULT = 6,  /* a thread's fault to its handler; label: the vector */
+};
+#define TRACE_FAST 1u     /* moved by a fast path */
+#define TRACE_RING 4096   /* records the kernel keeps */
+
 enum kernel_counter {
 	KC_IPC_MESSAGES = 0,    /* messages moved from a sender or caller to a receiver, replies included */
 	KC_IPC_FASTPATH = 1,    /* of those, the ones the call and reply-receive fast paths moved */

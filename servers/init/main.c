@@ -121,10 +121,37 @@ static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
 	return E_OK;
 }
 
+/* Tracing reveals who talks to whom: only tasks whose manifest entry
+ * says trace may use init's trace capability. */
+static int may_trace(uint64_t badge)
+{
+	const struct task *t = task_by_badge(badge);
+	return t && t->m->trace;
+}
+
+static long do_trace(void *ctx, uint64_t badge, const char *name, uint32_t on)
+{
+	(void)ctx;
+	if (!may_trace(badge))
+		return E_NO_RIGHTS;
+	return trace_task(name, on);
+}
+
+static long do_trace_read(void *ctx, uint64_t badge, uint32_t *count, uint32_t *lost, uint64_t *per_ms,
+                          uint64_t tsc[16], uint64_t label[16], uint32_t from[16], uint32_t to[16],
+                          uint8_t kind[16])
+{
+	(void)ctx;
+	if (!may_trace(badge))
+		return E_NO_RIGHTS;
+	return trace_read(count, lost, per_ms, tsc, label, from, to, kind);
+}
+
 static const struct init_ops ops = {
 	.publish = do_publish, .lookup = do_lookup, .unpublish = do_unpublish,
 	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
 	.task_status = do_task_status, .start = do_start, .stop = do_stop, .restart = do_restart,
+	.trace = do_trace, .trace_read = do_trace_read,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)

@@ -14,6 +14,8 @@
  *   dma                   its memory keeps RIGHT_PHYS: it may learn the
  *                         physical addresses of its frames (drivers)
  *   devmem                it gets the device memory (the PCI server)
+ *   trace                 it may use init.idl's trace and trace_read (the
+ *                         shell): who talks to whom is not for every task
  *
  * Capabilities go to the server in the order of their lines, from slot 9
  * (slot 8 is its right to init). */
@@ -155,11 +157,13 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 			s->restart = (int)v;
 		else
 			return "restart must be always, never or a count";
-	} else if (word_is(w, n, "dma") || word_is(w, n, "devmem")) {
+	} else if (word_is(w, n, "dma") || word_is(w, n, "devmem") || word_is(w, n, "trace")) {
 		if (an)
-			return "dma and devmem take no argument";
+			return "dma, devmem and trace take no argument";
 		if (word_is(w, n, "dma"))
 			s->dma = 1;
+		else if (word_is(w, n, "trace"))
+			s->trace = 1;
 		else
 			s->devmem = 1;
 	} else if (word_is(w, n, "args")) {

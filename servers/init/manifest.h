@@ -31,6 +31,7 @@ struct manifest_server {
 	unsigned slots_bits;             /* its CNode: 2^slots_bits slots (0: the default) */
 	int dma;                         /* its memory keeps RIGHT_PHYS (drivers) */
 	int devmem;                      /* it gets the device memory (the PCI server) */
+	int trace;                       /* it may use init.idl's trace, trace_read */
 	unsigned nmodules;
 	char module[2][MANIFEST_IMAGE_LEN];  /* boot modules handed to it */
 	unsigned ncaps;

@@ -123,6 +123,7 @@ static long task_start(struct task *t)
 		return err;
 	}
 	t->running = 1;
+	trace_task_started(t);
 	return E_OK;
 }
 

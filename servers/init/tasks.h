@@ -47,6 +47,12 @@ long task_restart(struct task *t);
 /* Whether the task is a virtual machine: its image is the VMM. */
 int task_is_vm(const struct task *t);
 
+/* trace.c: init.idl's trace and trace_read (docs/trace.md) */
+void trace_task_started(struct task *t);
+long trace_task(const char *name, uint32_t on);
+long trace_read(uint32_t *count, uint32_t *lost, uint64_t *per_ms, uint64_t tsc[16],
+                uint64_t label[16], uint32_t from[16], uint32_t to[16], uint8_t kind[16]);
+
 /* names.c */
 long names_publish(unsigned owner, const char *name, uint64_t slot);
 uint64_t names_lookup(const char *name);  /* our slot holding it, or 0 */

@@ -785,6 +785,7 @@ static void run(char *line)
 		    "                connections to BERTH_PORT on Berth's address go to the guest\n");
 		out(FILES_HELP);
 		out(NET_HELP);
+		out(TRACE_HELP);
 	} else if (!strcmp(cmd, "ps")) {
 		cmd_ps();
 	} else if (!strcmp(cmd, "kill")) {
@@ -815,6 +816,8 @@ static void run(char *line)
 		/* a file command: done */
 	} else if (net_command(cmd, arg)) {
 		/* a network command: done */
+	} else if (trace_command(cmd, arg)) {
+		/* trace: done */
 	} else if (!strcmp(cmd, "vm")) {
 		cmd_vm(arg);
 	} else {

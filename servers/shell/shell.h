@@ -30,6 +30,14 @@ void drop(uint64_t slot);
 	"  ifconfig      the network interface: address, netmask, gateway, MAC, link, counters\n" \
 	"  ping A.B.C.D [COUNT]  ICMP echo requests (4 unless COUNT), one a second\n"
 
+#define TRACE_HELP \
+	"  trace on NAME...  record the messages to and from these tasks (docs/trace.md)\n" \
+	"  trace off [NAME...]  stop (every task when no name is given)\n" \
+	"  trace show    the records, oldest first: time, delta, from -> to, kind, label\n"
+
+/* The trace command (trace.c): 1 if cmd was it (and it ran), 0 if not. */
+int trace_command(const char *cmd, char *arg);
+
 /* A network command (net.c): 1 if cmd was one (and ran), 0 if not. */
 int net_command(const char *cmd, char *arg);
 

@@ -250,6 +250,13 @@ static void gen_header(struct buf *b, const struct idl_interface *ifc, const cha
 		label_name(ifc, &ifc->methods[i], label, sizeof label);
 		buf_printf(b, "#define %s ((%s_INTERFACE << 8) | %u)\n", label, u, ifc->methods[i].number);
 	}
+	buf_printf(b, "\n/* Names, for programs that print labels (the shell's trace show):\n"
+	           " * { %s_METHOD_NAMES }[method number - 1]. */\n", u);
+	buf_printf(b, "#define %s_INTERFACE_NAME \"%s\"\n#define %s_METHOD_COUNT %u\n#define %s_METHOD_NAMES", u, n,
+	           u, ifc->nmethods, u);
+	for (unsigned i = 0; i < ifc->nmethods; i++)
+		buf_printf(b, "%s \\\n\t\"%s\"", i ? "," : "", ifc->methods[i].name);
+	buf_printf(b, "\n");
 
 	buf_printf(b, "\n/*\n"
 	           " * Client stubs.  Each calls the server through port (a send right to\n"

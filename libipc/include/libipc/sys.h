@@ -259,6 +259,46 @@ static inline long sys_kernel_counter(unsigned counter, uint64_t *value)
 	return r.err;
 }
 
+/* Message tracing (docs/trace.md): ctl is a TRACE_CONTROL capability. */
+struct trace_entry {
+	uint64_t tsc;
+	uint32_t from, to;       /* thread ids; 0: the kernel (interrupts, timers) */
+	uint64_t label;          /* the message's label, notify bits, or exit code */
+	unsigned kind, fast;     /* enum trace_kind; moved by a fast path */
+	uint32_t lost, left;     /* records lost before this one; records still in the ring */
+};
+
+/* Trace thread tcb's messages (on 1) or stop (0); *id gets its thread id. */
+static inline long sys_trace_thread(uint64_t ctl, uint64_t tcb, unsigned on, uint64_t *id)
+{
+	struct sysret r = berth_syscall(SYS_TRACE, ctl, TRACE_THREAD, tcb, on, 0, 0);
+	if (!r.err && id)
+		*id = r.rdx;
+	return r.err;
+}
+
+/* The oldest record, taken out of the ring; E_WOULD_BLOCK when it is empty. */
+static inline long sys_trace_read(uint64_t ctl, struct trace_entry *e)
+{
+	struct sysret r = berth_syscall(SYS_TRACE, ctl, TRACE_READ, 0, 0, 0, 0);
+	if (r.err)
+		return r.err;
+	e->tsc = r.rdx;
+	e->from = (uint32_t)r.rsi;
+	e->to = (uint32_t)(r.rsi >> 32);
+	e->label = r.rdi & 0xffffffffffffUL;
+	e->kind = (unsigned)(r.rdi >> 48) & 0xff;
+	e->fast = (unsigned)(r.rdi >> 56) & TRACE_FAST;
+	e->lost = (uint32_t)r.r8;
+	e->left = (uint32_t)(r.r8 >> 32);
+	return 0;
+}
+
+static inline long sys_trace_clear(uint64_t ctl)
+{
+	return berth_syscall(SYS_TRACE, ctl, TRACE_CLEAR, 0, 0, 0, 0).err;
+}
+
 /* Keep only these rights on an Untyped capability, in place. */
 static inline long sys_cap_restrict(uint64_t slot, unsigned rights)
 {
