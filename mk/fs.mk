@@ -37,7 +37,7 @@ VM_FILES_IMAGE := $(BUILD)/tests/data/vm.img
 $(VM_FILES_IMAGE): tools/mkdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
-	$(Q)tools/mkdisk.sh $@ 16M none
+	$(Q)tools/mkdisk.sh $@ 12M none
 
 # Damaged copies of it (tests/system/files_damaged.c)
 FS_DAMAGED_IMAGES := $(BUILD)/tests/data/files-baddir.img $(BUILD)/tests/data/files-badmagic.img

@@ -14,7 +14,7 @@
 // test-selfcheck: 256
 // test-expect: ^vmm: \[nothing\] kernel /vm/nothing: No such file or directory\r?$
 // test-expect: init: 'nothing' exited with status 3: it cannot start as configured; not restarting it
-// test-expect: ^vmm: Linux boot protocol 2\.\d+, kernel \d+ bytes at 1000000, initrd 10\d\d\d\d\d bytes
+// test-expect: ^vmm: Linux boot protocol 2\.\d+, kernel \d+ bytes at 1000000, initrd 1\d\d\d\d\d\d bytes
 // test-expect: ^\[linux\] berth-guest: init started
 #include <libipc/libipc.h>
 
