@@ -41,50 +41,27 @@
 #include "tap.h"
 #include "fs.h"
 #include "init.h"
+#include "tasks.h"
 
 #define INIT 8
 #define FS 9
-
-static uint64_t nap;
-
-static void sleep_ticks(uint64_t ticks)
-{
-	struct msg m;
-	sys_notify_after(nap, 1, ticks);
-	ipc_recv(nap, 0, &m);
-}
-
-/* init's word on the task `name`: 1 and its state, end and detail. */
-static int status_of(const char *name, uint32_t *state, uint32_t *end, int64_t *detail)
-{
-	for (uint32_t i = 0;; i++) {
-		char task[33], args[128];
-		uint32_t flags;
-		if (init_task_status(INIT, i, task, &flags, state, end, detail, args))
-			return 0;
-		if (!strcmp(task, name))
-			return 1;
-	}
-}
 
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
 	tap_plan(3);
-	if (object_alloc(OBJ_PORT, 0, &nap))
-		return 1;
 	uint32_t state = 0, end = 0;
 	int64_t detail = -1;
 	int ran = 0;
 	/* the guest boots, writes, powers off: minutes under the emulator */
 	for (unsigned t = 0; t < 3600; t++) {
-		if (!status_of("linux", &state, &end, &detail))
+		if (!task_status("linux", &state, &end, &detail))
 			break;
 		if (state == 1)
 			ran = 1;
 		if (ran && state == 0)
 			break;
-		sleep_ticks(10);
+		clock_nap(10);
 	}
 	tap_ok(ran, "the Linux VM ran");
 	tap_ok(ran && state == 0 && end == 3 && detail == 0, "its guest powered off: the VMM exited with status 0");

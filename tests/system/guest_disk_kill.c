@@ -39,67 +39,28 @@
 #include "tap.h"
 #include "fs.h"
 #include "init.h"
+#include "tasks.h"
 
 #define INIT 8
 #define FS 9
-
-static uint64_t nap;
-
-static void sleep_ticks(uint64_t ticks)
-{
-	struct msg m;
-	sys_notify_after(nap, 1, ticks);
-	ipc_recv(nap, 0, &m);
-}
-
-static int status_of(const char *name, uint32_t *state, uint32_t *end, int64_t *detail)
-{
-	for (uint32_t i = 0;; i++) {
-		char task[33], args[128];
-		uint32_t flags;
-		if (init_task_status(INIT, i, task, &flags, state, end, detail, args))
-			return 0;
-		if (!strcmp(task, name))
-			return 1;
-	}
-}
-
-/* Wait up to `secs` for `name` to be running (again). */
-static int running(const char *name, unsigned secs)
-{
-	uint32_t state = 0, end;
-	int64_t detail;
-	for (unsigned t = 0; t < secs * 10; t++) {
-		if (status_of(name, &state, &end, &detail) && state == 1)
-			return 1;
-		sleep_ticks(10);
-	}
-	return 0;
-}
 
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
 	tap_plan(6);
-	if (object_alloc(OBJ_PORT, 0, &nap))
-		return 1;
-	tap_ok(running("linux", 60), "the Linux VM runs");
+	tap_ok(task_wait_running("linux", 60), "the Linux VM runs");
 	/* the guest boots in about 10 s and then writes for a minute (by
 	 * its uptime): the block driver dies in the middle, the fs server
 	 * a little later */
-	sleep_ticks(2500);
+	clock_nap(2500);
 	tap_eq(init_kill(INIT, "blk0"), E_OK, "the block driver killed while the guest writes");
-	tap_ok(running("blk0", 30), "init started it again");
-	sleep_ticks(1000);
+	tap_ok(task_wait_running("blk0", 30), "init started it again");
+	clock_nap(1000);
 	tap_eq(init_kill(INIT, "fs"), E_OK, "the fs server killed while the guest writes");
-	uint32_t state = 1, end = 0;
+	uint32_t end = 0;
 	int64_t detail = -1;
-	for (unsigned t = 0; t < 3000; t++) {
-		if (!status_of("linux", &state, &end, &detail) || state == 0)
-			break;
-		sleep_ticks(10);
-	}
-	tap_ok(state == 0 && end == 3 && detail == 0, "the VMM lived on; its guest powered off (status 0)");
+	int ended = task_wait_end("linux", 300, &end, &detail);
+	tap_ok(ended && end == 3 && detail == 0, "the VMM lived on; its guest powered off (status 0)");
 	/* our right to the fs server died with it: look it up again */
 	uint64_t fs = 0;
 	long err = init_lookup(INIT, "fs", &fs);

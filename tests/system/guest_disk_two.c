@@ -40,60 +40,22 @@
 #include "tap.h"
 #include "fs.h"
 #include "init.h"
+#include "tasks.h"
 
 #define INIT 8
 #define FS 9
-
-static uint64_t nap;
-
-static void sleep_ticks(uint64_t ticks)
-{
-	struct msg m;
-	sys_notify_after(nap, 1, ticks);
-	ipc_recv(nap, 0, &m);
-}
-
-static int status_of(const char *name, uint32_t *state, uint32_t *end, int64_t *detail)
-{
-	for (uint32_t i = 0;; i++) {
-		char task[33], args[128];
-		uint32_t flags;
-		if (init_task_status(INIT, i, task, &flags, state, end, detail, args))
-			return 0;
-		if (!strcmp(task, name))
-			return 1;
-	}
-}
-
-static int running(const char *name, unsigned secs)
-{
-	uint32_t state = 0, end;
-	int64_t detail;
-	for (unsigned t = 0; t < secs * 10; t++) {
-		if (status_of(name, &state, &end, &detail) && state == 1)
-			return 1;
-		sleep_ticks(10);
-	}
-	return 0;
-}
 
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
 	tap_plan(4);
-	if (object_alloc(OBJ_PORT, 0, &nap))
-		return 1;
-	tap_ok(running("linux", 60) && running("linux2", 60), "both Linux VMs run");
-	sleep_ticks(3000); /* both boot and write for a while */
+	tap_ok(task_wait_running("linux", 60) && task_wait_running("linux2", 60), "both Linux VMs run");
+	clock_nap(3000); /* both boot and write for a while */
 	tap_eq(init_kill(INIT, "linux2"), E_OK, "the second VM's VMM killed while both write");
-	uint32_t state = 1, end = 0;
+	uint32_t end = 0;
 	int64_t detail = -1;
-	for (unsigned t = 0; t < 3000; t++) {
-		if (!status_of("linux", &state, &end, &detail) || state == 0)
-			break;
-		sleep_ticks(10);
-	}
-	tap_ok(state == 0 && end == 3 && detail == 0, "the first guest finished and powered off (status 0)");
+	int ended = task_wait_end("linux", 300, &end, &detail);
+	tap_ok(ended && end == 3 && detail == 0, "the first guest finished and powered off (status 0)");
 	tap_eq(fs_unmount(FS), E_OK, "Berth's file system unmounts cleanly");
 	return 0;
 }

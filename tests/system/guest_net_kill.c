@@ -36,51 +36,22 @@
 // test-expect: ok 4 - 
 #include "tap.h"
 #include "init.h"
+#include "tasks.h"
 
 #define INIT 8
-
-static uint64_t nap;
-
-static void sleep_ticks(uint64_t ticks)
-{
-	struct msg m;
-	sys_notify_after(nap, 1, ticks);
-	ipc_recv(nap, 0, &m);
-}
-
-static int status_of(const char *name, uint32_t *state, uint32_t *end, int64_t *detail)
-{
-	for (uint32_t i = 0;; i++) {
-		char task[33], args[128];
-		uint32_t flags;
-		if (init_task_status(INIT, i, task, &flags, state, end, detail, args))
-			return 0;
-		if (!strcmp(task, name))
-			return 1;
-	}
-}
 
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
 	tap_plan(4);
-	if (object_alloc(OBJ_PORT, 0, &nap))
-		return 1;
-	uint32_t state = 0, end = 0;
-	int64_t detail = -1;
-	unsigned t = 0;
-	for (; t < 600 && !(status_of("linux", &state, &end, &detail) && state == 1); t++)
-		sleep_ticks(10);
-	tap_ok(state == 1, "the Linux VM runs");
-	sleep_ticks(2500); /* it boots and pings for a while */
+	tap_ok(task_wait_running("linux", 60), "the Linux VM runs");
+	clock_nap(2500); /* it boots and pings for a while */
 	tap_eq(init_kill(INIT, "net0"), E_OK, "the network driver killed under the guest");
-	sleep_ticks(1500);
+	clock_nap(1500);
 	tap_eq(init_kill(INIT, "net"), E_OK, "the network server killed under the guest");
-	for (t = 0; t < 3000; t++) {
-		if (!status_of("linux", &state, &end, &detail) || state == 0)
-			break;
-		sleep_ticks(10);
-	}
-	tap_ok(state == 0 && end == 3 && detail == 0, "the VMM lived on; its guest powered off at the end (status 0)");
+	uint32_t end = 0;
+	int64_t detail = -1;
+	int ended = task_wait_end("linux", 300, &end, &detail);
+	tap_ok(ended && end == 3 && detail == 0, "the VMM lived on; its guest powered off at the end (status 0)");
 	return 0;
 }
