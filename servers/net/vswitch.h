@@ -6,7 +6,7 @@
  * Pure: no I/O, no system calls, no library calls (the compiler may
  * emit memset for zeroing structures); frames are byte buffers.  Builds
  * for the host (tests/unit/test_vswitch.c) and freestanding (the network
- * server, where it is already compiled in but not called).
+ * server: link.c and guests.c call it).
  *
  * HOW THE NETWORK SERVER CALLS IT (all under the server's one lock):
  *
