@@ -51,6 +51,7 @@
 #define DISK_RETRY_MS 10000
 #define DISK_JOBS (VBLK_QUEUE_SIZE + 1) /* one per request, and the retry nap */
 #define NAP_JOB VBLK_QUEUE_SIZE
+#define RING 128                       /* a power of two >= DISK_JOBS: indexes wrap cleanly */
 #define DISK_BUF_VA 0x0000320000000000UL /* the fs server's shared buffer, mapped here */
 #define DISK_BUF_PAGES 16
 #define DISK_BUF_BYTES (DISK_BUF_PAGES * PAGE_SIZE)
@@ -83,8 +84,8 @@ static struct {
 	uint64_t bytes;
 	struct job jobs[DISK_JOBS];
 	/* job indexes; each ring has one writer */
-	uint32_t submit[DISK_JOBS], submit_head, submit_tail;  /* main -> worker */
-	uint32_t done[DISK_JOBS], done_head, done_tail;        /* worker -> main */
+	uint32_t submit[RING], submit_head, submit_tail;  /* main -> worker */
+	uint32_t done[RING], done_head, done_tail;        /* worker -> main */
 	uint64_t wake;                 /* send right to the worker's port */
 	uint64_t to_main;              /* send right to our main port */
 	uint64_t worker_port, worker_tcb;
@@ -104,7 +105,7 @@ static uint8_t worker_stack[16384] __attribute__((aligned(16)));
 static void ring_put(uint32_t *ring, uint32_t *tail, uint32_t job)
 {
 	uint32_t t = __atomic_load_n(tail, __ATOMIC_RELAXED);
-	ring[t % DISK_JOBS] = job;
+	ring[t % RING] = job;
 	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
 }
 
@@ -113,7 +114,7 @@ static int ring_take(const uint32_t *ring, uint32_t *head, const uint32_t *tail,
 	uint32_t h = __atomic_load_n(head, __ATOMIC_RELAXED);
 	if (h == __atomic_load_n(tail, __ATOMIC_ACQUIRE))
 		return 0;
-	*job = ring[h % DISK_JOBS];
+	*job = ring[h % RING];
 	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
 	return 1;
 }
