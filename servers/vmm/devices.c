@@ -24,6 +24,8 @@
  * Anything else reads as all ones and ignores writes, like an empty bus.
  */
 #include "vm.h"
+#include "virtio_pci.h"
+#include "acpi.h"
 #include "console.h"
 #include "init.h"
 
@@ -221,6 +223,22 @@ void devices_reset(void)
 	timers_rearm();
 }
 
+/* --- the guest's virtio functions (disk.c, vnet_link.c) --------------- */
+
+/* On the bus pci_init just made, as firmware leaves it: BAR 4 at
+ * bar_gpa (in the DSDT's _CRS window), INTA's GSI (the _PRT's) in the
+ * interrupt line, decoding off until the guest's driver turns it on.  The
+ * device's own reset first: requests still in flight are orphaned. */
+void virtio_place(struct virtio_pci *vp, unsigned slot, uint64_t bar_gpa)
+{
+	virtio_pci_mmio_write(vp, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	vp->pci.config[PCI_INTERRUPT_LINE] = (uint8_t)ACPI_PCI_GSI(slot, 0);
+	pci_register(&vm.pci, slot, 0, &vp->pci);
+	pci_config_write(&vm.pci, slot, 0, PCI_COMMAND, 2, 0);
+	pci_config_write(&vm.pci, slot, 0, PCI_BAR0 + 4 * VIRTIO_PCI_BAR, 4, (uint32_t)bar_gpa);
+	pci_config_write(&vm.pci, slot, 0, PCI_BAR0 + 4 * VIRTIO_PCI_BAR + 4, 4, (uint32_t)(bar_gpa >> 32));
+}
+
 /* --- marks ---------------------------------------------------------- */
 
 /* A guest brackets a piece of work with writes to port 0x519 (Linux:
@@ -386,8 +404,18 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 			ioapic_write(&vm.ioapic, off, (uint32_t)*value);
 		return 0;
 	}
-	if (disk_mmio(gpa, size, load, value) || net_mmio(gpa, size, load, value))
+	unsigned bar;
+	uint64_t off;
+	struct pci_device *d = pci_find_bar(&vm.pci, 0, gpa, &bar, &off);
+	if (d && bar == VIRTIO_PCI_BAR) { /* a virtio function: every device on the bus but the host bridge */
+		if (load)
+			*value = virtio_pci_mmio_read(d->ctx, off, size);
+		else
+			virtio_pci_mmio_write(d->ctx, off, size, *value);
+		disk_report();
+		net_report();
 		return 0;
+	}
 	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {
 		uint8_t *regs = (uint8_t *)vm.mmio_test + (gpa - MMIO_TEST_GPA);
 		if (load) {

@@ -438,9 +438,9 @@ static void retry_waiting(void)
  * the device in a loop must not flood the console. */
 #define ERROR_REPORTS 8
 
-static void say_error(void)
+void disk_report(void)
 {
-	if (disk.blk.vp.error == disk.said)
+	if (!disk.present || disk.blk.vp.error == disk.said)
 		return;
 	disk.said = disk.blk.vp.error;
 	if (!disk.said)
@@ -487,7 +487,7 @@ void disk_completions(void)
 			complete(j, VIRTIO_BLK_S_OK);
 	}
 	retry_waiting();
-	say_error();
+	disk_report();
 }
 
 /* A fault of the worker (LABEL_FAULT, badge DISK_FAULT_BADGE): 1 if it
@@ -519,37 +519,10 @@ static void disk_irq(void *ctx, int level)
 	ioapic_set_irq(&vm.ioapic, ACPI_PCI_GSI(DISK_SLOT, 0), level);
 }
 
-/* On the bus pci_init just made, as firmware leaves it: BAR 4 assigned,
- * decoding off until the guest's driver turns it on. */
 void disk_power_on(void)
 {
-	if (!disk.present)
-		return;
-	/* the device's own reset: requests still with the worker are orphaned */
-	virtio_pci_mmio_write(&disk.blk.vp, VIRTIO_PCI_COMMON_STATUS, 1, 0);
-	struct pci_device *d = &disk.blk.vp.pci;
-	d->config[PCI_INTERRUPT_LINE] = (uint8_t)ACPI_PCI_GSI(DISK_SLOT, 0);
-	pci_register(&vm.pci, DISK_SLOT, 0, d);
-	pci_config_write(&vm.pci, DISK_SLOT, 0, PCI_COMMAND, 2, 0);
-	pci_config_write(&vm.pci, DISK_SLOT, 0, PCI_BAR0 + 4 * VIRTIO_PCI_BAR, 4, (uint32_t)DISK_BAR_GPA);
-	pci_config_write(&vm.pci, DISK_SLOT, 0, PCI_BAR0 + 4 * VIRTIO_PCI_BAR + 4, 4, 0);
-}
-
-int disk_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value)
-{
-	unsigned bar;
-	uint64_t off;
-	if (!disk.present)
-		return 0;
-	struct pci_device *d = pci_find_bar(&vm.pci, 0, gpa, &bar, &off);
-	if (d != &disk.blk.vp.pci || bar != VIRTIO_PCI_BAR)
-		return 0;
-	if (load)
-		*value = virtio_pci_mmio_read(&disk.blk.vp, off, size);
-	else
-		virtio_pci_mmio_write(&disk.blk.vp, off, size, *value);
-	say_error();
-	return 1;
+	if (disk.present)
+		virtio_place(&disk.blk.vp, DISK_SLOT, DISK_BAR_GPA);
 }
 
 /* `disk=PATH`: a file of the file system as the guest's disk.  0 without

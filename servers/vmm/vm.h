@@ -102,6 +102,8 @@ void devices_init(void);
 void devices_timer(void);
 void devices_reset(void);
 void console_out(const uint8_t *bytes, size_t n);
+struct virtio_pci;
+void virtio_place(struct virtio_pci *vp, unsigned slot, uint64_t bar_gpa);
 void mark_take(uint8_t id);     /* port 0x519: counters for benchmarks */
 void marks_print(void);
 int console_reconnect(void);
@@ -111,7 +113,7 @@ int console_reconnect(void);
 #define DISK_FAULT_BADGE 4           /* the disk worker's faults (1-3: main.c, control.c) */
 long disk_setup(const char *args, uint64_t main_port);
 void disk_power_on(void);
-int disk_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value);  /* 1: it was the disk's */
+void disk_report(void);              /* say if the guest broke the device */
 void disk_completions(void);
 void disk_close(void);
 int disk_worker_fault(const struct msg *m);   /* 1: reply to resume it */
@@ -121,7 +123,7 @@ uint64_t disk_requests(void);        /* requests the guest made so far */
 #define NET_BIT 8                    /* a notification: the switch has frames or done slots */
 long net_setup(const char *args, uint64_t main_port);
 void net_power_on(void);
-int net_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value);  /* 1: it was the NIC's */
+void net_report(void);
 void net_notified(void);
 void net_tick(void);
 const char *net_cmdline(void);       /* " berth.ip=... berth.gw=..." or "" */

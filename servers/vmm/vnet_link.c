@@ -326,37 +326,18 @@ static void net_irq(void *ctx, int level)
 
 void net_power_on(void)
 {
-	if (!net.present)
-		return;
-	virtio_pci_mmio_write(&net.dev.vp, VIRTIO_PCI_COMMON_STATUS, 1, 0);
-	struct pci_device *d = &net.dev.vp.pci;
-	d->config[PCI_INTERRUPT_LINE] = (uint8_t)ACPI_PCI_GSI(NET_PCI_SLOT, 0);
-	pci_register(&vm.pci, NET_PCI_SLOT, 0, d);
-	pci_config_write(&vm.pci, NET_PCI_SLOT, 0, PCI_COMMAND, 2, 0);
-	pci_config_write(&vm.pci, NET_PCI_SLOT, 0, PCI_BAR0 + 4 * VIRTIO_PCI_BAR, 4, (uint32_t)NET_BAR_GPA);
-	pci_config_write(&vm.pci, NET_PCI_SLOT, 0, PCI_BAR0 + 4 * VIRTIO_PCI_BAR + 4, 4, 0);
+	if (net.present)
+		virtio_place(&net.dev.vp, NET_PCI_SLOT, NET_BAR_GPA);
 }
 
-int net_mmio(uint64_t gpa, unsigned size, int load, uint64_t *value)
+/* The guest broke the device's rules: say so once per breakage. */
+void net_report(void)
 {
-	unsigned bar;
-	uint64_t off;
-	if (!net.present)
-		return 0;
-	struct pci_device *d = pci_find_bar(&vm.pci, 0, gpa, &bar, &off);
-	if (d != &net.dev.vp.pci || bar != VIRTIO_PCI_BAR)
-		return 0;
-	if (load)
-		*value = virtio_pci_mmio_read(&net.dev.vp, off, size);
-	else
-		virtio_pci_mmio_write(&net.dev.vp, off, size, *value);
-	if (net.dev.vp.error != net.said) {
-		net.said = net.dev.vp.error;
-		if (net.said)
-			debug_printf("vmm: %snet: the guest's driver broke the device (%s); it needs a reset\n", vm_name,
-			             net.said);
-	}
-	return 1;
+	if (!net.present || net.dev.vp.error == net.said)
+		return;
+	net.said = net.dev.vp.error;
+	if (net.said)
+		debug_printf("vmm: %snet: the guest's driver broke the device (%s); it needs a reset\n", vm_name, net.said);
 }
 
 /* Linux's command line gets the address the switch gave (or nothing). */
