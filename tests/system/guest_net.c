@@ -57,15 +57,6 @@
 
 #define INIT 8
 
-static uint64_t nap;
-
-static void sleep_ticks(uint64_t ticks)
-{
-	struct msg m;
-	sys_notify_after(nap, 1, ticks);
-	ipc_recv(nap, 0, &m);
-}
-
 /* frames the switch dropped from a guest so far (0 if it cannot say) */
 static uint64_t dropped_from(uint64_t sw, const char *vm)
 {
@@ -81,11 +72,9 @@ int main(const struct bootinfo *bi)
 {
 	(void)bi;
 	tap_plan(7);
-	if (object_alloc(OBJ_PORT, 0, &nap))
-		return 1;
 	uint64_t sw = 0;
 	for (unsigned t = 0; t < 600 && init_lookup(INIT, "switch", &sw); t++)
-		sleep_ticks(10);
+		clock_nap(10);
 	tap_ok(sw != 0, "the network server publishes its switch");
 	/* each guest connects to SYNC_PORT once it found its peer blocked */
 	int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -116,7 +105,7 @@ int main(const struct bootinfo *bi)
 	for (t = 0; t < 1200; t++) {
 		if (!vswitch_fw_rule(sw, "linux", 0, &more, rule, &frames, &bytes) && frames >= 2)
 			break;
-		sleep_ticks(10);
+		clock_nap(10);
 	}
 	tap_ok(frames >= 2, "the rule's counter shows the frames it let out");
 	debug_printf("guest-net-test: rule 0 '%s': %lu frames, %lu bytes\n", rule, frames, bytes);
@@ -125,7 +114,7 @@ int main(const struct bootinfo *bi)
 	struct sockaddr_in a7 = { .sin_family = AF_INET, .sin_port = htons(DONE_PORT) };
 	int ok = d >= 0 && bind(d, (struct sockaddr *)&a7, sizeof(a7)) == 0 && listen(d, 1) == 0;
 	setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
-	sleep_ticks(500); /* the guests finish their checks */
+	clock_nap(500); /* the guests finish their checks */
 	debug_printf("\nguest-net-test: ready for the host\n");
 	int c = ok ? accept(d, 0, 0) : -1;
 	char word[16] = { 0 };
