@@ -365,20 +365,22 @@ int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
 	return 1;
 }
 
-void port_notify(struct port *p, uint64_t bits)
+void port_notify(struct port *p, uint64_t bits, const struct tcb *from)
 {
 	if (p->dead || !bits)
 		return;
 	p->notify_bits |= bits;
 	struct tcb *r = p->recv_head;
+	/* no receiver waiting: recorded as to 0, and again (from the kernel)
+	 * when a traced thread receives the bits (do_recv) */
+	if (__builtin_expect((from && from->traced) || (r && r->traced), 0))
+		trace_record(from, r, bits, TRACE_NOTIFY);
 	if (!r)
 		return;
 	queue_remove(&p->recv_head, &p->recv_tail, r);
 	r->ctx.rdi = 0;
 	r->ctx.rsi = MSG_INFO(LABEL_NOTIFY, 1, 0);
 	r->ctx.rdx = p->notify_bits;
-	if (__builtin_expect(r->traced, 0))
-		trace_record(0, r, p->notify_bits, TRACE_NOTIFY);
 	p->notify_bits = 0;
 	kernel_counters[KC_IPC_NOTIFICATIONS]++;
 	wake(r, E_OK, 0);
@@ -404,7 +406,7 @@ void port_kill(struct port *p)
 void port_send_ref_dropped(struct port *p)
 {
 	if (p->send_refs && --p->send_refs == 0)
-		port_notify(p, p->nosenders_bits);
+		port_notify(p, p->nosenders_bits, 0);
 }
 
 /* A reply right goes away unused: the caller learns no reply will come. */
@@ -467,7 +469,7 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 		struct cap *c;
 		if ((err = cap_get(t, r->rdi, OBJ_PORT, RIGHT_SEND, &c)))
 			return err;
-		port_notify(P2V(c->obj), r->rsi);
+		port_notify(P2V(c->obj), r->rsi, t);
 		return E_OK;
 	}
 	case SYS_PORT_NOSENDERS: {
@@ -477,7 +479,7 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 		struct port *p = P2V(c->obj);
 		p->nosenders_bits = r->rsi;
 		if (!p->send_refs)
-			port_notify(p, p->nosenders_bits);
+			port_notify(p, p->nosenders_bits, 0);
 		return E_OK;
 	}
 	}

@@ -64,7 +64,7 @@ void irq_handle(int line)
 		struct irq_handler *h = &handlers[line][i];
 		if (h->port) {
 			h->pending = 1;
-			port_notify(h->port, h->bits);
+			port_notify(h->port, h->bits, 0);
 		}
 	}
 }

@@ -155,7 +155,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args);
 int sys_ipc(struct tcb *t, uint64_t op, struct context *r);
 void port_kill(struct port *p);
 void port_send_ref_dropped(struct port *p);
-void port_notify(struct port *p, uint64_t bits);
+void port_notify(struct port *p, uint64_t bits, const struct tcb *from); /* from 0: the kernel */
 void ipc_cancel(struct tcb *t);
 void reply_cap_destroyed(struct cap *c);
 int fastpath_call(struct tcb *t);

@@ -53,7 +53,7 @@ void timeouts_tick(uint64_t now)
 	while (armed && armed->timer_deadline <= now) {
 		struct port *p = armed;
 		disarm(p);
-		port_notify(p, p->timer_bits);
+		port_notify(p, p->timer_bits, 0);
 	}
 }
 

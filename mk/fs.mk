@@ -49,7 +49,8 @@ $(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
 # with a guest disk whose /autorun drives the guest (writes files, syncs,
 # powers off)
 GUEST_DISK_TEST_IMAGES := $(BUILD)/tests/data/guest-disk.img $(BUILD)/tests/data/guest-disk-kill.img \
-	$(BUILD)/tests/data/guest-disk-two.img $(BUILD)/tests/data/guest-net.img $(BUILD)/tests/data/guest-net-kill.img
+	$(BUILD)/tests/data/guest-disk-two.img $(BUILD)/tests/data/guest-net.img $(BUILD)/tests/data/guest-net-kill.img \
+	$(BUILD)/tests/data/trace-guest-disk.img
 GUEST_DISK_DEPS := tools/mkdisk.sh tools/mkguestdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 define guest_disk_image
 	@mkdir -p $(dir $@)
@@ -63,6 +64,8 @@ $(BUILD)/tests/data/guest-disk.img: tests/system/data/guest_disk_autorun.sh $(GU
 $(BUILD)/tests/data/guest-disk-kill.img: tests/system/data/guest_disk_kill_autorun.sh $(GUEST_DISK_DEPS)
 	$(guest_disk_image)
 $(BUILD)/tests/data/guest-net-kill.img: tests/system/data/guest_net_kill_autorun.sh $(GUEST_DISK_DEPS)
+	$(guest_disk_image)
+$(BUILD)/tests/data/trace-guest-disk.img: tests/system/data/trace_guest_disk_autorun.sh $(GUEST_DISK_DEPS)
 	$(guest_disk_image)
 # two guests' disks with the same /autorun (tests/system/guest_disk_two.c,
 # guest_net.c)

@@ -51,8 +51,10 @@ long trace_task(const char *name, uint32_t on)
 	struct task *t = task_by_name(name);
 	if (!t)
 		return E_BAD_ARG;
-	if (!t->running)
-		return E_STATE;
+	if (!t->running) { /* remembered: trace_task_started marks its next thread */
+		traced[t - tasks] = (unsigned char)on;
+		return E_OK;
+	}
 	return mark(t, on);
 }
 

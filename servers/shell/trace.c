@@ -58,11 +58,21 @@ static void label_text(unsigned kind, uint64_t label, char *buf, size_t size)
 		return;
 	}
 	if (kind == TRACE_VMEXIT) {
-		const char *n = label == VMEXIT_NPF ? "npf" : label == VMEXIT_IOIO ? "io" : label == VMEXIT_HLT ? "hlt" :
-		                label == VMEXIT_CPUID ? "cpuid" : label == VMEXIT_MSR ? "msr" :
-		                label == VMEXIT_INTR ? "intr" : label == VMEXIT_VMMCALL ? "vmmcall" : 0;
-		if (n)
-			debug_snprintf(buf, size, "exit %s", n);
+		static const struct {
+			uint64_t code;
+			const char *name;
+		} exits[] = {
+			{ VMEXIT_NPF, "npf" }, { VMEXIT_IOIO, "io" }, { VMEXIT_HLT, "hlt" }, { VMEXIT_CPUID, "cpuid" },
+			{ VMEXIT_MSR, "msr" }, { VMEXIT_INTR, "intr" }, { VMEXIT_VINTR, "vintr" }, { VMEXIT_NMI, "nmi" },
+			{ VMEXIT_VMMCALL, "vmmcall" }, { VMEXIT_SHUTDOWN, "shutdown" }, { VMEXIT_XSETBV, "xsetbv" },
+		};
+		for (unsigned i = 0; i < sizeof(exits) / sizeof(exits[0]); i++)
+			if (exits[i].code == label) {
+				debug_snprintf(buf, size, "exit %s", exits[i].name);
+				return;
+			}
+		if (label >= VMEXIT_EXCEPTION(0) && label < VMEXIT_EXCEPTION(32))
+			debug_snprintf(buf, size, "exit exception %lu", label - VMEXIT_EXCEPTION(0));
 		else
 			debug_snprintf(buf, size, "exit %#lx", label);
 		return;
@@ -152,8 +162,10 @@ static void trace_show(void)
 		us_text(rec[i].tsc - rec[0].tsc, per_ms, t, sizeof(t));
 		us_text(rec[i].tsc - rec[i ? i - 1 : 0].tsc, per_ms, d, sizeof(d));
 		label_text(k, rec[i].label, l, sizeof(l));
-		outf("%10s %9s  %-10s -> %-10s %-7s %s%s\n", t, d, who(rec[i].from, f, sizeof(f)),
-		     who(rec[i].to, o, sizeof(o)), k < 7 ? kinds[k] : "?", l, rec[i].kind & 0x80 ? " (fast)" : "");
+		/* a notification posted while no thread waited on the port */
+		const char *to = k == TRACE_NOTIFY && !rec[i].to && rec[i].from ? "(port)" : who(rec[i].to, o, sizeof(o));
+		outf("%10s %9s  %-10s -> %-10s %-7s %s%s\n", t, d, who(rec[i].from, f, sizeof(f)), to,
+		     k < 7 ? kinds[k] : "?", l, rec[i].kind & 0x80 ? " (fast)" : "");
 	}
 	if (!n)
 		out("trace: no records\n");
@@ -161,6 +173,17 @@ static void trace_show(void)
 		out("trace: more records wait in the kernel: trace show again\n");
 	if (lost_total)
 		outf("trace: %u older records were overwritten before they were read\n", lost_total);
+}
+
+static int task_running(const char *name)
+{
+	char n[33], args[128];
+	uint32_t flags, state, end;
+	int64_t detail;
+	for (uint32_t i = 0; !init_task_status(INIT_SLOT, i, n, &flags, &state, &end, &detail, args); i++)
+		if (!strcmp(n, name))
+			return state == 1; /* init.idl's task_status: 1 running */
+	return 0;
 }
 
 int trace_command(const char *cmd, char *arg)
@@ -202,12 +225,13 @@ int trace_command(const char *cmd, char *arg)
 		if (err == E_NO_RIGHTS) {
 			out("trace: not allowed (the shell's manifest entry lacks 'trace')\n");
 			return 1;
-		} else if (err == E_STATE)
-			outf("trace: '%s' is not running\n", name);
-		else if (err)
+		} else if (err) {
 			outf("trace: no task '%s' (error %ld)\n", name, err);
-		else
-			outf("%s %s\n", on ? "tracing" : "not tracing", name);
+		} else {
+			int running = task_running(name);
+			outf("%s %s%s\n", on ? "tracing" : "not tracing", name,
+			     running ? "" : " from its next start (it is not running)");
+		}
 	}
 	return 1;
 }

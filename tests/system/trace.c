@@ -87,7 +87,8 @@ int main(const struct bootinfo *bi)
 	tap_ok(n == 4 && e[0].fast && e[1].fast && !e[2].fast, "fast paths marked; the forced general call is not (%u %u %u %u)",
 	       e[0].fast, e[1].fast, e[2].fast, e[3].fast);
 
-	/* a notification to a traced thread comes from the kernel */
+	/* a traced thread posts to a port where nobody waits: the post (to
+	 * 0), then the delivery, from the kernel, when it receives */
 	uint64_t port;
 	struct msg m;
 	err = object_alloc(OBJ_PORT, 0, &port);
@@ -95,8 +96,9 @@ int main(const struct bootinfo *bi)
 	err = err ? err : sys_notify(port, 0x5);
 	err = err ? err : ipc_recv(port, 0, &m);
 	n = drain(e, 8, &lost);
-	tap_ok(!err && n == 1 && e[0].kind == TRACE_NOTIFY && e[0].from == 0 && e[0].to == me && e[0].label == 5,
-	       "a notification: from the kernel to us, its bits as label (n %u)", n);
+	tap_ok(!err && n == 2 && e[0].kind == TRACE_NOTIFY && e[0].from == me && e[0].to == 0 && e[0].label == 5 &&
+	       e[1].kind == TRACE_NOTIFY && e[1].from == 0 && e[1].to == me && e[1].label == 5,
+	       "a notification: posted by us to nobody waiting, then from the kernel to us, its bits as label (n %u)", n);
 	/* a thread a traced thread configures is traced too */
 	struct process c;
 	uint64_t pc, cid = 0;

@@ -670,6 +670,7 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 			return E_NOT_COPYABLE;
 		if (t->state != THREAD_INACTIVE && t->state != THREAD_FAULTED)
 			return E_STATE;
+		t->traced |= caller->traced; /* as SYS_TCB_CONFIGURE: a traced VMM's VCPUs too */
 	{
 		const struct tcb_cap_change ch[2] = { { &t->vspace_cap, gs }, { &t->fault_cap, port } };
 		if ((err = tcb_caps_swap(ch, 2)))
