@@ -2,7 +2,9 @@
  * The guests' ports on the switch: idl/vswitch.idl, published as
  * "switch" on the main port (badge SWITCH_BADGE; "net" is badge 0).
  *
- * A VM name gets a guest slot on its first attach and keeps it, with
+ * A VM name gets a guest slot on its first attach (the slot of the
+ * address it asks for, if free: it had that one before this server
+ * restarted) and keeps it, with
  * its switch port (2 + slot), MAC 52:54:00:be:04:NN and address
  * 10.0.4.NN (NN = 10 + slot), its rules and counters, while the server
  * runs.  A session is a badged send right to the main port, as the
@@ -178,7 +180,22 @@ static long buffer_make(struct guest *g)
 	return err;
 }
 
-static long do_attach(void *ctx, uint64_t badge, const char *vm, uint64_t notify, uint64_t bits, uint64_t *session,
+/* A name the switch meets for the first time: the slot of the address it
+ * wants if that one is free (it had it before the server restarted),
+ * else the first free slot. */
+static struct guest *new_guest(uint32_t want_ip)
+{
+	unsigned want = want_ip - (NET_BASE | HOST_BASE);
+	if (want < GUESTS && !guests[want].known)
+		return &guests[want];
+	for (unsigned i = 0; i < GUESTS; i++)
+		if (!guests[i].known)
+			return &guests[i];
+	return 0;
+}
+
+static long do_attach(void *ctx, uint64_t badge, const char *vm, uint64_t notify, uint64_t bits, uint32_t want_ip,
+                      uint64_t *session,
                       uint32_t *buffer_pages, uint32_t *rx_slots, uint32_t *tx_slots, uint64_t *mac, uint32_t *ip,
                       uint32_t *prefix, uint32_t *gateway)
 {
@@ -189,10 +206,7 @@ static long do_attach(void *ctx, uint64_t badge, const char *vm, uint64_t notify
 		return E_BAD_ARG;
 	struct guest *g = by_name(vm);
 	if (!g) {
-		for (unsigned i = 0; i < GUESTS && !g; i++)
-			if (!guests[i].known)
-				g = &guests[i];
-		if (!g)
+		if (!(g = new_guest(want_ip)))
 			return E_LIMIT;
 		unsigned n = HOST_BASE + (unsigned)(g - guests);
 		memcpy(g->name, vm, sizeof(g->name) - 1);

@@ -158,12 +158,15 @@ static void apply_config(void)
 static long attach(void)
 {
 	uint64_t mac = 0;
+	uint32_t had_ip = net.ip; /* 0 before the first attach */
 	long err = init_lookup(INIT_SLOT, "switch", &net.sw);
 	if (err) {
 		net.sw = 0;
 		return err;
 	}
-	err = vswitch_attach(net.sw, net.name, net.port_send, NET_BIT, &net.session, &net.pages, &net.rx_slots,
+	/* after a network server restart, ask for the address the guest was
+	 * configured with (its kernel command line has it) */
+	err = vswitch_attach(net.sw, net.name, net.port_send, NET_BIT, had_ip, &net.session, &net.pages, &net.rx_slots,
 	                     &net.tx_slots, &mac, &net.ip, &net.prefix, &net.gateway);
 	if (err) {
 		net.session = 0;
@@ -188,6 +191,13 @@ static long attach(void)
 		net.pages = mapped;
 		detach_local();
 		return err;
+	}
+	if (had_ip && net.ip != had_ip) {
+		char a[16], b[16];
+		dotted(had_ip, a, sizeof(a));
+		dotted(net.ip, b, sizeof(b));
+		debug_printf("vmm: %snet: the switch gave %s, not the guest's %s (another VM holds it): the switch drops "
+		             "the guest's frames as spoofed until the VM restarts\n", vm_name, b, a);
 	}
 	for (unsigned i = 0; i < 6; i++)
 		net.mac[i] = (uint8_t)(mac >> (8 * i));

@@ -39,7 +39,7 @@ long vsw_guest_attach(struct vsw_guest *g, uint64_t sw)
 	uint64_t send;
 	long err = vsw_guest_port(&send);
 	err = err ? err
-	          : vswitch_attach(sw, g->name, send, NOTIFY_BIT, &g->session, &g->pages, &g->rx, &g->tx, &g->mac,
+	          : vswitch_attach(sw, g->name, send, NOTIFY_BIT, g->ip, &g->session, &g->pages, &g->rx, &g->tx, &g->mac,
 	                           &g->ip, &g->prefix, &g->gateway);
 	if (err)
 		return err;

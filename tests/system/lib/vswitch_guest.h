@@ -23,7 +23,9 @@ struct vsw_guest {
 long vsw_guest_port(uint64_t *send);
 /* Sleep one 10 ms tick on our port. */
 void vsw_guest_nap(void);
-/* attach on the published port sw, map the buffer: 0 or an error. */
+/* attach on the published port sw, asking for the address g->ip (0: any;
+ * a second attach asks for the one the first got), map the buffer: 0 or
+ * an error. */
 long vsw_guest_attach(struct vsw_guest *g, uint64_t sw);
 /* One frame out: 0 or the server's error. */
 long vsw_guest_send(struct vsw_guest *g, const uint8_t *frame, unsigned len);
