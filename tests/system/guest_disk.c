@@ -28,6 +28,9 @@
 // test-expect: ^\[linux\] guest-disk: synced
 // test-expect: ^\[linux\] guest-disk: md5 8ebd16ef832dfdffe574f1ca88bcb7e7
 // test-expect: ^\[linux\] guest-disk: md5 after drop 8ebd16ef832dfdffe574f1ca88bcb7e7
+// test-expect: ^\[linux\] guest-disk: interrupts ERR:0 MIS:0\s*$
+// test-expect: ^\[linux\] guest-disk: the disk's interrupts are counted
+// test-reject: \[linux\].*(spurious|nobody cared|Disabling IRQ|lost interrupt|timed out)
 // test-expect: ^\[linux\] guest-disk: unmounted
 // test-expect: ^vmm: \[linux\] guest powered off
 // test-expect: ^fs: unmounted cleanly

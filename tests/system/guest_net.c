@@ -42,6 +42,9 @@
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: the peer answers ping after the rules
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.11/24
 // test-expect: \[linux2\] guest-net: 10\.0\.4\.11: the peer's httpd says: hello from the Linux guest at 10\.0\.4\.10/24
+// test-expect: \[linux\] guest-net: 10\.0\.4\.10: interrupts ERR:0 MIS:0\s*$
+// test-expect: \[linux2\] guest-net: 10\.0\.4\.11: interrupts ERR:0 MIS:0\s*$
+// test-reject: \[linux2?\].*(spurious|nobody cared|Disabling IRQ|lost interrupt|NETDEV WATCHDOG)
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: done
 // test-expect: \[linux2\] guest-net: 10\.0\.4\.11: done
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: QEMU's network \(10\.0\.2\.2\) answers through Berth's NAT

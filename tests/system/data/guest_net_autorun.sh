@@ -36,4 +36,5 @@ if [ $n -lt 90 ]; then
 	get "$peer" / | sed "s/^/guest-net: $me: the peer's httpd says: /"
 fi
 ping -c 2 -W 2 10.0.2.2 >/dev/null && echo "guest-net: $me: QEMU's network (10.0.2.2) answers through Berth's NAT"
+awk '/ERR|MIS/ { printf " %s%s", $1, $2 } END { print "" }' /proc/interrupts | sed "s/^/guest-net: $me: interrupts/"
 echo "guest-net: $me: done"
