@@ -131,13 +131,12 @@ lint: setup
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--std=c11 --inline-suppr --suppress=missingIncludeSystem --suppress=unusedStructMember \
 		-Iinclude -Ikernel -Ikernel/arch/x86_64 kernel
-	@# clang-tidy counts the warnings it was told to ignore on stderr ("1
-	@# warning generated."): that count is dropped, anything else is shown
+	@# -header-filter: the kernel's own headers are checked too, not counted
+	@# as "warnings generated" in "non-user code" and hidden
 	@for f in $(KERNEL_C) selfcheck; do \
 		if [ $$f = selfcheck ]; then f=kernel/selfcheck.c; extra=-DBERTH_SELFCHECK; else extra=; fi; \
-		out=$$(clang-tidy --quiet $$f -- -std=gnu11 -ffreestanding -mno-red-zone $$extra \
-			-Iinclude -Ikernel -Ikernel/arch/x86_64 2>&1) || { echo "$$out"; exit 1; }; \
-		printf '%s' "$$out" | grep -v '^[0-9]* warnings\? generated\.$$' || true; \
+		clang-tidy --quiet -header-filter='^(kernel|include)/' $$f -- -std=gnu11 -ffreestanding -mno-red-zone \
+			$$extra -Iinclude -Ikernel -Ikernel/arch/x86_64 || exit 1; \
 	done
 	@echo "lint: cppcheck and clang-tidy are quiet on the kernel"
 
@@ -201,3 +200,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c ke
 		-Ikernel/arch/x86_64 -o $@ $< $(shell sed -n 's|^// unit-under-test: ||p' $<)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The .d files are the compiler's side products (-MMD): nothing remakes
+# them (without this make searches its implicit rules for each one, and
+# lwIP's pattern rule then reports a missing source ip.d.c)
+$(BUILD)/%.d: ;

@@ -14,7 +14,7 @@ struct context {
 	uint64_t rip, cs, rflags, rsp, ss;     /* the interrupt frame */
 };
 
-#define CONTEXT_SIZE (22 * 8)
+#define CONTEXT_SIZE (22 * 8UL)
 _Static_assert(sizeof(struct context) == CONTEXT_SIZE, "context layout");
 _Static_assert(CONTEXT_SIZE % 16 == 0, "the CPU aligns RSP0 to 16 bytes");
 
