@@ -45,14 +45,14 @@ define kernel_variant
 $(2)_OBJ := $$(patsubst %,$$(BUILD)/$(1)/%.o,$$(KERNEL_SRC))
 $$(BUILD)/$(1)/%.c.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(call say,CC,$$< [$(4)])
+	$$(call say,CC,'$$< [$(4)]')
 	$$(Q)$$(CC) $$(KCFLAGS) $(3) -MMD -MP -c $$< -o $$@
 $$(BUILD)/$(1)/%.S.o: %.S
 	@mkdir -p $$(dir $$@)
 	$$(Q)$$(CC) $$(KCFLAGS) $(3) -MMD -MP -c $$< -o $$@
 $$(BUILD)/$(2).elf: $$($(2)_OBJ) kernel/kernel.ld
 	$$(call say,LD,$$@)
-	$$(Q)$$(CC) $$(LDFLAGS) -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $$@ $$($(2)_OBJ)
+	$$(Q)$$(CC) $$(LDFLAGS) -T kernel/kernel.ld -o $$@ $$($(2)_OBJ)
 $$(BUILD)/$(2).bin: $$(BUILD)/$(2).elf
 	$$(Q)objcopy -O binary $$< $$@
 -include $$($(2)_OBJ:.o=.d)
@@ -112,7 +112,7 @@ fuzz-guests: setup
 	tools/fuzz-guests.sh $(FUZZ_SECS)
 
 bench: setup
-	@$(MAKE) --no-print-directory all $(BENCH_ELF) $(BENCH_EXTRA)
+	@$(MAKE) -s --no-print-directory all $(BENCH_ELF) $(BENCH_EXTRA)
 	tools/bench/run.sh
 
 clean:
@@ -152,7 +152,7 @@ $(BUILD)/kernel/%.S.o: kernel/%.S
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJ) kernel/kernel.ld
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $@ $(KERNEL_OBJ)
+	$(Q)$(CC) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KERNEL_OBJ)
 
 # QEMU's multiboot loader takes the flat image at the header's addresses.
 $(BUILD)/kernel.bin: $(BUILD)/kernel.elf
