@@ -74,11 +74,11 @@ guest-images: setup
 	@tools/guest-images.sh
 
 run: setup guest-images
-	@$(MAKE) --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
+	@$(MAKE) -s --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
 	QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 gdb: setup guest-images
-	@$(MAKE) --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
+	@$(MAKE) -s --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
 	QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
 
 # the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
