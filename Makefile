@@ -87,12 +87,19 @@ LINUX_TESTS := shell boots poweroff reboot malformed
 LINUX_BOOTS ?= 10
 # QEMU killed during a file-system workload this many times (make fs-crash: many)
 FS_CRASH_POINTS ?= 4
+# make test TESTS="tests/system/vm.c tests/unit/test_vfw.c ...": only those
+# (built as for the whole run, so it works from a clean tree too)
 test: setup guest-images
 	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
 		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES) $(HTTP_TEST_IMAGE) \
 		$(GUEST_DISK_TEST_IMAGES) $(VIRTIO_HOSTILE_IMAGE)
+ifeq ($(TESTS),)
 	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS) --fs-crash $(FS_CRASH_POINTS)
+else
+	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(filter \
+		tests/unit/%.c,$(TESTS))) --system $(filter tests/system/%.c,$(TESTS)) --guests $(filter tests/guests/%.c,$(TESTS))
+endif
 
 # the long run of the kernel fuzzer (docs/reliability.md); FUZZ_SEEDS,
 # FUZZ_CALLS, FUZZ_SELFCHECK as in tools/fuzz.sh
