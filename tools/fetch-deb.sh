@@ -61,7 +61,9 @@ resolve() {
 # Download into $deb.  It is called as a condition, where set -e does not
 # act: hence the explicit returns.
 download() {
-	say "downloading $pkg $ver into $cache/"
+	local size
+	size=$(apt-cache show "$pkg=$ver" 2>/dev/null | sed -n 's/^Size: //p' | head -n 1)
+	say "downloading $pkg $ver${size:+ ($((size / 1048576)) MiB)} from the Debian archive into $cache/ (once: later runs use this copy)"
 	mkdir -p "$cache" && rm -f "$cache/${pkg}_"*.deb || return 1
 	# As root, apt's download sandbox user (_apt) cannot write into the
 	# cache; running the download as root is fine for a file we only unpack.
