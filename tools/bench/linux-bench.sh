@@ -112,9 +112,15 @@ timeout "$timeout" qemu-system-x86_64 -accel tcg -cpu max -m 256M -icount shift=
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel "$vmlinuz" -initrd "$initrd" -append "console=ttyS0 quiet panic=-1" \
 	</dev/null >"$log" 2>&1 || status=$?
-say "QEMU ended with status $status after $(( $(date +%s) - start ))s"
-# Status 1 is the program's own exit through isa-debug-exit (value 0).
-[ $status -ne 124 ] || echo "linux-bench: QEMU timed out after ${timeout}s" >&2
+# Status 1 is the program's own exit through isa-debug-exit (value 0):
+# the normal end, said as such; anything else is worth a look
+if [ $status -eq 1 ]; then
+	say "the benchmark program finished after $(( $(date +%s) - start ))s"
+elif [ $status -eq 124 ]; then
+	echo "linux-bench: QEMU timed out after ${timeout}s" >&2
+else
+	echo "linux-bench: QEMU ended with status $status (not the program's exit); the figures below are checked" >&2
+fi
 
 # The console may put \r before \n, and kernel messages can land on the
 # same line as ours: take the markers from anywhere in a line.
