@@ -21,9 +21,11 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* make bench boots this only under -icount shift=0, where the TSC
+ * advances one tick per guest instruction (docs/benchmarks.md) */
 static void report(const char *name, uint64_t total, uint64_t n)
 {
-	debug_printf("BENCH name=%s value=%lu unit=cycles\n", name, (total + n / 2) / n);
+	debug_printf("BENCH name=%s value=%lu unit=instructions\n", name, (total + n / 2) / n);
 }
 
 static void fail(const char *what, long err)
