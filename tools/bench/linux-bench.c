@@ -3,7 +3,7 @@
  *
  * Built with the host's `gcc -static -O2` and run as /init in an initramfs
  * under QEMU (tools/bench/linux-bench.sh).  It times three operations,
- * prints one "BENCH name=linux.X value=N unit=cycles" line for each on the
+ * prints one "BENCH name=linux.X value=N unit=instructions" line for each on the
  * console, and stops QEMU through the isa-debug-exit device.
  *
  * Every figure is an average of RDTSC deltas taken inside the guest.  QEMU
@@ -68,7 +68,7 @@ static void die(const char *what)
 
 static void bench(const char *name, uint64_t value)
 {
-	printf("BENCH name=linux.%s value=%llu unit=cycles\n", name,
+	printf("BENCH name=linux.%s value=%llu unit=instructions\n", name,
 	       (unsigned long long)value);
 	fflush(stdout);
 }

@@ -4,9 +4,9 @@
 # as /init, and print its figures:
 #
 #   # linux: <kernel version> <iterations...>
-#   BENCH name=linux.getppid value=<n> unit=cycles
-#   BENCH name=linux.pipe_pingpong value=<n> unit=cycles
-#   BENCH name=linux.page_fault value=<n> unit=cycles
+#   BENCH name=linux.getppid value=<n> unit=instructions
+#   BENCH name=linux.pipe_pingpong value=<n> unit=instructions
+#   BENCH name=linux.page_fault value=<n> unit=instructions
 #
 # Only those lines go to stdout; progress ("bench-setup: ...") goes to stderr.
 # QEMU runs with -icount shift=0, under which the guest's RDTSC counts guest
@@ -125,4 +125,4 @@ fi
 # The console may put \r before \n, and kernel messages can land on the
 # same line as ours: take the markers from anywhere in a line.
 tr -d '\r' <"$log" | grep -o '# linux: .*' | head -n 1 || true
-print_figures "$log" cycles getppid pipe_pingpong page_fault
+print_figures "$log" instructions getppid pipe_pingpong page_fault
