@@ -13,9 +13,13 @@
  *     forward's berth_port: its destination becomes the guest's address
  *     and port, and it goes to the guest through the switch.
  * Entries are kept by (proto, guest address and port, remote address
- * and port) and expire after NAT_IDLE_MS unused (TCP: NAT_TCP_IDLE_MS);
- * the table is bounded (NAT_ENTRIES); what cannot be translated
- * (fragments, other protocols, a full table) is dropped and counted.
+ * and port) and expire after NAT_IDLE_MS unused (TCP: NAT_TCP_IDLE_MS,
+ * or NAT_CLOSED_MS once the connection closed: a RST, or a FIN each
+ * way); the table is bounded (NAT_ENTRIES), and when it is full a new
+ * connection takes the closed entry unused longest, so that a service
+ * behind a forward outlives more than NAT_ENTRIES short connections;
+ * what cannot be translated (fragments, other protocols, a full table
+ * of live entries) is dropped and counted.
  * Runs under the server's lock.
  */
 #include "net.h"
@@ -28,10 +32,12 @@
 #define NAT_PORTS 4096u
 #define NAT_IDLE_MS 60000u
 #define NAT_TCP_IDLE_MS 300000u
+#define NAT_CLOSED_MS 10000u        /* room for the last ACK and retransmitted FINs */
 #define FORWARDS 16
 
 struct nat_entry {
 	uint8_t used, proto;
+	uint8_t fins, closed;           /* TCP: FIN seen from the guest (1), the remote (2); over */
 	uint16_t guest_port, ext_port, remote_port;
 	uint32_t guest_ip, remote_ip;
 	uint64_t last;
@@ -133,14 +139,34 @@ static int parse(const uint8_t *ip, unsigned len, unsigned *ihl, unsigned *total
 	}
 }
 
-static uint32_t ttl_of(uint8_t proto)
+static uint32_t ttl_of(const struct nat_entry *e)
 {
-	return proto == 6 ? NAT_TCP_IDLE_MS : NAT_IDLE_MS;
+	if (e->proto != 6)
+		return NAT_IDLE_MS;
+	return e->closed ? NAT_CLOSED_MS : NAT_TCP_IDLE_MS;
 }
 
 static int expired(const struct nat_entry *e, uint64_t now)
 {
-	return !e->used || now - e->last > ttl_of(e->proto);
+	return !e->used || now - e->last > ttl_of(e);
+}
+
+/* A TCP segment through entry e (fin: 1 from the guest, 2 from the
+ * remote; the flags are lwIP's TCP_*): the connection is over after a
+ * RST or a FIN each way; a new SYN on the same addresses and ports
+ * starts a new one.  No sequence numbers are checked: a forged RST or
+ * FIN only shortens the entry's life, as a real one would. */
+static void tcp_track(struct nat_entry *e, const uint8_t *tcp, uint8_t fin)
+{
+	if (e->proto != 6)
+		return;
+	uint8_t flags = tcp[13];
+	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		e->fins = 0, e->closed = 0;
+	if (flags & TCP_FIN)
+		e->fins |= fin;
+	if ((flags & TCP_RST) || e->fins == 3)
+		e->closed = 1;
 }
 
 static int ext_port_used(uint8_t proto, uint16_t port, uint64_t now)
@@ -151,13 +177,18 @@ static int ext_port_used(uint8_t proto, uint16_t port, uint64_t now)
 	return 0;
 }
 
-/* A free entry (or the oldest expired one), or 0. */
+/* A free or expired entry; else the closed TCP connection's entry
+ * unused longest; else 0. */
 static struct nat_entry *new_entry(uint64_t now)
 {
-	for (unsigned i = 0; i < NAT_ENTRIES; i++)
+	struct nat_entry *closed = 0;
+	for (unsigned i = 0; i < NAT_ENTRIES; i++) {
 		if (expired(&table[i], now))
 			return &table[i];
-	return 0;
+		if (table[i].closed && (!closed || table[i].last < closed->last))
+			closed = &table[i];
+	}
+	return closed;
 }
 
 static uint32_t berth_addr(void)
@@ -218,6 +249,7 @@ int nat_out(uint8_t *ip, unsigned len)
 		                         .remote_port = dport, .guest_ip = src, .remote_ip = dst };
 	}
 	e->last = now;
+	tcp_track(e, l4, 1);
 	wr32(ip + 12, me);
 	if (proto == 1)
 		wr16(l4 + 4, e->ext_port);
@@ -269,6 +301,7 @@ int nat_in(uint8_t *ip, unsigned len)
 		return -1;
 	}
 	e->last = now;
+	tcp_track(e, l4, 2);
 	wr32(ip + 16, e->guest_ip);
 	if (proto == 1)
 		wr16(l4 + 4, e->guest_port);

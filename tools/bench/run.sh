@@ -85,6 +85,14 @@ echo "bench: a Linux guest's disk under Berth and under bare QEMU" >&2
 tools/bench/guest-io-bench.sh >$out/guest-io.txt
 cat $out/guest-io.txt
 cat $out/guest-io.txt >>$out/berth.txt
+# and its network: TCP and HTTP served by the guest under Berth (a port
+# of the network server's switch, reached through Berth's forwards) and
+# under bare QEMU (its own virtio-net), wall clock
+# (tools/bench/guest-net-bench.sh)
+echo "bench: a Linux guest's network under Berth and under bare QEMU, wall clock" >&2
+tools/bench/guest-net-bench.sh >$out/guest-net.txt
+cat $out/guest-net.txt
+cat $out/guest-net.txt >>$out/berth.txt
 # The network figures: wall clock (no -icount: the host's side of QEMU's
 # user network runs in real time), measured from the host through ports
 # forwarded on 127.0.0.1 by tools/bench/net_measure.py; Berth's side
@@ -165,4 +173,16 @@ done
 for f in guest_disk_read_vm_entries_per_request guest_disk_read_ipc_messages_per_request \
 	guest_disk_write_vm_entries_per_request guest_disk_write_ipc_messages_per_request; do
 	printf '# %-44s %8s   %s\n' $f "$(value $f)" "(hundredths, per disk request on Berth)"
+done
+echo "# a Linux guest's network (wall clock, median of 3 rounds; docs/guest-io.md):"
+printf '# %-34s %12s   %-28s %12s\n' "berth" "" "bare qemu" ""
+for f in guest_tcp_rx_mibs guest_tcp_tx_mibs guest_http_rps; do
+	printf '# %-34s %12s   %-28s %12s\n' $f "$(value $f)" "qemu.$f" "$(value qemu.$f)"
+done
+for f in guest_tcp_rx_vm_entries_per_mib guest_tcp_rx_ipc_messages_per_mib guest_tcp_tx_vm_entries_per_mib \
+	guest_tcp_tx_ipc_messages_per_mib; do
+	printf '# %-44s %8s   %s\n' $f "$(value $f)" "(per MiB on Berth)"
+done
+for f in guest_http_vm_entries_per_request guest_http_ipc_messages_per_request; do
+	printf '# %-44s %8s   %s\n' $f "$(value $f)" "(hundredths, per HTTP request on Berth)"
 done
