@@ -5,7 +5,7 @@
 # package and installs only what is missing, and newlib is built once.
 set -eu
 
-packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy newlib-source xz-utils cpio e2fsprogs curl"
+packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy newlib-source xz-utils cpio e2fsprogs curl gnuplot-nox"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
