@@ -469,7 +469,10 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 		struct cap *c;
 		if ((err = cap_get(t, r->rdi, OBJ_PORT, RIGHT_SEND, &c)))
 			return err;
-		port_notify(P2V(c->obj), r->rsi, t);
+		struct port *p = P2V(c->obj);
+		if (p->dead) /* as a send would: the poster learns its receiver is gone */
+			return E_DEAD_PORT;
+		port_notify(p, r->rsi, t);
 		return E_OK;
 	}
 	case SYS_PORT_NOSENDERS: {

@@ -115,6 +115,17 @@ static void maybe_notify(struct guest *g)
 	g->armed = 0;
 }
 
+/* On each timer tick: a VMM that died with nothing to receive would
+ * otherwise keep its port up and its buffer until a frame came for it.
+ * Posting no bits only asks: E_DEAD_PORT when the VMM's port is dead,
+ * E_BAD_CAP when its memory went and our right with it. */
+void guests_check(void)
+{
+	for (unsigned i = 0; i < GUESTS; i++)
+		if (guests[i].live && sys_notify(guests[i].notify, 0) != E_OK)
+			session_end(&guests[i], "its notify port is gone");
+}
+
 int guest_deliver(unsigned p, const uint8_t *frame, size_t len)
 {
 	if (p < VSW_FIRST_GUEST || p >= VSW_FIRST_GUEST + GUESTS || len > FRAME_MAX)

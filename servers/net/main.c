@@ -120,6 +120,7 @@ static void notified(uint64_t bits)
 	if (bits & BIT_TIMER) {
 		armed_at = 0;
 		sys_check_timeouts();
+		guests_check();
 	}
 	/* frames, done transmit slots, a link change; and on each tick the
 	 * reattach or the look at the link, when due */

@@ -76,6 +76,7 @@ int guest_deliver(unsigned p, const uint8_t *frame, size_t len);
 #define SWITCH_BADGE 1ULL
 /* A request with a nonzero badge: 1 if it was a vswitch.idl method. */
 int guests_dispatch(const struct msg *req, const uint64_t *recv_slots, struct msg *reply);
+void guests_check(void);   /* sessions whose VMM died end */
 /* The guests' network: 10.0.4.0/24, Berth (lwIP) at 10.0.4.1 */
 #define GUEST_NET_BASE 0x0a000400u
 #define GUEST_NET_ADDR "10.0.4.1"

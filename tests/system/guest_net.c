@@ -9,7 +9,9 @@
  * blocked); the rules' counters show the frames they let through.  The guests' side is
  * tests/system/data/guest_net_autorun.sh.  Then the host fetches the
  * first guest's page through a port QEMU forwards to Berth and Berth's
- * NAT forwards to the guest (forward=tcp:8081:80 in its manifest). */
+ * NAT forwards to the guest (forward=tcp:8081:80 in its manifest).
+ * Last, the second VM's VMM is killed: its switch port goes down and the
+ * first guest's pings to the gateway go on and are answered. */
 // test-root: build/init.elf
 // test-module: tests/system/manifests/guest_net.manifest
 // test-module: build/serial.elf
@@ -49,11 +51,13 @@
 // test-expect: \[linux2\] guest-net: 10\.0\.4\.11: done
 // test-expect: \[linux\] guest-net: 10\.0\.4\.10: QEMU's network \(10\.0\.2\.2\) answers through Berth's NAT
 // test-expect: ok 7 - the host finished its check and said so
+// test-expect: ok 10 - the first guest.s traffic goes on
 // test-reject: the peer answered before any rule
 #include "tap.h"
 #include "init.h"
 #include "vswitch.h"
 #include "net_socket.h"
+#include "tasks.h"
 
 #define SYNC_PORT 7000
 #define DONE_PORT 7001
@@ -74,7 +78,7 @@ static uint64_t dropped_from(uint64_t sw, const char *vm)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(7);
+	tap_plan(10);
 	uint64_t sw = 0;
 	for (unsigned t = 0; t < 600 && init_lookup(INIT, "switch", &sw); t++)
 		clock_nap(10);
@@ -127,5 +131,28 @@ int main(const struct bootinfo *bi)
 		closesocket(c);
 	}
 	tap_ok(c >= 0 && !strncmp(word, "done", 4), "the host finished its check and said so");
+
+	/* One VM's VMM killed: the other guest's network is untouched (its
+	 * pings to the gateway go on through the switch and are answered;
+	 * what it still sends to the dead peer is dropped), the dead VM's
+	 * port goes down. */
+	uint64_t mac, ff0, fd0, tf0, td0, ff1, fd1, tf1, td1, mac2, f2, d2, t2, x2;
+	uint32_t ip, up, ip2, up2 = 1, state = 1, end = 0;
+	int64_t detail;
+	char last[32];
+	vswitch_port_stats(sw, "linux", &mac, &ip, &up, &ff0, &fd0, &tf0, &td0, last);
+	tap_eq(init_kill(INIT, "linux2"), E_OK, "the second VM's VMM killed");
+	for (t = 0; t < 500 && (state != 0 || up2); t++) {
+		task_status("linux2", &state, &end, &detail);
+		vswitch_port_stats(sw, "linux2", &mac2, &ip2, &up2, &f2, &d2, &t2, &x2, last);
+		clock_nap(10);
+	}
+	tap_ok(state == 0 && !up2, "it is gone and its switch port is down");
+	clock_nap(500);
+	vswitch_port_stats(sw, "linux", &mac, &ip, &up, &ff1, &fd1, &tf1, &td1, last);
+	int found = task_status("linux", &state, &end, &detail);
+	tap_ok(up && ff1 >= ff0 + 3 && tf1 >= tf0 + 3 && found && state == 1,
+	       "the first guest's traffic goes on: %lu frames out, %lu in over 5 s (%lu dropped: '%s'; up %u, state %u)",
+	       ff1 - ff0, tf1 - tf0, fd1 - fd0, last, up, state);
 	return 0;
 }

@@ -38,3 +38,11 @@ fi
 ping -c 2 -W 2 10.0.2.2 >/dev/null && echo "guest-net: $me: QEMU's network (10.0.2.2) answers through Berth's NAT"
 awk '/ERR|MIS/ { printf " %s%s", $1, $2 } END { print "" }' /proc/interrupts | sed "s/^/guest-net: $me: interrupts/"
 echo "guest-net: $me: done"
+# the first guest keeps pinging the gateway: the test kills the other
+# VM's VMM and watches this guest's traffic go on through the switch
+if [ "$me" = 10.0.4.10 ]; then
+	while :; do
+		ping -c 1 -W 1 10.0.4.1 >/dev/null 2>&1
+		sleep 1
+	done &
+fi
