@@ -12,7 +12,6 @@
 #include "klib.h"
 
 #define ROOT_CNODE_RADIX 13
-#define ROOT_PRIORITY 100
 
 static struct cap *root_cnode;
 static uint32_t next_slot = CAP_FIRST_FREE_FIXED;
@@ -178,7 +177,7 @@ void root_task_create(void)
 	tcb_init(t);
 	cap_derive(&root_cnode[CAP_ROOT_CNODE], &t->cspace_cap, RIGHTS_ALL, 0, 0);
 	cap_derive(&root_cnode[CAP_ROOT_VSPACE], &t->vspace_cap, RIGHTS_ALL, 0, 0);
-	t->prio = ROOT_PRIORITY;
+	t->prio = ROOT_TASK_PRIORITY;
 	t->max_prio = PRIORITY_MAX;
 	t->ctx.rip = entry;
 	t->ctx.rsp = ROOT_STACK_TOP;

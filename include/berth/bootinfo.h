@@ -20,6 +20,9 @@
 #define BOOTINFO_VADDR   0x00007fffffffd000UL
 #define ROOT_STACK_TOP   0x00007fffff000000UL
 #define ROOT_STACK_PAGES 16
+/* The root task's thread starts at this priority; in the ABI so that
+ * init can report its own (the kernel has no call that reads one back). */
+#define ROOT_TASK_PRIORITY 100
 #define MODULE_VADDR     0x0000100000000000UL
 #define IPCBUF_VADDR     0x00007fffffffb000UL  /* the first thread's, by convention */
 

@@ -89,12 +89,29 @@ static long do_start(void *ctx, uint64_t badge, const char *name, const char *ar
 	return t ? task_start_with(t, args) : E_BAD_ARG;
 }
 
+/* Whether the caller's manifest entry needs a name task t publishes:
+ * stopping t would take away, for good, a service the caller cannot do
+ * without (the shell stopping the console it reads its commands from). */
+static int caller_needs(uint64_t badge, const struct task *t)
+{
+	const struct task *caller = task_by_badge(badge);
+	if (!caller || caller == t)
+		return 0;
+	for (unsigned i = 0; i < caller->m->ncaps; i++)
+		if (caller->m->caps[i].kind == MCAP_NEEDS && names_owned_by(t->id, caller->m->caps[i].name))
+			return 1;
+	return 0;
+}
+
 static long do_stop(void *ctx, uint64_t badge, const char *name)
 {
 	(void)ctx;
-	(void)badge;
 	struct task *t = task_by_name(name);
-	return t ? task_stop(t) : E_BAD_ARG;
+	if (!t)
+		return E_BAD_ARG;
+	if (caller_needs(badge, t))
+		return E_NO_RIGHTS;
+	return task_stop(t);
 }
 
 static long do_restart(void *ctx, uint64_t badge, const char *name)
@@ -105,19 +122,85 @@ static long do_restart(void *ctx, uint64_t badge, const char *name)
 	return t ? task_restart(t) : E_BAD_ARG;
 }
 
-static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
+/* Bytes of our Untyped memory (RAM, not device memory) not yet retyped. */
+static uint64_t untyped_free(void)
 {
-	(void)ctx;
-	(void)badge;
 	const struct bootinfo *bi = libipc_bootinfo();
-	*total = bi->untyped_bytes;
-	*free = 0;
+	uint64_t free = 0;
 	for (unsigned i = 0; i < bi->untyped_count; i++) {
 		unsigned type, rights;
 		uint64_t used;
 		if (!bi->untyped[i].is_device && !sys_cap_identify(bi->untyped[i].slot, &type, &rights, &used))
-			*free += (1ULL << bi->untyped[i].size_bits) - used;
+			free += (1ULL << bi->untyped[i].size_bits) - used;
 	}
+	return free;
+}
+
+static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
+{
+	(void)ctx;
+	(void)badge;
+	*total = libipc_bootinfo()->untyped_bytes;
+	*free = untyped_free();
+	return E_OK;
+}
+
+/* ps's row for init itself: what it has retyped for its own use is what
+ * is used less the tasks' pools (alignment gaps between pools count as
+ * init's: nobody else can use them). */
+static void ps_init_row(uint32_t *priority, uint64_t *memory)
+{
+	uint64_t used = libipc_bootinfo()->untyped_bytes - untyped_free();
+	for (unsigned i = 0; i < task_count; i++)
+		if (tasks[i].pool)
+			used -= 1ULL << tasks[i].pool_bits;
+	*priority = ROOT_TASK_PRIORITY;
+	*memory = used;
+}
+
+static long do_ps_entry(void *ctx, uint64_t badge, uint32_t index, char *name, uint32_t *kind,
+                        uint32_t *flags, uint32_t *state, uint32_t *thread, uint32_t *end, int64_t *detail,
+                        uint32_t *priority, uint32_t *restarts, int32_t *policy, uint64_t *memory,
+                        uint64_t *uptime_ms, uint64_t *idle_ms)
+{
+	(void)ctx;
+	if (index >= task_count + 2)
+		return E_RANGE;
+	*flags = *end = *restarts = 0;
+	*detail = *policy = 0;
+	*state = *thread = 1;
+	*idle_ms = *memory = 0;
+	*priority = 0;
+	uint64_t now = tsc_now();
+	if (index < 2) {
+		*kind = index ? 1 : 2;
+		strcpy(name, index ? "init" : "[idle]");
+		*uptime_ms = tsc_to_ms(now - init_started_tsc());
+		if (index) {
+			ps_init_row(priority, memory);
+		} else {
+			uint64_t halted = 0;
+			sys_kernel_counter(KC_IDLE_TSC, &halted);
+			*idle_ms = tsc_to_ms(halted);
+		}
+		return E_OK;
+	}
+	const struct task *t = &tasks[index - 2];
+	struct thread_info info = { .state = THREAD_INACTIVE };
+	if (t->running)
+		sys_tcb_info(t->proc.tcb, &info);
+	*kind = 0;
+	strcpy(name, t->m->name);
+	*flags = (task_is_vm(t) ? 1 : 0) | (badge == t->id ? 2 : 0);
+	*state = t->running ? 1 : t->waiting ? 2 : 0;
+	*thread = info.state;
+	*end = t->end;
+	*detail = t->detail;
+	*priority = t->m->priority;
+	*restarts = t->restarts;
+	*policy = t->m->restart;
+	*memory = 1ULL << t->m->memory_bits;
+	*uptime_ms = t->running ? tsc_to_ms(now - t->started) : 0;
 	return E_OK;
 }
 
@@ -151,7 +234,7 @@ static const struct init_ops ops = {
 	.publish = do_publish, .lookup = do_lookup, .unpublish = do_unpublish,
 	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
 	.task_status = do_task_status, .start = do_start, .stop = do_stop, .restart = do_restart,
-	.trace = do_trace, .trace_read = do_trace_read,
+	.trace = do_trace, .trace_read = do_trace_read, .ps_entry = do_ps_entry,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
@@ -186,6 +269,7 @@ static const struct bootinfo_module *find_manifest(const struct bootinfo *bi)
 
 int main(const struct bootinfo *bi)
 {
+	uptime_init();
 	debug_printf("init: %lu MiB of memory, %u boot modules\n", bi->untyped_bytes >> 20, bi->module_count);
 	if (object_alloc(OBJ_PORT, 0, &init_port)) {
 		debug_printf("init: no port\n");

@@ -108,6 +108,10 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 		an = word(c, &a);
 		if (copy_word(s->name, sizeof(s->name), a, an))
 			return "server needs a name of 1 to 31 characters";
+		/* ps lists init itself under this name, and the shell's task
+		 * commands refuse it by name */
+		if (word_is(a, an, "init"))
+			return "init is a reserved name (ps shows init itself under it)";
 		for (unsigned i = 0; i < m->count; i++) {
 			const char *x = m->server[i].name, *y = s->name;
 			while (*x && *x == *y)

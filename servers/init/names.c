@@ -92,3 +92,9 @@ void names_drop_owner(unsigned owner)
 		if (names[i].slot && names[i].owner == owner)
 			drop(i);
 }
+
+int names_owned_by(unsigned owner, const char *name)
+{
+	int i = find(name);
+	return i >= 0 && names[i].owner == owner;
+}

@@ -85,6 +85,7 @@ static long task_start(struct task *t)
 			             t->m->name, (1UL << bits) >> 20, err);
 			return err;
 		}
+		t->pool_bits = bits;
 	}
 	uint64_t old_pool = alloc_set_pool(t->pool);
 	slot_window(t->window, t->window + WINDOW_SLOTS);
@@ -123,6 +124,7 @@ static long task_start(struct task *t)
 		return err;
 	}
 	t->running = 1;
+	t->started = tsc_now();
 	trace_task_started(t);
 	return E_OK;
 }

@@ -12,6 +12,7 @@ struct task {
 	const struct bootinfo_module *image;
 	struct process proc;
 	uint64_t pool;                  /* every object of the task comes from here */
+	unsigned pool_bits;             /* its size: 2^pool_bits bytes */
 	uint64_t fault_send;            /* our badged right, its fault port */
 	uint64_t window;                /* first of its slots in our CNode */
 	int running, waiting;           /* waiting: for a service it needs */
@@ -19,6 +20,7 @@ struct task {
 	char args[BOOTINFO_NAME_LEN * 2];  /* this instance's (the manifest's, or start's) */
 	unsigned end;                   /* how the last instance ended (TASK_END_...) */
 	long detail;                    /* its exit status or fault vector */
+	uint64_t started;               /* the TSC when this instance started */
 };
 
 /* How a task's last instance ended (init.idl's task_status). */
@@ -53,10 +55,18 @@ long trace_task(const char *name, uint32_t on);
 long trace_read(uint32_t *count, uint32_t *lost, uint64_t *per_ms, uint64_t tsc[16],
                 uint64_t label[16], uint32_t from[16], uint32_t to[16], uint8_t kind[16]);
 
+/* uptime.c: the TSC and its rate (measured on first use: 110 ms) */
+uint64_t tsc_now(void);
+void uptime_init(void);
+uint64_t init_started_tsc(void);
+uint64_t tsc_per_ms(void);
+uint64_t tsc_to_ms(uint64_t ticks);
+
 /* names.c */
 long names_publish(unsigned owner, const char *name, uint64_t slot);
 uint64_t names_lookup(const char *name);  /* our slot holding it, or 0 */
 long names_unpublish(unsigned owner, const char *name);
 void names_drop_owner(unsigned owner);
+int names_owned_by(unsigned owner, const char *name);  /* 1 if owner publishes it now */
 
 #endif

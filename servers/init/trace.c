@@ -9,16 +9,8 @@
 
 static uint64_t thread_id[MANIFEST_MAX_SERVERS];  /* each task's main thread, 0: unknown */
 static unsigned char traced[MANIFEST_MAX_SERVERS];
-static uint64_t tsc_per_ms;
 #define TRACE_WHO_INIT 0x7fffffffu  /* init.idl's trace_read: init itself */
 static uint32_t lost_unread;
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 /* Mark (or unmark) task t's main thread; learn its thread id either way. */
 static long mark(struct task *t, unsigned on)
@@ -75,14 +67,6 @@ static uint32_t who(uint32_t id)
 long trace_read(uint32_t *count, uint32_t *lost, uint64_t *per_ms, uint64_t tsc[16],
                 uint64_t label[16], uint32_t from[16], uint32_t to[16], uint8_t kind[16])
 {
-	if (!tsc_per_ms) { /* once, against the kernel's 100 Hz timer */
-		clock_nap(1);
-		uint64_t t0 = rdtsc();
-		clock_nap(10);
-		tsc_per_ms = (rdtsc() - t0) / 100;
-		if (!tsc_per_ms)
-			tsc_per_ms = 1;
-	}
 	if (!init_id) /* init is never traced: marking it off only tells its id */
 		sys_trace_thread(CAP_TRACE_CONTROL, CAP_ROOT_TCB, 0, &init_id);
 	unsigned n = 0;
@@ -99,6 +83,6 @@ long trace_read(uint32_t *count, uint32_t *lost, uint64_t *per_ms, uint64_t tsc[
 	*count = n;
 	*lost = lost_unread;
 	lost_unread = 0;
-	*per_ms = tsc_per_ms;
+	*per_ms = tsc_per_ms();
 	return E_OK;
 }

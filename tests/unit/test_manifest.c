@@ -93,6 +93,7 @@ int main(void)
 	bad("server a\n image a\n needs\n", 3, "needs", "needs without a name");
 	bad("server\n", 1, "name", "server without a name");
 	bad("server a b\n", 1, "extra words", "two names");
+	bad("server init\n image a\n", 1, "reserved", "a server called init");
 	bad("server a\n image a b\n", 2, "extra words", "extra words");
 	bad("server a\n image a\nserver a\n image a\n", 3, "exists", "duplicate server");
 	bad("server aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 1, "name", "long name");
