@@ -74,3 +74,5 @@ $(eval $(call server,virtio_net,servers/drivers/virtio_net,netif_server pci_clie
 virtio_net_OBJ += $(VIRTIO_LIB_OBJ)
 $(BUILD)/virtio_net.elf: $(VIRTIO_LIB_OBJ)
 $(BUILD)/tests/unit/test_net_slots: servers/drivers/virtio_net/slots.c servers/drivers/virtio_net/slots.h
+# the shell's word splitter (servers/shell/words.c): pure code, unit-tested
+$(BUILD)/tests/unit/test_shell_words: servers/shell/words.c servers/shell/words.h
