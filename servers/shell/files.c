@@ -53,20 +53,6 @@ static const char *absolute(const char *path, char buf[PATH_MAX_LEN + 1])
 	return buf;
 }
 
-/* Split "A B" into two words; 0 if there are not exactly two. */
-static int two_words(char *arg, char **a, char **b)
-{
-	*a = arg;
-	char *sp = strchr(arg, ' ');
-	if (!*arg || !sp)
-		return 0;
-	*sp++ = 0;
-	while (*sp == ' ')
-		sp++;
-	*b = sp;
-	return *sp && !strchr(sp, ' ');
-}
-
 static void list_entry(uint64_t fs, const char *dir, const char *name, uint32_t kind)
 {
 	char path[PATH_MAX_LEN + 1];
@@ -78,7 +64,7 @@ static void list_entry(uint64_t fs, const char *dir, const char *name, uint32_t 
 	outf("%c %10lu %s\n", kind == KIND_DIR ? 'd' : kind == KIND_LINK ? 'l' : '-', size, name);
 }
 
-static void cmd_ls(uint64_t fs, const char *path)
+static void list(uint64_t fs, const char *path)
 {
 	uint32_t ino, kind, more, child, ckind;
 	uint64_t size, cookie = 0;
@@ -105,7 +91,7 @@ static void cmd_ls(uint64_t fs, const char *path)
 	}
 }
 
-static void cmd_cat(uint64_t fs, const char *path)
+static void cat(uint64_t fs, const char *path)
 {
 	uint32_t ino, kind, got;
 	uint64_t size, off = 0;
@@ -125,7 +111,7 @@ static void cmd_cat(uint64_t fs, const char *path)
 		say_failure("cat", path, st, fs);
 }
 
-static void cmd_cp(uint64_t fs, const char *from, const char *to)
+static void copy(uint64_t fs, const char *from, const char *to)
 {
 	uint32_t src, dst, kind, got, put;
 	uint64_t size, off = 0;
@@ -155,28 +141,20 @@ static void cmd_cp(uint64_t fs, const char *from, const char *to)
 		say_failure("cp", to, st, fs);
 }
 
-void files_echo_to(char *arg)
+void files_echo_to(const char *text, const char *file, int append)
 {
-	char *gt = strchr(arg, '>'), *file = gt + 1;
-	int append = *file == '>';
-	if (append)
-		file++;
-	while (*file == ' ')
-		file++;
-	char *end = gt;
-	while (end > arg && end[-1] == ' ')
-		end--;
-	*end = 0;
-	char path[PATH_MAX_LEN + 1], text[LINE_TEXT_MAX + 2];
-	if (!*file || strchr(file, ' ') || !absolute(file, path)) {
-		out("echo: which file? (echo WORDS > FILE)\n");
+	char path[PATH_MAX_LEN + 1], data[LINE_TEXT_MAX + 2];
+	size_t n = strlen(text);
+	if (!file[0] || !absolute(file, path)) {
+		outf("echo: '%s' is not a file name (at most %d bytes)\n", file, PATH_MAX_LEN);
 		return;
 	}
-	size_t n = strlen(arg);
-	if (n > LINE_TEXT_MAX)
-		n = LINE_TEXT_MAX;
-	memcpy(text, arg, n);
-	text[n++] = '\n';
+	if (n > LINE_TEXT_MAX) { /* commands.c's echo checked it; this keeps data safe */
+		outf("echo: the text is longer than %d bytes\n", LINE_TEXT_MAX);
+		return;
+	}
+	memcpy(data, text, n);
+	data[n++] = '\n';
 	uint64_t fs = lookup("fs");
 	if (!fs) {
 		out("echo: no file system (the fs server is not running)\n");
@@ -186,7 +164,7 @@ void files_echo_to(char *arg)
 	uint64_t size, blocks;
 	long st = fs_open(fs, path, FS_OPEN_CREATE | (append ? 0 : FS_OPEN_TRUNC), 0644, &ino, &kind, &size);
 	st = st ? st : fs_stat(fs, ino, &mode, &links, &size, &blocks, &mtime);
-	st = st ? st : fs_write(fs, ino, append ? size : 0, (const uint8_t *)text, (uint32_t)n, &put);
+	st = st ? st : fs_write(fs, ino, append ? size : 0, (const uint8_t *)data, (uint32_t)n, &put);
 	if (!st && put != n)
 		st = FS_ERRNO_BASE + FS_ENOSPC;
 	if (st)
@@ -194,78 +172,149 @@ void files_echo_to(char *arg)
 	drop(fs);
 }
 
-int files_command(const char *cmd, char *arg)
+/* The file system's port and the command's paths made absolute (paths
+ * of n words from argv[1]); 0 after saying why not. */
+static uint64_t begin(const char *cmd, char **argv, int n, char p1[PATH_MAX_LEN + 1], char p2[PATH_MAX_LEN + 1])
 {
-	static const char *const names[] = { "ls", "cat", "cp", "mv", "rm", "mkdir", "rmdir", "df", "sync" };
-	unsigned which = 0;
-	while (which < sizeof(names) / sizeof(names[0]) && strcmp(cmd, names[which]))
-		which++;
-	if (which == sizeof(names) / sizeof(names[0]))
-		return 0;
-	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1], *a = 0, *b = 0;
-	int takes = which == 0 ? -1 : which == 2 || which == 3 ? 2 : which >= 7 ? 0 : 1;
-	if (takes == 2 && (!two_words(arg, &a, &b) || !absolute(a, p1) || !absolute(b, p2))) {
-		outf("%s: give two paths: %s FROM TO\n", cmd, cmd);
-		return 1;
-	}
-	if (takes == 1 && (!*arg || strchr(arg, ' ') || !absolute(arg, p1))) {
-		outf("%s: give one path: %s PATH\n", cmd, cmd);
-		return 1;
-	}
-	if (takes == 0 && *arg) {
-		outf("%s: takes no arguments\n", cmd);
-		return 1;
-	}
-	if (takes == -1 && (strchr(arg, ' ') || !absolute(*arg ? arg : "/", p1))) {
-		out("ls: give at most one path\n");
-		return 1;
-	}
+	for (int i = 0; i < n; i++)
+		if (!absolute(argv[1 + i], i ? p2 : p1)) {
+			outf("%s: %s: name too long (at most %d bytes)\n", cmd, argv[1 + i], PATH_MAX_LEN);
+			return 0;
+		}
 	uint64_t fs = lookup("fs");
-	if (!fs) {
+	if (!fs)
 		outf("%s: no file system (the fs server is not running)\n", cmd);
-		return 1;
-	}
-	long st = 0;
-	switch (which) {
-	case 0:
-		cmd_ls(fs, p1);
-		break;
-	case 1:
-		cmd_cat(fs, p1);
-		break;
-	case 2:
-		cmd_cp(fs, p1, p2);
-		break;
-	case 3:
-		if ((st = fs_rename(fs, p1, p2)))
-			say_failure("mv", p1, st, fs);
-		break;
-	case 4:
-		if ((st = fs_unlink(fs, p1)))
-			say_failure("rm", p1, st, fs);
-		break;
-	case 5:
-		if ((st = fs_mkdir(fs, p1, 0755)))
-			say_failure("mkdir", p1, st, fs);
-		break;
-	case 6:
-		if ((st = fs_rmdir(fs, p1)))
-			say_failure("rmdir", p1, st, fs);
-		break;
-	case 7: {
-		uint32_t bs;
-		uint64_t blocks, bfree, inodes, ifree;
-		if ((st = fs_statfs(fs, &bs, &blocks, &bfree, &inodes, &ifree)))
-			say_failure("df", "/", st, fs);
-		else
-			outf("ext2: %lu KiB, %lu KiB used, %lu KiB free; %lu inodes, %lu free; blocks of %u bytes\n",
-			     blocks * bs >> 10, (blocks - bfree) * bs >> 10, bfree * bs >> 10, inodes, ifree, bs);
-		break;
-	}
-	default:
-		if ((st = fs_sync(fs)))
-			say_failure("sync", "/", st, fs);
-	}
+	return fs;
+}
+
+void cmd_ls(int argc, char **argv, const struct words *line)
+{
+	(void)line;
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	char *root[] = { argv[0], "/" };
+	uint64_t fs = begin("ls", argc > 1 ? argv : root, 1, p1, p2);
+	if (!fs)
+		return;
+	list(fs, p1);
 	drop(fs);
-	return 1;
+}
+
+void cmd_cat(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	uint64_t fs = begin("cat", argv, 1, p1, p2);
+	if (!fs)
+		return;
+	cat(fs, p1);
+	drop(fs);
+}
+
+void cmd_cp(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	uint64_t fs = begin("cp", argv, 2, p1, p2);
+	if (!fs)
+		return;
+	copy(fs, p1, p2);
+	drop(fs);
+}
+
+void cmd_mv(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	uint64_t fs = begin("mv", argv, 2, p1, p2);
+	if (!fs)
+		return;
+	long st = fs_rename(fs, p1, p2);
+	if (st)
+		say_failure("mv", p1, st, fs);
+	drop(fs);
+}
+
+/* rm, mkdir, rmdir: one path, one call */
+static void one_path(const char *cmd, char **argv, long (*call)(uint64_t fs, const char *path))
+{
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	uint64_t fs = begin(cmd, argv, 1, p1, p2);
+	if (!fs)
+		return;
+	long st = call(fs, p1);
+	if (st)
+		say_failure(cmd, p1, st, fs);
+	drop(fs);
+}
+
+static long do_rm(uint64_t fs, const char *path)
+{
+	return fs_unlink(fs, path);
+}
+
+static long do_mkdir(uint64_t fs, const char *path)
+{
+	return fs_mkdir(fs, path, 0755);
+}
+
+static long do_rmdir(uint64_t fs, const char *path)
+{
+	return fs_rmdir(fs, path);
+}
+
+void cmd_rm(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	one_path("rm", argv, do_rm);
+}
+
+void cmd_mkdir(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	one_path("mkdir", argv, do_mkdir);
+}
+
+void cmd_rmdir(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	one_path("rmdir", argv, do_rmdir);
+}
+
+void cmd_df(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	uint64_t fs = begin("df", argv, 0, p1, p2);
+	if (!fs)
+		return;
+	uint32_t bs;
+	uint64_t blocks, bfree, inodes, ifree;
+	long st = fs_statfs(fs, &bs, &blocks, &bfree, &inodes, &ifree);
+	if (st)
+		say_failure("df", "/", st, fs);
+	else
+		outf("ext2: %lu KiB, %lu KiB used, %lu KiB free; %lu inodes, %lu free; blocks of %u bytes\n",
+		     blocks * bs >> 10, (blocks - bfree) * bs >> 10, bfree * bs >> 10, inodes, ifree, bs);
+	drop(fs);
+}
+
+void cmd_sync(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	char p1[PATH_MAX_LEN + 1], p2[PATH_MAX_LEN + 1];
+	uint64_t fs = begin("sync", argv, 0, p1, p2);
+	if (!fs)
+		return;
+	long st = fs_sync(fs);
+	if (st)
+		say_failure("sync", "/", st, fs);
+	drop(fs);
 }

@@ -18,8 +18,11 @@ static void dotted(uint32_t a, char *buf, size_t size)
 	debug_snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
-static void cmd_ifconfig(void)
+void cmd_ifconfig(int argc, char **argv, const struct words *line)
 {
+	(void)argc;
+	(void)argv;
+	(void)line;
 	uint64_t net = lookup("net");
 	if (!net) {
 		out("ifconfig: no network server ('net' is not published)\n");
@@ -53,26 +56,24 @@ static void milliseconds(uint32_t us, char *buf, size_t size)
 	debug_snprintf(buf, size, "%u.%03u ms", us / 1000, us % 1000);
 }
 
-static void cmd_ping(char *arg)
+void cmd_ping(int argc, char **argv, const struct words *line)
 {
-	char *host = arg, *rest = arg;
-	while (*rest && *rest != ' ')
-		rest++;
-	if (*rest)
-		*rest++ = 0;
+	(void)line;
+	const char *host = argv[1];
 	unsigned count = 4;
-	if (*rest) {
+	if (argc > 2) {
+		const char *c = argv[2];
 		count = 0;
-		while (*rest >= '0' && *rest <= '9' && count <= PING_MAX_COUNT)
-			count = count * 10 + (unsigned)(*rest++ - '0');
-		if (*rest || !count || count > PING_MAX_COUNT) {
-			outf("ping: COUNT is 1..%d\n", PING_MAX_COUNT);
+		while (*c >= '0' && *c <= '9' && count <= PING_MAX_COUNT)
+			count = count * 10 + (unsigned)(*c++ - '0');
+		if (*c || !count || count > PING_MAX_COUNT) {
+			outf("ping: COUNT is 1..%d, not '%s'; usage: ping A.B.C.D [COUNT]\n", PING_MAX_COUNT, argv[2]);
 			return;
 		}
 	}
 	struct in_addr in;
-	if (!*host || !inet_aton(host, &in)) {
-		out("ping: usage: ping A.B.C.D [COUNT]\n");
+	if (!inet_aton(host, &in)) {
+		outf("ping: '%s' is not an address A.B.C.D; usage: ping A.B.C.D [COUNT]\n", host);
 		return;
 	}
 	uint32_t addr = ntohl(in.s_addr);
@@ -118,15 +119,4 @@ static void cmd_ping(char *arg)
 		outf("; round trip min %s, avg %s, max %s", a, b, c);
 	}
 	out("\n");
-}
-
-int net_command(const char *cmd, char *arg)
-{
-	if (!strcmp(cmd, "ifconfig"))
-		cmd_ifconfig();
-	else if (!strcmp(cmd, "ping"))
-		cmd_ping(arg);
-	else
-		return 0;
-	return 1;
 }

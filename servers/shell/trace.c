@@ -6,7 +6,8 @@
  *   trace off [NAME...]  stop (every task when no name is given)
  *   trace show           print the records and take them out of the ring:
  *                        time since the first (us), delta to the previous,
- *                        from -> to, kind, label */
+ *                        from -> to, kind, label
+ * (the table at the end; commands.c checks the words) */
 #include <string.h>
 #include <berth/syscall.h>
 #include <berth/vcpu.h>
@@ -23,7 +24,6 @@
 #include "vswitch.h"
 #include "shell.h"
 
-#define INIT_SLOT 8
 #define MAX_TASKS 64
 #define SHOW_MAX 1024    /* records one show reads before it prints */
 
@@ -113,8 +113,11 @@ static void us_text(uint64_t tsc, uint64_t per_ms, char *buf, size_t size)
 	debug_snprintf(buf, size, "%lu.%lu", tenths / 10, tenths % 10);
 }
 
-static void trace_show(void)
+static void trace_show(int argc, char **argv, const struct words *line)
 {
+	(void)argc;
+	(void)argv;
+	(void)line;
 	static const char *const kinds[] = { "?", "call", "reply", "send", "notify", "vmexit", "fault" };
 	for (uint32_t i = 0; i < MAX_TASKS; i++) {
 		uint32_t state, restarts, threads;
@@ -186,52 +189,45 @@ static int task_running(const char *name)
 	return 0;
 }
 
-int trace_command(const char *cmd, char *arg)
+/* trace on NAME... and trace off [NAME...] */
+static void trace_set(int argc, char **argv, const struct words *line)
 {
-	if (strcmp(cmd, "trace"))
-		return 0;
-	char *sub = arg, *names = arg;
-	while (*names && *names != ' ')
-		names++;
-	if (*names)
-		*names++ = 0;
-	int on = !strcmp(sub, "on");
-	if (!strcmp(sub, "show")) {
-		trace_show();
-		return 1;
-	}
-	if (!on && strcmp(sub, "off")) {
-		out("usage: trace on NAME... | trace off [NAME...] | trace show\n");
-		return 1;
-	}
-	if (!*names) {
-		if (on)
-			out("trace on: which tasks? (see ps)\n");
-		else if (init_trace(INIT_SLOT, "", 0))
+	(void)line;
+	int on = !strcmp(argv[0], "on");
+	if (argc == 1) { /* trace off: every task */
+		if (init_trace(INIT_SLOT, "", 0))
 			out("trace off: init refused (is 'trace' in the shell's manifest entry?)\n");
 		else
 			out("tracing no task\n");
-		return 1;
+		return;
 	}
-	while (*names) {
-		char *name = names;
-		while (*names && *names != ' ')
-			names++;
-		if (*names)
-			*names++ = 0;
-		if (!*name)
-			continue;
+	for (int i = 1; i < argc; i++) {
+		const char *name = argv[i];
 		long err = init_trace(INIT_SLOT, name, (uint32_t)on);
 		if (err == E_NO_RIGHTS) {
 			out("trace: not allowed (the shell's manifest entry lacks 'trace')\n");
-			return 1;
+			return;
 		} else if (err) {
-			outf("trace: no task '%s' (error %ld)\n", name, err);
+			outf("trace: no task '%s' (%s)\n", name,
+			     !strcmp(name, "init") || !strcmp(name, "[idle]") ? "init and [idle] are not traced"
+			                                                     : "ps lists them");
 		} else {
 			int running = task_running(name);
 			outf("%s %s%s\n", on ? "tracing" : "not tracing", name,
 			     running ? "" : " from its next start (it is not running)");
 		}
 	}
-	return 1;
 }
+
+const struct command trace_commands[] = {
+	{ "on", "NAME...", 1, -1, 0, "record the messages to and from these tasks (docs/trace.md)",
+	  "From now on the kernel records every message to or from the tasks' threads (a task\n"
+	  "that is not running, from its next start), in a ring of 4096 records.\n", trace_set, 0 },
+	{ "off", "[NAME...]", 0, -1, 0, "stop recording (every task when no name is given)", 0, trace_set, 0 },
+	{ "show", "", 0, 0, 0, "the records, oldest first: time, delta, from -> to, kind, label",
+	  "Prints the records and takes them out of the ring: the time since the first (us),\n"
+	  "the time since the previous, who sent to whom (kernel: an interrupt or a timer),\n"
+	  "the kind (call, reply, send, notify, vmexit, fault) and the method or event.\n",
+	  trace_show, 0 },
+	{ 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+};

@@ -38,21 +38,6 @@ static int number(const char *s, uint32_t *v)
 	return 1;
 }
 
-/* The next space-separated word of *p (NUL-terminated in place). */
-static char *word(char **p)
-{
-	char *s = *p;
-	while (*s == ' ')
-		s++;
-	char *w = s;
-	while (*s && *s != ' ')
-		s++;
-	if (*s)
-		*s++ = 0;
-	*p = s;
-	return w;
-}
-
 static const char *why(long err)
 {
 	switch (err) {
@@ -100,66 +85,68 @@ static void fw_list(uint64_t sw, const char *name)
 		     "reachable)\n", name);
 }
 
-void vm_fw(const char *name, char *args)
+#define RULE_MAX 63   /* idl/vswitch.idl's fw_insert: string<63> */
+
+static const char fw_usage[] = "usage: vm fw NAME [add [POS] RULE... | del POS]";
+
+void vm_fw(int argc, char **argv, const struct words *line)
 {
+	(void)line;
+	const char *name = argv[1];
+	if (argc > 2 && strcmp(argv[2], "add") && strcmp(argv[2], "del")) {
+		outf("vm fw: unknown '%s'; %s\n", argv[2], fw_usage);
+		return;
+	}
+	uint32_t pos = APPEND;
+	char rule[RULE_MAX + 1];
+	if (argc > 2 && !strcmp(argv[2], "add")) {
+		int first = 3;
+		/* an optional position first: a word of digits only */
+		if (argc > 3 && argv[3][0] && strspn(argv[3], "0123456789") == strlen(argv[3])) {
+			if (!number(argv[3], &pos)) {
+				outf("vm fw: the position %s is too large\n", argv[3]);
+				return;
+			}
+			first = 4;
+		}
+		if (first >= argc) {
+			out("vm fw: add needs a rule: add [POS] DIR ACTION PROTO ADDR/PREFIX [PORT|LO-HI], e.g. "
+			    "vm fw g1 add out accept tcp 10.0.2.2/32 80\n");
+			return;
+		}
+		if (words_join(argv + first, argc - first, rule, sizeof(rule)) < 0) {
+			outf("vm fw: the rule is longer than %d characters\n", RULE_MAX);
+			return;
+		}
+	} else if (argc > 2 && (argc != 4 || !number(argv[3], &pos))) {
+		outf("vm fw: del takes one position (vm fw %s lists them); %s\n", name, fw_usage);
+		return;
+	}
 	uint64_t sw = switch_port("fw");
 	if (!sw)
 		return;
-	char *p = args, *verb = word(&p);
 	long err = E_OK;
-	if (!*verb) {
+	if (argc == 2) {
 		fw_list(sw, name);
-	} else if (!strcmp(verb, "add")) {
-		uint32_t pos = APPEND;
-		while (*p == ' ')
-			p++;
-		/* an optional position first: a word of digits only */
-		size_t n = strcspn(p, " ");
-		if (n && strspn(p, "0123456789") == n) {
-			char *w = word(&p);
-			if (!number(w, &pos)) {
-				out("vm fw: the position is too large\n");
-				drop(sw);
-				return;
-			}
-		}
-		while (*p == ' ')
-			p++;
-		if (!*p) {
-			out("vm fw: add [POS] DIR ACTION PROTO ADDR/PREFIX [PORT|LO-HI], e.g. "
-			    "vm fw g1 add out accept tcp 10.0.2.2/32 80\n");
-			drop(sw);
-			return;
-		}
-		if (strlen(p) > 63) {
-			out("vm fw: the rule is longer than 63 characters\n");
-			drop(sw);
-			return;
-		}
-		err = vswitch_fw_insert(sw, name, pos, p);
+	} else if (!strcmp(argv[2], "add")) {
+		err = vswitch_fw_insert(sw, name, pos, rule);
 		if (!err)
 			outf("vm fw: %s: rule added\n", name);
-	} else if (!strcmp(verb, "del")) {
-		uint32_t pos;
-		char *n = word(&p);
-		if (!number(n, &pos) || *word(&p)) {
-			out("vm fw: del POS (see vm fw NAME)\n");
-			drop(sw);
-			return;
-		}
+	} else {
 		err = vswitch_fw_delete(sw, name, pos);
 		if (!err)
 			outf("vm fw: %s: rule %u deleted\n", name, pos);
-	} else {
-		outf("vm fw: unknown '%s' (vm fw NAME [add [POS] RULE | del POS])\n", verb);
 	}
 	if (err)
 		outf("vm fw: %s: %s\n", name, why(err));
 	drop(sw);
 }
 
-void vm_net(const char *name)
+void vm_net(int argc, char **argv, const struct words *line)
 {
+	(void)argc;
+	(void)line;
+	const char *name = argv[1];
 	uint64_t sw = switch_port("net");
 	if (!sw)
 		return;
@@ -182,11 +169,13 @@ void vm_net(const char *name)
 		outf("    last drop: %s\n", last);
 }
 
-void vm_forward(const char *name, char *args)
+void vm_forward(int argc, char **argv, const struct words *line)
 {
-	char *p = args, *proto = word(&p), *bp = word(&p), *gp = word(&p);
+	(void)argc;
+	(void)line;
+	const char *name = argv[1], *proto = argv[2];
 	uint32_t berth_port, guest_port, pr = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : 0;
-	if (!pr || !number(bp, &berth_port) || !number(gp, &guest_port) || *word(&p) || !berth_port ||
+	if (!pr || !number(argv[3], &berth_port) || !number(argv[4], &guest_port) || !berth_port ||
 	    berth_port > 65535 || guest_port > 65535) {
 		out("vm forward: NAME tcp|udp BERTH_PORT GUEST_PORT (1-65535; GUEST_PORT 0 removes the forward)\n");
 		return;

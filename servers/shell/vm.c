@@ -1,0 +1,444 @@
+/* The shell's vm commands (docs/vmm.md, "Managing VMs from the shell"):
+ * a VM is a task of the manifest whose image is the VMM; init starts,
+ * stops and restarts it (idl/init.idl), and its VMM publishes its
+ * controls as vm.NAME (idl/vmm.idl: info, exit statistics, the guest's
+ * console).  vm net, fw and forward are in vmnet.c. */
+#include <string.h>
+#include <libipc/libipc.h>
+#include "init.h"      /* generated from idl/init.idl */
+#include "vmm.h"       /* generated from idl/vmm.idl */
+#include "shell.h"
+
+#define TASK_FLAG_VM 1                   /* init.idl's task_status flags */
+#define TASK_RUNNING 1
+#define TASK_WAITING 2
+#define TICKS_PER_SECOND 100
+#define MAX_REASONS 32
+#define START_ARGS_MAX 127               /* init.idl's start: string<127> */
+
+/* A VM as init sees it: the task that runs its VMM. */
+struct vm_task {
+	uint32_t index;
+	char task[33];
+	char name[33];       /* the VM's: the VMM's name= argument, else the task's name */
+	int named;           /* it has name=, so its VMM publishes vm.NAME */
+	uint32_t state, end;
+	int64_t detail;
+	char args[128];
+	uint64_t quota;      /* the task's memory, bytes */
+};
+
+/* The VM at init's task index at or after *index; 0 past the last. */
+static int next_vm(uint32_t *index, struct vm_task *v)
+{
+	for (;; (*index)++) {
+		uint32_t flags, state_unused, restarts, threads;
+		uint64_t quota;
+		if (init_task_status(INIT_SLOT, *index, v->task, &flags, &v->state, &v->end, &v->detail,
+		                     v->args))
+			return 0;
+		if (!(flags & TASK_FLAG_VM))
+			continue;
+		v->index = *index;
+		char unused[33];
+		v->quota = init_task_info(INIT_SLOT, *index, unused, &state_unused, &restarts, &threads, &quota)
+		           ? 0 : quota;
+		size_t len;
+		const char *name = arg_value(v->args, "name=", &len);
+		v->named = name && len && len < sizeof(v->name);
+		if (v->named) {
+			memcpy(v->name, name, len);
+			v->name[len] = 0;
+		} else {
+			strcpy(v->name, v->task);
+		}
+		(*index)++;
+		return 1;
+	}
+}
+
+/* The VM called name (its own name, or its task's); 0 if none. */
+static int find_vm(const char *name, struct vm_task *v)
+{
+	uint32_t i = 0;
+	while (next_vm(&i, v))
+		if (!strcmp(v->name, name))
+			return 1;
+	for (i = 0; next_vm(&i, v);)
+		if (!strcmp(v->task, name))
+			return 1;
+	return 0;
+}
+
+/* A send right to the VM's controls (its VMM publishes them as
+ * vm.NAME), or 0. */
+static uint64_t vm_controls(const struct vm_task *v)
+{
+	char key[40];
+	debug_snprintf(key, sizeof(key), "vm.%s", v->name);
+	return lookup(key);
+}
+
+/* How the VM's last instance ended, in a few words. */
+static void describe_end(const struct vm_task *v, char *buf, size_t size)
+{
+	switch (v->end) {
+	case 1:
+		debug_snprintf(buf, size, "stopped");
+		break;
+	case 2:
+		debug_snprintf(buf, size, "killed");
+		break;
+	case 3:
+		debug_snprintf(buf, size, v->detail ? "crashed: its VMM exited with status %ld"
+		                                    : "stopped: the guest powered off (status %ld)",
+		               (long)v->detail);
+		break;
+	case 4:
+		debug_snprintf(buf, size, "crashed: its VMM faulted (vector %ld)", (long)v->detail);
+		break;
+	default:
+		debug_snprintf(buf, size, "never started");
+	}
+}
+
+/* vm list's state of a VM that does not run. */
+static const char *idle_state(const struct vm_task *v)
+{
+	if (v->state == TASK_WAITING)
+		return "waiting";
+	if ((v->end == 3 && v->detail) || v->end == 4)
+		return "crashed";
+	return "stopped";
+}
+
+static uint64_t arg_mib(const char *args)
+{
+	size_t len;
+	const char *v = arg_value(args, "mem=", &len);
+	uint64_t mib = 0;
+	for (size_t i = 0; v && i < len && v[i] >= '0' && v[i] <= '9'; i++)
+		mib = mib * 10 + (uint64_t)(v[i] - '0');
+	return mib ? mib : 2; /* the VMM's default */
+}
+
+static void vm_list(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)argv;
+	(void)line;
+	struct vm_task v;
+	uint32_t i = 0;
+	int any = 0;
+	while (next_vm(&i, &v)) {
+		if (!any)
+			outf("%-16s %-8s %8s %9s %10s\n", "NAME", "STATE", "MEMORY", "UPTIME", "EXITS");
+		any = 1;
+		char uptime[16] = "-", exits[24] = "-";
+		const char *state = idle_state(&v);
+		uint64_t mib = arg_mib(v.args);
+		if (v.state == TASK_RUNNING) {
+			state = "running";
+			uint64_t controls = vm_controls(&v), memory, ms, count;
+			uint32_t s;
+			char name[33];
+			if (controls && !vmm_info(controls, name, &s, &memory, &ms, &count)) {
+				state = s == 1 ? "halted" : s == 2 ? "stopped" : "running";
+				mib = memory >> 20;
+				format_uptime(ms, uptime, sizeof(uptime));
+				debug_snprintf(exits, sizeof(exits), "%lu", count);
+			}
+			drop(controls);
+		}
+		outf("%-16s %-8s %4lu MiB %9s %10s\n", v.name, state, mib, uptime, exits);
+	}
+	if (!any)
+		out("vm list: the manifest names no virtual machines\n");
+}
+
+/* Wait (up to ten seconds) until a VM that init started runs its
+ * controls, or has ended; say which. */
+static void await_start(const char *cmd, const char *verb, const char *name)
+{
+	struct vm_task v;
+	for (int ticks = 0; ticks < 10 * TICKS_PER_SECOND; ticks += 5) {
+		if (!find_vm(name, &v))
+			return;
+		if (v.state == TASK_WAITING) {
+			outf("vm: %s '%s'; it waits for a service it needs\n", verb, v.name);
+			return;
+		}
+		if (v.state != TASK_RUNNING) {
+			char why[64];
+			describe_end(&v, why, sizeof(why));
+			outf("vm %s: '%s' did not start: %s\n", cmd, v.name, why);
+			return;
+		}
+		uint64_t controls = v.named ? vm_controls(&v) : 0;
+		if (controls || !v.named) { /* without a name it never publishes */
+			drop(controls);
+			outf("vm: %s '%s'\n", verb, v.name);
+			return;
+		}
+		shell_nap(5);
+	}
+	outf("vm: %s '%s' (its VMM has not published vm.%s)\n", verb, name, name);
+}
+
+/* Check vm start's options, the words opt[0..n): mem=MiB (within the
+ * VM's memory quota), disk=PATH, kernel=PATH, initrd=PATH (files of the
+ * file system: the VMM says if one cannot be used) and cmdline=..., which
+ * takes the words after it too (the guest's kernel command line).  0, or
+ * -1 after saying what is wrong. */
+static int check_start_args(const struct vm_task *v, char **opt, int n)
+{
+	for (int k = 0; k < n; k++) {
+		const char *p = opt[k];
+		if (!strncmp(p, "cmdline=", 8))
+			return 0; /* the rest is the guest's */
+		if (!strncmp(p, "mem=", 4)) {
+			uint64_t mib = 0;
+			size_t i = 4;
+			for (; p[i] >= '0' && p[i] <= '9' && mib < (1UL << 40); i++)
+				mib = mib * 10 + (uint64_t)(p[i] - '0');
+			if (i == 4 || p[i]) {
+				outf("vm start: mem= takes a size in MiB, not '%s'\n", p + 4);
+				return -1;
+			}
+			if (!mib) {
+				out("vm start: mem= must be at least 1 MiB\n");
+				return -1;
+			}
+			if (v->quota && mib << 20 >= v->quota) {
+				outf("vm start: mem=%lu does not fit in the VM's memory of %lu MiB (its manifest's memory line)\n",
+				     mib, v->quota >> 20);
+				return -1;
+			}
+		} else if (!strncmp(p, "disk=/", 6) || !strncmp(p, "kernel=/", 8) || !strncmp(p, "initrd=/", 8)) {
+			continue;
+		} else {
+			outf("vm start: unknown option '%s' (mem=MiB, disk=/PATH, kernel=/PATH, initrd=/PATH, "
+			     "cmdline=...)\n", p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void vm_start(int argc, char **argv, const struct words *line)
+{
+	(void)line;
+	const char *name = argv[1];
+	struct vm_task v;
+	char args[START_ARGS_MAX + 1];
+	if (!find_vm(name, &v)) {
+		outf("vm start: no VM named '%s' (see vm list)\n", name);
+		return;
+	}
+	if (check_start_args(&v, argv + 2, argc - 2))
+		return;
+	/* the words again, cmdline= and what follows it last, as init wants */
+	if (words_join(argv + 2, argc - 2, args, sizeof(args)) < 0) {
+		outf("vm start: the options are too long (at most %d bytes)\n", START_ARGS_MAX);
+		return;
+	}
+	long err = init_start(INIT_SLOT, v.task, args);
+	if (err == E_STATE)
+		outf("vm start: '%s' is already running\n", v.name);
+	else if (err == E_RANGE)
+		outf("vm start: with these options its arguments would be longer than %d bytes\n", START_ARGS_MAX);
+	else if (err)
+		outf("vm start: init could not start '%s' (%s; see the console)\n", v.name, error_text(err));
+	else
+		await_start("start", "started", v.name);
+}
+
+static void vm_stop(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	const char *name = argv[1];
+	struct vm_task v;
+	if (!find_vm(name, &v)) {
+		outf("vm stop: no VM named '%s' (see vm list)\n", name);
+		return;
+	}
+	long err = init_stop(INIT_SLOT, v.task);
+	if (err == E_STATE)
+		outf("vm stop: '%s' is not running\n", v.name);
+	else if (err)
+		outf("vm stop: init could not stop '%s' (error %ld)\n", v.name, err);
+	else
+		outf("vm: stopped '%s'\n", v.name);
+}
+
+static void vm_restart(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	const char *name = argv[1];
+	struct vm_task v;
+	if (!find_vm(name, &v)) {
+		outf("vm restart: no VM named '%s' (see vm list)\n", name);
+		return;
+	}
+	long err = init_restart(INIT_SLOT, v.task);
+	if (err == E_STATE)
+		outf("vm restart: '%s' is not running (vm start starts it)\n", v.name);
+	else if (err)
+		outf("vm restart: init could not restart '%s' (error %ld; see the console)\n", v.name, err);
+	else
+		await_start("restart", "restarted", v.name);
+}
+
+/* The VM's controls, or 0 after saying why there are none. */
+static uint64_t running_controls(const char *verb, const char *name, struct vm_task *v)
+{
+	if (!find_vm(name, v)) {
+		outf("vm %s: no VM named '%s' (see vm list)\n", verb, name);
+		return 0;
+	}
+	if (v->state != TASK_RUNNING) {
+		outf("vm %s: '%s' is not running\n", verb, v->name);
+		return 0;
+	}
+	uint64_t controls = vm_controls(v);
+	/* a VMM that is still building its VM publishes its controls soon:
+	 * wait for them as vm start does */
+	for (int ticks = 0; !controls && v->named && ticks < 10 * TICKS_PER_SECOND; ticks += 5) {
+		shell_nap(5);
+		if (!find_vm(name, v) || v->state != TASK_RUNNING)
+			break;
+		controls = vm_controls(v);
+	}
+	if (!controls)
+		outf("vm %s: '%s' has no controls (its VMM has no name= argument, or did not publish them)\n",
+		     verb, v->name);
+	return controls;
+}
+
+static void vm_console(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	const char *name = argv[1];
+	struct vm_task v;
+	uint64_t controls = running_controls("console", name, &v);
+	if (!controls)
+		return;
+	long err = console_session_open(controls);
+	if (err) {
+		outf("vm console: no slot for the session (error %ld)\n", err);
+		return;
+	}
+	outf("vm: connected to '%s'; Ctrl-] returns to the shell\n", v.name);
+	uint32_t how = 0;
+	err = console_session_run(&how);
+	if (!err) {
+		outf(how ? "\nvm: another client took the console of '%s'\n" : "\nvm: left the console of '%s'\n",
+		     v.name);
+		return;
+	}
+	if (err != E_NO_REPLY && err != E_DEAD_PORT && err != E_BAD_CAP) {
+		outf("\nvm console: '%s' refused (error %ld)\n", v.name, err);
+		return;
+	}
+	char why[64] = "its VMM is gone";
+	if (find_vm(name, &v)) {
+		if (v.state == TASK_RUNNING)
+			debug_snprintf(why, sizeof(why), "its VMM ended and was restarted");
+		else
+			describe_end(&v, why, sizeof(why));
+	}
+	outf("\nvm: '%s' ended while attached (%s)\n", v.name, why);
+}
+
+static void format_ns(uint64_t ns, char *buf, size_t size)
+{
+	if (ns < 1000000)
+		debug_snprintf(buf, size, "%lu.%lu us", ns / 1000, ns % 1000 / 100);
+	else if (ns < 10000000000UL)
+		debug_snprintf(buf, size, "%lu.%03lu ms", ns / 1000000, ns % 1000000 / 1000);
+	else
+		debug_snprintf(buf, size, "%lu.%03lu s", ns / 1000000000, ns % 1000000000 / 1000000);
+}
+
+static void vm_stats(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	const char *name = argv[1];
+	struct vm_task v;
+	uint64_t controls = running_controls("stats", name, &v);
+	if (!controls)
+		return;
+	static struct {
+		char reason[17];
+		uint32_t code;
+		uint64_t count, ns;
+	} r[MAX_REASONS];
+	unsigned n = 0;
+	uint64_t memory, ms, exits, total_ns = 0, counted = 0;
+	uint32_t state;
+	char vm_name[33];
+	long err = vmm_info(controls, vm_name, &state, &memory, &ms, &exits);
+	while (!err && n < MAX_REASONS &&
+	       !vmm_exit_stats(controls, n, r[n].reason, &r[n].code, &r[n].count, &r[n].ns)) {
+		total_ns += r[n].ns;
+		counted += r[n].count;
+		n++;
+	}
+	drop(controls);
+	if (err) {
+		outf("vm stats: '%s' did not answer (error %ld)\n", v.name, err);
+		return;
+	}
+	/* where the time went first */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && r[j].ns > r[j - 1].ns; j--) {
+			__typeof__(r[0]) t = r[j];
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+	char uptime[16], total[24], each[24];
+	format_uptime(ms, uptime, sizeof(uptime));
+	outf("%s: %lu exits in %s of uptime\n", v.name, exits, uptime);
+	outf("%-16s %6s %10s %14s %12s\n", "REASON", "CODE", "COUNT", "VMM TIME", "PER EXIT");
+	for (unsigned i = 0; i < n; i++) {
+		format_ns(r[i].ns, total, sizeof(total));
+		format_ns(r[i].count ? r[i].ns / r[i].count : 0, each, sizeof(each));
+		outf("%-16s %#6x %10lu %14s %12s\n", r[i].reason, r[i].code, r[i].count, total, each);
+	}
+	format_ns(total_ns, total, sizeof(total));
+	format_ns(counted ? total_ns / counted : 0, each, sizeof(each));
+	outf("%-16s %6s %10lu %14s %12s\n", "total", "", counted, total, each);
+}
+
+const struct command vm_commands[] = {
+	{ "list", "", 0, 0, 0, "virtual machines: state, memory, uptime, exits", 0, vm_list, 0 },
+	{ "start", "NAME [mem=MiB] [disk=/PATH] [kernel=/PATH] [initrd=/PATH] [cmdline=...]", 1, -1, CMD_DASH_WORDS,
+	  "start a VM that is not running, maybe with other memory, disk, kernel, command line",
+	  "Starts the VM with its manifest's arguments, changed by the options: mem= its memory in\n"
+	  "MiB (within the manifest's memory line), disk= the file of the file system that is the\n"
+	  "guest's /dev/vda, kernel= and initrd= its Linux kernel and initramfs, cmdline= the\n"
+	  "guest kernel's command line: cmdline= takes every word after it (quote it to keep\n"
+	  "several spaces).  Its restart policy counts from 0; the options hold for its restarts.\n",
+	  vm_start, 0 },
+	{ "stop", "NAME", 1, 1, 0, "stop a VM now, for good (no restart until vm start)", 0, vm_stop, 0 },
+	{ "restart", "NAME", 1, 1, 0, "stop a VM and start it again, with the same options", 0, vm_restart, 0 },
+	{ "console", "NAME", 1, 1, 0, "the guest's serial console; Ctrl-] returns here",
+	  "Connects the terminal to the guest's serial port: what you type goes to the guest,\n"
+	  "what it prints comes here.  Ctrl-] (as in telnet and virsh) returns to the shell;\n"
+	  "the guest runs on.  Output the guest printed before is kept in a buffer and shown.\n",
+	  vm_console, 0 },
+	{ "stats", "NAME", 1, 1, 0, "VM exits by reason: count and time spent in the VMM", 0, vm_stats, 0 },
+	{ "net", "NAME", 1, 1, 0, "the VM's port on the virtual switch: MAC, address, frames, drops", 0, vm_net, 0 },
+	{ "fw", "NAME [add [POS] RULE... | del POS]", 1, -1, 0, "its firewall rules with counters; add or delete one",
+	  "Without more words, the rules of the VM's port with their counters.  add inserts a\n"
+	  "rule at POS (else last): DIR ACTION PROTO ADDR/PREFIX [PORT|LO-HI], for example\n"
+	  "vm fw linux add out accept tcp 10.0.2.2/32 80.  del POS deletes rule POS.\n", vm_fw, 0 },
+	{ "forward", "NAME tcp|udp BERTH_PORT GUEST_PORT", 4, 4, 0,
+	  "connections to BERTH_PORT on Berth's address go to the guest",
+	  "A NAT forward from Berth's address to the guest's; GUEST_PORT 0 removes it.\n", vm_forward, 0 },
+	{ 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+};
