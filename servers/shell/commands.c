@@ -182,16 +182,17 @@ static void dispatch(const struct command *c, const char *path, int argc, char *
 		dispatch(s, full, argc - 1, argv + 1, line);
 		return;
 	}
+	/* an option first: kill -9 serial is refused for the -9 */
+	if (!(c->flags & CMD_DASH_WORDS))
+		for (int i = 1; i < argc; i++)
+			if (argv[i][0] == '-' && argv[i][1]) {
+				usage_error(c, full, "unknown option '%s' (%s takes none)", argv[i], full);
+				return;
+			}
 	if (c->max >= 0 && given > c->max) {
 		usage_error(c, full, "unexpected '%s'", argv[c->max + 1]);
 		return;
 	}
-	if (!(c->flags & CMD_DASH_WORDS))
-		for (int i = 1; i < argc; i++)
-			if (argv[i][0] == '-' && argv[i][1]) {
-				usage_error(c, full, "unknown option '%s' (there are no options)", argv[i]);
-				return;
-			}
 	c->run(argc, argv, line);
 }
 

@@ -90,16 +90,17 @@ static void policy_text(const struct row *r, char *buf, size_t size)
 static void policy_clause(const struct row *r, char *buf, size_t size)
 {
 	char p[16];
+	int left = r->policy - (int)r->restarts;
 	policy_text(r, p, sizeof(p));
 	if (r->policy == POLICY_ALWAYS)
-		debug_snprintf(buf, size, "its restart policy (always) starts it again each time");
+		debug_snprintf(buf, size, "its restart policy (always) starts it again");
 	else if (r->policy == 0)
 		debug_snprintf(buf, size, "its restart policy (never) leaves it down");
-	else if (policy_restarts(r))
-		debug_snprintf(buf, size, "its restart policy (%s) starts it again %d more time%s", p,
-		               r->policy - (int)r->restarts, r->policy - (int)r->restarts == 1 ? "" : "s");
+	else if (left > 0)
+		debug_snprintf(buf, size, "its restart policy (%s) starts it again, %d more time%s", p, left,
+		               left == 1 ? "" : "s");
 	else
-		debug_snprintf(buf, size, "its restart policy (%s) is used up, so it stays down", p);
+		debug_snprintf(buf, size, "its restart policy (%s) is used up: it stays down", p);
 }
 
 /* ps's STATE */
@@ -181,8 +182,7 @@ void cmd_ps(int argc, char **argv, const struct words *line)
 static int refuse_special(const char *cmd, const char *name)
 {
 	if (!strcmp(name, "init")) {
-		outf("%s: init is the root task, which starts and supervises every other; it cannot be %s "
-		     "(if it died, nothing would be left to restart anything)\n", cmd,
+		outf("%s: init is the root task, which starts and supervises every other; it cannot be %s\n", cmd,
 		     !strcmp(cmd, "start") ? "started again: it always runs" : !strcmp(cmd, "kill") ? "killed"
 		     : !strcmp(cmd, "stop") ? "stopped" : "restarted");
 		return 1;
@@ -245,10 +245,9 @@ void cmd_start(int argc, char **argv, const struct words *line)
 	}
 	policy_clause(&r, clause, sizeof(clause));
 	if (r.state == TASK_WAITING)
-		outf("'%s' waits for a service its manifest needs; init starts it once that is published, and "
-		     "then %s if it crashes, exits or is killed\n", name, clause);
+		outf("'%s' waits for a service its manifest needs; init starts it once that is published\n", name);
 	else if (r.state == TASK_RUNNING)
-		outf("started '%s'; restart count reset to 0; if it crashes, exits or is killed, %s\n", name, clause);
+		outf("started '%s' (restarts counted from 0); if it crashes, exits or is killed, %s\n", name, clause);
 	else {
 		char why[48];
 		down_text(&r, why, sizeof(why));
@@ -331,8 +330,13 @@ void cmd_kill(int argc, char **argv, const struct words *line)
 		return;
 	}
 	if (r.flags & FLAG_CALLER) { /* init destroys us inside the call: say it first */
-		policy_clause(&r, clause, sizeof(clause));
-		outf("killing '%s', this shell; %s\n", name, clause);
+		if (!policy_restarts(&r)) {
+			policy_clause(&r, clause, sizeof(clause));
+			outf("kill: not killing '%s', this shell: %s, and the console would be left without a "
+			     "shell\n", name, clause);
+			return;
+		}
+		outf("killing '%s', this shell; its restart policy starts a new one\n", name);
 	}
 	long err = init_kill(INIT_SLOT, name);
 	if (err == E_BAD_ARG) {
@@ -344,18 +348,23 @@ void cmd_kill(int argc, char **argv, const struct words *line)
 		return;
 	}
 	/* init has already applied the policy when it answers */
-	if (!find_row(name, &r)) {
+	char p[16];
+	policy_text(&r, p, sizeof(p));
+	if (!find_row(name, &r))
 		outf("killed '%s'\n", name);
-	} else if (r.state == TASK_RUNNING) {
-		policy_clause(&r, clause, sizeof(clause));
-		outf("killed '%s'; init started it again (restart %u; %s)\n", name, r.restarts, clause);
-	} else if (r.state == TASK_WAITING) {
-		outf("killed '%s'; init restarts it once the services its manifest needs are published\n", name);
-	} else {
-		char p[16];
-		policy_text(&r, p, sizeof(p));
+	else if (r.state == TASK_RUNNING && r.policy > 0)
+		outf("killed '%s'; its restart policy (%s) started it again: restart %u of %d\n", name, p, r.restarts,
+		     r.policy);
+	else if (r.state == TASK_RUNNING)
+		outf("killed '%s'; its restart policy (%s) started it again: restart %u\n", name, p, r.restarts);
+	else if (r.state == TASK_WAITING)
+		outf("killed '%s'; its restart policy (%s) restarts it once the services its manifest needs are "
+		     "published\n", name, p);
+	else if (r.policy > 0)
+		outf("killed '%s'; its restart policy (%s) is used up, so it stays down: start %s starts it again\n",
+		     name, p, name);
+	else
 		outf("killed '%s'; its restart policy (%s) leaves it down: start %s starts it again\n", name, p, name);
-	}
 }
 
 void cmd_mem(int argc, char **argv, const struct words *line)

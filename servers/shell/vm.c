@@ -417,7 +417,7 @@ static void vm_stats(int argc, char **argv, const struct words *line)
 const struct command vm_commands[] = {
 	{ "list", "", 0, 0, 0, "virtual machines: state, memory, uptime, exits", 0, vm_list, 0 },
 	{ "start", "NAME [mem=MiB] [disk=/PATH] [kernel=/PATH] [initrd=/PATH] [cmdline=...]", 1, -1, CMD_DASH_WORDS,
-	  "start a VM that is not running, maybe with other memory, disk, kernel, command line",
+	  "start a VM that is not running, maybe with other memory, disk or kernel",
 	  "Starts the VM with its manifest's arguments, changed by the options: mem= its memory in\n"
 	  "MiB (within the manifest's memory line), disk= the file of the file system that is the\n"
 	  "guest's /dev/vda, kernel= and initrd= its Linux kernel and initramfs, cmdline= the\n"

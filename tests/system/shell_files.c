@@ -43,7 +43,7 @@
 // test-expect: rmdir: /docs: directory not empty
 // test-expect: cat: /missing: no such file or directory
 // test-expect: cat: /docs: is a directory
-// test-expect: mv: give two paths: mv FROM TO
+// test-expect: ^mv: too few arguments; usage: mv FROM TO\r?$
 // test-expect: ^ext2: 409\d KiB, \d+ KiB used, \d+ KiB free; 1024 inodes, \d+ free; blocks of 1024 bytes
 // test-expect: ^- +20 /hello\.txt\r?$
 // test-expect: ^done\r?$

@@ -48,7 +48,7 @@
 // test-expect: ^hello from the host\r?$
 // test-expect: ^trace: no records\r?$
 // test-expect: ^trace: no task 'nothing'
-// test-expect: ^usage: trace on NAME\.\.\. \| trace off \[NAME\.\.\.\] \| trace show
+// test-expect: ^trace: unknown subcommand 'sideways'; usage: trace on\|off\|show \.\.\. \(help trace\)\r?$
 // test-expect: [\d.]+ +[\d.]+ +shell +-> serial +call +console\.write
 // test-expect: [\d.]+ +[\d.]+ +shell +-> init +call +init\.task_info
 // test-expect: ^not tracing shell\r?$

@@ -75,12 +75,12 @@
 // test-expect: ^vm start: unknown option 'frob=1' \(mem=MiB, disk=/PATH, kernel=/PATH, initrd=/PATH, cmdline=\.\.\.\)
 // test-expect: ^vm start: mem=64 does not fit in the VM's memory of 8 MiB
 // test-expect: ^vm start: no VM named 'nothing' \(see vm list\)
-// test-expect: ^vm start: which VM\? \(vm start NAME \[mem=MiB\] \[disk=/PATH\] \[cmdline=\.\.\.\]; see vm list\)
-// test-expect: ^vm: unknown command 'frob' \(vm list \| start
-// test-expect: ^vm list: unexpected 'extra'
+// test-expect: ^vm start: missing NAME; usage: vm start NAME \[mem=MiB\] \[disk=/PATH\] \[kernel=/PATH\] \[initrd=/PATH\] \[cmdline=\.\.\.\]\r?$
+// test-expect: ^vm: unknown subcommand 'frob'; usage: vm list\|start\|stop
+// test-expect: ^vm list: unexpected 'extra'; usage: vm list\r?$
 // test-expect: ^vm stop: 'reader' is not running
 // test-expect: ^vm console: 'hello' is not running
-// test-expect: ^vm stats: which VM\?
+// test-expect: ^vm stats: missing NAME; usage: vm stats NAME\r?$
 // test-expect: ^vm start: 'tick' is already running
 // test-expect: init: starting 'vm-reader' by request \(mem=3 name=reader console=buffer\)
 // test-expect: ^vm: started 'reader'
