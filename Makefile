@@ -73,13 +73,19 @@ setup:
 guest-images: setup
 	@tools/guest-images.sh
 
+# MANIFEST=, GUEST=, MEM=, GUEST_KERNEL=, GUEST_INITRD=, GUEST_CMDLINE=
+# choose what boots (mk/run.mk, docs/running.md)
 run: setup guest-images
-	@$(MAKE) -s --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
-	QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" tools/qemu.sh $(BUILD)/kernel.bin $(BOOT_MODULES)
+	@$(MAKE) -s --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK) $(RUN_CHECKER)
+	@$(RUN_MODULES) > $(BUILD)/run-modules
+	QEMU_MEM=$$(cat $(BUILD)/run-qemu-mem) QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" \
+		tools/qemu.sh $(BUILD)/kernel.bin $$(cat $(BUILD)/run-modules)
 
 gdb: setup guest-images
-	@$(MAKE) -s --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK)
-	QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $(BOOT_MODULES)
+	@$(MAKE) -s --no-print-directory all $(BOOT_MODULES) $(BERTH_DISK) $(RUN_CHECKER)
+	@$(RUN_MODULES) > $(BUILD)/run-modules
+	QEMU_MEM=$$(cat $(BUILD)/run-qemu-mem) QEMU_EXTRA="$(BERTH_DISK_QEMU) $(BERTH_NET_QEMU)" \
+		tools/gdb.sh $(BUILD)/kernel.elf $(BUILD)/kernel.bin $$(cat $(BUILD)/run-modules)
 
 # the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
 # LINUX_BOOTS boots in a row there (issue 10 asks for ten)

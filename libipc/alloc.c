@@ -108,6 +108,7 @@ long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
 	if (!s)
 		return E_SLOT_FULL;
 	long err = E_RANGE;
+	unsigned first = untyped_index;
 	for (; untyped_index < boot_info->untyped_count; untyped_index++) {
 		if (boot_info->untyped[untyped_index].is_device)
 			continue; /* not memory: registers */
@@ -117,6 +118,9 @@ long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
 			break;
 	}
 	if (err) {
+		/* an object too big for every untyped left must not use them up
+		 * for the smaller ones that follow (init asking for a VM's pool) */
+		untyped_index = first;
 		slot_free(s);
 		return err;
 	}

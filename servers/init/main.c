@@ -191,7 +191,7 @@ static long do_ps_entry(void *ctx, uint64_t badge, uint32_t index, char *name, u
 		sys_tcb_info(t->proc.tcb, &info);
 	*kind = 0;
 	strcpy(name, t->m->name);
-	*flags = (task_is_vm(t) ? 1 : 0) | (badge == t->id ? 2 : 0);
+	*flags = (task_is_vm(t) ? 1 : 0) | (badge == t->id ? 2 : 0) | (t->m->manual ? 4 : 0);
 	*state = t->running ? 1 : t->waiting ? 2 : 0;
 	*thread = info.state;
 	*end = t->end;

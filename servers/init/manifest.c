@@ -16,6 +16,8 @@
  *   devmem                it gets the device memory (the PCI server)
  *   trace                 it may use init.idl's trace and trace_read (the
  *                         shell): who talks to whom is not for every task
+ *   manual                init does not start it at boot, only when asked
+ *                         (init.idl's start: the shell's start or vm start)
  *
  * Capabilities go to the server in the order of their lines, from slot 9
  * (slot 8 is its right to init). */
@@ -161,13 +163,16 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 			s->restart = (int)v;
 		else
 			return "restart must be always, never or a count";
-	} else if (word_is(w, n, "dma") || word_is(w, n, "devmem") || word_is(w, n, "trace")) {
+	} else if (word_is(w, n, "dma") || word_is(w, n, "devmem") || word_is(w, n, "trace") ||
+	           word_is(w, n, "manual")) {
 		if (an)
-			return "dma, devmem and trace take no argument";
+			return "dma, devmem, trace and manual take no argument";
 		if (word_is(w, n, "dma"))
 			s->dma = 1;
 		else if (word_is(w, n, "trace"))
 			s->trace = 1;
+		else if (word_is(w, n, "manual"))
+			s->manual = 1;
 		else
 			s->devmem = 1;
 	} else if (word_is(w, n, "args")) {

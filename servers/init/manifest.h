@@ -32,6 +32,7 @@ struct manifest_server {
 	int dma;                         /* its memory keeps RIGHT_PHYS (drivers) */
 	int devmem;                      /* it gets the device memory (the PCI server) */
 	int trace;                       /* it may use init.idl's trace, trace_read */
+	int manual;                      /* not started at boot, only by init.idl's start */
 	unsigned nmodules;
 	char module[2][MANIFEST_IMAGE_LEN];  /* boot modules handed to it */
 	unsigned ncaps;

@@ -160,7 +160,10 @@ void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
 			continue;
 		}
 		task_count++;
-		task_start(t);
+		if (t->m->manual)
+			debug_printf("init: '%s' is manual: not starting it until asked\n", t->m->name);
+		else
+			task_start(t);
 	}
 	tasks_start_waiting();
 }

@@ -100,9 +100,10 @@ void format_uptime(uint64_t ms, char *buf, size_t size);  /* 4.2s, 3m07s, 2h05m 
 	"  STATE     a running task's main thread: running (or ready to), receiving (waiting\n" \
 	"            for a request or an event), calling, waiting-reply, sending, faulted,\n" \
 	"            suspended; a task that does not run: waiting (for a service its manifest\n" \
-	"            needs), stopped (by stop), killed, exited N, crashed (a fault) or\n" \
-	"            not started (it could not be: the console says why); [idle]: the share\n" \
-	"            of the time since boot the CPU was idle\n" \
+	"            needs), stopped (by stop), killed, exited N, crashed (a fault), manual\n" \
+	"            (its manifest entry says so: it starts only when asked) or not started\n" \
+	"            (it could not be: the console says why); [idle]: the share of the time\n" \
+	"            since boot the CPU was idle\n" \
 	"  PRIO      its scheduling priority, 0..255, higher first ([idle]: below them all)\n" \
 	"  MEMORY    a task's memory quota, the manifest's memory line; init: the memory its\n" \
 	"            own objects take; [idle]: - (the kernel's own memory is not counted)\n" \

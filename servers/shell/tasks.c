@@ -17,6 +17,7 @@
 #define KIND_IDLE 2
 #define FLAG_VM 1u
 #define FLAG_CALLER 2u
+#define FLAG_MANUAL 4u
 #define TASK_RUNNING 1
 #define TASK_WAITING 2
 #define END_STOPPED 1
@@ -125,6 +126,8 @@ static void state_text(const struct row *r, char *buf, size_t size)
 		debug_snprintf(buf, size, "exited %ld", (long)r->detail);
 	} else if (r->end == END_FAULTED) {
 		debug_snprintf(buf, size, "crashed");
+	} else if (r->flags & FLAG_MANUAL) {
+		debug_snprintf(buf, size, "manual");
 	} else {
 		debug_snprintf(buf, size, "not started");
 	}

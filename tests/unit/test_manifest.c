@@ -66,6 +66,9 @@ int main(void)
 	CHECK(parse("server v\n image vmm.elf\n") == 0 && !m.server[0].dma && !m.server[0].devmem,
 	      "no dma and no devmem by default");
 	bad("server v\n image x\n dma yes\n", 3, "no argument", "dma with an argument");
+	CHECK(parse("server v\n image vmm.elf\n manual\nserver w\n image vmm.elf\n") == 0 && m.server[0].manual &&
+	      !m.server[1].manual, "manual, only where it is said");
+	bad("server v\n image x\n manual now\n", 3, "no argument", "manual with an argument");
 	bad("server v\n image x\n slots 7\n", 3, "slots", "a CNode too small");
 	bad("server v\n image x\n slots 15\n", 3, "slots", "a CNode too big");
 	bad("server v\n image x\n module a\n module b\n module c\n", 5, "at most 2", "a third module");
