@@ -14,3 +14,8 @@ $(RUN_CHECKER): tools/run/manifest_check.c servers/init/manifest.c servers/init/
 RUN_MODULES = $(PYTHON) tools/run/runconfig.py --checker $(RUN_CHECKER) --build $(BUILD) \
 	--default-manifest servers/init/boot.manifest --out $(BUILD)/run --qemu-mem-out $(BUILD)/run-qemu-mem \
 	-- $(BOOT_MODULES)
+# its tests, run by make test with the unit tests
+$(BUILD)/tests/unit/test_runconfig: tools/run/test_runconfig.py tools/run/runconfig.py $(RUN_CHECKER)
+	@mkdir -p $(dir $@)
+	$(Q)install -m 755 $< $@
+EXTRA_UNIT_BIN += $(BUILD)/tests/unit/test_runconfig

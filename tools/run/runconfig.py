@@ -324,7 +324,7 @@ def main():
     # only from about four times its size (the kernel, boot modules and
     # firmware tables sit at both ends)
     bits = max(int(s.value('memory') or 16) for s in servers if not s.directives('manual'))
-    need = max(parse_size('QEMU_MEM', QEMU_MEM_DEFAULT), 1 << (bits + 3 - 20))
+    need = max(parse_size('QEMU_MEM', QEMU_MEM_DEFAULT), (1 << (bits + 3)) >> 20)
     given = os.environ.get('QEMU_MEM')
     if given and parse_size('QEMU_MEM', given) < need:
         fail('QEMU_MEM=%s: a task with memory %d needs a machine of %d MiB (QEMU_MEM=%dM)' % (given, bits, need, need))
