@@ -166,7 +166,7 @@ static void dispatch(const struct command *c, const char *path, int argc, char *
 	}
 	if (given < c->min) {
 		if (c->subs)
-			usage_error(c, full, "which subcommand?");
+			usage_error(c, full, "missing a subcommand");
 		else if (!given)
 			usage_error(c, full, "missing %.*s", (int)strcspn(c->usage, " "), c->usage);
 		else
