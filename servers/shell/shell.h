@@ -4,6 +4,7 @@
 #define SHELL_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 /* idl/fs.idl's open flags; the longest echo text */
 #define FS_OPEN_CREATE 1u
@@ -46,6 +47,18 @@ int net_command(const char *cmd, char *arg);
 void vm_fw(const char *name, char *args);
 void vm_net(const char *name);
 void vm_forward(const char *name, char *args);
+
+/* --- input (input.c, lineedit.c; README.md "Input") --- */
+
+/* The reader thread's messages to the main thread, on the shell's port. */
+#define SHELL_TYPED 0x7f10               /* w0 count (at most 256), w1.. the bytes */
+#define SHELL_CONSOLE_NEW 0x7f11         /* the console driver was restarted */
+
+/* One edited line into line (size bytes, its end not included), from
+ * the bytes the reader sends to typed_port. */
+void input_read_line(char *line, size_t size, uint64_t typed_port);
+/* The i-th command name, for Tab completion; 0 past the last. */
+const char *shell_command_name(unsigned i);
 
 /* A file command (files.c): 1 if cmd was one (and ran), 0 if not. */
 int files_command(const char *cmd, char *arg);
