@@ -79,8 +79,8 @@ static void renew(void)
 static void show_text(const char *text, unsigned len, unsigned cursor, unsigned flags)
 {
 	for (;;) {
-		long err = console_edit_line(screen, PROMPT, (const uint8_t *)text, len, cursor,
-		                             editor.flags & LE_COLUMNS ? editor.columns : 0, flags);
+		/* the width always: a restarted driver knows only its default */
+		long err = console_edit_line(screen, PROMPT, (const uint8_t *)text, len, cursor, editor.columns, flags);
 		if (!console_gone(err))
 			return;
 		renew();
@@ -137,7 +137,7 @@ void input_read_line(char *line, size_t size, uint64_t typed_port)
 		}
 		uint8_t c = pending[pending_at++];
 		fed = 1;
-		editor.flags &= LE_COLUMNS; /* the width, once reported, stays */
+		editor.flags = 0;
 		enum le_event ev = le_feed(&editor, c);
 		if (editor.flags & LE_BELL)
 			flags |= LINE_BELL;
