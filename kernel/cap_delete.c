@@ -134,6 +134,7 @@ static void destroy_object(struct cap *c)
 	case OBJ_PORT:
 		irq_port_destroyed(P2V(c->obj));
 		timeout_port_destroyed(P2V(c->obj));
+		log_port_destroyed(P2V(c->obj));
 		break;
 	default:
 		break;

@@ -183,6 +183,14 @@ void irq_handle(int line);
 void irq_handler_destroyed(struct cap *c);
 void irq_port_destroyed(const struct port *p);
 
+/* log.c: the kernel's console output (docs/console.md) */
+void log_putc(char c);
+void log_announce(void);
+void log_direct(void);
+void log_port_destroyed(const struct port *p);
+const struct port *log_reader(void);
+int sys_log(struct tcb *t, struct context *r);
+
 /* sched.c */
 extern struct tcb *current;
 void sched_enqueue(struct tcb *t);

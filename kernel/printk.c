@@ -2,6 +2,7 @@
  * %c %s %d %u %x %p %% with an optional '0' flag, width and 'l'. */
 #include "klib.h"
 #include "serial.h"
+#include "object.h"
 #include "cpu.h"
 
 static void put_unsigned(uint64_t v, unsigned base, int width, char pad)
@@ -13,16 +14,16 @@ static void put_unsigned(uint64_t v, unsigned base, int width, char pad)
 		v /= base;
 	} while (v);
 	while (width-- > n)
-		serial_putc(pad);
+		log_putc(pad);
 	while (n--)
-		serial_putc(buf[n]);
+		log_putc(buf[n]);
 }
 
 void vprintk(const char *fmt, va_list ap)
 {
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
-			serial_putc(*fmt);
+			log_putc(*fmt);
 			continue;
 		}
 		char pad = ' ';
@@ -35,18 +36,18 @@ void vprintk(const char *fmt, va_list ap)
 			is_long = 1, fmt++;
 		switch (*fmt) {
 		case 'c':
-			serial_putc((char)va_arg(ap, int));
+			log_putc((char)va_arg(ap, int));
 			break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);
 			for (s = s ? s : "(null)"; *s; s++)
-				serial_putc(*s);
+				log_putc(*s);
 			break;
 		}
 		case 'd': {
 			int64_t v = is_long ? va_arg(ap, int64_t) : va_arg(ap, int);
 			if (v < 0) {
-				serial_putc('-');
+				log_putc('-');
 				put_unsigned((uint64_t)0 - (uint64_t)v, 10, width, pad);
 			} else {
 				put_unsigned((uint64_t)v, 10, width, pad);
@@ -60,16 +61,16 @@ void vprintk(const char *fmt, va_list ap)
 			put_unsigned(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad);
 			break;
 		case 'p':
-			serial_putc('0');
-			serial_putc('x');
+			log_putc('0');
+			log_putc('x');
 			put_unsigned((uintptr_t)va_arg(ap, void *), 16, 16, '0');
 			break;
 		case '%':
-			serial_putc('%');
+			log_putc('%');
 			break;
 		default:
-			serial_putc('%');
-			serial_putc(*fmt);
+			log_putc('%');
+			log_putc(*fmt);
 			if (!*fmt)
 				return;
 		}
@@ -91,6 +92,7 @@ void printk(const char *fmt, ...)
 _Noreturn void panic(const char *fmt, ...)
 {
 	va_list ap;
+	log_direct(); /* what waits for the console driver first, then nothing waits */
 	printk("\nKERNEL PANIC: ");
 	va_start(ap, fmt);
 	vprintk(fmt, ap);

@@ -132,6 +132,7 @@ void idle_account(void)
 /* Leave the kernel: run the highest-priority runnable thread, or idle. */
 _Noreturn void kernel_exit(void)
 {
+	log_announce();
 	selfcheck();
 	int p = prio_highest(&ready);
 	struct tcb *t = p >= 0 ? queue_head[p] : 0;

@@ -418,6 +418,8 @@ static void check_threads_and_ports(void)
 		for (int i = 0; i < IRQ_HANDLERS_PER_LINE; i++)
 			if (irq_handler_port(line, i) && !live_port(irq_handler_port(line, i)))
 				broken("an interrupt line bound to something that is no live port", 0);
+	if (log_reader() && !live_port(log_reader()))
+		broken("the kernel's log goes to something that is no live port", 0);
 	if (check_reply_rights() != waiting)
 		broken("a caller waiting for a reply whose reply right is in no live CNode", 0);
 }

@@ -39,7 +39,7 @@ static int debug_write(struct tcb *t, uint64_t buf, uint64_t len)
 		if (n > buf + len - va)
 			n = buf + len - va;
 		for (const char *p = P2V(pa), *end = p + n; p < end; p++)
-			serial_putc(*p);
+			log_putc(*p);
 		va += n;
 	}
 	return E_OK;
@@ -119,6 +119,8 @@ static int dispatch(struct tcb *t, struct context *r)
 		return E_OK;
 	case SYS_TRACE:
 		return sys_trace(t, r);
+	case SYS_LOG:
+		return sys_log(t, r);
 	}
 	return E_BAD_SYSCALL;
 }

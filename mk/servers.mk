@@ -62,6 +62,9 @@ $(SYSTEST_ELF): | $(SERVER_ELF) $(PROG_ELF)
 
 # the drivers' shared helpers (servers/drivers/lib): pure code, unit-tested
 $(BUILD)/tests/unit/test_virtq: servers/drivers/lib/virtq.c servers/drivers/lib/virtq.h
+# the shell's line editor and the console's screen: pure code, unit-tested
+$(BUILD)/tests/unit/test_lineedit: servers/shell/lineedit.c servers/shell/lineedit.h
+$(BUILD)/tests/unit/test_screen: servers/drivers/serial/screen.c servers/drivers/serial/screen.h
 # the web server (servers/httpd): files of the fs server over the network server
 $(eval $(call server,httpd,servers/httpd,init_client))
 $(eval $(call server,pci,servers/drivers/pci,pci_server init_client))

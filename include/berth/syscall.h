@@ -59,6 +59,7 @@ enum berth_syscall {
 	SYS_IRQ_SHARE = 44,       /* (irq_handler, dest_cnode, dest_slot): one more handler of its line */
 	SYS_KERNEL_COUNTER = 45,  /* (counter) -> rdx its value since boot */
 	SYS_TRACE = 46,           /* (trace_control, op, a, b): enum trace_op, docs/trace.md */
+	SYS_LOG = 47,             /* (com1_ioport, op, a, b): enum log_op, docs/console.md */
 	SYS_COUNT                 /* one past the highest number */
 };
 
@@ -75,6 +76,16 @@ enum trace_op {
 	                   * r8 records lost since the last read | records left << 32 */
 	TRACE_CLEAR = 2,  /* (): forget every record and the lost count */
 };
+/* SYS_LOG's operations: the kernel's console output (printk and
+ * SYS_DEBUG_WRITE) handed to the console driver.  The first argument is
+ * an I/O-port capability covering COM1's registers 0x3f8..0x3ff. */
+enum log_op {
+	LOG_BIND = 0,     /* (port, bits): keep output in the ring and post bits on port when
+	                   * some came; port 0: write it to COM1 directly again */
+	LOG_READ = 1,     /* (): take up to 24 bytes: rdx count | bytes left << 32, the bytes in
+	                   * rsi, rdi, r8 (little-endian); E_WOULD_BLOCK if none */
+};
+#define LOG_RING 4096     /* bytes the kernel keeps for the console driver */
 enum trace_kind {
 	TRACE_CALL = 1, TRACE_REPLY = 2, TRACE_SEND = 3,
 	TRACE_NOTIFY = 4, /* label: the bits posted (interrupts, timers, SYS_NOTIFY) */

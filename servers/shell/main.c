@@ -19,7 +19,6 @@
 
 #define LINE_MAX_LEN 128
 #define ESCAPE 0x1d                      /* Ctrl-] */
-#define LABEL_TYPED 0x7f10               /* reader -> main: w0 count, w1.. bytes */
 #define TICKS_PER_SECOND 100
 
 static uint64_t console;                 /* the main thread's: output */
@@ -131,7 +130,15 @@ static void to_command_line(const uint8_t *bytes, uint32_t n)
 	struct msg m;
 	m.w[0] = n;
 	memcpy(&m.w[1], bytes, n);
-	m.info = MSG_INFO(LABEL_TYPED, 1 + (n + 7) / 8, 0);
+	m.info = MSG_INFO(SHELL_TYPED, 1 + (n + 7) / 8, 0);
+	ipc_send(typed_port, &m);
+}
+
+/* A new console driver knows nothing of the line being edited. */
+static void console_renewed(void)
+{
+	struct msg m;
+	m.info = MSG_INFO(SHELL_CONSOLE_NEW, 0, 0);
 	ipc_send(typed_port, &m);
 }
 
@@ -162,6 +169,7 @@ static void reader(uint64_t arg)
 		long err = console_read(console_in, sizeof(buf), buf, &got);
 		if (console_gone(err)) {
 			connect(&console_in);
+			console_renewed();
 			continue;
 		}
 		if (err) {
@@ -184,26 +192,11 @@ static void reader(uint64_t arg)
 	}
 }
 
-/* One line of input, without its end. */
+/* One line of input, without its end: edited in a terminal's ways
+ * (input.c). */
 static void read_line(char *line)
 {
-	size_t n = 0;
-	for (;;) {
-		struct msg m;
-		if (ipc_recv(typed_port, 0, &m) || MSG_LABEL(m.info) != LABEL_TYPED || m.w[0] > 256)
-			continue;
-		const uint8_t *buf = (const uint8_t *)&m.w[1];
-		for (uint32_t i = 0; i < m.w[0]; i++) {
-			if (buf[i] == '\r' || buf[i] == '\n') {
-				line[n] = 0;
-				return;
-			}
-			if ((buf[i] == 8 || buf[i] == 127) && n)
-				n--;
-			else if (buf[i] >= ' ' && n + 1 < LINE_MAX_LEN)
-				line[n++] = (char)buf[i];
-		}
-	}
+	input_read_line(line, LINE_MAX_LEN, typed_port);
 }
 
 /* The main thread's nap: its port was made before the reader started, so
@@ -254,8 +247,7 @@ int main(const struct bootinfo *bi)
 	}
 	out("Berth shell. Type help for the commands.\n");
 	for (;;) {
-		out("berth> ");
-		read_line(line);
+		read_line(line); /* it shows the prompt */
 		if (shell_run(line) == SHELL_EXIT)
 			return 0; /* init sees the exit; the restart policy brings a new shell */
 	}

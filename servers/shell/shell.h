@@ -141,4 +141,14 @@ void cmd_ping(int argc, char **argv, const struct words *line);
 /* trace.c */
 extern const struct command trace_commands[];
 
+/* --- input (input.c, lineedit.c; README.md "Input") -------------------- */
+
+/* The reader thread's messages to the main thread, on the shell's port. */
+#define SHELL_TYPED 0x7f10               /* w0 count (at most 256), w1.. the bytes */
+#define SHELL_CONSOLE_NEW 0x7f11         /* the console driver was restarted */
+
+/* One edited line into line (size bytes, its end not included), from
+ * the bytes the reader sends to typed_port. */
+void input_read_line(char *line, size_t size, uint64_t typed_port);
+
 #endif

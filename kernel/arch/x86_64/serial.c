@@ -2,7 +2,7 @@
 #include "cpu.h"
 #include "serial.h"
 
-#define COM1 0x3f8
+#define COM1 SERIAL_COM1
 
 void serial_init(void)
 {

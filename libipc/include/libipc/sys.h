@@ -259,6 +259,28 @@ static inline long sys_kernel_counter(unsigned counter, uint64_t *value)
 	return r.err;
 }
 
+/* The kernel's console output (docs/console.md): com1 is an I/O-port
+ * capability covering COM1's registers.  Bind: from now on the kernel keeps
+ * its output for us and posts bits on port when some came (port 0: back to
+ * writing it to COM1 itself). */
+static inline long sys_log_bind(uint64_t com1, uint64_t port, uint64_t bits)
+{
+	return berth_syscall(SYS_LOG, com1, LOG_BIND, port, bits, 0, 0).err;
+}
+
+/* Take up to 24 bytes of the kernel's output into buf (24 bytes long):
+ * *n of them; E_WOULD_BLOCK when none wait. */
+static inline long sys_log_read(uint64_t com1, char *buf, unsigned *n)
+{
+	struct sysret r = berth_syscall(SYS_LOG, com1, LOG_READ, 0, 0, 0, 0);
+	if (r.err)
+		return r.err;
+	uint64_t w[3] = { r.rsi, r.rdi, r.r8 };
+	*n = (unsigned)(r.rdx & 0xffffffff);
+	__builtin_memcpy(buf, w, *n);
+	return E_OK;
+}
+
 /* Message tracing (docs/trace.md): ctl is a TRACE_CONTROL capability. */
 struct trace_entry {
 	uint64_t tsc;

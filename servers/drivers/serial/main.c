@@ -3,6 +3,14 @@
  * idl/console.idl.  Output is written byte by byte as the transmitter
  * frees; input arrives by interrupt into a ring buffer, and a read with
  * nothing to return waits (its reply is deferred) until input comes.
+ *
+ * It owns the screen (screen.c, docs/console.md): the shell tells it the
+ * line being edited (edit_line), and every other output, its clients'
+ * writes and the kernel's log, goes above that line, which is drawn
+ * again below.  The kernel's log (printk and every task's debug output)
+ * comes here because this driver holds COM1's ports: it binds the
+ * kernel's log to its port (SYS_LOG) and drains it when notified.
+ *
  * Capabilities (boot manifest order): slot 9 the ports 0x3f8-0x3ff,
  * slot 10 IRQ 4.
  */
@@ -10,12 +18,14 @@
 #include <libipc/server.h>
 #include "console.h"   /* generated from idl/console.idl */
 #include "init.h"
+#include "screen.h"
 
 #define INIT_SLOT 8
 #define PORTS_SLOT 9
 #define IRQ_SLOT 10
 #define COM1 0x3f8
 #define IRQ_BIT 1
+#define LOG_BIT 2
 #define RING 1024
 #define MAX_WAITING 8
 
@@ -23,6 +33,7 @@ static uint8_t ring[RING];
 static uint64_t bytes_written;
 static unsigned ring_head, ring_tail;  /* head: next to read */
 static int echo = 1, testing;
+static struct screen screen;
 
 static struct {
 	uint64_t reply;   /* a deferred reader's reply right, 0: none */
@@ -46,6 +57,13 @@ static void put_byte(uint8_t c)
 	for (int i = 0; i < 100000 && !(reg_in(5) & 0x20); i++)
 		;
 	reg_out(0, c);
+}
+
+static void put_bytes(void *ctx, const char *bytes, unsigned n)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < n; i++)
+		put_byte((uint8_t)bytes[i]);
 }
 
 static unsigned available(void)
@@ -84,7 +102,8 @@ static void answer_reader(uint64_t reply_slot, uint32_t max)
 	slot_free(reply_slot);
 }
 
-static void input_arrived(void)
+/* Move what the UART received into the ring, echoing it if asked. */
+static void receive(int may_echo)
 {
 	while (reg_in(5) & 0x01) {
 		uint8_t c = reg_in(0);
@@ -92,9 +111,14 @@ static void input_arrived(void)
 			ring[ring_tail] = c;
 			ring_tail = (ring_tail + 1) % RING;
 		}
-		if (echo)
-			put_byte(c == '\r' ? '\n' : c);
+		if (echo && may_echo)
+			screen_echo(&screen, c);
 	}
+}
+
+static void input_arrived(void)
+{
+	receive(1);
 	sys_irq_ack(IRQ_SLOT);
 	for (int i = 0; i < MAX_WAITING && available(); i++) {
 		if (waiting[i].reply) {
@@ -108,11 +132,7 @@ static long do_write(void *ctx, uint64_t badge, const uint8_t *data, uint32_t le
 {
 	(void)ctx;
 	(void)badge;
-	for (uint32_t i = 0; i < len; i++) {
-		if (data[i] == '\n')
-			put_byte('\r');
-		put_byte(data[i]);
-	}
+	screen_output(&screen, data, len);
 	*written = len;
 	bytes_written += len;
 	return E_OK;
@@ -176,9 +196,37 @@ static long do_crash_for_test(void *ctx, uint64_t badge)
 	return E_OK;
 }
 
+static long do_edit_line(void *ctx, uint64_t badge, const char *prompt, const uint8_t *text, uint32_t len,
+                         uint32_t cursor, uint32_t columns, uint32_t flags)
+{
+	(void)ctx;
+	(void)badge;
+	screen_line(&screen, prompt, (unsigned)strlen(prompt), (const char *)text, len, cursor, columns, flags);
+	return E_OK;
+}
+
+/* The kernel's log: everything it kept for us, written above the line
+ * being edited in one piece, so the line is drawn again once. */
+static void log_arrived(void)
+{
+	static char buf[1024];
+	unsigned n = 0, got = 0;
+	for (;;) {
+		long err = sys_log_read(PORTS_SLOT, buf + n, &got);
+		if (!err)
+			n += got;
+		if (err || n + 24 > sizeof(buf)) {
+			screen_output(&screen, (const uint8_t *)buf, n);
+			n = 0;
+		}
+		if (err)
+			return;
+	}
+}
+
 static const struct console_ops ops = {
 	.write = do_write, .read = do_read, .poll = do_poll, .set_echo = do_set_echo,
-	.written = do_written, .crash_for_test = do_crash_for_test,
+	.written = do_written, .crash_for_test = do_crash_for_test, .edit_line = do_edit_line,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
@@ -186,6 +234,8 @@ static int handle(struct server *s, const struct msg *req, struct msg *reply)
 	if (MSG_LABEL(req->info) == LABEL_NOTIFY) {
 		if (req->w[0] & IRQ_BIT)
 			input_arrived();
+		if (req->w[0] & LOG_BIT)
+			log_arrived();
 		return SERVER_NO_REPLY;
 	}
 	if (!console_dispatch(&ops, s->ctx, req, s->recv_slots, reply))
@@ -205,12 +255,18 @@ int main(const struct bootinfo *bi)
 		debug_printf("serial: set-up failed: %ld\n", err);
 		return 1;
 	}
+	screen_init(&screen, put_bytes, 0);
 	reg_out(1, 0x00);           /* interrupts off while we set up */
-	reg_out(2, 0xc7);           /* FIFOs on, cleared */
+	/* FIFOs on, not cleared: what was typed while no driver ran (the
+	 * previous one was killed or is restarting) is input like any other */
+	reg_out(2, 0xc1);
 	reg_out(4, 0x0b);           /* DTR, RTS, OUT2 (routes the IRQ) */
-	while (reg_in(5) & 0x01)    /* drop stale input */
-		reg_in(0);
+	receive(0);                 /* (not echoed: its reader will show it) */
 	reg_out(1, 0x01);           /* interrupt on received data */
+	/* the kernel's log comes here from now on; an old kernel without
+	 * SYS_LOG keeps writing it itself, which only costs tidiness */
+	if ((err = sys_log_bind(PORTS_SLOT, send, LOG_BIT)))
+		debug_printf("serial: the kernel's log stays on the line (error %ld)\n", err);
 	if ((err = server_init(&srv, port, handle, 0)) || (err = init_publish(INIT_SLOT, "console", send))) {
 		debug_printf("serial: cannot publish the console: %ld\n", err);
 		return 1;
