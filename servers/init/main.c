@@ -49,13 +49,31 @@ static long do_task_info(void *ctx, uint64_t badge, uint32_t index, char *name, 
 	return E_OK;
 }
 
+/* Whether the caller's manifest entry lets it start, stop, restart or
+ * kill t: its control line names t (or says all), or t is the caller.
+ * Taking a server down is a denial of service to its clients, so it is a
+ * right the manifest grants, as trace is, not something any task may do. */
+static int may_control(uint64_t badge, const struct task *t)
+{
+	const struct task *caller = task_by_badge(badge);
+	if (!caller)
+		return 0;
+	if (caller == t || caller->m->control_all)
+		return 1;
+	for (unsigned i = 0; i < caller->m->ncontrol; i++)
+		if (!strcmp(caller->m->control[i], t->m->name))
+			return 1;
+	return 0;
+}
+
 static long do_kill(void *ctx, uint64_t badge, const char *name)
 {
 	(void)ctx;
-	(void)badge;
 	struct task *t = task_by_name(name);
 	if (!t || !t->running)
 		return E_BAD_ARG;
+	if (!may_control(badge, t))
+		return E_NO_RIGHTS;
 	task_died(t, TASK_END_KILLED, 0, "was killed");
 	return E_OK;
 }
@@ -84,9 +102,10 @@ static long do_task_status(void *ctx, uint64_t badge, uint32_t index, char *name
 static long do_start(void *ctx, uint64_t badge, const char *name, const char *args)
 {
 	(void)ctx;
-	(void)badge;
 	struct task *t = task_by_name(name);
-	return t ? task_start_with(t, args) : E_BAD_ARG;
+	if (!t)
+		return E_BAD_ARG;
+	return may_control(badge, t) ? task_start_with(t, args) : E_NO_RIGHTS;
 }
 
 /* Whether the caller's manifest entry needs a name task t publishes:
@@ -109,7 +128,7 @@ static long do_stop(void *ctx, uint64_t badge, const char *name)
 	struct task *t = task_by_name(name);
 	if (!t)
 		return E_BAD_ARG;
-	if (caller_needs(badge, t))
+	if (!may_control(badge, t) || caller_needs(badge, t))
 		return E_NO_RIGHTS;
 	return task_stop(t);
 }
@@ -117,9 +136,10 @@ static long do_stop(void *ctx, uint64_t badge, const char *name)
 static long do_restart(void *ctx, uint64_t badge, const char *name)
 {
 	(void)ctx;
-	(void)badge;
 	struct task *t = task_by_name(name);
-	return t ? task_restart(t) : E_BAD_ARG;
+	if (!t)
+		return E_BAD_ARG;
+	return may_control(badge, t) ? task_restart(t) : E_NO_RIGHTS;
 }
 
 /* Bytes of our Untyped memory (RAM, not device memory) not yet retyped. */
@@ -191,7 +211,8 @@ static long do_ps_entry(void *ctx, uint64_t badge, uint32_t index, char *name, u
 		sys_tcb_info(t->proc.tcb, &info);
 	*kind = 0;
 	strcpy(name, t->m->name);
-	*flags = (task_is_vm(t) ? 1 : 0) | (badge == t->id ? 2 : 0) | (t->m->manual ? 4 : 0);
+	*flags = (task_is_vm(t) ? 1 : 0) | (badge == t->id ? 2 : 0) | (t->m->manual ? 4 : 0) |
+	         (may_control(badge, t) ? 8 : 0);
 	*state = t->running ? 1 : t->waiting ? 2 : 0;
 	*thread = info.state;
 	*end = t->end;

@@ -18,6 +18,8 @@
  *                         shell): who talks to whom is not for every task
  *   manual                init does not start it at boot, only when asked
  *                         (init.idl's start: the shell's start or vm start)
+ *   control all|NAME...   it may start, stop, restart and kill these tasks
+ *                         (init.idl); without it, only itself
  *
  * Capabilities go to the server in the order of their lines, from slot 9
  * (slot 8 is its right to init). */
@@ -175,6 +177,23 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 			s->manual = 1;
 		else
 			s->devmem = 1;
+	} else if (word_is(w, n, "control")) {
+		if (!an)
+			return "control takes all or the names of tasks";
+		if (word_is(a, an, "all")) {
+			s->control_all = 1;
+		} else {
+			for (; an; an = word(c, &a)) {
+				if (word_is(a, an, "all"))
+					return "control all stands alone";
+				if (s->ncontrol == MANIFEST_MAX_CONTROL)
+					return "control names at most 8 tasks (or all)";
+				if (copy_word(s->control[s->ncontrol], MANIFEST_NAME_LEN, a, an))
+					return "control takes task names of 1 to 31 characters";
+				s->ncontrol++;
+			}
+			return 0;
+		}
 	} else if (word_is(w, n, "args")) {
 		size_t len = (size_t)(c->end - a);
 		while (len && is_space(a[len - 1]))

@@ -13,6 +13,7 @@
 #define MANIFEST_IMAGE_LEN 64
 #define MANIFEST_ARGS_LEN 128  /* a boot info's command line holds 127 */
 #define RESTART_ALWAYS (-1)
+#define MANIFEST_MAX_CONTROL 8       /* tasks one control line set may name */
 
 enum manifest_cap_kind { MCAP_IOPORTS = 1, MCAP_IRQ, MCAP_NEEDS };
 
@@ -33,6 +34,9 @@ struct manifest_server {
 	int devmem;                      /* it gets the device memory (the PCI server) */
 	int trace;                       /* it may use init.idl's trace, trace_read */
 	int manual;                      /* not started at boot, only by init.idl's start */
+	int control_all;                 /* control all: it may start, stop, restart, kill any task */
+	unsigned ncontrol;               /* control NAME...: only these */
+	char control[MANIFEST_MAX_CONTROL][MANIFEST_NAME_LEN];
 	unsigned nmodules;
 	char module[2][MANIFEST_IMAGE_LEN];  /* boot modules handed to it */
 	unsigned ncaps;

@@ -18,6 +18,7 @@
 #define FLAG_VM 1u
 #define FLAG_CALLER 2u
 #define FLAG_MANUAL 4u
+#define FLAG_CONTROL 8u                  /* this shell may start, stop, restart, kill it */
 #define TASK_RUNNING 1
 #define TASK_WAITING 2
 #define END_STOPPED 1
@@ -204,6 +205,11 @@ static int known_task(const char *cmd, const char *name, struct row *r)
 		return 0;
 	if (!find_row(name, r) || r->kind != KIND_TASK) {
 		outf("%s: no task '%s' in the manifest (ps lists them)\n", cmd, name);
+		return 0;
+	}
+	if (!(r->flags & FLAG_CONTROL)) {
+		outf("%s: refused: this shell's manifest entry does not let it control '%s' (its control line, "
+		     "docs/manifest.md)\n", cmd, name);
 		return 0;
 	}
 	return 1;

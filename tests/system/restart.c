@@ -52,7 +52,7 @@ static uint32_t restarts_of(const char *task)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(12);
+	tap_plan(15);
 	int ok = 1;
 	for (int i = 0; i < 10; i++)
 		ok &= say("before the crash", i) == E_OK;
@@ -81,5 +81,10 @@ int main(const struct bootinfo *bi)
 	tap_ok(ok, "writing works again");
 	tap_eq(restarts_of("serial"), 2, "two restarts now");
 	tap_eq(init_kill(INIT, "no-such-task"), E_BAD_ARG, "killing an unknown task is refused");
+	/* our manifest entry says control serial: another task is not ours
+	 * to start, stop or restart (bystander is manual, so not running) */
+	tap_eq(init_start(INIT, "bystander", ""), E_NO_RIGHTS, "starting a task outside our control line is refused");
+	tap_eq(init_stop(INIT, "bystander"), E_NO_RIGHTS, "stopping it is refused");
+	tap_eq(init_restart(INIT, "bystander"), E_NO_RIGHTS, "restarting it is refused");
 	tap_done();
 }

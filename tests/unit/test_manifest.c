@@ -69,6 +69,16 @@ int main(void)
 	CHECK(parse("server v\n image vmm.elf\n manual\nserver w\n image vmm.elf\n") == 0 && m.server[0].manual &&
 	      !m.server[1].manual, "manual, only where it is said");
 	bad("server v\n image x\n manual now\n", 3, "no argument", "manual with an argument");
+	CHECK(parse("server s\n image shell.elf\n control all\n") == 0 && m.server[0].control_all &&
+	      !m.server[0].ncontrol, "control all");
+	CHECK(parse("server c\n image c.elf\n control net net0\n control fs\n") == 0 && !m.server[0].control_all &&
+	      m.server[0].ncontrol == 3 && !strcmp(m.server[0].control[0], "net") &&
+	      !strcmp(m.server[0].control[2], "fs"), "control NAME..., on several lines");
+	CHECK(parse("server c\n image c.elf\n") == 0 && !m.server[0].control_all && !m.server[0].ncontrol,
+	      "no control line: no control");
+	bad("server c\n image x\n control\n", 3, "all or the names", "control without a name");
+	bad("server c\n image x\n control a all\n", 3, "stands alone", "control all among names");
+	bad("server c\n image x\n control a b c d e f g h i\n", 3, "at most 8", "control of nine tasks");
 	bad("server v\n image x\n slots 7\n", 3, "slots", "a CNode too small");
 	bad("server v\n image x\n slots 15\n", 3, "slots", "a CNode too big");
 	bad("server v\n image x\n module a\n module b\n module c\n", 5, "at most 2", "a third module");

@@ -22,6 +22,7 @@ server shell
     image shell.elf
     needs console
     restart always
+    control all
 server linux
     image vmm.elf
     memory 27
