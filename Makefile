@@ -100,10 +100,10 @@ test: setup guest-images
 		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES) $(HTTP_TEST_IMAGE) \
 		$(GUEST_DISK_TEST_IMAGES) $(VIRTIO_HOSTILE_IMAGE)
 ifeq ($(TESTS),)
-	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
+	@$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS) --fs-crash $(FS_CRASH_POINTS)
 else
-	$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(filter \
+	@$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(filter \
 		tests/unit/%.c,$(TESTS))) --system $(filter tests/system/%.c,$(TESTS)) --guests $(filter tests/guests/%.c,$(TESTS))
 endif
 

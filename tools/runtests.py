@@ -638,6 +638,10 @@ def main():
     linux = [(run_linux, (c, args.build, args.linux_boots)) for c in args.linux]
     if args.fs_crash:
         linux.append((run_fs_crash, (args.fs_crash, args.build)))
+    print('runtests: %d unit programs, %d system tests, %d test guests%s%s; %d at a time' %
+          (len(args.unit), len(args.system), len(args.guests),
+           ', Linux guest: ' + ' '.join(args.linux) if args.linux else '',
+           ', %d file-system crash points' % args.fs_crash if args.fs_crash else '', args.jobs), flush=True)
     jobs = [(run_unit, (b,)) for b in args.unit] + \
            [(run_system, (s, args.build)) for s in args.system] + \
            [(run_guest, (g, args.build)) for g in args.guests]
