@@ -245,3 +245,55 @@ const char *snapdev_pvclock(struct snap_io *io, struct pvclock *c)
 	f32(io, &c->version);
 	return done(io, 0);
 }
+
+static const char *snapdev_pci_config_part(struct snap_io *io, struct pci_device *d)
+{
+	fbytes(io, d->config, sizeof(d->config));
+	return 0;
+}
+
+const char *snapdev_pci_config(struct snap_io *io, struct pci_device *d)
+{
+	snapdev_pci_config_part(io, d);
+	return done(io, 0);
+}
+
+const char *snapdev_virtio(struct snap_io *io, struct virtio_pci *vp)
+{
+	const char *bad = snapdev_pci_config_part(io, &vp->pci);
+	uint32_t irq_level = (uint32_t)vp->irq_level;
+	f32(io, &irq_level);
+	f64(io, &vp->host_features);
+	f64(io, &vp->driver_features);
+	f32(io, &vp->dfselect);
+	f32(io, &vp->gfselect);
+	f8(io, &vp->status);
+	f8(io, &vp->generation);
+	f8(io, &vp->isr);
+	f16(io, &vp->queue_select);
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+		struct vqd *q = &vp->queues[i];
+		uint32_t ready = (uint32_t)q->ready, broken = (uint32_t)q->broken;
+		f16(io, &q->size);
+		f32(io, &ready);
+		f32(io, &broken);
+		f64(io, &q->desc_gpa);
+		f64(io, &q->avail_gpa);
+		f64(io, &q->used_gpa);
+		f16(io, &q->last_avail);
+		f16(io, &q->used_idx);
+		if (io->load) {
+			q->ready = ready != 0;
+			q->broken = broken != 0;
+			q->error = q->broken ? "it was broken when the snapshot was taken" : 0;
+			if (q->ready && (i >= vp->num_queues || !q->size || q->size > vp->queue_max ||
+			                 (q->size & (q->size - 1))))
+				bad = bad ? bad : "a virtio queue's size is not one its device allows";
+		}
+	}
+	if (io->load) {
+		vp->irq_level = irq_level != 0;
+		vp->error = vp->status & VIRTIO_STATUS_NEEDS_RESET ? "it needed a reset when the snapshot was taken" : 0;
+	}
+	return done(io, bad);
+}

@@ -21,6 +21,8 @@
 #include "acpi_pm.h"
 #include "i8042.h"
 #include "pvclock.h"
+#include "pci.h"
+#include "virtio_pci.h"
 
 /* The 8259 pair's state (vm.h's struct pic8259, which devices.c owns). */
 struct snap_pic {
@@ -43,6 +45,8 @@ struct snap_io {
 #define SNAPDEV_PM_VERSION 1
 #define SNAPDEV_KBC_VERSION 1
 #define SNAPDEV_PVCLOCK_VERSION 1
+#define SNAPDEV_PCI_VERSION 1
+#define SNAPDEV_VIRTIO_VERSION 1
 
 /* Each returns 0, or (loading) the reason the state cannot be used. */
 const char *snapdev_uart(struct snap_io *io, struct uart16550 *u);
@@ -54,5 +58,14 @@ const char *snapdev_ioapic(struct snap_io *io, struct ioapic *a);
 const char *snapdev_pm(struct snap_io *io, struct acpi_pm *pm);
 const char *snapdev_kbc(struct snap_io *io, struct i8042 *k);
 const char *snapdev_pvclock(struct snap_io *io, struct pvclock *c);
+/* A PCI function's configuration space as the guest left it (BARs,
+ * command, its capabilities' registers); the masks and hooks are the
+ * model's.  The caller places the BARs again after loading. */
+const char *snapdev_pci_config(struct snap_io *io, struct pci_device *d);
+/* A virtio device's transport: features, status, its queues' places and
+ * positions.  Requests in flight are not state: the VMM lets them finish
+ * before it saves.  A queue that is ready must have a size that is a
+ * power of two up to queue_max, as at enable. */
+const char *snapdev_virtio(struct snap_io *io, struct virtio_pci *vp);
 
 #endif

@@ -5,7 +5,7 @@
  * was); a short, long or out-of-range section is refused by name. */
 // unit-under-test: servers/vmm/snapdev.c servers/vmm/snapfile.c servers/vmm/uart16550.c servers/vmm/pit8254.c
 // unit-under-test: servers/vmm/rtc.c servers/vmm/lapic.c servers/vmm/ioapic.c servers/vmm/acpi_pm.c
-// unit-under-test: servers/vmm/i8042.c servers/vmm/pvclock.c
+// unit-under-test: servers/vmm/i8042.c servers/vmm/pvclock.c servers/vmm/virtio_pci.c servers/vmm/virtq_dev.c servers/vmm/pci.c
 #include <stdint.h>
 #include <string.h>
 #include "unit.h"
@@ -173,5 +173,39 @@ int main(void)
 	memset(&c2, 0, sizeof(c2));
 	CHECK(round_trip(FN(snapdev_pvclock), &c, &c2) && c2.system_time_msr == 0x5001 && c2.version == 4,
 	      "pvclock: round trip");
+
+	/* a virtio transport with a queue set up, and its PCI configuration */
+	static struct virtio_pci vp, vp2, vp3;
+	static const struct virtio_pci_ops no_ops;
+	virtio_pci_init(&vp, 2, 0x018000, 0, 1, 128, 0, &no_ops, 0);
+	virtio_pci_init(&vp2, 2, 0x018000, 0, 1, 128, 0, &no_ops, 0);
+	vp.status = 0x0f;
+	vp.driver_features = 1ULL << 32;
+	vp.queues[0].size = 64;
+	vp.queues[0].ready = 1;
+	vp.queues[0].desc_gpa = 0x10000;
+	vp.queues[0].avail_gpa = 0x10400;
+	vp.queues[0].used_gpa = 0x11000;
+	vp.queues[0].last_avail = 17;
+	vp.queues[0].used_idx = 17;
+	vp.pci.config[0x10] = 0x0c;
+	CHECK(round_trip(FN(snapdev_virtio), &vp, &vp2) && vp2.queues[0].last_avail == 17 &&
+	      vp2.queues[0].used_gpa == 0x11000 && vp2.pci.config[0x10] == 0x0c && vp2.ops == &no_ops,
+	      "virtio: round trip, queue positions and configuration, its ops kept");
+	vp3 = vp;
+	vp3.queues[0].size = 48;
+	n = save(FN(snapdev_virtio), &vp3, buf, sizeof(buf));
+	why = load(FN(snapdev_virtio), &vp2, buf, n);
+	CHECK(why && strstr(why, "queue"), "virtio: a ready queue of 48 entries is refused");
+	vp3 = vp;
+	vp3.queues[1].ready = 1;
+	vp3.queues[1].size = 64;
+	n = save(FN(snapdev_virtio), &vp3, buf, sizeof(buf));
+	CHECK(load(FN(snapdev_virtio), &vp2, buf, n) != 0, "virtio: a ready queue the device does not have is refused");
+	vp3 = vp;
+	vp3.queues[0].broken = 1;
+	n = save(FN(snapdev_virtio), &vp3, buf, sizeof(buf));
+	CHECK(!load(FN(snapdev_virtio), &vp2, buf, n) && vp2.queues[0].broken && vp2.queues[0].error,
+	      "virtio: a broken queue stays broken, with a reason to print");
 	return unit_done();
 }
