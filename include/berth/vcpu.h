@@ -28,7 +28,14 @@ enum vcpu_field {
 	 * (guest writes to them always exit, so a VMM emulating MOV DRn sets
 	 * them here) */
 	VCPU_DR0, VCPU_DR1, VCPU_DR2, VCPU_DR3,
-	VCPU_FIELD_COUNT
+	/* the event the next entry injects (the VMCB's EVENTINJ: vector, type
+	 * << 8, error code valid << 11, valid << 31, error code << 32), as a
+	 * reply to an exit sets it; a VMM saving a stopped VCPU keeps it */
+	VCPU_EVENT_INJ,
+	/* x87 and SSE state as FXSAVE lays it out, 8 bytes a field (word 3
+	 * holds MXCSR: a value with bits the CPU reserves is E_BAD_ARG) */
+	VCPU_FPU,
+	VCPU_FIELD_COUNT = VCPU_FPU + 64
 };
 
 enum vcpu_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_IDTR, SEG_TR };

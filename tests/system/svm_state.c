@@ -185,7 +185,7 @@ static void check_own(const struct guest *g, const char *who, uint64_t dr0, uint
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(18);
+	tap_plan(22);
 	struct guest a = { 0 }, b = { 0 };
 	uint64_t gs_a, gs_b, send = slot_alloc(), frames[4];
 	a.reply = slot_alloc();
@@ -288,5 +288,18 @@ int main(const struct bootinfo *bi)
 	tap_eq(n_ok, 9, "INVLPGA, MONITOR, MWAIT, VMLOAD, VMSAVE, STGI, CLGI, SKINIT and VMRUN each exit");
 	err = resume_at(&a, at);
 	tap_ok(!err && a.m.w[VMEXIT_W_CODE] == VMEXIT_VMMCALL, "and the guest goes on after them");
+
+	/* the state a VMM saves for a snapshot (docs/lifecycle.md): the FPU
+	 * area and the event the next entry would inject */
+	uint64_t mxcsr = get(&b, VCPU_FPU + 3);
+	tap_ok(set(&b, VCPU_FPU + 3, (mxcsr & ~0xffffffffUL) | 0x1f80) == E_OK && set(&b, VCPU_FPU + 5, 0x4000) == E_OK &&
+	       (uint32_t)get(&b, VCPU_FPU + 3) == 0x1f80 && get(&b, VCPU_FPU + 5) == 0x4000,
+	       "B's FXSAVE area is read and written field by field (MXCSR %lx)", mxcsr & 0xffffffffUL);
+	tap_eq(set(&b, VCPU_FPU + 3, 0x1f80UL | (1UL << 31)), E_BAD_ARG,
+	       "an MXCSR with a reserved bit is refused (FXRSTOR would fault in the kernel)");
+	tap_ok(set(&b, VCPU_EVENT_INJ, 0x80000030UL) == E_OK && get(&b, VCPU_EVENT_INJ) == 0x80000030UL &&
+	       set(&b, VCPU_EVENT_INJ, 0) == E_OK, "the pending injection is read and written");
+	uint64_t ignored = 0;
+	tap_eq(sys_vcpu_read(b.vcpu, VCPU_FIELD_COUNT, &ignored), E_BAD_ARG, "a field past the last is refused");
 	tap_done();
 }

@@ -187,6 +187,21 @@ void fpu_switch(void *save_area, const void *load_area)
 	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])load_area));
 }
 
+/* The MXCSR bits this CPU lets FXRSTOR load (FXSAVE's MXCSR_MASK; 0
+ * there means the default, without DAZ). */
+uint32_t fpu_mxcsr_mask(void)
+{
+	static uint32_t mask;
+	if (!mask) {
+		static uint8_t area[512] __attribute__((aligned(16)));
+		__asm__ volatile("fxsave64 %0" : "=m"(area));
+		mask = *(uint32_t *)(area + 28);
+		if (!mask)
+			mask = 0xffbf;
+	}
+	return mask;
+}
+
 /* A clean FXSAVE image: x87 control word and MXCSR at their reset values. */
 void fpu_init_area(void *area)
 {

@@ -10,6 +10,7 @@ void cpu_init(void);
 void cpu_set_kernel_entry_stack(uintptr_t top);
 void fpu_switch(void *save_area, const void *load_area);
 void fpu_init_area(void *area);
+uint32_t fpu_mxcsr_mask(void);   /* MXCSR bits FXRSTOR accepts */
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }

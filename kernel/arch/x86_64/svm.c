@@ -590,7 +590,11 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	case VCPU_TSC_OFFSET: return &V64(t, C_TSC_OFFSET);
 	case VCPU_G_PAT: return &V64(t, S_G_PAT);
 	case VCPU_DR0: case VCPU_DR1: case VCPU_DR2: case VCPU_DR3: return &v->dr[f - VCPU_DR0];
+	case VCPU_EVENT_INJ: return &V64(t, C_EVENTINJ);   /* checked at entry (check_state) */
 	}
+	/* the scheduler saved it when the caller (the VMM) was switched in */
+	if (f >= VCPU_FPU && f < VCPU_FPU + 64)
+		return (uint64_t *)(t->fpu + 8 * (f - VCPU_FPU));
 	if (f >= VCPU_R8 && f <= VCPU_R15)
 		return &v->regs.r8_15[f - VCPU_R8];
 	if (f >= VCPU_RIP && f <= VCPU_DR7)
@@ -699,6 +703,10 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 			V64(t, C_INT_CTL) = ctl;
 			return E_OK;
 		}
+		/* FXRSTOR faults on MXCSR's reserved bits: in the kernel, when
+		 * it switches to the VCPU */
+		if (r->rsi == VCPU_FPU + 3 && ((uint32_t)r->rdx & ~fpu_mxcsr_mask()))
+			return E_BAD_ARG;
 		write_field(p, width, r->rdx);
 		return E_OK;
 	case SYS_VCPU_IO_INTERCEPT:
