@@ -98,7 +98,7 @@ FS_CRASH_POINTS ?= 4
 test: setup guest-images
 	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
 		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES) $(HTTP_TEST_IMAGE) \
-		$(GUEST_DISK_TEST_IMAGES) $(VIRTIO_HOSTILE_IMAGE)
+		$(GUEST_DISK_TEST_IMAGES) $(VIRTIO_HOSTILE_IMAGE) $(SNAPSHOT_TEST_IMAGE)
 ifeq ($(TESTS),)
 	@$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS) --fs-crash $(FS_CRASH_POINTS)

@@ -95,3 +95,11 @@ $(VIRTIO_HOSTILE_IMAGE): mk/fs.mk
 	$(Q)$(PYTHON) -c "import struct, sys; sys.stdout.buffer.write(b''.join(struct.pack('<Q', n) * 64 for n in range(128)))" > $@.root/disk.img
 	$(Q)/sbin/mke2fs -q -F -t ext2 -d $@.root $@ 2M >/dev/null
 	$(Q)rm -rf $@.root
+
+# tests/system/snapshot.c: an empty RAM disk with room for a few
+# snapshots of a small VM
+SNAPSHOT_TEST_IMAGE := $(BUILD)/tests/data/snapshot.img
+$(SNAPSHOT_TEST_IMAGE): mk/fs.mk
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)rm -f $@ && /sbin/mke2fs -q -F -t ext2 $@ 12M >/dev/null

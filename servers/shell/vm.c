@@ -7,6 +7,7 @@
 #include <libipc/libipc.h>
 #include "init.h"      /* generated from idl/init.idl */
 #include "vmm.h"       /* generated from idl/vmm.idl */
+#include "fs.h"        /* generated from idl/fs.idl */
 #include "shell.h"
 
 #define TASK_FLAG_VM 1                   /* init.idl's task_status flags */
@@ -363,6 +364,99 @@ static void format_ns(uint64_t ns, char *buf, size_t size)
 		debug_snprintf(buf, size, "%lu.%03lu s", ns / 1000000000, ns % 1000000000 / 1000000);
 }
 
+static void vm_snapshot(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	const char *name = argv[1], *file = argv[2];
+	if (file[0] != '/' || strlen(file) > 200) {
+		outf("vm snapshot: FILE must be an absolute path of at most 200 characters, not '%s'\n", file);
+		return;
+	}
+	struct vm_task v;
+	uint64_t controls = running_controls("snapshot", name, &v);
+	if (!controls)
+		return;
+	uint64_t bytes = 0, pause_us = 0;
+	long err = vmm_snapshot(controls, file, &bytes, &pause_us);
+	drop(controls);
+	if (err)
+		outf("vm snapshot: '%s' could not be saved to %s: %s (its VMM's line on the console says why)\n", v.name,
+		     file, error_text(err));
+	else
+		outf("vm: saved '%s' to %s: %lu KiB; the guest paused %lu.%03lu s\n", v.name, file, bytes >> 10,
+		     pause_us / 1000000, pause_us / 1000 % 1000);
+}
+
+/* The name= a snapshot's VMM had: its CONF section, the first one
+ * (docs/lifecycle.md): at byte 64 its header, at 88 the arguments. */
+static int snapshot_vm_name(const char *file, char *name, size_t size)
+{
+	uint64_t fs = lookup("fs");
+	uint32_t ino, kind, got = 0;
+	uint64_t fsize;
+	static uint8_t head[448];   /* fs_read's whole reply; 88 + 128 are read */
+	long err = fs ? fs_open(fs, file, 0, 0, &ino, &kind, &fsize) : E_STATE;
+	err = err ? err : fs_read(fs, ino, 0, 88 + 128, head, &got);
+	drop(fs);
+	if (err || got < 88 || memcmp(head, "BERTHSNP", 8) || memcmp(head + 64, "CONF", 5))
+		return -1;
+	uint64_t len = 0;
+	for (int i = 7; i >= 0; i--)
+		len = len << 8 | head[80 + i];
+	if (len > got - 88)
+		return -1;
+	char args[129];
+	memcpy(args, head + 88, len);
+	args[len] = 0;
+	size_t n;
+	const char *v = arg_value(args, "name=", &n);
+	if (!v || !n || n >= size)
+		return -1;
+	memcpy(name, v, n);
+	name[n] = 0;
+	return 0;
+}
+
+static void vm_restore(int argc, char **argv, const struct words *line)
+{
+	(void)line;
+	const char *file = argv[1];
+	char from[33];
+	if (argc == 3 || (argc == 4 && strcmp(argv[2], "as"))) {
+		out("vm restore: usage: vm restore FILE [as NAME]\n");
+		return;
+	}
+	if (file[0] != '/' || strlen(file) > 120) {
+		outf("vm restore: FILE must be an absolute path of at most 120 characters, not '%s'\n", file);
+		return;
+	}
+	const char *name = argc == 4 ? argv[3] : 0;
+	if (!name) {
+		if (snapshot_vm_name(file, from, sizeof(from))) {
+			outf("vm restore: %s is not a snapshot this shell can read the VM's name from; say which VM: "
+			     "vm restore %s as NAME\n", file, file);
+			return;
+		}
+		name = from;
+	}
+	struct vm_task v;
+	if (!find_vm(name, &v)) {
+		outf("vm restore: no VM named '%s' in the manifest (see vm list): a snapshot starts in a VM of the manifest\n",
+		     name);
+		return;
+	}
+	char args[128];
+	debug_snprintf(args, sizeof(args), "restore=%s", file);
+	long err = init_start(INIT_SLOT, v.task, args);
+	if (err == E_STATE)
+		outf("vm restore: '%s' is running: vm stop %s first, or restore as another VM\n", v.name, v.name);
+	else if (err)
+		outf("vm restore: init could not start '%s' (error %ld; see the console)\n", v.name, err);
+	else
+		await_start("restore", "restored", v.name);
+}
+
 static void vm_stats(int argc, char **argv, const struct words *line)
 {
 	(void)argc;
@@ -432,6 +526,14 @@ const struct command vm_commands[] = {
 	  "the guest runs on.  Output the guest printed before is kept in a buffer and shown.\n",
 	  vm_console, 0 },
 	{ "stats", "NAME", 1, 1, 0, "VM exits by reason: count and time spent in the VMM", 0, vm_stats, 0 },
+	{ "snapshot", "NAME FILE", 2, 2, 0, "save a running VM to a file (docs/lifecycle.md)",
+	  "Saves the VM's processor, devices and memory to FILE on Berth's file system.  The\n"
+	  "guest pauses while it is written and then runs on.  Its disk is not in the snapshot:\n"
+	  "the disk's file goes on changing.\n", vm_snapshot, 0 },
+	{ "restore", "FILE [as NAME]", 1, 3, 0, "start a VM from a snapshot, where it was",
+	  "Starts the VM the snapshot was taken of (or NAME, a VM of the manifest that is not\n"
+	  "running) from FILE: the guest goes on where it was, with the snapshot's memory and\n"
+	  "devices; its time has moved on by as long as the snapshot waited.\n", vm_restore, 0 },
 	{ "net", "NAME", 1, 1, 0, "the VM's port on the virtual switch: MAC, address, frames, drops", 0, vm_net, 0 },
 	{ "fw", "NAME [add [POS] RULE... | del POS]", 1, -1, 0, "its firewall rules with counters; add or delete one",
 	  "Without more words, the rules of the VM's port with their counters.  add inserts a\n"

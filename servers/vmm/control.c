@@ -263,10 +263,20 @@ static long do_inject_fault(void *ctx, uint64_t badge)
 	return E_STATE; /* not reached: nothing is mapped at 0 */
 }
 
+static long do_snapshot(void *ctx, uint64_t badge, const char *path, uint64_t *bytes, uint64_t *pause_us)
+{
+	(void)ctx;
+	(void)badge;
+	(void)bytes;
+	(void)pause_us;
+	long err = snapshot_request(path, vm.reply); /* takes the reply right, answers when done */
+	return err ? err : SERVER_DEFERRED;
+}
+
 static const struct vmm_ops ops = {
 	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
 	.console_input = do_console_input, .console_detach = do_console_detach,
-	.inject_fault = do_inject_fault,
+	.inject_fault = do_inject_fault, .snapshot = do_snapshot,
 };
 
 int control_message(const struct msg *m)

@@ -588,3 +588,22 @@ uint64_t disk_requests(void)
 {
 	return disk.reads + disk.writes + disk.flushes;
 }
+
+/* --- snapshots (snapshot.c) ------------------------------------------- */
+
+struct virtio_pci *disk_transport(void)
+{
+	return disk.present ? &disk.blk.vp : 0;
+}
+
+/* No request of the guest's is with us or the fs server: a snapshot of
+ * the device's queues is then the whole of its state. */
+int disk_idle(void)
+{
+	if (!disk.present)
+		return 1;
+	for (unsigned i = 0; i < VBLK_QUEUE_SIZE; i++)
+		if (disk.blk.reqs[i].state != VBLK_FREE)
+			return 0;
+	return disk.in_flight == (disk.napping ? 1u : 0u);
+}

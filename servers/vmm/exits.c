@@ -254,8 +254,9 @@ static int mtrr_type_valid(uint64_t type)
 }
 
 /* The paravirtual clock's MSRs (pvclock.h).  Its records say the TSC
- * at VM time 0 was clock_tsc0(): the guest reads the host's TSC (the
- * VMM sets no TSC offset), and vmtime.c counts from there too.  A record
+ * at VM time 0 was clock_tsc0(): the guest reads the host's TSC (plus
+ * the offset a VM restored from a snapshot carries, vmtime.c), and
+ * vmtime.c counts from there too.  A record
  * outside RAM is not written, as KVM does: a guest's mistake that hurts
  * only the guest. */
 static void pvclock_msr_write(uint32_t msr, uint64_t value)
@@ -309,7 +310,7 @@ static void exit_msr(struct msg *m)
 		sys_vcpu_read(vm.vcpu, VCPU_G_PAT, &v);
 		break;
 	case 0x10: { /* TSC */
-		v = rdtsc();
+		v = clock_guest_tsc();
 		if (write)
 			goto fault;
 		break;

@@ -74,3 +74,14 @@ int irq_due(void)
 	int from_pic;
 	return irq_next(&from_pic) >= 0;
 }
+
+/* The ISA lines' levels, for snapshots (snapshot.c). */
+uint32_t irq_levels(void)
+{
+	return levels;
+}
+
+void irq_levels_restore(uint32_t saved)
+{
+	levels = saved;
+}

@@ -185,10 +185,30 @@ static void wake_parked(void)
 	ipc_reply(vm.parked, &parked_msg);
 }
 
+/* A restored VM's arguments: the snapshot's (its devices, its memory),
+ * but this VMM's name=; "restore=PATH" itself is not kept. */
+static void restore_args(const char *saved, const char *current, char *out, size_t size)
+{
+	size_t k = 0, n;
+	const char *p;
+	for (const char *w = saved; (p = arg_next(&w, &n));)
+		if (!(n >= 5 && !strncmp(p, "name=", 5)) && k + n + 2 < size) {
+			memcpy(out + k, p, n);
+			k += n;
+			out[k++] = ' ';
+		}
+	p = arg_value(current, "name=", &n);
+	if (p && k + n + 6 < size) {
+		memcpy(out + k, "name=", 5);
+		memcpy(out + k + 5, p, n);
+		k += n + 5;
+	}
+	out[k] = 0;
+}
+
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
-	vm.verbose = arg_flag(bi->cmdline, "verbose");
 	size_t name_len;
 	const char *name = arg_value(bi->cmdline, "name=", &name_len);
 	if (name && name_len) {
@@ -200,7 +220,27 @@ int main(const struct bootinfo *bi)
 		vm_name[k++] = ' ';
 		vm_name[k] = 0;
 	}
-	unsigned mib = arg_number(bi->cmdline, "mem=", 2);
+	/* restore=PATH: a VM from a snapshot, with the snapshot's arguments */
+	static char restored_args[256], restore_path[201];
+	const char *args = bi->cmdline;
+	size_t path_len;
+	const char *path = arg_value(bi->cmdline, "restore=", &path_len);
+	uint64_t restore_ram = 0;
+	if (path) {
+		if (!path_len || path_len >= sizeof(restore_path)) {
+			debug_printf("vmm: restore= needs a path of 1 to 200 characters\n");
+			return EXIT_NO_RESTART;
+		}
+		memcpy(restore_path, path, path_len);
+		static char saved[128];
+		if (snapshot_open(restore_path, &restore_ram, saved, sizeof(saved)))
+			return EXIT_NO_RESTART;
+		restore_args(saved, bi->cmdline, restored_args, sizeof(restored_args));
+		args = restored_args;
+	}
+	snapshot_set_args(args);
+	vm.verbose = arg_flag(args, "verbose");
+	unsigned mib = arg_number(args, "mem=", 2);
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();
 	vm.parked = slot_alloc();
@@ -211,19 +251,24 @@ int main(const struct bootinfo *bi)
 	err = err ? err : object_alloc(OBJ_PORT, 0, &nap_port);
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
 	if (!err) /* Linux is told the TSC's rate (pvclock.h), so measure it longer */
-		calibrate_start(arg_flag(bi->cmdline, "linux") ? 50 : 2);
-	err = err ? err : memory_setup((uint64_t)mib << 20);
+		calibrate_start(arg_flag(args, "linux") ? 50 : 2);
+	err = err ? err : memory_setup(restore_ram ? restore_ram : (uint64_t)mib << 20);
+	if (!err && restore_ram && vm.ram_bytes != restore_ram) {
+		debug_printf("vmm: restore %s: refused: its %lu bytes of RAM cannot be given here\n", restore_path,
+		             restore_ram);
+		return EXIT_NO_RESTART;
+	}
 	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
 	if (!err) {
 		calibrate_end();
 		clock_init(tsc_per_tick * 100);
-		if (disk_setup(bi->cmdline, vm.port) || net_setup(bi->cmdline, vm.port)) {
+		if (disk_setup(args, vm.port) || net_setup(args, vm.port)) {
 			vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 			return vm.exit_status;
 		}
 		devices_init();
 	}
-	if (!err && (err = boot_guest(bi))) {
+	if (!err && !restore_ram && (err = boot_guest(bi))) {
 		vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 		return vm.exit_status;
 	}
@@ -233,20 +278,30 @@ int main(const struct bootinfo *bi)
 		return 1;
 	}
 	uart_init(&vm.uart, uart_output, 0);
+	if (restore_ram) { /* the devices as the snapshot has them, then the VCPU */
+		if (snapshot_restore(restore_path))
+			return EXIT_NO_RESTART;
+		timers_rearm();
+		if (irq_due())
+			irq_window(1);
+	}
 	uint64_t input_tcb, nap;
 	input_send = slot_alloc();
-	if (arg_flag(bi->cmdline, "input") &&
+	if (arg_flag(args, "input") &&
 	    (sys_cnode_mint(vm.port, CAP_ROOT_CNODE, input_send, RIGHT_SEND, 2) || object_alloc(OBJ_PORT, 0, &nap) ||
 	     thread_create(input_thread, nap, input_stack, sizeof(input_stack), 110, &input_tcb)))
 		debug_printf("vmm: no console input for the guest\n");
 	/* nopace: the benchmarks time exits back to back with nothing else
 	 * to run, where pacing would only add sleeps to the figures */
-	pacing = !arg_flag(bi->cmdline, "nopace");
+	pacing = !arg_flag(args, "nopace");
 	if (!pacing)
 		debug_printf("vmm: the guest's exits are not paced\n");
-	control_start(bi->cmdline); /* vm.NAME (control.c) */
+	control_start(args); /* vm.NAME (control.c) */
 	size_t image_size;
-	debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", boot_image(&image_size), image_size, mib);
+	if (restore_ram)
+		debug_printf("vmm: guest restored from %s in %lu MiB, going on\n", restore_path, restore_ram >> 20);
+	else
+		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", boot_image(&image_size), image_size, mib);
 	sys_tcb_resume(vm.vcpu);
 
 	struct msg m;
@@ -330,6 +385,7 @@ int main(const struct bootinfo *bi)
 			feed_uart(0, 0);
 		charge_exit(since);
 		deliver_interrupt(&m);
+		snapshot_at_exit(&m); /* a snapshot asked for waits for this moment (snapshot.c) */
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
 		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
 	}

@@ -118,6 +118,8 @@ void disk_completions(void);
 void disk_close(void);
 int disk_worker_fault(const struct msg *m);   /* 1: reply to resume it */
 uint64_t disk_requests(void);        /* requests the guest made so far */
+struct virtio_pci *disk_transport(void);   /* snapshots: the device (0: none) */
+int disk_idle(void);                 /* no request in flight */
 
 /* vnet_link.c: the guest's virtio-net card on the network server's switch (net) */
 #define NET_BIT 8                    /* a notification: the switch has frames or done slots */
@@ -127,6 +129,7 @@ void net_report(void);
 void net_notified(void);
 void net_tick(void);
 const char *net_cmdline(void);       /* " berth.ip=... berth.gw=..." or "" */
+struct virtio_pci *net_transport(void);    /* snapshots: the card (0: none) */
 
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);
@@ -140,6 +143,8 @@ void irq_pulse(unsigned isa);
 int irq_next(int *from_pic);
 void irq_take(int vector, int from_pic);
 int irq_due(void);
+uint32_t irq_levels(void);           /* snapshots: the ISA lines asserted */
+void irq_levels_restore(uint32_t saved);
 
 /* cpuid.c */
 void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);
@@ -161,6 +166,13 @@ void irq_window(int want);       /* ask for an exit as soon as the guest can tak
 extern uint8_t pending_input[64];
 extern size_t pending_len;
 void feed_uart(const uint8_t *bytes, size_t n);
+
+/* snapshot.c: snapshots (docs/lifecycle.md) */
+void snapshot_set_args(const char *args);        /* what a snapshot records as its CONF */
+long snapshot_request(const char *path, uint64_t reply_slot);  /* control.c's; the reply may wait */
+void snapshot_at_exit(const struct msg *m);      /* main.c: the VCPU waits for the answer m */
+long snapshot_open(const char *path, uint64_t *ram_bytes, char *args, size_t args_size);
+long snapshot_restore(const char *path);
 
 /* control.c: the VM's controls (idl/vmm.idl, published as vm.NAME) */
 #define CONTROL_BADGE 3      /* of the published right (1: the VCPU's exits, 2: the input thread) */

@@ -14,6 +14,9 @@
 #define HOST_TICK_NS 10000000UL
 
 static uint64_t tsc_start, tsc_hz, unix_ns_start;
+/* The guest's TSC less the host's (the VCPU's TSC offset): 0 for a VM
+ * that booted here; a restored VM's TSC goes on from its snapshot. */
+static uint64_t guest_tsc_offset;
 
 void clock_init(uint64_t hz)
 {
@@ -37,7 +40,20 @@ uint64_t clock_ns(void)
 
 uint64_t clock_tsc0(void)
 {
-	return tsc_start;
+	return tsc_start + guest_tsc_offset;
+}
+
+uint64_t clock_guest_tsc(void)
+{
+	return rdtsc() + guest_tsc_offset;
+}
+
+uint64_t clock_restore(uint64_t vm_ns, uint64_t guest_tsc)
+{
+	uint64_t now = rdtsc();
+	tsc_start = now - (uint64_t)((unsigned __int128)vm_ns * tsc_hz / 1000000000UL);
+	guest_tsc_offset = guest_tsc - now;
+	return guest_tsc_offset;
 }
 
 uint64_t clock_tsc_hz(void)

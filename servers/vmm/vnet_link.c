@@ -406,3 +406,9 @@ long net_setup(const char *args, uint64_t main_port)
 	net.present = 1;
 	return E_OK;
 }
+
+/* The card's transport, for snapshots (snapshot.c); 0 without a card. */
+struct virtio_pci *net_transport(void)
+{
+	return net.present ? &net.dev.vp : 0;
+}

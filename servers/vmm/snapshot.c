@@ -1,0 +1,473 @@
+/* Snapshots: a running VM saved to a file of the fs server, and a VM
+ * started from one (docs/lifecycle.md).
+ *
+ * When.  The VM is saved at a moment its VCPU waits on us: parked in
+ * HLT (at once), or else at its next exit, after we handled it and
+ * before we answer (control.c asks; main.c calls snapshot_at_exit).  The
+ * VCPU is then still, and its registers are the ones our answer gives
+ * it.  The guest pauses for the save: its time does not stop, so it
+ * sees the pause as time that passed.
+ *
+ * What.  Sections of the container (snapfile.h): CONF (the VMM's
+ * arguments, so the restored VM gets the same devices), TIME (the VM's
+ * time and TSC), VCPU (every field of <berth/vcpu.h> that can be read,
+ * the FPU's FXSAVE area among them), each device model's (snapdev.h),
+ * MISC (the VMM's own: interrupt lines, MTRR default, test registers),
+ * then RAM (a bitmap of the pages that are not all zero, and those
+ * pages).  A disk's requests are let finish first; the disk's contents
+ * are its file's, not the snapshot's.
+ *
+ * Restoring.  The VMM started with restore=PATH reads the header for the
+ * RAM size, builds the VM as usual with the snapshot's arguments, checks
+ * the whole file and every device's state before applying any, then
+ * loads them instead of booting a guest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "vm.h"
+#include "snapfile.h"
+#include "snapdev.h"
+#include "fs_files.h"
+#include "init.h"
+#include "vmm.h"     /* generated from idl/vmm.idl: the reply's label */
+
+#define INIT_SLOT 8
+#define VCPU_SECTION_VERSION 1
+#define TIME_SECTION_VERSION 1
+#define MISC_SECTION_VERSION 1
+#define RAM_SECTION_VERSION 1
+#define CONF_SECTION_VERSION 1
+#define PAGE 4096UL
+
+static char conf_args[128];        /* the VMM's own arguments (main.c) */
+
+static int pending;                 /* a save waits for the VCPU's next exit */
+static char pending_path[201];
+static uint64_t pending_reply;      /* the requester's reply right */
+struct snapshot_result {
+	long err;
+	uint64_t bytes, pause_us;
+};
+
+void snapshot_set_args(const char *args)
+{
+	size_t n = strlen(args);
+	n = n < sizeof(conf_args) - 1 ? n : sizeof(conf_args) - 1;
+	memcpy(conf_args, args, n);
+	conf_args[n] = 0;
+}
+
+static int use_fs(void)
+{
+	static uint64_t fs;
+	if (!fs && init_lookup(INIT_SLOT, "fs", &fs)) {
+		fs = 0;
+		return -1;
+	}
+	files_use_fs(fs);
+	return 0;
+}
+
+static long write_at(void *ctx, uint64_t offset, const void *bytes, size_t n)
+{
+	FILE *f = ctx;
+	if (fseek(f, (long)offset, SEEK_SET) || fwrite(bytes, 1, n, f) != n)
+		return -EIO;
+	return 0;
+}
+
+static long read_at(void *ctx, uint64_t offset, void *bytes, size_t n)
+{
+	FILE *f = ctx;
+	if (fseek(f, (long)offset, SEEK_SET) || fread(bytes, 1, n, f) != n)
+		return -EIO;
+	return 0;
+}
+
+/* --- the VCPU ---------------------------------------------------------- */
+
+/* Every readable field; the general registers, RIP, RFLAGS and the event
+ * to inject from the answer to its exit (m), when there is one. */
+static void vcpu_read_all(uint64_t *v, const struct msg *m)
+{
+	for (unsigned f = 0; f < VCPU_FIELD_COUNT; f++) {
+		v[f] = 0;
+		if (f != VCPU_V_IRQ)   /* write-only: the VMM asks again on restore */
+			sys_vcpu_read(vm.vcpu, f, &v[f]);
+	}
+	if (!m)
+		return;
+	for (unsigned r = VCPU_RAX; r <= VCPU_R15; r++)
+		v[r] = m->w[VMEXIT_W_RAX + r];
+	v[VCPU_RIP] = m->w[VMEXIT_W_RIP];
+	v[VCPU_RFLAGS] = m->w[VMEXIT_W_RFLAGS];
+	v[VCPU_EVENT_INJ] = m->w[VMEXIT_W_INJECT];
+}
+
+/* --- the device models ----------------------------------------------- */
+
+typedef const char *(*model_fn)(struct snap_io *io, void *model);
+
+struct model {
+	const char *tag;
+	uint32_t version;
+	model_fn fn;
+	void *state;     /* the VMM's instance (0: not in this VM) */
+	size_t size;     /* its size, for a scratch copy while checking */
+};
+
+static struct snap_pic pic_copy[2];
+
+static unsigned models(struct model *out)
+{
+	unsigned n = 0;
+	struct virtio_pci *blk = disk_transport(), *net = net_transport();
+#define MODEL(t, v, f, s) out[n++] = (struct model){ t, v, (model_fn)(f), s, sizeof(*(s)) }
+	MODEL("UART", SNAPDEV_UART_VERSION, snapdev_uart, &vm.uart);
+	MODEL("PIC", SNAPDEV_PIC_VERSION, snapdev_pic, &pic_copy);
+	MODEL("PIT", SNAPDEV_PIT_VERSION, snapdev_pit, &vm.pit);
+	MODEL("RTC", SNAPDEV_RTC_VERSION, snapdev_rtc, &vm.rtc);
+	MODEL("LAPIC", SNAPDEV_LAPIC_VERSION, snapdev_lapic, &vm.lapic);
+	MODEL("IOAPIC", SNAPDEV_IOAPIC_VERSION, snapdev_ioapic, &vm.ioapic);
+	MODEL("PM", SNAPDEV_PM_VERSION, snapdev_pm, &vm.pm);
+	MODEL("KBC", SNAPDEV_KBC_VERSION, snapdev_kbc, &vm.kbc);
+	MODEL("PVCLOCK", SNAPDEV_PVCLOCK_VERSION, snapdev_pvclock, &vm.pvclock);
+	MODEL("PCIHOST", SNAPDEV_PCI_VERSION, snapdev_pci_config, &vm.pci.host_bridge);
+	if (blk)
+		MODEL("VIRTBLK", SNAPDEV_VIRTIO_VERSION, snapdev_virtio, blk);
+	if (net)
+		MODEL("VIRTNET", SNAPDEV_VIRTIO_VERSION, snapdev_virtio, net);
+#undef MODEL
+	return n;
+}
+
+static void pic_to_copy(void)
+{
+	for (int i = 0; i < 2; i++)
+		pic_copy[i] = (struct snap_pic){ vm.pic[i].irr, vm.pic[i].isr, vm.pic[i].imr, vm.pic[i].base,
+		                                 vm.pic[i].icw_step, vm.pic[i].icw4_needed, vm.pic[i].read_isr };
+}
+
+static void pic_from_copy(void)
+{
+	for (int i = 0; i < 2; i++)
+		vm.pic[i] = (struct pic8259){ pic_copy[i].irr, pic_copy[i].isr, pic_copy[i].imr, pic_copy[i].base,
+		                              pic_copy[i].icw_step, pic_copy[i].icw4_needed, pic_copy[i].read_isr };
+}
+
+/* --- saving ------------------------------------------------------------ */
+
+static uint8_t field_buf[8192];
+
+static void put_model(struct snap_writer *w, const struct model *md)
+{
+	struct snap_io io = { { field_buf, sizeof(field_buf), 0, 0 }, 0, 0 };
+	md->fn(&io, md->state);
+	snap_section(w, md->tag, md->version, field_buf, io.b.at);
+}
+
+/* The whole VM into path, the VCPU waiting on us (m: the answer to its
+ * exit, 0 if it is parked in HLT). */
+static struct snapshot_result save(const char *path, const struct msg *m)
+{
+	struct snapshot_result res = { 0, 0, 0 };
+	uint64_t t0 = rdtsc();
+	uart_flush(&vm.uart); /* its output buffer is the VMM's, not the guest's state */
+	if (use_fs()) {
+		debug_printf("vmm: %ssnapshot: there is no file system (the fs server is not running)\n", vm_name);
+		res.err = E_STATE;
+		return res;
+	}
+	/* the disk's requests first: the guest waits, not them */
+	for (int tries = 0; !disk_idle() && tries < 1000; tries++) {
+		sys_yield();
+		disk_completions();
+	}
+	if (!disk_idle()) {
+		debug_printf("vmm: %ssnapshot: the disk's requests did not finish (is the fs server down?)\n", vm_name);
+		res.err = E_STATE;
+		return res;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		debug_printf("vmm: %ssnapshot %s: %s\n", vm_name, path, strerror(errno));
+		res.err = E_BAD_ARG;
+		return res;
+	}
+	struct snap_writer w;
+	snap_begin(&w, write_at, f, vm.ram_bytes);
+	snap_section(&w, "CONF", CONF_SECTION_VERSION, conf_args, strlen(conf_args));
+
+	static uint64_t v[VCPU_FIELD_COUNT];
+	vcpu_read_all(v, m);
+	uint8_t t[16];
+	struct snap_buf tb = { t, sizeof(t), 0, 0 };
+	snap_put64(&tb, clock_ns());
+	snap_put64(&tb, clock_guest_tsc());
+	snap_section(&w, "TIME", TIME_SECTION_VERSION, t, tb.at);
+	struct snap_buf vb = { field_buf, sizeof(field_buf), 0, 0 };
+	snap_put32(&vb, VCPU_FIELD_COUNT);
+	for (unsigned i = 0; i < VCPU_FIELD_COUNT; i++)
+		snap_put64(&vb, v[i]);
+	snap_section(&w, "VCPU", VCPU_SECTION_VERSION, field_buf, vb.at);
+
+	pic_to_copy();
+	struct model md[16];
+	unsigned n = models(md);
+	for (unsigned i = 0; i < n; i++)
+		put_model(&w, &md[i]);
+
+	struct snap_buf mb = { field_buf, sizeof(field_buf), 0, 0 };
+	snap_put32(&mb, irq_levels());
+	snap_put64(&mb, vm.mtrr_def_type);
+	snap_put64(&mb, vm.test_reg);
+	snap_put64(&mb, vm.test_sum);
+	snap_put64(&mb, vm.test_counter);
+	snap_putn(&mb, vm.mmio_test, sizeof(vm.mmio_test));
+	snap_section(&w, "MISC", MISC_SECTION_VERSION, field_buf, mb.at);
+
+	/* RAM: the bitmap of pages that hold anything, then those pages */
+	uint64_t pages = vm.ram_bytes / PAGE, used = 0;
+	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
+	memset(bitmap, 0, (pages + 7) / 8);
+	for (uint64_t p = 0; p < pages; p++) {
+		const uint64_t *q = guest_ptr(p * PAGE, PAGE);
+		for (unsigned k = 0; q && k < PAGE / 8; k++)
+			if (q[k]) {
+				bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
+				used++;
+				break;
+			}
+	}
+	snap_section_begin(&w, "RAM", RAM_SECTION_VERSION, 8 + (pages + 7) / 8 + used * PAGE);
+	uint64_t count = pages;
+	snap_put(&w, &count, 8);
+	snap_put(&w, bitmap, (pages + 7) / 8);
+	for (uint64_t p = 0; p < pages; p++)
+		if (bitmap[p / 8] & (1u << (p % 8)))
+			snap_put(&w, guest_ptr(p * PAGE, PAGE), PAGE);
+	long err = snap_finish(&w);
+	if (fflush(f) || fsync(fileno(f)))
+		err = err ? err : -EIO;
+	fclose(f);
+	if (err) {
+		debug_printf("vmm: %ssnapshot %s: writing failed (%ld); the file is incomplete: remove it\n", vm_name,
+		             path, err);
+		res.err = E_STATE;
+		return res;
+	}
+	res.bytes = w.offset;
+	res.pause_us = clock_cycles_to_ns(rdtsc() - t0) / 1000;
+	debug_printf("vmm: %ssnapshot %s: %lu bytes (%lu of %lu pages in use), the guest paused %lu ms\n", vm_name,
+	             path, res.bytes, used, pages, res.pause_us / 1000);
+	return res;
+}
+
+static void answer(struct snapshot_result r)
+{
+	struct msg m;
+	m.info = MSG_INFO(VMM_SNAPSHOT_LABEL, 3, 0);
+	m.w[0] = (uint64_t)r.err;
+	m.w[1] = r.bytes;
+	m.w[2] = r.pause_us;
+	ipc_reply(pending_reply, &m); /* E_NO_REPLY if the requester went away */
+	sys_cnode_delete(pending_reply);
+}
+
+long snapshot_request(const char *path, uint64_t reply_slot)
+{
+	if (pending)
+		return E_STATE;       /* one at a time */
+	if (vm.stopped)
+		return E_STATE;
+	size_t n = strlen(path);
+	if (!n || n >= sizeof(pending_path) || path[0] != '/')
+		return E_BAD_ARG;
+	if (!pending_reply)
+		pending_reply = slot_alloc();
+	if (!pending_reply || sys_cnode_move(reply_slot, CAP_ROOT_CNODE, pending_reply))
+		return E_SLOT_FULL;
+	memcpy(pending_path, path, n + 1);
+	if (vm.halted) {          /* parked: the VCPU waits on us already */
+		answer(save(pending_path, 0));
+		return E_OK;
+	}
+	pending = 1;              /* at the next exit (main.c) */
+	return E_OK;
+}
+
+void snapshot_at_exit(const struct msg *m)
+{
+	if (!pending)
+		return;
+	pending = 0;
+	answer(save(pending_path, m));
+}
+
+/* --- restoring --------------------------------------------------------- */
+
+static FILE *restore_file;
+static struct snap_reader reader;
+
+/* The snapshot's guest RAM and arguments, before the VM is built: 0, or
+ * an error after saying why. */
+long snapshot_open(const char *path, uint64_t *ram_bytes, char *args, size_t args_size)
+{
+	if (use_fs()) {
+		debug_printf("vmm: %srestore %s: there is no file system (the fs server is not running)\n", vm_name, path);
+		return E_STATE;
+	}
+	restore_file = fopen(path, "r");
+	if (!restore_file) {
+		debug_printf("vmm: %srestore %s: %s\n", vm_name, path, strerror(errno));
+		return E_BAD_ARG;
+	}
+	struct stat st;
+	const char *why = "it is not a regular file";
+	if (fstat(fileno(restore_file), &st) || !S_ISREG(st.st_mode) ||
+	    snap_check(&reader, read_at, restore_file, (uint64_t)st.st_size, GUEST_RAM_MAX, &why)) {
+		debug_printf("vmm: %srestore %s: refused: %s\n", vm_name, path, why);
+		return E_BAD_ARG;
+	}
+	struct snap_section_info s;
+	if (!snap_find(&reader, "CONF", &s) || s.len >= args_size || read_at(restore_file, s.offset, args, s.len)) {
+		debug_printf("vmm: %srestore %s: refused: its arguments are missing or too long\n", vm_name, path);
+		return E_BAD_ARG;
+	}
+	args[s.len] = 0;
+	*ram_bytes = reader.ram_bytes;
+	return E_OK;
+}
+
+static const char *load_section(const char *tag, uint32_t version, uint8_t *buf, size_t size, size_t *len)
+{
+	struct snap_section_info s;
+	if (!snap_find(&reader, tag, &s))
+		return "a section is missing";
+	if (s.version != version)
+		return "a section has a version this VMM does not read";
+	if (s.len > size || read_at(restore_file, s.offset, buf, s.len))
+		return "a section is too long";
+	*len = s.len;
+	return 0;
+}
+
+/* Check every device's state on scratch copies, then apply them all. */
+static const char *restore_models(void)
+{
+	struct model md[16];
+	unsigned n = models(md);
+	static uint8_t scratch[16384] __attribute__((aligned(16)));
+	pic_to_copy();
+	for (int apply = 0; apply < 2; apply++)
+		for (unsigned i = 0; i < n; i++) {
+			size_t len;
+			const char *bad = load_section(md[i].tag, md[i].version, field_buf, sizeof(field_buf), &len);
+			if (bad)
+				return bad;
+			if (md[i].size > sizeof(scratch))
+				return "a device model is larger than the VMM's scratch space";
+			void *into = md[i].state;
+			if (!apply) { /* on a copy: callbacks and contexts as the VMM's */
+				memcpy(scratch, md[i].state, md[i].size);
+				into = scratch;
+			}
+			struct snap_io io = { { field_buf, len, 0, 0 }, 1, 0 };
+			if ((bad = md[i].fn(&io, into)))
+				return bad;
+		}
+	pic_from_copy();
+	return 0;
+}
+
+long snapshot_restore(const char *path)
+{
+	const char *bad;
+	size_t len;
+	static uint64_t v[VCPU_FIELD_COUNT];
+	uint64_t vm_ns = 0, guest_tsc = 0;
+	struct snap_buf b = { field_buf, 0, 0, 0 };
+	if ((bad = load_section("TIME", TIME_SECTION_VERSION, field_buf, sizeof(field_buf), &len)))
+		goto refused;
+	b.len = len;
+	vm_ns = snap_get64(&b);
+	guest_tsc = snap_get64(&b);
+	if ((bad = load_section("VCPU", VCPU_SECTION_VERSION, field_buf, sizeof(field_buf), &len)))
+		goto refused;
+	b = (struct snap_buf){ field_buf, len, 0, 0 };
+	uint32_t count = snap_get32(&b);
+	if (count != VCPU_FIELD_COUNT || len != 4 + 8UL * count) {
+		bad = "its VCPU has another number of fields";
+		goto refused;
+	}
+	for (unsigned i = 0; i < count; i++)
+		v[i] = snap_get64(&b);
+	if ((bad = restore_models()))
+		goto refused;
+	if ((bad = load_section("MISC", MISC_SECTION_VERSION, field_buf, sizeof(field_buf), &len)))
+		goto refused;
+	b = (struct snap_buf){ field_buf, len, 0, 0 };
+	irq_levels_restore(snap_get32(&b));
+	vm.mtrr_def_type = snap_get64(&b);
+	vm.test_reg = snap_get64(&b);
+	vm.test_sum = snap_get64(&b);
+	vm.test_counter = snap_get64(&b);
+	snap_getn(&b, vm.mmio_test, sizeof(vm.mmio_test));
+	if (b.overflow) {
+		bad = "its VMM section is short";
+		goto refused;
+	}
+
+	/* RAM: the pages in the bitmap, the rest zero (as memory_setup left it) */
+	struct snap_section_info s;
+	uint64_t pages = vm.ram_bytes / PAGE, bitmap_len = (pages + 7) / 8, stored = 0;
+	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
+	if (!snap_find(&reader, "RAM", &s) || s.version != RAM_SECTION_VERSION || s.len < 8 + bitmap_len ||
+	    read_at(restore_file, s.offset, &stored, 8) || stored != pages ||
+	    read_at(restore_file, s.offset + 8, bitmap, bitmap_len)) {
+		bad = "its RAM section does not match its RAM size";
+		goto refused;
+	}
+	uint64_t used = 0;
+	for (uint64_t p = 0; p < pages; p++)
+		used += (bitmap[p / 8] >> (p % 8)) & 1;
+	if (s.len != 8 + bitmap_len + used * PAGE) {
+		bad = "its RAM section's length does not match its bitmap";
+		goto refused;
+	}
+	uint64_t at = s.offset + 8 + bitmap_len;
+	for (uint64_t p = 0; p < pages; p++)
+		if ((bitmap[p / 8] >> (p % 8)) & 1) {
+			if (read_at(restore_file, at, guest_ptr(p * PAGE, PAGE), PAGE)) {
+				bad = "a read of its RAM failed";
+				goto refused;
+			}
+			at += PAGE;
+		}
+
+	/* the VCPU last: time goes on from the snapshot's */
+	v[VCPU_TSC_OFFSET] = clock_restore(vm_ns, guest_tsc);
+	vm.lapic.tsc0 = clock_tsc0();
+	for (unsigned f = 0; f < VCPU_FIELD_COUNT; f++) {
+		if (f == VCPU_V_IRQ)
+			continue;
+		long err = sys_vcpu_write(vm.vcpu, f, v[f]);
+		if (err) {
+			debug_printf("vmm: %srestore %s: refused: the kernel takes no VCPU field %u = %lx (error %ld)\n",
+			             vm_name, path, f, v[f], err);
+			fclose(restore_file);
+			return E_BAD_ARG;
+		}
+	}
+	fclose(restore_file);
+	debug_printf("vmm: %srestored from %s: %lu of %lu pages, the guest's time goes on from %lu ms\n", vm_name, path,
+	             used, pages, vm_ns / 1000000);
+	return E_OK;
+refused:
+	debug_printf("vmm: %srestore %s: refused: %s\n", vm_name, path, bad);
+	fclose(restore_file);
+	return E_BAD_ARG;
+}
