@@ -50,7 +50,7 @@ $(FS_DAMAGED_IMAGES) &: $(FS_TEST_IMAGE) tools/fs_test_image.py
 # powers off)
 GUEST_DISK_TEST_IMAGES := $(BUILD)/tests/data/guest-disk.img $(BUILD)/tests/data/guest-disk-kill.img \
 	$(BUILD)/tests/data/guest-disk-two.img $(BUILD)/tests/data/guest-net.img $(BUILD)/tests/data/guest-net-kill.img \
-	$(BUILD)/tests/data/trace-guest-disk.img
+	$(BUILD)/tests/data/trace-guest-disk.img $(BUILD)/tests/data/linux-snapshot.img
 GUEST_DISK_DEPS := tools/mkdisk.sh tools/mkguestdisk.sh cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz
 define guest_disk_image
 	@mkdir -p $(dir $@)
@@ -103,3 +103,12 @@ $(SNAPSHOT_TEST_IMAGE): mk/fs.mk
 	@mkdir -p $(dir $@)
 	$(call say,MKE2FS,$@)
 	$(Q)rm -f $@ && /sbin/mke2fs -q -F -t ext2 $@ 12M >/dev/null
+
+# tests/system/linux_snapshot.c: a guest disk with its /autorun, and room
+# on Berth's disk for a snapshot of the guest
+$(BUILD)/tests/data/linux-snapshot.img: tests/system/data/linux_snapshot_autorun.sh $(GUEST_DISK_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,MKE2FS,$@)
+	$(Q)tools/mkguestdisk.sh $@.guest 16M $<
+	$(Q)tools/mkdisk.sh $@ 192M $@.guest
+	$(Q)rm -f $@.guest
