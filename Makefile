@@ -209,7 +209,7 @@ $(BUILD)/tests/bench/%.elf: $(BUILD)/tests/bench/%.c.o $(BENCH_LIB) $(BUILD)/lib
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(wildcard kernel/*.c kernel/*.h servers/init/*.[ch] servers/vmm/*.[ch] servers/fs/*.[ch] servers/httpd/*.[ch] servers/net/vswitch.[ch] servers/net/vfw.[ch] tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
-	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Iinclude -Ikernel \
+	$(Q)$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude -Ikernel \
 		-Ikernel/arch/x86_64 -o $@ $< $(shell sed -n 's|^// unit-under-test: ||p' $<)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -161,7 +161,10 @@ const char *snapdev_rtc(struct snap_io *io, struct rtc *r)
 	f32(io, &r->offset_ns);
 	f64(io, &r->last_ns);
 	const char *bad = 0;
-	if (io->load && (r->index >= CMOS_SIZE || r->offset_ns >= 1000000000u))
+	/* a guest sets its date through CMOS registers, so its offset from the
+	 * host's is within a few thousand years; the model multiplies it */
+	if (io->load && (r->index >= CMOS_SIZE || r->offset_ns >= 1000000000u || r->offset_sec > (1LL << 40) ||
+	                 r->offset_sec < -(1LL << 40)))
 		bad = "the RTC's register index or time offset is out of range";
 	return done(io, bad);
 }

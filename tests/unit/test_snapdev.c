@@ -68,6 +68,125 @@ static void deliver(void *ctx, unsigned vector, int level)
 	(void)level;
 }
 
+
+/* --- hostile snapshots: random states, and what loads must be usable ---- */
+
+static uint64_t seed = 0x5eed;
+static uint64_t rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+/* Fill a section of the model's length with random bytes, often keeping
+ * a valid save's bytes and changing a few, and load it; when the model
+ * takes it, drive it as a guest and the VMM would.  Under the sanitizers
+ * a bad index or a division by zero is a failure. */
+static unsigned fuzz_model(model_fn fn, void *valid, void *into, size_t size, void (*drive)(void *), int rounds)
+{
+	static uint8_t good[8192], buf[8192];
+	size_t n = save(fn, valid, good, sizeof(good));
+	unsigned taken = 0;
+	for (int r = 0; r < rounds; r++) {
+		memcpy(buf, good, n);
+		if (r % 4 == 0) {
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (uint8_t)rnd();
+		} else {
+			for (int k = 0; k < 1 + r % 8; k++)
+				buf[rnd() % n] = (uint8_t)rnd();
+		}
+		memcpy(into, valid, size);   /* its callbacks, as the VMM's */
+		if (!load(fn, into, buf, n)) {
+			taken++;
+			drive(into);
+		}
+	}
+	return taken;
+}
+
+static void drive_uart(void *m)
+{
+	struct uart16550 *u = m;
+	for (unsigned r = 0; r < 8; r++)
+		(void)uart_read(u, r);
+	uart_receive(u, (const uint8_t *)"xyz", 3);
+	uart_write(u, 0, 'a');
+	(void)uart_rx_space(u);
+}
+
+static void drive_pit(void *m)
+{
+	struct pit8254 *p = m;
+	uint64_t now = 5000000000ULL;
+	(void)pit_update(p, now);
+	(void)pit_next_irq(p, now);
+	for (unsigned c = 0; c < 3; c++) {
+		(void)pit_out(p, c, now);
+		(void)pit_io_read(p, 0x40 + c, now);
+	}
+	pit_io_write(p, 0x43, 0xc2, now);   /* read back channel 0 */
+	(void)pit_io_read(p, 0x40, now);
+	(void)pit_io_read(p, 0x61, now);
+}
+
+static void drive_rtc(void *m)
+{
+	struct rtc *r = m;
+	uint64_t now = 9000000000ULL;
+	rtc_update(r, now);
+	(void)rtc_next_event(r, now);
+	for (unsigned i = 0; i < 14; i++) {
+		rtc_write(r, 0x70, (uint8_t)i, now);
+		(void)rtc_read(r, 0x71, now);
+	}
+	(void)rtc_guest_seconds(r, now);
+}
+
+static void drive_lapic(void *m)
+{
+	struct lapic *l = m;
+	uint64_t now = 7000000000ULL;
+	lapic_timer_update(l, now);
+	(void)lapic_timer_next(l);
+	for (unsigned off = 0; off < 0x400; off += 0x10)
+		(void)lapic_read(l, off, now);
+	(void)lapic_pending(l);
+	lapic_ack(l, (unsigned)(rnd() & 0xff));
+	(void)lapic_deadline_read(l);
+}
+
+static void drive_ioapic(void *m)
+{
+	struct ioapic *a = m;
+	(void)ioapic_read(a, 0x10);
+	ioapic_set_irq(a, (unsigned)(rnd() % IOAPIC_PINS), 1);
+	ioapic_eoi(a, (unsigned)(rnd() & 0xff));
+	ioapic_write(a, 0, 0x10 + (uint32_t)(rnd() % 48));
+	(void)ioapic_read(a, 0x10);
+}
+
+static void drive_kbc(void *m)
+{
+	struct i8042 *k = m;
+	for (int i = 0; i < 20; i++) {
+		(void)i8042_read(k, 0x64);
+		(void)i8042_read(k, 0x60);
+	}
+	(void)i8042_write(k, 0x64, 0x20);
+	(void)i8042_take_irqs(k);
+}
+
+static void drive_pm(void *m)
+{
+	struct acpi_pm *pm = m;
+	acpi_pm_update(pm, 3000000000ULL);
+	(void)acpi_pm_next_event_ns(pm, 3000000000ULL);
+	(void)acpi_pm_sci_level(pm);
+}
+
 int main(void)
 {
 	static uint8_t buf[8192];
@@ -207,5 +326,23 @@ int main(void)
 	n = save(FN(snapdev_virtio), &vp3, buf, sizeof(buf));
 	CHECK(!load(FN(snapdev_virtio), &vp2, buf, n) && vp2.queues[0].broken && vp2.queues[0].error,
 	      "virtio: a broken queue stays broken, with a reason to print");
+
+	/* hostile snapshots, the models then driven (sanitizers watch) */
+	static struct uart16550 fu;
+	static struct pit8254 fp;
+	static struct rtc fr;
+	static struct lapic fl;
+	static struct ioapic fa;
+	static struct i8042 fk;
+	static struct acpi_pm fpm;
+	unsigned t1 = fuzz_model(FN(snapdev_uart), &u, &fu, sizeof(u), drive_uart, 2000);
+	unsigned t2 = fuzz_model(FN(snapdev_pit), &p, &fp, sizeof(p), drive_pit, 2000);
+	unsigned t3 = fuzz_model(FN(snapdev_rtc), &r, &fr, sizeof(r), drive_rtc, 2000);
+	unsigned t4 = fuzz_model(FN(snapdev_lapic), &l, &fl, sizeof(l), drive_lapic, 2000);
+	unsigned t5 = fuzz_model(FN(snapdev_ioapic), &a, &fa, sizeof(a), drive_ioapic, 2000);
+	unsigned t6 = fuzz_model(FN(snapdev_kbc), &k, &fk, sizeof(k), drive_kbc, 2000);
+	unsigned t7 = fuzz_model(FN(snapdev_pm), &pm, &fpm, sizeof(pm), drive_pm, 2000);
+	CHECK(1, "2000 hostile states per model loaded and, where taken, driven without a fault "
+	      "(taken: UART %u, 8254 %u, RTC %u, LAPIC %u, I/O APIC %u, i8042 %u, PM %u)", t1, t2, t3, t4, t5, t6, t7);
 	return unit_done();
 }
