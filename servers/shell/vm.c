@@ -157,12 +157,12 @@ static void vm_list(int argc, char **argv, const struct words *line)
 		out("vm list: the manifest names no virtual machines\n");
 }
 
-/* Wait (up to ten seconds) until a VM that init started runs its
+/* Wait (up to seconds) until a VM that init started runs its
  * controls, or has ended; say which. */
-static void await_start(const char *cmd, const char *verb, const char *name)
+static void await_start_for(const char *cmd, const char *verb, const char *name, int seconds)
 {
 	struct vm_task v;
-	for (int ticks = 0; ticks < 10 * TICKS_PER_SECOND; ticks += 5) {
+	for (int ticks = 0; ticks < seconds * TICKS_PER_SECOND; ticks += 5) {
 		if (!find_vm(name, &v))
 			return;
 		if (v.state == TASK_WAITING) {
@@ -184,6 +184,11 @@ static void await_start(const char *cmd, const char *verb, const char *name)
 		shell_nap(5);
 	}
 	outf("vm: %s '%s' (its VMM has not published vm.%s)\n", verb, name, name);
+}
+
+static void await_start(const char *cmd, const char *verb, const char *name)
+{
+	await_start_for(cmd, verb, name, 10);
 }
 
 /* Check vm start's options, the words opt[0..n): mem=MiB (within the
@@ -454,7 +459,7 @@ static void vm_restore(int argc, char **argv, const struct words *line)
 	else if (err)
 		outf("vm restore: init could not start '%s' (error %ld; see the console)\n", v.name, err);
 	else
-		await_start("restore", "restored", v.name);
+		await_start_for("restore", "restored", v.name, 120); /* it reads and checks the whole file first */
 }
 
 static void vm_stats(int argc, char **argv, const struct words *line)

@@ -181,9 +181,15 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 		res.err = E_STATE;
 		return res;
 	}
-	/* the disk's requests first: the guest waits, not them */
-	for (int tries = 0; !disk_idle() && tries < 1000; tries++) {
-		sys_yield();
+	/* the disk's requests first: the guest waits, not them (up to 10 s;
+	 * a nap, so that the disk's worker runs whatever its priority) */
+	static uint64_t nap_port;
+	if (!disk_idle() && !nap_port && object_alloc(OBJ_PORT, 0, &nap_port))
+		nap_port = 0;
+	for (int ticks = 0; !disk_idle() && nap_port && ticks < 1000; ticks++) {
+		struct msg nm;
+		sys_notify_after(nap_port, 1, 1);
+		ipc_recv(nap_port, 0, &nm);
 		disk_completions();
 	}
 	if (!disk_idle()) {

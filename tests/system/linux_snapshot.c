@@ -27,9 +27,9 @@
 // test-send: vm: stopped 'linux' => vm restore /snap.bin as linux2\n
 // test-send: \[linux2\] linux-snapshot: round 8 ok => echo done\n
 // test-expect: \[linux\] linux-snapshot: ready
-// test-expect: ^vmm: \[linux\] snapshot /snap\.bin: \d+ bytes \(\d+ of 28672 pages in use\), the guest paused \d+ ms
-// test-expect: ^vm: saved 'linux' to /snap\.bin: \d+ KiB; the guest paused
-// test-expect: ^vmm: \[linux2\] restored from /snap\.bin
+// test-expect: vmm: \[linux\] snapshot /snap\.bin: \d+ bytes \(\d+ of 28672 pages in use\), the guest paused \d+ ms
+// test-expect: vm: saved 'linux' to /snap\.bin: \d+ KiB; the guest paused
+// test-expect: vmm: \[linux2\] restored from /snap\.bin
 // test-expect: \[linux2\] linux-snapshot: round [4-9] ok
 // test-expect: \[linux2\] linux-snapshot: round 8 ok
 // test-expect: ^done\r?$
