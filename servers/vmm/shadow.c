@@ -98,6 +98,7 @@ static void flush(void)
 	sys_shadow_flush(S.space);
 	S.nlarge = 0;
 	S.large_lost = 0;
+	S.repeats = 0;   /* a fault after a flush is a new one */
 	S.flushes++;
 	control_event(EV_FLUSH);
 }
@@ -258,21 +259,6 @@ static int on_page_fault(struct msg *m)
 		S.repeats = 0;
 		return !vm.stopped;
 	}
-	/* the processor faulted where the walk says it may not: filling the
-	 * same entry again would loop for ever */
-	if (rip == S.last_rip && gva == S.last_gva && hw == S.last_error) {
-		if (++S.repeats >= REPEAT_MAX) {
-			char why[96];
-			debug_snprintf(why, sizeof(why), "shadow paging cannot satisfy a fault at %lx (error %x)", gva, hw);
-			stop_vm(m, why);
-			return 0;
-		}
-	} else {
-		S.repeats = 0;
-		S.last_rip = rip;
-		S.last_gva = gva;
-		S.last_error = hw;
-	}
 	long err = sys_shadow_map(S.space, gva & ~0xfffUL, f.gpa, f.flags, 0);
 	if (err == E_LIMIT) {   /* the pool is used up: start afresh */
 		S.pool_full++;
@@ -282,7 +268,9 @@ static int on_page_fault(struct msg *m)
 	}
 	if (err == E_NOT_MAPPED) {
 		/* no RAM there: a device, emulated as a nested page fault on that
-		 * guest-physical address would be */
+		 * guest-physical address would be (a loop on one register faults
+		 * at the same place each time: no repeat) */
+		S.repeats = 0;
 		S.mmio++;
 		control_event(EV_MMIO);
 		m->w[VMEXIT_W_INFO2] = f.gpa | (gva & 0xfffUL);
@@ -295,6 +283,22 @@ static int on_page_fault(struct msg *m)
 		debug_snprintf(why, sizeof(why), "the kernel refused a shadow mapping of %lx (error %ld)", gva, err);
 		stop_vm(m, why);
 		return 0;
+	}
+	/* the processor faulting again where a fill should have satisfied
+	 * it means the walk and the processor disagree: filling the same
+	 * entry again would loop for ever */
+	if (rip == S.last_rip && gva == S.last_gva && hw == S.last_error) {
+		if (++S.repeats >= REPEAT_MAX) {
+			char why[96];
+			debug_snprintf(why, sizeof(why), "shadow paging cannot satisfy a fault at %lx (error %x)", gva, hw);
+			stop_vm(m, why);
+			return 0;
+		}
+	} else {
+		S.repeats = 0;
+		S.last_rip = rip;
+		S.last_gva = gva;
+		S.last_error = hw;
 	}
 	if (f.page_size > PAGE_SIZE)
 		note_large(gva, f.page_size);
