@@ -75,6 +75,17 @@ const struct shadow_space *shadow_at(uint64_t id)
 	return id < SHADOW_COUNT ? &shadows[id] : 0;
 }
 
+/* Only the lower half of the address space (the top table's entries
+ * 0..255): what a VMM drops on a guest's CR3 write when it keeps the
+ * guest's global pages, which live in the upper half.  The tables that
+ * hung there stay handed out, unreachable, until the next whole flush
+ * (which zeroes every page handed out), so the pool's rule holds. */
+static void flush_lower(struct shadow_space *s)
+{
+	memset(P2V(s->base), 0, PAGE_SIZE / 2);
+	tlb_generation++;
+}
+
 /* Empty the tables: the top table and every pool page handed out. */
 static void flush(struct shadow_space *s)
 {
@@ -197,7 +208,12 @@ int sys_shadow(struct tcb *caller, struct context *r)
 		return E_OK;
 	}
 	case SHADOW_FLUSH:
-		flush(s);
+		if (r->rdx > 1)
+			return E_BAD_ARG;
+		if (r->rdx)
+			flush_lower(s);
+		else
+			flush(s);
 		return E_OK;
 	}
 	return E_BAD_ARG;

@@ -617,7 +617,7 @@ def case_shadow(args):
                     timeout=300)
         tap.ok(out == ['ran 200'], '200 short-lived processes, one after another, all succeed (%.1f s)' %
                (time.time() - start), ['got %r' % (out,)])
-        out = g.run('seq 1 20000 | sort -r | md5sum', timeout=120)
+        out = g.run('seq 1 20000 | sort -rn | md5sum', timeout=120)
         want_md5 = hashlib.md5(''.join('%d\n' % i for i in range(20000, 0, -1)).encode()).hexdigest()
         tap.ok(out is not None and len(out) == 1 and out[0].split()[0] == want_md5,
                'a pipeline of three processes computes the right md5 (%s)' % want_md5, ['got %r' % (out,)])

@@ -97,7 +97,8 @@ enum shadow_op {
 	                   * behind guest-physical gpa in the bound GuestSpace, with SHADOW_*
 	                   * flags -> rdx pool pages left; E_LIMIT when the pool is used up */
 	SHADOW_UNMAP = 2, /* (gva): drop that page's entry */
-	SHADOW_FLUSH = 3, /* (): drop every entry; the pool is empty again */
+	SHADOW_FLUSH = 3, /* (lower): drop every entry, the pool is empty again; lower = 1: only
+	                   * the lower half's (guest-virtual below 2^47), the pool unchanged */
 };
 #define SHADOW_WRITE  0x2u   /* SHADOW_MAP's flags: writable (needs a writable guest page) */
 #define SHADOW_USER   0x4u   /* reachable from the guest's CPL 3 */

@@ -178,7 +178,7 @@ static void reason_name(uint32_t code, char name[16 + 1])
 		{ 0x8f, "efer_write_trap" }, { 0x400, "npf" }, { 0xffffffff, "invalid" },
 		/* the VMM's own events (shadow.c) */
 		{ 0x10001, "shadow_fill" }, { 0x10002, "shadow_reflect" }, { 0x10003, "shadow_mmio" },
-		{ 0x10004, "shadow_flush" }, { 0x10005, "shadow_pool_full" },
+		{ 0x10004, "shadow_flush" }, { 0x10005, "shadow_pool_full" }, { 0x10006, "shadow_flush_low" },
 	};
 	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		if (fixed[i].code == code) {

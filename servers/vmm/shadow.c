@@ -53,7 +53,12 @@ static struct {
 	int on;
 	uint64_t space;          /* the ShadowSpace */
 	uint64_t guest_nxe;      /* EFER.NXE as the guest set it */
-	uint64_t filled, reflected, mmio, flushes, pool_full, invlpgs, cr3_writes;
+	/* the guest's CR0, CR3, CR4 and EFER (as it set it): only it changes
+	 * them, through exits we handle, so they are kept here rather than
+	 * read with four calls at each fault (shadow_reset reads them again) */
+	uint64_t cr0, cr3, cr4, efer;
+	int upper_local;         /* an upper-half entry not from a global page since the last flush */
+	uint64_t filled, reflected, mmio, flushes, lower_flushes, pool_full, invlpgs, cr3_writes;
 	uint64_t last_rip, last_gva;
 	uint32_t last_error;
 	unsigned repeats;
@@ -63,7 +68,7 @@ static struct {
 } S;
 
 /* Pseudo exit codes: our own events, counted among the exits (vm stats). */
-enum { EV_FILL = 0x10001, EV_REFLECT, EV_MMIO, EV_FLUSH, EV_POOL_FULL };
+enum { EV_FILL = 0x10001, EV_REFLECT, EV_MMIO, EV_FLUSH, EV_POOL_FULL, EV_FLUSH_LOWER };
 
 int shadow_on(void)
 {
@@ -96,11 +101,19 @@ uint64_t shadow_vcpu_space(void)
 static void flush(void)
 {
 	sys_shadow_flush(S.space);
+	S.upper_local = 0;
 	S.nlarge = 0;
 	S.large_lost = 0;
 	S.repeats = 0;   /* a fault after a flush is a new one */
 	S.flushes++;
 	control_event(EV_FLUSH);
+}
+
+static void regs_read(void)
+{
+	sys_vcpu_read(vm.vcpu, VCPU_CR0, &S.cr0);
+	sys_vcpu_read(vm.vcpu, VCPU_CR3, &S.cr3);
+	sys_vcpu_read(vm.vcpu, VCPU_CR4, &S.cr4);
 }
 
 void shadow_reset(void)
@@ -111,6 +124,8 @@ void shadow_reset(void)
 	flush();
 	sys_vcpu_read(vm.vcpu, VCPU_EFER, &efer);   /* as boot.c set it; the kernel forces NXE only at entry */
 	S.guest_nxe = efer & EFER_NXE;
+	S.efer = efer;
+	regs_read();
 }
 
 uint64_t shadow_efer_view(uint64_t efer)
@@ -120,6 +135,7 @@ uint64_t shadow_efer_view(uint64_t efer)
 
 void shadow_efer_written(uint64_t efer)
 {
+	S.efer = efer;
 	if (S.on && (efer & EFER_NXE) != S.guest_nxe) {
 		S.guest_nxe = efer & EFER_NXE;
 		flush();   /* NX bits mean something else now */
@@ -166,12 +182,10 @@ static unsigned guest_phys_bits(void)
 
 static void env_get(struct shadow_env *env, const struct msg *m)
 {
-	env->cr0 = env->cr3 = env->cr4 = env->efer = 0;
-	sys_vcpu_read(vm.vcpu, VCPU_CR0, &env->cr0);
-	sys_vcpu_read(vm.vcpu, VCPU_CR3, &env->cr3);
-	sys_vcpu_read(vm.vcpu, VCPU_CR4, &env->cr4);
-	sys_vcpu_read(vm.vcpu, VCPU_EFER, &env->efer);
-	env->efer = shadow_efer_view(env->efer);
+	env->cr0 = S.cr0;
+	env->cr3 = S.cr3;
+	env->cr4 = S.cr4;
+	env->efer = shadow_efer_view(S.efer);
 	env->rflags = m->w[VMEXIT_W_RFLAGS];
 	env->phys_bits = guest_phys_bits();
 	env->read = env_read;
@@ -302,6 +316,8 @@ static int on_page_fault(struct msg *m)
 	}
 	if (f.page_size > PAGE_SIZE)
 		note_large(gva, f.page_size);
+	if (!f.global && (gva >> 63))
+		S.upper_local = 1;
 	S.filled++;
 	control_event(EV_FILL);
 	soft_int_again(m);
@@ -364,6 +380,7 @@ static void write_cr0(struct msg *m, uint64_t v, uint64_t next)
 		return;
 	}
 	sys_vcpu_write(vm.vcpu, VCPU_CR0, v);
+	S.cr0 = v;
 	if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
 		flush();
 	exit_complete(m, next);
@@ -378,6 +395,7 @@ static void write_cr4(struct msg *m, uint64_t v, uint64_t next)
 		return;
 	}
 	sys_vcpu_write(vm.vcpu, VCPU_CR4, v);
+	S.cr4 = v;
 	if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP))
 		flush();
 	exit_complete(m, next);
@@ -436,10 +454,21 @@ static int on_cr(struct msg *m, unsigned cr, int write)
 			gp(m);
 			return 1;
 		}
-		/* a new address space: what the shadow holds was the old one's */
+		/* a new address space: what the shadow holds was the old one's,
+		 * but for global pages, which a TLB keeps too.  Those are in the
+		 * upper half (Linux's kernel); when every upper-half entry came
+		 * from one, only the lower half goes */
 		sys_vcpu_write(vm.vcpu, VCPU_CR3, v);
+		S.cr3 = v;
 		S.cr3_writes++;
-		flush();
+		if (S.upper_local) {
+			flush();
+		} else {
+			sys_shadow_flush_lower(S.space);
+			S.repeats = 0;
+			S.lower_flushes++;
+			control_event(EV_FLUSH_LOWER);
+		}
 		exit_complete(m, next);
 	} else if (cr == 0) {
 		write_cr0(m, v, next);
@@ -499,7 +528,8 @@ int shadow_exit(struct msg *m, int *reply)
 void shadow_stats_print(void)
 {
 	if (S.on)
-		debug_printf("vmm: %sshadow paging: %lu faults filled, %lu reflected, %lu MMIO, %lu flushes "
-		             "(%lu CR3 writes, %lu with the pool full), %lu INVLPG\n", vm_name, S.filled,
-		             S.reflected, S.mmio, S.flushes, S.cr3_writes, S.pool_full, S.invlpgs);
+		debug_printf("vmm: %sshadow paging: %lu faults filled, %lu reflected, %lu MMIO, %lu flushes, "
+		             "%lu of the lower half only (%lu CR3 writes, %lu times the pool full), %lu INVLPG\n",
+		             vm_name, S.filled, S.reflected, S.mmio, S.flushes, S.lower_flushes, S.cr3_writes,
+		             S.pool_full, S.invlpgs);
 }

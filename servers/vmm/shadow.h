@@ -37,6 +37,7 @@ struct shadow_fill {
 	uint64_t gpa;         /* the guest-physical 4 KiB page behind the address */
 	unsigned flags;       /* SHADOW_WRITE | SHADOW_USER | SHADOW_NOEXEC for the shadow entry */
 	uint64_t page_size;   /* the guest's page: 4 KiB, 2 MiB or 1 GiB */
+	int global;           /* a global page (G with CR4.PGE): a TLB keeps it across CR3 writes */
 	uint32_t error;       /* a fault: the error code the guest gets */
 };
 

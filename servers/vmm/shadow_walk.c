@@ -21,6 +21,8 @@
 #define E_A   (1UL << 5)
 #define E_D   (1UL << 6)
 #define E_PS  (1UL << 7)
+#define E_G   (1UL << 8)
+#define CR4_PGE (1UL << 7)
 #define E_NX  (1UL << 63)
 #define CR0_WP (1UL << 16)
 #define CR4_SMEP (1UL << 20)
@@ -89,6 +91,7 @@ int shadow_walk(const struct shadow_env *env, uint64_t gva, unsigned access, str
 		out->page_size = size;
 		out->gpa = ((e & addr_mask & ~(size - 1)) | (gva & (size - 1))) & ~0xfffUL;
 		out->flags = (usable ? SHADOW_USER : 0) | (executable ? 0 : SHADOW_NOEXEC);
+		out->global = (e & E_G) && (env->cr4 & CR4_PGE);
 		/* writable only once dirty: the first write faults and sets D */
 		if (writable && (e & E_D))
 			out->flags |= SHADOW_WRITE;

@@ -109,6 +109,9 @@ static void calls_and_errors(uint64_t gs)
 	tap_eq(sys_shadow_unmap(sh, DATA_GVA), E_OK, "unmap a page");
 	tap_eq(sys_shadow_flush(sh), E_OK, "flush");
 	tap_eq(sys_shadow_map(sh, CODE_GVA, CODE_GPA, 0, &left), E_OK, "after the flush the pool is whole again");
+	tap_eq(sys_shadow_flush_lower(sh), E_OK, "flush the lower half only");
+	tap_eq(sys_shadow_unmap(sh, CODE_GVA), E_OK, "an upper-half entry survives it");
+	tap_eq(berth_syscall(SYS_SHADOW, sh, SHADOW_FLUSH, 2, 0, 0, 0).err, E_BAD_ARG, "flush 2: E_BAD_ARG");
 	tap_eq(berth_syscall(SYS_SHADOW, sh, 9, 0, 0, 0, 0).err, E_BAD_ARG, "an unknown operation: E_BAD_ARG");
 	uint64_t ro = slot_alloc();
 	sys_cnode_copy(sh, CAP_ROOT_CNODE, ro, RIGHT_READ);
@@ -119,7 +122,7 @@ static void calls_and_errors(uint64_t gs)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(54);
+	tap_plan(59);
 	uint64_t gs, code, data, rom, send = slot_alloc(), u;
 	reply = slot_alloc();
 	long err = object_alloc(OBJ_GUEST_SPACE, 0, &gs);
@@ -180,6 +183,8 @@ int main(const struct bootinfo *bi)
 	tap_ok(!err && exit_is(&m, VMEXIT_WRITE_CR(3), CODE_GVA + 0x1f), "MOV to CR3 exits (%lx)", m.w[VMEXIT_W_CODE]);
 	err = resume(&m, 3);
 	tap_ok(!err && exit_is(&m, VMEXIT_VMMCALL, CODE_GVA + 0x22), "and the guest goes on");
+	tap_eq(sys_shadow_flush_lower(sh), E_OK, "the lower half flushed under a running guest");
+	tap_eq(sys_shadow_unmap(sh, DATA_GVA), E_NOT_MAPPED, "its data page's entry went with it");
 
 	/* what the guest may not be given */
 	uint64_t other_gs, stranger;

@@ -110,6 +110,11 @@ int main(void)
 	CHECK(shadow_walk(&e, 0x923456, 0, &f) == 0 && f.gpa == 0x923000 && f.page_size == (2UL << 20) && f.flags == 0,
 	      "a 2 MiB page: the 4 KiB piece at the address");
 	CHECK(shadow_walk(&e, 0x923456, SPF_USER, &f) == -1, "the 2 MiB kernel page refuses the user");
+	*entry(0x4000, 8) = 0x18000 | P | W | 0x100;     /* 0x408000: a global kernel page */
+	CHECK(shadow_walk(&e, 0x408000, 0, &f) == 0 && !f.global, "G without CR4.PGE: not global");
+	struct shadow_env pge = env(0x80000001 | WP, 0x20 | 0x80, NXE, 2);
+	CHECK(shadow_walk(&pge, 0x408000, 0, &f) == 0 && f.global, "G with CR4.PGE: global");
+	CHECK(shadow_walk(&pge, 0x400000, 0, &f) == 0 && !f.global, "a page without G is not");
 	struct shadow_env smep = env(0x80000001 | WP, 0x20 | (1UL << 20), NXE, 2);
 	CHECK(shadow_walk(&smep, 0x400000, SPF_FETCH, &f) == -1 && f.error == (SPF_PRESENT | SPF_FETCH),
 	      "SMEP: the kernel fetching from a user page faults");

@@ -347,6 +347,12 @@ static inline long sys_shadow_flush(uint64_t shadow)
 	return berth_syscall(SYS_SHADOW, shadow, SHADOW_FLUSH, 0, 0, 0, 0).err;
 }
 
+/* Only the entries below 2^47 (a guest's CR3 write, its global pages kept). */
+static inline long sys_shadow_flush_lower(uint64_t shadow)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_FLUSH, 1, 0, 0, 0).err;
+}
+
 /* Keep only these rights on an Untyped capability, in place. */
 static inline long sys_cap_restrict(uint64_t slot, unsigned rights)
 {
