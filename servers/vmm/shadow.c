@@ -29,7 +29,8 @@
 #include "decode.h"
 #include "shadow.h"
 
-#define POOL_BITS 21       /* 2 MiB: the top table and 511 lower tables */
+#define POOL_BITS 21       /* 2 MiB at most: the top table and 511 lower tables */
+#define POOL_MIN_BITS 16   /* 64 KiB at least */
 #define LARGE_MAX 32       /* large guest pages remembered for INVLPG */
 #define REPEAT_MAX 8       /* the same fault filled this often in a row: the walk is wrong */
 
@@ -81,7 +82,12 @@ long shadow_setup(const char *args)
 	const char *mode = arg_value(args, "mode=", &len);
 	if (!mode || len != 6 || strncmp(mode, "shadow", 6))
 		return E_OK;
-	long err = object_alloc(OBJ_SHADOW_SPACE, POOL_BITS, &S.space);
+	/* an eighth of the guest's RAM, within bounds: it comes out of the
+	 * same memory quota as the RAM (a 2 MiB test guest's VMM has 8 MiB) */
+	unsigned bits = POOL_MIN_BITS;
+	while (bits < POOL_BITS && (1UL << (bits + 1)) <= vm.ram_bytes / 8)
+		bits++;
+	long err = object_alloc(OBJ_SHADOW_SPACE, bits, &S.space);
 	err = err ? err : sys_shadow_bind(S.space, vm.guest_space);
 	if (err) {
 		debug_printf("vmm: %sno shadow page tables (error %ld)\n", vm_name, err);
@@ -89,7 +95,7 @@ long shadow_setup(const char *args)
 	}
 	S.on = 1;
 	debug_printf("vmm: %sshadow paging: nested paging off, %lu KiB of shadow tables\n", vm_name,
-	             (1UL << POOL_BITS) >> 10);
+	             (1UL << bits) >> 10);
 	return E_OK;
 }
 
