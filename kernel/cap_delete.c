@@ -17,6 +17,7 @@
 #include "layout.h"
 #include "vspace.h"
 #include "klib.h"
+#include "shadow.h"
 
 static struct cap *cnode_zombies; /* slot 0 of each: obj = next, w0 = cursor, w1 = radix */
 static struct tcb *tcb_zombies;
@@ -123,6 +124,9 @@ static void destroy_object(struct cap *c)
 	case OBJ_VSPACE:
 	case OBJ_GUEST_SPACE:
 		vspace_destroy(c->obj, c->w0);
+		break;
+	case OBJ_SHADOW_SPACE:
+		shadow_destroy(c->w0);
 		break;
 	case OBJ_PAGE_TABLE:
 		if (c->w0)

@@ -139,6 +139,12 @@ static inline uint64_t tcb_vspace_root(const struct tcb *t)
 {
 	return t->vspace_cap.type == OBJ_VSPACE ? t->vspace_cap.obj : 0;
 }
+/* What a VCPU runs on: a GuestSpace (nested paging) or a ShadowSpace
+ * (shadow paging, shadow.c). */
+static inline int vcpu_space_type(unsigned type)
+{
+	return type == OBJ_GUEST_SPACE || type == OBJ_SHADOW_SPACE;
+}
 /* Replacing the capabilities a thread holds: see thread.c. */
 struct tcb_cap_change {
 	struct cap *slot;        /* one of the TCB's own capability fields */

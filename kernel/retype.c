@@ -22,6 +22,10 @@ int object_bits(uint64_t type, uint64_t size_bits)
 		return PAGE_BITS;
 	case OBJ_VCPU:
 		return VCPU_BITS;
+	case OBJ_SHADOW_SPACE:
+		if (size_bits < SHADOW_MIN_BITS || size_bits > SHADOW_MAX_BITS)
+			return -E_BAD_ARG;
+		return (int)size_bits;
 	case OBJ_FRAME:
 		if (size_bits == LARGE_PAGE_BITS)
 			return LARGE_PAGE_BITS;

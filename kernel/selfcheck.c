@@ -21,7 +21,11 @@
  *  - ports: queues, timer list and interrupt bindings name live objects;
  *  - address spaces: every entry of every live VSpace and GuestSpace that
  *    points into memory handed out as Untyped names a live page table or
- *    frame; every address-space ID names a live space.
+ *    frame; every address-space ID names a live space;
+ *  - shadow spaces: each live one is the table slot its capability names,
+ *    every slot in use names a live one; its tables point only into its
+ *    own pool (below the part handed out) and its leaves only at live
+ *    frames; one bound to no live GuestSpace is empty.
  */
 #include <berth/object.h>
 #include "object.h"
@@ -29,6 +33,7 @@
 #include "layout.h"
 #include "vspace.h"
 #include "klib.h"
+#include "shadow.h"
 
 #ifdef BERTH_SELFCHECK
 
@@ -471,6 +476,60 @@ static void check_spaces(void)
 	}
 }
 
+/* --- shadow spaces (shadow.c) --- */
+
+/* A shadow leaf names a 4 KiB page of a live frame, a small one or part
+ * of a large one. */
+static int in_live_frame(uint64_t pa)
+{
+	const struct object *o = object_at(pa & ~(PAGE_SIZE - 1));
+	if (!o || o->cap->type != OBJ_FRAME)
+		o = object_at(pa & ~(LARGE_PAGE_SIZE - 1));
+	return o && o->cap->type == OBJ_FRAME && pa >= o->start && pa < o->end;
+}
+
+static void check_shadow_table(const struct shadow_space *s, const uint64_t *table, int level,
+                               const struct cap *c, int bound)
+{
+	uint64_t pool = s->base + PAGE_SIZE, pool_end = pool + PAGE_SIZE * s->used;
+	for (int i = 0; i < 512; i++) {
+		uint64_t e = table[i], pa = e & PTE_ADDR;
+		if (!(e & PTE_P))
+			continue;
+		if (!bound)
+			broken("a shadow space bound to no live guest space that is not empty", c);
+		if (e & (PTE_PS | 0x100UL))
+			broken("a large or global page in a shadow space", c);
+		if (level == 1) {
+			if (!in_live_frame(pa))
+				broken("a shadow space mapping memory that is no live frame", c);
+			continue;
+		}
+		if (pa < pool || pa >= pool_end)
+			broken("a shadow table pointing outside its own pool", c);
+		check_shadow_table(s, P2V(pa), level - 1, c, bound);
+	}
+}
+
+static void check_shadows(void)
+{
+	for (int i = 0; i < nobjects; i++) {
+		const struct cap *c = objects[i].cap;
+		if (c->type != OBJ_SHADOW_SPACE)
+			continue;
+		const struct shadow_space *s = shadow_at(c->w0);
+		if (!s || s->base != c->obj || s->pages * PAGE_SIZE != object_size(c) || 1 + s->used > s->pages)
+			broken("a live shadow space whose table slot names another", c);
+		check_shadow_table(s, P2V(s->base), 4, c, s->guest && handle_pml4(s->guest));
+	}
+	for (uint64_t id = 0; id < SHADOW_COUNT; id++) {
+		const struct shadow_space *s = shadow_at(id);
+		const struct object *o = s->base ? object_at(s->base) : 0;
+		if (s->base && (!o || o->cap->type != OBJ_SHADOW_SPACE || o->cap->w0 != id))
+			broken("a shadow-space slot naming something that is no live shadow space", 0);
+	}
+}
+
 void selfcheck_configure(uint64_t every)
 {
 	check_every = every ? every : 1;
@@ -494,6 +553,7 @@ void selfcheck(void)
 		broken("a capability left in a kernel slot between calls", 0);
 	check_threads_and_ports();
 	check_spaces();
+	check_shadows();
 }
 
 #else

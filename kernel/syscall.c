@@ -9,6 +9,7 @@
 #include "serial.h"
 #include "cpu.h"
 #include "klib.h"
+#include "shadow.h"
 
 int sys_mapping(struct tcb *t, uint64_t op, struct context *r);
 
@@ -121,6 +122,8 @@ static int dispatch(struct tcb *t, struct context *r)
 		return sys_trace(t, r);
 	case SYS_LOG:
 		return sys_log(t, r);
+	case SYS_SHADOW:
+		return sys_shadow(t, r);
 	}
 	return E_BAD_SYSCALL;
 }

@@ -225,7 +225,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_SET_PRIORITY:
 		return tcb_set_priority(caller, t, args->rsi, args->rdx);
 	case SYS_TCB_RESUME:
-		if (t->is_vcpu ? t->vspace_cap.type != OBJ_GUEST_SPACE || t->fault_cap.type != OBJ_PORT
+		if (t->is_vcpu ? !vcpu_space_type(t->vspace_cap.type) || t->fault_cap.type != OBJ_PORT
 		               : !tcb_vspace_root(t) || t->cspace_cap.type != OBJ_CNODE)
 			return E_STATE;
 		if (t->state == THREAD_INACTIVE || t->state == THREAD_FAULTED)

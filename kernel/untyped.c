@@ -9,6 +9,7 @@
 #include "layout.h"
 #include "vspace.h"
 #include "klib.h"
+#include "shadow.h"
 
 void object_init(unsigned type, uint64_t paddr, uint64_t bytes)
 {
@@ -27,7 +28,8 @@ void object_init(unsigned type, uint64_t paddr, uint64_t bytes)
 /* Bytes the object a capability names occupies (retypable types only). */
 uint64_t object_size(const struct cap *c)
 {
-	uint64_t size_bits = c->type == OBJ_UNTYPED || c->type == OBJ_CNODE ? c->w0 : c->type == OBJ_FRAME ? c->w2 : 0;
+	uint64_t size_bits = c->type == OBJ_UNTYPED || c->type == OBJ_CNODE ? c->w0
+	                     : c->type == OBJ_FRAME || c->type == OBJ_SHADOW_SPACE ? c->w2 : 0;
 	int bits = object_bits(c->type, size_bits);
 	return bits < 0 ? 0 : 1ULL << bits;
 }
@@ -55,6 +57,8 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 	uint64_t paddr = ut->obj + placed, bytes = 1ULL << bits, w0 = 0;
 	if ((type == OBJ_VSPACE || type == OBJ_GUEST_SPACE) && (err = asid_alloc(paddr, &w0)))
 		return err;
+	if (type == OBJ_SHADOW_SPACE && (err = shadow_alloc(paddr, (unsigned)bits, &w0)))
+		return err;
 	if (type == OBJ_UNTYPED || type == OBJ_CNODE)
 		w0 = size_bits;
 	ut->w1 = placed + bytes;
@@ -66,7 +70,7 @@ int sys_untyped_retype(struct tcb *t, uint64_t ut_cptr, uint64_t type, uint64_t 
 	                  ((type == OBJ_FRAME || type == OBJ_UNTYPED) ? ut->rights & RIGHT_PHYS : 0);
 	cap_set(dest, (unsigned)type, rights, paddr, w0, 0);
 	dest->flags = ut->flags & CAP_DEVICE;
-	if (type == OBJ_FRAME)
+	if (type == OBJ_FRAME || type == OBJ_SHADOW_SPACE)
 		dest->w2 = (uint64_t)bits;
 	cap_insert_child(ut, dest);
 	return E_OK;

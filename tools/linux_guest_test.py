@@ -35,6 +35,7 @@ BUILD/linux-test/; nothing of them is committed.
 Also a library: tools/bench/linux_boot.py uses Qemu and Guest.
 """
 import argparse
+import hashlib
 import os
 import random
 import re
@@ -589,8 +590,54 @@ def case_malformed(args):
     return tap
 
 
+# --- shadow --------------------------------------------------------------
+
+def case_shadow(args):
+    """The guest under shadow paging (mode=shadow, servers/vmm/shadow.c):
+    it boots to its shell and runs work heavy in address-space changes,
+    200 short-lived processes one after another (fork, exec, exit: a new
+    set of page tables each, every CR3 write a shadow flush) and a
+    pipeline, and its answers are right."""
+    tap = Tap(9)
+    q = linux_qemu(args, 'shadow.manifest', 'linux-shadow.log')
+    g = Guest(q)
+    try:
+        tap.ok(q.wait_for(r'^vmm: \[linux\] shadow paging: nested paging off', 30) is not None,
+               'the VMM runs the guest with shadow paging', tail(q))
+        if not tap.ok(g.wait_init() is not None, 'the guest reaches /init ("%s")' % INIT_MARKER, tail(q)):
+            return tap.skip_rest('the guest did not boot')
+        if not tap.ok(g.wait_shell(), 'its shell answers on the serial line', tail(q)):
+            return tap.skip_rest('no shell')
+        g.run('dmesg -n 1')
+        want = open(os.path.join(ROOT, KERNEL_VERSION)).read().strip()
+        out = g.run('uname -r')
+        tap.ok(out == [want], 'uname -r is %s' % want, ['got %r' % (out,)])
+        start = time.time()
+        out = g.run('i=0; while [ $i -lt 200 ]; do /bin/true || echo failed $i; i=$((i+1)); done; echo ran $i',
+                    timeout=300)
+        tap.ok(out == ['ran 200'], '200 short-lived processes, one after another, all succeed (%.1f s)' %
+               (time.time() - start), ['got %r' % (out,)])
+        out = g.run('seq 1 20000 | sort -rn | md5sum', timeout=120)
+        want_md5 = hashlib.md5(''.join('%d\n' % i for i in range(20000, 0, -1)).encode()).hexdigest()
+        tap.ok(out is not None and len(out) == 1 and out[0].split()[0] == want_md5,
+               'a pipeline of three processes computes the right md5 (%s)' % want_md5, ['got %r' % (out,)])
+        out = g.run('for k in 1 2 3 4 5 6 7 8; do (x=$((k*k)); echo sq $x) & done; wait', timeout=60)
+        tap.ok(out is not None and sorted(out) == sorted('sq %d' % (k * k) for k in range(1, 9)),
+               'eight processes at once, each with its own address space', ['got %r' % (out,)])
+        found = g.run(DMESG_GREP, timeout=60)
+        tap.ok(found == [], 'dmesg has no BUG, WARNING, Call Trace, "TSC unstable" or calibration failure',
+               found or ['no answer'])
+        log = q.text()
+        problems = [l for l in log.split('\n') if re.search(r'panic|selfcheck:|vmm: .*guest stopped|'
+                                                           r"init: 'linux' (exited|faulted|was killed)", l)]
+        tap.ok(not problems, 'no panic, self-check failure or VMM end on the console', problems)
+    finally:
+        q.stop()
+    return tap
+
+
 CASES = {'shell': case_shell, 'boots': case_boots, 'poweroff': case_poweroff, 'reboot': case_reboot,
-         'malformed': case_malformed}
+         'malformed': case_malformed, 'shadow': case_shadow}
 
 
 def main():

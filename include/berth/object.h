@@ -13,6 +13,8 @@ enum berth_object_type {
 	OBJ_PORT = 7,        /* a message rendezvous with notification bits */
 	OBJ_GUEST_SPACE = 8, /* a guest's physical memory: a nested page table root */
 	OBJ_VCPU = 9,        /* a virtual CPU: scheduled like a thread, runs a guest */
+	OBJ_SHADOW_SPACE = 10, /* shadow page tables for a VCPU without nested paging:
+	                        * size_bits SHADOW_MIN_BITS..SHADOW_MAX_BITS, a pool of tables */
 	OBJ_TYPE_COUNT,      /* types below can be retyped; those below are made by the kernel */
 	OBJ_REPLY = 16,      /* a send-once right made by SYS_CALL */
 	OBJ_IRQ_CONTROL = 17,
@@ -35,6 +37,10 @@ enum berth_object_type {
 #define PORT_BITS 7
 #define VCPU_BITS 15            /* VMCB, state, MSR and I/O bitmaps: 32 KiB */
 #define GUEST_PHYS_TOP (1UL << 39)  /* guest-physical addresses below 512 GiB */
+/* A ShadowSpace: its top table and a pool of 2^(size_bits - 12) - 1 pages
+ * for the tables below it (4 pages at least: one 4 KiB mapping needs 3). */
+#define SHADOW_MIN_BITS 14
+#define SHADOW_MAX_BITS 24
 #define UNTYPED_MIN_BITS 12
 #define UNTYPED_MAX_BITS 47
 

@@ -60,6 +60,7 @@ enum berth_syscall {
 	SYS_KERNEL_COUNTER = 45,  /* (counter) -> rdx its value since boot */
 	SYS_TRACE = 46,           /* (trace_control, op, a, b): enum trace_op, docs/trace.md */
 	SYS_LOG = 47,             /* (com1_ioport, op, a, b): enum log_op, docs/console.md */
+	SYS_SHADOW = 48,          /* (shadow_space, op, a, b, c): enum shadow_op, docs/vmm.md */
 	SYS_COUNT                 /* one past the highest number */
 };
 
@@ -85,6 +86,23 @@ enum log_op {
 	LOG_READ = 1,     /* (): take up to 24 bytes: rdx count | bytes left << 32, the bytes in
 	                   * rsi, rdi, r8 (little-endian); E_WOULD_BLOCK if none */
 };
+/* SYS_SHADOW's operations on a ShadowSpace (shadow page tables, mapping
+ * guest-virtual to host-physical for a VCPU with nested paging off;
+ * docs/vmm.md, "Shadow paging").  The first argument is the ShadowSpace
+ * capability (WRITE). */
+enum shadow_op {
+	SHADOW_BIND = 0,  /* (guest_space): the GuestSpace whose memory it may map (0: none);
+	                   * empties the shadow tables */
+	SHADOW_MAP = 1,   /* (gva, gpa, flags): map the guest-virtual page gva to the host frame
+	                   * behind guest-physical gpa in the bound GuestSpace, with SHADOW_*
+	                   * flags -> rdx pool pages left; E_LIMIT when the pool is used up */
+	SHADOW_UNMAP = 2, /* (gva): drop that page's entry */
+	SHADOW_FLUSH = 3, /* (lower): drop every entry, the pool is empty again; lower = 1: only
+	                   * the lower half's (guest-virtual below 2^47), the pool unchanged */
+};
+#define SHADOW_WRITE  0x2u   /* SHADOW_MAP's flags: writable (needs a writable guest page) */
+#define SHADOW_USER   0x4u   /* reachable from the guest's CPL 3 */
+#define SHADOW_NOEXEC 0x8u   /* no instruction fetch (the guest needs EFER.NXE) */
 #define LOG_RING 4096     /* bytes the kernel keeps for the console driver */
 enum trace_kind {
 	TRACE_CALL = 1, TRACE_REPLY = 2, TRACE_SEND = 3,

@@ -55,6 +55,12 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define SVM_MISC1_INVD     (1u << 22)  /* always on */
 #define SVM_MISC2_XSETBV   (1u << 13)  /* always on (QEMU 7.2 ignores it: docs/vmm.md) */
 #define SVM_MISC1_INVLPGA  (1u << 26)  /* always on */
+#define SVM_MISC1_INVLPG   (1u << 25)  /* always on for a VCPU on a ShadowSpace */
+/* What the kernel intercepts for a VCPU on a ShadowSpace (docs/vmm.md,
+ * "Shadow paging"), on top of the rest: #PF, reads and writes of CR3,
+ * writes of CR0 and CR4, INVLPG. */
+#define SVM_SHADOW_CR_ALWAYS ((1u << 3) | (1u << 16) | (1u << 19) | (1u << 20))
+#define SVM_SHADOW_EXC_ALWAYS (1u << 14)
 #define SVM_MISC1_TR_WRITE (1u << 13)  /* always on: LTR (QEMU 7.2 takes a null selector; docs/vmm.md) */
 #define SVM_MISC2_VMLOAD   (1u << 2)   /* always on, as are VMSAVE ... SKINIT */
 #define SVM_MISC2_VMSAVE   (1u << 3)
@@ -94,6 +100,9 @@ enum vcpu_segment_part { SEG_SELECTOR, SEG_ATTRIB, SEG_LIMIT, SEG_BASE };
 #define VMEXIT_MONITOR  0x8a
 #define VMEXIT_MWAIT    0x8b
 #define VMEXIT_MWAIT_CONDITIONAL 0x8c
+#define VMEXIT_READ_CR(n)  (0x00 + (n))   /* MOV from CRn (no decode assists) */
+#define VMEXIT_WRITE_CR(n) (0x10 + (n))   /* MOV to CRn, and CLTS and LMSW for CR0 */
+#define VMEXIT_INVLPG   0x79
 #define VMEXIT_NPF      0x400
 #define VMEXIT_INVALID  0xffffffffUL   /* compare the low 32 bits */
 
@@ -103,7 +112,10 @@ enum vcpu_invalid_reason {
 	VMRUN_INVALID_HW = 0, VMRUN_INVALID_EFER = 1, VMRUN_INVALID_CR0 = 2, VMRUN_INVALID_CR3 = 3,
 	VMRUN_INVALID_CR4 = 4, VMRUN_INVALID_DR = 5, VMRUN_INVALID_CS = 6, VMRUN_INVALID_EVENT = 7,
 	VMRUN_INVALID_LONG_MODE = 8,
-	VMRUN_INVALID_NO_SPACE = 9,   /* its GuestSpace capability was deleted or revoked */
+	VMRUN_INVALID_NO_SPACE = 9,   /* its GuestSpace or ShadowSpace capability was deleted or
+	                               * revoked, or its ShadowSpace is bound to no live GuestSpace */
+	VMRUN_INVALID_SHADOW_MODE = 10, /* on a ShadowSpace, but not in long mode with paging
+	                                 * (CR0.PG and PE, CR4.PAE, EFER.LME and LMA) */
 };
 
 /*

@@ -222,9 +222,11 @@ static int check_start_args(const struct vm_task *v, char **opt, int n)
 			}
 		} else if (!strncmp(p, "disk=/", 6) || !strncmp(p, "kernel=/", 8) || !strncmp(p, "initrd=/", 8)) {
 			continue;
+		} else if (!strcmp(p, "mode=svm") || !strcmp(p, "mode=shadow")) {
+			continue;   /* nested paging (the default) or shadow paging (docs/vmm.md) */
 		} else {
 			outf("vm start: unknown option '%s' (mem=MiB, disk=/PATH, kernel=/PATH, initrd=/PATH, "
-			     "cmdline=...)\n", p);
+			     "mode=svm|shadow, cmdline=...)\n", p);
 			return -1;
 		}
 	}

@@ -176,6 +176,9 @@ static void reason_name(uint32_t code, char name[16 + 1])
 		{ 0x88, "icebp" }, { 0x89, "wbinvd" }, { 0x8a, "monitor" }, { 0x8b, "mwait" },
 		{ 0x8c, "mwait_cond" }, { 0x8d, "xsetbv" }, { 0x8e, "rdpru" },
 		{ 0x8f, "efer_write_trap" }, { 0x400, "npf" }, { 0xffffffff, "invalid" },
+		/* the VMM's own events (shadow.c) */
+		{ 0x10001, "shadow_fill" }, { 0x10002, "shadow_reflect" }, { 0x10003, "shadow_mmio" },
+		{ 0x10004, "shadow_flush" }, { 0x10005, "shadow_pool_full" }, { 0x10006, "shadow_flush_low" },
 	};
 	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		if (fixed[i].code == code) {
@@ -298,11 +301,22 @@ int control_message(const struct msg *m)
 
 /* --- statistics ------------------------------------------------------- */
 
+static void count_reason(uint32_t c, uint64_t spent);
+
 void control_exit_done(uint64_t code, uint64_t since)
 {
-	uint64_t spent = rdtsc() - since;
-	uint32_t c = (uint32_t)code;
 	exits_total++;
+	count_reason((uint32_t)code, rdtsc() - since);
+}
+
+/* not an exit: counted by kind only, its time in the exit's */
+void control_event(uint32_t code)
+{
+	count_reason(code, 0);
+}
+
+static void count_reason(uint32_t c, uint64_t spent)
+{
 	unsigned i = 0;
 	while (i < reason_count && reasons[i].code != c)
 		i++;

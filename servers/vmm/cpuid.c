@@ -64,11 +64,15 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 			rd &= ~((1u << 7) | (1u << 14)); /* no MCE, MCA */
 			rd |= 1u << 9;                    /* a local APIC (lapic.c) */
 			rc |= 1u << 24;                   /* with TSC-deadline mode */
+			if (shadow_on())
+				rc &= ~(1u << 17);        /* no PCID: shadow.c flushes on every CR3 write */
 			rb &= 0x0000ffff; /* one logical CPU, APIC id 0 */
 		} else if (leaf == 7) {
 			ra = 0;                 /* no subleaves beyond 0 */
 			if (sub == 0) {
 				rb &= LEAF7_EBX;
+				if (shadow_on())
+					rb &= ~(1u << 10);   /* no INVPCID either */
 				rc &= LEAF7_ECX;
 				rd &= LEAF7_EDX;
 			} else {

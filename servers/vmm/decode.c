@@ -479,3 +479,30 @@ int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct
 	out->rex = p.rex;
 	return 0;
 }
+
+/* ---- INVLPG ------------------------------------------------------------- */
+
+/* 0F 01 /7 with a memory operand (mod 3 with reg 7 is SWAPGS or RDTSCP,
+ * not INVLPG).  Only the length and the operand's address parts are
+ * filled; the address is computed with mmio_address. */
+int invlpg_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct mmio_insn *out)
+{
+	struct cursor c = { .bytes = bytes, .avail = avail, .pos = 0 };
+	struct prefixes p = { 0 };
+	struct mmio_insn d = { 0 };
+	uint8_t op0, op1, modrm;
+	if (mode != MODE_REAL16 && mode != MODE_PROT16 && mode != MODE_PROT32 && mode != MODE_LONG64)
+		return DECODE_INVALID;
+	TRY(read_prefixes(&c, mode, &p));
+	TRY(next_byte(&c, &op0));
+	TRY(next_byte(&c, &op1));
+	TRY(next_byte(&c, &modrm));
+	if (op0 != 0x0F || op1 != 0x01 || ((modrm >> 3) & 7) != 7 || (modrm >> 6) == 3)
+		return DECODE_UNSUPPORTED;
+	if (p.lock)
+		return DECODE_INVALID;
+	TRY(read_address(&c, mode, &p, address_size(mode, &p), modrm >> 6, modrm & 7, &d.addr));
+	d.length = (uint8_t)c.pos;
+	*out = d;
+	return 0;
+}

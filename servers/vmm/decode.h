@@ -101,4 +101,11 @@ struct insn_prefixes {
 };
 int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct insn_prefixes *out);
 
+/* INVLPG m (0F 01 /7, a memory operand): its length and the parts of the
+ * address it names (mmio_address computes it; add the segment's base),
+ * which shadow paging needs because the exit gives no address (no decode
+ * assists).  Returns 0, a DECODE_* code, or DECODE_UNSUPPORTED for
+ * another instruction. */
+int invlpg_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct mmio_insn *out);
+
 #endif

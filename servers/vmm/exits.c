@@ -297,9 +297,10 @@ static void exit_msr(struct msg *m)
 			if (((value ^ cur) & EFER_LME) && (cr0 & (1UL << 31)))
 				goto fault;
 			sys_vcpu_write(vm.vcpu, VCPU_EFER, value | EFER_SVME);
+			shadow_efer_written(value);
 			cur = value;
 		}
-		v = cur & ~EFER_SVME;
+		v = shadow_efer_view(cur) & ~EFER_SVME;
 		break;
 	}
 	case 0x277: /* PAT */
@@ -641,6 +642,9 @@ int handle_exit(struct msg *m)
 	uint64_t code = m->w[VMEXIT_W_CODE];
 	/* an event the exit interrupted is delivered again */
 	m->w[VMEXIT_W_INJECT] = (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) ? m->w[VMEXIT_W_INTINFO] : 0;
+	int reply;
+	if (shadow_exit(m, &reply))   /* mode=shadow: page faults, CR3, INVLPG (shadow.c) */
+		return reply;
 	switch (code) {
 	case VMEXIT_CPUID:
 		exit_cpuid(m);
@@ -710,4 +714,17 @@ int handle_exit(struct msg *m)
 		}
 		return 0;
 	}
+}
+
+/* For shadow.c: a device access found by a shadow page fault, handled
+ * as the nested page fault it would be with nested paging; and the end
+ * of an instruction it emulated. */
+void exit_mmio(struct msg *m)
+{
+	exit_npf(m);
+}
+
+void exit_complete(struct msg *m, uint64_t next_rip)
+{
+	complete(m, next_rip);
 }

@@ -258,7 +258,8 @@ int main(const struct bootinfo *bi)
 		             restore_ram);
 		return EXIT_NO_RESTART;
 	}
-	err = err ? err : sys_vcpu_configure(vm.vcpu, vm.guest_space, send);
+	err = err ? err : shadow_setup(args);   /* mode=shadow (shadow.c) */
+	err = err ? err : sys_vcpu_configure(vm.vcpu, shadow_vcpu_space(), send);
 	if (!err) {
 		calibrate_end();
 		clock_init(tsc_per_tick * 100);
@@ -272,6 +273,7 @@ int main(const struct bootinfo *bi)
 		vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 		return vm.exit_status;
 	}
+	shadow_reset();
 	err = err ? err : sys_tcb_set_priority(vm.vcpu, 90, 90);
 	if (err) {
 		debug_printf("vmm: cannot build the VM: error %ld\n", err);
@@ -363,6 +365,7 @@ int main(const struct bootinfo *bi)
 				vm.exit_status = EXIT_NO_RESTART;
 				reply = 0;
 			}
+			shadow_reset();
 		}
 		vm.request = REQUEST_NONE;
 		if (!reply) {
@@ -370,6 +373,7 @@ int main(const struct bootinfo *bi)
 				uart_flush(&vm.uart);
 				disk_close();
 				marks_print();
+				shadow_stats_print();
 				return vm.exit_status;
 			}
 			if (vm.halted) { /* answer when an interrupt comes */

@@ -156,6 +156,7 @@ int paging_read(struct guest_paging *p)
 	long err = sys_vcpu_read(vm.vcpu, VCPU_CR0, &p->cr0);
 	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_CR3, &p->cr3);
 	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_EFER, &p->efer);
+	p->efer = shadow_efer_view(p->efer);
 	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_SS, SEG_ATTRIB), &ss);
 	p->cpl = (unsigned)(ss >> 5) & 3;   /* the processor takes the CPL from SS.DPL */
 	return err ? -1 : 0;

@@ -17,6 +17,7 @@
 #include "ioapic.h"
 #include "pvclock.h"
 #include "vmtime.h"
+#include "shadow.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
 #define IMAGE_VA     0x0000310000000000UL  /* the guest image module, read-only */
@@ -151,6 +152,8 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 
 /* exits.c */
 int handle_exit(struct msg *m);  /* 1: reply now, 0: parked or stopped */
+void exit_mmio(struct msg *m);   /* a guest access of a device's guest-physical address (shadow.c) */
+void exit_complete(struct msg *m, uint64_t next_rip);   /* resume after an emulated instruction */
 void deliver_interrupt(struct msg *m);
 void irq_window(int want);       /* ask for an exit as soon as the guest can take an interrupt */
 
@@ -181,5 +184,6 @@ void control_start(const char *args);   /* before the guest starts */
 int control_message(const struct msg *m);          /* 1: a control request, answered or kept */
 int control_console_output(const uint8_t *bytes, size_t n);  /* 1: taken (attached, or kept) */
 void control_exit_done(uint64_t code, uint64_t since);       /* after handle_exit; since: TSC */
+void control_event(uint32_t code);   /* one of the VMM's own events (shadow.c), counted as an exit kind */
 
 #endif

@@ -155,7 +155,7 @@ static uint64_t some_vaddr(uint64_t *s, int guest)
 
 static const unsigned retype_types[] = { OBJ_CNODE, OBJ_TCB, OBJ_VSPACE, OBJ_PAGE_TABLE, OBJ_PAGE_TABLE,
 	                                 OBJ_FRAME, OBJ_FRAME, OBJ_PORT, OBJ_PORT, OBJ_GUEST_SPACE, OBJ_VCPU,
-	                                 OBJ_UNTYPED };
+	                                 OBJ_UNTYPED, OBJ_SHADOW_SPACE };
 
 /* --- victims: threads that block on the pool's ports ----------------- */
 
@@ -353,10 +353,11 @@ static void one_call(uint64_t *s)
 {
 	uint64_t c = some_cptr(s), level;
 	struct msg m = { .info = MSG_INFO(below(s, 4), below(s, 7), 0) };
-	switch (below(s, 36)) {
+	switch (below(s, 38)) {
 	case 0: case 1: case 2: case 32: case 33: case 34: {
 		unsigned type = retype_types[below(s, sizeof(retype_types) / sizeof(retype_types[0]))];
-		unsigned bits = type == OBJ_CNODE ? 1 + (unsigned)below(s, 6) : type == OBJ_UNTYPED ? 12 + (unsigned)below(s, 3) : 0;
+		unsigned bits = type == OBJ_CNODE ? 1 + (unsigned)below(s, 6) : type == OBJ_UNTYPED ? 12 + (unsigned)below(s, 3)
+		              : type == OBJ_SHADOW_SPACE ? SHADOW_MIN_BITS - 1 + (unsigned)below(s, 2) : 0;
 		uint64_t offset = below(s, 4) ? RETYPE_NEXT_FREE : below(s, 1u << EPOCH_BITS) & ~0xfffUL;
 		uint64_t from = below(s, 6) ? epoch_untyped : slot_of(s, OBJ_UNTYPED), to = slot_of(s, OBJ_NONE);
 		long err = sys_untyped_retype(from, type, bits, offset, CAP_ROOT_CNODE, to);
@@ -479,6 +480,21 @@ static void one_call(uint64_t *s)
 			spawn_vcpu(s);
 		break;
 	}
+	case 36: { /* shadow paging: bind, map, unmap, flush, and a VCPU run on one */
+		uint64_t sh = slot_of(s, OBJ_SHADOW_SPACE);
+		switch (below(s, 5)) {
+		case 0: count(sys_shadow_bind(sh, below(s, 4) ? slot_of(s, OBJ_GUEST_SPACE) : 0)); break;
+		case 1: count(sys_shadow_map(sh, some_vaddr(s, below(s, 2)), some_vaddr(s, 1),
+		                             (unsigned)below(s, 16), 0)); break;
+		case 2: count(sys_shadow_unmap(sh, some_vaddr(s, below(s, 2)))); break;
+		case 3: count(sys_shadow_flush(sh)); break;
+		default: count(sys_vcpu_configure(slot_of(s, OBJ_VCPU), sh, slot_of(s, OBJ_PORT))); break;
+		}
+		break;
+	}
+	case 37: /* an unknown operation */
+		count(berth_syscall(SYS_SHADOW, slot_of(s, OBJ_SHADOW_SPACE), 4 + below(s, 3), 0, 0, 0, 0).err);
+		break;
 	case 35: { /* our own CNode and VSpace into the pool, to be used and deleted */
 		static const uint64_t roots[] = { CAP_ROOT_CNODE, CAP_ROOT_VSPACE };
 		unsigned which = (unsigned)below(s, 2);

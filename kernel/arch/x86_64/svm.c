@@ -28,6 +28,7 @@
 #include "vspace.h"
 #include "cpu.h"
 #include "klib.h"
+#include "shadow.h"
 
 struct guest_regs {   /* the order svm_entry.S uses */
 	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
@@ -39,6 +40,11 @@ struct vcpu_state {
 	uint64_t tlb_generation;      /* of the last VMRUN */
 	uint64_t dr[4];               /* DR0-DR3: VMRUN does not load them */
 	uint64_t xcr0;                /* the guest's XCR0 when it last exited */
+	/* the guest's CR3 as the VMM sees it (VCPU_CR3): with nested paging
+	 * the VMCB's, copied both ways around VMRUN; on a ShadowSpace only
+	 * the VMM's to keep, since the VMCB's is the shadow's top table,
+	 * which only the kernel sets */
+	uint64_t guest_cr3;
 };
 
 #define VCPU_STATE_OFFSET 2048
@@ -86,6 +92,7 @@ struct vcpu_state {
 
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define EFER_SVME (1UL << 12)
+#define EFER_NXE (1UL << 11)
 /* VMRUN, VMLOAD, VMSAVE, STGI, CLGI and SKINIT keep the guest away from
  * host-physical VMCBs and the global interrupt flag; XSETBV so that on
  * hardware the VMM decides (QEMU 7.2 ignores this intercept: the kernel
@@ -345,8 +352,11 @@ void vcpu_stopped(struct tcb *t, const char *why)
 	printk("berth: vcpu %lu stopped: %s (guest rip %lx)\n", t->id, why, V64(t, S_RIP));
 }
 
-/* What the hardware would refuse, checked here so the VMM learns why. */
-static unsigned check_state(struct tcb *t)
+/* What the hardware would refuse, checked here so the VMM learns why.
+ * On a ShadowSpace the guest must be in long mode with paging: the
+ * shadow tables are 4-level tables, and without paging the guest would
+ * address host-physical memory. */
+static unsigned check_state(struct tcb *t, int shadow)
 {
 	uint64_t efer = V64(t, S_EFER), cr0 = V64(t, S_CR0), cr4 = V64(t, S_CR4);
 	const uint64_t efer_ok = (1UL << 0) | (1UL << 8) | (1UL << 10) | (1UL << 11) | EFER_SVME |
@@ -357,8 +367,11 @@ static unsigned check_state(struct tcb *t)
 		return VMRUN_INVALID_EFER;
 	if ((cr0 >> 32) || ((cr0 & (1UL << 29)) && !(cr0 & (1UL << 30))))
 		return VMRUN_INVALID_CR0;
-	if (V64(t, S_CR3) >> 52)
+	if (!shadow && (vstate(t)->guest_cr3 >> 52))
 		return VMRUN_INVALID_CR3;
+	const uint64_t lm = (1UL << 8) | (1UL << 10);
+	if (shadow && ((cr0 & 0x80000001UL) != 0x80000001UL || !(cr4 & (1UL << 5)) || (efer & lm) != lm))
+		return VMRUN_INVALID_SHADOW_MODE;
 	if (cr4 & ~cr4_ok)
 		return VMRUN_INVALID_CR4;
 	if ((V64(t, S_DR6) >> 32) || (V64(t, S_DR7) >> 32))
@@ -505,7 +518,10 @@ _Noreturn void vcpu_run(struct tcb *t)
 again:;
 	/* the guest space is looked up on every entry: revoke may have
 	 * deleted it while the VMM held this VCPU's exit */
-	unsigned reason = t->vspace_cap.type == OBJ_GUEST_SPACE ? check_state(t) : VMRUN_INVALID_NO_SPACE;
+	int shadow = t->vspace_cap.type == OBJ_SHADOW_SPACE;
+	uint64_t handle = 0, shadow_root = shadow ? shadow_vcpu_root(&t->vspace_cap, &handle) : 0;
+	unsigned reason = (shadow ? shadow_root != 0 : t->vspace_cap.type == OBJ_GUEST_SPACE)
+	                  ? check_state(t, shadow) : VMRUN_INVALID_NO_SPACE;
 	if (reason) {
 		V64(t, C_EXITINFO2) = 0;
 		V64(t, C_EXITINTINFO) = 0;
@@ -513,16 +529,32 @@ again:;
 		kernel_exit();
 	}
 	/* what keeps the host safe, whatever the VMM wrote */
-	uint64_t handle = asid_handle(t->vspace_cap.w0);
-	unsigned hw = 1 + (unsigned)(t->vspace_cap.w0 % (hw_asids - 1));
+	if (!shadow)
+		handle = asid_handle(t->vspace_cap.w0);
+	unsigned hw = 1 + (unsigned)((t->vspace_cap.w0 + (shadow ? ASID_COUNT : 0)) % (hw_asids - 1));
 	V32(t, C_INTERCEPT_MISC1) |= MISC1_ALWAYS;
 	V32(t, C_INTERCEPT_MISC2) |= MISC2_ALWAYS;
 	V32(t, C_INTERCEPT_DR) |= SVM_DR_WRITES_ALWAYS;
 	V64(t, S_EFER) |= EFER_SVME;
 	V64(t, C_IOPM_BASE) = V2P((uint8_t *)t + IOPM_OFFSET);
 	V64(t, C_MSRPM_BASE) = V2P((uint8_t *)t + MSRPM_OFFSET);
-	V64(t, C_NP_ENABLE) = 1;
-	V64(t, C_N_CR3) = t->vspace_cap.obj;
+	if (shadow) {
+		/* shadow paging (shadow.c): the guest walks the shadow's tables;
+		 * what it may not see or change of them exits to the VMM */
+		V64(t, C_NP_ENABLE) = 0;
+		V64(t, C_N_CR3) = 0;
+		V64(t, S_CR3) = shadow_root;
+		/* no-execute in the shadow's entries (the GuestSpace's and the
+		 * VMM's) needs NXE; EFER is the VMM's to show (MSR exits) */
+		V64(t, S_EFER) |= EFER_NXE;
+		V32(t, C_INTERCEPT_CR) |= SVM_SHADOW_CR_ALWAYS;
+		V32(t, C_INTERCEPT_EXC) |= SVM_SHADOW_EXC_ALWAYS;
+		V32(t, C_INTERCEPT_MISC1) |= SVM_MISC1_INVLPG;
+	} else {
+		V64(t, C_NP_ENABLE) = 1;
+		V64(t, C_N_CR3) = t->vspace_cap.obj;
+		V64(t, S_CR3) = v->guest_cr3;
+	}
 	V32(t, C_ASID) = hw;
 	V32(t, C_CLEAN) = 0;
 	/* physical interrupts follow the host's IF, never the guest's, so a
@@ -543,6 +575,8 @@ again:;
 	__asm__ volatile("cli; stgi");
 	guest_unload(t);
 	V64(t, C_EVENTINJ) = 0;
+	if (!shadow)   /* the guest changes its CR3 itself under nested paging */
+		v->guest_cr3 = V64(t, S_CR3);
 
 	uint64_t code = V64(t, C_EXITCODE);
 	/* a running figure for long guest runs (tools/fuzz-guests.sh) */
@@ -568,7 +602,7 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	struct vcpu_state *v = vstate(t);
 	static const uint16_t state_offsets[] = {
 		[VCPU_RIP] = S_RIP, [VCPU_RFLAGS] = S_RFLAGS, [VCPU_CR0] = S_CR0, [VCPU_CR2] = S_CR2,
-		[VCPU_CR3] = S_CR3, [VCPU_CR4] = S_CR4, [VCPU_EFER] = S_EFER, [VCPU_DR6] = S_DR6,
+		[VCPU_CR4] = S_CR4, [VCPU_EFER] = S_EFER, [VCPU_DR6] = S_DR6,
 		[VCPU_DR7] = S_DR7,
 	};
 	*width = 64;
@@ -581,6 +615,7 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	case VCPU_RSI: return &v->regs.rsi;
 	case VCPU_RDI: return &v->regs.rdi;
 	case VCPU_RBP: return &v->regs.rbp;
+	case VCPU_CR3: return &v->guest_cr3;   /* never the shadow's top table */
 	case VCPU_INTERCEPT_CR: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_CR);
 	case VCPU_INTERCEPT_DR: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_DR);
 	case VCPU_INTERCEPT_EXC: *width = 32; return (uint64_t *)(vmcb(t) + C_INTERCEPT_EXC);
@@ -667,8 +702,12 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 	uint64_t *p;
 	switch (op) {
 	case SYS_VCPU_CONFIGURE:
-		if ((err = cap_get(caller, r->rsi, OBJ_GUEST_SPACE, RIGHT_WRITE, &gs)) ||
-		    (err = cap_get(caller, r->rdx, OBJ_PORT, RIGHT_SEND, &port)))
+		/* a GuestSpace runs the guest with nested paging, a ShadowSpace
+		 * with shadow paging (shadow.c) */
+		err = cap_get(caller, r->rsi, OBJ_GUEST_SPACE, RIGHT_WRITE, &gs);
+		if (err == E_WRONG_TYPE)
+			err = cap_get(caller, r->rsi, OBJ_SHADOW_SPACE, RIGHT_WRITE, &gs);
+		if (err || (err = cap_get(caller, r->rdx, OBJ_PORT, RIGHT_SEND, &port)))
 			return err;
 		if (port->rights & RIGHT_RECEIVE)
 			return E_NOT_COPYABLE;

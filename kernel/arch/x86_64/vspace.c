@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "klib.h"
 #include "selfcheck.h"
+#include "shadow.h"
 
 static uint64_t kernel_pml4;
 uint64_t tlb_generation; /* counts unmaps: a VCPU flushes its guest TLB when it moved */
@@ -118,6 +119,20 @@ int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr)
 	return E_OK;
 }
 
+/* The page-table entry that maps vaddr in any space (a 4 KiB page's, or
+ * a 2 MiB page's with *size set to match), or 0 when nothing does. */
+uint64_t vspace_leaf(uint64_t pml4, uint64_t vaddr, uint64_t *size)
+{
+	int level = -1;
+	uint64_t *pte = vspace_pte(pml4, vaddr, &level);
+	*size = PAGE_SIZE;
+	if (!pte && level == 0) {
+		pte = entry_at(pml4, vaddr, 2, &level);
+		*size = LARGE_PAGE_SIZE;
+	}
+	return pte && (*pte & PTE_P) ? *pte : 0;
+}
+
 uint64_t kernel_pml4_paddr(void)
 {
 	return kernel_pml4;
@@ -161,8 +176,12 @@ uint64_t handle_pml4(uint64_t handle)
 
 void vspace_destroy(uint64_t pml4, uint64_t asid)
 {
-	if (asid < ASID_COUNT && asids[asid].pml4 == pml4)
+	if (asid < ASID_COUNT && asids[asid].pml4 == pml4) {
+		uint64_t handle = asid_handle(asid);
 		asids[asid].pml4 = 0;
+		/* shadow tables copied from a dying GuestSpace go with it */
+		shadow_guest_changed(handle);
+	}
 	/* never keep running on page tables whose memory is going back */
 	if ((read_cr3() & PTE_ADDR) == pml4)
 		write_cr3(kernel_pml4);
@@ -199,6 +218,8 @@ static void clear_entry(uint64_t handle, uint64_t *entry, uint64_t vaddr, int le
 	uint64_t pml4 = handle_pml4(handle);
 	*entry = 0;
 	tlb_generation++;
+	/* a guest frame's shadow entries go with its mapping (shadow.c) */
+	shadow_guest_changed(handle);
 	if ((read_cr3() & PTE_ADDR) != pml4)
 		return;
 	if (level == 0)

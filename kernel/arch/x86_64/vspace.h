@@ -37,5 +37,7 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
                      uint64_t *missing);
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
 uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);
+uint64_t vspace_leaf(uint64_t pml4, uint64_t vaddr, uint64_t *size);
+extern uint64_t tlb_generation;
 
 #endif

@@ -321,6 +321,38 @@ static inline long sys_trace_clear(uint64_t ctl)
 	return berth_syscall(SYS_TRACE, ctl, TRACE_CLEAR, 0, 0, 0, 0).err;
 }
 
+/* Shadow page tables (SYS_SHADOW, docs/vmm.md "Shadow paging"). */
+static inline long sys_shadow_bind(uint64_t shadow, uint64_t guest_space)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_BIND, guest_space, 0, 0, 0).err;
+}
+
+/* Map guest-virtual gva to what guest-physical gpa is in the bound
+ * GuestSpace; *left (may be 0): pool pages still free. */
+static inline long sys_shadow_map(uint64_t shadow, uint64_t gva, uint64_t gpa, unsigned flags, uint64_t *left)
+{
+	struct sysret r = berth_syscall(SYS_SHADOW, shadow, SHADOW_MAP, gva, gpa, flags, 0);
+	if (left)
+		*left = r.rdx;
+	return r.err;
+}
+
+static inline long sys_shadow_unmap(uint64_t shadow, uint64_t gva)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_UNMAP, gva, 0, 0, 0).err;
+}
+
+static inline long sys_shadow_flush(uint64_t shadow)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_FLUSH, 0, 0, 0, 0).err;
+}
+
+/* Only the entries below 2^47 (a guest's CR3 write, its global pages kept). */
+static inline long sys_shadow_flush_lower(uint64_t shadow)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_FLUSH, 1, 0, 0, 0).err;
+}
+
 /* Keep only these rights on an Untyped capability, in place. */
 static inline long sys_cap_restrict(uint64_t slot, unsigned rights)
 {

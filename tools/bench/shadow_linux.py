@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Linux with nested paging and with shadow paging, side by side (issue
+15; docs/vmm.md, "Shadow paging"; docs/benchmarks.md).
+
+    tools/bench/shadow_linux.py [--build DIR] [--icount] [--modes svm,shadow]
+
+For each mode, one boot of the Linux guest (tests/linux/linux.manifest,
+tests/linux/shadow.manifest) on the kernel without the self-check, and:
+
+- boot: from the VMM's "starting" line to the guest's /init marker, in
+  host wall time; and the guest's own uptime when its shell first answers
+  (its clock is the TSC: under -icount shift=0 a nanosecond of it is one
+  instruction of the whole machine, so this is instructions to the shell);
+- procs: a loop of 200 short-lived processes (/bin/true) in the guest's
+  shell: host wall time around the command, and the guest's uptime before
+  and after it (under --icount: instructions).
+
+prints BENCH lines (stdout; progress on stderr):
+
+    BENCH name=linux_<mode>_boot_ms value=<ms> unit=ms
+    BENCH name=linux_<mode>_boot_guest_ms value=<ms> unit=ms   (or ..._boot_insns, unit=insns, with --icount)
+    BENCH name=linux_<mode>_procs200_ms value=<ms> unit=ms
+    BENCH name=linux_<mode>_procs200_guest_ms ...              (or ..._procs200_insns)
+"""
+import argparse
+import os
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in tools/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import linux_guest_test as lg  # noqa: E402  (tools/linux_guest_test.py)
+
+MANIFEST = {'svm': 'linux.manifest', 'shadow': 'shadow.manifest'}
+LOOP = 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done; echo ran $i'
+
+
+def uptime(g):
+    out = g.run('cat /proc/uptime', timeout=120)
+    try:
+        return float(out[0].split()[0])
+    except (TypeError, IndexError, ValueError):
+        return None
+
+
+def one(build, mode, icount, timeout):
+    log = os.path.join(lg.ROOT, build, 'test-logs', 'bench-shadow-%s%s.log' % (mode, '-icount' if icount else ''))
+    if icount:
+        os.environ['QEMU_EXTRA'] = '-icount shift=0'
+    else:
+        os.environ.pop('QEMU_EXTRA', None)
+    q = lg.berth_qemu(os.path.join(build, 'kernel.bin'), lg.modules(build, MANIFEST[mode]), '', log)
+    g = lg.Guest(q)
+    res = {}
+    try:
+        if g.wait_init(timeout=timeout) is None or not g.wait_shell(timeout=timeout):
+            print('# %s: the guest did not reach its shell' % mode, file=sys.stderr)
+            return res
+        start, marker = lg.boot_started(q), q.line_time(re.escape(lg.INIT_MARKER))
+        if start and marker:
+            res['boot_ms'] = (marker - start) * 1000
+        g.run('dmesg -n 1')
+        res['boot_guest_s'] = uptime(g)
+        u0, t0 = uptime(g), time.time()
+        out = g.run(LOOP, timeout=timeout)
+        t1, u1 = time.time(), uptime(g)
+        if out == ['ran 200']:
+            res['procs_ms'] = (t1 - t0) * 1000
+            if u0 is not None and u1 is not None:
+                res['procs_guest_s'] = u1 - u0
+    finally:
+        q.stop()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default='build')
+    ap.add_argument('--icount', action='store_true', help='run QEMU with -icount shift=0')
+    ap.add_argument('--modes', default='svm,shadow')
+    ap.add_argument('--timeout', type=int, default=1200)
+    args = ap.parse_args()
+    os.chdir(lg.ROOT)
+    for mode in args.modes.split(','):
+        print('# %s%s ...' % (mode, ' under -icount shift=0' if args.icount else ''), file=sys.stderr)
+        r = one(args.build, mode, args.icount, args.timeout)
+        for key, name in (('boot_ms', 'boot_ms'), ('procs_ms', 'procs200_ms')):
+            if key in r:
+                print('BENCH name=linux_%s_%s value=%.0f unit=ms' % (mode, name, r[key]))
+        for key, name in (('boot_guest_s', 'boot'), ('procs_guest_s', 'procs200')):
+            if r.get(key) is None:
+                continue
+            if args.icount:   # a nanosecond of the guest's clock is one instruction
+                print('BENCH name=linux_%s_%s_insns value=%.0f unit=insns' % (mode, name, r[key] * 1e9))
+            else:
+                print('BENCH name=linux_%s_%s_guest_ms value=%.0f unit=ms' % (mode, name, r[key] * 1000))
+        sys.stdout.flush()
+
+
+if __name__ == '__main__':
+    main()
