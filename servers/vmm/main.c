@@ -8,10 +8,12 @@
  * lines with [NAME]), input (the guest's serial port reads the console:
  * off by default, since every reader of the console competes for what is
  * typed), nopace (do not bound the time the guest's exits take: for
- * benchmarks only).  Slot 9: the console.
+ * benchmarks only), mode=svm|trap|patch (mode.h; svm by default).  Slot 9:
+ * the console.
  */
 #include "vm.h"
 #include "console.h"
+#include "mode.h"
 
 #define CONSOLE_SLOT 9
 
@@ -26,7 +28,7 @@ static int line_start = 1;
  * has one (several VMs share one console).  The mark and the bytes after
  * it go to the console in one write, so another writer's line cannot land
  * between them. */
-static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
+void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 {
 	(void)ctx;
 	if (control_console_output(bytes, n)) /* attached, or kept for the next (control.c) */
@@ -200,6 +202,11 @@ int main(const struct bootinfo *bi)
 		vm_name[k++] = ' ';
 		vm_name[k] = 0;
 	}
+	int mode = vmm_mode(bi->cmdline);
+	if (mode < 0)
+		return EXIT_NO_RESTART;
+	if (mode != VMM_MODE_SVM) /* no VCPU: the guest runs as a thread of ours (trap.c) */
+		return trap_main(bi, (enum vmm_mode)mode);
 	unsigned mib = arg_number(bi->cmdline, "mem=", 2);
 	uint64_t send = slot_alloc();
 	vm.reply = slot_alloc();

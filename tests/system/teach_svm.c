@@ -6,7 +6,7 @@
  * driver, the shell, the VM (manual: only vm start starts it) and this
  * program, which only says it started. */
 // test-root: build/init.elf
-// test-module: tests/system/manifests/teach.manifest
+// test-module: tests/system/manifests/teach_svm.manifest
 // test-module: build/serial.elf
 // test-module: build/shell.elf
 // test-module: build/vmm.elf
