@@ -14,8 +14,9 @@
  * The invariants, checked at the end of each phase: the counter equals the
  * operations done, no timer interrupt arrived while the guest believed
  * interrupts were off (the timer checks the guest's own irqs_off flag),
- * pushf after cli shows IF clear, and each task's private page counted
- * that task's operations.  A VMM that virtualizes the CPU correctly keeps
+ * all the phase's ticks came, and each task's private page counted that
+ * task's operations.  It also reports when pushf, right after cli, shows
+ * IF set: no invariant of the workload, but the reason one may break.  A VMM that virtualizes the CPU correctly keeps
  * all of them; one that runs this kernel deprivileged without dealing
  * with popf and pushf (mode=trap) breaks the second phase, and is never
  * told. */
@@ -23,7 +24,7 @@
 
 #define HZ 100
 #define PHASE_TICKS 50          /* half a second of timer per phase */
-#define CRITICAL_SPIN 1000      /* the window inside the critical section */
+#define CRITICAL_SPIN 20000     /* the window inside the critical section: most of an operation */
 #define STACK_SIZE 16384
 
 static uint8_t stacks[NTASKS][STACK_SIZE] __attribute__((aligned(16)));
@@ -180,10 +181,9 @@ static int run_phase(unsigned n, const struct phase *p)
 		      n, p->name, irqs_while_off, first_bad_rip);
 		held = 0;
 	}
-	if (pushf_lied) {
-		print("teach: phase %u (%s): pushf showed IF set after cli %lu times\n", n, p->name, pushf_lied);
-		held = 0;
-	}
+	if (pushf_lied) /* not an invariant of the workload, but the reason one may break */
+		print("teach: phase %u (%s): pushf showed IF set after cli %lu times: the flags read back are not "
+		      "the ones set\n", n, p->name, pushf_lied);
 	if (elapsed < PHASE_TICKS) {
 		print("teach: phase %u (%s): only %lu of %u ticks came: interrupts stayed off\n", n, p->name, elapsed,
 		      PHASE_TICKS);

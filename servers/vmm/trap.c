@@ -221,7 +221,7 @@ static void stop_guest(void)
  * not yet executed, runs again after the handler's iretq. */
 static void interrupt_guest(void)
 {
-	if (vm.stopped || !interrupt_due())
+	if (vm.stopped || !tv.cpu.vif || !irq_due())
 		return;
 	struct tcb_regs r;
 	if (tv.parked) {
@@ -234,7 +234,10 @@ static void interrupt_guest(void)
 	}
 	if (sys_tcb_suspend(tv.tcb) || sys_tcb_regs_read(tv.tcb, &r))
 		return;
-	if (take_interrupt(&r) == TRAP_STOP || sys_tcb_regs_write(tv.tcb, &r))
+	/* past the instruction after an STI, its shadow is over */
+	if (r.rip != tv.cpu.sti_next)
+		tv.cpu.sti_shadow = 0;
+	if (interrupt_due() && (take_interrupt(&r) == TRAP_STOP || sys_tcb_regs_write(tv.tcb, &r)))
 		return;
 	sys_tcb_resume(tv.tcb);
 }
@@ -245,8 +248,6 @@ static enum trap_action guest_fault(const struct msg *m)
 	uint64_t vector = m->w[0], addr = m->w[1], error = m->w[3];
 	struct tcb_regs r;
 	tv.stats.faults++;
-	if (tv.stats.faults % 5000 == 0)
-		debug_printf("vmm: DEBUG fault %lu vector %lu addr %lx rip %lx error %lx vif %d irqs %lu fills %lu flushes %lu tsc %lu\n", tv.stats.faults, vector, addr, m->w[2], error, tv.cpu.vif, tv.stats.interrupts, tv.stats.shadow_fills, tv.stats.shadow_flushes, rdtsc());
 	if (sys_tcb_regs_read(tv.tcb, &r))
 		return trap_stop("cannot read the guest thread's registers");
 	/* An interrupt that waited for IF: the processor takes it as soon as

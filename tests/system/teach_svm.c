@@ -27,7 +27,7 @@
 // test-expect: \[teach\] teach: \d+ timer ticks in all; result: every invariant held
 // test-expect: guest exited with status 0
 // no phase reported a broken part
-// test-reject: BROKEN|updates lost|believed off|pushf showed|exception
+// test-reject: BROKEN|updates lost|believed off|pushf showed|ticks came|private page|exception
 #include <libipc/libipc.h>
 
 int main(const struct bootinfo *bi)

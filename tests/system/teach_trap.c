@@ -13,7 +13,10 @@
 // test-module: build/vmm.elf
 // test-module: build/guests/teach/teach.bin
 // test-exit: none
-// test-timeout: 40
+// test-timeout: 150
+// the self-check on every 64th kernel exit: every exit would check a thousand
+// capabilities (guest frames and shadow copies) on each of the guest's faults
+// test-selfcheck: 64
 //
 // test-send: berth> => vm start teach mode=frob\n
 // test-send: berth> => vm start teach mode=trap\n
@@ -25,6 +28,8 @@
 // test-expect: \[teach\] teach: Berth's teaching guest: 2 worker tasks
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* operations in 5\d ticks
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): invariant held
+// test-expect: \[teach\] teach: phase 1 \(cli/sti\): pushf showed IF set after cli [1-9]\d* times
+// test-expect: \[teach\] teach: phase 2 \(irqsave\): [1-9]\d* timer interrupts while interrupts were believed off
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): pushf showed IF set after cli [1-9]\d* times
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): invariant BROKEN
 // test-expect: \[teach\] teach: \d+ timer ticks in all; result: an invariant was BROKEN
