@@ -20,7 +20,7 @@
 #define USER_RFLAGS_MASK 0xcd5UL
 #define RFLAGS_FIXED 0x202UL
 
-_Static_assert(TCB_REGS_WORDS * 8 == sizeof(struct tcb_regs), "struct tcb_regs is 18 words");
+_Static_assert(sizeof(struct tcb_regs) == TCB_REGS_WORDS * sizeof(uint64_t), "struct tcb_regs is 18 words");
 _Static_assert(TCB_REGS_WORDS <= MSG_MAX_WORDS, "the registers fit in the IPC buffer's words");
 
 /* Stopped with every register in its context, and staying so until the
