@@ -282,12 +282,6 @@ static enum trap_action guest_fault(const struct msg *m)
 int trap_main(const struct bootinfo *bi, enum vmm_mode mode)
 {
 	tv.mode = mode;
-	if (mode == VMM_MODE_PATCH) {
-		/* patch.c's scanner is not written yet: say so rather than run
-		 * a guest that would behave exactly as under mode=trap */
-		debug_printf("vmm: %smode=patch is not implemented yet (mode=svm and mode=trap are)\n", vm_name);
-		return EXIT_NO_RESTART;
-	}
 	unsigned mib = arg_number(bi->cmdline, "mem=", 2);
 	if ((uint64_t)mib << 20 > TRAP_RAM_MAX || arg_flag(bi->cmdline, "linux") || arg_value(bi->cmdline, "kernel=", 0)) {
 		debug_printf("vmm: %smode=%s runs a flat 64-bit image in at most %lu MiB (not Linux)\n", vm_name,

@@ -56,7 +56,9 @@ void shadow_flush(void);
 void shadow_flush_page(uint64_t gva);
 
 /* patch.c: mode=patch */
-enum trap_action patch_fetch_fault(uint64_t page);   /* a code page's first execution */
+int patch_page_is_code(uint64_t gpa);                 /* scanned, patched, to run and not be written */
+void patch_scan(uint64_t page_gva, uint64_t gpa_page, uint64_t rip);  /* its first fetch */
+void patch_unscan(uint64_t gpa_page);                 /* a write to it: the original bytes back */
 int patch_lookup(uint64_t gva);   /* the PRIV_PUSHF or PRIV_POPF an int3 at gva replaced, or -1 */
 
 /* main.c */

@@ -55,4 +55,12 @@ int priv_decode(const uint8_t *bytes, size_t avail, struct priv_insn *out);
  * x86 order. */
 uint64_t priv_address(const struct priv_insn *in, const uint64_t regs[16], uint64_t next_rip);
 
+/* The length of any instruction of 64-bit general-purpose code (what a
+ * compiler emits with -mgeneral-regs-only, and the system instructions),
+ * for mode=patch's scan of code pages; *opcode gets the first opcode byte
+ * (0x0f for two-byte ones) and *prefixed whether legacy prefixes or REX
+ * came first.  A negative PRIV_* code for bytes it does not know (x87,
+ * SSE, VEX and the like) or that run past avail. */
+int insn_length(const uint8_t *bytes, size_t avail, uint8_t *opcode, int *prefixed);
+
 #endif

@@ -26,7 +26,7 @@
 #define MAX_SHADOW 256     /* mappings at once; then everything is dropped */
 
 static struct shadow {
-	uint64_t page, slot;
+	uint64_t page, gpa, slot;
 	int writable;
 } shadows[MAX_SHADOW];
 static unsigned shadow_count;
@@ -53,6 +53,16 @@ void shadow_flush_page(uint64_t gva)
 			drop(i);
 			return;
 		}
+}
+
+/* every mapping of one guest-physical page (mode=patch changes what it may be) */
+static void drop_frame(uint64_t gpa_page)
+{
+	for (unsigned i = 0; i < shadow_count;)
+		if (shadows[i].gpa == gpa_page)
+			drop(i);
+		else
+			i++;
 }
 
 enum trap_action shadow_fault(struct tcb_regs *r, uint64_t gva, uint64_t error)
@@ -82,17 +92,28 @@ enum trap_action shadow_fault(struct tcb_regs *r, uint64_t gva, uint64_t error)
 			drop(i);
 			break;
 		}
-	if (tv.mode == VMM_MODE_PATCH && (access & ACCESS_FETCH)) {
-		enum trap_action a = patch_fetch_fault(gpa & ~(PAGE_SIZE - 1));
-		if (a != TRAP_RESUME)
-			return a;
+	uint64_t gpa_page = gpa & ~(PAGE_SIZE - 1);
+	unsigned rights = RIGHT_READ | RIGHT_EXEC | (writable ? RIGHT_WRITE : 0);
+	if (tv.mode == VMM_MODE_PATCH) {
+		/* patch.c: a page runs only once scanned and then is not written */
+		int code = patch_page_is_code(gpa_page);
+		if ((access & ACCESS_FETCH) && !code) {
+			drop_frame(gpa_page);
+			patch_scan(page, gpa_page, r->rip);
+			code = 1;
+		} else if ((access & ACCESS_WRITE) && code) {
+			drop_frame(gpa_page);
+			patch_unscan(gpa_page);
+			code = 0;
+		}
+		writable = !code && writable;
+		rights = code ? RIGHT_READ | RIGHT_EXEC : RIGHT_READ | (writable ? RIGHT_WRITE : 0);
 	}
 	if (shadow_count == MAX_SHADOW)
 		shadow_flush();
 	uint64_t slot = slot_alloc();
 	if (!slot)
 		return trap_stop("out of capability slots for the shadow mappings");
-	unsigned rights = RIGHT_READ | RIGHT_EXEC | (writable ? RIGHT_WRITE : 0);
 	long err = sys_cnode_copy(tv.frames[gpa / PAGE_SIZE], CAP_ROOT_CNODE, slot, RIGHTS_ALL);
 	err = err ? err : page_map_in(tv.vspace, slot, page, rights);
 	if (err) {
@@ -100,7 +121,7 @@ enum trap_action shadow_fault(struct tcb_regs *r, uint64_t gva, uint64_t error)
 		slot_free(slot);
 		return trap_stop("cannot map guest page %lx: error %ld", page, err);
 	}
-	shadows[shadow_count++] = (struct shadow){ page, slot, writable };
+	shadows[shadow_count++] = (struct shadow){ page, gpa_page, slot, writable };
 	tv.stats.shadow_fills++;
 	return TRAP_RESUME;
 }
