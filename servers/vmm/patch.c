@@ -29,6 +29,7 @@
  */
 #include "trap.h"
 #include "trap_decode.h"
+#include "decode.h"
 
 #define MAX_PATCHES 1024
 #define INT3 0xcc
@@ -131,4 +132,32 @@ int patch_lookup(uint64_t gva)
 		if (patches[i].gpa == gpa)
 			return patches[i].original == 0x9c ? PRIV_PUSHF : PRIV_POPF;
 	return -1;
+}
+
+/* A store by an instruction into its own scanned page (a kernel whose
+ * data shares a page with its code, or code that rewrites itself): the
+ * page cannot be made writable and not executable for it, since the
+ * instruction must run from it.  So the store is done here (decode.c
+ * decodes the MOV family), the page scanned again from the next
+ * instruction, and the guest goes on past it; another instruction stops
+ * the VM with a line. */
+enum trap_action patch_code_store(struct tcb_regs *r, uint64_t gva, uint64_t page_gva, uint64_t gpa_page)
+{
+	uint8_t bytes[15];
+	size_t n = fetch(r->rip, bytes);
+	struct mmio_insn in;
+	if (mmio_decode(bytes, n, MODE_LONG64, &in) || in.kind != MMIO_STORE)
+		return trap_stop("rip %lx writes its own code page with an instruction not emulated here", r->rip);
+	uint64_t regs[16];
+	for (unsigned i = 0; i < 16; i++)
+		regs[i] = *trap_gpr(r, i);
+	uint64_t value = mmio_store_value(&in, in.has_imm ? 0 : regs[in.high_byte ? in.reg - 4 : in.reg]);
+	struct guest_paging p = trap_paging();
+	struct page_fault pf;
+	patch_unscan(gpa_page);
+	if (virt_access(&p, gva, &value, in.size, ACCESS_WRITE, &pf))
+		return trap_stop("rip %lx: a store to its own code page at %lx failed", r->rip, gva);
+	r->rip += in.length;
+	patch_scan(page_gva, gpa_page, r->rip);
+	return TRAP_RESUME;
 }

@@ -59,6 +59,7 @@ void shadow_flush_page(uint64_t gva);
 int patch_page_is_code(uint64_t gpa);                 /* scanned, patched, to run and not be written */
 void patch_scan(uint64_t page_gva, uint64_t gpa_page, uint64_t rip);  /* its first fetch */
 void patch_unscan(uint64_t gpa_page);                 /* a write to it: the original bytes back */
+enum trap_action patch_code_store(struct tcb_regs *r, uint64_t gva, uint64_t page_gva, uint64_t gpa_page);
 int patch_lookup(uint64_t gva);   /* the PRIV_PUSHF or PRIV_POPF an int3 at gva replaced, or -1 */
 
 /* main.c */

@@ -102,6 +102,8 @@ enum trap_action shadow_fault(struct tcb_regs *r, uint64_t gva, uint64_t error)
 			patch_scan(page, gpa_page, r->rip);
 			code = 1;
 		} else if ((access & ACCESS_WRITE) && code) {
+			if ((r->rip & ~(PAGE_SIZE - 1)) == page) /* it writes the page it runs from */
+				return patch_code_store(r, gva, page, gpa_page);
 			drop_frame(gpa_page);
 			patch_unscan(gpa_page);
 			code = 0;
