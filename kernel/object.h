@@ -156,6 +156,7 @@ void vcpu_init(struct tcb *t);
 void thread_fault(struct tcb *t, uint64_t vector, uint64_t error, uint64_t addr);
 void thread_stop(struct tcb *t);
 int sys_tcb(struct tcb *caller, uint64_t op, struct context *args);
+int sys_tcb_regs(struct tcb *caller, struct context *args);   /* tcb_regs.c */
 
 /* ipc.c */
 int sys_ipc(struct tcb *t, uint64_t op, struct context *r);

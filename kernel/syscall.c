@@ -81,6 +81,8 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_TCB_INFO:
 	case SYS_TCB_SET_IPC_BUFFER:
 		return sys_tcb(t, op, r);
+	case SYS_TCB_REGS:
+		return sys_tcb_regs(t, r);
 	case SYS_PAGE_TABLE_MAP:
 	case SYS_PAGE_MAP:
 	case SYS_PAGE_UNMAP:

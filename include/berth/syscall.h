@@ -3,6 +3,8 @@
 #ifndef BERTH_SYSCALL_H
 #define BERTH_SYSCALL_H
 
+#include <stdint.h>
+
 /*
  * Convention (SYSCALL instruction):
  *   rax = call number; arguments in rdi, rsi, rdx, r10, r8, r9.
@@ -61,6 +63,8 @@ enum berth_syscall {
 	SYS_TRACE = 46,           /* (trace_control, op, a, b): enum trace_op, docs/trace.md */
 	SYS_LOG = 47,             /* (com1_ioport, op, a, b): enum log_op, docs/console.md */
 	SYS_SHADOW = 48,          /* (shadow_space, op, a, b, c): enum shadow_op, docs/vmm.md */
+	SYS_TCB_REGS = 49,        /* (tcb, op): enum tcb_regs_op, a stopped thread's registers
+	                           * through the caller's IPC buffer (struct tcb_regs) */
 	SYS_COUNT                 /* one past the highest number */
 };
 
@@ -104,6 +108,28 @@ enum shadow_op {
 #define SHADOW_USER   0x4u   /* reachable from the guest's CPL 3 */
 #define SHADOW_NOEXEC 0x8u   /* no instruction fetch (the guest needs EFER.NXE) */
 #define LOG_RING 4096     /* bytes the kernel keeps for the console driver */
+/* SYS_TCB_REGS's operations.  The thread must be stopped where its
+ * registers are all saved: suspended (SYS_TCB_SUSPEND), faulted with no
+ * handler, or waiting for its fault handler's reply; else E_STATE.  The
+ * registers travel in the caller's IPC buffer, words 0..17, as struct
+ * tcb_regs (no IPC buffer: E_STATE).  A write changes every general
+ * register; RIP must be a user address (USER_BASE..USER_TOP), RSP at most
+ * USER_TOP (E_BAD_ADDRESS), and of RFLAGS only CF PF AF ZF SF DF OF are
+ * taken: IF stays on, IOPL 0, and CS and SS stay the user selectors.  The
+ * thread then resumes with IRETQ, every register as written (even after a
+ * SYSCALL, whose return would clobber RCX and R11).  Used by a VMM that
+ * runs a guest kernel as an ordinary thread (docs/vmm.md, mode=trap). */
+enum tcb_regs_op {
+	TCB_REGS_READ = 0,   /* (): the registers into the caller's IPC buffer */
+	TCB_REGS_WRITE = 1,  /* (): the registers from the caller's IPC buffer */
+};
+struct tcb_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+#define TCB_REGS_WORDS 18
+
 enum trace_kind {
 	TRACE_CALL = 1, TRACE_REPLY = 2, TRACE_SEND = 3,
 	TRACE_NOTIFY = 4, /* label: the bits posted (interrupts, timers, SYS_NOTIFY) */

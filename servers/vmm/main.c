@@ -8,10 +8,12 @@
  * lines with [NAME]), input (the guest's serial port reads the console:
  * off by default, since every reader of the console competes for what is
  * typed), nopace (do not bound the time the guest's exits take: for
- * benchmarks only).  Slot 9: the console.
+ * benchmarks only), mode=svm|trap|patch (mode.h; svm by default).  Slot 9:
+ * the console.
  */
 #include "vm.h"
 #include "console.h"
+#include "mode.h"
 
 #define CONSOLE_SLOT 9
 
@@ -26,7 +28,7 @@ static int line_start = 1;
  * has one (several VMs share one console).  The mark and the bytes after
  * it go to the console in one write, so another writer's line cannot land
  * between them. */
-static void uart_output(void *ctx, const uint8_t *bytes, size_t n)
+void uart_output(void *ctx, const uint8_t *bytes, size_t n)
 {
 	(void)ctx;
 	if (control_console_output(bytes, n)) /* attached, or kept for the next (control.c) */
@@ -239,6 +241,17 @@ int main(const struct bootinfo *bi)
 		args = restored_args;
 	}
 	snapshot_set_args(args);
+	int mode = vmm_mode(args);
+	if (mode < 0)
+		return EXIT_NO_RESTART;
+	if (mode == VMM_MODE_TRAP || mode == VMM_MODE_PATCH) { /* no VCPU: the guest runs as a thread of ours (trap.c) */
+		if (restore_ram) {
+			debug_printf("vmm: %srestore %s: refused: a VM of mode=trap or patch has no snapshots\n", vm_name,
+			             restore_path);
+			return EXIT_NO_RESTART;
+		}
+		return trap_main(bi, (enum vmm_mode)mode);
+	}
 	vm.verbose = arg_flag(args, "verbose");
 	unsigned mib = arg_number(args, "mem=", 2);
 	uint64_t send = slot_alloc();

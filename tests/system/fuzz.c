@@ -411,6 +411,15 @@ static void one_call(uint64_t *s)
 		struct thread_info info;
 		uint64_t t = slot_of(s, below(s, 2) ? OBJ_TCB : OBJ_VCPU);
 		count(below(s, 2) ? sys_tcb_info(t, &info) : sys_tcb_set_priority(t, PRIO - below(s, 3), PRIO));
+		/* SYS_TCB_REGS: a stopped victim's registers, read back and
+		 * written with a random RIP and RSP (user or not) and RFLAGS */
+		struct tcb_regs regs;
+		if (!below(s, 3) && !sys_tcb_regs_read(t, &regs)) {
+			regs.rip = below(s, 2) ? regs.rip : next_rand(s);
+			regs.rsp = below(s, 2) ? regs.rsp : next_rand(s);
+			regs.rflags = next_rand(s);
+			count(sys_tcb_regs_write(t, &regs));
+		}
 		break;
 	}
 	case 15: case 16: {

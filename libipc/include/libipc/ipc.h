@@ -61,4 +61,23 @@ long ipc_reply_recv(uint64_t reply, uint64_t port, uint64_t reply_slot, struct m
 void ipc_set_send_caps(const uint64_t *slots, unsigned n);
 void ipc_set_recv_slots(const uint64_t *slots, unsigned n);
 
+/* SYS_TCB_REGS: a stopped thread's registers (<berth/syscall.h>), through
+ * this thread's IPC buffer. */
+static inline long sys_tcb_regs_read(uint64_t tcb, struct tcb_regs *regs)
+{
+	uint64_t rax = SYS_TCB_REGS, rdi = tcb, rsi = TCB_REGS_READ;
+	__asm__ volatile("syscall" : "+a"(rax), "+D"(rdi), "+S"(rsi) :: "rcx", "r11", "rdx", "r8", "memory");
+	if (!rax)
+		__builtin_memcpy(regs, ipc_buffer()->words, sizeof(*regs));
+	return (long)rax;
+}
+
+static inline long sys_tcb_regs_write(uint64_t tcb, const struct tcb_regs *regs)
+{
+	__builtin_memcpy(ipc_buffer()->words, regs, sizeof(*regs));
+	uint64_t rax = SYS_TCB_REGS, rdi = tcb, rsi = TCB_REGS_WRITE;
+	__asm__ volatile("syscall" : "+a"(rax), "+D"(rdi), "+S"(rsi) :: "rcx", "r11", "rdx", "r8", "memory");
+	return (long)rax;
+}
+
 #endif

@@ -1,0 +1,116 @@
+/* Berth's teaching guest: a small kernel written to show what a hypervisor
+ * must get right (guests/teach/README.md).  Everything here runs in the
+ * guest's ring 0; under mode=trap and mode=patch the VMM runs it in ring 3
+ * and emulates what that changes.  The instructions the lesson is about
+ * (cli, sti, pushf, popf, hlt, in/out, mov to CR3) are written out in these
+ * inline functions so that each one is plainly visible in the code. */
+#ifndef TEACH_H
+#define TEACH_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define RFLAGS_IF 0x200UL
+
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+
+static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+/* sti's one-instruction shadow covers the hlt: no interrupt can slip in
+ * between and leave us asleep with the wake-up already handled */
+static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+
+static inline uint64_t pushf(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory");
+	return f;
+}
+
+static inline void popf(uint64_t f)
+{
+	__asm__ volatile("pushq %0; popfq" :: "r"(f) : "memory", "cc");
+}
+
+/* Linux's names for the two halves of a critical section that may nest */
+static inline uint64_t irq_save(void)
+{
+	uint64_t f = pushf();
+	cli();
+	return f;
+}
+
+static inline void irq_restore(uint64_t f) { popf(f); }
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_cr3(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
+
+/* The end of the run: hypercall 2 (exit) with the status, as the test
+ * guests' runtime does (docs/vmm.md, "Hypercalls"). */
+static inline void __attribute__((noreturn)) guest_exit(uint64_t status)
+{
+	__asm__ volatile("vmmcall" :: "a"(2UL), "b"(status) : "memory");
+	for (;;)
+		hlt();
+}
+
+/* console.c: the 16550 at 0x3f8, polled */
+void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cpu.c: the machine's tables */
+void cpu_init(void);
+void idt_set(unsigned vector, void (*handler)(void));
+void timer_init(unsigned hz);
+
+/* paging.c: one address space per task */
+void paging_init(void);
+uint64_t space_create(void *private_page);
+#define PRIVATE_VA 0x800000UL   /* each task's own page, at the same address in every space */
+
+/* sched.c: tasks switched round robin on the timer */
+#define NTASKS 3                /* the controller (task 0) and two workers */
+struct task {
+	uint64_t rsp;           /* saved stack pointer while not running */
+	uint64_t cr3;           /* its address space */
+	int runnable;
+};
+extern struct task tasks[NTASKS];
+extern volatile unsigned current;
+extern volatile uint64_t ticks;
+void task_start(unsigned t, void (*entry)(void), void *stack_top);
+uint64_t timer_tick(uint64_t rsp);   /* entry.S calls it with the interrupted stack */
+
+/* what the timer checks: the guest's own belief that interrupts are off */
+extern volatile int irqs_off;
+extern volatile uint64_t irqs_while_off, first_bad_rip;
+void workload_tick(void);
+
+/* entry.S */
+void timer_entry(void);
+extern void (*const exception_stubs[32])(void);
+
+#endif

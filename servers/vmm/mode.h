@@ -1,0 +1,24 @@
+/* How the VMM runs its guest: the `mode=` argument (docs/vmm.md, "Modes").
+ *   svm    hardware virtualization with nested paging (the default)
+ *   shadow hardware virtualization with nested paging off: the VMM keeps
+ *          shadow page tables (shadow.c)
+ *   trap   no hardware help: the guest kernel runs as an ordinary Berth
+ *          thread in ring 3 and every privileged instruction it executes
+ *          faults to us, to be emulated (trap.c)
+ *   patch  as trap, with the sensitive instructions that do not fault
+ *          (pushf, popf) rewritten before they run (patch.c) */
+#ifndef VMM_MODE_H
+#define VMM_MODE_H
+
+#include <libipc/libipc.h>
+
+enum vmm_mode { VMM_MODE_SVM, VMM_MODE_SHADOW, VMM_MODE_TRAP, VMM_MODE_PATCH };
+
+/* The mode the arguments ask for, or -1 after saying which value is not
+ * one. */
+int vmm_mode(const char *args);
+
+/* trap.c: build and run the VM without SVM; returns the VMM's exit status. */
+int trap_main(const struct bootinfo *bi, enum vmm_mode mode);
+
+#endif

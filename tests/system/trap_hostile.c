@@ -1,0 +1,36 @@
+/* A hostile guest under mode=trap (tests/guests/progs/trap_hostile.c):
+ * emulated lidt and lgdt given an unmapped and a high-half address, and a
+ * page-table entry with reserved bits, each come back to the guest as a
+ * page fault; a page-table entry pointing outside guest memory stops the
+ * VM with a line, its write never made.  The kernel, the shell and init go
+ * on (vm list answers; the self-check runs on the kernel's exits). */
+// test-root: build/init.elf
+// test-module: tests/system/manifests/trap_hostile.manifest
+// test-module: build/serial.elf
+// test-module: build/shell.elf
+// test-module: build/vmm.elf
+// test-module: build/tests/guests/progs/trap_hostile.bin
+// test-exit: none
+// test-timeout: 120
+// test-selfcheck: 16
+//
+// test-send: init: 'vm-hostile' exited with status 2 => vm list\n
+//
+// test-expect: trap-hostile-test: started
+// test-expect: \[hostile\] ok 1 - lidt from an unmapped address: #PF at 40005000
+// test-expect: \[hostile\] ok 2 - lgdt from a high-half address: a fault
+// test-expect: \[hostile\] ok 3 - a reserved bit in a PTE: #PF at 40000000
+// test-expect: \[hostile\] ok 4 - the guest goes on after its faults
+// test-expect: \[hostile\] trap-hostile: touching guest-physical 256 MiB
+// test-expect: vmm: \[hostile\] guest stopped: guest page 40001000 maps guest-physical 10000000, outside its 2 MiB \(no MMIO in mode=trap\)
+// test-expect: init: 'vm-hostile' exited with status 2
+// test-expect: ^hostile +crashed +2 MiB
+// test-reject: the write went through|not ok|berth: (panic|thread \d+ stopped)
+#include <libipc/libipc.h>
+
+int main(const struct bootinfo *bi)
+{
+	(void)bi;
+	debug_printf("trap-hostile-test: started\n");
+	return 0;
+}
