@@ -50,13 +50,15 @@ def one(build, mode, icount, timeout):
         os.environ['QEMU_EXTRA'] = '-icount shift=0'
     else:
         os.environ.pop('QEMU_EXTRA', None)
-    q = lg.berth_qemu(os.path.join(build, 'kernel.bin'), lg.modules(build, MANIFEST[mode]), '', log)
+    q = lg.berth_qemu(os.path.join(build, 'kernel.bin'), lg.modules(build, MANIFEST[mode], (lg.BZIMAGE, lg.INITRD)), '', log)
     g = lg.Guest(q)
     res = {}
     try:
         if g.wait_init(timeout=timeout) is None or not g.wait_shell(timeout=timeout):
             print('# %s: the guest did not reach its shell' % mode, file=sys.stderr)
+            print('\n'.join(lg.tail(q, 30)), file=sys.stderr)
             return res
+        print('# %s: at the shell' % mode, file=sys.stderr)
         start, marker = lg.boot_started(q), q.line_time(re.escape(lg.INIT_MARKER))
         if start and marker:
             res['boot_ms'] = (marker - start) * 1000
@@ -65,6 +67,7 @@ def one(build, mode, icount, timeout):
         u0, t0 = uptime(g), time.time()
         out = g.run(LOOP, timeout=timeout)
         t1, u1 = time.time(), uptime(g)
+        print('# %s: the loop said %r in %.1f s' % (mode, out, t1 - t0), file=sys.stderr)
         if out == ['ran 200']:
             res['procs_ms'] = (t1 - t0) * 1000
             if u0 is not None and u1 is not None:
@@ -79,7 +82,7 @@ def main():
     ap.add_argument('--build', default='build')
     ap.add_argument('--icount', action='store_true', help='run QEMU with -icount shift=0')
     ap.add_argument('--modes', default='svm,shadow')
-    ap.add_argument('--timeout', type=int, default=1200)
+    ap.add_argument('--timeout', type=int, default=600)
     args = ap.parse_args()
     os.chdir(lg.ROOT)
     for mode in args.modes.split(','):
