@@ -3,7 +3,8 @@
  * page-table entry with reserved bits, each come back to the guest as a
  * page fault; a page-table entry pointing outside guest memory stops the
  * VM with a line, its write never made.  The kernel, the shell and init go
- * on (vm list answers; the self-check runs on the kernel's exits). */
+ * on (vm list answers; the self-check runs on the kernel's exits).  A VMM
+ * given a mode it does not have says so and ends. */
 // test-root: build/init.elf
 // test-module: tests/system/manifests/trap_hostile.manifest
 // test-module: build/serial.elf
@@ -25,6 +26,8 @@
 // test-expect: vmm: \[hostile\] guest stopped: guest page 40001000 maps guest-physical 10000000, outside its 2 MiB \(no MMIO in mode=trap\)
 // test-expect: init: 'vm-hostile' exited with status 2
 // test-expect: ^hostile +crashed +2 MiB
+// test-expect: vmm: \[bogus\] unknown mode=bogus \(svm, trap, patch\)
+// test-expect: init: 'vm-bogus' exited with status 3
 // test-reject: the write went through|not ok|berth: (panic|thread \d+ stopped)
 #include <libipc/libipc.h>
 
