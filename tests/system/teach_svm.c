@@ -1,5 +1,5 @@
 /* The teaching guest (guests/teach) under mode=svm: started from the shell
- * with `vm start teach`, it runs both phases of its workload and reports
+ * with `vm start teach mode=svm`, it runs both phases of its workload and reports
  * on its console; with hardware virtualization every invariant must hold:
  * the shared counter exact, no timer interrupt inside a critical section,
  * pushf truthful, each task's private page its own.  init runs the console
@@ -14,9 +14,10 @@
 // test-exit: none
 // test-timeout: 120
 //
-// test-send: berth> => vm start teach\n
+// test-send: berth> => vm start teach mode=svm\n
 //
 // test-expect: teach-svm: started
+// test-expect: init: starting 'vm-teach' by request \(mem=2 name=teach mode=svm\)
 // test-expect: ^vm: started 'teach'
 // test-expect: \[teach\] teach: Berth's teaching guest: 2 worker tasks in their own address spaces, timer at 100 Hz
 // test-expect: \[teach\] teach: \d+ TSC cycles per timer tick

@@ -3,13 +3,16 @@
  * page-table entry with reserved bits, each come back to the guest as a
  * page fault; a page-table entry pointing outside guest memory stops the
  * VM with a line, its write never made.  The kernel, the shell and init go
- * on (vm list answers; the self-check runs on the kernel's exits). */
+ * on (vm list answers; the self-check runs on the kernel's exits).  An
+ * instruction the VMM does not emulate (wrmsr) stops its VM with a line;
+ * a VMM given a mode it does not have says so and ends. */
 // test-root: build/init.elf
 // test-module: tests/system/manifests/trap_hostile.manifest
 // test-module: build/serial.elf
 // test-module: build/shell.elf
 // test-module: build/vmm.elf
 // test-module: build/tests/guests/progs/trap_hostile.bin
+// test-module: build/tests/guests/progs/trap_unknown.bin
 // test-exit: none
 // test-timeout: 120
 // test-selfcheck: 16
@@ -25,7 +28,12 @@
 // test-expect: vmm: \[hostile\] guest stopped: guest page 40001000 maps guest-physical 10000000, outside its 2 MiB \(no MMIO in mode=trap\)
 // test-expect: init: 'vm-hostile' exited with status 2
 // test-expect: ^hostile +crashed +2 MiB
-// test-reject: the write went through|not ok|berth: (panic|thread \d+ stopped)
+// test-expect: \[unknown\] trap-unknown: wrmsr next
+// test-expect: vmm: \[unknown\] guest stopped: #GP at rip [0-9a-f]+: cannot emulate the instruction \(bytes 0f 30 
+// test-expect: init: 'vm-unknown' exited with status 2
+// test-expect: vmm: \[bogus\] unknown mode=bogus \(svm, ([a-z]+, )*patch\)
+// test-expect: init: 'vm-bogus' exited with status 3
+// test-reject: the write went through|went on|not ok|berth: (panic|thread \d+ stopped)
 #include <libipc/libipc.h>
 
 int main(const struct bootinfo *bi)
