@@ -315,8 +315,10 @@ int main(const struct bootinfo *bi)
 	size_t image_size;
 	if (restore_ram)
 		debug_printf("vmm: guest restored from %s in %lu MiB, going on\n", restore_path, restore_ram >> 20);
-	else
-		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", boot_image(&image_size), image_size, mib);
+	else {
+		const char *image = boot_image(&image_size); /* before image_size is read: argument order is unspecified */
+		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", image, image_size, mib);
+	}
 	sys_tcb_resume(vm.vcpu);
 
 	struct msg m;
