@@ -11,7 +11,10 @@
 #include "layout.h"
 #include "klib.h"
 
-#define ROOT_CNODE_RADIX 13
+/* The root task's CNode: every boot module's frames take a slot each, and
+ * init puts its servers' windows after them (servers/init/tasks.c); with
+ * a Linux kernel, its initrd and eleven servers 8192 was no longer enough */
+#define ROOT_CNODE_RADIX 14
 
 static struct cap *root_cnode;
 static uint32_t next_slot = CAP_FIRST_FREE_FIXED;
