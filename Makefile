@@ -89,7 +89,7 @@ gdb: setup guest-images
 
 # the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
 # LINUX_BOOTS boots in a row there (issue 10 asks for ten)
-LINUX_TESTS := shell boots poweroff reboot malformed shadow
+LINUX_TESTS := shell boots poweroff reboot malformed shadow shadow-cached
 LINUX_BOOTS ?= 10
 # QEMU killed during a file-system workload this many times (make fs-crash: many)
 FS_CRASH_POINTS ?= 4

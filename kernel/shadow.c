@@ -141,7 +141,7 @@ static uint64_t *entry_for(struct shadow_space *s, uint64_t gva, int level, int 
 		}
 		table = P2V(*e & PTE_ADDR);
 	}
-	return &table[(gva >> 12) & 511];
+	return &table[(gva >> (12 + 9 * (level - 1))) & 511];
 }
 
 static int shadow_map(struct shadow_space *s, uint64_t gva, uint64_t gpa, uint64_t flags, uint64_t *left)
@@ -196,15 +196,41 @@ int sys_shadow(struct tcb *caller, struct context *r)
 		return err;
 	}
 	case SHADOW_UNMAP: {
-		if (r->rdx & (PAGE_SIZE - 1))
+		/* level 1: the page's entry; 2..4: the entry of that level over
+		 * it, all it maps at once (its tables stay handed out, out of
+		 * reach, until the next flush) */
+		uint64_t level = r->r10 ? r->r10 : 1;
+		if (level > 4)
+			return E_BAD_ARG;
+		if (r->rdx & ((1UL << (12 + 9 * (level - 1))) - 1))
 			return E_ALIGN;
 		if (!canonical(r->rdx))
 			return E_BAD_ADDRESS;
-		uint64_t *e = entry_for(s, r->rdx, 1, 0);
+		uint64_t *e = entry_for(s, r->rdx, (int)level, 0);
 		if (!e || !(*e & PTE_P))
 			return E_NOT_MAPPED;
 		*e = 0;
 		tlb_generation++;
+		return E_OK;
+	}
+	case SHADOW_RUN: {
+		/* a VCPU already on a ShadowSpace of the same GuestSpace moves to
+		 * this one from its next entry: the VMM's shadows cached per
+		 * guest address space.  Only between shadows of one guest, so
+		 * this call never gives a VCPU memory its VMM did not */
+		struct cap *vc;
+		if ((err = cap_get(caller, r->rdx, OBJ_VCPU, RIGHT_WRITE, &vc)))
+			return err;
+		struct tcb *t = P2V(vc->obj);
+		const struct shadow_space *now = t->vspace_cap.type == OBJ_SHADOW_SPACE ? shadow_at(t->vspace_cap.w0) : 0;
+		if (!now || !s->guest || now->guest != s->guest)
+			return E_STATE;
+		if (t->vspace_cap.obj == c->obj)
+			return E_OK;
+		const struct tcb_cap_change ch = { &t->vspace_cap, c };
+		if ((err = tcb_caps_swap(&ch, 1)))
+			return err;
+		tcb_caps_release();   /* the old ShadowSpace may die: nothing is touched after */
 		return E_OK;
 	}
 	case SHADOW_FLUSH:

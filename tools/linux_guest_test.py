@@ -592,14 +592,14 @@ def case_malformed(args):
 
 # --- shadow --------------------------------------------------------------
 
-def case_shadow(args):
+def case_shadow(args, manifest='shadow.manifest', log='linux-shadow.log'):
     """The guest under shadow paging (mode=shadow, servers/vmm/shadow.c):
     it boots to its shell and runs work heavy in address-space changes,
     200 short-lived processes one after another (fork, exec, exit: a new
     set of page tables each, every CR3 write a shadow flush) and a
     pipeline, and its answers are right."""
     tap = Tap(9)
-    q = linux_qemu(args, 'shadow.manifest', 'linux-shadow.log')
+    q = linux_qemu(args, manifest, log)
     g = Guest(q)
     try:
         tap.ok(q.wait_for(r'^vmm: \[linux\] shadow paging: nested paging off', 30) is not None,
@@ -637,7 +637,8 @@ def case_shadow(args):
 
 
 CASES = {'shell': case_shell, 'boots': case_boots, 'poweroff': case_poweroff, 'reboot': case_reboot,
-         'malformed': case_malformed, 'shadow': case_shadow}
+         'malformed': case_malformed, 'shadow': case_shadow,
+         'shadow-cached': lambda args: case_shadow(args, 'shadow_cached.manifest', 'linux-shadow-cached.log')}
 
 
 def main():

@@ -612,7 +612,7 @@ def run_linux(case, build, boots):
     if case == 'boots':
         cmd += ['--count', str(boots)]
         timeout = 60 + 200 * boots
-    if case == 'shadow':   # a slower boot and 200 processes under shadow paging
+    if case.startswith('shadow'):   # a slower boot and 200 processes under shadow paging
         timeout = 900
     return run_tap_script('linux/' + case, cmd, timeout, 'linux-%s.tap' % case, build)
 

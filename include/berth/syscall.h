@@ -100,9 +100,12 @@ enum shadow_op {
 	SHADOW_MAP = 1,   /* (gva, gpa, flags): map the guest-virtual page gva to the host frame
 	                   * behind guest-physical gpa in the bound GuestSpace, with SHADOW_*
 	                   * flags -> rdx pool pages left; E_LIMIT when the pool is used up */
-	SHADOW_UNMAP = 2, /* (gva): drop that page's entry */
+	SHADOW_UNMAP = 2, /* (gva, level): drop that page's entry (level 0 or 1), or at level 2..4
+	                   * the entry over it of that level, all it maps (gva aligned to it) */
 	SHADOW_FLUSH = 3, /* (lower): drop every entry, the pool is empty again; lower = 1: only
 	                   * the lower half's (guest-virtual below 2^47), the pool unchanged */
+	SHADOW_RUN = 4,   /* (vcpu): the VCPU, on a ShadowSpace bound to the same GuestSpace,
+	                   * runs on this one from its next entry (E_STATE otherwise) */
 };
 #define SHADOW_WRITE  0x2u   /* SHADOW_MAP's flags: writable (needs a writable guest page) */
 #define SHADOW_USER   0x4u   /* reachable from the guest's CPL 3 */

@@ -179,6 +179,8 @@ static void reason_name(uint32_t code, char name[16 + 1])
 		/* the VMM's own events (shadow.c) */
 		{ 0x10001, "shadow_fill" }, { 0x10002, "shadow_reflect" }, { 0x10003, "shadow_mmio" },
 		{ 0x10004, "shadow_flush" }, { 0x10005, "shadow_pool_full" }, { 0x10006, "shadow_flush_low" },
+		{ 0x10007, "shadow_cached" }, { 0x10008, "shadow_uncached" }, { 0x10009, "shadow_pt_write" },
+		{ 0x1000a, "shadow_protect" }, { 0x1000b, "shadow_pt_emulate" },
 	};
 	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		if (fixed[i].code == code) {

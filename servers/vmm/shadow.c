@@ -28,11 +28,22 @@
 #include "vm.h"
 #include "decode.h"
 #include "shadow.h"
+#include "shadow_track.h"
 
 #define POOL_BITS 21       /* 2 MiB at most: the top table and 511 lower tables */
 #define POOL_MIN_BITS 16   /* 64 KiB at least */
 #define LARGE_MAX 32       /* large guest pages remembered for INVLPG */
 #define REPEAT_MAX 8       /* the same fault filled this often in a row: the walk is wrong */
+#define WRITES_BEFORE_UNTRACK 4   /* emulated writes to a table between walks through it */
+#define PINNED_MAX 16
+#define CUR (S.spaces[S.cur])
+#define CR3_TABLE 0x000ffffffffff000UL
+
+static const unsigned gpr[16] = {
+	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
+	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
+};
+#define REG(m, n) ((m)->w[VMEXIT_W_RAX + gpr[n]])
 
 #define CR0_PE (1UL << 0)
 #define CR0_TS (1UL << 3)
@@ -50,9 +61,23 @@
 #define CR4_ALLOWED (0x7ffUL | (1UL << 11) | (1UL << 16) | (1UL << 18) | CR4_SMEP | CR4_SMAP)
 #define EFER_NXE (1UL << 11)
 
+#define TRACK_VA 0x0000320000000000UL   /* struct track, in a 2 MiB frame of our own */
+
 static struct {
 	int on;
-	uint64_t space;          /* the ShadowSpace */
+	/* the ShadowSpaces: with n > 1 one per recent guest CR3, kept
+	 * consistent by write-protecting the guest's tables (shadow_track.h) */
+	uint64_t spaces[TRACK_SHADOWS];
+	unsigned n, cur;
+	uint64_t tag[TRACK_SHADOWS];     /* the guest CR3 each holds (its table address) */
+	uint64_t used[TRACK_SHADOWS];    /* when each last ran: LRU */
+	uint64_t clock;
+	struct track *track;
+	uint64_t switches, misses, untracked, protected_pages, emulated;
+	uint64_t untrack_rip, untrack_gpa;
+	unsigned untrack_repeats;
+	uint64_t pin[PINNED_MAX];    /* tables whose writes are always emulated, never untracked */
+	unsigned npin;
 	uint64_t guest_nxe;      /* EFER.NXE as the guest set it */
 	/* the guest's CR0, CR3, CR4 and EFER (as it set it): only it changes
 	 * them, through exits we handle, so they are kept here rather than
@@ -69,7 +94,8 @@ static struct {
 } S;
 
 /* Pseudo exit codes: our own events, counted among the exits (vm stats). */
-enum { EV_FILL = 0x10001, EV_REFLECT, EV_MMIO, EV_FLUSH, EV_POOL_FULL, EV_FLUSH_LOWER };
+enum { EV_FILL = 0x10001, EV_REFLECT, EV_MMIO, EV_FLUSH, EV_POOL_FULL, EV_FLUSH_LOWER, EV_SWITCH, EV_MISS,
+       EV_PT_WRITE, EV_PROTECT, EV_PT_EMULATED };
 
 int shadow_on(void)
 {
@@ -82,31 +108,70 @@ long shadow_setup(const char *args)
 	const char *mode = arg_value(args, "mode=", &len);
 	if (!mode || len != 6 || strncmp(mode, "shadow", 6))
 		return E_OK;
-	/* an eighth of the guest's RAM, within bounds: it comes out of the
-	 * same memory quota as the RAM (a 2 MiB test guest's VMM has 8 MiB) */
+	/* shadows=N (1..4, default 1): one flushed at every CR3 write, or
+	 * up to four cached per guest CR3 (docs/vmm.md says why one is the
+	 * default: for Linux the write faults cost what the refills saved) */
+	unsigned n = arg_number(args, "shadows=", 1);
+	S.n = n < 1 ? 1 : n > TRACK_SHADOWS ? TRACK_SHADOWS : n;
+	if (S.n > 1) {   /* the tracking's tables, about 1.3 MiB, in a large frame */
+		uint64_t f;
+		if (object_alloc(OBJ_FRAME, LARGE_PAGE_BITS, &f) ||
+		    page_map_with_tables(f, TRACK_VA, RIGHT_READ | RIGHT_WRITE)) {
+			debug_printf("vmm: %sno room to cache shadows: one, flushed at every CR3 write\n", vm_name);
+			S.n = 1;
+		} else {
+			_Static_assert(sizeof(struct track) <= LARGE_PAGE_SIZE, "struct track fits its frame");
+			S.track = (struct track *)TRACK_VA;   /* zero, as retyped */
+		}
+	}
+	/* a sixteenth of the guest's RAM for all of them, within bounds: it
+	 * comes out of the same memory quota as the RAM (a 2 MiB test guest's
+	 * VMM has 8 MiB) */
 	unsigned bits = POOL_MIN_BITS;
-	while (bits < POOL_BITS && (1UL << (bits + 1)) <= vm.ram_bytes / 8)
+	while (bits < POOL_BITS && (S.n << (bits + 1)) <= vm.ram_bytes / 16)
 		bits++;
-	long err = object_alloc(OBJ_SHADOW_SPACE, bits, &S.space);
-	err = err ? err : sys_shadow_bind(S.space, vm.guest_space);
+	long err = E_OK;
+	for (unsigned k = 0; k < S.n && !err; k++) {
+		err = object_alloc(OBJ_SHADOW_SPACE, bits, &S.spaces[k]);
+		err = err ? err : sys_shadow_bind(S.spaces[k], vm.guest_space);
+	}
 	if (err) {
 		debug_printf("vmm: %sno shadow page tables (error %ld)\n", vm_name, err);
 		return err;
 	}
 	S.on = 1;
-	debug_printf("vmm: %sshadow paging: nested paging off, %lu KiB of shadow tables\n", vm_name,
-	             (1UL << bits) >> 10);
+	debug_printf("vmm: %sshadow paging: nested paging off, %u shadow%s of %lu KiB%s\n", vm_name, S.n,
+	             S.n > 1 ? "s" : "", (1UL << bits) >> 10,
+	             S.n > 1 ? ", cached per guest CR3, the guest's tables write-protected" : "");
 	return E_OK;
 }
 
 uint64_t shadow_vcpu_space(void)
 {
-	return S.on ? S.space : vm.guest_space;
+	return S.on ? S.spaces[0] : vm.guest_space;
 }
 
+/* One shadow emptied: what the tracking says of it is stale. */
+static void flush_one(unsigned k)
+{
+	sys_shadow_flush(S.spaces[k]);
+	if (S.track)
+		track_shadow_flushed(S.track, k);
+	S.repeats = 0;
+	S.flushes++;
+	control_event(EV_FLUSH);
+}
+
+/* Every shadow emptied, the tracking forgotten. */
 static void flush(void)
 {
-	sys_shadow_flush(S.space);
+	for (unsigned k = 0; k < S.n; k++) {
+		sys_shadow_flush(S.spaces[k]);
+		S.tag[k] = ~0UL;
+	}
+	if (S.track)
+		track_clear(S.track);
+	S.tag[S.cur] = S.cr3 & CR3_TABLE;   /* the current one serves the guest's CR3 still */
 	S.upper_local = 0;
 	S.nlarge = 0;
 	S.large_lost = 0;
@@ -132,6 +197,7 @@ void shadow_reset(void)
 	S.guest_nxe = efer & EFER_NXE;
 	S.efer = efer;
 	regs_read();
+	S.tag[S.cur] = S.cr3 & CR3_TABLE;
 }
 
 uint64_t shadow_efer_view(uint64_t efer)
@@ -267,6 +333,234 @@ static int in_large(uint64_t gva)
 	return S.large_lost;
 }
 
+/* --- cached shadows: the guest's tables write-protected (shadow_track.h) --- */
+
+/* A page becomes a tracked table: the shadow entries that map it
+ * writable go.  1 if that took flushing everything. */
+static int protect(uint64_t gpa)
+{
+	uint64_t gva[2];
+	uint8_t in[2];
+	int n = rmap_take(S.track, gpa, gva, in);
+	if (n < 0) {
+		flush();
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		for (unsigned k = 0; k < S.n; k++)
+			if (in[i] & (1u << k))
+				sys_shadow_unmap(S.spaces[k], gva[i]);   /* E_NOT_MAPPED: gone already */
+	if (n) {
+		S.protected_pages++;
+		control_event(EV_PROTECT);
+	}
+	return 0;
+}
+
+/* The guest writes one of its tables: untrack it and drop every shadow
+ * entry derived from it (for a table of level L, the shadow's entry of
+ * level L + 1 over where it was used); the guest then writes natively
+ * until a walk through the page tracks it again. */
+static void unprotect(uint64_t gpa)
+{
+	struct track_use u[TRACK_SHADOWS];
+	if (!track_take(S.track, gpa, u))
+		return;
+	for (unsigned k = 0; k < S.n; k++) {
+		if (u[k].state == USE_NONE)
+			continue;
+		if (u[k].state == USE_MANY || u[k].level >= 4)
+			flush_one(k);
+		else
+			sys_shadow_unmap_level(S.spaces[k], u[k].gva_base, u[k].level + 1u);
+	}
+	S.untracked++;
+	control_event(EV_PT_WRITE);
+}
+
+static enum cpu_mode guest_mode(void);
+
+/* A table the code writing it is mapped through: untracking it would
+ * undo itself at the next fetch, so its writes are always emulated. */
+static int pinned(uint64_t gpa)
+{
+	for (unsigned i = 0; i < S.npin; i++)
+		if (S.pin[i] == (gpa & ~0xfffUL))
+			return 1;
+	return 0;
+}
+
+/* The shadow entries derived from entry i of a tracked table, as used
+ * in shadow k at base with the table's level: dropped. */
+static void drop_entry(unsigned k, const struct track_use *u, unsigned i)
+{
+	if (u->state == USE_MANY) {
+		flush_one(k);
+		return;
+	}
+	uint64_t gva = u->gva_base + ((uint64_t)i << (12 + 9 * (u->level - 1)));
+	if (u->level == 4 && i >= 256)
+		gva |= 0xffff000000000000UL;   /* the upper half, sign-extended */
+	sys_shadow_unmap_level(S.spaces[k], gva, u->level);
+}
+
+/* Entries first..last of a tracked table written: what was derived from
+ * them goes (many at once: all the table gave, with one call a shadow). */
+static void drop_entries(const struct track_use u[TRACK_SHADOWS], unsigned first, unsigned last)
+{
+	for (unsigned k = 0; k < S.n; k++) {
+		if (u[k].state == USE_NONE)
+			continue;
+		if (last - first >= 16) {
+			if (u[k].state == USE_MANY || u[k].level >= 4)
+				flush_one(k);
+			else
+				sys_shadow_unmap_level(S.spaces[k], u[k].gva_base, u[k].level + 1u);
+			continue;
+		}
+		for (unsigned i = first; i <= last; i++)
+			drop_entry(k, &u[k], i);
+	}
+}
+
+/* REP STOS into a tracked table (Linux clears a page that way), done
+ * here for the part within this page: the elements written, RCX and RDI
+ * moved on, what was derived from the entries dropped; the instruction
+ * ends, or runs again for the rest (on the next page).  0 if it is not a
+ * plain forward REP STOS of 64-bit code from exactly the faulting
+ * address. */
+static int emulate_rep_stos(struct msg *m, const uint8_t *b, size_t n, uint64_t gva, uint64_t gpa)
+{
+	struct insn_prefixes pfx;
+	if (insn_prefixes(b, n, MODE_LONG64, &pfx) || pfx.length >= n || pfx.addr_size != 8)
+		return 0;
+	unsigned op = b[pfx.length], rep = 0, opsize = 0;
+	for (unsigned i = 0; i < pfx.length; i++) {
+		rep |= b[i] == 0xf3;
+		opsize |= b[i] == 0x66;
+	}
+	if (!rep || (op != 0xaa && op != 0xab) || (m->w[VMEXIT_W_RFLAGS] & (1UL << 10)))
+		return 0;
+	unsigned size = op == 0xaa ? 1 : (pfx.rex & 8) ? 8 : opsize ? 2 : 4;
+	uint64_t rdi = REG(m, 7), rcx = REG(m, 1), rax = REG(m, 0);
+	if (rdi != gva || (rdi & (size - 1)) || !rcx)
+		return 0;
+	uint64_t count = (PAGE_SIZE - (gva & 0xfffUL)) / size;
+	if (count > rcx)
+		count = rcx;
+	struct track_use u[TRACK_SHADOWS];
+	if (!track_uses(S.track, gpa, u))
+		return 0;
+	uint8_t *p = guest_ptr(gpa | (gva & 0xfffUL), count * size);
+	if (!p)
+		return 0;
+	for (uint64_t i = 0; i < count; i++)
+		memcpy(p + i * size, &rax, size);
+	drop_entries(u, (unsigned)(gva & 0xfffUL) / 8, (unsigned)((gva & 0xfffUL) + count * size - 1) / 8);
+	REG(m, 7) = rdi + count * size;
+	REG(m, 1) = rcx - count;
+	S.emulated++;
+	control_event(EV_PT_EMULATED);
+	if (REG(m, 1))   /* the rest, from the next page: the instruction runs again */
+		return 1;
+	exit_complete(m, m->w[VMEXIT_W_RIP] + pfx.length + 1);
+	return 1;
+}
+
+/* The guest's MOV to one of its tracked tables, done here: the bytes
+ * written to its memory and only the shadow entries derived from the
+ * entries written dropped; the table stays tracked.  (Untracking instead
+ * would drop all the table gave, and when the code writing it is mapped
+ * through it, the next fetch would track it again: a loop.)  0 if the
+ * instruction is no plain MOV store within the page, to untrack instead. */
+static int emulate_table_write(struct msg *m, uint64_t gva, uint64_t gpa)
+{
+	uint64_t rip = m->w[VMEXIT_W_RIP];
+	uint8_t b[MMIO_MAX_INSN] = { 0 };
+	struct mmio_insn in;
+	if (m->w[VMEXIT_W_INTINFO] & EVENT_VALID)
+		return 0;   /* a fault while delivering an event: no instruction of its own */
+	/* written again and again and not walked: being filled or torn down
+	 * (fork, exec, exit) rather than changed here and there; untracked,
+	 * the guest writes it at full speed until it is used again */
+	if (track_write(S.track, gpa) > WRITES_BEFORE_UNTRACK && !pinned(gpa))
+		return 0;
+	size_t n = fetch(rip, b);
+	if (guest_mode() == MODE_LONG64 && emulate_rep_stos(m, b, n, gva, gpa))
+		return 1;
+	if (mmio_decode(b, n, guest_mode(), &in) || in.kind != MMIO_STORE ||
+	    (gva & 0xfffUL) + in.size > PAGE_SIZE)
+		return 0;
+	uint64_t regs[16];
+	for (int i = 0; i < 16; i++)
+		regs[i] = REG(m, i);
+	uint64_t base = 0;
+	unsigned seg = in.addr.segment;
+	if (seg == SEG_OVERRIDE_FS || seg == SEG_OVERRIDE_GS)
+		sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(seg, SEG_BASE), &base);
+	if (guest_mode() != MODE_LONG64 || base + mmio_address(&in, regs, rip + in.length) != gva)
+		return 0;   /* not the access that faulted */
+	uint64_t reg = in.has_imm ? 0 : REG(m, in.high_byte ? in.reg - 4 : in.reg);
+	uint64_t data = mmio_store_value(&in, reg);
+	struct track_use u[TRACK_SHADOWS];
+	if (!track_uses(S.track, gpa, u))
+		return 0;
+	phys_write(gpa | (gva & 0xfffUL), &data, in.size);
+	drop_entries(u, (unsigned)(gva & 0xfffUL) / 8, (unsigned)((gva & 0xfffUL) + in.size - 1) / 8);
+	S.emulated++;
+	control_event(EV_PT_EMULATED);
+	exit_complete(m, rip + in.length);
+	return 1;
+}
+
+/* Before a fill with cached shadows: the tables walked are tracked (a
+ * newly tracked one loses its writable mappings); a fill of a tracked
+ * table page is read-only, and the guest's write to one is emulated, or
+ * untracks it.  0: go on with the fill; 1: the write was emulated; -1:
+ * everything had to be flushed, the fault is simply taken again. */
+static int keep_consistent(struct msg *m, struct shadow_fill *f, uint64_t gva, uint32_t hw)
+{
+	for (int level = 4; level >= f->leaf_level; level--) {
+		int r = track_note(S.track, f->table[level - 1], (unsigned)level, S.cur, gva);
+		if (r < 0) {   /* too many tables tracked: start afresh */
+			flush();
+			return -1;
+		}
+		if (r == 1 && protect(f->table[level - 1]))
+			return -1;
+	}
+	if (track_is_table(S.track, f->gpa)) {
+		if (!(hw & SPF_WRITE)) {
+			f->flags &= ~SHADOW_WRITE;
+		} else if (emulate_table_write(m, gva, f->gpa)) {
+			return 1;
+		} else {
+			/* the same instruction untracking the same table again and
+			 * again: the code doing it is mapped through that table, and
+			 * each fetch tracks it anew.  Caching cannot go on: fall back
+			 * to one shadow flushed at every CR3 write */
+			if (m->w[VMEXIT_W_RIP] == S.untrack_rip && f->gpa == S.untrack_gpa) {
+				if (++S.untrack_repeats >= REPEAT_MAX && S.npin < PINNED_MAX && !pinned(f->gpa)) {
+					S.pin[S.npin++] = f->gpa & ~0xfffUL;   /* emulate its writes from now on */
+					S.untrack_repeats = 0;
+				} else if (S.untrack_repeats >= REPEAT_MAX) {
+					debug_printf("vmm: %sshadow paging: page-table writes at %lx keep undoing the "
+					             "cache: one shadow from now on\n", vm_name, S.untrack_rip);
+					flush();
+					S.track = 0;
+					return -1;
+				}
+			} else {
+				S.untrack_rip = m->w[VMEXIT_W_RIP];
+				S.untrack_gpa = f->gpa;
+				S.untrack_repeats = 0;
+			}
+			unprotect(f->gpa);
+		}
+	}
+	return 0;
+}
+
 static int on_page_fault(struct msg *m)
 {
 	uint64_t gva = m->w[VMEXIT_W_INFO2], rip = m->w[VMEXIT_W_RIP];
@@ -279,12 +573,21 @@ static int on_page_fault(struct msg *m)
 		S.repeats = 0;
 		return !vm.stopped;
 	}
-	long err = sys_shadow_map(S.space, gva & ~0xfffUL, f.gpa, f.flags, 0);
+	if (S.track) {
+		int r = keep_consistent(m, &f, gva, hw);
+		if (r)
+			return r < 0 || !vm.stopped;
+	}
+	long err = sys_shadow_map(CUR, gva & ~0xfffUL, f.gpa, f.flags, 0);
 	if (err == E_LIMIT) {   /* the pool is used up: start afresh */
 		S.pool_full++;
 		control_event(EV_POOL_FULL);
+		if (S.track) {   /* this shadow only; the tables it walked are tracked again */
+			flush_one(S.cur);
+			return 1;
+		}
 		flush();
-		err = sys_shadow_map(S.space, gva & ~0xfffUL, f.gpa, f.flags, 0);
+		err = sys_shadow_map(CUR, gva & ~0xfffUL, f.gpa, f.flags, 0);
 	}
 	if (err == E_NOT_MAPPED) {
 		/* no RAM there: a device, emulated as a nested page fault on that
@@ -320,6 +623,8 @@ static int on_page_fault(struct msg *m)
 		S.last_gva = gva;
 		S.last_error = hw;
 	}
+	if (S.track && (f.flags & SHADOW_WRITE))
+		rmap_add(S.track, f.gpa, S.cur, gva);
 	if (f.page_size > PAGE_SIZE)
 		note_large(gva, f.page_size);
 	if (!f.global && (gva >> 63))
@@ -358,11 +663,6 @@ static size_t fetch(uint64_t rip, uint8_t b[MMIO_MAX_INSN])
 	return n;
 }
 
-static const unsigned gpr[16] = {
-	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
-	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
-};
-#define REG(m, n) ((m)->w[VMEXIT_W_RAX + gpr[n]])
 
 static void gp(struct msg *m)
 {
@@ -405,6 +705,37 @@ static void write_cr4(struct msg *m, uint64_t v, uint64_t next)
 	if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP))
 		flush();
 	exit_complete(m, next);
+}
+
+/* Cached shadows: run on the one kept for this guest CR3, or empty the
+ * least recently used for it.  Its entries are as consistent as if it had
+ * never stopped running: every table they came from is write-protected. */
+static void switch_shadow(uint64_t tag)
+{
+	unsigned k = S.n;
+	for (unsigned i = 0; i < S.n; i++)
+		if (S.tag[i] == tag)
+			k = i;
+	if (k == S.n) {
+		k = 0;
+		for (unsigned i = 1; i < S.n; i++)
+			if (S.used[i] < S.used[k])
+				k = i;
+		flush_one(k);
+		S.tag[k] = tag;
+		S.misses++;
+		control_event(EV_MISS);
+	} else {
+		S.switches++;
+		control_event(EV_SWITCH);
+	}
+	if (k != S.cur && sys_shadow_run(S.spaces[k], vm.vcpu) == E_OK)
+		S.cur = k;
+	else if (k != S.cur) {   /* not expected: stay on the current one, emptied for this CR3 */
+		flush_one(S.cur);
+		S.tag[S.cur] = tag;
+	}
+	S.used[S.cur] = ++S.clock;
 }
 
 static int on_cr(struct msg *m, unsigned cr, int write)
@@ -467,10 +798,12 @@ static int on_cr(struct msg *m, unsigned cr, int write)
 		sys_vcpu_write(vm.vcpu, VCPU_CR3, v);
 		S.cr3 = v;
 		S.cr3_writes++;
-		if (S.upper_local) {
+		if (S.track) {
+			switch_shadow(v & CR3_TABLE);
+		} else if (S.upper_local) {
 			flush();
 		} else {
-			sys_shadow_flush_lower(S.space);
+			sys_shadow_flush_lower(CUR);
 			S.repeats = 0;
 			S.lower_flushes++;
 			control_event(EV_FLUSH_LOWER);
@@ -505,10 +838,12 @@ static int on_invlpg(struct msg *m)
 	if (mode != MODE_LONG64)
 		la &= 0xffffffffUL;
 	S.invlpgs++;
-	if (in_large(la))
-		flush();   /* a large guest page is many 4 KiB shadow entries */
+	if (in_large(la) && S.track)
+		flush_one(S.cur);   /* a large guest page is many 4 KiB shadow entries */
+	else if (in_large(la))
+		flush();
 	else
-		sys_shadow_unmap(S.space, la & ~0xfffUL);   /* E_NOT_MAPPED: nothing to drop */
+		sys_shadow_unmap(CUR, la & ~0xfffUL);   /* E_NOT_MAPPED: nothing to drop */
 	exit_complete(m, rip + in.length);
 	return 1;
 }
@@ -535,7 +870,9 @@ void shadow_stats_print(void)
 {
 	if (S.on)
 		debug_printf("vmm: %sshadow paging: %lu faults filled, %lu reflected, %lu MMIO, %lu flushes, "
-		             "%lu of the lower half only (%lu CR3 writes, %lu times the pool full), %lu INVLPG\n",
+		             "%lu of the lower half only (%lu CR3 writes: %lu to a cached shadow, %lu not; "
+		             "%lu times a pool full), %lu INVLPG; page-table writes: %lu emulated, %lu untracking "
+		             "the table; %lu pages write-protected\n",
 		             vm_name, S.filled, S.reflected, S.mmio, S.flushes, S.lower_flushes, S.cr3_writes,
-		             S.pool_full, S.invlpgs);
+		             S.switches, S.misses, S.pool_full, S.invlpgs, S.emulated, S.untracked, S.protected_pages);
 }

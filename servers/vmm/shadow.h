@@ -38,6 +38,8 @@ struct shadow_fill {
 	unsigned flags;       /* SHADOW_WRITE | SHADOW_USER | SHADOW_NOEXEC for the shadow entry */
 	uint64_t page_size;   /* the guest's page: 4 KiB, 2 MiB or 1 GiB */
 	int global;           /* a global page (G with CR4.PGE): a TLB keeps it across CR3 writes */
+	int leaf_level;       /* the level of the guest's leaf entry: 1, or 2 / 3 for a large page */
+	uint64_t table[4];    /* the guest-physical pages of the tables walked: table[L - 1] at level L */
 	uint32_t error;       /* a fault: the error code the guest gets */
 };
 

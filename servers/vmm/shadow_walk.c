@@ -46,6 +46,7 @@ int shadow_walk(const struct shadow_env *env, uint64_t gva, unsigned access, str
 	int writable = 1, usable = 1, executable = 1;
 	for (int level = 4; level >= 1; level--) {
 		uint64_t where = table + ((gva >> (12 + 9 * (level - 1))) & 511) * 8, e;
+		out->table[level - 1] = table;
 		env->read(env->ctx, where, &e);
 		if (!(e & E_P)) {
 			out->error = error;
@@ -92,6 +93,7 @@ int shadow_walk(const struct shadow_env *env, uint64_t gva, unsigned access, str
 		out->gpa = ((e & addr_mask & ~(size - 1)) | (gva & (size - 1))) & ~0xfffUL;
 		out->flags = (usable ? SHADOW_USER : 0) | (executable ? 0 : SHADOW_NOEXEC);
 		out->global = (e & E_G) && (env->cr4 & CR4_PGE);
+		out->leaf_level = level;
 		/* writable only once dirty: the first write faults and sets D */
 		if (writable && (e & E_D))
 			out->flags |= SHADOW_WRITE;

@@ -491,12 +491,14 @@ static void one_call(uint64_t *s)
 	}
 	case 36: { /* shadow paging: bind, map, unmap, flush, and a VCPU run on one */
 		uint64_t sh = slot_of(s, OBJ_SHADOW_SPACE);
-		switch (below(s, 5)) {
+		switch (below(s, 7)) {
 		case 0: count(sys_shadow_bind(sh, below(s, 4) ? slot_of(s, OBJ_GUEST_SPACE) : 0)); break;
 		case 1: count(sys_shadow_map(sh, some_vaddr(s, below(s, 2)), some_vaddr(s, 1),
 		                             (unsigned)below(s, 16), 0)); break;
 		case 2: count(sys_shadow_unmap(sh, some_vaddr(s, below(s, 2)))); break;
 		case 3: count(sys_shadow_flush(sh)); break;
+		case 4: count(sys_shadow_unmap_level(sh, some_vaddr(s, below(s, 2)), (unsigned)below(s, 6))); break;
+		case 5: count(sys_shadow_run(sh, slot_of(s, OBJ_VCPU))); break;
 		default: count(sys_vcpu_configure(slot_of(s, OBJ_VCPU), sh, slot_of(s, OBJ_PORT))); break;
 		}
 		break;

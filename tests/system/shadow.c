@@ -112,6 +112,13 @@ static void calls_and_errors(uint64_t gs)
 	tap_eq(sys_shadow_flush_lower(sh), E_OK, "flush the lower half only");
 	tap_eq(sys_shadow_unmap(sh, CODE_GVA), E_OK, "an upper-half entry survives it");
 	tap_eq(berth_syscall(SYS_SHADOW, sh, SHADOW_FLUSH, 2, 0, 0, 0).err, E_BAD_ARG, "flush 2: E_BAD_ARG");
+	tap_eq(sys_shadow_map(sh, CODE_GVA, CODE_GPA, 0, 0), E_OK, "map it again");
+	tap_eq(sys_shadow_unmap_level(sh, CODE_GVA, 2), E_ALIGN, "unmap of a 2 MiB region needs its alignment");
+	tap_eq(sys_shadow_unmap_level(sh, CODE_GVA & ~0x1fffffUL, 2), E_OK,
+	       "unmap the whole 2 MiB region over it (its page-directory entry)");
+	tap_eq(sys_shadow_unmap(sh, CODE_GVA), E_NOT_MAPPED, "the page went with it");
+	tap_eq(berth_syscall(SYS_SHADOW, sh, SHADOW_UNMAP, 0, 5, 0, 0).err, E_BAD_ARG, "level 5: E_BAD_ARG");
+	tap_eq(sys_shadow_run(sh, vcpu), E_STATE, "SHADOW_RUN for a VCPU on no ShadowSpace: E_STATE");
 	tap_eq(berth_syscall(SYS_SHADOW, sh, 9, 0, 0, 0, 0).err, E_BAD_ARG, "an unknown operation: E_BAD_ARG");
 	uint64_t ro = slot_alloc();
 	sys_cnode_copy(sh, CAP_ROOT_CNODE, ro, RIGHT_READ);
@@ -122,7 +129,7 @@ static void calls_and_errors(uint64_t gs)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(59);
+	tap_plan(69);
 	uint64_t gs, code, data, rom, send = slot_alloc(), u;
 	reply = slot_alloc();
 	long err = object_alloc(OBJ_GUEST_SPACE, 0, &gs);
@@ -183,6 +190,19 @@ int main(const struct bootinfo *bi)
 	tap_ok(!err && exit_is(&m, VMEXIT_WRITE_CR(3), CODE_GVA + 0x1f), "MOV to CR3 exits (%lx)", m.w[VMEXIT_W_CODE]);
 	err = resume(&m, 3);
 	tap_ok(!err && exit_is(&m, VMEXIT_VMMCALL, CODE_GVA + 0x22), "and the guest goes on");
+	uint64_t sh3 = retype(u, OBJ_SHADOW_SPACE, 16), other = retype(u, OBJ_SHADOW_SPACE, 14);
+	tap_ok(sh3 && other && !sys_shadow_bind(sh3, gs) && sys_shadow_run(other, vcpu) == E_STATE,
+	       "SHADOW_RUN to a ShadowSpace bound to no GuestSpace: E_STATE");
+	tap_eq(sys_shadow_run(sh3, vcpu) | sys_shadow_map(sh3, CODE_GVA, CODE_GPA, 0, 0), E_OK,
+	       "the VCPU moved to another ShadowSpace of its guest while it waits for our reply");
+	sys_shadow_unmap(sh, CODE_GVA);
+	err = resume(&m, 3);
+	tap_ok(!err && exit_is(&m, VMEXIT_HLT, CODE_GVA + 0x25),
+	       "it runs on that one (the old one lost its code page): HLT (%lx at %lx)",
+	       m.w[VMEXIT_W_CODE], m.w[VMEXIT_W_RIP]);
+	tap_eq(sys_shadow_run(sh, vcpu) | sys_shadow_map(sh, CODE_GVA, CODE_GPA, 0, 0), E_OK, "and back");
+	sys_cnode_delete(sh3);
+	sys_cnode_delete(other);
 	tap_eq(sys_shadow_flush_lower(sh), E_OK, "the lower half flushed under a running guest");
 	tap_eq(sys_shadow_unmap(sh, DATA_GVA), E_NOT_MAPPED, "its data page's entry went with it");
 

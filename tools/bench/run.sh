@@ -139,7 +139,12 @@ echo "bench: the Linux guest's boot under Berth and under bare QEMU (wall clock,
 tools/bench/linux_boot.py >$out/linux-boot.txt
 cat $out/linux-boot.txt
 
-value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt; }
+echo "bench: the Linux guest with nested paging and with shadow paging (wall clock, then -icount shift=0)" >&2
+tools/bench/shadow_linux.py >$out/shadow.txt
+tools/bench/shadow_linux.py --icount >>$out/shadow.txt
+cat $out/shadow.txt
+
+value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt $out/shadow.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
 printf '# %-34s %8s   %-22s %8s\n' "berth" "" "linux" ""
 printf '# %-34s %8s   %-22s %8s\n' null_syscall "$(value null_syscall)" getppid "$(value linux.getppid)"
@@ -155,6 +160,11 @@ done
 echo "# Linux boot to /init (ms, wall clock without icount, median of 3; docs/benchmarks.md):"
 printf '# %-34s %8s   %-22s %8s\n' linux_guest_boot_ms "$(value linux_guest_boot_ms)" linux_bare_qemu_boot_ms \
 	"$(value linux_bare_qemu_boot_ms)"
+echo "# the Linux guest, nested paging (svm) against shadow paging (docs/vmm.md; one run each):"
+printf '# %-34s %14s %14s\n' "" "svm" "shadow"
+for f in boot_ms boot_insns procs200_ms procs200_insns; do
+	printf '# %-34s %14s %14s\n' "linux_$f" "$(value linux_svm_$f)" "$(value linux_shadow_$f)"
+done
 echo "# file system: 16 MiB in 64 KiB writes and reads, 1000 files of 100 bytes (same disk; docs/benchmarks.md):"
 printf '# %-22s %14s %16s   %-22s %12s\n' "" "berth executed" "berth elapsed" "" "linux elapsed"
 for f in fs_write_16m fs_read_16m fs_create_1000 fs_delete_1000; do

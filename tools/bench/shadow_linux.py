@@ -2,10 +2,11 @@
 """Linux with nested paging and with shadow paging, side by side (issue
 15; docs/vmm.md, "Shadow paging"; docs/benchmarks.md).
 
-    tools/bench/shadow_linux.py [--build DIR] [--icount] [--modes svm,shadow]
+    tools/bench/shadow_linux.py [--build DIR] [--icount] [--modes svm,shadow,shadow4]
 
-For each mode, one boot of the Linux guest (tests/linux/linux.manifest,
-tests/linux/shadow.manifest) on the kernel without the self-check, and:
+For each mode, one boot of the Linux guest (tests/linux/linux.manifest;
+tests/linux/shadow.manifest; the same with shadows=4) on the kernel
+without the self-check, and:
 
 - boot: from the VMM's "starting" line to the guest's /init marker, in
   host wall time; and the guest's own uptime when its shell first answers
@@ -32,7 +33,20 @@ sys.dont_write_bytecode = True  # no __pycache__ in tools/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import linux_guest_test as lg  # noqa: E402  (tools/linux_guest_test.py)
 
-MANIFEST = {'svm': 'linux.manifest', 'shadow': 'shadow.manifest'}
+MANIFEST = {'svm': 'linux.manifest', 'shadow': 'shadow.manifest', 'shadow4': 'shadow4'}
+
+
+def manifest(build, mode):
+    """shadow4: shadow.manifest with four shadows cached per guest CR3, the
+    guest's tables write-protected (shadows=4), made under build/."""
+    if MANIFEST[mode] != 'shadow4':
+        return MANIFEST[mode]
+    path = os.path.join(build, 'shadow4.manifest')
+    with open(os.path.join(lg.MANIFESTS, 'shadow.manifest')) as f:
+        text = f.read().replace('mode=shadow', 'mode=shadow shadows=4')
+    with open(path, 'w') as f:
+        f.write(text)
+    return os.path.relpath(path, lg.MANIFESTS)
 LOOP = 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done; echo ran $i'
 
 
@@ -50,7 +64,8 @@ def one(build, mode, icount, timeout):
         os.environ['QEMU_EXTRA'] = '-icount shift=0'
     else:
         os.environ.pop('QEMU_EXTRA', None)
-    q = lg.berth_qemu(os.path.join(build, 'kernel.bin'), lg.modules(build, MANIFEST[mode], (lg.BZIMAGE, lg.INITRD)), '', log)
+    q = lg.berth_qemu(os.path.join(build, 'kernel.bin'), lg.modules(build, manifest(build, mode),
+                                                                      (lg.BZIMAGE, lg.INITRD)), '', log)
     g = lg.Guest(q)
     res = {}
     try:
@@ -72,6 +87,11 @@ def one(build, mode, icount, timeout):
             res['procs_ms'] = (t1 - t0) * 1000
             if u0 is not None and u1 is not None:
                 res['procs_guest_s'] = u1 - u0
+        # the VMM's counters, which it prints when the guest powers off
+        q.type('poweroff\r')
+        m = q.wait_for(r'^vmm: \[linux\] shadow paging: \d+ faults filled.*$', 60) if mode != 'svm' else None
+        if m:
+            print('# ' + m.group(0), file=sys.stderr)
     finally:
         q.stop()
     return res
@@ -81,7 +101,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--build', default='build')
     ap.add_argument('--icount', action='store_true', help='run QEMU with -icount shift=0')
-    ap.add_argument('--modes', default='svm,shadow')
+    ap.add_argument('--modes', default='svm,shadow,shadow4',
+                    help='of svm, shadow (one shadow, flushed at CR3 writes), shadow4 (four cached)')
     ap.add_argument('--timeout', type=int, default=600)
     args = ap.parse_args()
     os.chdir(lg.ROOT)

@@ -339,7 +339,19 @@ static inline long sys_shadow_map(uint64_t shadow, uint64_t gva, uint64_t gpa, u
 
 static inline long sys_shadow_unmap(uint64_t shadow, uint64_t gva)
 {
-	return berth_syscall(SYS_SHADOW, shadow, SHADOW_UNMAP, gva, 0, 0, 0).err;
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_UNMAP, gva, 1, 0, 0).err;
+}
+
+/* The entry of `level` (2: a 2 MiB region, 3: 1 GiB, 4: 512 GiB) over gva. */
+static inline long sys_shadow_unmap_level(uint64_t shadow, uint64_t gva, unsigned level)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_UNMAP, gva, level, 0, 0).err;
+}
+
+/* The VCPU (already on a ShadowSpace of the same guest) runs on this one. */
+static inline long sys_shadow_run(uint64_t shadow, uint64_t vcpu)
+{
+	return berth_syscall(SYS_SHADOW, shadow, SHADOW_RUN, vcpu, 0, 0, 0).err;
 }
 
 static inline long sys_shadow_flush(uint64_t shadow)
