@@ -12,7 +12,10 @@
 // test-module: build/tests/data/files-badmagic.img
 // test-expect: ^fs: cannot mount: [^\r\n]*magic
 // test-expect: init: 'fsbad' exited with status 3: it cannot start as configured; not restarting it
-// test-timeout: 60
+// test-timeout: 120
+// the self-check on every 16th exit: each walks the two RAM disks' thousands
+// of frame capabilities, and on every exit that made the run ~60 s
+// test-selfcheck: 16
 #include "tap.h"
 #include "tasks.h"
 #include <string.h>
