@@ -533,12 +533,15 @@ static int keep_consistent(struct msg *m, struct shadow_fill *f, uint64_t gva, u
 		if (!(hw & SPF_WRITE)) {
 			f->flags &= ~SHADOW_WRITE;
 		} else if (emulate_table_write(m, gva, f->gpa)) {
+			S.untrack_repeats = 0;   /* progress: the loop below is one without */
 			return 1;
 		} else {
 			/* the same instruction untracking the same table again and
-			 * again: the code doing it is mapped through that table, and
-			 * each fetch tracks it anew.  Caching cannot go on: fall back
-			 * to one shadow flushed at every CR3 write */
+			 * again with no write emulated in between: the code doing it
+			 * is mapped through that table, and each fetch tracks it
+			 * anew.  The table is pinned (its writes always emulated); if
+			 * that cannot help, caching cannot go on: fall back to one
+			 * shadow flushed at every CR3 write */
 			if (m->w[VMEXIT_W_RIP] == S.untrack_rip && f->gpa == S.untrack_gpa) {
 				if (++S.untrack_repeats >= REPEAT_MAX && S.npin < PINNED_MAX && !pinned(f->gpa)) {
 					S.pin[S.npin++] = f->gpa & ~0xfffUL;   /* emulate its writes from now on */
