@@ -84,7 +84,7 @@ const char *snapdev_uart(struct snap_io *io, struct uart16550 *u)
 	return done(io, bad);
 }
 
-const char *snapdev_pic(struct snap_io *io, struct snap_pic pic[2])
+const char *snapdev_pic(struct snap_io *io, struct pic8259 pic[2])
 {
 	for (int i = 0; i < 2; i++) {
 		f8(io, &pic[i].irr);

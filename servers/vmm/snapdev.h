@@ -21,13 +21,9 @@
 #include "acpi_pm.h"
 #include "i8042.h"
 #include "pvclock.h"
+#include "pic8259.h"
 #include "pci.h"
 #include "virtio_pci.h"
-
-/* The 8259 pair's state (vm.h's struct pic8259, which devices.c owns). */
-struct snap_pic {
-	uint8_t irr, isr, imr, base, icw_step, icw4_needed, read_isr;
-};
 
 struct snap_io {
 	struct snap_buf b;
@@ -50,7 +46,7 @@ struct snap_io {
 
 /* Each returns 0, or (loading) the reason the state cannot be used. */
 const char *snapdev_uart(struct snap_io *io, struct uart16550 *u);
-const char *snapdev_pic(struct snap_io *io, struct snap_pic pic[2]);
+const char *snapdev_pic(struct snap_io *io, struct pic8259 pic[2]);
 const char *snapdev_pit(struct snap_io *io, struct pit8254 *p);
 const char *snapdev_rtc(struct snap_io *io, struct rtc *r);
 const char *snapdev_lapic(struct snap_io *io, struct lapic *l);

@@ -119,15 +119,13 @@ struct model {
 	size_t size;     /* its size, for a scratch copy while checking */
 };
 
-static struct snap_pic pic_copy[2];
-
 static unsigned models(struct model *out)
 {
 	unsigned n = 0;
 	struct virtio_pci *blk = disk_transport(), *net = net_transport();
 #define MODEL(t, v, f, s) out[n++] = (struct model){ t, v, (model_fn)(f), s, sizeof(*(s)) }
 	MODEL("UART", SNAPDEV_UART_VERSION, snapdev_uart, &vm.uart);
-	MODEL("PIC", SNAPDEV_PIC_VERSION, snapdev_pic, &pic_copy);
+	MODEL("PIC", SNAPDEV_PIC_VERSION, snapdev_pic, &vm.pic);
 	MODEL("PIT", SNAPDEV_PIT_VERSION, snapdev_pit, &vm.pit);
 	MODEL("RTC", SNAPDEV_RTC_VERSION, snapdev_rtc, &vm.rtc);
 	MODEL("LAPIC", SNAPDEV_LAPIC_VERSION, snapdev_lapic, &vm.lapic);
@@ -142,20 +140,6 @@ static unsigned models(struct model *out)
 		MODEL("VIRTNET", SNAPDEV_VIRTIO_VERSION, snapdev_virtio, net);
 #undef MODEL
 	return n;
-}
-
-static void pic_to_copy(void)
-{
-	for (int i = 0; i < 2; i++)
-		pic_copy[i] = (struct snap_pic){ vm.pic[i].irr, vm.pic[i].isr, vm.pic[i].imr, vm.pic[i].base,
-		                                 vm.pic[i].icw_step, vm.pic[i].icw4_needed, vm.pic[i].read_isr };
-}
-
-static void pic_from_copy(void)
-{
-	for (int i = 0; i < 2; i++)
-		vm.pic[i] = (struct pic8259){ pic_copy[i].irr, pic_copy[i].isr, pic_copy[i].imr, pic_copy[i].base,
-		                              pic_copy[i].icw_step, pic_copy[i].icw4_needed, pic_copy[i].read_isr };
 }
 
 /* --- saving ------------------------------------------------------------ */
@@ -220,7 +204,6 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 		snap_put64(&vb, v[i]);
 	snap_section(&w, "VCPU", VCPU_SECTION_VERSION, field_buf, vb.at);
 
-	pic_to_copy();
 	struct model md[16];
 	unsigned n = models(md);
 	for (unsigned i = 0; i < n; i++)
@@ -367,7 +350,6 @@ static const char *restore_models(void)
 	struct model md[16];
 	unsigned n = models(md);
 	static uint8_t scratch[16384] __attribute__((aligned(16)));
-	pic_to_copy();
 	for (int apply = 0; apply < 2; apply++)
 		for (unsigned i = 0; i < n; i++) {
 			size_t len;
@@ -385,7 +367,6 @@ static const char *restore_models(void)
 			if ((bad = md[i].fn(&io, into)))
 				return bad;
 		}
-	pic_from_copy();
 	return 0;
 }
 

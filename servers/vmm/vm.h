@@ -17,6 +17,7 @@
 #include "ioapic.h"
 #include "pvclock.h"
 #include "vmtime.h"
+#include "pic8259.h"
 #include "shadow.h"
 
 #define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
@@ -24,10 +25,6 @@
 #define GUEST_LOAD_GPA 0x100000UL
 #define MMIO_TEST_GPA 0xfeb00000UL         /* a scratch register device, 4 KiB */
 #define GUEST_RAM_MAX (3UL << 30)          /* RAM stays below the MMIO hole under 4 GiB */
-
-struct pic8259 {
-	uint8_t irr, isr, imr, base, icw_step, icw4_needed, read_isr;
-};
 
 struct vm {
 	uint64_t vcpu, guest_space, port, reply, parked;

@@ -209,7 +209,7 @@ int main(void)
 	CHECK(why && strstr(why, "UART"), "UART: a FIFO index past the FIFO is refused (%s)", why ? why : "");
 
 	/* the 8259 pair */
-	struct snap_pic pic[2] = { { 1, 2, 0xfb, 0x20, 0, 1, 0 }, { 0, 0, 0xff, 0x28, 0, 1, 1 } }, pic2[2];
+	struct pic8259 pic[2] = { { 1, 2, 0xfb, 0x20, 0, 1, 0 }, { 0, 0, 0xff, 0x28, 0, 1, 1 } }, pic2[2];
 	CHECK(round_trip(FN(snapdev_pic), pic, pic2) && pic2[0].base == 0x20 && pic2[1].read_isr == 1,
 	      "8259 pair: round trip");
 	pic[1].icw_step = 9;
@@ -342,7 +342,9 @@ int main(void)
 	unsigned t5 = fuzz_model(FN(snapdev_ioapic), &a, &fa, sizeof(a), drive_ioapic, 2000);
 	unsigned t6 = fuzz_model(FN(snapdev_kbc), &k, &fk, sizeof(k), drive_kbc, 2000);
 	unsigned t7 = fuzz_model(FN(snapdev_pm), &pm, &fpm, sizeof(pm), drive_pm, 2000);
-	CHECK(1, "2000 hostile states per model loaded and, where taken, driven without a fault "
+	/* a fault ends the program (the sanitizers do not recover); that each
+	 * model took some states shows the driving code ran at all */
+	CHECK(t1 && t2 && t3 && t4 && t5 && t6 && t7, "2000 hostile states per model loaded and, where taken, driven without a fault "
 	      "(taken: UART %u, 8254 %u, RTC %u, LAPIC %u, I/O APIC %u, i8042 %u, PM %u)", t1, t2, t3, t4, t5, t6, t7);
 	return unit_done();
 }
