@@ -1,6 +1,8 @@
 /* What the flooding guests share: a quiet start (so that the VM beside
- * them calibrates undisturbed), "flood: start", then the flood until four
- * seconds of TSC time have passed, when the timer interrupt (which the
+ * them calibrates undisturbed), "flood: start", then the flood until eight
+ * seconds of TSC time have passed (twice what the ticker beside it needs:
+ * each VM calibrates its TSC against its own timer, and under load the two
+ * calibrations differ), when the timer interrupt (which the
  * VMM delivers between the flood's exits, as hardware delivers it between
  * a string instruction's iterations) prints "flood: end" and exits. */
 #include "guest.h"
@@ -28,7 +30,7 @@ static void flood_run(void (*flood)(void))
 	while (flood_ticks < until)
 		__asm__ volatile("hlt");
 	gprintf("flood: start\n");
-	flood_end = rdtsc() + 400 * per_tick;
+	flood_end = rdtsc() + 800 * per_tick;
 	flood();
 	for (;;)
 		__asm__ volatile("hlt");
