@@ -91,6 +91,7 @@ struct tcb {
 	uint8_t ipc_kmsg;              /* calling with a kernel-made message: KMSG_* */
 	uint8_t is_vcpu;               /* a VCPU: runs a guest instead of user code */
 	uint8_t traced;                /* SYS_TRACE records its messages */
+	uint8_t flags;                 /* TCB_FLAG_* (SYS_TCB_SET_FLAGS) */
 	struct tcb *rq_next, *rq_prev; /* run queue */
 	struct port *ipc_port;         /* the port whose queue holds us */
 	struct tcb *ipc_next, *ipc_prev;

@@ -80,6 +80,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_TCB_SUSPEND:
 	case SYS_TCB_INFO:
 	case SYS_TCB_SET_IPC_BUFFER:
+	case SYS_TCB_SET_FLAGS:
 		return sys_tcb(t, op, r);
 	case SYS_TCB_REGS:
 		return sys_tcb_regs(t, r);
@@ -134,6 +135,11 @@ _Noreturn void syscall_dispatch(void)
 {
 	struct tcb *t = current;
 	struct context *r = &t->ctx;
+	if (t->flags & TCB_FLAG_SYSCALLS_FAULT) {
+		/* not a Berth program's call: its handler decides what it means */
+		thread_fault(t, FAULT_VECTOR_SYSCALL, r->rax, 0);
+		kernel_exit();
+	}
 	if (!(MSG_FLAGS(r->rsi) & (MSG_FLAG_SLOWPATH >> 12)) &&
 	    ((r->rax == SYS_CALL && fastpath_call(t)) ||
 	     (r->rax == SYS_REPLY_RECV && fastpath_reply_recv(t))))

@@ -15,6 +15,7 @@ void tcb_init(struct tcb *t)
 {
 	t->id = next_thread_id++;
 	t->traced = 0;
+	t->flags = 0;
 	t->state = THREAD_INACTIVE;
 	t->ctx.cs = SEL_UCODE;
 	t->ctx.ss = SEL_UDATA;
@@ -32,6 +33,8 @@ static const char *const vector_names[32] = {
 
 const char *vector_name(uint64_t v)
 {
+	if (v == FAULT_VECTOR_SYSCALL)
+		return "system call";
 	return v < 32 && vector_names[v] ? vector_names[v] : "reserved";
 }
 
@@ -233,6 +236,11 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 		return E_OK;
 	case SYS_TCB_SUSPEND:
 		thread_stop(t);
+		return E_OK;
+	case SYS_TCB_SET_FLAGS:
+		if (args->rsi & ~(uint64_t)TCB_FLAGS_ALL)
+			return E_BAD_ARG;
+		t->flags = (uint8_t)args->rsi;
 		return E_OK;
 	case SYS_TCB_INFO:
 		args->rdx = t->state | (t->fault_vector << 8);

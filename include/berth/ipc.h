@@ -30,6 +30,10 @@
 /* Labels the kernel uses for the messages it makes. */
 #define LABEL_NOTIFY 0xffff00000001UL  /* w0 = the bits posted since the last one */
 #define LABEL_FAULT  0xffff00000002UL  /* w0 vector, w1 address, w2 rip, w3 error */
+/* A fault's vector beyond the processor's 0..255: a SYSCALL by a thread
+ * with TCB_FLAG_SYSCALLS_FAULT; w1 0, w2 the rip after the instruction,
+ * w3 its RAX (the call number a hypercall interface would read first). */
+#define FAULT_VECTOR_SYSCALL 0x100UL
 #define LABEL_VMEXIT 0xffff00000003UL  /* see <berth/vcpu.h> */
 
 /* Notification bit posted when a port's last send right is gone, if asked

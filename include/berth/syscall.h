@@ -65,6 +65,7 @@ enum berth_syscall {
 	SYS_SHADOW = 48,          /* (shadow_space, op, a, b, c): enum shadow_op, docs/vmm.md */
 	SYS_TCB_REGS = 49,        /* (tcb, op): enum tcb_regs_op, a stopped thread's registers
 	                           * through the caller's IPC buffer (struct tcb_regs) */
+	SYS_TCB_SET_FLAGS = 50,   /* (tcb, flags): TCB_FLAG_* */
 	SYS_COUNT                 /* one past the highest number */
 };
 
@@ -132,6 +133,17 @@ struct tcb_regs {
 	uint64_t rip, rflags;
 };
 #define TCB_REGS_WORDS 18
+
+/* SYS_TCB_SET_FLAGS's flags (a VCPU takes none; unknown bits: E_BAD_ARG).
+ * TCB_FLAG_SYSCALLS_FAULT: the thread's SYSCALL instructions do not reach
+ * the kernel; each is a fault with vector FAULT_VECTOR_SYSCALL
+ * (<berth/ipc.h>) to its fault port, the thread stopped after the
+ * instruction with RCX and R11 as SYSCALL left them.  For a thread that
+ * runs code which is not a Berth program: a guest kernel run as a thread
+ * (mode=trap, patch and pv, docs/vmm.md), whose SYSCALL is its own
+ * business or a hypercall, never a call on Berth's kernel. */
+#define TCB_FLAG_SYSCALLS_FAULT 0x1u
+#define TCB_FLAGS_ALL TCB_FLAG_SYSCALLS_FAULT
 
 enum trace_kind {
 	TRACE_CALL = 1, TRACE_REPLY = 2, TRACE_SEND = 3,

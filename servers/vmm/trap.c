@@ -174,9 +174,10 @@ static long load_image(const struct bootinfo *bi, struct tcb_regs *r)
 	return E_OK;
 }
 
-/* The guest's thread: an empty CNode (a SYSCALL it executes reaches the
- * kernel and finds no capability to use), a fresh VSpace that holds only
- * what the shadow code maps, our port for its faults. */
+/* The guest's thread: an empty CNode, a fresh VSpace that holds only
+ * what the shadow code maps, our port for its faults, and its SYSCALLs
+ * made faults too: they are the guest's, never calls on Berth's kernel
+ * (which, capabilities or not, has calls that need none). */
 static long thread_setup(uint64_t port)
 {
 	uint64_t fault_send = slot_alloc();
@@ -186,6 +187,7 @@ static long thread_setup(uint64_t port)
 	err = err ? err : fault_send ? E_OK : E_SLOT_FULL;
 	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, fault_send, RIGHT_SEND, TRAP_BADGE);
 	err = err ? err : sys_tcb_configure(tv.tcb, tv.cnode, tv.vspace, fault_send);
+		err = err ? err : sys_tcb_set_flags(tv.tcb, TCB_FLAG_SYSCALLS_FAULT);
 	err = err ? err : sys_tcb_set_priority(tv.tcb, GUEST_PRIO, GUEST_PRIO);
 	return err;
 }
@@ -268,6 +270,8 @@ static enum trap_action guest_fault(const struct msg *m)
 		a = trap_emulate(&r, 13, 0);
 	else if (vector == 14)
 		a = shadow_fault(&r, addr, error);
+	else if (vector == FAULT_VECTOR_SYSCALL)
+		a = trap_syscall(&r);
 	else
 		a = trap_emulate(&r, vector, error);
 	if (a == TRAP_STOP)

@@ -47,8 +47,9 @@ enum trap_action trap_stop(const char *fmt, ...) __attribute__((format(printf, 1
 int trap_deliver(struct tcb_regs *r, unsigned vector, int has_error, uint64_t error);
 uint64_t *trap_gpr(struct tcb_regs *r, unsigned n);   /* x86 order: rax rcx rdx rbx rsp rbp rsi rdi r8.. */
 
-/* trap_emulate.c: #GP, #UD, #BP and the rest */
+/* trap_emulate.c: #GP, #UD, #BP and the rest; the guest's SYSCALL */
 enum trap_action trap_emulate(struct tcb_regs *r, uint64_t vector, uint64_t error);
+enum trap_action trap_syscall(struct tcb_regs *r);
 
 /* trap_shadow.c: the guest's page tables, shadowed into its thread's VSpace */
 enum trap_action shadow_fault(struct tcb_regs *r, uint64_t gva, uint64_t error);

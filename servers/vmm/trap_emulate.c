@@ -157,6 +157,21 @@ static enum trap_action far_return(struct tcb_regs *r, const struct priv_insn *i
 	return TRAP_RESUME;
 }
 
+/* The guest executed SYSCALL.  It cannot have set EFER.SCE (a WRMSR stops
+ * the VM), so on a real processor this is #UD at the instruction, which
+ * the kernel reports as the rip after its two bytes. */
+enum trap_action trap_syscall(struct tcb_regs *r)
+{
+	uint8_t insn[2];
+	if (vread(r->rip - 2, insn, 2) || insn[0] != 0x0f || insn[1] != 0x05)
+		return trap_stop("a SYSCALL fault at rip %lx without a SYSCALL before it", r->rip);
+	r->rip -= 2;
+	tv.stats.reflected++;
+	if (trap_deliver(r, 6, 0, 0))
+		return trap_stop("#UD at rip %lx cannot be delivered (a triple fault)", r->rip);
+	return TRAP_RESUME;
+}
+
 /* mode=patch's pushf and popf: with the guest's IF, not the thread's */
 static enum trap_action flags_op(struct tcb_regs *r, unsigned op, unsigned size)
 {

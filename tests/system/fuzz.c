@@ -411,6 +411,9 @@ static void one_call(uint64_t *s)
 		struct thread_info info;
 		uint64_t t = slot_of(s, below(s, 2) ? OBJ_TCB : OBJ_VCPU);
 		count(below(s, 2) ? sys_tcb_info(t, &info) : sys_tcb_set_priority(t, PRIO - below(s, 3), PRIO));
+		/* a victim whose SYSCALLs become faults, or a bad flag */
+		if (!below(s, 4))
+			count(sys_tcb_set_flags(t, below(s, 2) ? TCB_FLAG_SYSCALLS_FAULT : next_rand(s) & 3));
 		/* SYS_TCB_REGS: a stopped victim's registers, read back and
 		 * written with a random RIP and RSP (user or not) and RFLAGS */
 		struct tcb_regs regs;

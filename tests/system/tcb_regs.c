@@ -2,7 +2,11 @@
  * written whole.  A faulted thread's registers read back as they were; a
  * runnable one is refused until suspended; a write cannot give a kernel
  * RIP or RSP, clear IF or raise IOPL; a written thread resumes with every
- * register as written (checked by code that stores them and stops). */
+ * register as written (checked by code that stores them and stops).
+ * SYS_TCB_SET_FLAGS: a thread with TCB_FLAG_SYSCALLS_FAULT that calls
+ * SYS_DEBUG_WRITE faults with FAULT_VECTOR_SYSCALL instead, and nothing is
+ * printed. */
+// test-reject: LEAKED
 #include "tap.h"
 #include <libipc/ipc.h>
 
@@ -21,6 +25,17 @@ __asm__(".text\n.globl landing\nlanding:\n"
 	"mov %rax, landed_rax(%rip)\n mov %rcx, landed_rcx(%rip)\n mov %r11, landed_r11(%rip)\n"
 	"mov %r15, landed_r15(%rip)\n mov %rsp, landed_rsp(%rip)\n pushfq\n popq landed_flags(%rip)\n ud2\n");
 
+extern char after_syscall[];
+static void debug_write_raw(uint64_t arg)
+{
+	static const char text[] = "LEAKED: a flagged thread's SYSCALL reached the kernel\n";
+	(void)arg;
+	__asm__ volatile("syscall\n.globl after_syscall\nafter_syscall:"
+			 :: "a"(SYS_DEBUG_WRITE), "D"(text), "S"(sizeof(text) - 1) : "rcx", "r11", "memory");
+	for (;;)
+		;
+}
+
 static void spin_forever(uint64_t arg)
 {
 	(void)arg;
@@ -31,7 +46,7 @@ static void spin_forever(uint64_t arg)
 _Noreturn int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(14);
+	tap_plan(20);
 	uint64_t t, low;
 	struct tcb_regs r;
 	struct thread_info info = { .state = 99 };
@@ -75,5 +90,18 @@ _Noreturn int main(const struct bootinfo *bi)
 	tap_eq(sys_tcb_regs_read(low, &r), E_STATE, "a runnable thread's registers: E_STATE");
 	sys_tcb_suspend(low);
 	tap_eq(sys_tcb_regs_read(low, &r), E_OK, "suspended, they can be read");
+
+	uint64_t sc;
+	tap_eq(thread_create(debug_write_raw, 0, stack[3], sizeof(stack[3]), 10, &sc), E_OK, "a thread that will call SYSCALL");
+	tap_eq(sys_tcb_set_flags(sc, 0x80), E_BAD_ARG, "an unknown flag is refused");
+	tap_eq(sys_tcb_set_flags(sc, TCB_FLAG_SYSCALLS_FAULT), E_OK, "TCB_FLAG_SYSCALLS_FAULT set");
+	tap_eq(sys_tcb_set_priority(sc, 150, 150), E_OK, "it runs (above us)");
+	sys_tcb_info(sc, &info);
+	tap_ok(info.state == THREAD_FAULTED && info.fault_vector == FAULT_VECTOR_SYSCALL && info.fault_error == SYS_DEBUG_WRITE &&
+	       info.fault_rip == (uint64_t)after_syscall,
+	       "its SYSCALL is a fault: vector %u, error (its RAX) %lu, rip after the instruction", info.fault_vector,
+	       info.fault_error);
+	tap_ok(!sys_tcb_regs_read(sc, &r) && r.rcx == (uint64_t)after_syscall,
+	       "RCX as SYSCALL left it (the return address %lx)", r.rcx);
 	tap_done();
 }

@@ -1,7 +1,9 @@
 /* A hostile guest under mode=trap (tests/guests/progs/trap_hostile.c):
  * emulated lidt and lgdt given an unmapped and a high-half address, and a
  * page-table entry with reserved bits, each come back to the guest as a
- * page fault; a page-table entry pointing outside guest memory stops the
+ * page fault; SYSCALLs with Berth's call numbers (debug write, debug
+ * exit: calls that need no capability) come back as #UD, never reaching
+ * Berth's kernel; a page-table entry pointing outside guest memory stops the
  * VM with a line, its write never made.  The kernel, the shell and init go
  * on (vm list answers; the self-check runs on the kernel's exits).  An
  * instruction the VMM does not emulate (wrmsr) stops its VM with a line;
@@ -23,7 +25,9 @@
 // test-expect: \[hostile\] ok 1 - lidt from an unmapped address: #PF at 40005000
 // test-expect: \[hostile\] ok 2 - lgdt from a high-half address: a fault
 // test-expect: \[hostile\] ok 3 - a reserved bit in a PTE: #PF at 40000000
-// test-expect: \[hostile\] ok 4 - the guest goes on after its faults
+// test-expect: \[hostile\] ok 4 - SYSCALL 2 \(Berth's debug write\): #UD at
+// test-expect: \[hostile\] ok 5 - SYSCALL 3 \(Berth's debug exit\): #UD at
+// test-expect: \[hostile\] ok 6 - the guest goes on after its faults
 // test-expect: \[hostile\] trap-hostile: touching guest-physical 256 MiB
 // test-expect: vmm: \[hostile\] guest stopped: guest page 40001000 maps guest-physical 10000000, outside its 2 MiB \(no MMIO in mode=trap\)
 // test-expect: init: 'vm-hostile' exited with status 2
@@ -33,7 +37,7 @@
 // test-expect: init: 'vm-unknown' exited with status 2
 // test-expect: vmm: \[bogus\] unknown mode=bogus \(svm, ([a-z]+, )*patch\)
 // test-expect: init: 'vm-bogus' exited with status 3
-// test-reject: the write went through|went on|not ok|berth: (panic|thread \d+ stopped)
+// test-reject: the write went through|the kernel printed this|debug exit \d+ requested|went on|not ok|berth: (panic|thread \d+ stopped)
 #include <libipc/libipc.h>
 
 int main(const struct bootinfo *bi)

@@ -196,6 +196,11 @@ static inline long sys_tcb_set_priority(uint64_t tcb, unsigned prio, unsigned ma
 	return berth_syscall(SYS_TCB_SET_PRIORITY, tcb, prio, max_prio, 0, 0, 0).err;
 }
 
+static inline long sys_tcb_set_flags(uint64_t tcb, uint64_t flags)
+{
+	return berth_syscall(SYS_TCB_SET_FLAGS, tcb, flags, 0, 0, 0, 0).err;
+}
+
 static inline long sys_tcb_resume(uint64_t tcb)
 {
 	return berth_syscall(SYS_TCB_RESUME, tcb, 0, 0, 0, 0, 0).err;
