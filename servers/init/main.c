@@ -4,6 +4,7 @@
 #include <libipc/libipc.h>
 #include <libipc/server.h>
 #include "tasks.h"
+#include "loans.h"
 #include "init.h"   /* generated from idl/init.idl */
 
 uint64_t init_port;
@@ -161,7 +162,7 @@ static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
 	(void)ctx;
 	(void)badge;
 	*total = libipc_bootinfo()->untyped_bytes;
-	*free = untyped_free();
+	*free = untyped_free() + loans_free_bytes();
 	return E_OK;
 }
 
@@ -170,10 +171,9 @@ static long do_mem(void *ctx, uint64_t badge, uint64_t *total, uint64_t *free)
  * init's: nobody else can use them). */
 static void ps_init_row(uint32_t *priority, uint64_t *memory)
 {
-	uint64_t used = libipc_bootinfo()->untyped_bytes - untyped_free();
+	uint64_t used = libipc_bootinfo()->untyped_bytes - untyped_free() - loans_free_bytes();
 	for (unsigned i = 0; i < task_count; i++)
-		if (tasks[i].pool)
-			used -= 1ULL << tasks[i].pool_bits;
+		used -= (tasks[i].pool ? 1ULL << tasks[i].pool_bits : 0) + loans_held(&tasks[i]);
 	*priority = ROOT_TASK_PRIORITY;
 	*memory = used;
 }
@@ -220,7 +220,7 @@ static long do_ps_entry(void *ctx, uint64_t badge, uint32_t index, char *name, u
 	*priority = t->m->priority;
 	*restarts = t->restarts;
 	*policy = t->m->restart;
-	*memory = 1ULL << t->m->memory_bits;
+	*memory = (1ULL << t->m->memory_bits) + loans_held(t);
 	*uptime_ms = t->running ? tsc_to_ms(now - t->started) : 0;
 	return E_OK;
 }
@@ -251,11 +251,24 @@ static long do_trace_read(void *ctx, uint64_t badge, uint32_t *count, uint32_t *
 	return trace_read(count, lost, per_ms, tsc, label, from, to, kind);
 }
 
+static long do_mem_borrow(void *ctx, uint64_t badge, uint32_t *loan, uint64_t *chunk)
+{
+	(void)ctx;
+	return loan_borrow(task_by_badge(badge), loan, chunk);
+}
+
+static long do_mem_return(void *ctx, uint64_t badge, uint32_t loan)
+{
+	(void)ctx;
+	return loan_return(task_by_badge(badge), loan);
+}
+
 static const struct init_ops ops = {
 	.publish = do_publish, .lookup = do_lookup, .unpublish = do_unpublish,
 	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
 	.task_status = do_task_status, .start = do_start, .stop = do_stop, .restart = do_restart,
 	.trace = do_trace, .trace_read = do_trace_read, .ps_entry = do_ps_entry,
+	.mem_borrow = do_mem_borrow, .mem_return = do_mem_return,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)

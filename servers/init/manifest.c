@@ -9,6 +9,8 @@
  *   needs NAME            a send right to a registered service
  *   args WORDS...         its command line
  *   restart always|never|N
+ *   borrow MIB            guest memory it may borrow from init in 2 MiB
+ *                         chunks (init.idl's mem_borrow), 0..1024, even
  *   slots BITS            its CNode has 2^BITS slots, 8..14 (default 8)
  *   module FILE           a boot module handed to it (at most 2)
  *   dma                   its memory keeps RIGHT_PHYS: it may learn the
@@ -146,6 +148,10 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 		if (number(a, an, 28, &v) || v < 12)
 			return "memory must be 12..28 (log2 of bytes)";
 		s->memory_bits = v;
+	} else if (word_is(w, n, "borrow")) {
+		if (number(a, an, LOAN_LIMIT_MIB, &v) || v % 2)
+			return "borrow must be an even number of MiB, 0..1024";
+		s->borrow_mib = v;
 	} else if (word_is(w, n, "slots")) {
 		if (number(a, an, 14, &v) || v < 8)
 			return "slots must be 8..14 (log2 of the CNode's slots)";

@@ -14,6 +14,7 @@
 #define MANIFEST_ARGS_LEN 128  /* a boot info's command line holds 127 */
 #define RESTART_ALWAYS (-1)
 #define MANIFEST_MAX_CONTROL 8       /* tasks one control line set may name */
+#define LOAN_LIMIT_MIB 1024          /* the most a borrow line may allow */
 
 enum manifest_cap_kind { MCAP_IOPORTS = 1, MCAP_IRQ, MCAP_NEEDS };
 
@@ -30,6 +31,7 @@ struct manifest_server {
 	unsigned priority, memory_bits, line;
 	int restart;                     /* RESTART_ALWAYS, or the most restarts (0: never) */
 	unsigned slots_bits;             /* its CNode: 2^slots_bits slots (0: the default) */
+	unsigned borrow_mib;             /* the most memory it may borrow (init.idl's mem_borrow) */
 	int dma;                         /* its memory keeps RIGHT_PHYS (drivers) */
 	int devmem;                      /* it gets the device memory (the PCI server) */
 	int trace;                       /* it may use init.idl's trace, trace_read */

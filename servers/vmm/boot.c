@@ -18,7 +18,6 @@
 #include "init.h"
 #include "fs_files.h"
 
-#define INIT_SLOT 8
 
 #define BOOT_PML4 0x1000UL
 #define BOOT_GDT  0x7000UL

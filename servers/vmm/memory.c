@@ -1,58 +1,12 @@
-/* Guest memory: frames from our own memory, each mapped twice, at
- * GUEST_RAM_VA + gpa in our space (to read and write it) and at gpa in the
- * guest space.  Guest-physical accesses of any span, RAM or device.  And
+/* Guest memory (its backing: ram.c), mapped at GUEST_RAM_VA + gpa in our
+ * space and at gpa in the guest space.  Guest-physical accesses of any span, RAM or device.  And
  * the guest's own page tables walked in software, as the processor walks
  * them, to find what an instruction's address means. */
 #include "vm.h"
 
-/* Map one frame of guest RAM at gpa: at GUEST_RAM_VA + gpa for us and,
- * through a copy of its capability, at gpa for the guest. */
-static long ram_map(uint64_t f, uint64_t gpa)
-{
-	uint64_t copy;
-	long err = page_map_with_tables(f, GUEST_RAM_VA + gpa, RIGHT_READ | RIGHT_WRITE);
-	err = err ? err : (copy = slot_alloc()) ? sys_cnode_copy(f, CAP_ROOT_CNODE, copy, RIGHTS_ALL) : E_SLOT_FULL;
-	return err ? err : page_map_in(vm.guest_space, copy, gpa, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC);
-}
-
-#define MAX_LARGE (GUEST_RAM_MAX / LARGE_PAGE_SIZE)
-
-/* Guest RAM from 0 to `bytes`: 2 MiB frames, so that a guest of a hundred
- * MiB takes a hundred capabilities rather than fifty thousand (and the
- * nested walk is one level shorter); 4 KiB frames for a tail that is not
- * a whole 2 MiB.  All large frames are retyped before any is mapped: our
- * memory is handed out upwards, each object aligned to its size, so a page
- * table retyped between two of them would cost 2 MiB of padding. */
-long memory_setup(uint64_t bytes)
-{
-	static uint64_t large[MAX_LARGE];
-	uint64_t n = bytes / LARGE_PAGE_SIZE, gpa;
-	if (bytes > GUEST_RAM_MAX)
-		return E_RANGE;
-	for (uint64_t i = 0; i < n; i++) {
-		long err = object_alloc(OBJ_FRAME, LARGE_PAGE_BITS, &large[i]);
-		if (err)
-			return err;
-	}
-	for (uint64_t i = 0; i < n; i++) {
-		long err = ram_map(large[i], i * LARGE_PAGE_SIZE);
-		if (err)
-			return err;
-	}
-	for (gpa = n * LARGE_PAGE_SIZE; gpa < bytes; gpa += PAGE_SIZE) {
-		uint64_t f;
-		long err = object_alloc(OBJ_FRAME, PAGE_BITS, &f);
-		err = err ? err : ram_map(f, gpa);
-		if (err)
-			return err;
-	}
-	vm.ram_bytes = bytes;
-	return E_OK;
-}
-
 void *guest_ptr(uint64_t gpa, size_t n)
 {
-	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa)
+	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa || ram_ready(gpa, n))
 		return 0;
 	return (void *)(GUEST_RAM_VA + gpa);
 }
@@ -96,7 +50,10 @@ static void phys_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
 		if (gpa < vm.ram_bytes) {
 			if (chunk > vm.ram_bytes - gpa)
 				chunk = vm.ram_bytes - gpa;
-			if (load)
+			if (ram_ready(gpa, chunk)) {
+				if (load) /* init lent nothing: as unbacked memory */
+					memset(buf, 0xff, chunk);
+			} else if (load)
 				memcpy(buf, (void *)(GUEST_RAM_VA + gpa), chunk);
 			else
 				memcpy((void *)(GUEST_RAM_VA + gpa), buf, chunk);

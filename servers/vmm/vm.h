@@ -79,7 +79,15 @@ struct page_fault {
 #define PF_USER      4
 #define PF_RESERVED  8
 #define PF_FETCH     16
+/* ram.c: guest RAM's backing, by 2 MiB region (balloon.c gives regions back) */
+#define INIT_SLOT 8    /* our send right to init */
 long memory_setup(uint64_t bytes);
+int ram_backed(uint64_t gpa);
+int ram_ready(uint64_t gpa, size_t n);
+int ram_can_give_back(unsigned region);
+long ram_give_back(unsigned region);
+long ram_take_back(unsigned region);
+unsigned ram_regions_given_back(void);
 int paging_read(struct guest_paging *p);
 int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
                   struct page_fault *pf);

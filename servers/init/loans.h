@@ -1,0 +1,14 @@
+/* Guest memory on loan: init.idl's mem_borrow and mem_return (loans.c). */
+#ifndef INIT_LOANS_H
+#define INIT_LOANS_H
+
+#include <stdint.h>
+struct task;
+
+long loan_borrow(struct task *t, uint32_t *index, uint64_t *chunk);
+long loan_return(struct task *t, uint32_t index);
+void loans_drop_task(const struct task *t);   /* it ended: every loan comes back */
+uint64_t loans_held(const struct task *t);    /* bytes it has borrowed */
+uint64_t loans_free_bytes(void);              /* returned chunks, ready to lend again */
+
+#endif
