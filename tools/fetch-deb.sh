@@ -12,7 +12,8 @@
 # names no kernel itself, it depends on linux-image-6.1.0-N-amd64.
 #
 # Progress goes to stderr as "fetch-deb: ...".  Idempotent: a complete
-# unpack is marked with .done and is never fetched again; a new package
+# unpack is marked with .done (which lists the members) and is never
+# fetched again unless the members asked for change; a new package
 # version goes to a new directory.  Nothing is installed into the host's
 # file system.  Package lists that are missing (a fresh machine) or stale
 # (the version they name is gone from the archive) are refreshed once with
@@ -91,7 +92,7 @@ unpack() {
 		rm -rf "$dir.tmp" "$deb"
 		fail "$pkg $ver lacks some of: $member"
 	fi
-	rm -f "$deb" && rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.done"
+	rm -f "$deb" && rm -rf "$dir" && mv "$dir.tmp" "$dir" && echo "$member" >"$dir/.done"
 }
 
 what=$want${follow:+ (the package it depends on matching $follow)}
@@ -99,7 +100,8 @@ if ! resolve; then
 	apt_update || fail "apt-cache finds no $what"
 	resolve || fail "apt-cache finds no $what"
 fi
-if [ -f "$dir/.done" ]; then
+# .done names the members unpacked: a list that grew unpacks again
+if [ -f "$dir/.done" ] && [ "$(cat "$dir/.done")" = "$member" ]; then
 	say "$pkg $ver already in $dir"
 else
 	if ! download; then

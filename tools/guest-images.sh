@@ -5,7 +5,7 @@
 #                                        into the unpacked package)
 #   cache/linux/guest/initramfs.cpio.gz  busybox-static, tools/linux-guest/init
 #                                        as /init and its inittab, and the kernel's
-#                                        modules for virtio disks and NICs and ext4
+#                                        modules for virtio disks, NICs and balloons and ext4
 #                                        (in /lib/modules, loaded by /init)
 #   cache/linux/guest/kernel-version     the kernel's release, as `uname -r` says it
 #   cache/linux/guest/disk.img           the guest's own disk: a 32 MiB ext4 file
@@ -68,7 +68,7 @@ say "[2/5] the kernel's modules for virtio and ext4 (from the same package)"
 # busybox's insmod, which knows no dependencies.
 modules="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
 drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk
-net/core/failover drivers/net/net_failover drivers/net/virtio_net lib/crc16 fs/mbcache fs/jbd2/jbd2
+drivers/virtio/virtio_balloon net/core/failover drivers/net/net_failover drivers/net/virtio_net lib/crc16 fs/mbcache fs/jbd2/jbd2
 crypto/crc32c_generic fs/ext4/ext4"
 abi=$(cat "$out/kernel-version")
 members=""

@@ -77,6 +77,9 @@ const char *shell_subcommand_name(const char *name, unsigned i);
 void usage_error(const struct command *c, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A decimal number filling the word: 1 and *v, or 0 (vmnet.c). */
+int word_u32(const char *s, uint32_t *v);
+
 /* A Berth error code in a few words (include/berth/errors.h). */
 const char *error_text(long err);
 
@@ -105,7 +108,8 @@ void format_uptime(uint64_t ms, char *buf, size_t size);  /* 4.2s, 3m07s, 2h05m 
 	"            (it could not be: the console says why); [idle]: the share of the time\n" \
 	"            since boot the CPU was idle\n" \
 	"  PRIO      its scheduling priority, 0..255, higher first ([idle]: below them all)\n" \
-	"  MEMORY    a task's memory quota, the manifest's memory line; init: the memory its\n" \
+	"  MEMORY    a task's memory quota, the manifest's memory line, and the guest memory\n" \
+	"            it has borrowed (its borrow line); init: the memory its\n" \
 	"            own objects take; [idle]: - (the kernel's own memory is not counted)\n" \
 	"  UPTIME    since this instance started (init and [idle]: since init started)\n" \
 	"  RESTARTS  how often its restart policy started it again after a crash, kill or\n" \

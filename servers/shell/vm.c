@@ -399,6 +399,32 @@ static void vm_snapshot(int argc, char **argv, const struct words *line)
 		     pause_us / 1000000, pause_us / 1000 % 1000);
 }
 
+static void vm_balloon(int argc, char **argv, const struct words *line)
+{
+	(void)line;
+	uint32_t mib = 0, target, actual, returned;
+	uint64_t refused;
+	if (argc == 3 && !word_u32(argv[2], &mib)) {
+		outf("vm balloon: MiB must be a number, not '%s'\n", argv[2]);
+		return;
+	}
+	struct vm_task v;
+	uint64_t controls = running_controls("balloon", argv[1], &v);
+	if (!controls)
+		return;
+	long err = vmm_balloon(controls, argc == 3, mib, &target, &actual, &returned, &refused);
+	drop(controls);
+	if (err == E_STATE)
+		outf("vm balloon: '%s' has no balloon (start it with the balloon option)\n", v.name);
+	else if (err == E_RANGE)
+		outf("vm balloon: '%s' has less than %u MiB of memory\n", v.name, mib);
+	else if (err)
+		outf("vm balloon: '%s': %s\n", v.name, error_text(err));
+	else
+		outf("vm: '%s' balloon: %u MiB asked for, %u MiB given by the guest, %u MiB back with Berth%s\n", v.name,
+		     target, actual, returned, refused ? " (the guest named pages that are not its memory)" : "");
+}
+
 /* The name= a snapshot's VMM had: its CONF section, the first one
  * (docs/lifecycle.md): at byte 64 its header, at 88 the arguments. */
 static int snapshot_vm_name(const char *file, char *name, size_t size)
@@ -549,6 +575,12 @@ const struct command vm_commands[] = {
 	  "Starts the VM the snapshot was taken of (or NAME, a VM of the manifest that is not\n"
 	  "running) from FILE: the guest goes on where it was, with the snapshot's memory and\n"
 	  "devices; its time has moved on by as long as the snapshot waited.\n", vm_restore, 0 },
+	{ "balloon", "NAME [MiB]", 1, 2, 0, "how much memory the guest gives back; ask for MiB",
+	  "A VM started with the balloon option has a virtio-balloon device.  With MiB, the\n"
+	  "guest is asked to give up that much of its memory (0: take it all back); its driver\n"
+	  "does it in the background, so ask again to see how far it got.  Memory goes back to\n"
+	  "Berth (see mem) in whole 2 MiB pieces of the guest's memory (docs/lifecycle.md).\n",
+	  vm_balloon, 0 },
 	{ "net", "NAME", 1, 1, 0, "the VM's port on the virtual switch: MAC, address, frames, drops", 0, vm_net, 0 },
 	{ "fw", "NAME [add [POS] RULE... | del POS]", 1, -1, 0, "its firewall rules with counters; add or delete one",
 	  "Without more words, the rules of the VM's port with their counters.  add inserts a\n"

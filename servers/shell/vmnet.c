@@ -21,8 +21,7 @@ static void dotted(uint32_t a, char *buf, size_t size)
 	debug_snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
-/* A decimal number filling the word: 1 and *v, or 0. */
-static int number(const char *s, uint32_t *v)
+int word_u32(const char *s, uint32_t *v)
 {
 	uint64_t n = 0;
 	if (!*s)
@@ -103,7 +102,7 @@ void vm_fw(int argc, char **argv, const struct words *line)
 		int first = 3;
 		/* an optional position first: a word of digits only */
 		if (argc > 3 && argv[3][0] && strspn(argv[3], "0123456789") == strlen(argv[3])) {
-			if (!number(argv[3], &pos)) {
+			if (!word_u32(argv[3], &pos)) {
 				outf("vm fw: the position %s is too large\n", argv[3]);
 				return;
 			}
@@ -118,7 +117,7 @@ void vm_fw(int argc, char **argv, const struct words *line)
 			outf("vm fw: the rule is longer than %d characters\n", RULE_MAX);
 			return;
 		}
-	} else if (argc > 2 && (argc != 4 || !number(argv[3], &pos))) {
+	} else if (argc > 2 && (argc != 4 || !word_u32(argv[3], &pos))) {
 		outf("vm fw: del takes one position (vm fw %s lists them); %s\n", name, fw_usage);
 		return;
 	}
@@ -175,7 +174,7 @@ void vm_forward(int argc, char **argv, const struct words *line)
 	(void)line;
 	const char *name = argv[1], *proto = argv[2];
 	uint32_t berth_port, guest_port, pr = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : 0;
-	if (!pr || !number(argv[3], &berth_port) || !number(argv[4], &guest_port) || !berth_port ||
+	if (!pr || !word_u32(argv[3], &berth_port) || !word_u32(argv[4], &guest_port) || !berth_port ||
 	    berth_port > 65535 || guest_port > 65535) {
 		out("vm forward: NAME tcp|udp BERTH_PORT GUEST_PORT (1-65535; GUEST_PORT 0 removes the forward)\n");
 		return;

@@ -278,10 +278,26 @@ static long do_snapshot(void *ctx, uint64_t badge, const char *path, uint64_t *b
 	return err ? err : SERVER_DEFERRED;
 }
 
+static long do_balloon(void *ctx, uint64_t badge, uint32_t set, uint32_t mib, uint32_t *target_mib,
+                       uint32_t *actual_mib, uint32_t *returned_mib, uint64_t *refused)
+{
+	(void)ctx;
+	(void)badge;
+	struct balloon_info i;
+	long err = set ? balloon_set_target(mib) : E_OK;
+	if (err || balloon_info(&i))
+		return err ? err : E_STATE;
+	*target_mib = i.target_pages / 256;
+	*actual_mib = i.actual_pages / 256;
+	*returned_mib = i.regions_returned * 2;
+	*refused = i.refused;
+	return E_OK;
+}
+
 static const struct vmm_ops ops = {
 	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
 	.console_input = do_console_input, .console_detach = do_console_detach,
-	.inject_fault = do_inject_fault, .snapshot = do_snapshot,
+	.inject_fault = do_inject_fault, .snapshot = do_snapshot, .balloon = do_balloon,
 };
 
 int control_message(const struct msg *m)

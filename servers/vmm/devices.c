@@ -194,6 +194,7 @@ static void power_on(void)
 	pci_init(&vm.pci);
 	disk_power_on();
 	net_power_on();
+	balloon_power_on();
 	i8042_init(&vm.kbc);
 	acpi_pm_init(&vm.pm);
 	irq_init();
@@ -414,6 +415,7 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 			virtio_pci_mmio_write(d->ctx, off, size, *value);
 		disk_report();
 		net_report();
+		balloon_report();
 		return 0;
 	}
 	if (gpa >= MMIO_TEST_GPA && gpa + size <= MMIO_TEST_GPA + sizeof(vm.mmio_test)) {

@@ -429,6 +429,13 @@ static int exit_vmmcall(struct msg *m)
 static void exit_npf(struct msg *m)
 {
 	uint64_t gpa = m->w[VMEXIT_W_INFO2], info = m->w[VMEXIT_W_INFO1], rip = m->w[VMEXIT_W_RIP];
+	if (gpa < vm.ram_bytes && !ram_backed(gpa)) {
+		/* RAM the guest gave to its balloon and touched (balloon.c):
+		 * borrow it again and let the access run */
+		if (ram_ready(gpa, 1))
+			stop(m, "it touched memory it had given back, and init would not lend it again");
+		return;
+	}
 	if (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) {
 		char why[96];
 		debug_snprintf(why, sizeof(why), "an event's delivery touched memory that is not RAM (%lx)", gpa);

@@ -276,7 +276,7 @@ int main(const struct bootinfo *bi)
 	if (!err) {
 		calibrate_end();
 		clock_init(tsc_per_tick * 100);
-		if (disk_setup(args, vm.port) || net_setup(args, vm.port)) {
+		if (disk_setup(args, vm.port) || net_setup(args, vm.port) || balloon_setup(args)) {
 			vm.exit_status = EXIT_NO_RESTART; /* the guest cannot start as configured */
 			return vm.exit_status;
 		}

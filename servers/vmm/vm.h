@@ -137,6 +137,19 @@ void net_tick(void);
 const char *net_cmdline(void);       /* " berth.ip=... berth.gw=..." or "" */
 struct virtio_pci *net_transport(void);    /* snapshots: the card (0: none) */
 
+/* balloon.c: the guest's virtio-balloon, whose memory goes back to init (balloon) */
+struct balloon_info {
+	uint32_t target_pages, actual_pages;  /* asked for; what the driver says it holds */
+	uint64_t pages;                       /* 4 KiB pages in the balloon */
+	unsigned regions_returned;            /* 2 MiB regions given back to init */
+	uint64_t refused;                     /* page numbers that were not guest RAM */
+};
+long balloon_setup(const char *args);
+void balloon_power_on(void);
+void balloon_report(void);
+long balloon_set_target(uint32_t mib);
+int balloon_info(struct balloon_info *i);   /* -1: no balloon */
+
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);
 const char *boot_image(size_t *size);   /* what it booted: a module's name or the kernel's path */
