@@ -145,7 +145,7 @@ int main(void)
 	pfns(LISTS, a, 3);
 	pfns(LISTS + 0x100, b, 2);
 	desc(D0, 0, LISTS, 12, 1, 1);
-	desc(D0, 1, LISTS + 0x100, 10, 0, 0);
+	desc(D0, 1, LISTS + 0x100, 6, 0, 0);
 	post(0, 0);
 	kick(0);
 	CHECK(ngot == 4 && got[0] == 5 && got[1] == 6 && got[2] == 7 && got[3] == 999 && last_q == 0,
