@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""The teaching guest under every mode, side by side (issue 15; `make
+modes`, `make bench`; docs/teaching.md, "The five modes measured").
+
+    tools/bench/teach_modes.py [--build DIR] [--modes svm,shadow,trap,patch,pv]
+                               [--out FILE] [--png FILE] [--docs FILE]
+
+Boots Berth once under QEMU with -icount shift=0 (tools/qemu.sh --test,
+tools/bench/teach_modes.manifest: the console driver, the shell and the
+VM `teach`; with `module teach_pv.bin` added when that image was built)
+and types `vm start teach mode=M` into Berth's shell for each mode in
+turn, waiting for the guest's exit each time. From what the console shows
+it takes, per mode:
+
+- host seconds from `vm start` to the VMM's "guest exited" line (host wall
+  time: it depends on the host and its load; the rest does not);
+- per phase, the guest's own report: operations and TSC cycles per
+  operation. Under -icount shift=0 the TSC advances by one per instruction
+  QEMU executes, whoever executes it, so this is instructions per operation
+  of the whole machine while the phase ran: the guest's, the VMM's, the
+  kernel's (and any other task's, but nothing else has work then);
+- exits or faults per 1000 operations: svm and shadow from the VMM's exit
+  counters, read by typing `vm stats teach` as each phase's report line
+  arrives (phase 2's count is the difference; a sample lands a few
+  milliseconds of host time after the phase ended); trap and patch from the
+  VMM's end-of-run line (`N faults`), which covers the whole run only;
+- whether each phase's invariant held.
+
+A mode the shell or the VMM refuses (pv before it is merged) is shown as
+"not available". Prints the table (Markdown) on stdout, progress on
+stderr; --out writes it to a file too, --png draws the chart with gnuplot,
+--docs replaces the table between <!-- teach-modes:begin --> and
+<!-- teach-modes:end --> in that file. The serial log goes to
+BUILD/bench/teach-modes.log. Exits 1 when Berth did not come up or a mode
+the VMM knows did not finish.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in tools/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import linux_guest_test as lg  # noqa: E402  (tools/linux_guest_test.py: Qemu)
+
+MODES = ('svm', 'shadow', 'trap', 'patch', 'pv')
+MANIFEST = os.path.join('tools', 'bench', 'teach_modes.manifest')
+PHASE_NAMES = {1: 'cli/sti', 2: 'irqsave'}
+RUN_TIMEOUT = 600     # host seconds for one mode's run (trap under load: a few minutes)
+BEGIN, END = '<!-- teach-modes:begin -->', '<!-- teach-modes:end -->'
+
+TICK_RE = r'\[teach\] teach: \d+ TSC cycles per timer tick'
+REPORT_RE = r'\[teach\] teach: phase (\d) \([^)]*\): (\d+) operations in (\d+) ticks, (\d+) TSC cycles per operation'
+VERDICT_RE = r'\[teach\] teach: phase (\d) \([^)]*\): invariant (held|BROKEN)'
+STATS_RE = r'^(?:berth> )*teach: (\d+) exits in '
+FAULTS_RE = r'vmm: \[teach\] mode=(?:trap|patch|pv): (\d+) faults'
+EXITED_RE = r'vmm: (?:\[teach\] )?guest exited with status (\d+)'
+# the mode unknown: the shell's refusal (`vm start: mode= is svm, ... not
+# 'pv'`) or the VMM's; and any other failure to start
+UNKNOWN_RE = r"^(?:berth> )*vm start: mode= is .*$|^vmm: \[teach\] unknown mode=.*$"
+REFUSED_RE = r"^(?:berth> )*vm start: .*$|^vmm: \[teach\] unknown mode=.*$"
+# init's word on the VMM's end: "exited with status N; ...", "faulted (...); ..."
+ENDED_RE = r"init: 'vm-teach' .*; its restart policy"
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def manifest_for(build, with_pv):
+    """The manifest to boot: tools/bench/teach_modes.manifest, with the pv
+    image as a second module of the VM when it was built."""
+    with open(os.path.join(lg.ROOT, MANIFEST)) as f:
+        text = f.read()
+    if not with_pv:
+        return MANIFEST
+    text = text.replace('    module teach.bin\n', '    module teach.bin\n    module teach_pv.bin\n')
+    path = os.path.join(build, 'bench', 'teach_modes.manifest')
+    with open(os.path.join(lg.ROOT, path), 'w') as f:
+        f.write(text)
+    return path
+
+
+def boot(build, log_path):
+    """Berth under -icount shift=0 with the teaching guest's VM; the Qemu
+    object and whether the pv image is in it."""
+    teach = os.path.join(build, 'guests', 'teach')
+    pv = os.path.exists(os.path.join(lg.ROOT, teach, 'teach_pv.bin'))
+    mods = [os.path.join(build, 'init.elf'), manifest_for(build, pv), os.path.join(build, 'serial.elf'),
+            os.path.join(build, 'shell.elf'), os.path.join(build, 'vmm.elf'), os.path.join(teach, 'teach.bin')]
+    if pv:
+        mods.append(os.path.join(teach, 'teach_pv.bin'))
+    env = dict(os.environ, KERNEL_CMDLINE='', QEMU_EXTRA='-icount shift=0')
+    return lg.Qemu(['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin')] + mods, log_path, env), pv
+
+
+def type_now(q, text):
+    """Types a short command in one write (at most the UART's 16-byte
+    FIFO), so that a counter sample is taken as soon as possible."""
+    q.proc.stdin.write(text.encode())
+    q.proc.stdin.flush()
+
+
+def wait_any(q, patterns, start, timeout):
+    """(index, match) of the first of patterns to appear after start, or
+    (None, None) after timeout or when QEMU ended."""
+    rxs = [re.compile(p, re.MULTILINE) for p in patterns]
+    deadline = time.time() + timeout
+    while True:
+        text = q.text()
+        hits = [(m.start(), i, m) for i, rx in enumerate(rxs) for m in [rx.search(text, start)] if m]
+        if hits:
+            _, i, m = min(hits, key=lambda h: h[0])
+            return i, m
+        if time.time() >= deadline or not q.alive():
+            return None, None
+        time.sleep(0.02)
+
+
+def run_mode(q, mode):
+    """One `vm start teach mode=MODE` to the VM's end: a dict of what the
+    console showed (see parse_run), or {'available': False}."""
+    start = len(q.text())
+    q.type('vm start teach mode=%s\r' % mode)
+    t0 = time.time()
+    i, m = wait_any(q, [REFUSED_RE, r"init: starting 'vm-teach'"], start, 60)
+    if i != 1:
+        why = m.group(0).strip() if m else 'no answer to vm start'
+        log('# %s: %s' % (mode, why))
+        return {'available': False, 'why': why, 'failed': not (m and re.match(UNKNOWN_RE, m.group(0)))}
+    samples, pos = {}, m.end()
+    # the counters as phase 1 starts (the guest's first figure is printed
+    # right before) and as it ends (its report): phase 2 ends with the run,
+    # and a VM that has ended answers no vm stats
+    for phase, pattern in ((0, TICK_RE), (1, REPORT_RE)):
+        i, m = wait_any(q, [pattern, EXITED_RE, REFUSED_RE], pos, RUN_TIMEOUT)
+        if i != 0:
+            break
+        type_now(q, 'vm stats teach\r')
+        samples[phase] = len(q.text())
+        pos = m.end()
+    i, m = wait_any(q, [EXITED_RE, ENDED_RE, REFUSED_RE], start, RUN_TIMEOUT)
+    wall = time.time() - t0 if i == 0 else None
+    wait_any(q, [ENDED_RE], start, 30)       # the VMM's end-of-run lines come before
+    time.sleep(0.5)                          # the shell's prompt, for the next mode
+    run = parse_run(q.text()[start:], {k: v - start for k, v in samples.items()})
+    run.update(available=True, wall=wall, status=int(m.group(1)) if i == 0 else None)
+    if 'why' in run:
+        run['available'] = False
+    return run
+
+
+def parse_run(text, samples):
+    """The figures of one mode's run from its console text: phases
+    {n: {ops, ticks, tsc_per_op, held}}, exits sampled at each phase's
+    report {n: count}, faults (trap, patch) from the VMM's last line."""
+    run = {'phases': {}, 'exits_at': {}, 'faults': None}
+    refused = re.search(REFUSED_RE, text, re.MULTILINE)
+    if refused and not re.search(REPORT_RE, text):
+        run['why'] = refused.group(0).strip()
+        run['failed'] = not re.match(UNKNOWN_RE, refused.group(0))
+    for m in re.finditer(REPORT_RE, text):
+        run['phases'][int(m.group(1))] = {'ops': int(m.group(2)), 'ticks': int(m.group(3)),
+                                          'tsc_per_op': int(m.group(4)), 'held': None}
+    for m in re.finditer(VERDICT_RE, text):
+        if int(m.group(1)) in run['phases']:
+            run['phases'][int(m.group(1))]['held'] = m.group(2) == 'held'
+    for phase, offset in samples.items():
+        m = re.compile(STATS_RE, re.MULTILINE).search(text, offset)
+        if m:
+            run['exits_at'][phase] = int(m.group(1))
+    m = re.search(FAULTS_RE, text)
+    if m:
+        run['faults'] = int(m.group(1))
+    return run
+
+
+def per_1000(count, ops):
+    return None if count is None or not ops else 1000.0 * count / ops
+
+
+def figures(run):
+    """Rows of one mode: (phase label, operations, instructions per
+    operation, exits or faults per 1000 operations, invariant held) for
+    phases 1 and 2 and for both, and a note saying what was counted.
+
+    Exits: phase 1's from the two vm stats samples (svm, shadow; the VMMs
+    of trap and patch count no exits there). Faults: the VMM's end-of-run
+    count (trap, patch), which spans the whole run: the row "both"."""
+    ph, ex = run['phases'], run['exits_at']
+    rows, notes = [], []
+    for n in (1, 2):
+        p = ph.get(n, {})
+        exits = None
+        if n == 1 and 0 in ex and 1 in ex and ex[1] > ex[0]:
+            exits = ex[1] - ex[0]
+            notes.append('phase 1: %d exits (vm stats)' % exits)
+        rows.append(('%d %s' % (n, PHASE_NAMES[n]), p.get('ops'), p.get('tsc_per_op'),
+                     per_1000(exits, p.get('ops')), p.get('held')))
+    total = sum(p['ops'] for p in ph.values()) or None
+    if run['faults'] is not None:
+        notes.append('the run: %d faults (the VMM\'s last line)' % run['faults'])
+    rows.append(('both', total, None, per_1000(run['faults'], total), None))
+    return rows, '; '.join(notes)
+
+
+def fmt(value, digits=0):
+    if value is None:
+        return '-'
+    if isinstance(value, bool):
+        return 'held' if value else '**BROKEN**'
+    if digits == 0:
+        return '{:,}'.format(int(round(value)))
+    return '{:,.{}f}'.format(value, digits)
+
+
+def table(results, stamp):
+    """The Markdown table of every mode's rows."""
+    out = [stamp, '',
+           '| mode | host s | phase | operations | instructions per operation | '
+           'exits or faults per 1000 operations | invariant | counted |',
+           '| --- | ---: | --- | ---: | ---: | ---: | --- | --- |']
+    for mode, run in results:
+        if not run.get('available'):
+            out.append('| %s | - | %s | | | | | %s |' % (mode, 'FAILED' if run.get('failed') else 'not available',
+                                                     run.get('why', '').replace('|', '/')))
+            continue
+        rows, note = figures(run)
+        for k, (label, ops, ipo, epk, held) in enumerate(rows):
+            out.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                mode if k == 0 else '', fmt(run['wall'], 1) if k == 0 else '', label, fmt(ops), fmt(ipo),
+                fmt(epk, 1), fmt(held) if label != 'both' else '', note if label == 'both' else ''))
+    return '\n'.join(out) + '\n'
+
+
+def stamp():
+    """The date and the commit the figures were measured at."""
+    def git(*args):
+        try:
+            return subprocess.run(['git'] + list(args), cwd=lg.ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except OSError:
+            return ''
+    commit = git('rev-parse', '--short', 'HEAD') or 'unknown'
+    dirty = ' with uncommitted changes' if git('status', '--porcelain', '--untracked-files=no') else ''
+    return ('Measured %s at commit %s%s by tools/bench/teach_modes.py (QEMU TCG, -icount shift=0).'
+            % (time.strftime('%Y-%m-%d'), commit, dirty))
+
+
+def plot(results, png, workdir):
+    """A grouped bar chart with gnuplot: instructions per operation (phases
+    1 and 2) and exits or faults per 1000 operations (both phases), per
+    mode, log scale."""
+    dat = os.path.join(workdir, 'teach_modes.dat')
+    with open(dat, 'w') as f:
+        f.write('# mode insns_phase1 insns_phase2 exits_per_1000_ops_phase1 faults_per_1000_ops_run\n')
+        for mode, run in results:
+            if not run.get('available'):
+                why = 'failed' if run.get('failed') else 'not available'
+                f.write('"%s\\n(%s)" NaN NaN NaN NaN\n' % (mode, why))
+                continue
+            rows, _ = figures(run)
+            vals = [rows[0][2], rows[1][2], rows[0][3], rows[2][3]]
+            f.write('"%s" %s\n' % (mode, ' '.join('NaN' if v is None or v <= 0 else '%g' % v for v in vals)))
+    script = '''
+set terminal png size 1100,600
+set output "%s"
+set multiplot layout 1,2 title "The teaching guest under each mode (QEMU TCG, -icount shift=0)"
+set bmargin 5
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set grid ytics
+set key top left Left reverse
+set title "instructions per operation (guest, VMM and kernel)"
+set yrange [0:*]
+set format y "%%.0f"
+plot "%s" using 2:xtic(1) title "phase 1 (cli/sti)", '' using 3 title "phase 2 (irqsave)"
+set title "exits or faults per 1000 operations (log scale)"
+set logscale y
+set yrange [1:100000]
+set format y "%%g"
+plot "%s" using 4:xtic(1) title "VM exits, phase 1 (vm stats)" lc 3, \\
+     '' using 5 title "faults, whole run (the VMM's count)" lc 4
+unset multiplot
+''' % (png, dat, dat)
+    os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
+    subprocess.run(['gnuplot'], input=script, text=True, check=True)
+
+
+def update_docs(path, text):
+    """Replaces what lies between the markers in path with text."""
+    with open(path) as f:
+        doc = f.read()
+    b, e = doc.find(BEGIN), doc.find(END)
+    if b < 0 or e < b:
+        raise SystemExit('teach_modes: %s has no %s ... %s markers' % (path, BEGIN, END))
+    with open(path, 'w') as f:
+        f.write(doc[:b + len(BEGIN)] + '\n' + text + doc[e:])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default='build')
+    ap.add_argument('--modes', default=','.join(MODES))
+    ap.add_argument('--out', help='write the table here too')
+    ap.add_argument('--png', help='draw the chart here (gnuplot)')
+    ap.add_argument('--docs', help='replace the table between the markers in this file')
+    args = ap.parse_args()
+    os.chdir(lg.ROOT)
+    os.makedirs(os.path.join(args.build, 'bench'), exist_ok=True)
+    log_path = os.path.join(lg.ROOT, args.build, 'bench', 'teach-modes.log')
+    q, pv = boot(args.build, log_path)
+    log('teach_modes: Berth under QEMU -icount shift=0%s; log %s' %
+        (' (with teach_pv.bin)' if pv else '', os.path.relpath(log_path, lg.ROOT)))
+    results, failed = [], False
+    try:
+        if not q.wait_for(r'berth> ', 120):
+            log('teach_modes: no shell prompt\n' + '\n'.join(lg.tail(q, 20)))
+            return 1
+        for mode in args.modes.split(','):
+            log('teach_modes: vm start teach mode=%s ...' % mode)
+            run = run_mode(q, mode)
+            if run.get('failed') or run.get('available') and (run['wall'] is None or len(run['phases']) < 2):
+                log('teach_modes: mode=%s did not finish\n%s' % (mode, '\n'.join(lg.tail(q, 20))))
+                failed = True
+            results.append((mode, run))
+    finally:
+        q.stop()
+    text = table(results, stamp())
+    print(text, end='')
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(text)
+    if args.png:
+        plot(results, args.png, os.path.join(args.build, 'bench'))
+        log('teach_modes: chart %s' % args.png)
+    if args.docs and not failed:
+        update_docs(args.docs, text)
+        log('teach_modes: table in %s' % args.docs)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
