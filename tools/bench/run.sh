@@ -143,6 +143,14 @@ echo "bench: the Linux guest with nested paging and with shadow paging (wall clo
 tools/bench/shadow_linux.py >$out/shadow.txt
 tools/bench/shadow_linux.py --icount >>$out/shadow.txt
 cat $out/shadow.txt
+# their table and chart in docs/teaching.md (tools/bench/shadow_linux.py --report)
+tools/bench/shadow_linux.py --report $out/shadow.txt --png docs/figures/linux_paging.png \
+	--docs docs/teaching.md >$out/linux_paging.txt
+
+# The teaching guest under each mode of the VMM (make modes), its table and
+# chart in docs/teaching.md
+echo "bench: the teaching guest under svm, shadow, trap, patch and pv (-icount shift=0)" >&2
+tools/bench/teach_modes.py --out $out/teach_modes.txt --png docs/figures/teach_modes.png --docs docs/teaching.md
 
 value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt $out/shadow.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"

@@ -22,10 +22,20 @@ prints BENCH lines (stdout; progress on stderr):
     BENCH name=linux_<mode>_boot_guest_ms value=<ms> unit=ms   (or ..._boot_insns, unit=insns, with --icount)
     BENCH name=linux_<mode>_procs200_ms value=<ms> unit=ms
     BENCH name=linux_<mode>_procs200_guest_ms ...              (or ..._procs200_insns)
+
+    tools/bench/shadow_linux.py --report FILE [--png PNG] [--docs DOC]
+
+runs nothing: reads the BENCH lines of earlier runs from FILE (make bench
+writes both runs to build/bench/shadow.txt), prints them as a Markdown
+table (wall figures from the run without icount, instructions from the
+--icount run), draws the chart with gnuplot (--png) and replaces the
+table between <!-- linux-paging:begin --> and <!-- linux-paging:end -->
+in DOC (--docs; docs/teaching.md).
 """
 import argparse
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -97,6 +107,111 @@ def one(build, mode, icount, timeout):
     return res
 
 
+# --- the report: a table and a chart of earlier runs' BENCH lines ---------
+
+BEGIN, END = '<!-- linux-paging:begin -->', '<!-- linux-paging:end -->'
+FIGURES = (('boot_ms', 'boot, wall'), ('boot_insns', 'boot, instructions'),
+           ('procs200_ms', '200 processes, wall'), ('procs200_insns', '200 processes, instructions'))
+
+
+def read_bench(path):
+    """{(mode, figure): value} from the BENCH lines in path: the first of
+    each name, so the wall times come from the run without icount, which
+    make bench writes first (the --icount run prints wall times too)."""
+    rx = re.compile(r'^BENCH name=linux_(svm|shadow4|shadow)_(\w+) value=([\d.]+) ')
+    out = {}
+    with open(path) as f:
+        for line in f:
+            m = rx.match(line)
+            if m:
+                out.setdefault((m.group(1), m.group(2)), float(m.group(3)))
+    return out
+
+
+def cell(figure, value):
+    if value is None:
+        return '-'
+    if figure.endswith('_ms'):
+        return '%.1f s' % (value / 1000)
+    return '%.2f × 10⁹' % (value / 1e9)
+
+
+def report_table(values, modes, source):
+    out = ['Measured %s at commit %s by tools/bench/shadow_linux.py (%s; wall: host seconds without '
+           'icount, on a shared machine; instructions: under -icount shift=0).' % (
+               time.strftime('%Y-%m-%d'), git_commit(), source), '',
+           '| mode | ' + ' | '.join(label for _, label in FIGURES) + ' |',
+           '| --- |' + ' ---: |' * len(FIGURES)]
+    for mode in modes:
+        out.append('| %s | %s |' % (mode, ' | '.join(cell(f, values.get((mode, f))) for f, _ in FIGURES)))
+    return '\n'.join(out) + '\n'
+
+
+def git_commit():
+    try:
+        return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=lg.ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip() or 'unknown'
+    except OSError:
+        return 'unknown'
+
+
+def report_plot(values, modes, png, workdir):
+    """Two panels of grouped bars per mode: host seconds (boot, 200
+    processes) and instructions (the same, 10^9)."""
+    dat = os.path.join(workdir, 'linux_paging.dat')
+    with open(dat, 'w') as f:
+        f.write('# mode boot_s procs200_s boot_ginsns procs200_ginsns\n')
+        for mode in modes:
+            vals = [values.get((mode, 'boot_ms')), values.get((mode, 'procs200_ms')),
+                    values.get((mode, 'boot_insns')), values.get((mode, 'procs200_insns'))]
+            scale = (1e3, 1e3, 1e9, 1e9)
+            f.write('"%s" %s\n' % (mode, ' '.join('NaN' if v is None else '%g' % (v / k)
+                                                  for v, k in zip(vals, scale))))
+    script = '''
+set terminal png size 1000,520
+set output "%s"
+set multiplot layout 1,2 title "Linux under Berth: nested paging (svm) and shadow paging (QEMU TCG)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set grid ytics
+set key top left Left reverse
+set yrange [0:*]
+set title "host seconds (no icount; shared machine)"
+plot "%s" using 2:xtic(1) title "boot to /init", '' using 3 title "200 short-lived processes"
+set title "instructions, 10^9 (-icount shift=0)"
+plot "%s" using 4:xtic(1) title "boot to the shell", '' using 5 title "200 short-lived processes"
+unset multiplot
+''' % (png, dat, dat)
+    os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
+    subprocess.run(['gnuplot'], input=script, text=True, check=True)
+
+
+def update_docs(path, text):
+    with open(path) as f:
+        doc = f.read()
+    b, e = doc.find(BEGIN), doc.find(END)
+    if b < 0 or e < b:
+        raise SystemExit('shadow_linux: %s has no %s ... %s markers' % (path, BEGIN, END))
+    with open(path, 'w') as f:
+        f.write(doc[:b + len(BEGIN)] + '\n' + text + doc[e:])
+
+
+def report(args):
+    values = read_bench(args.report)
+    modes = [m for m in args.modes.split(',') if any(k[0] == m for k in values)]
+    if not modes:
+        print('shadow_linux: no BENCH lines in %s' % args.report, file=sys.stderr)
+        return 1
+    text = report_table(values, modes, 'one run each')
+    print(text, end='')
+    if args.png:
+        report_plot(values, modes, args.png, os.path.dirname(os.path.abspath(args.report)))
+    if args.docs:
+        update_docs(args.docs, text)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--build', default='build')
@@ -104,8 +219,13 @@ def main():
     ap.add_argument('--modes', default='svm,shadow,shadow4',
                     help='of svm, shadow (one shadow, flushed at CR3 writes), shadow4 (four cached)')
     ap.add_argument('--timeout', type=int, default=600)
+    ap.add_argument('--report', metavar='FILE', help='run nothing: a table (and --png, --docs) of FILE\'s BENCH lines')
+    ap.add_argument('--png', help='with --report: the chart, drawn with gnuplot')
+    ap.add_argument('--docs', help='with --report: replace the table between the markers in this file')
     args = ap.parse_args()
     os.chdir(lg.ROOT)
+    if args.report:
+        return report(args)
     for mode in args.modes.split(','):
         print('# %s%s ...' % (mode, ' under -icount shift=0' if args.icount else ''), file=sys.stderr)
         r = one(args.build, mode, args.icount, args.timeout)
@@ -123,4 +243,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
