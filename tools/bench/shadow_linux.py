@@ -114,6 +114,14 @@ FIGURES = (('boot_ms', 'boot, wall'), ('boot_insns', 'boot, instructions'),
            ('procs200_ms', '200 processes, wall'), ('procs200_insns', '200 processes, instructions'))
 
 
+def measured(path):
+    """What the runs in path said of when and where they were measured."""
+    with open(path) as f:
+        stamps = [line[len('# shadow_linux: measured '):].strip() for line in f
+                  if line.startswith('# shadow_linux: measured ')]
+    return '; '.join(stamps) or 'when and at which commit not recorded'
+
+
 def read_bench(path):
     """{(mode, figure): value} from the BENCH lines in path: the first of
     each name, so the wall times come from the run without icount, which
@@ -137,9 +145,8 @@ def cell(figure, value):
 
 
 def report_table(values, modes, source):
-    out = ['Measured %s at commit %s by tools/bench/shadow_linux.py (%s; wall: host seconds without '
-           'icount, on a shared machine; instructions: under -icount shift=0).' % (
-               time.strftime('%Y-%m-%d'), git_commit(), source), '',
+    out = ['Measured by tools/bench/shadow_linux.py (%s), one run each; wall: host seconds without '
+           'icount, on a shared machine; instructions: under -icount shift=0.' % source, '',
            '| mode | ' + ' | '.join(label for _, label in FIGURES) + ' |',
            '| --- |' + ' ---: |' * len(FIGURES)]
     for mode in modes:
@@ -203,7 +210,7 @@ def report(args):
     if not modes:
         print('shadow_linux: no BENCH lines in %s' % args.report, file=sys.stderr)
         return 1
-    text = report_table(values, modes, 'one run each')
+    text = report_table(values, modes, measured(args.report))
     print(text, end='')
     if args.png:
         report_plot(values, modes, args.png, os.path.dirname(os.path.abspath(args.report)))
@@ -226,6 +233,8 @@ def main():
     os.chdir(lg.ROOT)
     if args.report:
         return report(args)
+    print('# shadow_linux: measured %s at commit %s%s' % (time.strftime('%Y-%m-%d'), git_commit(),
+                                                         ' under -icount shift=0' if args.icount else ''))
     for mode in args.modes.split(','):
         print('# %s%s ...' % (mode, ' under -icount shift=0' if args.icount else ''), file=sys.stderr)
         r = one(args.build, mode, args.icount, args.timeout)
