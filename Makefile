@@ -129,7 +129,7 @@ bench: setup
 	tools/bench/run.sh
 
 # the teaching guest under every mode of the VMM, one table (docs/teaching.md,
-# "The five modes measured"; the chart goes to build/bench/teach_modes.png)
+# "The modes side by side"; the chart goes to build/bench/teach_modes.png)
 modes: setup
 	@$(MAKE) -s --no-print-directory all
 	@$(PYTHON) tools/bench/teach_modes.py --build $(BUILD) --out $(BUILD)/bench/teach_modes.txt \

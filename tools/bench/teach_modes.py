@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The teaching guest under every mode, side by side (issue 15; `make
-modes`, `make bench`; docs/teaching.md, "The five modes measured").
+modes`, `make bench`; docs/teaching.md, "The modes side by side").
 
     tools/bench/teach_modes.py [--build DIR] [--modes svm,shadow,trap,patch,pv]
                                [--out FILE] [--png FILE] [--docs FILE]
@@ -18,12 +18,13 @@ it takes, per mode:
   operation. Under -icount shift=0 the TSC advances by one per instruction
   QEMU executes, whoever executes it, so this is instructions per operation
   of the whole machine while the phase ran: the guest's, the VMM's, the
-  kernel's (and any other task's, but nothing else has work then);
+  kernel's, and the console driver's and the shell's for what is printed;
 - exits or faults per 1000 operations: svm and shadow from the VMM's exit
-  counters, read by typing `vm stats teach` as each phase's report line
-  arrives (phase 2's count is the difference; a sample lands a few
-  milliseconds of host time after the phase ended); trap and patch from the
-  VMM's end-of-run line (`N faults`), which covers the whole run only;
+  counters, read by typing `vm stats teach` when the guest prints its
+  calibration (right before phase 1) and its phase 1 report (phase 2 ends
+  with the run, and a VM that has ended answers no vm stats, so phase 2
+  has no figure); trap and patch from the VMM's end-of-run line (`N
+  faults`), which covers the whole run (row "both");
 - whether each phase's invariant held.
 
 A mode the shell or the VMM refuses (pv before it is merged) is shown as
@@ -160,7 +161,7 @@ def parse_run(text, samples):
     refused = re.search(REFUSED_RE, text, re.MULTILINE)
     if refused and not re.search(REPORT_RE, text):
         run['why'] = refused.group(0).strip()
-        run['failed'] = not re.match(UNKNOWN_RE, refused.group(0))
+        run['failed'] = not re.search(UNKNOWN_RE, text, re.MULTILINE)
     for m in re.finditer(REPORT_RE, text):
         run['phases'][int(m.group(1))] = {'ops': int(m.group(2)), 'ticks': int(m.group(3)),
                                           'tsc_per_op': int(m.group(4)), 'held': None}
@@ -249,43 +250,55 @@ def stamp():
             % (time.strftime('%Y-%m-%d'), commit, dirty))
 
 
-def plot(results, png, workdir):
+# the chart's series: (data column, title, colour, panel)
+SERIES = ((2, 'phase 1 (cli/sti)', 1, 0), (3, 'phase 2 (irqsave)', 2, 0),
+          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, "faults, whole run (the VMM's count)", 4, 1))
+
+
+def plot(results, png, workdir, when):
     """A grouped bar chart with gnuplot: instructions per operation (phases
-    1 and 2) and exits or faults per 1000 operations (both phases), per
-    mode, log scale."""
+    1 and 2) and exits or faults per 1000 operations (log scale), per mode.
+    A series with no figure at all is left out (gnuplot refuses it)."""
     dat = os.path.join(workdir, 'teach_modes.dat')
+    lines, present = [], set()
+    for mode, run in results:
+        if not run.get('available'):
+            why = 'failed' if run.get('failed') else 'not available'
+            lines.append('"%s\\n(%s)" NaN NaN NaN NaN' % (mode, why))
+            continue
+        rows, _ = figures(run)
+        vals = [rows[0][2], rows[1][2], rows[0][3], rows[2][3]]
+        present |= {col for col, v in zip((2, 3, 4, 5), vals) if v}
+        lines.append('"%s" %s' % (mode, ' '.join('%g' % v if v else 'NaN' for v in vals)))
     with open(dat, 'w') as f:
         f.write('# mode insns_phase1 insns_phase2 exits_per_1000_ops_phase1 faults_per_1000_ops_run\n')
-        for mode, run in results:
-            if not run.get('available'):
-                why = 'failed' if run.get('failed') else 'not available'
-                f.write('"%s\\n(%s)" NaN NaN NaN NaN\n' % (mode, why))
-                continue
-            rows, _ = figures(run)
-            vals = [rows[0][2], rows[1][2], rows[0][3], rows[2][3]]
-            f.write('"%s" %s\n' % (mode, ' '.join('NaN' if v is None or v <= 0 else '%g' % v for v in vals)))
+        f.write('\n'.join(lines) + '\n')
+    plots = []
+    for panel in (0, 1):
+        series = [s for s in SERIES if s[3] == panel and s[0] in present]
+        plots.append(', '.join('"%s" using %d%s title "%s" lc %d' % (dat, col, ':xtic(1)' if k == 0 else '',
+                                                                      title, colour)
+                               for k, (col, title, colour, _) in enumerate(series)) or '1/0 notitle')
     script = '''
 set terminal png size 1100,600
 set output "%s"
-set multiplot layout 1,2 title "The teaching guest under each mode (QEMU TCG, -icount shift=0)"
-set bmargin 5
+set multiplot layout 1,2 title "The teaching guest under each mode (QEMU TCG, -icount shift=0; %s)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
-set key top left Left reverse
+set key below
 set title "instructions per operation (guest, VMM and kernel)"
 set yrange [0:*]
 set format y "%%.0f"
-plot "%s" using 2:xtic(1) title "phase 1 (cli/sti)", '' using 3 title "phase 2 (irqsave)"
+plot %s
 set title "exits or faults per 1000 operations (log scale)"
 set logscale y
 set yrange [1:100000]
 set format y "%%g"
-plot "%s" using 4:xtic(1) title "VM exits, phase 1 (vm stats)" lc 3, \\
-     '' using 5 title "faults, whole run (the VMM's count)" lc 4
+plot %s
 unset multiplot
-''' % (png, dat, dat)
+''' % (png, when, plots[0], plots[1])
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 
@@ -329,13 +342,15 @@ def main():
             results.append((mode, run))
     finally:
         q.stop()
-    text = table(results, stamp())
+    measured = stamp()
+    text = table(results, measured)
     print(text, end='')
     if args.out:
         with open(args.out, 'w') as f:
             f.write(text)
     if args.png:
-        plot(results, args.png, os.path.join(args.build, 'bench'))
+        when = re.search(r'Measured (\S+ at commit \S+)', measured).group(1)
+        plot(results, args.png, os.path.join(args.build, 'bench'), when)
         log('teach_modes: chart %s' % args.png)
     if args.docs and not failed:
         update_docs(args.docs, text)
