@@ -56,7 +56,9 @@ TICK_RE = r'\[teach\] teach: \d+ TSC cycles per timer tick'
 REPORT_RE = r'\[teach\] teach: phase (\d) \([^)]*\): (\d+) operations in (\d+) ticks, (\d+) TSC cycles per operation'
 VERDICT_RE = r'\[teach\] teach: phase (\d) \([^)]*\): invariant (held|BROKEN)'
 STATS_RE = r'^(?:berth> )*teach: (\d+) exits in '
-FAULTS_RE = r'vmm: \[teach\] mode=(?:trap|patch|pv): (\d+) faults'
+# the end-of-run line of a VMM without VM exits: `mode=trap: N faults, ...`;
+# its first count, whatever it counts (pv may count hypercalls)
+FAULTS_RE = r'vmm: \[teach\] mode=\w+: (\d+) ([a-z]+)'
 EXITED_RE = r'vmm: (?:\[teach\] )?guest exited with status (\d+)'
 # the mode unknown: the shell's refusal (`vm start: mode= is svm, ... not
 # 'pv'`) or the VMM's; and any other failure to start
@@ -174,7 +176,7 @@ def parse_run(text, samples):
             run['exits_at'][phase] = int(m.group(1))
     m = re.search(FAULTS_RE, text)
     if m:
-        run['faults'] = int(m.group(1))
+        run['faults'], run['what'] = int(m.group(1)), m.group(2)
     return run
 
 
@@ -202,7 +204,7 @@ def figures(run):
                      per_1000(exits, p.get('ops')), p.get('held')))
     total = sum(p['ops'] for p in ph.values()) or None
     if run['faults'] is not None:
-        notes.append('the run: %d faults (the VMM\'s last line)' % run['faults'])
+        notes.append('the run: %d %s (the VMM\'s last line)' % (run['faults'], run['what']))
     rows.append(('both', total, None, per_1000(run['faults'], total), None))
     return rows, '; '.join(notes)
 
@@ -252,7 +254,7 @@ def stamp():
 
 # the chart's series: (data column, title, colour, panel)
 SERIES = ((2, 'phase 1 (cli/sti)', 1, 0), (3, 'phase 2 (irqsave)', 2, 0),
-          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, "faults, whole run (the VMM's count)", 4, 1))
+          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, "whole run, the VMM's own count (trap, patch: faults)", 4, 1))
 
 
 def plot(results, png, workdir, when):
