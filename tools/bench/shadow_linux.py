@@ -110,7 +110,7 @@ def one(build, mode, icount, timeout):
 # --- the report: a table and a chart of earlier runs' BENCH lines ---------
 
 BEGIN, END = '<!-- linux-paging:begin -->', '<!-- linux-paging:end -->'
-FIGURES = (('boot_ms', 'boot, wall'), ('boot_insns', 'boot, instructions'),
+FIGURES = (('boot_ms', 'boot to /init, wall'), ('boot_insns', 'boot to the shell, instructions'),
            ('procs200_ms', '200 processes, wall'), ('procs200_insns', '200 processes, instructions'))
 
 
