@@ -162,7 +162,7 @@ def git_commit():
         return 'unknown'
 
 
-def report_plot(values, modes, png, workdir):
+def report_plot(values, modes, png, workdir, when):
     """Two panels of grouped bars per mode: host seconds (boot, 200
     processes) and instructions (the same, 10^9)."""
     dat = os.path.join(workdir, 'linux_paging.dat')
@@ -177,7 +177,7 @@ def report_plot(values, modes, png, workdir):
     script = '''
 set terminal png size 1000,520
 set output "%s"
-set multiplot layout 1,2 title "Linux under Berth: nested paging (svm) and shadow paging (QEMU TCG)"
+set multiplot layout 1,2 title "Linux under Berth: nested paging (svm) and shadow paging (QEMU TCG)\\n%s"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -189,7 +189,7 @@ plot "%s" using 2:xtic(1) title "boot to /init", '' using 3 title "200 short-liv
 set title "instructions, 10^9 (-icount shift=0)"
 plot "%s" using 4:xtic(1) title "boot to the shell", '' using 5 title "200 short-lived processes"
 unset multiplot
-''' % (png, dat, dat)
+''' % (png, when, dat, dat)
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 
@@ -213,7 +213,7 @@ def report(args):
     text = report_table(values, modes, measured(args.report))
     print(text, end='')
     if args.png:
-        report_plot(values, modes, args.png, os.path.dirname(os.path.abspath(args.report)))
+        report_plot(values, modes, args.png, os.path.dirname(os.path.abspath(args.report)), measured(args.report))
     if args.docs:
         update_docs(args.docs, text)
     return 0
