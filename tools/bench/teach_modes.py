@@ -262,7 +262,7 @@ def plot(results, png, workdir, when):
     1 and 2) and exits or faults per 1000 operations (log scale), per mode.
     A series with no figure at all is left out (gnuplot refuses it)."""
     dat = os.path.join(workdir, 'teach_modes.dat')
-    lines, present = [], set()
+    lines, present, top = [], set(), 1000
     for mode, run in results:
         if not run.get('available'):
             why = 'failed' if run.get('failed') else 'not available'
@@ -271,6 +271,7 @@ def plot(results, png, workdir, when):
         rows, _ = figures(run)
         vals = [rows[0][2], rows[1][2], rows[0][3], rows[2][3]]
         present |= {col for col, v in zip((2, 3, 4, 5), vals) if v}
+        top = max([top] + [v for v in vals[:2] if v])   # room above the bars for the key
         lines.append('"%s" %s' % (mode, ' '.join('%g' % v if v else 'NaN' for v in vals)))
     with open(dat, 'w') as f:
         f.write('# mode insns_phase1 insns_phase2 exits_per_1000_ops_phase1 faults_per_1000_ops_run\n')
@@ -289,9 +290,9 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
-set key below
+set key top left Left reverse
 set title "instructions per operation (guest, VMM and kernel)"
-set yrange [0:*]
+set yrange [0:%g]
 set format y "%%.0f"
 plot %s
 set title "exits or faults per 1000 operations (log scale)"
@@ -300,7 +301,7 @@ set yrange [1:100000]
 set format y "%%g"
 plot %s
 unset multiplot
-''' % (png, when, plots[0], plots[1])
+''' % (png, when, 1.3 * top, plots[0], plots[1])
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 
