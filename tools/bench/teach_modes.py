@@ -291,6 +291,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
 set key top left Left reverse
+set bmargin 4
 set title "instructions per operation (guest, VMM and kernel)"
 set yrange [0:%g]
 set format y "%%.0f"
