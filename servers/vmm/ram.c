@@ -128,6 +128,11 @@ int ram_backed(uint64_t gpa)
  * deflate.  0, or -1 when init will not lend the memory. */
 int ram_ready(uint64_t gpa, size_t n)
 {
+	/* Without loans nothing is given back, and RAM may have been built
+	 * without regions[] (mode=trap and patch map their own frames in
+	 * trap.c): all of it is backed. */
+	if (!borrowing)
+		return 0;
 	for (uint64_t r = gpa / LARGE_PAGE_SIZE; n && r <= (gpa + n - 1) / LARGE_PAGE_SIZE; r++)
 		if (!regions[r].backed && ram_take_back((unsigned)r))
 			return -1;
