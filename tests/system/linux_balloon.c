@@ -112,7 +112,8 @@ int main(const struct bootinfo *bi)
 	uint64_t waited = wait_for(vm, 24, &b);
 	check(b.actual == 24, "the guest's driver gave 24 MiB (%u, after %lu ms)", b.actual, waited * 10);
 	uint64_t free1 = mem_free();
-	check(b.returned >= 8 && free1 >= free0 + ((uint64_t)b.returned << 20),
+	/* how many regions Linux's allocator leaves whole varies (6 to 10 MiB of 24 here) */
+	check(b.returned >= 2 && free1 == free0 + ((uint64_t)b.returned << 20),
 	       "%u MiB of it went back to Berth in whole 2 MiB regions; free memory rose by %lu MiB", b.returned,
 	       (free1 - free0) >> 20);
 	nap(10 * SECONDS); /* its shell starts after the driver */
