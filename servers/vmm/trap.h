@@ -1,6 +1,6 @@
-/* mode=trap and mode=patch: the guest kernel as an ordinary Berth thread
- * (docs/vmm.md, "Modes").  What trap.c, trap_emulate.c, trap_shadow.c and
- * patch.c share. */
+/* mode=trap, mode=patch and mode=pv: the guest kernel as an ordinary
+ * Berth thread (docs/vmm.md, "Modes").  What trap.c, trap_emulate.c,
+ * trap_shadow.c, patch.c and pv.c share. */
 #ifndef VMM_TRAP_H
 #define VMM_TRAP_H
 
@@ -31,6 +31,7 @@ struct trap_stats {
 struct trap_vm {
 	enum vmm_mode mode;
 	uint64_t tcb, vspace, cnode;
+	uint64_t fault_send;      /* the thread's fault port: our port, badge TRAP_BADGE */
 	struct soft_cpu cpu;
 	struct trap_stats stats;
 	int parked;               /* in HLT: its fault's reply waits in vm.parked */
@@ -42,9 +43,13 @@ extern struct trap_vm tv;
 enum trap_action { TRAP_RESUME, TRAP_PARK, TRAP_STOP };
 
 /* trap.c */
+#define TRAP_BADGE 5          /* of the guest thread's fault port (1-4: main.c, control.c, disk.c) */
+int trap_build(const struct bootinfo *bi, enum vmm_mode mode);   /* 0, or the VMM's exit status */
+long trap_image_copy(const struct bootinfo_module *mod);
 struct guest_paging trap_paging(void);
 enum trap_action trap_stop(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int trap_deliver(struct tcb_regs *r, unsigned vector, int has_error, uint64_t error);
+int trap_push_frame(struct tcb_regs *r, uint64_t target, uint16_t cs, int has_error, uint64_t error);
 uint64_t *trap_gpr(struct tcb_regs *r, unsigned n);   /* x86 order: rax rcx rdx rbx rsp rbp rsi rdi r8.. */
 
 /* trap_emulate.c: #GP, #UD, #BP and the rest; the guest's SYSCALL */
