@@ -34,12 +34,14 @@
 #define HOST_HZ 100             /* the kernel's timer: SYS_NOTIFY_AFTER counts its ticks */
 #define CONSOLE_PORT 1
 #define MAPPINGS 8192           /* (root, page) -> the frame copy mapped there; a power of two */
+#define STATE_VA 0x0000320000000000UL   /* the tables below, in pages of our pool: in our image's
+                                         * bss they would make every VMM's start cost init 36 slots */
 #define RFLAGS_USER 0xcd5UL     /* what an iret may set in the thread: CF PF AF ZF SF DF OF */
 #define ERROR_CODE_VECTORS ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | \
                             (1u << 17) | (1u << 21) | (1u << 29) | (1u << 30))
 
 static struct {
-	struct pv_mmu mmu;
+	struct pv_mmu *mmu;
 	uint64_t vspace[PV_MMU_ROOTS];     /* 0: never the base pointer yet, so not built */
 	unsigned active;                   /* the root the thread runs in */
 	uint64_t callback, traps[PV_TRAP_MAX];
@@ -63,10 +65,11 @@ static struct {
  * frame maps once, so each mapping is a copy, deleted to unmap it.  Open
  * addressing; a deleted entry keeps its key with slot 0 so that searches
  * go past it, and is reused. */
-static struct mapping {
+struct mapping {
 	uint64_t key;                      /* page | root; 0: never used */
 	uint64_t slot;                     /* 0: deleted */
-} mappings[MAPPINGS];
+};
+static struct mapping *mappings;       /* MAPPINGS of them, at STATE_VA */
 
 static unsigned mapping_hash(uint64_t key)
 {
@@ -140,7 +143,7 @@ static long switch_root(unsigned root, uint64_t gpa)
 			pv.failed = "out of memory for an address space";
 			return PV_E_LIMIT;
 		}
-		pv_mmu_replay(&pv.mmu, root);
+		pv_mmu_replay(pv.mmu, root);
 	}
 	if (sys_tcb_configure(tv.tcb, tv.cnode, pv.vspace[root], tv.fault_send)) {
 		pv.failed = "the kernel refused the guest's address space";
@@ -180,7 +183,7 @@ static enum trap_action upcall(struct tcb_regs *r)
  * a ring's worth, copied out before use. */
 static void console_drain(void)
 {
-	static uint8_t bytes[PV_CONSOLE_OUT_SIZE];
+	uint8_t bytes[PV_CONSOLE_OUT_SIZE];
 	uint32_t prod = pv.console->out_prod, n = prod - pv.console_cons;
 	if (n > PV_CONSOLE_OUT_SIZE) {
 		if (!pv.stats.console_errors++)
@@ -246,7 +249,7 @@ static long mmu_update(uint64_t gva, uint64_t count, uint64_t *done)
 		uint64_t n = count - *done < 32 ? count - *done : 32, applied;
 		if (guest_read(gva + *done * sizeof(part[0]), part, n * sizeof(part[0])))
 			return PV_E_FAULT;
-		int err = pv_mmu_batch(&pv.mmu, part, n, &applied);
+		int err = pv_mmu_batch(pv.mmu, part, n, &applied);
 		*done += applied;
 		if (err)
 			return err;
@@ -258,9 +261,9 @@ static long mmuext(uint64_t op, uint64_t arg)
 {
 	switch (op) {
 	case PV_MMUEXT_PIN_L1: case PV_MMUEXT_PIN_L2: case PV_MMUEXT_PIN_L3: case PV_MMUEXT_PIN_L4:
-		return pv_mmu_pin(&pv.mmu, arg, (unsigned)op);
+		return pv_mmu_pin(pv.mmu, arg, (unsigned)op);
 	case PV_MMUEXT_NEW_BASEPTR: {
-		int root = pv_mmu_root(&pv.mmu, arg);
+		int root = pv_mmu_root(pv.mmu, arg);
 		return root < 0 ? root : switch_root((unsigned)root, arg);
 	}
 	case PV_MMUEXT_INVLPG:
@@ -462,16 +465,22 @@ static long pv_boot(const struct bootinfo_module *mod, struct tcb_regs *r)
 		int table = gpa >= START_PML4 && gpa < tables_end;
 		l1[p] = gpa | PV_PTE_P | (table ? 0 : PV_PTE_W);
 	}
-	pv_mmu_init(&pv.mmu, guest_ptr(0, vm.ram_bytes), vm.ram_bytes, map_page, 0);
+	size_t state = MAPPINGS * sizeof(struct mapping) + sizeof(struct pv_mmu);
+	for (size_t off = 0; off < state; off += PAGE_SIZE)
+		if ((err = page_alloc_map(STATE_VA + off, RIGHT_READ | RIGHT_WRITE, 0)))
+			return err;
+	mappings = (struct mapping *)STATE_VA;
+	pv.mmu = (struct pv_mmu *)(STATE_VA + MAPPINGS * sizeof(struct mapping));
+	pv_mmu_init(pv.mmu, guest_ptr(0, vm.ram_bytes), vm.ram_bytes, map_page, 0);
 	for (uint64_t i = 0; i < l1s; i++)
-		if (pv_mmu_pin(&pv.mmu, START_L1 + i * PAGE_SIZE, 1))
+		if (pv_mmu_pin(pv.mmu, START_L1 + i * PAGE_SIZE, 1))
 			return E_BAD_ARG;
-	if (pv_mmu_pin(&pv.mmu, START_PML4 + 0x2000, 2) || pv_mmu_pin(&pv.mmu, START_PML4 + 0x1000, 3) ||
-	    pv_mmu_pin(&pv.mmu, START_PML4, 4))
+	if (pv_mmu_pin(pv.mmu, START_PML4 + 0x2000, 2) || pv_mmu_pin(pv.mmu, START_PML4 + 0x1000, 3) ||
+	    pv_mmu_pin(pv.mmu, START_PML4, 4))
 		return E_BAD_ARG;
 	pv.vspace[0] = tv.vspace;
 	pv.active = 0;
-	pv_mmu_replay(&pv.mmu, 0);
+	pv_mmu_replay(pv.mmu, 0);
 	if (pv.failed)
 		return E_SLOT_FULL;
 
@@ -507,7 +516,7 @@ static int stop_guest(void)
 	             h[PV_HC_EVENT_CHECK], h[PV_HC_EVENT_SEND], h[PV_HC_BLOCK], h[PV_HC_IRET],
 	             h[PV_HC_VERSION] + h[PV_HC_EXIT] + h[PV_HC_SET_TRAPS] + h[PV_HC_SET_CALLBACK] + h[PV_HC_BIND_VIRQ] +
 	                     h[PV_HC_SET_TIMER] + pv.stats.unknown,
-	             pv.stats.refused, pv.mmu.updates, pv.stats.batches, pv.stats.baseptr_switches, pv.stats.upcalls,
+	             pv.stats.refused, pv.mmu->updates, pv.stats.batches, pv.stats.baseptr_switches, pv.stats.upcalls,
 	             pv.stats.exceptions, pv.stats.console_bytes, pv.stats.console_events);
 	return vm.exit_status;
 }

@@ -125,25 +125,27 @@ static void leaves(struct pv_mmu *m, unsigned root, unsigned level, uint64_t va,
 		leaves(m, root, level - 1, va | (uint64_t)i << shift(level - 1), child[i], unmap);
 }
 
-/* For each root and address at which table t's entry index is seen,
- * the leaves under val, mapped or unmapped. */
-static void effects(struct pv_mmu *m, unsigned t, uint64_t va, unsigned index, uint64_t val, int unmap)
+/* For each root and address at which table t is seen (va: the address
+ * bits of t's entry and of the tables above t so far), the leaves under
+ * val, an entry of a table at level. */
+static void effects(struct pv_mmu *m, unsigned t, uint64_t va, unsigned level, uint64_t val, int unmap)
 {
 	const struct pv_table *tab = &m->table[t];
-	va |= (uint64_t)index << shift(tab->level);
 	if (tab->level == 4) {
-		leaves(m, tab->root, 4, va, val, unmap);
+		leaves(m, tab->root, level, va, val, unmap);
 		return;
 	}
 	for (unsigned i = 0; i < tab->nlinks; i++)
-		effects(m, tab->link[i] >> 9, va, tab->link[i] & 511, val, unmap);
+		effects(m, tab->link[i] >> 9, va | (uint64_t)(tab->link[i] & 511) << shift(tab->level + 1u), level, val,
+		        unmap);
 }
 
-/* The same, with val seen from the level of the table that holds it:
- * effects() wants the leaves under an entry, which for a leaf is itself. */
+/* Entry index of table t is now (or was) val: every address space it
+ * reaches, told. */
 static void apply_effects(struct pv_mmu *m, unsigned t, unsigned index, uint64_t val, int unmap)
 {
-	effects(m, t, 0, index, val, unmap);
+	unsigned level = m->table[t].level;
+	effects(m, t, (uint64_t)index << shift(level), level, val, unmap);
 }
 
 int pv_mmu_update(struct pv_mmu *m, uint64_t ptr, uint64_t val)

@@ -108,6 +108,8 @@ int ram_backed(uint64_t gpa)
  * deflate.  0, or -1 when init will not lend the memory. */
 int ram_ready(uint64_t gpa, size_t n)
 {
+	if (!borrowing) /* nothing was given back: RAM from our pool (or mode=trap's pages) is all there */
+		return 0;
 	for (uint64_t r = gpa / LARGE_PAGE_SIZE; n && r <= (gpa + n - 1) / LARGE_PAGE_SIZE; r++)
 		if (!regions[r].backed && ram_take_back((unsigned)r))
 			return -1;
