@@ -53,7 +53,7 @@ static struct {
 	int parked;                        /* in PV_HC_BLOCK: the reply waits in vm.parked */
 	const char *failed;                /* a mapping we could not make: the VM stops */
 	struct {
-		uint64_t hypercalls[PV_HC_COUNT], unknown, refused;
+		uint64_t hypercalls_all, hypercalls[PV_HC_COUNT], unknown, refused;
 		uint64_t batches, upcalls, exceptions, console_bytes, console_events, console_errors;
 		uint64_t baseptr_switches, unmappable;
 	} stats;
@@ -325,6 +325,7 @@ static enum trap_action hypercall(struct tcb_regs *r)
 {
 	uint64_t nr = r->rax, done = 0;
 	long ret = PV_OK;
+	pv.stats.hypercalls_all++;
 	if (nr < PV_HC_COUNT)
 		pv.stats.hypercalls[nr]++;
 	else
@@ -384,7 +385,6 @@ static enum trap_action guest_fault(const struct msg *m)
 	struct tcb_regs r;
 	if (sys_tcb_regs_read(tv.tcb, &r))
 		return trap_stop("cannot read the guest thread's registers");
-	tv.stats.faults++;
 	enum trap_action a = m->w[0] == FAULT_VECTOR_SYSCALL ? hypercall(&r) : exception(&r, m->w[0], m->w[1], m->w[3]);
 	if (pv.failed)
 		return trap_stop("%s", pv.failed);
@@ -512,7 +512,7 @@ static int stop_guest(void)
 	             "%lu block, %lu iret, %lu other), %lu refused, %lu page-table updates in %lu batches, "
 	             "%lu address-space switches, %lu upcalls, %lu exceptions, %lu console bytes in %lu events, "
 	             "0 shadow flushes\n",
-	             vm_name, tv.stats.faults - pv.stats.exceptions, h[PV_HC_MMU_UPDATE], h[PV_HC_MMUEXT],
+	             vm_name, pv.stats.hypercalls_all, h[PV_HC_MMU_UPDATE], h[PV_HC_MMUEXT],
 	             h[PV_HC_EVENT_CHECK], h[PV_HC_EVENT_SEND], h[PV_HC_BLOCK], h[PV_HC_IRET],
 	             h[PV_HC_VERSION] + h[PV_HC_EXIT] + h[PV_HC_SET_TRAPS] + h[PV_HC_SET_CALLBACK] + h[PV_HC_BIND_VIRQ] +
 	                     h[PV_HC_SET_TIMER] + pv.stats.unknown,

@@ -218,7 +218,6 @@ int pv_mmu_pin(struct pv_mmu *m, uint64_t gpa, unsigned level)
 	m->table_of[gpa / PAGE] = (uint8_t)(t + 1);
 	if (level == 4)
 		m->table[t].root = (uint8_t)m->roots++;
-	m->updates++;
 	return PV_OK;
 }
 

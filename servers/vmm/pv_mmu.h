@@ -56,7 +56,7 @@ struct pv_mmu {
 	unsigned tables, roots;
 	uint8_t table_of[PV_MMU_PAGES];        /* 1 + the table index of a pinned page, else 0 */
 	uint16_t writable_maps[PV_MMU_PAGES];  /* present writable leaf entries naming the page */
-	uint64_t updates;                      /* entries changed, by batches and pins */
+	uint64_t updates;                      /* entries changed by pv_mmu_update */
 };
 
 void pv_mmu_init(struct pv_mmu *m, uint8_t *ram, uint64_t ram_bytes, pv_map_fn *map, void *ctx);
