@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include "trap.h"
 #include "pv_mmu.h"
+#include "pv_ring.h"
 
 #define START_PML4 0x1000UL
 #define START_L1 0x4000UL       /* then one L1 per 2 MiB of RAM */
@@ -179,27 +180,22 @@ static enum trap_action upcall(struct tcb_regs *r)
 	return TRAP_RESUME;
 }
 
-/* The console ring: what lies between our index and the guest's, at most
- * a ring's worth, copied out before use. */
+/* The console ring (pv_ring.c): what the guest wrote since we last
+ * looked, to the VM's console as the UART's output goes. */
 static void console_drain(void)
 {
 	uint8_t bytes[PV_CONSOLE_OUT_SIZE];
-	uint32_t prod = pv.console->out_prod, n = prod - pv.console_cons;
-	if (n > PV_CONSOLE_OUT_SIZE) {
+	uint32_t was = pv.console_cons;
+	int n = pv_console_take(pv.console, &pv.console_cons, bytes);
+	if (n < 0) {
 		if (!pv.stats.console_errors++)
 			debug_printf("vmm: %sconsole ring: the guest's index %u is %u bytes past ours in a ring of %u: "
-			             "dropped\n", vm_name, prod, n, PV_CONSOLE_OUT_SIZE);
-		pv.console_cons = prod;
-		pv.console->out_cons = prod;
+			             "dropped\n", vm_name, pv.console_cons, pv.console_cons - was, PV_CONSOLE_OUT_SIZE);
 		return;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		bytes[i] = pv.console->out[(pv.console_cons + i) & (PV_CONSOLE_OUT_SIZE - 1)];
-	pv.console_cons += n;
-	pv.console->out_cons = pv.console_cons;
-	pv.stats.console_bytes += n;
+	pv.stats.console_bytes += (unsigned)n;
 	if (n)
-		uart_output(0, bytes, n);
+		uart_output(0, bytes, (size_t)n);
 }
 
 static void timer_arm(void)
