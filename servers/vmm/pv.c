@@ -504,15 +504,18 @@ static int stop_guest(void)
 	sys_tcb_suspend(tv.tcb);
 	console_drain();
 	const uint64_t *h = pv.stats.hypercalls;
+	unsigned spaces = 0;
+	for (unsigned i = 0; i < PV_MMU_ROOTS; i++)
+		spaces += pv.vspace[i] != 0;
 	debug_printf("vmm: %smode=pv: %lu hypercalls (%lu mmu_update, %lu mmuext, %lu event_check, %lu event_send, "
 	             "%lu block, %lu iret, %lu other), %lu refused, %lu page-table updates in %lu batches, "
-	             "%lu address-space switches, %lu upcalls, %lu exceptions, %lu console bytes in %lu events, "
-	             "0 shadow flushes\n",
+	             "%lu address-space switches, %u address spaces kept in step, %lu upcalls, %lu exceptions, "
+	             "%lu console bytes in %lu events\n",
 	             vm_name, pv.stats.hypercalls_all, h[PV_HC_MMU_UPDATE], h[PV_HC_MMUEXT],
 	             h[PV_HC_EVENT_CHECK], h[PV_HC_EVENT_SEND], h[PV_HC_BLOCK], h[PV_HC_IRET],
 	             h[PV_HC_VERSION] + h[PV_HC_EXIT] + h[PV_HC_SET_TRAPS] + h[PV_HC_SET_CALLBACK] + h[PV_HC_BIND_VIRQ] +
 	                     h[PV_HC_SET_TIMER] + pv.stats.unknown,
-	             pv.stats.refused, pv.mmu->updates, pv.stats.batches, pv.stats.baseptr_switches, pv.stats.upcalls,
+	             pv.stats.refused, pv.mmu->updates, pv.stats.batches, pv.stats.baseptr_switches, spaces, pv.stats.upcalls,
 	             pv.stats.exceptions, pv.stats.console_bytes, pv.stats.console_events);
 	return vm.exit_status;
 }

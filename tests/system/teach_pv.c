@@ -32,7 +32,7 @@
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): invariant held
 // test-expect: \[teach\] teach: \d+ timer ticks in all; result: every invariant held
 // test-expect: guest exited with status 0
-// test-expect: mode=pv: [1-9]\d{1,3} hypercalls \([1-9]\d* mmu_update, [1-9]\d* mmuext, \d+ event_check, [1-9]\d* event_send, [1-9]\d* block, [1-9]\d* iret, \d+ other\), 0 refused, [1-9]\d\d+ page-table updates in [1-9]\d* batches, [1-9]\d* address-space switches, [1-9]\d\d+ upcalls, 0 exceptions, [1-9]\d\d+ console bytes in [1-9]\d* events, 0 shadow flushes
+// test-expect: mode=pv: [1-9]\d{1,3} hypercalls \([1-9]\d* mmu_update, [1-9]\d* mmuext, \d+ event_check, [1-9]\d* event_send, [1-9]\d* block, [1-9]\d* iret, \d+ other\), 0 refused, [1-9]\d\d+ page-table updates in [1-9]\d* batches, [1-9]\d* address-space switches, 4 address spaces kept in step, [1-9]\d\d+ upcalls, 0 exceptions, [1-9]\d\d+ console bytes in [1-9]\d* events
 // test-expect: init: 'vm-teach' exited with status 0
 // test-expect: ^teach +stopped
 // test-reject: teach: exception|cannot emulate|guest stopped|pushf showed IF|invariant BROKEN|berth: (panic|thread \d+ stopped)
