@@ -112,7 +112,12 @@ static void map_page(void *ctx, unsigned root, uint64_t va, uint64_t pte)
 		pv.stats.unmappable++; /* the first and last page of the low half: a Berth thread has neither */
 		return;
 	}
-	uint64_t gpa = pte & PV_PTE_ADDR, slot = slot_alloc();
+	uint64_t gpa = pte & PV_PTE_ADDR;
+	if (gpa >= vm.ram_bytes) { /* pv_mmu.c lets none through: a second line of defence before tv.frames */
+		pv.failed = "a page-table entry outside guest RAM got past the validator";
+		return;
+	}
+	uint64_t slot = slot_alloc();
 	e = mapping_find(key, 1);
 	if (!slot || !e) {
 		if (slot)
@@ -468,6 +473,9 @@ static long pv_boot(const struct bootinfo_module *mod, struct tcb_regs *r)
 	mappings = (struct mapping *)STATE_VA;
 	pv.mmu = (struct pv_mmu *)(STATE_VA + MAPPINGS * sizeof(struct mapping));
 	pv_mmu_init(pv.mmu, guest_ptr(0, vm.ram_bytes), vm.ram_bytes, map_page, 0);
+	pv_mmu_vmm_writes(pv.mmu, PV_START_INFO_GPA);
+	pv_mmu_vmm_writes(pv.mmu, PV_SHARED_INFO_GPA);
+	pv_mmu_vmm_writes(pv.mmu, PV_CONSOLE_GPA);
 	for (uint64_t i = 0; i < l1s; i++)
 		if (pv_mmu_pin(pv.mmu, START_L1 + i * PAGE_SIZE, 1))
 			return E_BAD_ARG;
@@ -489,8 +497,11 @@ static long pv_boot(const struct bootinfo_module *mod, struct tcb_regs *r)
 		.boot_pml4 = START_PML4, .boot_l1 = START_L1,
 	};
 	pv.shared->upcall_mask = 1;
+	/* CR0.WP: the frames we push on the guest's stack honour its
+	 * read-only pages, so no stack pointed at a page table can make us
+	 * write one behind the validator's back */
 	tv.cpu = (struct soft_cpu){
-		.cr0 = 0x80000033, .cr3 = START_PML4, .cr4 = 0x620, .efer = 0x500,
+		.cr0 = 0x80010033, .cr3 = START_PML4, .cr4 = 0x620, .efer = 0x500,
 		.sel = { PV_GUEST_SS, PV_GUEST_CS, PV_GUEST_SS, PV_GUEST_SS, PV_GUEST_SS, PV_GUEST_SS },
 	};
 	*r = (struct tcb_regs){ .rip = GUEST_LOAD_GPA, .rsp = START_RSP, .rsi = PV_START_INFO_GPA, .rflags = 2 };

@@ -55,9 +55,10 @@
  * PV_HC_MMUEXT's operations (Xen's mmuext_op, one at a time):
  *   PV_MMUEXT_PIN_L1..L4  rsi = the gpa of a page to make a page table of
  *                         that level: it must not be mapped writable
- *                         anywhere (PV_E_BUSY), and every entry in it is
- *                         checked as an update would be.  A pinned page
- *                         stays a page table (no unpin).
+ *                         anywhere nor be one of the pages the VMM shares
+ *                         (PV_E_BUSY), and every entry in it is checked
+ *                         as an update would be.  A pinned page stays a
+ *                         page table (no unpin).
  *   PV_MMUEXT_NEW_BASEPTR rsi = the gpa of a pinned L4: the new CR3
  *   PV_MMUEXT_INVLPG      rsi = a gva; PV_MMUEXT_TLB_FLUSH: accepted
  *                         and counted: the VMM applies each update to

@@ -194,7 +194,7 @@ int pv_mmu_pin(struct pv_mmu *m, uint64_t gpa, unsigned level)
 		return PV_E_INVAL;
 	if (gpa >= m->ram_bytes)
 		return PV_E_NOT_RAM;
-	if (table_at(m, gpa) || m->writable_maps[gpa / PAGE])
+	if (table_at(m, gpa) || m->writable_maps[gpa / PAGE] || m->vmm_writes[gpa / PAGE])
 		return PV_E_BUSY;
 	if (m->tables == PV_MMU_TABLES || (level == 4 && m->roots == PV_MMU_ROOTS))
 		return PV_E_LIMIT;
@@ -219,6 +219,12 @@ int pv_mmu_pin(struct pv_mmu *m, uint64_t gpa, unsigned level)
 	if (level == 4)
 		m->table[t].root = (uint8_t)m->roots++;
 	return PV_OK;
+}
+
+void pv_mmu_vmm_writes(struct pv_mmu *m, uint64_t gpa)
+{
+	if (gpa < m->ram_bytes)
+		m->vmm_writes[gpa / PAGE] = 1;
 }
 
 int pv_mmu_root(const struct pv_mmu *m, uint64_t gpa)

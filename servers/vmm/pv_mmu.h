@@ -17,6 +17,9 @@
  *
  * How the VMM uses it (pv.c):
  *   pv_mmu_init(m, ram, ram_bytes, map, ctx)   ram: guest RAM, gpa 0 at ram[0]
+ *   pv_mmu_vmm_writes(m, gpa)                  each page the VMM writes on its own (the
+ *                                              shared info, the console ring): a table
+ *                                              there would change behind the validator
  *   pv_mmu_pin(m, gpa, level)                  PV_MMUEXT_PIN_Ln (and the start tables)
  *   pv_mmu_batch(m, updates, n, &done)         PV_HC_MMU_UPDATE, after copying the batch in
  *   pv_mmu_root(m, gpa)                        PV_MMUEXT_NEW_BASEPTR: which root
@@ -56,11 +59,13 @@ struct pv_mmu {
 	unsigned tables, roots;
 	uint8_t table_of[PV_MMU_PAGES];        /* 1 + the table index of a pinned page, else 0 */
 	uint16_t writable_maps[PV_MMU_PAGES];  /* present writable leaf entries naming the page */
+	uint8_t vmm_writes[PV_MMU_PAGES];      /* pages the VMM itself writes: never a table */
 	uint64_t updates;                      /* entries changed by pv_mmu_update */
 };
 
 void pv_mmu_init(struct pv_mmu *m, uint8_t *ram, uint64_t ram_bytes, pv_map_fn *map, void *ctx);
 int pv_mmu_pin(struct pv_mmu *m, uint64_t gpa, unsigned level);
+void pv_mmu_vmm_writes(struct pv_mmu *m, uint64_t gpa);  /* a page of ours (the shared pages) */
 int pv_mmu_update(struct pv_mmu *m, uint64_t ptr, uint64_t val);
 int pv_mmu_batch(struct pv_mmu *m, const struct pv_mmu_update *u, uint64_t n, uint64_t *done);
 int pv_mmu_root(const struct pv_mmu *m, uint64_t gpa);   /* the root number, or a PV_E_* */

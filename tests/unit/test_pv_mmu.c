@@ -178,6 +178,11 @@ int main(void)
 	CHECK(pv_mmu_pin(&mmu, 0x9000, 1) == PV_OK, "mapping itself read-only, it is pinned");
 	CHECK(upd(KPT + 9 * 8, 0x9000 | P | W) == PV_E_WRITABLE_TABLE, "and may no longer be mapped writable");
 
+	/* a page the VMM writes (the shared info) is never a table, even read-only */
+	CHECK(upd(KPT + 0x11 * 8, 0x11000 | P) == PV_OK, "page 0x11000 mapped read-only");
+	pv_mmu_vmm_writes(&mmu, 0x11000);
+	CHECK(pv_mmu_pin(&mmu, 0x11000, 1) == PV_E_BUSY, "pinning a page the VMM writes: PV_E_BUSY");
+
 	/* links: one table named by at most PV_MMU_LINKS entries */
 	int last = PV_OK;
 	unsigned n = 0;

@@ -178,6 +178,14 @@ void guest_main(uint64_t start_info)
 	expect(hypercall(PV_HC_MMUEXT, PV_MMUEXT_NEW_BASEPTR, 1UL << 40), PV_E_NOT_TABLE,
 	       "a base pointer outside memory: PV_E_NOT_TABLE");
 	expect(hypercall(PV_HC_MMUEXT, 1000, 0), PV_E_NOSYS, "an unknown mmuext operation: PV_E_NOSYS");
+	/* the shared page, read-only everywhere, then pinned: the VMM writes
+	 * it, so it would change a table behind the validator's back */
+	expect(update1(l1 + (si->shared_info >> 12) * 8, si->shared_info | PV_PTE_P), PV_OK,
+	       "the shared page mapped read-only");
+	expect(hypercall(PV_HC_MMUEXT, PV_MMUEXT_PIN_L1, si->shared_info), PV_E_BUSY,
+	       "pinning the shared page: PV_E_BUSY");
+	expect(update1(l1 + (si->shared_info >> 12) * 8, si->shared_info | PV_PTE_P | PV_PTE_W), PV_OK,
+	       "the shared page writable again");
 
 	/* a direct write to a page table: the guest's own page fault */
 	static struct pv_trap traps[1];
