@@ -35,8 +35,7 @@
 #define HOST_HZ 100             /* the kernel's timer: SYS_NOTIFY_AFTER counts its ticks */
 #define CONSOLE_PORT 1
 #define MAPPINGS 8192           /* (root, page) -> the frame copy mapped there; a power of two */
-#define STATE_VA 0x0000320000000000UL   /* the tables below, in pages of our pool: in our image's
-                                         * bss they would make every VMM's start cost init 36 slots */
+#define STATE_VA (TRAP_FRAMES_VA + (1UL << 30))  /* the tables below, in pages of our pool (trap.h) */
 #define RFLAGS_USER 0xcd5UL     /* what an iret may set in the thread: CF PF AF ZF SF DF OF */
 #define ERROR_CODE_VECTORS ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | \
                             (1u << 17) | (1u << 21) | (1u << 29) | (1u << 30))

@@ -134,6 +134,12 @@ static enum trap_action take_interrupt(struct tcb_regs *r)
 
 static long ram_setup(uint64_t bytes)
 {
+	for (uint64_t off = 0; off < bytes / PAGE_SIZE * sizeof(tv.frames[0]); off += PAGE_SIZE) {
+		long err = page_alloc_map(TRAP_FRAMES_VA + off, RIGHT_READ | RIGHT_WRITE, 0);
+		if (err)
+			return err;
+	}
+	tv.frames = (uint64_t *)TRAP_FRAMES_VA;
 	for (uint64_t gpa = 0; gpa < bytes; gpa += PAGE_SIZE) {
 		uint64_t f;
 		long err = object_alloc(OBJ_FRAME, PAGE_BITS, &f);

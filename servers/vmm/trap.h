@@ -8,6 +8,11 @@
 #include "mode.h"
 
 #define TRAP_RAM_MAX (16UL << 20)  /* 4 KiB frames, each a capability: keep it small */
+/* Our tables for these modes live in pages of our pool at run time, not
+ * in the image's bss: init makes every VMM's image out of the 256 slots
+ * of its window for the task, with little to spare (tv.frames: at
+ * TRAP_FRAMES_VA; pv.c's: from TRAP_FRAMES_VA + 1 GiB). */
+#define TRAP_FRAMES_VA 0x0000320000000000UL
 #define RFLAGS_IF (1UL << 9)
 
 /* The CPU state the guest believes it has: what ring 3 does not let it
@@ -35,7 +40,7 @@ struct trap_vm {
 	struct soft_cpu cpu;
 	struct trap_stats stats;
 	int parked;               /* in HLT: its fault's reply waits in vm.parked */
-	uint64_t frames[TRAP_RAM_MAX / PAGE_SIZE];
+	uint64_t *frames;         /* the guest's frame at each guest-physical page, at TRAP_FRAMES_VA */
 };
 extern struct trap_vm tv;
 
