@@ -66,7 +66,7 @@
 // test-expect: ^  TASK +its name in the manifest; init is the root task; \[idle\] is the kernel's
 // test-expect: ^usage: start NAME\r?$
 // test-expect: restart policy \(the manifest's restart line, ps's POLICY\)
-// test-expect: ^usage: vm start NAME \[mem=MiB\] \[mode=svm\|shadow\|trap\|patch\] \[disk=/PATH\]
+// test-expect: ^usage: vm start NAME \[mem=MiB\] \[mode=svm\|shadow\|trap\|patch\|pv\] \[disk=/PATH\]
 // test-expect: ^help: no command 'frob' \(help lists them\)
 // test-expect: ^hello from the test\r?$
 // test-expect: ^TASK +STATE +PRIO +MEMORY +UPTIME +RESTARTS +POLICY\r?$
