@@ -17,6 +17,15 @@ $(BUILD)/tests/guests/lib/%.o: tests/guests/lib/%.S
 	@mkdir -p $(dir $@)
 	$(call say,AS,$<)
 	$(Q)$(CC) $(GCFLAGS) -c $< -o $@
+# paravirtualized guests (pv_*.c) for mode=pv: pv_abi.h, and no runtime
+# of the others' (whose console is port I/O a pv guest may not do)
+$(BUILD)/tests/guests/progs/pv_%.o: tests/guests/progs/pv_%.c servers/vmm/pv_abi.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GCFLAGS) -Iservers/vmm -c $< -o $@
+$(BUILD)/tests/guests/progs/pv_%.elf: $(BUILD)/tests/guests/progs/pv_%.o tests/guests/lib/guest.ld
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -T tests/guests/lib/guest.ld -o $@ $<
 $(BUILD)/tests/guests/progs/%.o: tests/guests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
@@ -30,4 +39,4 @@ $(BUILD)/tests/guests/%.elf: $(BUILD)/tests/guests/%.o $(GUEST_LIB) tests/guests
 	$(Q)$(CC) $(LDFLAGS) -T tests/guests/lib/guest.ld -o $@ $(GUEST_LIB) $<
 $(BUILD)/tests/guests/%.bin: $(BUILD)/tests/guests/%.elf
 	$(Q)objcopy -O binary $< $@
-.PRECIOUS: $(BUILD)/tests/guests/%.o $(BUILD)/tests/guests/%.elf $(BUILD)/tests/guests/lib/%.o $(BUILD)/tests/guests/progs/%.o $(BUILD)/tests/guests/progs/%.elf
+.PRECIOUS: $(BUILD)/tests/guests/progs/pv_%.o $(BUILD)/tests/guests/progs/pv_%.elf $(BUILD)/tests/guests/%.o $(BUILD)/tests/guests/%.elf $(BUILD)/tests/guests/lib/%.o $(BUILD)/tests/guests/progs/%.o $(BUILD)/tests/guests/progs/%.elf

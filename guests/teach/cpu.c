@@ -1,9 +1,39 @@
 /* The machine's tables: a GDT with a TSS, an IDT, and the interrupt
  * controllers.  The VMM gives us a GDT and page tables to start with; a
  * kernel owns its own, and loading them is part of what a VMM must
- * emulate (lgdt, lidt, ltr, segment loads, far returns). */
+ * emulate (lgdt, lidt, ltr, segment loads, far returns).
+ *
+ * The pv build has none of them: its segments are the VMM's (a pv guest
+ * may not install privileged descriptors), its exception handlers are a
+ * trap table handed over by hypercall, and its timer is an event the VMM
+ * raises at the rate asked for, delivered to a callback. */
 #include "teach.h"
 
+/* Stop with what happened: an exception means the guest (or its VMM) is
+ * wrong, and the run says so rather than going on. */
+void __attribute__((noreturn, used)) exception(uint64_t vector, uint64_t error, uint64_t rip)
+{
+	print("teach: exception %lu (error %lx) at rip %lx; stopping\n", vector, error, rip);
+	guest_exit(4);
+}
+
+#ifdef TEACH_PV
+void cpu_init(void)
+{
+	static struct pv_trap traps[32];
+	for (unsigned v = 0; v < 32; v++)
+		traps[v] = (struct pv_trap){ v, (uint64_t)exception_stubs[v] };
+	pv_check("set_trap_table", hypercall(PV_HC_SET_TRAPS, (uint64_t)traps, 32));
+}
+
+/* The timer's event goes to timer_entry, as its interrupt does otherwise. */
+void timer_init(unsigned hz)
+{
+	pv_check("set_callback", hypercall(PV_HC_SET_CALLBACK, (uint64_t)timer_entry, 0));
+	pv_check("bind_virq", hypercall(PV_HC_BIND_VIRQ, PV_VIRQ_TIMER, TIMER_PORT));
+	pv_check("set_timer", hypercall(PV_HC_SET_TIMER, hz, 0));
+}
+#else
 /* null, 64-bit code (DPL 0), data (DPL 0), and the TSS's two slots */
 static uint64_t gdt[5] __attribute__((aligned(16)));
 
@@ -38,14 +68,6 @@ void idt_set(unsigned vector, void (*handler)(void))
 		.offset_low = (uint16_t)a, .selector = SEL_CODE, .type_attr = 0x8e, /* present, DPL 0, interrupt gate */
 		.offset_mid = (uint16_t)(a >> 16), .offset_high = (uint32_t)(a >> 32),
 	};
-}
-
-/* Stop with what happened: an exception means the guest (or its VMM) is
- * wrong, and the run says so rather than going on. */
-void __attribute__((noreturn, used)) exception(uint64_t vector, uint64_t error, uint64_t rip)
-{
-	print("teach: exception %lu (error %lx) at rip %lx; stopping\n", vector, error, rip);
-	guest_exit(4);
 }
 
 static void load_gdt(void)
@@ -95,3 +117,4 @@ void timer_init(unsigned hz)
 	outb(0x40, (uint8_t)divisor);
 	outb(0x40, (uint8_t)(divisor >> 8));
 }
+#endif

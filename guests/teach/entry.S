@@ -1,15 +1,27 @@
 /* The guest's entry points: the boot entry, the timer interrupt (which is
  * also where tasks are switched) and the exception stubs.  The VMM starts
  * us in 64-bit mode at 0x100000 with its own page tables and GDT, which
- * cpu_init and paging_init replace with ours. */
+ * cpu_init and paging_init replace with ours.  In the pv build the timer
+ * entry is the event callback, which the VMM enters with the same frame. */
+#ifdef TEACH_PV
+#include "pv_abi.h"
+#endif
 	.section .text.start, "ax"
 	.globl _start
 _start:
 	lea boot_stack_top(%rip), %rsp
+#ifdef TEACH_PV
+	mov %rsi, %rdi          /* the VMM's start info (pv_abi.h) */
+	call pv_start
+#endif
 	call main
 	/* main does not return: it ends the run with the exit hypercall */
+#ifdef TEACH_PV
+1:	jmp 1b
+#else
 1:	hlt
 	jmp 1b
+#endif
 
 /* The timer (IRQ 0, vector 0x20).  Save every general register on the
  * interrupted task's stack; timer_tick keeps that stack pointer in the
@@ -52,7 +64,17 @@ timer_entry:
 	pop %rcx
 	pop %rbx
 	pop %rax
+#ifdef TEACH_PV
+	/* iretq to ring 0 is not ours to do: PV_HC_IRET, with the three
+	 * registers SYSCALL would destroy kept on the stack under the frame */
+	push %r11
+	push %rcx
+	push %rax
+	mov $PV_HC_IRET, %eax
+	syscall
+#else
 	iretq
+#endif
 
 /* Exceptions: none is expected, so each stub only says which vector it
  * was (with a 0 for the vectors that push no error code) and stops. */

@@ -213,6 +213,9 @@ void __attribute__((noreturn)) main(void)
 	timer_init(HZ);
 	print("teach: Berth's teaching guest: %u worker tasks in their own address spaces, timer at %u Hz\n",
 	      NTASKS - 1, HZ);
+#ifdef TEACH_PV
+	print("teach: built paravirtualized (mode: pv): hypercalls for the privileged work, events for interrupts\n");
+#endif
 	measure_tsc();
 	print("teach: %lu TSC cycles per timer tick\n", tsc_per_tick);
 	unsigned broken = 0;

@@ -3,7 +3,12 @@
  * guest's ring 0; under mode=trap and mode=patch the VMM runs it in ring 3
  * and emulates what that changes.  The instructions the lesson is about
  * (cli, sti, pushf, popf, hlt, in/out, mov to CR3) are written out in these
- * inline functions so that each one is plainly visible in the code. */
+ * inline functions so that each one is plainly visible in the code.
+ *
+ * Built with -DTEACH_PV (build/guests/teach/teach_pv.bin, for mode=pv)
+ * the same functions are the paravirtual operations of servers/vmm/pv_abi.h
+ * instead: the guest knows it runs in ring 3 under a hypervisor and asks
+ * it, and its "interrupt flag" is a byte in a page shared with the VMM. */
 #ifndef TEACH_H
 #define TEACH_H
 
@@ -16,6 +21,7 @@
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
+#ifndef TEACH_PV
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
@@ -34,6 +40,60 @@ static inline void popf(uint64_t f)
 {
 	__asm__ volatile("pushq %0; popfq" :: "r"(f) : "memory", "cc");
 }
+#else
+#include "pv_abi.h"
+
+/* A hypercall: SYSCALL with the number in RAX, which the kernel turns
+ * into a message to the VMM.  SYSCALL itself overwrites RCX and R11, and
+ * PV_HC_MMU_UPDATE answers in RDX too. */
+static inline long hypercall(uint64_t nr, uint64_t a, uint64_t b)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret), "+D"(a), "+S"(b) : "a"(nr) : "rcx", "r11", "rdx", "memory");
+	return ret;
+}
+
+extern struct pv_shared_info *pv_shared;   /* pv.c: the page the VMM shares */
+
+/* cli is a store: events wait while the mask is set.  No hypercall. */
+static inline void cli(void)
+{
+	pv_shared->upcall_mask = 1;
+	__asm__ volatile("" ::: "memory");
+}
+
+/* sti clears the mask, then asks for what came while it was set, if
+ * anything did: the only time enabling "interrupts" costs a hypercall. */
+static inline void sti(void)
+{
+	pv_shared->upcall_mask = 0;
+	__asm__ volatile("" ::: "memory");
+	if (pv_shared->upcall_pending)
+		hypercall(PV_HC_EVENT_CHECK, 0, 0);
+}
+
+/* hlt: block until an event, with events enabled (Xen's SCHEDOP_block),
+ * which is what sti; hlt means */
+static inline void hlt(void) { hypercall(PV_HC_BLOCK, 0, 0); }
+static inline void sti_hlt(void) { hypercall(PV_HC_BLOCK, 0, 0); }
+
+/* pushf and popf: the real flags for the arithmetic bits, the mask for IF */
+static inline uint64_t pushf(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory");
+	return (f & ~RFLAGS_IF) | (pv_shared->upcall_mask ? 0 : RFLAGS_IF);
+}
+
+static inline void popf(uint64_t f)
+{
+	__asm__ volatile("pushq %0; popfq" :: "r"(f) : "memory", "cc");
+	if (f & RFLAGS_IF)
+		sti();
+	else
+		cli();
+}
+#endif
 
 /* Linux's names for the two halves of a critical section that may nest */
 static inline uint64_t irq_save(void)
@@ -67,6 +127,7 @@ static inline uint64_t read_cr3(void)
 	return v;
 }
 
+#ifndef TEACH_PV
 static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
 
 /* The end of the run: hypercall 2 (exit) with the status, as the test
@@ -77,6 +138,30 @@ static inline void __attribute__((noreturn)) guest_exit(uint64_t status)
 	for (;;)
 		hlt();
 }
+#else
+/* a new address space: one of our pinned top-level tables */
+static inline void write_cr3(uint64_t v) { hypercall(PV_HC_MMUEXT, PV_MMUEXT_NEW_BASEPTR, v); }
+
+static inline void __attribute__((noreturn)) guest_exit(uint64_t status)
+{
+	hypercall(PV_HC_EXIT, status, 0);
+	for (;;)
+		;
+}
+
+/* pv.c: the rest of the paravirtual interface */
+#define TIMER_PORT 2                  /* the event port we bind the timer to */
+void pv_start(uint64_t start_info);   /* entry.S, before main */
+extern const struct pv_start_info *pv_info;
+long pv_check(const char *what, long result);   /* a failed hypercall ends the run */
+void mmu_queue(uint64_t entry_gpa, uint64_t value);   /* batched page-table writes */
+void mmu_flush(void);
+void pv_pin(void *table, unsigned level);
+int pv_timer_event(void);             /* the upcall: take the pending events; was the timer's one? */
+int pv_console_begin(void);           /* print: was the ring empty? */
+void pv_console_putc(char c);
+void pv_console_end(int was_empty);
+#endif
 
 /* console.c: the 16550 at 0x3f8, polled */
 void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -46,7 +46,7 @@ static long do_task_info(void *ctx, uint64_t badge, uint32_t index, char *name, 
 	*state = info.state;
 	*restarts = t->restarts;
 	*threads = t->running ? 1 : 0;
-	*memory = 1ULL << t->m->memory_bits;
+	*memory = (1ULL << t->m->memory_bits) + ((uint64_t)t->m->borrow_mib << 20);
 	return E_OK;
 }
 
@@ -220,7 +220,7 @@ static long do_ps_entry(void *ctx, uint64_t badge, uint32_t index, char *name, u
 	*priority = t->m->priority;
 	*restarts = t->restarts;
 	*policy = t->m->restart;
-	*memory = (1ULL << t->m->memory_bits) + loans_held(t);
+	*memory = (1ULL << t->m->memory_bits) + ((uint64_t)t->m->borrow_mib << 20);
 	*uptime_ms = t->running ? tsc_to_ms(now - t->started) : 0;
 	return E_OK;
 }

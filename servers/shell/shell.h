@@ -109,7 +109,7 @@ void format_uptime(uint64_t ms, char *buf, size_t size);  /* 4.2s, 3m07s, 2h05m 
 	"            since boot the CPU was idle\n" \
 	"  PRIO      its scheduling priority, 0..255, higher first ([idle]: below them all)\n" \
 	"  MEMORY    a task's memory quota, the manifest's memory line, and the guest memory\n" \
-	"            it has borrowed (its borrow line); init: the memory its\n" \
+	"            it may borrow (its borrow line); init: the memory its\n" \
 	"            own objects take; [idle]: - (the kernel's own memory is not counted)\n" \
 	"  UPTIME    since this instance started (init and [idle]: since init started)\n" \
 	"  RESTARTS  how often its restart policy started it again after a crash, kill or\n" \

@@ -216,21 +216,23 @@ static int check_start_args(const struct vm_task *v, char **opt, int n)
 				return -1;
 			}
 			if (v->quota && mib << 20 >= v->quota) {
-				outf("vm start: mem=%lu does not fit in the VM's memory of %lu MiB (its manifest's memory line)\n",
+				outf("vm start: mem=%lu does not fit in the VM's memory of %lu MiB (its manifest's memory and borrow lines)\n",
 				     mib, v->quota >> 20);
 				return -1;
 			}
 		} else if (!strncmp(p, "mode=", 5)) {
 			/* the VMM's modes (docs/vmm.md, "Modes") */
-			if (strcmp(p + 5, "svm") && strcmp(p + 5, "shadow") && strcmp(p + 5, "trap") && strcmp(p + 5, "patch")) {
-				outf("vm start: mode= is svm, shadow, trap or patch, not '%s'\n", p + 5);
+			if (strcmp(p + 5, "svm") && strcmp(p + 5, "shadow") && strcmp(p + 5, "trap") && strcmp(p + 5, "patch") &&
+			    strcmp(p + 5, "pv")) {
+				outf("vm start: mode= is svm, shadow, trap, patch or pv, not '%s'\n", p + 5);
 				return -1;
 			}
-		} else if (!strncmp(p, "disk=/", 6) || !strncmp(p, "kernel=/", 8) || !strncmp(p, "initrd=/", 8)) {
+		} else if (!strncmp(p, "disk=/", 6) || !strncmp(p, "kernel=/", 8) || !strncmp(p, "initrd=/", 8) ||
+		           !strcmp(p, "balloon")) {
 			continue;
 		} else {
-			outf("vm start: unknown option '%s' (mem=MiB, mode=svm|shadow|trap|patch, disk=/PATH, kernel=/PATH, "
-			     "initrd=/PATH, cmdline=...)\n", p);
+			outf("vm start: unknown option '%s' (mem=MiB, mode=svm|shadow|trap|patch|pv, disk=/PATH, kernel=/PATH, "
+			     "initrd=/PATH, balloon, cmdline=...)\n", p);
 			return -1;
 		}
 	}
@@ -547,17 +549,19 @@ static void vm_stats(int argc, char **argv, const struct words *line)
 
 const struct command vm_commands[] = {
 	{ "list", "", 0, 0, 0, "virtual machines: state, memory, uptime, exits", 0, vm_list, 0 },
-	{ "start", "NAME [mem=MiB] [mode=svm|shadow|trap|patch] [disk=/PATH] [kernel=/PATH] [initrd=/PATH] [cmdline=...]", 1, -1,
+	{ "start", "NAME [mem=MiB] [mode=svm|shadow|trap|patch|pv] [disk=/PATH] [kernel=/PATH] [initrd=/PATH] [balloon] [cmdline=...]", 1, -1,
 	  CMD_DASH_WORDS,
 	  "start a VM that is not running, maybe with other memory, disk or kernel",
 	  "Starts the VM with its manifest's arguments, changed by the options: mem= its memory in\n"
-	  "MiB (within the manifest's memory line), mode= how it is virtualized (svm: the hardware\n"
-	  "with nested paging, the default; shadow: the hardware with shadow page tables; trap:\n"
-	  "trap-and-emulate in ring 3; patch: the same with popf and pushf patched), disk= the\n"
-	  "file of the file system that is the\n"
-	  "guest's /dev/vda, kernel= and initrd= its Linux kernel and initramfs, cmdline= the\n"
-	  "guest kernel's command line: cmdline= takes every word after it (quote it to keep\n"
-	  "several spaces).  Its restart policy counts from 0; the options hold for its restarts.\n",
+	  "MiB (within the manifest's memory or borrow line), mode= how it is virtualized (svm:\n"
+	  "the hardware with nested paging, the default; shadow: the hardware with shadow page\n"
+	  "tables; trap: trap-and-emulate in ring 3; patch: the same with popf and pushf patched;\n"
+	  "pv: a guest built paravirtualized, from the manifest's *_pv.bin module), disk= the file\n"
+	  "of the file system that is the guest's /dev/vda, kernel= and initrd= its Linux kernel\n"
+	  "and initramfs, balloon a virtio-balloon (vm balloon; needs the manifest's borrow line),\n"
+	  "cmdline= the guest kernel's command line: cmdline= takes every word after it (quote it\n"
+	  "to keep several spaces).  Its restart policy counts from 0; the options hold for its\n"
+	  "restarts.\n",
 	  vm_start, 0 },
 	{ "stop", "NAME", 1, 1, 0, "stop a VM now, for good (no restart until vm start)", 0, vm_stop, 0 },
 	{ "restart", "NAME", 1, 1, 0, "stop a VM and start it again, with the same options", 0, vm_restart, 0 },

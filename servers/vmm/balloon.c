@@ -28,6 +28,8 @@ static struct {
 	const char *reported;               /* the guest error said last */
 	uint64_t pages;                     /* in the balloon now */
 	uint16_t in_region[REGIONS];        /* of those, in each region */
+	uint8_t waiting[REGIONS];           /* whole, to give back once the disk is idle */
+	unsigned nwaiting;
 	uint8_t map[GUEST_RAM_MAX / PAGE_SIZE / 8];
 } bl;
 
@@ -47,12 +49,34 @@ static int inflate(void *ctx, uint32_t pfn)
 	bl.map[pfn / 8] |= bit;
 	bl.pages++;
 	unsigned r = pfn / PAGES_PER_REGION;
-	if (++bl.in_region[r] == PAGES_PER_REGION && ram_can_give_back(r) && ram_backed((uint64_t)r * LARGE_PAGE_SIZE)) {
+	if (++bl.in_region[r] == PAGES_PER_REGION && !bl.waiting[r]) {
+		bl.waiting[r] = 1;
+		bl.nwaiting++;
+	}
+	balloon_tick();
+	return 0;
+}
+
+/* Give back the whole regions, unless a disk request is in flight: its
+ * worker may be copying into a page of one (a guest may balloon a page it
+ * reads into), and the copy must not find the page gone.  Called on every
+ * inflate and on the VM's timer. */
+void balloon_tick(void)
+{
+	if (!bl.nwaiting || !disk_idle())
+		return;
+	for (unsigned r = 0; r < vm.ram_bytes / LARGE_PAGE_SIZE; r++) {
+		if (!bl.waiting[r])
+			continue;
+		bl.waiting[r] = 0;
+		bl.nwaiting--;
+		if (bl.in_region[r] != PAGES_PER_REGION || !ram_can_give_back(r) ||
+		    !ram_backed((uint64_t)r * LARGE_PAGE_SIZE))
+			continue;
 		long err = ram_give_back(r);
 		if (err)
 			debug_printf("vmm: %sballoon: init refused region %u back (error %ld)\n", vm_name, r, err);
 	}
-	return 0;
 }
 
 static int deflate(void *ctx, uint32_t pfn)
@@ -116,6 +140,8 @@ void balloon_power_on(void)
 			ram_take_back(r);
 	memset(bl.map, 0, sizeof(bl.map));
 	memset(bl.in_region, 0, sizeof(bl.in_region));
+	memset(bl.waiting, 0, sizeof(bl.waiting));
+	bl.nwaiting = 0;
 	bl.pages = 0;
 	virtio_place(&bl.dev.vp, BALLOON_SLOT, BALLOON_BAR_GPA);
 }

@@ -88,6 +88,14 @@ static long cpu_setup(const struct boot_cpu *c)
 	return err;
 }
 
+/* Guest RAM the images go to was given back (the balloon) and init will
+ * not lend it again: the guest cannot start. */
+static long unlent(void)
+{
+	debug_printf("vmm: %sguest memory given back could not be borrowed again: the guest cannot start\n", vm_name);
+	return E_RANGE;
+}
+
 static long boot_flat(const uint8_t *image, size_t size)
 {
 	if (size > vm.ram_bytes - GUEST_LOAD_GPA) {
@@ -95,7 +103,8 @@ static long boot_flat(const uint8_t *image, size_t size)
 		             vm.ram_bytes >> 20);
 		return E_RANGE;
 	}
-	memcpy(guest_ptr(GUEST_LOAD_GPA, size), image, size);
+	if (guest_write(GUEST_LOAD_GPA, image, size))
+		return unlent();
 	struct boot_cpu c = { .rip = GUEST_LOAD_GPA, .rsp = 0x80000, .code_sel = 8, .data_sel = 16 };
 	return cpu_setup(&c);
 }
@@ -112,12 +121,11 @@ static long boot_linux(const uint8_t *image, size_t size, const uint8_t *initrd,
 		debug_printf("vmm: %s%s\n", vm_name, error);
 		return E_BAD_ARG;
 	}
-	memcpy(guest_ptr(l.kernel_gpa, k.kernel_bytes), image + k.setup_bytes, k.kernel_bytes);
-	if (initrd_size)
-		memcpy(guest_ptr(l.initrd_gpa, initrd_size), initrd, initrd_size);
-	char *cl = guest_ptr(l.cmdline_gpa, cmdline_len + 1);
-	memcpy(cl, cmdline, cmdline_len + 1);
 	uint8_t *zp = guest_ptr(l.zero_page_gpa, LINUX_ZERO_PAGE_BYTES);
+	if (guest_write(l.kernel_gpa, image + k.setup_bytes, k.kernel_bytes) ||
+	    (initrd_size && guest_write(l.initrd_gpa, initrd, initrd_size)) ||
+	    guest_write(l.cmdline_gpa, cmdline, cmdline_len + 1) || !zp)
+		return unlent();
 	linux_zero_page(image, &k, &l, zp);
 	/* ACPI: the tables in the reserved top of RAM, the RSDP where a BIOS
 	 * would leave it and, so that nobody has to scan for it, in the zero

@@ -181,6 +181,7 @@ void devices_timer(void)
 	rtc_irq_check();
 	lapic_timer_update(&vm.lapic, now);
 	net_tick();
+	balloon_tick();
 	timers_rearm();
 }
 

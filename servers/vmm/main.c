@@ -8,7 +8,7 @@
  * lines with [NAME]), input (the guest's serial port reads the console:
  * off by default, since every reader of the console competes for what is
  * typed), nopace (do not bound the time the guest's exits take: for
- * benchmarks only), mode=svm|trap|patch (mode.h; svm by default).  Slot 9:
+ * benchmarks only), mode=svm|shadow|trap|patch|pv (mode.h; svm by default).  Slot 9:
  * the console.
  */
 #include "vm.h"
@@ -244,13 +244,14 @@ int main(const struct bootinfo *bi)
 	int mode = vmm_mode(args);
 	if (mode < 0)
 		return EXIT_NO_RESTART;
-	if (mode == VMM_MODE_TRAP || mode == VMM_MODE_PATCH) { /* no VCPU: the guest runs as a thread of ours (trap.c) */
+	if (mode == VMM_MODE_TRAP || mode == VMM_MODE_PATCH || mode == VMM_MODE_PV) {
+		/* no VCPU: the guest runs as a thread of ours (trap.c, pv.c) */
 		if (restore_ram) {
-			debug_printf("vmm: %srestore %s: refused: a VM of mode=trap or patch has no snapshots\n", vm_name,
+			debug_printf("vmm: %srestore %s: refused: a VM of mode=trap, patch or pv has no snapshots\n", vm_name,
 			             restore_path);
 			return EXIT_NO_RESTART;
 		}
-		return trap_main(bi, (enum vmm_mode)mode);
+		return mode == VMM_MODE_PV ? pv_main(bi) : trap_main(bi, (enum vmm_mode)mode);
 	}
 	vm.verbose = arg_flag(args, "verbose");
 	unsigned mib = arg_number(args, "mem=", 2);

@@ -7,7 +7,13 @@ static const char *const names[] = {
 	[VMM_MODE_SHADOW] = "shadow",
 	[VMM_MODE_TRAP] = "trap",
 	[VMM_MODE_PATCH] = "patch",
+	[VMM_MODE_PV] = "pv",
 };
+
+const char *vmm_mode_name(enum vmm_mode mode)
+{
+	return (unsigned)mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "?";
+}
 
 int vmm_mode(const char *args)
 {
@@ -18,6 +24,6 @@ int vmm_mode(const char *args)
 	for (unsigned m = 0; m < sizeof(names) / sizeof(names[0]); m++)
 		if (len == strlen(names[m]) && !strncmp(v, names[m], len))
 			return (int)m;
-	debug_printf("vmm: %sunknown mode=%.*s (svm, shadow, trap, patch)\n", vm_name, (int)len, v);
+	debug_printf("vmm: %sunknown mode=%.*s (svm, shadow, trap, patch, pv)\n", vm_name, (int)len, v);
 	return -1;
 }

@@ -36,15 +36,35 @@ static long ram_map(uint64_t f, uint64_t gpa, uint64_t *copy)
 	return err ? err : page_map_in(vm.guest_space, *copy, gpa, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC);
 }
 
-/* Back region r with a fresh chunk from init: zeroed memory. */
+/* Region r's frame, its copy and its chunk gone, the loan given back. */
+static long region_release(struct region *g)
+{
+	sys_cnode_revoke(g->chunk);   /* the frame and the guest's copy, mappings and all */
+	long err = init_mem_return(INIT_SLOT, g->loan);
+	sys_cnode_delete(g->chunk);
+	slot_free(g->chunk);
+	slot_free(g->frame);
+	slot_free(g->copy);
+	g->chunk = g->frame = g->copy = 0;
+	g->backed = 0;
+	return err;
+}
+
+/* Back region r with a fresh chunk from init: zeroed memory.  On an
+ * error nothing is kept: a retry borrows afresh. */
 static long region_borrow(unsigned r)
 {
 	struct region *g = &regions[r];
+	g->chunk = g->frame = g->copy = 0;
 	long err = init_mem_borrow(INIT_SLOT, &g->loan, &g->chunk);
-	err = err ? err : object_alloc_from(g->chunk, OBJ_FRAME, LARGE_PAGE_BITS, &g->frame);
-	err = err ? err : ram_map(g->frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy);
 	if (err)
 		return err;
+	err = object_alloc_from(g->chunk, OBJ_FRAME, LARGE_PAGE_BITS, &g->frame);
+	err = err ? err : ram_map(g->frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy);
+	if (err) {
+		region_release(g);
+		return err;
+	}
 	g->backed = 1;
 	return E_OK;
 }
@@ -131,15 +151,8 @@ long ram_give_back(unsigned r)
 	struct region *g = &regions[r];
 	if (!ram_can_give_back(r) || !g->backed)
 		return E_STATE;
-	sys_cnode_revoke(g->chunk);
-	long err = init_mem_return(INIT_SLOT, g->loan);
-	sys_cnode_delete(g->chunk);
-	slot_free(g->chunk);
-	slot_free(g->frame);
-	slot_free(g->copy);
-	g->backed = 0;
 	regions_given_back++;
-	return err;
+	return region_release(g);
 }
 
 /* Back region r again, zeroed: the guest took its pages back, or

@@ -272,6 +272,13 @@ long snapshot_request(const char *path, uint64_t reply_slot)
 		return E_STATE;       /* one at a time */
 	if (vm.stopped)
 		return E_STATE;
+	struct balloon_info bi;
+	if (!balloon_info(&bi)) {
+		/* the balloon's device state and its pages are not in the format yet */
+		debug_printf("vmm: %ssnapshot %s: refused: a VM with a balloon cannot be saved (docs/lifecycle.md)\n",
+		             vm_name, path);
+		return E_STATE;
+	}
 	size_t n = strlen(path);
 	if (!n || n >= sizeof(pending_path) || path[0] != '/')
 		return E_BAD_ARG;

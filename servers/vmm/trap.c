@@ -20,7 +20,6 @@
 #include <stdarg.h>
 #include "trap.h"
 
-#define TRAP_BADGE 5          /* of the guest thread's fault port (1-4: main.c, control.c, disk.c) */
 #define GUEST_PRIO 90         /* below us, as a VCPU is */
 #define BOOT_PML4 0x1000UL    /* the start the SVM mode gives a flat image (boot.c) */
 #define BOOT_GDT 0x7000UL
@@ -56,28 +55,15 @@ enum trap_action trap_stop(const char *fmt, ...)
 	return TRAP_STOP;
 }
 
-/* Deliver an interrupt or exception through the guest's IDT, as the
- * processor does in 64-bit mode without a change of privilege (the guest
- * kernel interrupts itself): align RSP to 16, push SS, RSP, RFLAGS (with
- * the guest's IF), CS, RIP and maybe an error code, clear IF for an
- * interrupt gate, jump to the gate's target.  0, or -1 when the IDT or
- * the stack cannot be used (a real machine would end in a triple fault). */
-int trap_deliver(struct tcb_regs *r, unsigned vector, int has_error, uint64_t error)
+/* The 64-bit interrupt frame the processor pushes without a change of
+ * privilege (the guest kernel interrupts itself): align RSP to 16, push
+ * SS, RSP, RFLAGS (with the guest's IF), CS, RIP and maybe an error code,
+ * then continue at target with CS cs.  mode=pv's events and exceptions
+ * arrive the same way.  0, or -1 when the stack cannot be written. */
+int trap_push_frame(struct tcb_regs *r, uint64_t target, uint16_t cs, int has_error, uint64_t error)
 {
 	struct guest_paging p = trap_paging();
 	struct page_fault pf;
-	uint8_t gate[16];
-	if (vector * 16 + 15 > tv.cpu.idt_limit || virt_access(&p, tv.cpu.idt_base + vector * 16, gate, 16, 0, &pf))
-		return -1;
-	unsigned type = gate[5] & 0x1f;
-	if (!(gate[5] & 0x80) || (type != 0xe && type != 0xf))
-		return -1;
-	uint64_t target = (uint64_t)gate[0] | (uint64_t)gate[1] << 8 | (uint64_t)gate[6] << 16 |
-	                  (uint64_t)gate[7] << 24 | (uint64_t)gate[8] << 32 | (uint64_t)gate[9] << 40 |
-	                  (uint64_t)gate[10] << 48 | (uint64_t)gate[11] << 56;
-	uint16_t cs = (uint16_t)(gate[2] | gate[3] << 8);
-	if (target < USER_BASE || target >= USER_TOP)
-		return -1; /* outside the low half: the thread cannot run there */
 	uint64_t flags = (r->rflags & ~(RFLAGS_IF | 0x3000UL)) | (tv.cpu.vif ? RFLAGS_IF : 0);
 	uint64_t frame[6];
 	unsigned n = 0;
@@ -94,6 +80,31 @@ int trap_deliver(struct tcb_regs *r, unsigned vector, int has_error, uint64_t er
 	r->rsp = rsp;
 	r->rip = target;
 	tv.cpu.sel[1] = cs;
+	return 0;
+}
+
+/* Deliver an interrupt or exception through the guest's IDT, as the
+ * processor does in 64-bit mode: the gate's target with the frame above,
+ * IF cleared for an interrupt gate.  0, or -1 when the IDT or the stack
+ * cannot be used (a real machine would end in a triple fault). */
+int trap_deliver(struct tcb_regs *r, unsigned vector, int has_error, uint64_t error)
+{
+	struct guest_paging p = trap_paging();
+	struct page_fault pf;
+	uint8_t gate[16];
+	if (vector * 16 + 15 > tv.cpu.idt_limit || virt_access(&p, tv.cpu.idt_base + vector * 16, gate, 16, 0, &pf))
+		return -1;
+	unsigned type = gate[5] & 0x1f;
+	if (!(gate[5] & 0x80) || (type != 0xe && type != 0xf))
+		return -1;
+	uint64_t target = (uint64_t)gate[0] | (uint64_t)gate[1] << 8 | (uint64_t)gate[6] << 16 |
+	                  (uint64_t)gate[7] << 24 | (uint64_t)gate[8] << 32 | (uint64_t)gate[9] << 40 |
+	                  (uint64_t)gate[10] << 48 | (uint64_t)gate[11] << 56;
+	uint16_t cs = (uint16_t)(gate[2] | gate[3] << 8);
+	if (target < USER_BASE || target >= USER_TOP)
+		return -1; /* outside the low half: the thread cannot run there */
+	if (trap_push_frame(r, target, cs, has_error, error))
+		return -1;
 	if (type == 0xe)
 		tv.cpu.vif = 0;
 	return 0;
@@ -123,6 +134,12 @@ static enum trap_action take_interrupt(struct tcb_regs *r)
 
 static long ram_setup(uint64_t bytes)
 {
+	for (uint64_t off = 0; off < bytes / PAGE_SIZE * sizeof(tv.frames[0]); off += PAGE_SIZE) {
+		long err = page_alloc_map(TRAP_FRAMES_VA + off, RIGHT_READ | RIGHT_WRITE, 0);
+		if (err)
+			return err;
+	}
+	tv.frames = (uint64_t *)TRAP_FRAMES_VA;
 	for (uint64_t gpa = 0; gpa < bytes; gpa += PAGE_SIZE) {
 		uint64_t f;
 		long err = object_alloc(OBJ_FRAME, PAGE_BITS, &f);
@@ -135,16 +152,9 @@ static long ram_setup(uint64_t bytes)
 	return E_OK;
 }
 
-/* The image at GUEST_LOAD_GPA and what the SVM mode's flat start gives
- * (boot.c): the first 4 GiB mapped 1:1 with 2 MiB pages, a GDT with code
- * selector 8 and data 16, RSP 0x80000, interrupts off. */
-static long load_image(const struct bootinfo *bi, struct tcb_regs *r)
+/* The module's image copied to GUEST_LOAD_GPA. */
+long trap_image_copy(const struct bootinfo_module *mod)
 {
-	if (!bi->module_count) {
-		debug_printf("vmm: %sno guest image\n", vm_name);
-		return E_BAD_ARG;
-	}
-	const struct bootinfo_module *mod = &bi->module[0];
 	for (uint32_t i = 0; i < mod->pages; i++) {
 		long err = page_map_with_tables(mod->first_slot + i, IMAGE_VA + i * PAGE_SIZE, RIGHT_READ);
 		if (err)
@@ -156,6 +166,21 @@ static long load_image(const struct bootinfo *bi, struct tcb_regs *r)
 		return E_RANGE;
 	}
 	memcpy(guest_ptr(GUEST_LOAD_GPA, mod->size), (const void *)IMAGE_VA, mod->size);
+	return E_OK;
+}
+
+/* The image at GUEST_LOAD_GPA and what the SVM mode's flat start gives
+ * (boot.c): the first 4 GiB mapped 1:1 with 2 MiB pages, a GDT with code
+ * selector 8 and data 16, RSP 0x80000, interrupts off. */
+static long load_image(const struct bootinfo *bi, struct tcb_regs *r)
+{
+	if (!bi->module_count) {
+		debug_printf("vmm: %sno guest image\n", vm_name);
+		return E_BAD_ARG;
+	}
+	long err = trap_image_copy(&bi->module[0]);
+	if (err)
+		return err;
 	uint64_t *pml4 = guest_ptr(BOOT_PML4, 0x6000), *pdpt = pml4 + 512, *pd = pml4 + 1024;
 	uint64_t *gdt = guest_ptr(BOOT_GDT, 32);
 	pml4[0] = (BOOT_PML4 + 0x1000) | 3;
@@ -180,14 +205,14 @@ static long load_image(const struct bootinfo *bi, struct tcb_regs *r)
  * (which, capabilities or not, has calls that need none). */
 static long thread_setup(uint64_t port)
 {
-	uint64_t fault_send = slot_alloc();
+	uint64_t fault_send = tv.fault_send = slot_alloc();
 	long err = object_alloc(OBJ_VSPACE, 0, &tv.vspace);
 	err = err ? err : object_alloc(OBJ_CNODE, 1, &tv.cnode);
 	err = err ? err : object_alloc(OBJ_TCB, 0, &tv.tcb);
 	err = err ? err : fault_send ? E_OK : E_SLOT_FULL;
 	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, fault_send, RIGHT_SEND, TRAP_BADGE);
 	err = err ? err : sys_tcb_configure(tv.tcb, tv.cnode, tv.vspace, fault_send);
-		err = err ? err : sys_tcb_set_flags(tv.tcb, TCB_FLAG_SYSCALLS_FAULT);
+	err = err ? err : sys_tcb_set_flags(tv.tcb, TCB_FLAG_SYSCALLS_FAULT);
 	err = err ? err : sys_tcb_set_priority(tv.tcb, GUEST_PRIO, GUEST_PRIO);
 	return err;
 }
@@ -209,9 +234,9 @@ static void stop_guest(void)
 {
 	sys_tcb_suspend(tv.tcb);
 	uart_flush(&vm.uart);
-	debug_printf("vmm: %s%s: %lu faults, %lu emulated, %lu interrupts, %lu shadow fills, %lu shadow flushes, "
+	debug_printf("vmm: %smode=%s: %lu faults, %lu emulated, %lu interrupts, %lu shadow fills, %lu shadow flushes, "
 	             "%lu reflected, %lu pushf/popf emulated, %lu instructions patched\n",
-	             vm_name, tv.mode == VMM_MODE_PATCH ? "mode=patch" : "mode=trap", tv.stats.faults,
+	             vm_name, vmm_mode_name(tv.mode), tv.stats.faults,
 	             tv.stats.emulated, tv.stats.interrupts, tv.stats.shadow_fills, tv.stats.shadow_flushes,
 	             tv.stats.reflected, tv.stats.pushf_popf, tv.stats.patched);
 }
@@ -283,28 +308,28 @@ static enum trap_action guest_fault(const struct msg *m)
 	return a;
 }
 
-int trap_main(const struct bootinfo *bi, enum vmm_mode mode)
+/* What mode=trap, patch and pv build alike: the limits, our port, guest
+ * RAM, the guest's thread (not yet running), the clock and the device
+ * models, the controls.  0, or the VMM's exit status. */
+int trap_build(const struct bootinfo *bi, enum vmm_mode mode)
 {
 	tv.mode = mode;
 	unsigned mib = arg_number(bi->cmdline, "mem=", 2);
 	if ((uint64_t)mib << 20 > TRAP_RAM_MAX || arg_flag(bi->cmdline, "linux") || arg_value(bi->cmdline, "kernel=", 0)) {
 		debug_printf("vmm: %smode=%s runs a flat 64-bit image in at most %lu MiB (not Linux)\n", vm_name,
-		             mode == VMM_MODE_PATCH ? "patch" : "trap", TRAP_RAM_MAX >> 20);
+		             vmm_mode_name(mode), TRAP_RAM_MAX >> 20);
 		return EXIT_NO_RESTART;
 	}
 	vm.console = 9;
 	vm.reply = slot_alloc();
 	vm.parked = slot_alloc();
 	uint64_t nap = 0;
-	struct tcb_regs r;
 	long err = object_alloc(OBJ_PORT, 0, &vm.port);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &nap);
 	err = err ? err : ram_setup((uint64_t)mib << 20);
 	err = err ? err : thread_setup(vm.port);
-	err = err ? err : load_image(bi, &r);
-	err = err ? err : sys_tcb_regs_write(tv.tcb, &r);
 	if (err) {
-		debug_printf("vmm: %scannot build the VM (mode=trap): error %ld\n", vm_name, err);
+		debug_printf("vmm: %scannot build the VM (mode=%s): error %ld\n", vm_name, vmm_mode_name(mode), err);
 		return EXIT_NO_RESTART;
 	}
 	calibrate(nap);
@@ -312,8 +337,23 @@ int trap_main(const struct bootinfo *bi, enum vmm_mode mode)
 	devices_init();
 	uart_init(&vm.uart, uart_output, 0);
 	control_start(bi->cmdline);
-	debug_printf("vmm: %sguest '%s' (%lu bytes) in %u MiB, mode=%s: the guest kernel runs in ring 3\n", vm_name,
-	             bi->module[0].name, (unsigned long)bi->module[0].size, mib, mode == VMM_MODE_PATCH ? "patch" : "trap");
+	return 0;
+}
+
+int trap_main(const struct bootinfo *bi, enum vmm_mode mode)
+{
+	int status = trap_build(bi, mode);
+	if (status)
+		return status;
+	struct tcb_regs r;
+	long err = load_image(bi, &r);
+	err = err ? err : sys_tcb_regs_write(tv.tcb, &r);
+	if (err) {
+		debug_printf("vmm: %scannot build the VM (mode=%s): error %ld\n", vm_name, vmm_mode_name(mode), err);
+		return EXIT_NO_RESTART;
+	}
+	debug_printf("vmm: %sguest '%s' (%lu bytes) in %lu MiB, mode=%s: the guest kernel runs in ring 3\n", vm_name,
+	             bi->module[0].name, (unsigned long)bi->module[0].size, vm.ram_bytes >> 20, vmm_mode_name(mode));
 	sys_tcb_resume(tv.tcb);
 
 	struct msg m;

@@ -1,6 +1,6 @@
-/* mode=trap and mode=patch: the guest kernel as an ordinary Berth thread
- * (docs/vmm.md, "Modes").  What trap.c, trap_emulate.c, trap_shadow.c and
- * patch.c share. */
+/* mode=trap, mode=patch and mode=pv: the guest kernel as an ordinary
+ * Berth thread (docs/vmm.md, "Modes").  What trap.c, trap_emulate.c,
+ * trap_shadow.c, patch.c and pv.c share. */
 #ifndef VMM_TRAP_H
 #define VMM_TRAP_H
 
@@ -8,6 +8,11 @@
 #include "mode.h"
 
 #define TRAP_RAM_MAX (16UL << 20)  /* 4 KiB frames, each a capability: keep it small */
+/* Our tables for these modes live in pages of our pool at run time, not
+ * in the image's bss: init makes every VMM's image out of the 256 slots
+ * of its window for the task, with little to spare (tv.frames: at
+ * TRAP_FRAMES_VA; pv.c's: from TRAP_FRAMES_VA + 1 GiB). */
+#define TRAP_FRAMES_VA 0x0000320000000000UL
 #define RFLAGS_IF (1UL << 9)
 
 /* The CPU state the guest believes it has: what ring 3 does not let it
@@ -31,10 +36,11 @@ struct trap_stats {
 struct trap_vm {
 	enum vmm_mode mode;
 	uint64_t tcb, vspace, cnode;
+	uint64_t fault_send;      /* the thread's fault port: our port, badge TRAP_BADGE */
 	struct soft_cpu cpu;
 	struct trap_stats stats;
 	int parked;               /* in HLT: its fault's reply waits in vm.parked */
-	uint64_t frames[TRAP_RAM_MAX / PAGE_SIZE];
+	uint64_t *frames;         /* the guest's frame at each guest-physical page, at TRAP_FRAMES_VA */
 };
 extern struct trap_vm tv;
 
@@ -42,9 +48,13 @@ extern struct trap_vm tv;
 enum trap_action { TRAP_RESUME, TRAP_PARK, TRAP_STOP };
 
 /* trap.c */
+#define TRAP_BADGE 5          /* of the guest thread's fault port (1-4: main.c, control.c, disk.c) */
+int trap_build(const struct bootinfo *bi, enum vmm_mode mode);   /* 0, or the VMM's exit status */
+long trap_image_copy(const struct bootinfo_module *mod);
 struct guest_paging trap_paging(void);
 enum trap_action trap_stop(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int trap_deliver(struct tcb_regs *r, unsigned vector, int has_error, uint64_t error);
+int trap_push_frame(struct tcb_regs *r, uint64_t target, uint16_t cs, int has_error, uint64_t error);
 uint64_t *trap_gpr(struct tcb_regs *r, unsigned n);   /* x86 order: rax rcx rdx rbx rsp rbp rsi rdi r8.. */
 
 /* trap_emulate.c: #GP, #UD, #BP and the rest; the guest's SYSCALL */

@@ -147,6 +147,7 @@ struct balloon_info {
 long balloon_setup(const char *args);
 void balloon_power_on(void);
 void balloon_report(void);
+void balloon_tick(void);
 long balloon_set_target(uint32_t mib);
 int balloon_info(struct balloon_info *i);   /* -1: no balloon */
 

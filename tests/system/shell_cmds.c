@@ -66,7 +66,7 @@
 // test-expect: ^  TASK +its name in the manifest; init is the root task; \[idle\] is the kernel's
 // test-expect: ^usage: start NAME\r?$
 // test-expect: restart policy \(the manifest's restart line, ps's POLICY\)
-// test-expect: ^usage: vm start NAME \[mem=MiB\] \[mode=svm\|shadow\|trap\|patch\] \[disk=/PATH\]
+// test-expect: ^usage: vm start NAME \[mem=MiB\] \[mode=svm\|shadow\|trap\|patch\|pv\] \[disk=/PATH\]
 // test-expect: ^help: no command 'frob' \(help lists them\)
 // test-expect: ^hello from the test\r?$
 // test-expect: ^TASK +STATE +PRIO +MEMORY +UPTIME +RESTARTS +POLICY\r?$
@@ -88,7 +88,7 @@
 // test-expect: ^two  spaces and "quotes" a b\r?$
 // test-expect: ^shell: a ' quote is not closed
 // test-expect: ^ps: its output cannot go to a file \(only echo writes files with > and >>\)
-// test-expect: ^vm: missing a subcommand; usage: vm list\|start\|stop\|restart\|console\|stats\|snapshot\|restore\|net\|fw\|forward \.\.\. \(help vm\)
+// test-expect: ^vm: missing a subcommand; usage: vm list\|start\|stop\|restart\|console\|stats\|snapshot\|restore\|balloon\|net\|fw\|forward \.\.\. \(help vm\)
 // test-expect: ^vm: unknown subcommand 'frob'; usage: vm list\|start
 // test-expect: ^stop: refused: 'serial' publishes a service this shell's manifest needs \(the console\)
 // test-expect: ^stop: 'shell' is this shell; exit ends it

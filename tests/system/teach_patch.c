@@ -9,6 +9,7 @@
 // test-module: build/shell.elf
 // test-module: build/vmm.elf
 // test-module: build/guests/teach/teach.bin
+// test-module: build/guests/teach/teach_pv.bin
 // test-exit: none
 // test-timeout: 150
 // the self-check on every 64th kernel exit, as teach_trap.c

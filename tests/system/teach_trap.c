@@ -12,6 +12,7 @@
 // test-module: build/shell.elf
 // test-module: build/vmm.elf
 // test-module: build/guests/teach/teach.bin
+// test-module: build/guests/teach/teach_pv.bin
 // test-exit: none
 // test-timeout: 150
 // the self-check on every 64th kernel exit: every exit would check a thousand
@@ -22,7 +23,7 @@
 // test-send: berth> => vm start teach mode=trap\n
 //
 // test-expect: teach-trap: started
-// test-expect: ^vm start: mode= is svm, shadow, trap or patch, not 'frob'
+// test-expect: ^vm start: mode= is svm, shadow, trap, patch or pv, not 'frob'
 // test-expect: init: starting 'vm-teach' by request \(mem=2 name=teach mode=trap\)
 // test-expect: mode=trap: the guest kernel runs in ring 3
 // test-expect: \[teach\] teach: Berth's teaching guest: 2 worker tasks

@@ -35,7 +35,7 @@
 // test-expect: \[unknown\] trap-unknown: wrmsr next
 // test-expect: vmm: \[unknown\] guest stopped: #GP at rip [0-9a-f]+: cannot emulate the instruction \(bytes 0f 30 
 // test-expect: init: 'vm-unknown' exited with status 2
-// test-expect: vmm: \[bogus\] unknown mode=bogus \(svm, ([a-z]+, )*patch\)
+// test-expect: vmm: \[bogus\] unknown mode=bogus \(svm, ([a-z]+, )*pv\)
 // test-expect: init: 'vm-bogus' exited with status 3
 // test-reject: the write went through|the kernel printed this|debug exit \d+ requested|went on|not ok|berth: (panic|thread \d+ stopped)
 #include <libipc/libipc.h>

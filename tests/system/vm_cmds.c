@@ -72,10 +72,10 @@
 // test-expect: ^crash +crashed +2 MiB +- +-
 // test-expect: ^vm start: mem= takes a size in MiB, not 'abc'
 // test-expect: ^vm start: mem= must be at least 1 MiB
-// test-expect: ^vm start: unknown option 'frob=1' \(mem=MiB, mode=svm\|shadow\|trap\|patch, disk=/PATH, kernel=/PATH, initrd=/PATH, cmdline=\.\.\.\)
+// test-expect: ^vm start: unknown option 'frob=1' \(mem=MiB, mode=svm\|shadow\|trap\|patch\|pv, disk=/PATH, kernel=/PATH, initrd=/PATH, balloon, cmdline=\.\.\.\)
 // test-expect: ^vm start: mem=64 does not fit in the VM's memory of 8 MiB
 // test-expect: ^vm start: no VM named 'nothing' \(see vm list\)
-// test-expect: ^vm start: missing NAME; usage: vm start NAME \[mem=MiB\] \[mode=svm\|shadow\|trap\|patch\] \[disk=/PATH\] \[kernel=/PATH\] \[initrd=/PATH\] \[cmdline=\.\.\.\]\r?$
+// test-expect: ^vm start: missing NAME; usage: vm start NAME \[mem=MiB\] \[mode=svm\|shadow\|trap\|patch\|pv\] \[disk=/PATH\] \[kernel=/PATH\] \[initrd=/PATH\] \[balloon\] \[cmdline=\.\.\.\]\r?$
 // test-expect: ^vm: unknown subcommand 'frob'; usage: vm list\|start\|stop
 // test-expect: ^vm list: unexpected 'extra'; usage: vm list\r?$
 // test-expect: ^vm stop: 'reader' is not running
