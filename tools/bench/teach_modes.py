@@ -23,12 +23,13 @@ it takes, per mode:
   counters, read by typing `vm stats teach` when the guest prints its
   calibration (right before phase 1) and its phase 1 report (phase 2 ends
   with the run, and a VM that has ended answers no vm stats, so phase 2
-  has no figure); trap and patch from the VMM's end-of-run line (`N
-  faults`), which covers the whole run (row "both");
+  has no figure); trap, patch and pv from the first count of the VMM's
+  end-of-run line (`N faults`, pv's `N hypercalls`), which covers the
+  whole run (row "both");
 - whether each phase's invariant held.
 
-A mode the shell or the VMM refuses (pv before it is merged) is shown as
-"not available". Prints the table (Markdown) on stdout, progress on
+A mode the shell or the VMM does not know (pv before it was merged) is
+shown as "not available". Prints the table (Markdown) on stdout, progress on
 stderr; --out writes it to a file too, --png draws the chart with gnuplot,
 --docs replaces the table between <!-- teach-modes:begin --> and
 <!-- teach-modes:end --> in that file. The serial log goes to
@@ -254,7 +255,7 @@ def stamp():
 
 # the chart's series: (data column, title, colour, panel)
 SERIES = ((2, 'phase 1 (cli/sti)', 1, 0), (3, 'phase 2 (irqsave)', 2, 0),
-          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, "whole run, the VMM's own count (trap, patch: faults)", 4, 1))
+          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, "whole run, the VMM's own count (trap, patch: faults; pv: hypercalls)", 4, 1))
 
 
 def plot(results, png, workdir, when):
