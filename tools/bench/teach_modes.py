@@ -255,7 +255,7 @@ def stamp():
 
 # the chart's series: (data column, title, colour, panel)
 SERIES = ((2, 'phase 1 (cli/sti)', 1, 0), (3, 'phase 2 (irqsave)', 2, 0),
-          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, "whole run, the VMM's own count (trap, patch: faults; pv: hypercalls)", 4, 1))
+          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, 'whole run: faults (trap, patch), hypercalls (pv)', 4, 1))
 
 
 def plot(results, png, workdir, when):
