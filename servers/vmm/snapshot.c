@@ -478,8 +478,10 @@ static const char *load_section(const char *tag, uint32_t version, uint8_t *buf,
 		return "a section is missing";
 	if (s.version != version)
 		return "a section has a version this VMM does not read";
-	if (s.len > size || read_at(0, s.offset, buf, s.len))
+	if (s.len > size)
 		return "a section is too long";
+	if (read_at(0, s.offset, buf, s.len))
+		return file.status ? failure(file.status) : "a read of the file failed";
 	*len = s.len;
 	return 0;
 }

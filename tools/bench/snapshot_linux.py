@@ -102,7 +102,7 @@ def berth(args, icount):
             fail(q, 'vm stop linux did not answer')
         mark = len(q.text())
         q.type('vm restore /snap.bin\r')
-        line = q.wait_for(r'vmm: \[linux\] restored from /snap\.bin: [^\n]*?(applied in (\d+) ms \((\d+) calls)?$',
+        line = q.wait_for(r'vmm: \[linux\] restored from /snap\.bin: [^\n]*?(applied in (\d+) ms \((\d+) calls[^\n]*)?$',
                           args.timeout, mark)
         if not line:
             fail(q, 'no restore')
