@@ -81,7 +81,7 @@ def berth(args, icount):
                 os.path.join(lg.ROOT, out, 'snapshot-berth.log'), env)
     res = {}
     try:
-        if q.wait_for(r'\[linux\] linux-snapshot: round 3 ok|init: .linux. exited|init: cannot start .linux.', args.timeout) is None or \
+        if q.wait_for(r'\[linux\] linux-snapshot: round 3 ok|init: .linux. exited|init: cannot start .linux.|init: no boot module', args.timeout) is None or \
                 q.wait_for(r'\[linux\] linux-snapshot: round 3 ok', 1) is None:
             fail(q, 'the guest did not reach round 3')
         mark = len(q.text())
@@ -149,7 +149,7 @@ def main():
     ap.add_argument('--build', default='build')
     ap.add_argument('--no-icount', action='store_true', help='wall clock: QEMU without -icount shift=0')
     ap.add_argument('--timeout', type=int, default=400)
-    ap.add_argument('--vmm', help='another vmm.elf (an older one, for a before-and-after)')
+    ap.add_argument('--vmm', help='another vmm.elf (an older one, for a before-and-after; its file name must be vmm.elf)')
     args = ap.parse_args()
     os.chdir(lg.ROOT)
     icount = not args.no_icount
