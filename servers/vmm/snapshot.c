@@ -393,7 +393,7 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 static void answer(struct snapshot_result r)
 {
 	struct msg m;
-	m.info = MSG_INFO(VMM_SNAPSHOT_LABEL, 3, 0);
+	m.info = MSG_INFO(VMM_SNAPSHOT_LABEL, r.err ? 1 : 3, 0); /* a failure: its status alone, as the stub wants */
 	m.w[0] = (uint64_t)r.err;
 	m.w[1] = r.bytes;
 	m.w[2] = r.pause_us;
