@@ -90,6 +90,9 @@ gdb: setup guest-images
 # the Linux guest's tests (tools/linux_guest_test.py, tests/linux/README.md);
 # LINUX_BOOTS boots in a row there (issue 10 asks for ten)
 LINUX_TESTS := shell boots poweroff reboot malformed shadow shadow-cached
+# a snapshot restored in a second QEMU from the same disk (issue 16; its
+# image is build/tests/data/linux-snapshot.img, made for tests/system/linux_snapshot.c)
+LINUX_TESTS += snapshot-reboot
 LINUX_BOOTS ?= 10
 # QEMU killed during a file-system workload this many times (make fs-crash: many)
 FS_CRASH_POINTS ?= 4

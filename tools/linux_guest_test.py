@@ -21,6 +21,10 @@ it expects):
     malformed  a truncated bzImage, a file that is not a kernel, a kernel
                and an initrd that do not fit: a one-line error each, while
                the console driver and another VM carry on
+    snapshot-reboot
+               issue 16: the guest's process saved with `vm snapshot` to
+               Berth's disk, QEMU killed after `sync`, and in a second QEMU
+               from the same disk image `vm restore` goes on with it
 
 Each case is one QEMU run (boots: one per boot) with a timeout; its serial
 log goes to BUILD/test-logs/linux-CASE.log (boots: linux-boots-K.log).
@@ -39,6 +43,7 @@ import hashlib
 import os
 import random
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -636,9 +641,111 @@ def case_shadow(args, manifest='shadow.manifest', log='linux-shadow.log'):
     return tap
 
 
+# --- snapshot across a QEMU restart ---------------------------------------
+
+SNAP_IMAGE = os.path.join('tests', 'data', 'linux-snapshot.img')   # under BUILD: mk/fs.mk makes it
+SNAP_ROUND = r'\[linux\] linux-snapshot: round (\d+) (ok|BAD)'
+SNAP_MODULES = ('pci.elf', 'virtio_blk.elf', 'fs.elf', 'shell.elf')
+
+
+def snapshot_qemu(args, disk, log_name):
+    """Berth with its disk on disk (snapshot_reboot.manifest): the shell on
+    the serial line, the Linux guest started from it."""
+    extra = [os.path.join(args.build, m) for m in SNAP_MODULES] + [BZIMAGE, INITRD]
+    env = dict(os.environ, KERNEL_CMDLINE='selfcheck=%d' % args.selfcheck,
+               QEMU_EXTRA='-drive if=none,id=da,format=raw,file=%s '
+                          '-device virtio-blk-pci,disable-legacy=on,drive=da,addr=4' % disk)
+    return Qemu(['tools/qemu.sh', '--test', os.path.join(args.build, 'kernel-check.bin')] +
+                modules(args.build, 'snapshot_reboot.manifest', extra),
+                os.path.join(ROOT, args.build, 'test-logs', log_name), env)
+
+
+def debugfs_size(disk, path):
+    """The size of path in the ext2 image disk, as the host's debugfs reads
+    it (None if it is not there)."""
+    p = subprocess.run(['/sbin/debugfs', '-R', 'stat %s' % path, disk], capture_output=True, text=True)
+    m = re.search(r'Size: (\d+)', p.stdout)
+    return int(m.group(1)) if m else None
+
+
+def case_snapshot_reboot(args):
+    """Issue 16: a snapshot restored in a fresh Berth.  QEMU 1: the guest's
+    process (it checks 8 MiB of its memory and counts rounds) is saved to
+    /snap.bin on Berth's disk after round 3, the fs server is synced, QEMU
+    is killed.  QEMU 2, from the same disk image: vm restore /snap.bin,
+    and the process goes on with the next round and the same bytes."""
+    tap = Tap(8)
+    source = os.path.join(ROOT, args.build, SNAP_IMAGE)
+    if not os.path.exists(source):
+        return tap.skip_rest('%s is missing (make %s)' % (source, os.path.join(args.build, SNAP_IMAGE)))
+    disk = os.path.join(ROOT, args.build, 'test-disks', 'linux-snapshot-reboot.img')
+    os.makedirs(os.path.dirname(disk), exist_ok=True)
+    shutil.copyfile(source, disk)
+    t0 = time.time()
+    q = snapshot_qemu(args, disk, 'linux-snapshot-reboot-1.log')
+    try:
+        if q.wait_for(r'Berth shell\.', 60) is None:
+            tap.ok(False, 'QEMU 1: the Berth shell starts', tail(q))
+            return tap.skip_rest('no Berth shell')
+        q.type('vm start linux\r')
+        third = q.wait_for(r'\[linux\] linux-snapshot: round 3 ok', BOOT_TIMEOUT + 30)
+        if not tap.ok(third is not None, 'QEMU 1: vm start linux; its process is ready and reaches round 3',
+                      tail(q)):
+            return tap.skip_rest('the guest did not reach round 3')
+        mark = len(q.text())
+        q.type('vm snapshot linux /snap.bin\r')
+        saved = q.wait_for(r"^vm: saved 'linux' to /snap\.bin: (\d+) KiB; the guest paused ([\d.]+) s", 120, mark)
+        line = q.wait_for(r'vmm: \[linux\] snapshot /snap\.bin: .*$', 1, mark)
+        if not tap.ok(saved is not None, 'QEMU 1: vm snapshot linux /snap.bin saves the running VM',
+                      ([line.group(0)] if line else []) + tail(q)):
+            return tap.skip_rest('no snapshot')
+        print('# ' + (line.group(0) if line else saved.group(0)))
+        # the last round the guest printed before it was saved
+        last = max(int(n) for n, st in re.findall(SNAP_ROUND, q.text()[:saved.start()]))
+        q.type('sync\r')
+        q.type('echo synced\r')
+        synced = q.wait_for(r'^synced\r?$', 60, saved.end())
+        tap.ok(synced is not None, 'QEMU 1: sync writes the fs server\'s blocks back (the shell answers after it)',
+               tail(q))
+    finally:
+        q.stop()   # killed: nothing is shut down cleanly
+    size = debugfs_size(disk, '/snap.bin')
+    kib = int(saved.group(1))
+    tap.ok(size is not None and size >> 10 == kib, 'QEMU killed; the host\'s debugfs finds /snap.bin on the disk '
+           'image with the size saved (%s bytes, %d KiB said)' % (size, kib))
+    first = time.time() - t0
+    q = snapshot_qemu(args, disk, 'linux-snapshot-reboot-2.log')
+    try:
+        if q.wait_for(r'Berth shell\.', 60) is None:
+            tap.ok(False, 'QEMU 2: the Berth shell starts', tail(q))
+            return tap.skip_rest('no Berth shell')
+        q.type('vm restore /snap.bin\r')
+        restored = q.wait_for(r"^vm: restored 'linux'", 180)
+        line = q.wait_for(r'^vmm: \[linux\] (restored from|restore) /snap\.bin.*$', 1)
+        if not tap.ok(restored is not None, 'QEMU 2, the same disk image: vm restore /snap.bin starts the VM',
+                      ([line.group(0)] if line else []) + tail(q)):
+            return tap.skip_rest('no restore')
+        print('# ' + (line.group(0) if line else restored.group(0)))
+        done = q.wait_for(r'\[linux\] linux-snapshot: round %d ok' % (last + 5), 60, restored.start())
+        rounds = [(int(n), st) for n, st in re.findall(SNAP_ROUND, q.text())]
+        notes = ['rounds after the restore: %r' % (rounds,), 'the last before the snapshot: %d' % last]
+        tap.ok(rounds and rounds[0] == (last + 1, 'ok'),
+               'its process goes on with the next round (%d), not from the start' % (last + 1), notes)
+        tap.ok(done is not None and all(st == 'ok' for _, st in rounds),
+               'and reaches round %d, its 8 MiB the same bytes every round' % (last + 5), notes + tail(q))
+        problems = [l for l in q.text().split('\n') if re.search(
+            r'linux-snapshot: ready|panic|selfcheck:|Oops|BUG:|Kernel panic|soft lockup|stall', l)]
+        tap.ok(not problems, 'QEMU 2: the guest did not boot afresh; no panic, Oops or stall', problems)
+    finally:
+        q.stop()
+    print('# QEMU 1 (boot, save, sync) %.0f s; QEMU 2 (restore, 5 rounds) %.0f s' % (first, time.time() - t0 - first))
+    return tap
+
+
 CASES = {'shell': case_shell, 'boots': case_boots, 'poweroff': case_poweroff, 'reboot': case_reboot,
          'malformed': case_malformed, 'shadow': case_shadow,
-         'shadow-cached': lambda args: case_shadow(args, 'shadow_cached.manifest', 'linux-shadow-cached.log')}
+         'shadow-cached': lambda args: case_shadow(args, 'shadow_cached.manifest', 'linux-shadow-cached.log'),
+         'snapshot-reboot': case_snapshot_reboot}
 
 
 def main():

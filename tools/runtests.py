@@ -614,6 +614,8 @@ def run_linux(case, build, boots):
         timeout = 60 + 200 * boots
     if case.startswith('shadow'):   # a slower boot and 200 processes under shadow paging
         timeout = 900
+    if case == 'snapshot-reboot':   # two QEMUs, a Linux boot, a save and a restore
+        timeout = 600
     return run_tap_script('linux/' + case, cmd, timeout, 'linux-%s.tap' % case, build)
 
 

@@ -44,6 +44,7 @@
 #include "fs.h"
 #include "fs_files.h"
 #include "init.h"
+#include "fsbuf.h"
 
 #define INIT_SLOT 8
 #define DISK_SLOT 2                   /* its PCI slot: 00:02.0 */
@@ -52,9 +53,8 @@
 #define DISK_JOBS (VBLK_QUEUE_SIZE + 1) /* one per request, and the retry nap */
 #define NAP_JOB VBLK_QUEUE_SIZE
 #define RING 128                       /* a power of two >= DISK_JOBS: indexes wrap cleanly */
-#define DISK_BUF_VA 0x0000320000000000UL /* the fs server's shared buffer, mapped here */
-#define DISK_BUF_PAGES 16
-#define DISK_BUF_BYTES (DISK_BUF_PAGES * PAGE_SIZE)
+#define DISK_BUF_VA 0x0000320000000000UL /* the fs server's shared buffer, mapped here (fsbuf.h) */
+#define DISK_BUF_BYTES FSBUF_BYTES
 
 enum job_op { JOB_READ, JOB_WRITE, JOB_FLUSH, JOB_NAP };
 enum job_result { JOB_OK, JOB_IOERR, JOB_FS_GONE };
@@ -78,8 +78,7 @@ static struct {
 	struct virtio_blk blk;
 	char path[128];
 	uint64_t fs, fs_slot;          /* our right to the fs server (0: none now) */
-	uint64_t session;              /* our buffer's session with it */
-	uint64_t buf_frame[DISK_BUF_PAGES];
+	struct fsbuf buf;              /* our buffer's session with it, and its frames */
 	uint32_t ino;
 	uint64_t bytes;
 	struct job jobs[DISK_JOBS];
@@ -117,11 +116,6 @@ static int ring_take(const uint32_t *ring, uint32_t *head, const uint32_t *tail,
 	*job = ring[h % RING];
 	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
 	return 1;
-}
-
-static int fs_gone(long err)
-{
-	return err == E_NO_REPLY || err == E_DEAD_PORT || err == E_BAD_CAP;
 }
 
 /* --- the worker ------------------------------------------------------ */
@@ -239,7 +233,7 @@ static void job_send(uint32_t k)
 {
 	struct job *j = &disk.jobs[k];
 	j->fs = disk.fs;
-	j->session = disk.session;
+	j->session = disk.buf.session;
 	j->ino = disk.ino;
 	j->waiting = 0;
 	disk.in_flight++;
@@ -290,56 +284,12 @@ static void blk_flush(void *ctx, struct vblk_req *req)
 
 static const struct vblk_backend_ops file_ops = { blk_read, blk_write, blk_flush };
 
-static void drop_slot(uint64_t *slot)
-{
-	if (*slot) {
-		sys_cnode_delete(*slot);
-		slot_free(*slot);
-		*slot = 0;
-	}
-}
-
-/* Our buffer's frames out of our space (they may be gone already, with
- * the fs server). */
-static void buffer_unmap(void)
-{
-	for (unsigned p = 0; p < DISK_BUF_PAGES; p++) {
-		if (disk.buf_frame[p])
-			sys_page_unmap(disk.buf_frame[p]);
-		drop_slot(&disk.buf_frame[p]);
-	}
-	drop_slot(&disk.session);
-}
-
-/* A buffer shared with the fs server, mapped at DISK_BUF_VA. */
-static long buffer_attach(uint64_t fs)
-{
-	uint32_t pages;
-	char client[32];
-	debug_snprintf(client, sizeof(client), "vmm %s", vm_name[0] ? vm_name : "disk");
-	long err = fs_buffer_attach(fs, client, &disk.session, &pages);
-	if (err) {
-		disk.session = 0;
-		return err;
-	}
-	if (pages != DISK_BUF_PAGES)
-		return E_BAD_MSG;
-	for (unsigned p = 0; !err && p < DISK_BUF_PAGES; p++) {
-		err = fs_buffer_frame(disk.session, p, &disk.buf_frame[p]);
-		if (err)
-			disk.buf_frame[p] = 0;
-		else
-			err = page_map_with_tables(disk.buf_frame[p], DISK_BUF_VA + p * PAGE_SIZE, RIGHT_READ | RIGHT_WRITE);
-	}
-	return err;
-}
-
 /* Find the fs server, the file and a shared buffer.  E_OK or why not.
  * Only while no job is with the worker: it would use what goes here. */
 static long disk_connect(void)
 {
-	buffer_unmap();
-	drop_slot(&disk.fs_slot);
+	fsbuf_unmap(&disk.buf);
+	cap_drop(&disk.fs_slot);
 	disk.fs = 0;
 	uint64_t fs;
 	long err = init_lookup(INIT_SLOT, "fs", &fs);
@@ -355,10 +305,11 @@ static long disk_connect(void)
 		return err;
 	if (disk.bytes && size < disk.bytes)
 		return FS_ERRNO_BASE + 5; /* it shrank: the guest's disk would too */
-	if ((err = buffer_attach(fs))) {
-		buffer_unmap();
+	char client[32];
+	debug_snprintf(client, sizeof(client), "vmm %s", vm_name[0] ? vm_name : "disk");
+	disk.buf.va = DISK_BUF_VA;
+	if ((err = fsbuf_attach(&disk.buf, fs, client)))
 		return err;
-	}
 	disk.fs = fs;
 	disk.ino = ino;
 	disk.bytes = disk.bytes ? disk.bytes : size;
@@ -496,7 +447,7 @@ void disk_completions(void)
 int disk_worker_fault(const struct msg *m)
 {
 	uint64_t addr = m->w[1];
-	if (m->w[0] != 14 || addr < DISK_BUF_VA || addr >= DISK_BUF_VA + DISK_BUF_BYTES) {
+	if (m->w[0] != 14 || !fsbuf_holds(&disk.buf, addr)) {
 		debug_printf("vmm: %sdisk: the worker thread faulted (vector %lu at %lx, rip %lx); the disk stops\n",
 		             vm_name, m->w[0], addr, m->w[2]);
 		return 0;

@@ -7,24 +7,36 @@ static const char magic[8] = { 'B', 'E', 'R', 'T', 'H', 'S', 'N', 'P' };
 static const uint8_t zeros[8];
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib and cksum -a crc32b compute it),
- * a byte at a time from a table made on first use. */
+ * eight bytes at a time ("slicing by 8": table[k][b] is the CRC of byte b
+ * followed by k zero bytes, so the eight lookups of a word are
+ * independent) from tables made on first use.  Byte by byte it cost a
+ * snapshot of 68 MiB about 8 instructions a byte. */
 uint32_t snap_crc32(uint32_t crc, const void *bytes, size_t n)
 {
-	static uint32_t table[256];
+	static uint32_t table[8][256];
 	static int made;
 	if (!made) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
 			for (int k = 0; k < 8; k++)
 				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
+			table[0][i] = c;
 		}
+		for (uint32_t i = 0; i < 256; i++)
+			for (int t = 1; t < 8; t++)
+				table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
 		made = 1;
 	}
 	const uint8_t *p = bytes;
 	crc = ~crc;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^ table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^
+		      table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^ table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+	}
 	while (n--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 

@@ -90,6 +90,17 @@ int main(void)
 {
 	CHECK(snap_crc32(0, "123456789", 9) == 0xcbf43926u, "CRC-32 of 123456789 is cbf43926 (the standard check)");
 	CHECK(snap_crc32(snap_crc32(0, "1234", 4), "56789", 5) == 0xcbf43926u, "CRC-32 continues across pieces");
+	{ /* eight bytes at a time (whole words of 1000 bytes) against one byte a call */
+		static uint8_t pattern[1000];
+		uint32_t one = 0;
+		for (unsigned i = 0; i < sizeof(pattern); i++)
+			pattern[i] = (uint8_t)(i * 37 + (i >> 3));
+		for (unsigned i = 0; i < sizeof(pattern); i++)
+			one = snap_crc32(one, pattern + i, 1);
+		CHECK(snap_crc32(0, pattern, sizeof(pattern)) == one && snap_crc32(0, pattern + 3, 997) ==
+		      snap_crc32(snap_crc32(0, pattern + 3, 500), pattern + 503, 497),
+		      "CRC-32 of 1000 bytes at once (unaligned too) equals the CRC fed a byte at a time");
+	}
 
 	CHECK(write_sample() == 0, "a file with three sections is written");
 	uint64_t size = file_len;

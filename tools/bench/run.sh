@@ -152,7 +152,12 @@ tools/bench/shadow_linux.py --report $out/shadow.txt --png docs/figures/linux_pa
 echo "bench: the teaching guest under svm, shadow, trap, patch and pv (-icount shift=0)" >&2
 tools/bench/teach_modes.py --out $out/teach_modes.txt --png docs/figures/teach_modes.png --docs docs/teaching.md
 
+echo "bench: a 128 MiB Linux guest's snapshot and restore, beside Linux's dd of 128 MiB (-icount shift=0)" >&2
+tools/bench/snapshot_linux.py >$out/snapshot.txt
+cat $out/snapshot.txt
+
 value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt $out/shadow.txt; }
+svalue() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/snapshot.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
 printf '# %-34s %8s   %-22s %8s\n' "berth" "" "linux" ""
 printf '# %-34s %8s   %-22s %8s\n' null_syscall "$(value null_syscall)" getppid "$(value linux.getppid)"
@@ -208,6 +213,13 @@ done
 for f in guest_http_vm_entries_per_request guest_http_ipc_messages_per_request; do
 	printf '# %-44s %8s   %s\n' $f "$(value $f)" "(hundredths, per HTTP request on Berth)"
 done
+echo "# a 128 MiB Linux guest's snapshot (-icount shift=0: a ms is 10^6 instructions; docs/lifecycle.md):"
+printf '# %-22s %10s %12s %10s   %-22s %10s %10s\n' "" "ms" "bytes" "MiB/s" "linux, dd 128 MiB" "ms" "MiB/s"
+printf '# %-22s %10s %12s %10s   %-22s %10s %10s\n' "snapshot (pause)" "$(svalue snapshot_pause_ms)" \
+	"$(svalue snapshot_bytes)" "$(svalue snapshot_mibs)" "write + fsync" "$(svalue linux.dd_write_128m_ms)" \
+	"$(svalue linux.dd_write_128m_mibs)"
+printf '# %-22s %10s %12s %10s   %-22s %10s %10s\n' "restore" "$(svalue restore_ms)" "$(svalue snapshot_bytes)" \
+	"$(svalue restore_mibs)" "read, cold cache" "$(svalue linux.dd_read_128m_ms)" "$(svalue linux.dd_read_128m_mibs)"
 
 # The chart of the side-by-side figures that have a Linux counterpart
 # measured the same way (instructions under icount), log scale
