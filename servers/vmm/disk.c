@@ -53,7 +53,6 @@
 #define DISK_JOBS (VBLK_QUEUE_SIZE + 1) /* one per request, and the retry nap */
 #define NAP_JOB VBLK_QUEUE_SIZE
 #define RING 128                       /* a power of two >= DISK_JOBS: indexes wrap cleanly */
-#define DISK_BUF_VA 0x0000320000000000UL /* the fs server's shared buffer, mapped here (fsbuf.h) */
 #define DISK_BUF_BYTES FSBUF_BYTES
 
 enum job_op { JOB_READ, JOB_WRITE, JOB_FLUSH, JOB_NAP };

@@ -61,7 +61,6 @@ static const unsigned gpr[16] = {
 #define CR4_ALLOWED (0x7ffUL | (1UL << 11) | (1UL << 16) | (1UL << 18) | CR4_SMEP | CR4_SMAP)
 #define EFER_NXE (1UL << 11)
 
-#define TRACK_VA 0x0000320000000000UL   /* struct track, in a 2 MiB frame of our own */
 
 static struct {
 	int on;

@@ -54,7 +54,6 @@
 #define RAM_SECTION_VERSION 1
 #define CONF_SECTION_VERSION 1
 #define PAGE 4096UL
-#define SNAP_BUF_VA 0x0000340000000000UL   /* the fs server's shared buffer, mapped here */
 
 static char conf_args[128];        /* the VMM's own arguments (main.c) */
 

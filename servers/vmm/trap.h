@@ -12,7 +12,6 @@
  * in the image's bss: init makes every VMM's image out of the 256 slots
  * of its window for the task, with little to spare (tv.frames: at
  * TRAP_FRAMES_VA; pv.c's: from TRAP_FRAMES_VA + 1 GiB). */
-#define TRAP_FRAMES_VA 0x0000320000000000UL
 #define RFLAGS_IF (1UL << 9)
 
 /* The CPU state the guest believes it has: what ring 3 does not let it

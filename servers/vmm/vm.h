@@ -20,8 +20,15 @@
 #include "pic8259.h"
 #include "shadow.h"
 
-#define GUEST_RAM_VA 0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
-#define IMAGE_VA     0x0000310000000000UL  /* the guest image module, read-only */
+/* Our own address space: one place for every region, so that no two
+ * overlap (each 1 TiB apart). */
+#define GUEST_RAM_VA   0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
+#define IMAGE_VA       0x0000310000000000UL  /* the guest image module, read-only */
+#define DISK_BUF_VA    0x0000320000000000UL  /* the fs server's shared buffer, for the disk (fsbuf.h) */
+#define NET_BUF_VA     0x0000330000000000UL  /* the switch's shared buffer (vnet_link.c) */
+#define SNAP_BUF_VA    0x0000340000000000UL  /* the fs server's shared buffer, for snapshots */
+#define TRACK_VA       0x0000350000000000UL  /* shadows=N's tracking (shadow.c) */
+#define TRAP_FRAMES_VA 0x0000360000000000UL  /* mode=trap, patch, pv: frame table and pv's state (trap.h) */
 #define GUEST_LOAD_GPA 0x100000UL
 #define MMIO_TEST_GPA 0xfeb00000UL         /* a scratch register device, 4 KiB */
 #define GUEST_RAM_MAX (3UL << 30)          /* RAM stays below the MMIO hole under 4 GiB */

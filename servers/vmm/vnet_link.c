@@ -35,7 +35,6 @@
 #define INIT_SLOT 8
 #define NET_PCI_SLOT 3                  /* 00:03.0 */
 #define NET_BAR_GPA 0xfe004000UL         /* BAR 4, after the disk's */
-#define NET_BUF_VA 0x0000330000000000UL
 #define NET_BUF_PAGES_MAX 128
 #define SLOT_BYTES 2048
 #define BATCH 32                         /* vswitch.idl's arrays */
