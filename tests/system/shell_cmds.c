@@ -52,7 +52,7 @@
 // test-send: berth> => start\n
 // test-send: berth> => restart a b\n
 // test-send: berth> => kill serial\n
-// test-send: berth> => echo still here\n
+// test-send: killed 'serial'[^\n]*\n[\s\S]*?berth> => echo still here\n
 // test-send: berth> => exit now\n
 // test-send: berth> => exit\n
 // test-send: this shell ends[\s\S]*Berth shell\. Type help[^\n]*\n[\s\S]*?berth> => ps\n
