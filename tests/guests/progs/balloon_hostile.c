@@ -13,67 +13,21 @@
  * (servers/vmm/balloon.c); the layout inside BAR 4 is virtio_pci.h's.
  * mem=8: region 0 holds this program, its stack and its rings; regions 1
  * to 3 (2..8 MiB) are for the balloon. */
-#include "guest.h"
-
 #define BAR        0xfe008000UL
-#define COMMON     ((volatile uint8_t *)BAR)
-#define NOTIFY     ((volatile uint16_t *)(BAR + 0x3000))
+#include "virtio_guest.h"
+
 #define DEVCFG     ((volatile uint32_t *)(BAR + 0x2000))
 #define REGION     0x200000UL
 #define RAM_PAGES  (0x800000UL / 4096)
-
-#define DFSELECT 0x00
-#define DF       0x04
-#define GFSELECT 0x08
-#define GF       0x0c
-#define STATUS   0x14
-#define Q_SELECT 0x16
-#define Q_SIZE   0x18
-#define Q_ENABLE 0x1c
-#define Q_DESC   0x20
-#define Q_AVAIL  0x28
-#define Q_USED   0x30
-
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
 
 #define QSIZE 8
 #define RINGS 0x180000UL          /* queue q's: desc at + q * 0x1000, avail +0x100, used +0x200 */
 #define LISTS 0x190000UL          /* page lists, 4 KiB each */
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-#define F_NEXT 1
-#define F_WRITE 2
-
 static volatile struct desc *desc_of(unsigned q) { return (volatile struct desc *)(RINGS + q * 0x1000); }
 static volatile uint16_t *avail_of(unsigned q) { return (volatile uint16_t *)(RINGS + q * 0x1000 + 0x100); }
 static volatile uint16_t *used_of(unsigned q) { return (volatile uint16_t *)(RINGS + q * 0x1000 + 0x200); }
 static uint16_t avail_idx[2];
-
-static void w8(unsigned off, uint8_t v) { COMMON[off] = v; }
-static uint8_t r8(unsigned off) { return COMMON[off]; }
-static void w16(unsigned off, uint16_t v) { *(volatile uint16_t *)(COMMON + off) = v; }
-static void w32(unsigned off, uint32_t v) { *(volatile uint32_t *)(COMMON + off) = v; }
-static void w64(unsigned off, uint64_t v) { w32(off, (uint32_t)v); w32(off + 4, (uint32_t)(v >> 32)); }
-
-static void pci_enable(void)
-{
-	outl(0xcf8, 0x80000000u | (4u << 11) | 0x04);
-	outw(0xcfc, 0x0006);            /* memory decoding, bus master */
-}
-
-static uint32_t pci_id(void)
-{
-	outl(0xcf8, 0x80000000u | (4u << 11));
-	return inl(0xcfc);
-}
 
 /* Reset; VERSION_1 and MUST_TELL_HOST; both queues; DRIVER_OK.  The status read back. */
 static uint8_t setup(void)
@@ -152,8 +106,8 @@ int main(void)
 {
 	plan(12);
 	timer_start(timer);
-	ok(pci_id() == 0x10451af4, "00:04.0 is a virtio-balloon (1af4:1045)");
-	pci_enable();
+	ok(pci_id(4) == 0x10451af4, "00:04.0 is a virtio-balloon (1af4:1045)");
+	pci_enable(4);
 	ok(setup() == (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK), "the probe completes");
 
 	volatile uint64_t *r1 = (volatile uint64_t *)REGION;

@@ -12,69 +12,21 @@
  * 0xfe000000 (servers/vmm/disk.c); the layout inside BAR 4 is
  * virtio_pci.h's (a driver would read it from the capabilities; the probe
  * of them is Linux's part, tested by tests/system/guest_disk.c). */
-#include "guest.h"
-
 #define BAR        0xfe000000UL
-#define COMMON     ((volatile uint8_t *)BAR)
+#include "virtio_guest.h"
+
 #define ISR        ((volatile uint8_t *)(BAR + 0x1000))
-#define NOTIFY     ((volatile uint16_t *)(BAR + 0x3000))
 #define RAM_END    0x200000UL     /* mem=2 */
-
-/* common configuration (virtio 1.x 4.1.4.3) */
-#define DFSELECT 0x00
-#define DF       0x04
-#define GFSELECT 0x08
-#define GF       0x0c
-#define STATUS   0x14
-#define Q_SELECT 0x16
-#define Q_SIZE   0x18
-#define Q_ENABLE 0x1c
-#define Q_DESC   0x20
-#define Q_AVAIL  0x28
-#define Q_USED   0x30
-
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
 
 #define QSIZE 8
 #define RING  0x180000UL          /* desc table; avail at +0x100, used at +0x200 */
 #define BUF   0x190000UL          /* request headers, data, status bytes */
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-#define F_NEXT 1
-#define F_WRITE 2
-
 #define DESC  ((volatile struct desc *)RING)
 #define AVAIL ((volatile uint16_t *)(RING + 0x100))   /* flags, idx, ring[] */
 #define USED  ((volatile uint16_t *)(RING + 0x200))   /* flags, idx, then {id, len} */
 
-static void w8(unsigned off, uint8_t v) { COMMON[off] = v; }
-static uint8_t r8(unsigned off) { return COMMON[off]; }
-static void w16(unsigned off, uint16_t v) { *(volatile uint16_t *)(COMMON + off) = v; }
-static void w32(unsigned off, uint32_t v) { *(volatile uint32_t *)(COMMON + off) = v; }
-static uint32_t r32(unsigned off) { return *(volatile uint32_t *)(COMMON + off); }
-static void w64(unsigned off, uint64_t v) { w32(off, (uint32_t)v); w32(off + 4, (uint32_t)(v >> 32)); }
-
 static uint16_t avail_idx;
-
-static void pci_enable(void)
-{
-	outl(0xcf8, 0x80000000u | (2u << 11) | 0x04);
-	outw(0xcfc, 0x0006);            /* memory decoding, bus master */
-}
-
-static uint32_t pci_id(void)
-{
-	outl(0xcf8, 0x80000000u | (2u << 11));
-	return inl(0xcfc);
-}
 
 /* Reset, negotiate VERSION_1 only, set up queue 0 with `size` entries at
  * the given ring addresses and enable it.  Returns the status read back. */
@@ -171,10 +123,10 @@ static uint64_t rnd(void)
 int main(void)
 {
 	plan(17);
-	if (!ok(pci_id() == 0x10421af4, "a virtio-blk function (1af4:1042) at 00:02.0")) {
+	if (!ok(pci_id(2) == 0x10421af4, "a virtio-blk function (1af4:1042) at 00:02.0")) {
 		return 1;
 	}
-	pci_enable();
+	pci_enable(2);
 	w32(DFSELECT, 1);
 	ok(r32(DF) & 1, "it offers VERSION_1");
 
