@@ -1,7 +1,9 @@
 /* Mapping frames and page tables into address spaces.  A Frame or
  * PageTable capability records where it is mapped (as a mapping handle,
  * see vspace.h), so each capability maps its object at most once (copy a
- * frame capability to share the frame). */
+ * frame capability to share the frame).  A frame's record is w0 = the
+ * handle, w1 = the address, with FRAME_MAPPED_AS_PIECES in bit 0 for a
+ * 2 MiB frame mapped with MAP_PIECES. */
 #include <berth/errors.h>
 #include <berth/syscall.h>
 #include "object.h"
@@ -30,16 +32,31 @@ static int check_vaddr(const struct cap *space, uint64_t vaddr, uint64_t size)
 	return E_OK;
 }
 
+#define FRAME_MAPPED_AS_PIECES 1UL
+
 static int frame_is_large(const struct cap *f)
 {
 	return f->w2 == LARGE_PAGE_BITS;
+}
+
+/* How the frame is mapped, as vspace_mapping_entry's level. */
+static int frame_level(const struct cap *f)
+{
+	if (f->w1 & FRAME_MAPPED_AS_PIECES)
+		return LEVEL_PIECES;
+	return frame_is_large(f) ? LEVEL_LARGE_FRAME : 0;
+}
+
+static uint64_t frame_vaddr(const struct cap *f)
+{
+	return f->w1 & ~FRAME_MAPPED_AS_PIECES;
 }
 
 /* Where a frame capability's mapping record says it is mapped, if it
  * still is (vspace_mapping_entry). */
 static uint64_t *frame_mapping(const struct cap *f)
 {
-	return f->w0 ? vspace_mapping_entry(f->w0, f->w1, frame_is_large(f) ? LEVEL_LARGE_FRAME : 0, f->obj) : 0;
+	return f->w0 ? vspace_mapping_entry(f->w0, frame_vaddr(f), frame_level(f), f->obj) : 0;
 }
 
 static int page_table_map(struct tcb *t, uint64_t pt_cptr, uint64_t vs_cptr, uint64_t vaddr, uint64_t *level)
@@ -76,10 +93,14 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
 	if (err || (err = space_get(t, vs_cptr, &vs)))
 		return err;
-	int large = frame_is_large(f);
+	int large = frame_is_large(f), pieces = (rights & MAP_PIECES) != 0;
 	if ((err = check_vaddr(vs, vaddr, large ? LARGE_PAGE_SIZE : PAGE_SIZE)))
 		return err;
+	rights &= ~(uint64_t)MAP_PIECES;
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) || !(rights & RIGHT_READ))
+		return E_BAD_ARG;
+	/* pieces are for guest RAM that the VMM tracks or shares by page */
+	if (pieces && (!large || vs->type != OBJ_GUEST_SPACE))
 		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
@@ -90,11 +111,15 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	int device = (f->flags & CAP_DEVICE) != 0;
 	if (device && vs->type == OBJ_GUEST_SPACE)
 		return E_WRONG_TYPE;
-	unsigned how = (large ? MAP_LARGE : 0) | (device ? MAP_UNCACHED : 0);
+	unsigned how = (pieces ? MAP_AS_PIECES : large ? MAP_LARGE : 0) | (device ? MAP_UNCACHED : 0);
+	uint64_t size, before = vspace_leaf(vs->obj, vaddr, &size), handle = asid_handle(vs->w0);
 	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, how, missing)))
 		return err;
-	f->w0 = asid_handle(vs->w0);
-	f->w1 = vaddr;
+	/* a 4 KiB frame took a piece's place: nothing may keep the piece */
+	if (before && !large)
+		vspace_flush(handle, vaddr, 0);
+	f->w0 = handle;
+	f->w1 = vaddr | (pieces ? FRAME_MAPPED_AS_PIECES : 0);
 	return E_OK;
 }
 
@@ -102,7 +127,7 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
  * unmap, or the capability's deletion), and forget the record. */
 int frame_unmap(struct cap *f)
 {
-	int err = f->w0 ? vspace_unmap_frame_handle(f->w0, f->w1, f->obj, frame_is_large(f)) : E_NOT_MAPPED;
+	int err = f->w0 ? vspace_unmap_frame_handle(f->w0, frame_vaddr(f), f->obj, frame_level(f)) : E_NOT_MAPPED;
 	f->w0 = f->w1 = 0;
 	return err;
 }
@@ -112,6 +137,23 @@ static int page_unmap(struct tcb *t, uint64_t frame_cptr)
 	struct cap *f;
 	int err = cap_get(t, frame_cptr, OBJ_FRAME, 0, &f);
 	return err ? err : frame_unmap(f);
+}
+
+/* SYS_GUEST_PROTECT (include/berth/syscall.h) */
+static int guest_protect(struct tcb *t, uint64_t gs_cptr, uint64_t gpa, uint64_t pages, uint64_t allow,
+                         uint64_t *changed)
+{
+	struct cap *gs;
+	int err = cap_get(t, gs_cptr, OBJ_GUEST_SPACE, RIGHT_WRITE, &gs);
+	if (err)
+		return err;
+	if (allow > 1 || pages == 0 || pages > GUEST_PROTECT_MAX_PAGES)
+		return E_BAD_ARG;
+	if (gpa & (PAGE_SIZE - 1))
+		return E_ALIGN;
+	if (gpa >= GUEST_PHYS_TOP || pages * PAGE_SIZE > GUEST_PHYS_TOP - gpa)
+		return E_BAD_ADDRESS;
+	return vspace_write_protect(asid_handle(gs->w0), gpa, pages, (int)allow, changed);
 }
 
 int sys_mapping(struct tcb *t, uint64_t op, struct context *r)
@@ -124,6 +166,9 @@ int sys_mapping(struct tcb *t, uint64_t op, struct context *r)
 		break;
 	case SYS_PAGE_MAP:
 		err = page_map(t, r->rdi, r->rsi, r->rdx, r->r10, &out);
+		break;
+	case SYS_GUEST_PROTECT:
+		err = guest_protect(t, r->rdi, r->rsi, r->rdx, r->r10, &out);
 		break;
 	case SYS_FRAME_PHYS: {
 		/* for DMA: only with the right, which init gives drivers alone */

@@ -88,6 +88,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_PAGE_MAP:
 	case SYS_PAGE_UNMAP:
 	case SYS_FRAME_PHYS:
+	case SYS_GUEST_PROTECT:
 		return sys_mapping(t, op, r);
 	case SYS_CALL:
 	case SYS_REPLY_RECV:

@@ -66,6 +66,8 @@ enum berth_syscall {
 	SYS_TCB_REGS = 49,        /* (tcb, op): enum tcb_regs_op, a stopped thread's registers
 	                           * through the caller's IPC buffer (struct tcb_regs) */
 	SYS_TCB_SET_FLAGS = 50,   /* (tcb, flags): TCB_FLAG_* */
+	SYS_GUEST_PROTECT = 51,   /* (guest_space, gpa, pages, allow): write access to guest RAM,
+	                           * below -> rdx leaves changed */
 	SYS_COUNT                 /* one past the highest number */
 };
 
@@ -144,6 +146,23 @@ struct tcb_regs {
  * business or a hypercall, never a call on Berth's kernel. */
 #define TCB_FLAG_SYSCALLS_FAULT 0x1u
 #define TCB_FLAGS_ALL TCB_FLAG_SYSCALLS_FAULT
+
+/* SYS_PAGE_MAP's rights may add MAP_PIECES for a 2 MiB frame in a
+ * GuestSpace: it is mapped as the 512 entries of the page table at its
+ * (2 MiB-aligned) address, which must be there and empty, so that each
+ * 4 KiB of it can be write-protected on its own (SYS_GUEST_PROTECT) and a
+ * 4 KiB frame mapped at a page of it takes that page's place (copy-on-
+ * write).  Unmapping the frame removes the pieces it still has.
+ *
+ * SYS_GUEST_PROTECT (guest_space with WRITE, gpa, pages, allow): allow = 0
+ * takes write access away from every page mapped in [gpa, gpa + pages *
+ * 4 KiB), so the guest's next write to one is a nested page fault (dirty
+ * tracking, copy-on-write); allow = 1 gives it back where the mapping's
+ * frame capability allowed writes, never more.  gpa page-aligned, pages
+ * 1..GUEST_PROTECT_MAX_PAGES; a 2 MiB page mapped whole changes only if
+ * the range covers it (E_ALIGN otherwise, nothing changed). */
+#define MAP_PIECES 0x100u
+#define GUEST_PROTECT_MAX_PAGES 32768u
 
 enum trace_kind {
 	TRACE_CALL = 1, TRACE_REPLY = 2, TRACE_SEND = 3,

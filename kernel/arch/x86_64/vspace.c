@@ -79,11 +79,14 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
 }
 
 /* A 4 KiB frame goes in a page table's entry; a 2 MiB one in a page
- * directory's entry, as a large page, where no page table may be. */
+ * directory's entry, as a large page, where no page table may be, or with
+ * MAP_AS_PIECES in the 512 entries of the page table at vaddr, all of which
+ * must be empty.  A 4 KiB frame may take the place of a piece (the caller
+ * flushes what the piece was, vspace_flush). */
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
                      uint64_t *missing)
 {
-	int large = (how & MAP_LARGE) != 0;
+	int large = (how & MAP_LARGE) != 0, pieces = (how & MAP_AS_PIECES) != 0;
 	int level = 0;
 	uint64_t *pte = entry_at(pml4, vaddr, large ? 2 : 1, &level);
 	if (!pte && level == 0)
@@ -92,10 +95,19 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 		*missing = (uint64_t)level;
 		return E_MISSING_TABLE;
 	}
-	if (*pte & PTE_P)
+	uint64_t flags = PTE_P | PTE_U | ((rights & RIGHT_WRITE) ? PTE_W | PTE_AVL_WRITABLE : 0) |
+	                 ((rights & RIGHT_EXEC) ? 0 : PTE_NX) | ((how & MAP_UNCACHED) ? PTE_PCD | PTE_PWT : 0);
+	if (pieces) {
+		for (int i = 0; i < 512; i++)
+			if (pte[i] & PTE_P)
+				return E_MAPPED;
+		for (int i = 0; i < 512; i++)
+			pte[i] = (frame + (uint64_t)i * PAGE_SIZE) | flags | PTE_AVL_PIECE;
+		return E_OK;
+	}
+	if ((*pte & PTE_P) && (large || !(*pte & PTE_AVL_PIECE)))
 		return E_MAPPED;
-	*pte = frame | PTE_P | PTE_U | (large ? PTE_PS : 0) | ((rights & RIGHT_WRITE) ? PTE_W : 0) |
-	       ((rights & RIGHT_EXEC) ? 0 : PTE_NX) | ((how & MAP_UNCACHED) ? PTE_PCD | PTE_PWT : 0);
+	*pte = frame | flags | (large ? PTE_PS : 0);
 	return E_OK;
 }
 
@@ -187,18 +199,37 @@ void vspace_destroy(uint64_t pml4, uint64_t asid)
 		write_cr3(kernel_pml4);
 }
 
+/* A 2 MiB frame mapped as pieces at vaddr is still mapped there while
+ * one of its pieces is: the page table's first entry, or 0. */
+static uint64_t *pieces_entry(uint64_t pml4, uint64_t vaddr, uint64_t frame)
+{
+	int missing;
+	uint64_t *table = entry_at(pml4, vaddr, 1, &missing);
+	if (!table || (vaddr & (LARGE_PAGE_SIZE - 1)))
+		return 0;
+	for (int i = 0; i < 512; i++)
+		if ((table[i] & (PTE_P | PTE_AVL_PIECE)) == (PTE_P | PTE_AVL_PIECE) &&
+		    (table[i] & PTE_ADDR) - frame < LARGE_PAGE_SIZE)
+			return table;
+	return 0;
+}
+
 /*
  * The entry through which paddr is mapped at vaddr in the space `handle`
  * names (level 0: a 4 KiB frame's leaf entry; 1..3: the entry pointing at
  * a table of that level; LEVEL_LARGE_FRAME: a 2 MiB frame's page-directory
- * entry), or 0 if it is not mapped there any more: the space is gone, a
- * table on the way was deleted, or the entry now holds something else.  A
- * capability's mapping record is only a hint; this walk is the truth.
+ * entry; LEVEL_PIECES: the first entry of the page table holding a 2 MiB
+ * frame's pieces), or 0 if it is not mapped there any more: the space is
+ * gone, a table on the way was deleted, or the entry now holds something
+ * else.  A capability's mapping record is only a hint; this walk is the
+ * truth.
  */
 uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint64_t paddr)
 {
 	uint64_t pml4 = handle_pml4(handle);
 	int large = level == LEVEL_LARGE_FRAME, missing;
+	if (pml4 && level == LEVEL_PIECES)
+		return pieces_entry(pml4, vaddr, paddr);
 	if (large)
 		level = 1;
 	if (!pml4 || level < 0 || level > 3)
@@ -212,11 +243,12 @@ uint64_t *vspace_mapping_entry(uint64_t handle, uint64_t vaddr, int level, uint6
 	return entry;
 }
 
-/* Remove a mapping found by vspace_mapping_entry and flush it. */
-static void clear_entry(uint64_t handle, uint64_t *entry, uint64_t vaddr, int level)
+/* After an entry of the space `handle` names changed or went: every TLB
+ * and shadow that may hold what it was forgets it (level 0: one page at
+ * vaddr; more: a whole subtree). */
+void vspace_flush(uint64_t handle, uint64_t vaddr, int level)
 {
 	uint64_t pml4 = handle_pml4(handle);
-	*entry = 0;
 	tlb_generation++;
 	/* a guest frame's shadow entries go with its mapping (shadow.c) */
 	shadow_guest_changed(handle);
@@ -228,12 +260,28 @@ static void clear_entry(uint64_t handle, uint64_t *entry, uint64_t vaddr, int le
 		write_cr3(pml4); /* a whole subtree went: flush everything */
 }
 
-int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame, int large)
+/* Remove a mapping found by vspace_mapping_entry and flush it. */
+static void clear_entry(uint64_t handle, uint64_t *entry, uint64_t vaddr, int level)
 {
-	uint64_t *entry = vspace_mapping_entry(handle, vaddr, large ? LEVEL_LARGE_FRAME : 0, frame);
+	*entry = 0;
+	vspace_flush(handle, vaddr, level);
+}
+
+/* level: 0, LEVEL_LARGE_FRAME or LEVEL_PIECES, as the frame was mapped.
+ * A frame's pieces go, not the 4 KiB frames that took some places. */
+int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame, int level)
+{
+	uint64_t *entry = vspace_mapping_entry(handle, vaddr, level, frame);
 	if (!entry)
 		return E_NOT_MAPPED;
-	clear_entry(handle, entry, vaddr, 0);
+	if (level != LEVEL_PIECES) {
+		clear_entry(handle, entry, vaddr, 0);
+		return E_OK;
+	}
+	for (int i = 0; i < 512; i++)
+		if ((entry[i] & PTE_AVL_PIECE) && (entry[i] & PTE_ADDR) - frame < LARGE_PAGE_SIZE)
+			entry[i] = 0;
+	vspace_flush(handle, vaddr, 1);
 	return E_OK;
 }
 
@@ -245,4 +293,54 @@ void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t t
 	uint64_t *entry = vspace_mapping_entry(handle, vaddr, level, table);
 	if (entry)
 		clear_entry(handle, entry, vaddr, level);
+}
+
+/*
+ * SYS_GUEST_PROTECT: take write access away from every leaf mapping a
+ * page of [vaddr, vaddr + pages * 4 KiB) (allow = 0), or give it back
+ * where the mapping's capability allowed writes (allow = 1).  A 2 MiB
+ * leaf changes only when the range covers it whole (E_ALIGN otherwise,
+ * before anything changed).  *changed: leaves changed.
+ */
+static int protect_walk(uint64_t pml4, uint64_t vaddr, uint64_t end, int allow, int apply, uint64_t *changed)
+{
+	while (vaddr < end) {
+		int missing = -1;
+		uint64_t *pte = entry_at(pml4, vaddr, 1, &missing), *leaf = pte, span = PAGE_SIZE;
+		if (!pte && missing == 0) {
+			leaf = entry_at(pml4, vaddr, 2, &missing);
+			span = LARGE_PAGE_SIZE;
+			if ((vaddr & (span - 1)) || end - vaddr < span)
+				return E_ALIGN;
+		} else if (!pte) {
+			/* no table: nothing mapped up to the end of what it would cover */
+			span = 1UL << (12 + 9 * missing);
+		}
+		if (leaf && (*leaf & PTE_P) && apply) {
+			uint64_t e = *leaf;
+			if (!allow && (e & PTE_W))
+				*leaf = e & ~PTE_W;
+			else if (allow && !(e & PTE_W) && (e & PTE_AVL_WRITABLE))
+				*leaf = e | PTE_W;
+			*changed += *leaf != e;
+		}
+		uint64_t next = (vaddr & ~(span - 1)) + span;
+		if (next <= vaddr)
+			break; /* the top of the address space */
+		vaddr = next;
+	}
+	return E_OK;
+}
+
+int vspace_write_protect(uint64_t handle, uint64_t vaddr, uint64_t pages, int allow, uint64_t *changed)
+{
+	uint64_t pml4 = handle_pml4(handle), end = vaddr + pages * PAGE_SIZE;
+	*changed = 0;
+	int err = protect_walk(pml4, vaddr, end, allow, 0, changed);
+	if (err)
+		return err;
+	protect_walk(pml4, vaddr, end, allow, 1, changed);
+	if (*changed)
+		vspace_flush(handle, vaddr, 1);
+	return E_OK;
 }

@@ -327,6 +327,18 @@ static inline long sys_trace_clear(uint64_t ctl)
 }
 
 /* Shadow page tables (SYS_SHADOW, docs/vmm.md "Shadow paging"). */
+/* Take write access to guest RAM away (allow 0) or give it back (allow 1)
+ * for pages [gpa, gpa + pages * 4 KiB) of a GuestSpace (SYS_GUEST_PROTECT);
+ * *changed (may be 0): how many mappings changed. */
+static inline long sys_guest_protect(uint64_t guest_space, uint64_t gpa, uint64_t pages, int allow,
+                                     uint64_t *changed)
+{
+	struct sysret r = berth_syscall(SYS_GUEST_PROTECT, guest_space, gpa, pages, (uint64_t)allow, 0, 0);
+	if (changed)
+		*changed = r.rdx;
+	return r.err;
+}
+
 static inline long sys_shadow_bind(uint64_t shadow, uint64_t guest_space)
 {
 	return berth_syscall(SYS_SHADOW, shadow, SHADOW_BIND, guest_space, 0, 0, 0).err;
