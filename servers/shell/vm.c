@@ -427,6 +427,41 @@ static void vm_balloon(int argc, char **argv, const struct words *line)
 		     target, actual, returned, refused ? " (the guest named pages that are not its memory)" : "");
 }
 
+/* vm dirty NAME [stop]: the dirty log (docs/lifecycle.md) */
+static void vm_dirty(int argc, char **argv, const struct words *line)
+{
+	(void)line;
+	if (argc == 3 && strcmp(argv[2], "stop")) {
+		outf("vm dirty: the only word after NAME is stop, not '%s'\n", argv[2]);
+		return;
+	}
+	struct vm_task v;
+	uint64_t controls = running_controls("dirty", argv[1], &v);
+	if (!controls)
+		return;
+	uint64_t pages = 0, faults = 0, us = 0;
+	long err;
+	if (argc == 3) {
+		err = vmm_dirty(controls, 2, &pages, &faults, &us);
+		if (!err)
+			outf("vm: '%s' dirty log stopped\n", v.name);
+	} else if ((err = vmm_dirty(controls, 1, &pages, &faults, &us)) == E_STATE) {
+		err = vmm_dirty(controls, 0, &pages, &faults, &us);
+		if (!err)
+			outf("vm: '%s' dirty log started: every page clean; vm dirty %s again to see what was written\n",
+			     v.name, v.name);
+	} else if (!err) {
+		outf("vm: '%s' wrote %lu pages (%lu KiB) in %lu.%03lu s, %lu write faults; the log starts again\n",
+		     v.name, pages, pages * 4, us / 1000000, us / 1000 % 1000, faults);
+	}
+	drop(controls);
+	if (err == E_STATE)
+		outf("vm dirty: '%s' has no dirty log%s\n", v.name,
+		     argc == 3 ? " running" : " (mode=svm only: nested paging protects the pages)");
+	else if (err)
+		outf("vm dirty: '%s': %s\n", v.name, error_text(err));
+}
+
 /* The name= a snapshot's VMM had: its CONF section, the first one
  * (docs/lifecycle.md): at byte 64 its header, at 88 the arguments. */
 static int snapshot_vm_name(const char *file, char *name, size_t size)
@@ -585,6 +620,12 @@ const struct command vm_commands[] = {
 	  "does it in the background, so ask again to see how far it got.  Memory goes back to\n"
 	  "Berth (see mem) in whole 2 MiB pieces of the guest's memory (docs/lifecycle.md).\n",
 	  vm_balloon, 0 },
+	{ "dirty", "NAME [stop]", 1, 2, 0, "pages of guest memory written since the last look",
+	  "The first time, starts the VM's dirty log: every page of its memory clean and\n"
+	  "write-protected, so the guest's first write to one is a VM exit that marks it.  Each\n"
+	  "time after, how many pages were written since (by the guest, or possibly by its\n"
+	  "devices), and the log starts again.  stop ends it.  Live migration's pre-copy rounds\n"
+	  "use the same log (docs/lifecycle.md).  mode=svm only.\n", vm_dirty, 0 },
 	{ "net", "NAME", 1, 1, 0, "the VM's port on the virtual switch: MAC, address, frames, drops", 0, vm_net, 0 },
 	{ "fw", "NAME [add [POS] RULE... | del POS]", 1, -1, 0, "its firewall rules with counters; add or delete one",
 	  "Without more words, the rules of the VM's port with their counters.  add inserts a\n"

@@ -294,10 +294,45 @@ static long do_balloon(void *ctx, uint64_t badge, uint32_t set, uint32_t mib, ui
 	return E_OK;
 }
 
+static long do_dirty(void *ctx, uint64_t badge, uint32_t op, uint64_t *pages, uint64_t *faults,
+                     uint64_t *elapsed_us)
+{
+	(void)ctx;
+	(void)badge;
+	static uint64_t since, faults_before;
+	uint64_t now = rdtsc(), hz = clock_tsc_hz();
+	switch (op) {
+	case 0: {
+		/* nested paging only: mode=trap, patch and pv have no guest
+		 * space, and shadow paging fills an entry from what the guest
+		 * space allows, so a protected page would look like a device */
+		long err = !vm.guest_space || shadow_on() ? E_STATE : dirty_start();
+		since = now;
+		faults_before = 0;
+		return err;
+	}
+	case 1:
+		if (!dirty_tracking())
+			return E_STATE;
+		*pages = dirty_collect(0);
+		*faults = dirty_faults() - faults_before;
+		faults_before = dirty_faults();
+		*elapsed_us = hz ? (now - since) / (hz / 1000000 ? hz / 1000000 : 1) : 0;
+		since = now;
+		return E_OK;
+	case 2:
+		if (!dirty_tracking())
+			return E_STATE;
+		dirty_stop();
+		return E_OK;
+	}
+	return E_BAD_ARG;
+}
+
 static const struct vmm_ops ops = {
 	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
 	.console_input = do_console_input, .console_detach = do_console_detach,
-	.inject_fault = do_inject_fault, .snapshot = do_snapshot, .balloon = do_balloon,
+	.inject_fault = do_inject_fault, .snapshot = do_snapshot, .balloon = do_balloon, .dirty = do_dirty,
 };
 
 int control_message(const struct msg *m)

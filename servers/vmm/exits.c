@@ -411,8 +411,9 @@ static int exit_vmmcall(struct msg *m)
 	return 1;
 }
 
-/* A nested page fault: the guest touched guest-physical memory that is
- * not RAM.  Three cases:
+/* A nested page fault: the guest's first write to a page the dirty log
+ * protects (dirty.c), or it touched RAM it had given back (balloon.c), or
+ * guest-physical memory that is not RAM.  For the last, three cases:
  *   - it happened while the processor delivered an event (EXITINTINFO
  *     valid): the IDT, a descriptor or the stack it pushes to is not in
  *     RAM.  The instruction at RIP did not cause it, and the VMM cannot
@@ -429,6 +430,10 @@ static int exit_vmmcall(struct msg *m)
 static void exit_npf(struct msg *m)
 {
 	uint64_t gpa = m->w[VMEXIT_W_INFO2], info = m->w[VMEXIT_W_INFO1], rip = m->w[VMEXIT_W_RIP];
+	/* the first write to a page since the dirty log last looked:
+	 * logged, made writable, and the instruction runs again */
+	if (dirty_fault(gpa, info))
+		return;
 	if (gpa < vm.ram_bytes && !ram_backed(gpa)) {
 		/* RAM the guest gave to its balloon and touched (balloon.c):
 		 * borrow it again and let the access run */

@@ -8,6 +8,7 @@ void *guest_ptr(uint64_t gpa, size_t n)
 {
 	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa || ram_ready(gpa, n))
 		return 0;
+	dirty_mark(gpa, n);   /* a device model may write through it */
 	return (void *)(GUEST_RAM_VA + gpa);
 }
 
@@ -53,10 +54,12 @@ static void phys_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
 			if (ram_ready(gpa, chunk)) {
 				if (load) /* init lent nothing: as unbacked memory */
 					memset(buf, 0xff, chunk);
-			} else if (load)
+			} else if (load) {
 				memcpy(buf, (void *)(GUEST_RAM_VA + gpa), chunk);
-			else
+			} else {
+				dirty_mark(gpa, chunk);
 				memcpy((void *)(GUEST_RAM_VA + gpa), buf, chunk);
+			}
 		} else {
 			device_access(gpa, buf, chunk, load);
 		}

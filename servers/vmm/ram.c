@@ -8,8 +8,10 @@
  * kernel's watermark); no region is ever returned then.
  *
  * A region is one 2 MiB frame, mapped twice: at GUEST_RAM_VA + gpa for us
- * and, through a copy of its capability, at gpa in the guest's space.  A
- * tail that is not a whole 2 MiB is 4 KiB frames and stays backed.
+ * and, through a copy of its capability, at gpa in the guest's space, as
+ * 512 pieces of 4 KiB (MAP_PIECES) so that the dirty log (dirty.c) can
+ * protect its pages one by one.  A tail that is not a whole 2 MiB is
+ * 4 KiB frames and stays backed.
  */
 #include "vm.h"
 #include "init.h"       /* generated from idl/init.idl */
@@ -29,11 +31,12 @@ static int borrowing;   /* guest RAM is on loan from init */
 static unsigned regions_given_back;
 
 /* Map one frame of guest RAM at gpa, for us and for the guest. */
-static long ram_map(uint64_t f, uint64_t gpa, uint64_t *copy)
+static long ram_map(uint64_t f, uint64_t gpa, uint64_t *copy, int large)
 {
 	long err = page_map_with_tables(f, GUEST_RAM_VA + gpa, RIGHT_READ | RIGHT_WRITE);
 	err = err ? err : (*copy = slot_alloc()) ? sys_cnode_copy(f, CAP_ROOT_CNODE, *copy, RIGHTS_ALL) : E_SLOT_FULL;
-	return err ? err : page_map_in(vm.guest_space, *copy, gpa, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC);
+	return err ? err : page_map_in(vm.guest_space, *copy, gpa,
+	                               RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC | (large ? MAP_PIECES : 0));
 }
 
 /* Region r's frame, its copy and its chunk gone, the loan given back. */
@@ -60,7 +63,7 @@ static long region_borrow(unsigned r)
 	if (err)
 		return err;
 	err = object_alloc_from(g->chunk, OBJ_FRAME, LARGE_PAGE_BITS, &g->frame);
-	err = err ? err : ram_map(g->frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy);
+	err = err ? err : ram_map(g->frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy, 1);
 	if (err) {
 		region_release(g);
 		return err;
@@ -92,7 +95,7 @@ long memory_setup(uint64_t bytes)
 	}
 	for (uint64_t i = borrowing; i < n; i++) {
 		err = borrowing ? region_borrow((unsigned)i)
-		                : ram_map(regions[i].frame, i * LARGE_PAGE_SIZE, &regions[i].copy);
+		                : ram_map(regions[i].frame, i * LARGE_PAGE_SIZE, &regions[i].copy, 1);
 		if (err) {
 			if (borrowing)
 				debug_printf("vmm: %sinit lent %lu of the %lu MiB of guest memory (error %ld): is the "
@@ -108,7 +111,7 @@ long memory_setup(uint64_t bytes)
 	for (gpa = n * LARGE_PAGE_SIZE; gpa < bytes; gpa += PAGE_SIZE) {
 		uint64_t f, copy;
 		err = borrowing ? object_alloc_from(tail_chunk, OBJ_FRAME, PAGE_BITS, &f) : object_alloc(OBJ_FRAME, PAGE_BITS, &f);
-		err = err ? err : ram_map(f, gpa, &copy);
+		err = err ? err : ram_map(f, gpa, &copy, 0);
 		if (err)
 			return err;
 	}

@@ -29,6 +29,7 @@
 #define SNAP_BUF_VA    0x0000340000000000UL  /* the fs server's shared buffer, for snapshots */
 #define TRACK_VA       0x0000350000000000UL  /* shadows=N's tracking (shadow.c) */
 #define TRAP_FRAMES_VA 0x0000360000000000UL  /* mode=trap, patch, pv: frame table and pv's state (trap.h) */
+#define DIRTY_VA       0x0000370000000000UL  /* the dirty log (dirty.c) */
 #define GUEST_LOAD_GPA 0x100000UL
 #define MMIO_TEST_GPA 0xfeb00000UL         /* a scratch register device, 4 KiB */
 #define GUEST_RAM_MAX (3UL << 30)          /* RAM stays below the MMIO hole under 4 GiB */
@@ -95,6 +96,15 @@ int ram_can_give_back(unsigned region);
 long ram_give_back(unsigned region);
 long ram_take_back(unsigned region);
 unsigned ram_regions_given_back(void);
+/* dirty.c: which pages of RAM were written (docs/lifecycle.md) */
+long dirty_start(void);
+void dirty_stop(void);
+int dirty_tracking(void);
+void dirty_mark(uint64_t gpa, uint64_t n);
+int dirty_fault(uint64_t gpa, uint64_t info);
+uint64_t dirty_collect(uint64_t *out);
+uint64_t dirty_words(void);
+uint64_t dirty_faults(void);
 int paging_read(struct guest_paging *p);
 int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
                   struct page_fault *pf);

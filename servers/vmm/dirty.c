@@ -1,0 +1,150 @@
+/*
+ * Which pages of guest RAM were written: the dirty log under live
+ * migration's pre-copy and `vm dirty` (docs/lifecycle.md, "Dirty
+ * tracking").
+ *
+ * Guest RAM is mapped in the guest space by the 4 KiB page (ram.c maps
+ * its 2 MiB frames with MAP_PIECES).  dirty_start takes write access away
+ * from all of it (SYS_GUEST_PROTECT); the guest's first write to a page is
+ * then a nested page fault with the present and write bits, which
+ * dirty_fault turns into a bit in the log and write access given back, so
+ * each page costs one exit per round however often it is written.  Our
+ * own writes into guest RAM (the device models: a disk read, a received
+ * frame, a descriptor's used flag) never fault: memory.c reports every
+ * span it hands out for them (dirty_mark), read or written, so the log
+ * holds too much rather than too little.  dirty_collect hands the log
+ * over and protects exactly the pages it held again.
+ *
+ * The log is one bit per page in frames of our own, mapped at DIRTY_VA
+ * when tracking starts: 4 KiB per 128 MiB of RAM.
+ */
+#include "vm.h"
+
+#define BITS_PER_WORD 64
+#define NPF_PRESENT_WRITE 0x3UL   /* EXITINFO1 of a nested page fault: P and RW */
+
+static struct {
+	int on;
+	uint64_t *log;          /* at DIRTY_VA; one bit per page of RAM */
+	uint64_t pages, words;  /* RAM's pages, the log's words */
+	uint64_t mapped;        /* bytes of frames mapped at DIRTY_VA */
+	uint64_t faults;        /* write faults taken since dirty_start */
+} D;
+
+static long protect_all(int allow)
+{
+	for (uint64_t page = 0; page < D.pages; page += GUEST_PROTECT_MAX_PAGES) {
+		uint64_t n = D.pages - page < GUEST_PROTECT_MAX_PAGES ? D.pages - page : GUEST_PROTECT_MAX_PAGES;
+		long err = sys_guest_protect(vm.guest_space, page * PAGE_SIZE, n, allow, 0);
+		if (err)
+			return err;
+	}
+	return E_OK;
+}
+
+int dirty_tracking(void)
+{
+	return D.on;
+}
+
+/* Start a log with every page clean and write-protected.  Its frames
+ * stay mapped after dirty_stop, for the next start. */
+long dirty_start(void)
+{
+	if (D.on)
+		return E_STATE;
+	D.pages = vm.ram_bytes / PAGE_SIZE;
+	D.words = (D.pages + BITS_PER_WORD - 1) / BITS_PER_WORD;
+	while (D.mapped < D.words * sizeof(uint64_t)) {
+		uint64_t f;
+		long err = page_alloc_map(DIRTY_VA + D.mapped, RIGHT_READ | RIGHT_WRITE, &f);
+		if (err)
+			return err;
+		D.mapped += PAGE_SIZE;
+	}
+	D.log = (uint64_t *)DIRTY_VA;
+	memset(D.log, 0, D.words * sizeof(uint64_t));
+	D.faults = 0;
+	D.on = 1;
+	long err = protect_all(0);
+	if (err)
+		dirty_stop();
+	return err;
+}
+
+/* Every page writable again, the log forgotten. */
+void dirty_stop(void)
+{
+	if (!D.on)
+		return;
+	D.on = 0;
+	protect_all(1);
+}
+
+void dirty_mark(uint64_t gpa, uint64_t n)
+{
+	if (!D.on || !n || gpa >= vm.ram_bytes)
+		return;
+	uint64_t last = (gpa + n - 1 < vm.ram_bytes ? gpa + n - 1 : vm.ram_bytes - 1) / PAGE_SIZE;
+	/* the disk worker marks too (disk.c): no bit may be lost */
+	for (uint64_t p = gpa / PAGE_SIZE; p <= last; p++)
+		__atomic_fetch_or(&D.log[p / BITS_PER_WORD], 1UL << (p % BITS_PER_WORD), __ATOMIC_RELAXED);
+}
+
+/* A nested page fault: 1 if it was the guest's first write to a page of
+ * RAM since the page was last collected (logged, the page writable again,
+ * the instruction to run again), 0 if it is someone else's business. */
+int dirty_fault(uint64_t gpa, uint64_t info)
+{
+	if (!D.on || gpa >= vm.ram_bytes || (info & NPF_PRESENT_WRITE) != NPF_PRESENT_WRITE)
+		return 0;
+	uint64_t page = gpa & ~(PAGE_SIZE - 1);
+	dirty_mark(page, PAGE_SIZE);
+	D.faults++;
+	/* E_OK, or the page is not mapped any more (the balloon took its
+	 * region): the next access faults as the balloon's */
+	sys_guest_protect(vm.guest_space, page, 1, 1, 0);
+	return 1;
+}
+
+/* Hand the log over (out: one bit per page, words as dirty_words()) and
+ * start the next round: the pages it held protected again, all clean.
+ * The number of dirty pages. */
+uint64_t dirty_collect(uint64_t *out)
+{
+	uint64_t count = 0;
+	if (!D.on)
+		return 0;
+	for (uint64_t w = 0; w < D.words; w++) {
+		/* a page is protected after its bit is taken, and copied after
+		 * that: a write in between is in the copy, one after it faults
+		 * into the next round */
+		uint64_t bits = __atomic_exchange_n(&D.log[w], 0, __ATOMIC_ACQ_REL);
+		if (out)
+			out[w] = bits;
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzl(bits);
+			bits &= bits - 1;
+			count++;
+			/* pages in a row are protected by one call */
+			uint64_t first = w * BITS_PER_WORD + b, n = 1;
+			while (b + n < BITS_PER_WORD && (bits & (1UL << (b + n)))) {
+				bits &= ~(1UL << (b + n));
+				n++;
+				count++;
+			}
+			sys_guest_protect(vm.guest_space, first * PAGE_SIZE, n, 0, 0);
+		}
+	}
+	return count;
+}
+
+uint64_t dirty_words(void)
+{
+	return D.words;
+}
+
+uint64_t dirty_faults(void)
+{
+	return D.faults;
+}
