@@ -25,6 +25,10 @@ it expects):
                issue 16: the guest's process saved with `vm snapshot` to
                Berth's disk, QEMU killed after `sync`, and in a second QEMU
                from the same disk image `vm restore` goes on with it
+    migrate    issue 16: live migration between two QEMUs joined on
+               127.0.0.1; the guest's counting process goes on at the
+               destination; two migrations back fail (network cut,
+               destination killed) and the VM runs on
 
 Each case is one QEMU run (boots: one per boot) with a timeout; its serial
 log goes to BUILD/test-logs/linux-CASE.log (boots: linux-boots-K.log).
@@ -44,6 +48,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -742,10 +747,174 @@ def case_snapshot_reboot(args):
     return tap
 
 
+# --- migrate ---------------------------------------------------------------
+
+MIG_MODULES = ('pci.elf', 'virtio_net.elf', 'net.elf', 'shell.elf')
+MIG_PORT = 7000
+# the guest's process: 8 MB of random bytes in its tmpfs, their checksum
+# kept in the shell's memory; a count every 100 ms, and every tenth count
+# the bytes checked against it ("ok" or "BAD")
+MIG_WORKLOAD = ('head -c 8000000 /dev/urandom > /tmp/m; S=$(md5sum < /tmp/m); i=0; while :; do i=$((i+1)); '
+                'if [ $((i%10)) = 0 ]; then if [ "$(md5sum < /tmp/m)" = "$S" ]; then echo mig-count $i ok; '
+                'else echo mig-count $i BAD; fi; else echo mig-count $i; fi; usleep 100000; done &')
+MIG_COUNT = r'mig-count (\d+)( ok| BAD)?\r?$'
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def mig_qemu(args, log_name, own_port, peer_port, monitor):
+    """A Berth of migrate.manifest whose port 7000 is the host's
+    127.0.0.1:own_port (hostfwd) and whose connections to
+    10.0.2.100:7000 go to the host's 127.0.0.1:peer_port (guestfwd through
+    tools/tcp_relay.py): nothing leaves the host's loopback.  A monitor on
+    the unix socket `monitor`, for set_link."""
+    extra = [os.path.join(args.build, m) for m in MIG_MODULES] + [BZIMAGE, INITRD]
+    # QEMU_EXTRA is split at spaces (tools/qemu.sh): the command is a script
+    relay = os.path.join(os.path.dirname(monitor), 'relay-%d.sh' % peer_port)
+    with open(relay, 'w') as f:
+        f.write('#!/bin/sh\nexec %s %s %d\n' % (sys.executable, os.path.join(ROOT, 'tools', 'tcp_relay.py'),
+                                                 peer_port))
+    os.chmod(relay, 0o755)
+    net = ('-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d,'
+           'guestfwd=tcp:10.0.2.100:%d-cmd:%s '
+           '-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 '
+           '-monitor unix:%s,server=on,wait=off' % (own_port, MIG_PORT, MIG_PORT, relay, monitor))
+    env = dict(os.environ, KERNEL_CMDLINE='selfcheck=%d' % args.selfcheck, QEMU_EXTRA=net)
+    return Qemu(['tools/qemu.sh', '--test', os.path.join(args.build, 'kernel-check.bin')] +
+                modules(args.build, 'migrate.manifest', extra),
+                os.path.join(ROOT, args.build, 'test-logs', log_name), env)
+
+
+def monitor_command(path, command):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        s.settimeout(5)
+        s.sendall((command + '\n').encode())
+        time.sleep(0.5)
+
+
+def counts(q, start=0):
+    return [(int(n), st.strip()) for n, st in re.findall(MIG_COUNT, q.text()[start:], re.MULTILINE)]
+
+
+def case_migrate(args):
+    """Issue 16: live migration between two Berths (two QEMUs joined on the
+    host's 127.0.0.1).  A's Linux guest runs a process that counts every
+    100 ms and checks 8 MB of its memory every tenth count; vm migrate
+    moves it to B while it runs: it goes on there with the next count and
+    the same bytes.  Then two migrations back that fail on the way, one
+    with B's network cut (QEMU's set_link) and one with A killed: each time
+    the VM runs on at B."""
+    tap = Tap(13)
+    port_a, port_b = free_port(), free_port()
+    mon = os.path.join(ROOT, args.build, 'test-logs')
+    os.makedirs(mon, exist_ok=True)
+    mon_a, mon_b = os.path.join(mon, 'migrate-a.mon'), os.path.join(mon, 'migrate-b.mon')
+    b = mig_qemu(args, 'linux-migrate-b.log', port_b, port_a, mon_b)
+    a = mig_qemu(args, 'linux-migrate-a.log', port_a, port_b, mon_a)
+    t0 = time.time()
+    try:
+        up = a.wait_for(r'Berth shell\.', 90) and b.wait_for(r'Berth shell\.', 90)
+        if not tap.ok(up is not None, 'two Berths boot to their shells', tail(a) + tail(b)):
+            return tap.skip_rest('no shells')
+        b.type('vm receive linux %d\r' % MIG_PORT)
+        waiting = b.wait_for(r'vmm: \[linux\] waiting for a migration on port %d' % MIG_PORT, 60)
+        a.type('vm start linux\r')
+        booted = a.wait_for(r'\[linux\] ' + re.escape(INIT_MARKER), BOOT_TIMEOUT)
+        if not tap.ok(waiting is not None and booted is not None,
+                      'B: vm receive linux %d waits; A: vm start linux boots the guest' % MIG_PORT, tail(a) + tail(b)):
+            return tap.skip_rest('no guest or no receiver')
+        time.sleep(15)          # its shell comes after the modules load
+        a.type('vm console linux\r')
+        time.sleep(3)
+        a.type(MIG_WORKLOAD + '\r')
+        running = a.wait_for(r'mig-count 20 ok', 120)
+        a.type('\x1d')
+        if not tap.ok(running is not None, 'A: the guest\'s process counts and checks its 8 MB', tail(a)):
+            return tap.skip_rest('no process')
+        time.sleep(2)
+        mark_a, mark_b = len(a.text()), len(b.text())
+        a.type('vm migrate linux 10.0.2.100:%d\r' % MIG_PORT)
+        moved = a.wait_for(r"^vm: 'linux' moved to [^:]*:\d+: (\d+) rounds, (\d+) pages \((\d+) MiB\), ([\d.]+) s, "
+                           r"the guest stopped (\d+) ms", 400, mark_a)
+        line = a.wait_for(r'^vmm: \[linux\] (migrated to|migrate to).*$', 1, mark_a)
+        if not tap.ok(moved is not None, 'A: vm migrate linux 10.0.2.100:%d moves it' % MIG_PORT,
+                      ([line.group(0)] if line else []) + tail(a) + tail(b)):
+            return tap.skip_rest('no migration')
+        print('# ' + moved.group(0).strip())
+        print('# ' + (line.group(0) if line else ''))
+        rounds = re.findall(r'vmm: \[linux\] migrate: round (\d+): (\d+) pages', a.text()[mark_a:])
+        print('# pages per round: ' + ', '.join('%s: %s' % r for r in rounds))
+        here = b.wait_for(r'vmm: \[linux\] incoming migration from \S+: (\d+) pages in (\d+) ms, the VM runs here',
+                          60, mark_b)
+        tap.ok(here is not None, 'B: the VM runs there', tail(b))
+        before = counts(a, 0)
+        last_a = max(n for n, _ in before) if before else 0
+        done = b.wait_for(r'mig-count %d ok' % ((last_a // 10 + 3) * 10), 60, mark_b)
+        after = counts(b, mark_b)
+        notes = ['last count at A: %d' % last_a, 'counts at B: %r' % (after[:12],)]
+        nums = [n for n, _ in after]
+        tap.ok(after and last_a < nums[0] <= last_a + 2 and nums == list(range(nums[0], nums[0] + len(nums))),
+               'B: the process goes on with the next count (%d after %d), none lost or repeated' %
+               (nums[0] if nums else -1, last_a), notes)
+        tap.ok(done is not None and all(st != 'BAD' for _, st in after) and any(st == 'ok' for _, st in after),
+               'B: and its 8 MB are the same bytes', notes + tail(b))
+        a.type('vm list\r')
+        gone = a.wait_for(r'^linux\s+moved\s', 20, moved.end())
+        tap.ok(gone is not None and not re.search(r'\[linux\] mig-count', a.text()[moved.end():]),
+               'A: its VMM ended; the guest prints nothing more there', tail(a))
+
+        # back to A, with B's network cut on the way: the VM stays at B
+        a.type('vm receive linux %d\r' % MIG_PORT)
+        a.wait_for(r'vmm: \[linux\] waiting for a migration', 60, moved.end())
+        mark_b = len(b.text())
+        b.type('vm migrate linux 10.0.2.100:%d\r' % MIG_PORT)
+        started = b.wait_for(r'vmm: \[linux\] migrate to \S+: started', 60, mark_b)
+        time.sleep(1)
+        monitor_command(mon_b, 'set_link n0 off')
+        failed = b.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", 180, mark_b)
+        monitor_command(mon_b, 'set_link n0 on')
+        tap.ok(started is not None and failed is not None,
+               'B: a migration back, B\'s network cut on the way: it fails (%s)' %
+               (failed.group(1) if failed else '?'), tail(b))
+        resumed = b.wait_for(r'mig-count \d+ ok', 30, failed.end() if failed else mark_b)
+        tap.ok(resumed is not None and all(st != 'BAD' for _, st in counts(b, mark_b)),
+               'B: the VM runs on there, its bytes the same', tail(b))
+        a.wait_for(r'vmm: \[linux\] incoming migration from \S+: refused', 90, moved.end())
+
+        # and once more, A killed on the way
+        mark_a = len(a.text())
+        a.type('vm receive linux %d\r' % MIG_PORT)
+        waiting = a.wait_for(r'vmm: \[linux\] waiting for a migration', 60, mark_a)
+        mark_b = len(b.text())
+        b.type('vm migrate linux 10.0.2.100:%d\r' % MIG_PORT)
+        started = b.wait_for(r'vmm: \[linux\] migrate: round 0', 120, mark_b)
+        a.stop()
+        failed = b.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", 120, mark_b)
+        tap.ok(waiting is not None and started is not None and failed is not None,
+               'B: a migration back with A killed on the way fails (%s)' % (failed.group(1) if failed else '?'),
+               tail(b))
+        resumed = b.wait_for(r'mig-count \d+ ok', 30, failed.end() if failed else mark_b)
+        tap.ok(resumed is not None and all(st != 'BAD' for _, st in counts(b, mark_b)),
+               'B: the VM runs on there, its bytes the same', tail(b))
+        problems = [l for q in (a, b) for l in q.text().split('\n') if re.search(
+            r'panic|selfcheck:|Oops|BUG:|Kernel panic|soft lockup|stall', l)]
+        tap.ok(not problems, 'no panic, self-check failure, Oops or stall on either', problems)
+    finally:
+        a.stop()
+        b.stop()
+    print('# both QEMUs: %.0f s' % (time.time() - t0))
+    return tap
+
+
 CASES = {'shell': case_shell, 'boots': case_boots, 'poweroff': case_poweroff, 'reboot': case_reboot,
          'malformed': case_malformed, 'shadow': case_shadow,
          'shadow-cached': lambda args: case_shadow(args, 'shadow_cached.manifest', 'linux-shadow-cached.log'),
-         'snapshot-reboot': case_snapshot_reboot}
+         'snapshot-reboot': case_snapshot_reboot, 'migrate': case_migrate}
 
 
 def main():

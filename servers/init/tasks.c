@@ -216,6 +216,10 @@ void task_died(struct task *t, enum task_end end, long detail, const char *why)
 		debug_printf("init: '%s' %s: it cannot start as configured; not restarting it\n", t->m->name, why);
 		return;
 	}
+	if (end == TASK_END_EXITED && detail == EXIT_MOVED) {
+		debug_printf("init: '%s' %s: its work moved elsewhere; not restarting it\n", t->m->name, why);
+		return;
+	}
 	debug_printf("init: '%s' %s; %s\n", t->m->name, why,
 	             again ? "restarting it" : "its restart policy says no more");
 	if (again) {

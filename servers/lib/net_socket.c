@@ -16,7 +16,7 @@
 #include "net_socket.h"
 
 #define INIT_SLOT 8
-#define NET_BUFFER_VA 0x0000310000000000UL
+#define NET_BUFFER_VA NET_SOCKET_BUFFER_VA
 #define MAX_PAGES 16
 #define PAGE 4096UL
 #define FOREVER 0xffffffffu

@@ -54,6 +54,10 @@
 #define POLLHUP 0x010
 #define POLLNVAL 0x020
 
+/* Where the library maps its session's buffer (64 KiB) in the program's
+ * address space, on the first socket call: a program keeps clear of it. */
+#define NET_SOCKET_BUFFER_VA 0x0000310000000000UL
+
 #define NET_FD_BASE 64
 #define NET_MAX_SOCKETS 64
 #define NET_POLL_MAX 64

@@ -91,9 +91,12 @@ static void describe_end(const struct vm_task *v, char *buf, size_t size)
 		debug_snprintf(buf, size, "killed");
 		break;
 	case 3:
-		debug_snprintf(buf, size, v->detail ? "crashed: its VMM exited with status %ld"
-		                                    : "stopped: the guest powered off (status %ld)",
-		               (long)v->detail);
+		if (v->detail == EXIT_MOVED)
+			debug_snprintf(buf, size, "moved: it migrated to another machine");
+		else
+			debug_snprintf(buf, size, v->detail ? "crashed: its VMM exited with status %ld"
+			                                    : "stopped: the guest powered off (status %ld)",
+			               (long)v->detail);
 		break;
 	case 4:
 		debug_snprintf(buf, size, "crashed: its VMM faulted (vector %ld)", (long)v->detail);
@@ -108,6 +111,8 @@ static const char *idle_state(const struct vm_task *v)
 {
 	if (v->state == TASK_WAITING)
 		return "waiting";
+	if (v->end == 3 && v->detail == EXIT_MOVED)
+		return "moved";
 	if ((v->end == 3 && v->detail) || v->end == 4)
 		return "crashed";
 	return "stopped";
@@ -462,6 +467,54 @@ static void vm_dirty(int argc, char **argv, const struct words *line)
 		outf("vm dirty: '%s': %s\n", v.name, error_text(err));
 }
 
+/* vm migrate NAME HOST:PORT (docs/lifecycle.md) */
+static void vm_migrate(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	struct vm_task v;
+	uint64_t controls = running_controls("migrate", argv[1], &v);
+	if (!controls)
+		return;
+	uint64_t rounds = 0, pages = 0, total_ms = 0, down_ms = 0;
+	outf("vm: moving '%s' to %s; the guest runs while its memory goes\n", v.name, argv[2]);
+	long err = vmm_migrate(controls, argv[2], &rounds, &pages, &total_ms, &down_ms);
+	drop(controls);
+	if (err == E_BAD_ARG)
+		outf("vm migrate: '%s' is not an address and port (A.B.C.D:PORT)\n", argv[2]);
+	else if (err)
+		outf("vm migrate: '%s' did not move (its VMM's line on the console says why): it runs on here\n", v.name);
+	else
+		outf("vm: '%s' moved to %s: %lu rounds, %lu pages (%lu MiB), %lu.%03lu s, the guest stopped %lu ms\n",
+		     v.name, argv[2], rounds, pages, pages >> 8, total_ms / 1000, total_ms % 1000, down_ms);
+}
+
+/* vm receive NAME PORT: NAME's VMM waits for a migration on PORT */
+static void vm_receive(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	uint32_t port;
+	if (!word_u32(argv[2], &port) || !port || port > 65535) {
+		outf("vm receive: PORT must be a number from 1 to 65535, not '%s'\n", argv[2]);
+		return;
+	}
+	struct vm_task v;
+	if (!find_vm(argv[1], &v)) {
+		outf("vm receive: no VM named '%s' in the manifest (see vm list)\n", argv[1]);
+		return;
+	}
+	char args[32];
+	debug_snprintf(args, sizeof(args), "incoming=%u", port);
+	long err = init_start(INIT_SLOT, v.task, args);
+	if (err == E_STATE)
+		outf("vm receive: '%s' is running: vm stop %s first, or receive into another VM\n", v.name, v.name);
+	else if (err)
+		outf("vm receive: init could not start '%s' (error %ld; see the console)\n", v.name, err);
+	else
+		outf("vm: '%s' waits for a migration on port %u (vm migrate on the other machine)\n", v.name, port);
+}
+
 /* The name= a snapshot's VMM had: its CONF section, the first one
  * (docs/lifecycle.md): at byte 64 its header, at 88 the arguments. */
 static int snapshot_vm_name(const char *file, char *name, size_t size)
@@ -620,6 +673,15 @@ const struct command vm_commands[] = {
 	  "does it in the background, so ask again to see how far it got.  Memory goes back to\n"
 	  "Berth (see mem) in whole 2 MiB pieces of the guest's memory (docs/lifecycle.md).\n",
 	  vm_balloon, 0 },
+	{ "migrate", "NAME HOST:PORT", 2, 2, 0, "move a running VM to another Berth (live migration)",
+	  "Moves the VM to the Berth at HOST:PORT, where vm receive NAME PORT waits for it.\n"
+	  "Its memory goes while the guest runs, in rounds of the pages written since the last;\n"
+	  "then the guest stops for the rest and its devices and processor, and goes on there.\n"
+	  "If anything fails on the way, the VM runs on here (docs/lifecycle.md).\n", vm_migrate, 0 },
+	{ "receive", "NAME PORT", 2, 2, 0, "start a VM that waits for a migration on PORT",
+	  "Starts the VM's VMM without a guest: it listens on PORT for vm migrate from another\n"
+	  "Berth, builds the VM the other one describes, and runs it once all of it came.\n",
+	  vm_receive, 0 },
 	{ "dirty", "NAME [stop]", 1, 2, 0, "pages of guest memory written since the last look",
 	  "The first time, starts the VM's dirty log: every page of its memory clean and\n"
 	  "write-protected, so the guest's first write to one is a VM exit that marks it.  Each\n"

@@ -329,10 +329,24 @@ static long do_dirty(void *ctx, uint64_t badge, uint32_t op, uint64_t *pages, ui
 	return E_BAD_ARG;
 }
 
+static long do_migrate(void *ctx, uint64_t badge, const char *dest, uint64_t *rounds, uint64_t *pages,
+                       uint64_t *total_ms, uint64_t *downtime_ms)
+{
+	(void)ctx;
+	(void)badge;
+	(void)rounds;
+	(void)pages;
+	(void)total_ms;
+	(void)downtime_ms;
+	long err = migrate_request(dest, vm.reply); /* takes the reply right, answers when done */
+	return err ? err : SERVER_DEFERRED;
+}
+
 static const struct vmm_ops ops = {
 	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
 	.console_input = do_console_input, .console_detach = do_console_detach,
 	.inject_fault = do_inject_fault, .snapshot = do_snapshot, .balloon = do_balloon, .dirty = do_dirty,
+	.migrate = do_migrate,
 };
 
 int control_message(const struct msg *m)

@@ -12,11 +12,21 @@
  * own writes into guest RAM (the device models: a disk read, a received
  * frame, a descriptor's used flag) never fault: memory.c reports every
  * span it hands out for them (dirty_mark), read or written, so the log
- * holds too much rather than too little.  dirty_collect hands the log
- * over and protects exactly the pages it held again.
+ * holds too much rather than too little.  It marks before the bytes are
+ * written, so a round may read a page a device is about to write: every
+ * page a device touched is also kept in a second bitmap, never cleared
+ * until the next start, which live migration sends once more with the
+ * VCPU stopped (dirty_touched).  dirty_collect hands the log over and
+ * protects exactly the pages it held again.
  *
- * The log is one bit per page in frames of our own, mapped at DIRTY_VA
- * when tracking starts: 4 KiB per 128 MiB of RAM.
+ * No lock: the main thread takes faults (write access given back, then
+ * the bit set) while the migration thread collects (the bits taken, then
+ * write access taken away, then the pages read).  In every order of
+ * those steps a page ends either protected or with its bit set, so no
+ * write is lost; the worst is a page sent twice.
+ *
+ * The logs are one bit per page in frames of our own, mapped at DIRTY_VA
+ * when tracking starts: 4 KiB each per 128 MiB of RAM.
  */
 #include "vm.h"
 
@@ -26,6 +36,7 @@
 static struct {
 	int on;
 	uint64_t *log;          /* at DIRTY_VA; one bit per page of RAM */
+	uint64_t *touched;      /* after it: the pages device models touched */
 	uint64_t pages, words;  /* RAM's pages, the log's words */
 	uint64_t mapped;        /* bytes of frames mapped at DIRTY_VA */
 	uint64_t faults;        /* write faults taken since dirty_start */
@@ -55,7 +66,7 @@ long dirty_start(void)
 		return E_STATE;
 	D.pages = vm.ram_bytes / PAGE_SIZE;
 	D.words = (D.pages + BITS_PER_WORD - 1) / BITS_PER_WORD;
-	while (D.mapped < D.words * sizeof(uint64_t)) {
+	while (D.mapped < 2 * D.words * sizeof(uint64_t)) {
 		uint64_t f;
 		long err = page_alloc_map(DIRTY_VA + D.mapped, RIGHT_READ | RIGHT_WRITE, &f);
 		if (err)
@@ -63,7 +74,8 @@ long dirty_start(void)
 		D.mapped += PAGE_SIZE;
 	}
 	D.log = (uint64_t *)DIRTY_VA;
-	memset(D.log, 0, D.words * sizeof(uint64_t));
+	D.touched = D.log + D.words;
+	memset(D.log, 0, 2 * D.words * sizeof(uint64_t));
 	D.faults = 0;
 	D.on = 1;
 	long err = protect_all(0);
@@ -81,14 +93,35 @@ void dirty_stop(void)
 	protect_all(1);
 }
 
+static void set_bits(uint64_t *bits, uint64_t gpa, uint64_t n)
+{
+	uint64_t last = (gpa + n - 1 < vm.ram_bytes ? gpa + n - 1 : vm.ram_bytes - 1) / PAGE_SIZE;
+	/* the disk worker marks too (disk.c): no bit may be lost */
+	for (uint64_t p = gpa / PAGE_SIZE; p <= last; p++)
+		__atomic_fetch_or(&bits[p / BITS_PER_WORD], 1UL << (p % BITS_PER_WORD), __ATOMIC_RELEASE);
+}
+
+/* A device model may write [gpa, gpa + n) (memory.c). */
 void dirty_mark(uint64_t gpa, uint64_t n)
 {
 	if (!D.on || !n || gpa >= vm.ram_bytes)
 		return;
-	uint64_t last = (gpa + n - 1 < vm.ram_bytes ? gpa + n - 1 : vm.ram_bytes - 1) / PAGE_SIZE;
-	/* the disk worker marks too (disk.c): no bit may be lost */
-	for (uint64_t p = gpa / PAGE_SIZE; p <= last; p++)
-		__atomic_fetch_or(&D.log[p / BITS_PER_WORD], 1UL << (p % BITS_PER_WORD), __ATOMIC_RELAXED);
+	set_bits(D.log, gpa, n);
+	set_bits(D.touched, gpa, n);
+}
+
+/* Bits a collect took back into the log (migration: its last round). */
+void dirty_remark(uint64_t word, uint64_t bits)
+{
+	if (D.on && word < D.words)
+		__atomic_fetch_or(&D.log[word], bits, __ATOMIC_RELEASE);
+}
+
+/* OR into out every page a device model touched since the start. */
+void dirty_touched(uint64_t *out)
+{
+	for (uint64_t w = 0; D.on && w < D.words; w++)
+		out[w] |= __atomic_load_n(&D.touched[w], __ATOMIC_ACQUIRE);
 }
 
 /* A nested page fault: 1 if it was the guest's first write to a page of
@@ -99,11 +132,12 @@ int dirty_fault(uint64_t gpa, uint64_t info)
 	if (!D.on || gpa >= vm.ram_bytes || (info & NPF_PRESENT_WRITE) != NPF_PRESENT_WRITE)
 		return 0;
 	uint64_t page = gpa & ~(PAGE_SIZE - 1);
-	dirty_mark(page, PAGE_SIZE);
 	D.faults++;
-	/* E_OK, or the page is not mapped any more (the balloon took its
-	 * region): the next access faults as the balloon's */
+	/* writable first, then the bit (see above); E_OK, or the page is
+	 * not mapped any more (the balloon took its region): the next
+	 * access faults as the balloon's */
 	sys_guest_protect(vm.guest_space, page, 1, 1, 0);
+	set_bits(D.log, page, PAGE_SIZE);
 	return 1;
 }
 

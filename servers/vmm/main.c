@@ -208,6 +208,15 @@ static void restore_args(const char *saved, const char *current, char *out, size
 	out[k] = 0;
 }
 
+/* The VM moved to another machine (migrate.c): this VMM ends, and init
+ * does not start it again. */
+static int moved(void)
+{
+	vm.stopped = 1;
+	disk_close();
+	return EXIT_MOVED;
+}
+
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
@@ -240,6 +249,16 @@ int main(const struct bootinfo *bi)
 		restore_args(saved, bi->cmdline, restored_args, sizeof(restored_args));
 		args = restored_args;
 	}
+	/* incoming=PORT: a VM migrating in (migrate.c), with the source's
+	 * arguments, built as a restore is and filled from the connection */
+	unsigned incoming = arg_number(bi->cmdline, "incoming=", 0);
+	if (incoming && !path) {
+		static char sent[256];
+		if (incoming > 65535 || migrate_accept(incoming, sent, sizeof(sent), &restore_ram))
+			return EXIT_NO_RESTART;
+		restore_args(sent, bi->cmdline, restored_args, sizeof(restored_args));
+		args = restored_args;
+	}
 	snapshot_set_args(args);
 	int mode = vmm_mode(args);
 	if (mode < 0)
@@ -247,8 +266,11 @@ int main(const struct bootinfo *bi)
 	if (mode == VMM_MODE_TRAP || mode == VMM_MODE_PATCH || mode == VMM_MODE_PV) {
 		/* no VCPU: the guest runs as a thread of ours (trap.c, pv.c) */
 		if (restore_ram) {
-			debug_printf("vmm: %srestore %s: refused: a VM of mode=trap, patch or pv has no snapshots\n", vm_name,
-			             restore_path);
+			if (incoming)
+				migrate_refuse("a VM of mode=trap, patch or pv cannot migrate");
+			else
+				debug_printf("vmm: %srestore %s: refused: a VM of mode=trap, patch or pv has no snapshots\n",
+				             vm_name, restore_path);
 			return EXIT_NO_RESTART;
 		}
 		return mode == VMM_MODE_PV ? pv_main(bi) : trap_main(bi, (enum vmm_mode)mode);
@@ -267,9 +289,12 @@ int main(const struct bootinfo *bi)
 	if (!err) /* Linux is told the TSC's rate (pvclock.h), so measure it longer */
 		calibrate_start(arg_flag(args, "linux") ? 50 : 2);
 	err = err ? err : memory_setup(restore_ram ? restore_ram : (uint64_t)mib << 20);
-	if (!err && restore_ram && vm.ram_bytes != restore_ram) {
-		debug_printf("vmm: restore %s: refused: its %lu bytes of RAM cannot be given here\n", restore_path,
-		             restore_ram);
+	if (restore_ram && (err || vm.ram_bytes != restore_ram)) {
+		if (incoming)
+			migrate_refuse("its RAM cannot be given here");
+		else
+			debug_printf("vmm: restore %s: refused: its %lu bytes of RAM cannot be given here\n", restore_path,
+			             restore_ram);
 		return EXIT_NO_RESTART;
 	}
 	err = err ? err : shadow_setup(args);   /* mode=shadow (shadow.c) */
@@ -295,7 +320,7 @@ int main(const struct bootinfo *bi)
 	}
 	uart_init(&vm.uart, uart_output, 0);
 	if (restore_ram) { /* the devices as the snapshot has them, then the VCPU */
-		if (snapshot_restore(restore_path))
+		if (incoming ? migrate_receive() : snapshot_restore(restore_path))
 			return EXIT_NO_RESTART;
 		timers_rearm();
 		if (irq_due())
@@ -315,7 +340,8 @@ int main(const struct bootinfo *bi)
 	control_start(args); /* vm.NAME (control.c) */
 	size_t image_size;
 	if (restore_ram)
-		debug_printf("vmm: guest restored from %s in %lu MiB, going on\n", restore_path, restore_ram >> 20);
+		debug_printf("vmm: guest %s %s in %lu MiB, going on\n", incoming ? "migrated in on port" : "restored from",
+		             incoming ? "" : restore_path, restore_ram >> 20);
 	else {
 		const char *image = boot_image(&image_size); /* before image_size is read: argument order is unspecified */
 		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", image, image_size, mib);
@@ -353,6 +379,11 @@ int main(const struct bootinfo *bi)
 				disk_completions();
 			if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & NET_BIT))
 				net_notified();
+			if (MSG_LABEL(m.info) == LABEL_NOTIFY && (m.w[0] & MIGRATE_BIT)) {
+				migrate_notified();
+				if (vm.halted && migrate_stop(0)) /* the VCPU waits on us already */
+					return moved();
+			}
 			if (pending_len)
 				feed_uart(0, 0);
 			wake_parked();
@@ -397,6 +428,8 @@ int main(const struct bootinfo *bi)
 				parked_msg = m;
 				sys_cnode_delete(vm.parked); /* the last one, spent */
 				sys_cnode_move(vm.reply, CAP_ROOT_CNODE, vm.parked);
+				if (migrate_stop(0))
+					return moved();
 			}
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
@@ -406,6 +439,8 @@ int main(const struct bootinfo *bi)
 		charge_exit(since);
 		deliver_interrupt(&m);
 		snapshot_at_exit(&m); /* a snapshot asked for waits for this moment (snapshot.c) */
+		if (migrate_stop(&m)) /* so does a migration's last round (migrate.c) */
+			return moved();
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
 		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
 	}

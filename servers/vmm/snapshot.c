@@ -65,6 +65,11 @@ struct snapshot_result {
 	uint64_t bytes, pause_us;
 };
 
+const char *snapshot_args(void)
+{
+	return conf_args;
+}
+
 void snapshot_set_args(const char *args)
 {
 	size_t n = strlen(args);
@@ -290,15 +295,11 @@ static void put_model(struct snap_writer *w, const struct model *md)
 	snap_section(w, md->tag, md->version, field_buf, io.b.at);
 }
 
-/* The whole VM into path, the VCPU waiting on us (m: the answer to its
- * exit, 0 if it is parked in HLT). */
-static struct snapshot_result save(const char *path, const struct msg *m)
+/* The disk's requests finished, the guest waiting, not them (up to 10 s;
+ * a nap, so that the disk's worker runs whatever its priority): 0, or -1
+ * if they did not. */
+int snapshot_disk_settle(void)
 {
-	struct snapshot_result res = { 0, 0, 0 };
-	uint64_t t0 = rdtsc();
-	uart_flush(&vm.uart); /* its output buffer is the VMM's, not the guest's state */
-	/* the disk's requests first: the guest waits, not them (up to 10 s;
-	 * a nap, so that the disk's worker runs whatever its priority) */
 	static uint64_t nap_port;
 	if (!disk_idle() && !nap_port && object_alloc(OBJ_PORT, 0, &nap_port))
 		nap_port = 0;
@@ -308,7 +309,17 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 		ipc_recv(nap_port, 0, &nm);
 		disk_completions();
 	}
-	if (!disk_idle()) {
+	return disk_idle() ? 0 : -1;
+}
+
+/* The whole VM into path, the VCPU waiting on us (m: the answer to its
+ * exit, 0 if it is parked in HLT). */
+static struct snapshot_result save(const char *path, const struct msg *m)
+{
+	struct snapshot_result res = { 0, 0, 0 };
+	uint64_t t0 = rdtsc();
+	uart_flush(&vm.uart); /* its output buffer is the VMM's, not the guest's state */
+	if (snapshot_disk_settle()) {
 		debug_printf("vmm: %ssnapshot: the disk's requests did not finish (is the fs server down?)\n", vm_name);
 		res.err = E_STATE;
 		return res;
@@ -320,55 +331,9 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 	}
 	struct snap_writer w;
 	snap_begin(&w, write_at, 0, vm.ram_bytes);
-	snap_section(&w, "CONF", CONF_SECTION_VERSION, conf_args, strlen(conf_args));
-
-	static uint64_t v[VCPU_FIELD_COUNT];
-	vcpu_read_all(v, m);
-	uint8_t t[16];
-	struct snap_buf tb = { t, sizeof(t), 0, 0 };
-	snap_put64(&tb, clock_ns());
-	snap_put64(&tb, clock_guest_tsc());
-	snap_section(&w, "TIME", TIME_SECTION_VERSION, t, tb.at);
-	struct snap_buf vb = { field_buf, sizeof(field_buf), 0, 0 };
-	snap_put32(&vb, VCPU_FIELD_COUNT);
-	for (unsigned i = 0; i < VCPU_FIELD_COUNT; i++)
-		snap_put64(&vb, v[i]);
-	snap_section(&w, "VCPU", VCPU_SECTION_VERSION, field_buf, vb.at);
-
-	struct model md[16];
-	unsigned n = models(md);
-	for (unsigned i = 0; i < n; i++)
-		put_model(&w, &md[i]);
-
-	struct snap_buf mb = { field_buf, sizeof(field_buf), 0, 0 };
-	snap_put32(&mb, irq_levels());
-	snap_put64(&mb, vm.mtrr_def_type);
-	snap_put64(&mb, vm.test_reg);
-	snap_put64(&mb, vm.test_sum);
-	snap_put64(&mb, vm.test_counter);
-	snap_putn(&mb, vm.mmio_test, sizeof(vm.mmio_test));
-	snap_section(&w, "MISC", MISC_SECTION_VERSION, field_buf, mb.at);
-
-	/* RAM: the bitmap of pages that hold anything, then those pages */
-	uint64_t pages = vm.ram_bytes / PAGE, used = 0;
-	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
-	memset(bitmap, 0, (pages + 7) / 8);
-	for (uint64_t p = 0; p < pages; p++) {
-		const uint64_t *q = guest_ptr(p * PAGE, PAGE);
-		for (unsigned k = 0; q && k < PAGE / 8; k++)
-			if (q[k]) {
-				bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
-				used++;
-				break;
-			}
-	}
-	snap_section_begin(&w, "RAM", RAM_SECTION_VERSION, 8 + (pages + 7) / 8 + used * PAGE);
-	uint64_t count = pages;
-	snap_put(&w, &count, 8);
-	snap_put(&w, bitmap, (pages + 7) / 8);
-	for (uint64_t p = 0; p < pages; p++)
-		if (bitmap[p / 8] & (1u << (p % 8)))
-			snap_put(&w, guest_ptr(p * PAGE, PAGE), PAGE);
+	snapshot_put_state(&w, m);
+	uint64_t pages, used;
+	snapshot_put_ram(&w, 1, &pages, &used);
 	err = snap_finish(&w);
 	if (!file.status && stage_flush() == E_OK && (err = fs_fsync(file.fs, file.ino)))
 		file.status = err;
@@ -387,6 +352,69 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 	             "%lu.%02lu MiB/s in %lu calls of the fs server\n", vm_name, path, res.bytes, used, pages,
 	             res.pause_us / 1000, kib_s / 1024, kib_s % 1024 * 100 / 1024, calls);
 	return res;
+}
+
+/* Every section but RAM: the VMM's arguments, time, the VCPU (m: the
+ * answer to its exit, 0 if it is parked in HLT), each device model, the
+ * VMM's own state.  Also what live migration sends last (migrate.c). */
+void snapshot_put_state(struct snap_writer *w, const struct msg *m)
+{
+	snap_section(w, "CONF", CONF_SECTION_VERSION, conf_args, strlen(conf_args));
+
+	static uint64_t v[VCPU_FIELD_COUNT];
+	vcpu_read_all(v, m);
+	uint8_t t[16];
+	struct snap_buf tb = { t, sizeof(t), 0, 0 };
+	snap_put64(&tb, clock_ns());
+	snap_put64(&tb, clock_guest_tsc());
+	snap_section(w, "TIME", TIME_SECTION_VERSION, t, tb.at);
+	struct snap_buf vb = { field_buf, sizeof(field_buf), 0, 0 };
+	snap_put32(&vb, VCPU_FIELD_COUNT);
+	for (unsigned i = 0; i < VCPU_FIELD_COUNT; i++)
+		snap_put64(&vb, v[i]);
+	snap_section(w, "VCPU", VCPU_SECTION_VERSION, field_buf, vb.at);
+
+	struct model md[16];
+	unsigned n = models(md);
+	for (unsigned i = 0; i < n; i++)
+		put_model(w, &md[i]);
+
+	struct snap_buf mb = { field_buf, sizeof(field_buf), 0, 0 };
+	snap_put32(&mb, irq_levels());
+	snap_put64(&mb, vm.mtrr_def_type);
+	snap_put64(&mb, vm.test_reg);
+	snap_put64(&mb, vm.test_sum);
+	snap_put64(&mb, vm.test_counter);
+	snap_putn(&mb, vm.mmio_test, sizeof(vm.mmio_test));
+	snap_section(w, "MISC", MISC_SECTION_VERSION, field_buf, mb.at);
+}
+
+/* The RAM section: the bitmap of the pages stored, then those pages.
+ * with_pages: every page that is not all zero (a restore starts from
+ * zeroed RAM); 0: none (migration sent them all before). */
+void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages_out, uint64_t *used_out)
+{
+	uint64_t pages = vm.ram_bytes / PAGE, used = 0;
+	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
+	memset(bitmap, 0, (pages + 7) / 8);
+	for (uint64_t p = 0; with_pages && p < pages; p++) {
+		const uint64_t *q = guest_ptr(p * PAGE, PAGE);
+		for (unsigned k = 0; q && k < PAGE / 8; k++)
+			if (q[k]) {
+				bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
+				used++;
+				break;
+			}
+	}
+	snap_section_begin(w, "RAM", RAM_SECTION_VERSION, 8 + (pages + 7) / 8 + used * PAGE);
+	uint64_t count = pages;
+	snap_put(w, &count, 8);
+	snap_put(w, bitmap, (pages + 7) / 8);
+	for (uint64_t p = 0; p < pages; p++)
+		if (bitmap[p / 8] & (1u << (p % 8)))
+			snap_put(w, guest_ptr(p * PAGE, PAGE), PAGE);
+	*pages_out = pages;
+	*used_out = used;
 }
 
 static void answer(struct snapshot_result r)
@@ -479,7 +507,7 @@ static const char *load_section(const char *tag, uint32_t version, uint8_t *buf,
 		return "a section has a version this VMM does not read";
 	if (s.len > size)
 		return "a section is too long";
-	if (read_at(0, s.offset, buf, s.len))
+	if (reader.read(reader.ctx, s.offset, buf, s.len))
 		return file.status ? failure(file.status) : "a read of the file failed";
 	*len = s.len;
 	return 0;
@@ -511,7 +539,53 @@ static const char *restore_models(void)
 	return 0;
 }
 
+/* A snapshot in memory (live migration's last message, migrate.c): 0, or
+ * -1 with *why saying what is wrong with it. */
+static long blob_read(void *ctx, uint64_t offset, void *bytes, size_t n)
+{
+	const struct { const uint8_t *p; uint64_t len; } *b = ctx;
+	if (offset > b->len || n > b->len - offset)
+		return -EIO;
+	memcpy(bytes, b->p + offset, n);
+	return 0;
+}
+
+static struct { const uint8_t *p; uint64_t len; } blob;
+
+static long apply(const char *what, const char *done);
+
+long snapshot_apply_blob(const void *bytes, uint64_t len, const char *what, const char *done)
+{
+	const char *why = "";
+	blob.p = bytes;
+	blob.len = len;
+	memset(&file, 0, sizeof(file));
+	if (snap_check(&reader, blob_read, &blob, len, GUEST_RAM_MAX, &why)) {
+		debug_printf("vmm: %s%s: refused: %s\n", vm_name, what, why);
+		return E_BAD_ARG;
+	}
+	if (reader.ram_bytes != vm.ram_bytes) {
+		debug_printf("vmm: %s%s: refused: its RAM size is not this VM's\n", vm_name, what);
+		return E_BAD_ARG;
+	}
+	restore_cycles = 0;
+	return apply(what, done);
+}
+
 long snapshot_restore(const char *path)
+{
+	char what[220], done[220];
+	debug_snprintf(what, sizeof(what), "restore %s", path);
+	debug_snprintf(done, sizeof(done), "restored from %s", path);
+	long err = apply(what, done);
+	file_close();
+	return err;
+}
+
+/* The checked snapshot in `reader` applied: devices, the VMM's own state,
+ * the RAM it stores, then the VCPU.  what: "restore PATH" or the like,
+ * for a refusal; done: what the line says when it worked. */
+static long apply(const char *what, const char *done)
 {
 	uint64_t t0 = rdtsc();
 	const char *bad;
@@ -555,7 +629,7 @@ long snapshot_restore(const char *path)
 	uint64_t pages = vm.ram_bytes / PAGE, bitmap_len = (pages + 7) / 8, stored = 0;
 	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
 	if (!snap_find(&reader, "RAM", &s) || s.version != RAM_SECTION_VERSION || s.len < 8 + bitmap_len ||
-	    read_at(0, s.offset, &stored, 8) || stored != pages || read_at(0, s.offset + 8, bitmap, bitmap_len)) {
+	    reader.read(reader.ctx, s.offset, &stored, 8) || stored != pages || reader.read(reader.ctx, s.offset + 8, bitmap, bitmap_len)) {
 		bad = "its RAM section does not match its RAM size";
 		goto refused;
 	}
@@ -569,7 +643,7 @@ long snapshot_restore(const char *path)
 	uint64_t at = s.offset + 8 + bitmap_len;
 	for (uint64_t p = 0; p < pages; p++)
 		if ((bitmap[p / 8] >> (p % 8)) & 1) {
-			if (read_at(0, at, guest_ptr(p * PAGE, PAGE), PAGE)) {
+			if (reader.read(reader.ctx, at, guest_ptr(p * PAGE, PAGE), PAGE)) {
 				bad = file.status ? failure(file.status) : "a read of its RAM failed";
 				goto refused;
 			}
@@ -584,21 +658,17 @@ long snapshot_restore(const char *path)
 			continue;
 		long err = sys_vcpu_write(vm.vcpu, f, v[f]);
 		if (err) {
-			debug_printf("vmm: %srestore %s: refused: the kernel takes no VCPU field %u = %lx (error %ld)\n",
-			             vm_name, path, f, v[f], err);
-			file_close();
+			debug_printf("vmm: %s%s: refused: the kernel takes no VCPU field %u = %lx (error %ld)\n",
+			             vm_name, what, f, v[f], err);
 			return E_BAD_ARG;
 		}
 	}
-	uint64_t calls = file.calls;
-	file_close();
 	restore_cycles += rdtsc() - t0;
-	debug_printf("vmm: %srestored from %s: %lu of %lu pages, the guest's time goes on from %lu ms; the file "
-	             "read, checked and applied in %lu ms (%lu calls of the fs server)\n", vm_name, path, used, pages,
-	             vm_ns / 1000000, clock_cycles_to_ns(restore_cycles) / 1000000, calls);
+	debug_printf("vmm: %s%s: %lu of %lu pages, the guest's time goes on from %lu ms; read, checked and "
+	             "applied in %lu ms (%lu calls of the fs server)\n", vm_name, done, used, pages,
+	             vm_ns / 1000000, clock_cycles_to_ns(restore_cycles) / 1000000, file.calls);
 	return E_OK;
 refused:
-	debug_printf("vmm: %srestore %s: refused: %s\n", vm_name, path, bad);
-	file_close();
+	debug_printf("vmm: %s%s: refused: %s\n", vm_name, what, bad);
 	return E_BAD_ARG;
 }

@@ -23,13 +23,14 @@
 /* Our own address space: one place for every region, so that no two
  * overlap (each 1 TiB apart). */
 #define GUEST_RAM_VA   0x0000300000000000UL  /* guest RAM in our own space: VA = this + GPA */
-#define IMAGE_VA       0x0000310000000000UL  /* the guest image module, read-only */
+/* 0x0000310000000000: servers/lib's socket buffer (NET_SOCKET_BUFFER_VA), migrate.c's */
 #define DISK_BUF_VA    0x0000320000000000UL  /* the fs server's shared buffer, for the disk (fsbuf.h) */
 #define NET_BUF_VA     0x0000330000000000UL  /* the switch's shared buffer (vnet_link.c) */
 #define SNAP_BUF_VA    0x0000340000000000UL  /* the fs server's shared buffer, for snapshots */
 #define TRACK_VA       0x0000350000000000UL  /* shadows=N's tracking (shadow.c) */
 #define TRAP_FRAMES_VA 0x0000360000000000UL  /* mode=trap, patch, pv: frame table and pv's state (trap.h) */
 #define DIRTY_VA       0x0000370000000000UL  /* the dirty log (dirty.c) */
+#define IMAGE_VA       0x0000380000000000UL  /* the guest image module, read-only */
 #define GUEST_LOAD_GPA 0x100000UL
 #define MMIO_TEST_GPA 0xfeb00000UL         /* a scratch register device, 4 KiB */
 #define GUEST_RAM_MAX (3UL << 30)          /* RAM stays below the MMIO hole under 4 GiB */
@@ -105,6 +106,8 @@ int dirty_fault(uint64_t gpa, uint64_t info);
 uint64_t dirty_collect(uint64_t *out);
 uint64_t dirty_words(void);
 uint64_t dirty_faults(void);
+void dirty_remark(uint64_t word, uint64_t bits);
+void dirty_touched(uint64_t *out);
 int paging_read(struct guest_paging *p);
 int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
                   struct page_fault *pf);
@@ -212,6 +215,22 @@ long snapshot_request(const char *path, uint64_t reply_slot);  /* control.c's; t
 void snapshot_at_exit(const struct msg *m);      /* main.c: the VCPU waits for the answer m */
 long snapshot_open(const char *path, uint64_t *ram_bytes, char *args, size_t args_size);
 long snapshot_restore(const char *path);
+struct snap_writer;
+void snapshot_put_state(struct snap_writer *w, const struct msg *m);   /* all but RAM (snapfile.h) */
+void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages, uint64_t *used);
+int snapshot_disk_settle(void);                  /* the disk's requests done: 0, or -1 */
+long snapshot_apply_blob(const void *bytes, uint64_t len, const char *what, const char *done);
+const char *snapshot_args(void);                 /* the VMM's arguments, as a snapshot records them */
+
+/* migrate.c: live migration (docs/lifecycle.md) */
+#define MIGRATE_BIT 16               /* a notification: the migration's rounds are done or failed */
+long migrate_request(const char *dest, uint64_t reply_slot);  /* control.c's; the reply waits */
+int migrate_waiting(void);                       /* 1: stop the VCPU and call migrate_stop */
+void migrate_notified(void);                     /* main.c, on MIGRATE_BIT */
+int migrate_stop(const struct msg *m);           /* 1: the VM moved, this VMM ends */
+long migrate_accept(unsigned port, char *args, size_t size, uint64_t *ram_bytes);  /* incoming=PORT */
+long migrate_receive(void);                      /* 0: the VM runs here */
+long migrate_refuse(const char *why);            /* the incoming migration ends, with a line */
 
 /* control.c: the VM's controls (idl/vmm.idl, published as vm.NAME) */
 #define CONTROL_BADGE 3      /* of the published right (1: the VCPU's exits, 2: the input thread) */

@@ -53,6 +53,9 @@ void clock_nap(unsigned ticks);
  * help (it cannot start as configured: a bad image, bad arguments).
  * init does not restart a server that ends with it, whatever its policy. */
 #define EXIT_NO_RESTART 3
+/* A server whose work went on elsewhere (a VMM whose VM migrated to
+ * another machine): not a failure, and nothing to restart. */
+#define EXIT_MOVED 4
 
 long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot);
 /* The same from one given Untyped (device memory, for one). */
