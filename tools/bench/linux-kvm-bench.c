@@ -378,6 +378,42 @@ static void kvm_messages(void)
 	close(fd);
 }
 
+/*
+ * What KVM has to work with: the SVM features QEMU's CPU reports (CPUID
+ * 0x8000000A EDX) and what kvm_amd made of them (its parameters in sysfs).
+ * Without NRIPS (next-RIP save) KVM cannot learn the length of an exiting
+ * instruction from the VMCB and decodes it with its instruction emulator to
+ * step over it; an I/O exit always carries the next RIP.
+ */
+static void svm_features(void)
+{
+	static const char *const params[] = { "nested", "npt", "nrips", "vgif", "vls", "avic", "lbrv" };
+	uint32_t a = 0x8000000a, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	printf("# linux-kvm-bench: CPUID 0x8000000A: edx=%#x (NP %u, NRIPS %u, VGIF %u, "
+	       "TSC rate %u, VMCB clean %u, decode assists %u)\n",
+	       d, d & 1, (d >> 3) & 1, (d >> 16) & 1, (d >> 4) & 1, (d >> 5) & 1, (d >> 7) & 1);
+	mkdir("/sys", 0555);
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL) != 0)
+		return;
+	printf("# linux-kvm-bench: kvm_amd parameters:");
+	for (unsigned i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		char path[96], v[16] = "?";
+
+		snprintf(path, sizeof(path), "/sys/module/kvm_amd/parameters/%s", params[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, v, sizeof(v) - 1);
+			v[n > 0 ? n : 0] = 0;
+			v[strcspn(v, "\n")] = 0;
+			close(fd);
+		}
+		printf(" %s=%s", params[i], v);
+	}
+	printf("\n");
+}
+
 int main(void)
 {
 	static const char *const modules[] = { "irqbypass", "kvm", "ccp", "kvm-amd" };
@@ -413,6 +449,7 @@ int main(void)
 		return 1;
 	}
 	printf("# linux-kvm-bench: /dev/kvm is there (irqbypass, kvm, ccp, kvm-amd loaded)\n");
+	svm_features();
 
 	make_vm();
 	uint64_t t0 = rdtsc(), n0 = now_ns();

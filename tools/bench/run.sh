@@ -135,6 +135,14 @@ tools/bench/linux-fs-bench.sh >>$out/linux.txt
 tools/bench/linux-net-bench.sh >>$out/linux.txt
 tail -n 7 $out/linux.txt
 
+# KVM's side of the vmexit figures: Linux's kvm_amd on QEMU's SVM, a
+# one-VCPU guest's CPUID (answered inside KVM) and OUT (handed to the
+# user-space program); two boots, with and without icount
+echo "bench: KVM under the same QEMU settings (Linux's kvm_amd; -icount shift=0, then wall clock)" >&2
+tools/bench/linux-kvm-bench.sh >$out/linux-kvm.txt
+cat $out/linux-kvm.txt
+cat $out/linux-kvm.txt >>$out/linux.txt
+
 echo "bench: the Linux guest's boot under Berth and under bare QEMU (wall clock, no icount)" >&2
 tools/bench/linux_boot.py >$out/linux-boot.txt
 cat $out/linux-boot.txt
@@ -165,11 +173,16 @@ printf '# %-34s %8s   %-22s %8s\n' ipc_call_reply "$(value ipc_call_reply)" pipe
 printf '# %-34s %8s   %-22s %8s\n' ipc_call_reply_slowpath "$(value ipc_call_reply_slowpath)" "" ""
 printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip "$(value fault_roundtrip)" page_fault "$(value linux.page_fault)"
 printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip_alloc "$(value fault_roundtrip_alloc)" "" ""
-echo "# vmexits, Berth only (Linux's KVM side is issue 18's): instructions under icount; ns without, median of 5:"
-printf '# %-34s %12s %12s\n' "" "instructions" "ns"
-for f in vmexit_cpuid vmexit_cpuid_inkernel vmexit_pio vmexit_mmio; do
-	printf '# %-34s %12s %12s\n' $f "$(value $f)" "$(value ${f}_ns)"
-done
+echo "# vmexits, Berth beside KVM (Linux 6.1's kvm_amd, same QEMU): instructions under icount; ns without, median of 5 rounds:"
+printf '# %-26s %12s %8s   %-26s %12s %8s\n' "berth" "instructions" "ns" "linux (KVM)" "instructions" "ns"
+vm_row() { # berth-figure kvm-figure kvm-label
+	printf '# %-26s %12s %8s   %-26s %12s %8s\n' "$1" "$(value "$1")" "$(value "${1}_ns")" "${3:-}" \
+		"${2:+$(value "linux.$2")}" "${2:+$(value "linux.${2}_ns")}"
+}
+vm_row vmexit_cpuid kvm_cpuid "kvm_cpuid (inside KVM)"
+vm_row vmexit_cpuid_inkernel kvm_cpuid "kvm_cpuid (inside KVM)"
+vm_row vmexit_pio kvm_pio "kvm_pio (to user space)"
+vm_row vmexit_mmio
 echo "# Linux boot to /init (ms, wall clock without icount, median of 3; docs/benchmarks.md):"
 printf '# %-34s %8s   %-22s %8s\n' linux_guest_boot_ms "$(value linux_guest_boot_ms)" linux_bare_qemu_boot_ms \
 	"$(value linux_bare_qemu_boot_ms)"
