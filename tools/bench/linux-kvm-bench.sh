@@ -104,5 +104,5 @@ boot wall "$out/linux-kvm-wall.log"
 tr -d '\r' <"$out/linux-kvm-icount.log" | grep -o '# \(linux-kvm-bench\|kmsg\): .*' || true
 tr -d '\r' <"$out/linux-kvm-wall.log" | grep -o '# linux-kvm-bench: .*\(tsc_hz\|TSC ticks\).*' |
 	sed 's/^# linux-kvm-bench: /# linux-kvm-bench (wall run): /' || true
-print_figures "$out/linux-kvm-icount.log" instructions kvm_cpuid kvm_pio
-print_figures "$out/linux-kvm-wall.log" ns kvm_cpuid_ns kvm_pio_ns
+print_figures "$out/linux-kvm-icount.log" instructions kvm_cpuid kvm_pio kvm_pio_inkernel
+print_figures "$out/linux-kvm-wall.log" ns kvm_cpuid_ns kvm_pio_ns kvm_pio_inkernel_ns

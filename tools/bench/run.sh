@@ -176,12 +176,13 @@ printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip_alloc "$(value fault_roundtri
 echo "# vmexits, Berth beside KVM (Linux 6.1's kvm_amd, same QEMU): instructions under icount; ns without, median of 5 rounds:"
 printf '# %-26s %12s %8s   %-26s %12s %8s\n' "berth" "instructions" "ns" "linux (KVM)" "instructions" "ns"
 vm_row() { # berth-figure kvm-figure kvm-label
-	printf '# %-26s %12s %8s   %-26s %12s %8s\n' "$1" "$(value "$1")" "$(value "${1}_ns")" "${3:-}" \
+	printf '# %-26s %12s %8s   %-26s %12s %8s\n' "$1" "${1:+$(value "$1")}" "${1:+$(value "${1}_ns")}" "${3:-}" \
 		"${2:+$(value "linux.$2")}" "${2:+$(value "linux.${2}_ns")}"
 }
 vm_row vmexit_cpuid kvm_cpuid "kvm_cpuid (inside KVM)"
 vm_row vmexit_cpuid_inkernel kvm_cpuid "kvm_cpuid (inside KVM)"
 vm_row vmexit_pio kvm_pio "kvm_pio (to user space)"
+vm_row "" kvm_pio_inkernel "kvm_pio_inkernel (eventfd)"
 vm_row vmexit_mmio
 echo "# Linux boot to /init (ms, wall clock without icount, median of 3; docs/benchmarks.md):"
 printf '# %-34s %8s   %-22s %8s\n' linux_guest_boot_ms "$(value linux_guest_boot_ms)" linux_bare_qemu_boot_ms \
