@@ -26,6 +26,10 @@ cat $out/berth.txt
 # console driver and one VMM.  Nothing inside ends the run, so we stop QEMU
 # once the VMM says the guest exited.
 run_vm() { # kernel qemu-extra log
+	# Empty the log first: QEMU's redirection happens in the background
+	# job, and the wait below must not find the last run's "guest exited"
+	# in the old log (it did, and the figures were the last run's)
+	: >"$3"
 	QEMU_EXTRA="$2" KERNEL_CMDLINE="" tools/qemu.sh --test "$1" build/init.elf \
 		tests/bench/vm_bench.manifest build/serial.elf build/vmm.elf \
 		build/tests/guests/progs/bench.bin >"$3" 2>&1 &
