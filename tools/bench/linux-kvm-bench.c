@@ -473,15 +473,16 @@ int main(void)
 	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) != 0)
 		fail("mounting devtmpfs on /dev");
 	for (unsigned i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
-		char path[64];
+		char path[64], what[96];
 
 		snprintf(path, sizeof(path), "/lib/modules/%s.ko", modules[i]);
 		if (load_module(path) != 0) {
 			int e = errno;
 
 			kvm_messages();
+			snprintf(what, sizeof(what), "loading %s (finit_module)", path);
 			errno = e;
-			fail(path);
+			fail(what);
 		}
 	}
 	kvm_messages();
