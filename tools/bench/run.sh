@@ -246,11 +246,14 @@ echo "bench: chart of the side-by-side figures" >&2
 	printf '%s %s %s\n' '"kernel entry and exit\n(null syscall; getppid)"' "$(value null_syscall)" "$(value linux.getppid)"
 	printf '%s %s %s\n' '"round trip, 2 processes\n(IPC call; pipe)"' "$(value ipc_call_reply)" "$(value linux.pipe_pingpong)"
 	printf '%s %s %s\n' '"first touch of a page\n(pager; page fault)"' "$(value fault_roundtrip_alloc)" "$(value linux.page_fault)"
+	printf '%s %s %s\n' '"VM exit to user level\n(OUT: VMM; KVM to user)"' "$(value vmexit_pio)" "$(value linux.kvm_pio)"
+	printf '%s %s %s\n' '"VM exit in the kernel\n(CPUID; KVM eventfd OUT)"' "$(value vmexit_cpuid_inkernel)" \
+		"$(value linux.kvm_pio_inkernel)"
 } >$out/side-by-side.dat
 gnuplot <<PLOT
-set terminal png size 900,520
+set terminal png size 1200,520
 set bmargin 4
-set xrange [-0.5:2.5]
+set xrange [-0.5:4.5]
 set output "$out/side-by-side.png"
 set title "Berth next to Linux in the same QEMU (-icount shift=0): guest instructions per operation"
 set style data histograms
@@ -261,7 +264,7 @@ set yrange [10:*]
 set ylabel "instructions (log scale)"
 set key top left
 set grid ytics
-plot "$out/side-by-side.dat" using 2:xtic(1) title "Berth", '' using 3 title "Linux 6.1"
+plot "$out/side-by-side.dat" using 2:xtic(1) title "Berth", '' using 3 title "Linux 6.1 (and its KVM)"
 PLOT
 echo "# chart: $out/side-by-side.png"
 
