@@ -62,6 +62,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #define ITERS		2000
@@ -91,7 +92,7 @@
 __asm__(
 	".pushsection .rodata\n"
 	".code32\n"
-	".globl guest_code, guest_code_end\n"
+	".globl guest_code, guest_code_end, guest_cpuid_at, guest_pio_at, guest_kick_at\n"
 	"guest_code:\n"
 	/* warm-up: the CPUID loop exactly as timed */
 	"	movl 0x8008, %esi\n"
@@ -108,6 +109,7 @@ __asm__(
 	"	movl 0x8000, %esi\n"
 	"3:	xorl %eax, %eax\n"
 	"	xorl %ecx, %ecx\n"
+	"guest_cpuid_at:\n"
 	"	cpuid\n"
 	"	decl %esi\n"
 	"	jnz 3b\n"
@@ -128,7 +130,9 @@ __asm__(
 	"	movl %eax, (%edi)\n"
 	"	movl %edx, 4(%edi)\n"
 	"	movl 0x8000, %esi\n"
-	"6:	outb %al, $0x80\n"
+	"6:\n"
+	"guest_pio_at:\n"
+	"	outb %al, $0x80\n"
 	"	decl %esi\n"
 	"	jnz 6b\n"
 	"	rdtsc\n"
@@ -148,7 +152,9 @@ __asm__(
 	"	movl %eax, (%edi)\n"
 	"	movl %edx, 4(%edi)\n"
 	"	movl 0x8000, %esi\n"
-	"9:	outb %al, $0x84\n"
+	"9:\n"
+	"guest_kick_at:\n"
+	"	outb %al, $0x84\n"
 	"	decl %esi\n"
 	"	jnz 9b\n"
 	"	rdtsc\n"
@@ -163,6 +169,8 @@ __asm__(
 	".code64\n"
 	".popsection\n");
 extern const unsigned char guest_code[], guest_code_end[];
+/* the timed loops' exiting instructions, for tools/bench/kvm_exit_profile.py */
+extern const unsigned char guest_cpuid_at[], guest_pio_at[], guest_kick_at[];
 
 static int kvm = -1, vm = -1, vcpu = -1, kick = -1;
 static struct kvm_run *run;
@@ -457,6 +465,60 @@ static void svm_features(void)
 	printf("\n");
 }
 
+/*
+ * For tools/bench/kvm_exit_profile.py (kvm_bench_symbols=1 on the command
+ * line): where the modules' code sections and the kernel's functions are,
+ * and the guest-physical addresses of the three timed instructions, so
+ * that program counters single-stepped through QEMU's gdbstub can be
+ * named.  Tens of thousands of lines: never in a benchmark run.
+ */
+static void print_symbols(void)
+{
+	static const char *const mods[] = { "kvm", "kvm_amd" };
+
+	printf("# GUEST cpuid=%#lx pio=%#lx kick=%#lx\n",
+	       (unsigned long)(GUEST_ENTRY + (guest_cpuid_at - guest_code)),
+	       (unsigned long)(GUEST_ENTRY + (guest_pio_at - guest_code)),
+	       (unsigned long)(GUEST_ENTRY + (guest_kick_at - guest_code)));
+	for (unsigned i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		char dir[96];
+
+		snprintf(dir, sizeof(dir), "/sys/module/%s/sections", mods[i]);
+		DIR *d = opendir(dir);
+		if (!d)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, ".text", 5) != 0 && strncmp(e->d_name, ".noinstr", 8) != 0)
+				continue;
+			char path[400], v[32] = "";
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t n = read(fd, v, sizeof(v) - 1);
+				v[n > 0 ? n : 0] = 0;
+				v[strcspn(v, "\n")] = 0;
+				close(fd);
+			}
+			printf("# SECTION %s %s %s\n", mods[i], e->d_name, v);
+		}
+		closedir(d);
+	}
+	/* the kernel's own text symbols (the modules' come from their .ko) */
+	mkdir("/proc", 0555);
+	if (mount("proc", "/proc", "proc", 0, NULL) != 0)
+		return;
+	FILE *k = fopen("/proc/kallsyms", "r");
+	char line[256];
+	while (k && fgets(line, sizeof(line), k)) {
+		char *t = strchr(line, ' ');
+		if (t && (t[1] == 't' || t[1] == 'T') && !strchr(line, '['))
+			printf("# KSYM %s", line);
+	}
+	if (k)
+		fclose(k);
+}
+
 int main(void)
 {
 	static const char *const modules[] = { "irqbypass", "kvm", "ccp", "kvm-amd" };
@@ -494,6 +556,9 @@ int main(void)
 	}
 	printf("# linux-kvm-bench: /dev/kvm is there (irqbypass, kvm, ccp, kvm-amd loaded)\n");
 	svm_features();
+	const char *symbols = getenv("kvm_bench_symbols");
+	if (symbols && strcmp(symbols, "1") == 0)
+		print_symbols();
 
 	make_vm();
 	uint64_t t0 = rdtsc(), n0 = now_ns();

@@ -23,7 +23,9 @@
 # kernel and the four modules are fetched once (cache/linux/,
 # cache/linux-kvm-modules/), and the program and the initramfs are rebuilt
 # only when their sources change.  Environment: BENCH_TIMEOUT (seconds per
-# boot, default 300).
+# boot, default 300).  With --setup it only sets up, and prints the kernel,
+# the initramfs, the program and the modules' directory, one a line
+# (tools/bench/kvm_exit_profile.py uses them).
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -67,6 +69,10 @@ if [ ! -f "$initrd" ] || [ "$prog" -nt "$initrd" ] || [ "$self" -nt "$initrd" ] 
 	mv "$initrd.tmp" "$initrd"
 else
 	say "$initrd up to date"
+fi
+if [ "${1:-}" = --setup ]; then
+	printf '%s\n' "$vmlinuz" "$initrd" "$prog" "$mdir/lib/modules/$abi/kernel"
+	exit 0
 fi
 
 # boot KIND LOG QEMU-ARGS...: one run of the program; kvm_bench_clock=KIND
