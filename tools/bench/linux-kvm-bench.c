@@ -33,6 +33,13 @@
  * CPUID KVM decodes it with its instruction emulator; an I/O exit carries
  * the next RIP on every SVM, so both OUT figures are spared that.
  *
+ * The guest times, not this program: the CPUID exits never come back to
+ * the program, so only the guest sees each one, and timing all three the
+ * same way keeps them comparable with each other and with Berth's guest,
+ * which times its exits from inside too.  A round's own overhead outside
+ * the loop (the loads of the count, two RDTSCs, four stores) is some ten
+ * instructions in 2000 iterations.
+ *
  * The counts are guest RDTSC deltas.  The guest's TSC is QEMU's (plus
  * KVM's offset), so under -icount shift=0 a delta counts every instruction
  * QEMU executed in between, the guest's, kvm_amd's and this program's:
@@ -41,10 +48,12 @@
  * run (the guest's TSC has the same rate: KVM adds an offset, and QEMU's
  * SVM has no TSC scaling) to give nanoseconds.  The script runs both and
  * says which through the kernel command line (kvm_bench_clock=icount
- * becomes this program's environment): the figures of the run's kind are
- * BENCH lines, the others "#" lines.
+ * becomes this program's environment), and it prints only the figures of
+ * the run's kind as BENCH lines (the wall run adds its TSC ticks per
+ * iteration as "#" lines).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -62,7 +71,6 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #define ITERS		2000
@@ -78,13 +86,17 @@
 #define PIO_PORT	0x80		/* the POST port, as Berth's guest uses */
 #define KICK_PORT	0x84		/* the eventfd's port */
 
+/* the constants above, as text for the guest's assembly */
+#define STR(x)		#x
+#define XS(x)		STR(x)
+
 #define DEBUG_EXIT_PORT	0xf4		/* isa-debug-exit: QEMU exits with status 1 */
 
 /*
  * The guest, assembled by gcc into this program's read-only data and copied
  * into the VM at GUEST_ENTRY.  32-bit code; absolute addresses only for
- * data (GUEST_PARAMS and the result tables), so it runs wherever it is
- * copied.  CPUID overwrites EAX, EBX, ECX and EDX, and RDTSC EAX and EDX,
+ * data (GUEST_PARAMS: iterations, rounds, warm-up; the result tables), so
+ * it runs wherever it is copied.  CPUID overwrites EAX, EBX, ECX and EDX, and RDTSC EAX and EDX,
  * so the counters are ESI (iterations) and EBP (rounds) and EDI points at
  * the results.  It ends with HLT, which (no in-kernel interrupt
  * controller) KVM hands to this program as KVM_EXIT_HLT.
@@ -95,18 +107,18 @@ __asm__(
 	".globl guest_code, guest_code_end, guest_cpuid_at, guest_pio_at, guest_kick_at\n"
 	"guest_code:\n"
 	/* warm-up: the CPUID loop exactly as timed */
-	"	movl 0x8008, %esi\n"
+	"	movl " XS(GUEST_PARAMS) "+8, %esi\n"
 	"1:	xorl %eax, %eax\n"
 	"	xorl %ecx, %ecx\n"
 	"	cpuid\n"
 	"	decl %esi\n"
 	"	jnz 1b\n"
-	"	movl $0x8100, %edi\n"
-	"	movl 0x8004, %ebp\n"
+	"	movl $" XS(GUEST_CPUID_TSC) ", %edi\n"
+	"	movl " XS(GUEST_PARAMS) "+4, %ebp\n"
 	"2:	rdtsc\n"
 	"	movl %eax, (%edi)\n"
 	"	movl %edx, 4(%edi)\n"
-	"	movl 0x8000, %esi\n"
+	"	movl " XS(GUEST_PARAMS) ", %esi\n"
 	"3:	xorl %eax, %eax\n"
 	"	xorl %ecx, %ecx\n"
 	"guest_cpuid_at:\n"
@@ -120,19 +132,19 @@ __asm__(
 	"	decl %ebp\n"
 	"	jnz 2b\n"
 	/* the OUT loop: warm-up, then the timed rounds */
-	"	movl 0x8008, %esi\n"
-	"4:	outb %al, $0x80\n"
+	"	movl " XS(GUEST_PARAMS) "+8, %esi\n"
+	"4:	outb %al, $" XS(PIO_PORT) "\n"
 	"	decl %esi\n"
 	"	jnz 4b\n"
-	"	movl $0x8200, %edi\n"
-	"	movl 0x8004, %ebp\n"
+	"	movl $" XS(GUEST_PIO_TSC) ", %edi\n"
+	"	movl " XS(GUEST_PARAMS) "+4, %ebp\n"
 	"5:	rdtsc\n"
 	"	movl %eax, (%edi)\n"
 	"	movl %edx, 4(%edi)\n"
-	"	movl 0x8000, %esi\n"
+	"	movl " XS(GUEST_PARAMS) ", %esi\n"
 	"6:\n"
 	"guest_pio_at:\n"
-	"	outb %al, $0x80\n"
+	"	outb %al, $" XS(PIO_PORT) "\n"
 	"	decl %esi\n"
 	"	jnz 6b\n"
 	"	rdtsc\n"
@@ -142,19 +154,19 @@ __asm__(
 	"	decl %ebp\n"
 	"	jnz 5b\n"
 	/* the OUT that KVM completes itself (the eventfd), likewise */
-	"	movl 0x8008, %esi\n"
-	"7:	outb %al, $0x84\n"
+	"	movl " XS(GUEST_PARAMS) "+8, %esi\n"
+	"7:	outb %al, $" XS(KICK_PORT) "\n"
 	"	decl %esi\n"
 	"	jnz 7b\n"
-	"	movl $0x8300, %edi\n"
-	"	movl 0x8004, %ebp\n"
+	"	movl $" XS(GUEST_KICK_TSC) ", %edi\n"
+	"	movl " XS(GUEST_PARAMS) "+4, %ebp\n"
 	"8:	rdtsc\n"
 	"	movl %eax, (%edi)\n"
 	"	movl %edx, 4(%edi)\n"
-	"	movl 0x8000, %esi\n"
+	"	movl " XS(GUEST_PARAMS) ", %esi\n"
 	"9:\n"
 	"guest_kick_at:\n"
-	"	outb %al, $0x84\n"
+	"	outb %al, $" XS(KICK_PORT) "\n"
 	"	decl %esi\n"
 	"	jnz 9b\n"
 	"	rdtsc\n"

@@ -3,14 +3,17 @@
 # Berth's benchmark machine (QEMU -accel tcg -cpu max -m 256M, whose
 # emulated SVM the kernel's kvm_amd drives), run tools/bench/linux-kvm-bench.c
 # as /init (it loads irqbypass, kvm, ccp and kvm-amd, makes a one-VCPU VM
-# and times a CPUID exit KVM answers in the kernel and an OUT exit KVM
-# hands to the program), and print:
+# and times a CPUID exit KVM answers in the kernel, an OUT exit KVM hands
+# to the program and an OUT KVM completes in the kernel through an
+# eventfd), and print:
 #
 #   # linux-kvm-bench: ... and # kmsg: ...             (context lines)
 #   BENCH name=linux.kvm_cpuid value=<n> unit=instructions
 #   BENCH name=linux.kvm_pio value=<n> unit=instructions
+#   BENCH name=linux.kvm_pio_inkernel value=<n> unit=instructions
 #   BENCH name=linux.kvm_cpuid_ns value=<n> unit=ns
 #   BENCH name=linux.kvm_pio_ns value=<n> unit=ns
+#   BENCH name=linux.kvm_pio_inkernel_ns value=<n> unit=ns
 #
 # QEMU boots twice: with -icount shift=0 for the instructions (the guest's
 # RDTSC counts QEMU's executed instructions) and without icount for the
