@@ -259,10 +259,10 @@ def main():
                 labels.append(p)
     print("# instructions single-stepped per exit, by part (linux.%s, %s, %s):" %
           tuple(names[k] for k in order))
-    print("%-52s %10s %10s %10s" % (("",) + tuple(names[k] for k in order)))
+    print("%-52s %17s %10s %10s" % (("",) + tuple(names[k] for k in order)))
     for p in labels:
-        print("%-52s %10s %10s %10s" % ((p,) + tuple(rows[k].get(p, "") for k in order)))
-    print("%-52s %10d %10d %10d" % (("total",) + tuple(len(pcs[k]) for k in order)))
+        print("%-52s %17s %10s %10s" % ((p,) + tuple(rows[k].get(p, "") for k in order)))
+    print("%-52s %17d %10d %10d" % (("total",) + tuple(len(pcs[k]) for k in order)))
     for k in order:
         print("\n# %s: the %d busiest functions" % (names[k], args.top))
         for (mod, fn), v in counts[k].most_common(args.top):
