@@ -36,32 +36,9 @@ timeout=${BENCH_TIMEOUT:-180}
 say() { echo "bench-setup: $*" >&2; }
 fail() { echo "linux-bench: $*" >&2; exit 1; }
 
-if [ "$(id -u)" -eq 0 ]; then
-	sudo=""
-elif command -v sudo >/dev/null 2>&1; then
-	sudo="sudo"
-else
-	sudo="fail_no_sudo"
-fi
-fail_no_sudo() { fail "need root or sudo to run: $*"; }
-
 # --- Debian packages -----------------------------------------------------
 # cpio only checks the archive that mkinitramfs.py writes (see below).
-packages="qemu-system-x86 cpio gcc libc6-dev python3"
-missing=""
-for p in $packages; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	say "apt-get update"
-	$sudo apt-get update -q >&2
-	say "installing$missing"
-	# shellcheck disable=SC2086 # one word per package
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >&2
-else
-	say "packages present ($packages)"
-fi
+bench_packages qemu-system-x86 cpio gcc libc6-dev python3
 
 # --- the kernel ----------------------------------------------------------
 # linux-image-amd64 is a metapackage; the kernel itself is the package it
@@ -76,10 +53,7 @@ vmlinuz=${vmlinuzes[0]}
 
 # --- the program and the initramfs ---------------------------------------
 mkdir -p "$out"
-if [ ! -f "$prog" ] || [ "$src" -nt "$prog" ]; then
-	say "compiling $src"
-	gcc -static -O2 -Wall -Wextra -Werror -o "$prog" "$src"
-fi
+bench_compile "$src" "$prog"
 if [ ! -f "$initrd" ] || [ "$prog" -nt "$initrd" ] ||
 	[ "$mkinitramfs" -nt "$initrd" ] || [ "$self" -nt "$initrd" ]; then
 	say "building $initrd"
