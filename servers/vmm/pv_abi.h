@@ -37,6 +37,8 @@
  *   9   PV_HC_SET_TIMER   rdi Hz (0 stops it)             the rate granted
  *   10  PV_HC_BLOCK       -                               0 once an event was delivered
  *   11  PV_HC_IRET        (the stack, below)              returns to the frame
+ *   12  PV_HC_MARK        rdi mark id (0..255)            0; the VMM's counters noted,
+ *                                                         printed when the VM ends
  *
  * PV_HC_MMU_UPDATE applies the updates in order and stops at the first
  * that fails, as Xen's mmu_update does.  Each is (ptr, val): ptr is the
@@ -116,7 +118,8 @@
 #define PV_HC_SET_TIMER    9
 #define PV_HC_BLOCK        10
 #define PV_HC_IRET         11
-#define PV_HC_COUNT        12
+#define PV_HC_MARK         12
+#define PV_HC_COUNT        13
 
 /* errors (RAX), as Xen's -E... */
 #define PV_OK                0
