@@ -236,8 +236,8 @@ def stamp():
 
 
 # the chart's series: (data column, title, colour, panel)
-SERIES = ((2, 'guest, phase 1 (cli/sti)', 1, 0), (3, 'guest, phase 2 (irqsave)', 2, 0),
-          (4, 'whole machine, phase 1', 3, 0), (5, 'whole machine, phase 2', 4, 0),
+SERIES = ((2, 'guest, phase 1 (cli/sti)', 1, 0), (4, 'whole machine, phase 1', 3, 0),
+          (3, 'guest, phase 2 (irqsave)', 2, 0), (5, 'whole machine, phase 2', 4, 0),
           (6, 'phase 1 (cli/sti)', 1, 1), (7, 'phase 2 (irqsave)', 2, 1))
 
 
@@ -245,10 +245,10 @@ def plot(results, png, workdir, when):
     """A grouped bar chart with gnuplot, per mode: instructions per
     operation, the guest's own and the whole machine's (phases 1 and 2),
     and the mode's exits, faults or hypercalls per 1000 operations (phases
-    1 and 2); both on log scales.  A series with no figure at all is left
+    1 and 2; log scale).  A series with no figure at all is left
     out (gnuplot refuses it)."""
     dat = os.path.join(workdir, 'teach_modes.dat')
-    lines, present = [], set()
+    lines, present, top = [], set(), 1000
     for mode, run in results:
         if not run.get('available'):
             why = 'failed' if run.get('failed') else 'not available'
@@ -257,6 +257,7 @@ def plot(results, png, workdir, when):
         rows, _ = figures(run)
         vals = [rows[0][2], rows[1][2], rows[0][3], rows[1][3], rows[0][4], rows[1][4]]
         present |= {col for col, v in zip(range(2, 8), vals) if v}
+        top = max([top] + [v for v in vals[:4] if v])   # room above the bars for the key
         label = '%s\\n(%s)' % (mode, {'exits': 'VM exits', 'faults': 'faults',
                                        'hypercalls': 'hypercalls'}.get(run.get('what'), 'no marks'))
         lines.append('"%s" %s' % (label, ' '.join('%g' % v if v else 'NaN' for v in vals)))
@@ -280,16 +281,17 @@ set style fill solid 0.8 border -1
 set grid ytics
 set key top left Left reverse
 set bmargin 5
-set logscale y
-set title "instructions per operation: the guest's own and the whole machine's (log scale)"
-set yrange [10000:100000000]
-set format y "%%g"
+set title "instructions per operation: the guest's own and the whole machine's"
+set yrange [0:%g]
+set format y "%%.0f"
 plot %s
 set title "exits, faults or hypercalls per 1000 operations (log scale)"
+set logscale y
 set yrange [1:100000]
+set format y "%%g"
 plot %s
 unset multiplot
-''' % (png, when, plots[0], plots[1])
+''' % (png, when, 1.4 * top, plots[0], plots[1])
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 
