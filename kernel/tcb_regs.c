@@ -14,10 +14,15 @@
 #include "layout.h"
 #include "klib.h"
 
-/* Flags a user program may set (as SYS_TCB_SET_REGS): CF PF AF ZF SF DF
- * OF.  IF is always on and IOPL always 0: the thread must never mask the
- * host's interrupts or reach its I/O ports. */
-#define USER_RFLAGS_MASK 0xcd5UL
+/* Flags a thread's manager may set: CF PF AF ZF SF DF OF, and TF, which
+ * the thread could set itself with popf in ring 3 anyway (a VMM in
+ * mode=trap, patch or pv keeps a guest's single-stepping across the
+ * faults it emulates).  TF cannot reach the kernel: SYSCALL masks it
+ * (SFMASK) and every gate clears it, so it only ever raises a #DB in the
+ * thread, which is a fault like any other.  IF is always on and IOPL
+ * always 0: the thread must never mask the host's interrupts or reach
+ * its I/O ports. */
+#define USER_RFLAGS_MASK 0xdd5UL
 #define RFLAGS_FIXED 0x202UL
 
 _Static_assert(sizeof(struct tcb_regs) == TCB_REGS_WORDS * sizeof(uint64_t), "struct tcb_regs is 18 words");

@@ -22,13 +22,22 @@ void cpu_init(void)
 {
 	static struct pv_trap traps[32];
 	for (unsigned v = 0; v < 32; v++)
-		traps[v] = (struct pv_trap){ v, (uint64_t)exception_stubs[v] };
+		traps[v] = (struct pv_trap){ v, v == 1 ? (uint64_t)debug_entry : (uint64_t)exception_stubs[v] };
 	pv_check("set_trap_table", hypercall(PV_HC_SET_TRAPS, (uint64_t)traps, 32));
+}
+
+static unsigned timer_hz;
+
+/* The timer stopped (0 Hz) and started again at its rate. */
+void timer_pause(int paused)
+{
+	pv_check("set_timer", hypercall(PV_HC_SET_TIMER, paused ? 0 : timer_hz, 0));
 }
 
 /* The timer's event goes to timer_entry, as its interrupt does otherwise. */
 void timer_init(unsigned hz)
 {
+	timer_hz = hz;
 	pv_check("set_callback", hypercall(PV_HC_SET_CALLBACK, (uint64_t)timer_entry, 0));
 	pv_check("bind_virq", hypercall(PV_HC_BIND_VIRQ, PV_VIRQ_TIMER, TIMER_PORT));
 	pv_check("set_timer", hypercall(PV_HC_SET_TIMER, hz, 0));
@@ -93,7 +102,7 @@ void cpu_init(void)
 {
 	load_gdt();
 	for (unsigned v = 0; v < 32; v++)
-		idt_set(v, exception_stubs[v]);
+		idt_set(v, v == 1 ? debug_entry : exception_stubs[v]);
 	struct table_pointer p = { sizeof(idt) - 1, (uint64_t)idt };
 	__asm__ volatile("lidt %0" :: "m"(p));
 	/* CR0.WP: the kernel honours read-only pages too (a real kernel's
@@ -116,5 +125,11 @@ void timer_init(unsigned hz)
 	outb(0x43, 0x34);
 	outb(0x40, (uint8_t)divisor);
 	outb(0x40, (uint8_t)(divisor >> 8));
+}
+
+/* IRQ 0 masked at the 8259 and unmasked again. */
+void timer_pause(int paused)
+{
+	outb(0x21, paused ? 0xff : 0xfe);
 }
 #endif

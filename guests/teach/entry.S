@@ -76,7 +76,24 @@ timer_entry:
 	iretq
 #endif
 
-/* Exceptions: none is expected, so each stub only says which vector it
+/* #DB (vector 1): the single-step trap RFLAGS.TF raises after each
+ * instruction while main.c's count_op runs.  Count it and go on; the
+ * gate cleared TF, so the handler itself is not counted, and the return
+ * puts TF back.  incq changes the flags, which the return restores. */
+	.globl debug_entry
+debug_entry:
+	incq guest_steps(%rip)
+#ifdef TEACH_PV
+	push %r11
+	push %rcx
+	push %rax
+	mov $PV_HC_IRET, %eax
+	syscall
+#else
+	iretq
+#endif
+
+/* Exceptions: none is expected (but #DB while counting, above), so each stub only says which vector it
  * was (with a 0 for the vectors that push no error code) and stops. */
 .macro exc vector, has_error
 exc_\vector:

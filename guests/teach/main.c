@@ -36,6 +36,8 @@ static volatile uint64_t pushf_lied;      /* pushf right after cli showed IF set
 static volatile int stop, phase_running, done[NTASKS];
 static volatile uint64_t phase_end_tick, deadline;
 static void (*volatile phase_op)(void);
+static volatile unsigned window = CRITICAL_SPIN;   /* the spin inside the critical section */
+volatile uint64_t guest_steps;            /* #DB traps taken (entry.S's debug_entry) */
 
 static void spin(unsigned n)
 {
@@ -50,7 +52,7 @@ static void update_counter(void)
 	if (pushf() & RFLAGS_IF)
 		pushf_lied++;
 	uint64_t v = counter;
-	spin(CRITICAL_SPIN);
+	spin(window);
 	counter = v + 1;
 }
 
@@ -71,7 +73,7 @@ static void nested_helper(void)
 	uint64_t flags = irq_save();    /* IF was clear: flags says so */
 	irqs_off = 0;
 	sti();
-	spin(CRITICAL_SPIN / 4);
+	spin(window / 4);
 	irq_restore(flags);             /* popf with IF=0: off again */
 	irqs_off = 1;
 }
@@ -136,6 +138,69 @@ static void measure_tsc(void)
 	cli();
 }
 
+/* --- the guest's own instructions ------------------------------------------- */
+
+/* An empty operation: the call and its ret, two instructions. */
+__asm__(".text\n.globl op_empty\nop_empty:\n\tret\n");
+void op_empty(void);
+
+/* Single-step one call of op with RFLAGS.TF: the #DBs counted, which are
+ * op's instructions plus the same fixed cost of turning TF on and off. */
+static uint64_t steps_of(void (*op)(void))
+{
+	void (*volatile call)(void) = op;
+	guest_steps = 0;
+	trap_flag_set();
+	call();
+	trap_flag_clear();
+	return guest_steps;
+}
+
+/* The guest's own instructions in one call of op (the call and the ret
+ * included), counted by the guest itself: whatever the VMM and Berth's
+ * kernel execute for it is not counted, which is what tells them apart
+ * from the TSC's figure under -icount (the whole machine).  An operation
+ * spends most of its instructions in the spin of its window: stepping
+ * 20 000 spins would take 10^5 traps, so op is stepped with windows of 4
+ * and 8 and the count extrapolated to the real one.  That is exact, since
+ * each turn of the spin loop is the same instructions: the count is
+ * a + b * window for some a and b, window a multiple of 4 (the nested
+ * helper spins window / 4). */
+static uint64_t guest_instructions(void (*op)(void))
+{
+	uint64_t empty = steps_of(op_empty);
+	window = 4;
+	uint64_t at4 = steps_of(op) - empty + 2;
+	window = 8;
+	uint64_t at8 = steps_of(op) - empty + 2;
+	window = CRITICAL_SPIN;
+	return at4 + (at8 - at4) * (CRITICAL_SPIN - 4) / 4;
+}
+
+/* Each phase's operation, counted before the phases run: no worker has
+ * started, and the timer is paused (a tick that came between two steps
+ * would be handled with TF clear, so not counted, but the VMMs without
+ * hardware help stop the guest's thread to deliver it, and a single-step
+ * trap already on its way would be lost with the stop). */
+static void count_instructions(void)
+{
+	timer_pause(1);
+	uint64_t quiet = rdtsc() + 2 * tsc_per_tick;
+	sti();                          /* a tick raised before the pause comes now */
+	while (rdtsc() < quiet)
+		;
+	cli();
+	for (unsigned i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		uint64_t n = guest_instructions(phases[i].op);
+		print("teach: phase %u (%s): %lu guest instructions per operation (single-stepped)\n", i + 1,
+		      phases[i].name, n);
+	}
+	cli();
+	counter = 0;
+	irqs_off = 0;
+	timer_pause(0);
+}
+
 /* One phase: both workers run op until PHASE_TICKS ticks have passed.
  * Returns 1 if every invariant held. */
 static int run_phase(unsigned n, const struct phase *p)
@@ -159,10 +224,12 @@ static int run_phase(unsigned n, const struct phase *p)
 	deadline = rdtsc() + 4 * PHASE_TICKS * tsc_per_tick;
 	phase_running = 1;
 	tasks[0].runnable = 0;
+	mark((uint8_t)(2 * n - 1));     /* the VMM's count as the phase starts ... */
 	uint64_t t0 = rdtsc();
 	while (!(done[1] && done[2]))
 		sti_hlt();
 	cli();
+	mark((uint8_t)(2 * n));         /* ... and as it ends */
 	uint64_t tsc = rdtsc() - t0, elapsed = ticks - first_tick;
 	phase_running = 0;
 	tasks[0].runnable = 1;
@@ -218,6 +285,7 @@ void __attribute__((noreturn)) main(void)
 #endif
 	measure_tsc();
 	print("teach: %lu TSC cycles per timer tick\n", tsc_per_tick);
+	count_instructions();
 	unsigned broken = 0;
 	for (unsigned i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
 		if (!run_phase(i + 1, &phases[i]))

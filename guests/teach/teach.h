@@ -120,6 +120,29 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* RFLAGS.TF on and off: while it is set the CPU raises #DB after every
+ * instruction (debug_entry counts them).  Plain pushfq/popfq in every
+ * build: TF is not the interrupt flag. */
+#define RFLAGS_TF 0x100UL
+static inline void trap_flag_set(void)
+{
+	__asm__ volatile("pushfq; orq %0, (%%rsp); popfq" :: "i"(RFLAGS_TF) : "memory", "cc");
+}
+
+static inline void trap_flag_clear(void)
+{
+	__asm__ volatile("pushfq; andq %0, (%%rsp); popfq" :: "i"(~(long)RFLAGS_TF) : "memory", "cc");
+}
+
+/* A mark: the VMM notes its own count of what the guest cost it so far
+ * (VM exits, faults or hypercalls) and prints the marks when the run
+ * ends (docs/guest-io.md, port 0x519; pv: PV_HC_MARK). */
+#ifndef TEACH_PV
+static inline void mark(uint8_t id) { __asm__ volatile("outb %0, %1" :: "a"(id), "Nd"((uint16_t)0x519) : "memory"); }
+#else
+static inline void mark(uint8_t id) { hypercall(PV_HC_MARK, id, 0); }
+#endif
+
 static inline uint64_t read_cr3(void)
 {
 	uint64_t v;
@@ -170,6 +193,7 @@ void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cpu_init(void);
 void idt_set(unsigned vector, void (*handler)(void));
 void timer_init(unsigned hz);
+void timer_pause(int paused);   /* no timer interrupts (events) while paused */
 
 /* paging.c: one address space per task */
 void paging_init(void);
@@ -196,6 +220,8 @@ void workload_tick(void);
 
 /* entry.S */
 void timer_entry(void);
+void debug_entry(void);                  /* #DB: counts guest_steps */
+extern volatile uint64_t guest_steps;
 extern void (*const exception_stubs[32])(void);
 
 #endif

@@ -120,8 +120,9 @@ enum shadow_op {
  * registers travel in the caller's IPC buffer, words 0..17, as struct
  * tcb_regs (no IPC buffer: E_STATE).  A write changes every general
  * register; RIP must be a user address (USER_BASE..USER_TOP), RSP at most
- * USER_TOP (E_BAD_ADDRESS), and of RFLAGS only CF PF AF ZF SF DF OF are
- * taken: IF stays on, IOPL 0, and CS and SS stay the user selectors.  The
+ * USER_TOP (E_BAD_ADDRESS), and of RFLAGS only CF PF AF ZF SF DF OF and
+ * TF (which the thread could set itself with popf) are taken: IF stays
+ * on, IOPL 0, and CS and SS stay the user selectors.  The
  * thread then resumes with IRETQ, every register as written (even after a
  * SYSCALL, whose return would clobber RCX and R11).  Used by a VMM that
  * runs a guest kernel as an ordinary thread (docs/vmm.md, mode=trap). */

@@ -248,12 +248,21 @@ void virtio_place(struct virtio_pci *vp, unsigned slot, uint64_t bar_gpa)
  * it cost on Berth's side: guest entries, IPC messages, notifications,
  * address-space switches, disk requests.  The snapshots are kept and
  * printed only when the VM stops, so that printing them costs nothing
- * between two marks.  For benchmarks (docs/guest-io.md). */
+ * between two marks.  For benchmarks (docs/guest-io.md).
+ *
+ * Each mark also records the mode's own count of what the guest cost it
+ * (mark_events, named mark_events_name): VM exits under svm and shadow
+ * (control.c sets it), faults under trap and patch (trap.c), hypercalls
+ * under pv (pv.c, whose guest marks with PV_HC_MARK).  The guests/teach
+ * phases are measured so (docs/teaching.md). */
 #define MARKS 16
+
+const uint64_t *mark_events;            /* the mode's counter; none: not printed */
+const char *mark_events_name = "events";
 
 static struct mark {
 	uint8_t id;
-	uint64_t entries, messages, notifications, switches, disk_requests;
+	uint64_t entries, messages, notifications, switches, disk_requests, events;
 } marks[MARKS];
 static unsigned mark_count;
 
@@ -268,14 +277,22 @@ void mark_take(uint8_t id)
 	sys_kernel_counter(KC_IPC_NOTIFICATIONS, &k->notifications);
 	sys_kernel_counter(KC_SPACE_SWITCHES, &k->switches);
 	k->disk_requests = disk_requests();
+	k->events = mark_events ? *mark_events : 0;
 }
 
 void marks_print(void)
 {
-	for (unsigned i = 0; i < mark_count; i++)
+	for (unsigned i = 0; i < mark_count; i++) {
+		char events[80] = "";
+		if (mark_events && i)
+			debug_snprintf(events, sizeof(events), " %s=%lu (+%lu since mark %u)", mark_events_name,
+			               marks[i].events, marks[i].events - marks[i - 1].events, marks[i - 1].id);
+		else if (mark_events)
+			debug_snprintf(events, sizeof(events), " %s=%lu", mark_events_name, marks[i].events);
 		debug_printf("vmm: %smark %u: vm_entries=%lu ipc_messages=%lu notifications=%lu space_switches=%lu "
-		             "disk_requests=%lu\n", vm_name, marks[i].id, marks[i].entries, marks[i].messages,
-		             marks[i].notifications, marks[i].switches, marks[i].disk_requests);
+		             "disk_requests=%lu%s\n", vm_name, marks[i].id, marks[i].entries, marks[i].messages,
+		             marks[i].notifications, marks[i].switches, marks[i].disk_requests, events);
+	}
 }
 
 /* --- dispatch ------------------------------------------------------- */

@@ -36,7 +36,8 @@
 #define CONSOLE_PORT 1
 #define MAPPINGS 8192           /* (root, page) -> the frame copy mapped there; a power of two */
 #define STATE_VA (TRAP_FRAMES_VA + (1UL << 30))  /* the tables below, in pages of our pool (trap.h) */
-#define RFLAGS_USER 0xcd5UL     /* what an iret may set in the thread: CF PF AF ZF SF DF OF */
+#define RFLAGS_TF 0x100UL
+#define RFLAGS_USER 0xdd5UL     /* what an iret may set in the thread: CF PF AF ZF SF DF OF, TF */
 #define ERROR_CODE_VECTORS ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | \
                             (1u << 17) | (1u << 21) | (1u << 29) | (1u << 30))
 
@@ -58,6 +59,9 @@ static struct {
 		uint64_t baseptr_switches, unmappable;
 	} stats;
 } pv;
+
+extern const uint64_t *mark_events;   /* devices.c: what a mark records */
+extern const char *mark_events_name;
 
 /* --- the address spaces ---------------------------------------------------- */
 
@@ -354,6 +358,9 @@ static enum trap_action hypercall(struct tcb_regs *r)
 		pv.shared->upcall_mask = 0;
 		return event_deliverable() ? upcall(r) : TRAP_PARK;
 	case PV_HC_IRET: return iret(r);
+	case PV_HC_MARK: /* port 0x519's mark (devices.c), with the hypercalls so far, this one included */
+		ret = r->rdi <= 0xff ? (mark_take((uint8_t)r->rdi), PV_OK) : PV_E_INVAL;
+		break;
 	default: ret = PV_E_NOSYS;
 	}
 	if (ret < 0)
@@ -385,7 +392,18 @@ static enum trap_action guest_fault(const struct msg *m)
 	struct tcb_regs r;
 	if (sys_tcb_regs_read(tv.tcb, &r))
 		return trap_stop("cannot read the guest thread's registers");
-	enum trap_action a = m->w[0] == FAULT_VECTOR_SYSCALL ? hypercall(&r) : exception(&r, m->w[0], m->w[1], m->w[3]);
+	uint64_t tf = r.rflags & RFLAGS_TF, nr = r.rax;
+	enum trap_action a;
+	if (m->w[0] == FAULT_VECTOR_SYSCALL) {
+		a = hypercall(&r);
+		/* a hypercall is one instruction of the guest's: run with TF set
+		 * (the guest single-steps itself) it owes a #DB once done, as
+		 * any instruction would (PV_HC_IRET's TF is its frame's) */
+		if (a == TRAP_RESUME && tf && nr != PV_HC_IRET)
+			a = exception(&r, 1, 0, 0);
+	} else {
+		a = exception(&r, m->w[0], m->w[1], m->w[3]);
+	}
 	if (pv.failed)
 		return trap_stop("%s", pv.failed);
 	if (a == TRAP_RESUME && event_deliverable())
@@ -513,6 +531,7 @@ static int stop_guest(void)
 {
 	sys_tcb_suspend(tv.tcb);
 	console_drain();
+	marks_print();
 	const uint64_t *h = pv.stats.hypercalls;
 	unsigned spaces = 0;
 	for (unsigned i = 0; i < PV_MMU_ROOTS; i++)
@@ -524,7 +543,7 @@ static int stop_guest(void)
 	             vm_name, pv.stats.hypercalls_all, h[PV_HC_MMU_UPDATE], h[PV_HC_MMUEXT],
 	             h[PV_HC_EVENT_CHECK], h[PV_HC_EVENT_SEND], h[PV_HC_BLOCK], h[PV_HC_IRET],
 	             h[PV_HC_VERSION] + h[PV_HC_EXIT] + h[PV_HC_SET_TRAPS] + h[PV_HC_SET_CALLBACK] + h[PV_HC_BIND_VIRQ] +
-	                     h[PV_HC_SET_TIMER] + pv.stats.unknown,
+	                     h[PV_HC_SET_TIMER] + h[PV_HC_MARK] + pv.stats.unknown,
 	             pv.stats.refused, pv.mmu->updates, pv.stats.batches, pv.stats.baseptr_switches, spaces, pv.stats.upcalls,
 	             pv.stats.exceptions, pv.stats.console_bytes, pv.stats.console_events);
 	return vm.exit_status;
@@ -540,6 +559,8 @@ int pv_main(const struct bootinfo *bi)
 	int status = trap_build(bi, VMM_MODE_PV);
 	if (status)
 		return status;
+	mark_events = &pv.stats.hypercalls_all;   /* what a mark records (devices.c) */
+	mark_events_name = "hypercalls";
 	struct tcb_regs r;
 	long err = pv_boot(mod, &r);
 	err = err ? err : sys_tcb_regs_write(tv.tcb, &r);

@@ -37,6 +37,8 @@
  *   9   PV_HC_SET_TIMER   rdi Hz (0 stops it)             the rate granted
  *   10  PV_HC_BLOCK       -                               0 once an event was delivered
  *   11  PV_HC_IRET        (the stack, below)              returns to the frame
+ *   12  PV_HC_MARK        rdi mark id (0..255)            0; the VMM's counters noted,
+ *                                                         printed when the VM ends
  *
  * PV_HC_MMU_UPDATE applies the updates in order and stops at the first
  * that fails, as Xen's mmu_update does.  Each is (ptr, val): ptr is the
@@ -67,8 +69,17 @@
  * PV_HC_IRET returns from an exception or event frame: at RSP the guest
  * pushes RAX, RCX, R11 (which SYSCALL would destroy), above them the
  * 64-bit interrupt frame RIP, CS, RFLAGS, RSP, SS; the VMM restores those
- * registers, the arithmetic flags, and the event mask from RFLAGS.IF
- * (IF clear: masked).  CS and SS are not looked at: there is one of each.
+ * registers, the arithmetic flags and TF, and the event mask from
+ * RFLAGS.IF (IF clear: masked).  CS and SS are not looked at: there is
+ * one of each.
+ *
+ * PV_HC_MARK notes the VMM's counters (those of port 0x519 under the
+ * other modes, with the hypercalls so far) for a benchmark; they are
+ * printed when the VM ends.
+ *
+ * SINGLE STEP: RFLAGS.TF is the guest's (popf sets it).  Each instruction
+ * run with it set is followed by a #DB to trap vector 1, a hypercall too
+ * (but PV_HC_IRET); exceptions and events are delivered with TF clear.
  *
  * EVENTS (Xen's event channels, in little)
  * Ports 1..PV_PORTS-1.  The VMM sets a port's bit in port_pending and
@@ -116,7 +127,8 @@
 #define PV_HC_SET_TIMER    9
 #define PV_HC_BLOCK        10
 #define PV_HC_IRET         11
-#define PV_HC_COUNT        12
+#define PV_HC_MARK         12
+#define PV_HC_COUNT        13
 
 /* errors (RAX), as Xen's -E... */
 #define PV_OK                0

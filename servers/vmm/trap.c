@@ -24,8 +24,11 @@
 #define BOOT_PML4 0x1000UL    /* the start the SVM mode gives a flat image (boot.c) */
 #define BOOT_GDT 0x7000UL
 #define BOOT_RSP 0x80000UL
+#define RFLAGS_TF 0x100UL
 
 struct trap_vm tv;
+extern const uint64_t *mark_events;   /* devices.c: what a port-0x519 mark records */
+extern const char *mark_events_name;
 static uint64_t tsc_per_tick;
 
 uint64_t *trap_gpr(struct tcb_regs *r, unsigned n)
@@ -79,6 +82,7 @@ int trap_push_frame(struct tcb_regs *r, uint64_t target, uint16_t cs, int has_er
 		return -1;
 	r->rsp = rsp;
 	r->rip = target;
+	r->rflags &= ~RFLAGS_TF; /* as a gate does: the handler is not single-stepped (the frame keeps TF) */
 	tv.cpu.sel[1] = cs;
 	return 0;
 }
@@ -234,6 +238,7 @@ static void stop_guest(void)
 {
 	sys_tcb_suspend(tv.tcb);
 	uart_flush(&vm.uart);
+	marks_print();
 	debug_printf("vmm: %smode=%s: %lu faults, %lu emulated, %lu interrupts, %lu shadow fills, %lu shadow flushes, "
 	             "%lu reflected, %lu pushf/popf emulated, %lu instructions patched\n",
 	             vm_name, vmm_mode_name(tv.mode), tv.stats.faults,
@@ -285,7 +290,9 @@ static enum trap_action guest_fault(const struct msg *m)
 	int in_shadow = tv.cpu.sti_shadow && r.rip == tv.cpu.sti_next;
 	tv.cpu.sti_shadow = 0;
 	enum trap_action a;
-	if (!in_shadow && interrupt_due())
+	/* but a single-step #DB is a trap: its instruction is done, and the
+	 * #DB is delivered first (the interrupt after it, below) */
+	if (!in_shadow && vector != 1 && interrupt_due())
 		a = take_interrupt(&r);
 	else if (vector == 14 && !(error & PF_USER))
 		/* a page fault of a supervisor access by a ring-3 thread: QEMU
@@ -337,6 +344,9 @@ int trap_build(const struct bootinfo *bi, enum vmm_mode mode)
 	devices_init();
 	uart_init(&vm.uart, uart_output, 0);
 	control_start(bi->cmdline);
+	/* a mark records the faults handled (pv.c: the hypercalls) */
+	mark_events = &tv.stats.faults;
+	mark_events_name = "faults";
 	return 0;
 }
 

@@ -19,7 +19,8 @@
 #define CR0_PG (1UL << 31)
 #define CR0_PE 1UL
 #define CR4_PAE (1UL << 5)
-#define RFLAGS_USER 0xcd5UL        /* what the guest's popf/iretq may set in the thread: CF PF AF ZF SF DF OF */
+#define RFLAGS_TF 0x100UL
+#define RFLAGS_USER 0xdd5UL        /* what the guest's popf/iretq may set in the thread: CF PF AF ZF SF DF OF, TF */
 
 static int vread(uint64_t gva, void *buf, size_t n)
 {
@@ -282,7 +283,27 @@ static enum trap_action emulate(struct tcb_regs *r, const struct priv_insn *in)
 static const char *const vector_names[] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?",
 	                                    "#TS", "#NP", "#SS", "#GP", "#PF", "?", "#MF", "#AC", "#MC", "#XM" };
 
+static enum trap_action emulate_fault(struct tcb_regs *r, uint64_t vector, uint64_t error);
+
+/* The guest's instruction, emulated, is done.  If it ran with RFLAGS.TF
+ * set, the processor would now raise the single-step #DB: the emulated
+ * instruction owes the guest the same (as exits.c's complete() under
+ * SVM), or a guest that single-steps itself would miss every instruction
+ * we emulate.  Not when the emulation delivered an exception instead
+ * (reflected moved): that frame is the guest's business. */
 enum trap_action trap_emulate(struct tcb_regs *r, uint64_t vector, uint64_t error)
+{
+	uint64_t tf = r->rflags & RFLAGS_TF, reflected = tv.stats.reflected;
+	enum trap_action a = emulate_fault(r, vector, error);
+	if (a != TRAP_RESUME || !tf || tv.stats.reflected != reflected || (vector != 13 && vector != 6))
+		return a;
+	tv.stats.reflected++;
+	if (trap_deliver(r, 1, 0, 0))
+		return trap_stop("#DB at rip %lx cannot be delivered (a triple fault)", r->rip);
+	return TRAP_RESUME;
+}
+
+static enum trap_action emulate_fault(struct tcb_regs *r, uint64_t vector, uint64_t error)
 {
 	if (vector == 13 || vector == 6) {
 		uint8_t bytes[15];

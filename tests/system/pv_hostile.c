@@ -5,8 +5,8 @@
  * hypervisor's upper half; batches of 2^63 updates, at unmapped and
  * upper-half addresses, and one that stops at its bad second update;
  * pins and base pointers of the wrong pages (the shared page among them); unknown hypercalls; trap
- * tables and callbacks out of range; events for bad ports; garbage in the
- * console ring's indices.  Each comes back as its error code (the guest
+ * tables and callbacks out of range; events for bad ports; marks out of
+ * range; garbage in the console ring's indices.  Each comes back as its error code (the guest
  * prints TAP), a direct write to a page table is the guest's own page
  * fault, and an iret to the upper half stops the VM with a line, as Xen
  * kills a domain.  A guest not built for pv faults on its first port
@@ -63,10 +63,12 @@
 // test-expect: \[pvhostile\] ok 33 - the timer bound to port 64: PV_E_BAD_PORT \(-11\)
 // test-expect: \[pvhostile\] ok 34 - the timer bound to the console's port: PV_E_BAD_PORT \(-11\)
 // test-expect: \[pvhostile\] ok 35 - virtual IRQ 7: PV_E_INVAL \(-2\)
+// test-expect: \[pvhostile\] ok 36 - mark 256: PV_E_INVAL \(-2\)
+// test-expect: \[pvhostile\] ok 37 - mark 2\^63: PV_E_INVAL \(-2\)
 // test-expect: \[pvhostile\] pv-hostile: a line with a forged consumer index still comes out
 // test-expect: vmm: \[pvhostile\] console ring: the guest's index \d+ is \d+ bytes past ours in a ring of 2048: dropped
 // test-expect: \[pvhostile\] pv-hostile: and after a forged producer index, this one
-// test-expect: \[pvhostile\] ok 36 - the guest goes on after every refusal
+// test-expect: \[pvhostile\] ok 38 - the guest goes on after every refusal
 // test-expect: \[pvhostile\] pv-hostile: iret to the upper half next
 // test-expect: vmm: \[pvhostile\] guest stopped: iret to rip ffff800000000000 rsp 80000: outside the low half a guest lives in
 // test-expect: vmm: \[pvhostile\] mode=pv: \d+ hypercalls .*, 3\d refused,

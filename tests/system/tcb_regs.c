@@ -73,11 +73,11 @@ _Noreturn int main(const struct bootinfo *bi)
 	w.rcx = 0x2222; /* RCX and R11: restored too (no SYSRET on the way back) */
 	w.r11 = 0x3333;
 	w.r15 = 0x4444;
-	w.rflags = ~0x200UL; /* IF clear, IOPL 3, every other bit set */
+	w.rflags = ~0x300UL; /* IF clear, IOPL 3, every other bit set but TF (it would step the landing) */
 	tap_eq(sys_tcb_regs_write(t, &w), E_OK, "a full set of registers is written");
 	tap_eq(sys_tcb_regs_read(t, &r), E_OK, "and read back");
 	tap_ok((r.rflags & 0x200) && !(r.rflags & 0x3000) && !(r.rflags & 0x100) && (r.rflags & 0xcd5) == 0xcd5,
-	       "RFLAGS: IF still on, IOPL 0, no TF, the arithmetic flags as given (%lx)", r.rflags);
+	       "RFLAGS: IF still on, IOPL 0, TF and the arithmetic flags as given (%lx)", r.rflags);
 	tap_eq(sys_tcb_resume(t), E_OK, "resumed");
 	sys_tcb_info(t, &info);
 	tap_ok(info.state == THREAD_FAULTED && landed_rax == 0x1111 && landed_rcx == 0x2222 && landed_r11 == 0x3333 &&

@@ -27,12 +27,20 @@
 // test-expect: vmm: \[teach\] shadow paging: nested paging off, 1 shadow of \d+ KiB
 // test-expect: ^vm: started 'teach'
 // test-expect: \[teach\] teach: Berth's teaching guest: 2 worker tasks in their own address spaces, timer at 100 Hz
+// the guest single-steps one operation of each phase and counts its own instructions
+// test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* guest instructions per operation \(single-stepped\)
+// test-expect: \[teach\] teach: phase 2 \(irqsave\): [1-9]\d* guest instructions per operation \(single-stepped\)
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* operations in \d+ ticks, \d+ TSC cycles per operation
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): invariant held
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): [1-9]\d* operations in \d+ ticks, \d+ TSC cycles per operation
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): invariant held
 // test-expect: \[teach\] teach: \d+ timer ticks in all; result: every invariant held
 // test-expect: guest exited with status 0
+// each phase between two marks: the VMM's count of exits at each, the phase's own positive
+// test-expect: vmm: \[teach\] mark 1: .* exits=\d+\r?$
+// test-expect: vmm: \[teach\] mark 2: .* exits=\d+ \(\+[1-9]\d* since mark 1\)
+// test-expect: vmm: \[teach\] mark 3: .* exits=\d+ \(\+\d+ since mark 2\)
+// test-expect: vmm: \[teach\] mark 4: .* exits=\d+ \(\+[1-9]\d* since mark 3\)
 // test-expect: vmm: \[teach\] shadow paging: [1-9]\d* faults filled, 0 reflected, 0 MMIO, [1-9]\d* flushes, \d+ of the lower half only \([1-9]\d* CR3 writes
 // no phase reported a broken part; no guest page fault reached the guest
 // test-reject: BROKEN|updates lost|believed off|pushf showed|ticks came|private page|exception|cannot emulate|guest stopped

@@ -22,12 +22,20 @@
 // test-expect: ^vm: started 'teach'
 // test-expect: \[teach\] teach: Berth's teaching guest: 2 worker tasks in their own address spaces, timer at 100 Hz
 // test-expect: \[teach\] teach: \d+ TSC cycles per timer tick
+// the guest single-steps one operation of each phase and counts its own instructions
+// test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* guest instructions per operation \(single-stepped\)
+// test-expect: \[teach\] teach: phase 2 \(irqsave\): [1-9]\d* guest instructions per operation \(single-stepped\)
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* operations in \d+ ticks, \d+ TSC cycles per operation
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): invariant held
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): [1-9]\d* operations in \d+ ticks, \d+ TSC cycles per operation
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): invariant held
 // test-expect: \[teach\] teach: \d+ timer ticks in all; result: every invariant held
 // test-expect: guest exited with status 0
+// each phase between two marks: the VMM's count of exits at each, the phase's own positive
+// test-expect: vmm: \[teach\] mark 1: .* exits=\d+\r?$
+// test-expect: vmm: \[teach\] mark 2: .* exits=\d+ \(\+[1-9]\d* since mark 1\)
+// test-expect: vmm: \[teach\] mark 3: .* exits=\d+ \(\+\d+ since mark 2\)
+// test-expect: vmm: \[teach\] mark 4: .* exits=\d+ \(\+[1-9]\d* since mark 3\)
 // no phase reported a broken part
 // test-reject: BROKEN|updates lost|believed off|pushf showed|ticks came|private page|exception
 #include <libipc/libipc.h>

@@ -27,6 +27,9 @@
 // test-expect: init: starting 'vm-teach' by request \(mem=2 name=teach mode=trap\)
 // test-expect: mode=trap: the guest kernel runs in ring 3
 // test-expect: \[teach\] teach: Berth's teaching guest: 2 worker tasks
+// the guest single-steps one operation of each phase and counts its own instructions
+// test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* guest instructions per operation \(single-stepped\)
+// test-expect: \[teach\] teach: phase 2 \(irqsave\): [1-9]\d* guest instructions per operation \(single-stepped\)
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): [1-9]\d* operations in \d+ ticks
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): invariant held
 // test-expect: \[teach\] teach: phase 1 \(cli/sti\): pushf showed IF set after cli [1-9]\d* times
@@ -35,6 +38,11 @@
 // test-expect: \[teach\] teach: phase 2 \(irqsave\): invariant BROKEN
 // test-expect: \[teach\] teach: \d+ timer ticks in all; result: an invariant was BROKEN
 // test-expect: guest exited with status 3
+// each phase between two marks: the VMM's count of faults at each, the phase's own positive
+// test-expect: vmm: \[teach\] mark 1: .* faults=\d+\r?$
+// test-expect: vmm: \[teach\] mark 2: .* faults=\d+ \(\+[1-9]\d* since mark 1\)
+// test-expect: vmm: \[teach\] mark 3: .* faults=\d+ \(\+\d+ since mark 2\)
+// test-expect: vmm: \[teach\] mark 4: .* faults=\d+ \(\+[1-9]\d* since mark 3\)
 // test-expect: mode=trap: [1-9]\d* faults, [1-9]\d* emulated, [1-9]\d* interrupts, [1-9]\d* shadow fills, [1-9]\d* shadow flushes, \d+ reflected, 0 pushf/popf emulated
 // test-reject: exception|cannot emulate|guest stopped
 #include <libipc/libipc.h>

@@ -14,18 +14,24 @@ it takes, per mode:
 
 - host seconds from `vm start` to the VMM's "guest exited" line (host wall
   time: it depends on the host and its load; the rest does not);
-- per phase, the guest's own report: operations and TSC cycles per
+- per phase, the guest's own report: operations, and TSC cycles per
   operation. Under -icount shift=0 the TSC advances by one per instruction
   QEMU executes, whoever executes it, so this is instructions per operation
   of the whole machine while the phase ran: the guest's, the VMM's, the
-  kernel's, and the console driver's and the shell's for what is printed;
-- exits or faults per 1000 operations: svm and shadow from the VMM's exit
-  counters, read by typing `vm stats teach` when the guest prints its
-  calibration (right before phase 1) and its phase 1 report (phase 2 ends
-  with the run, and a VM that has ended answers no vm stats, so phase 2
-  has no figure); trap, patch and pv from the first count of the VMM's
-  end-of-run line (`N faults`, pv's `N hypercalls`), which covers the
-  whole run (row "both");
+  kernel's, and the console driver's and the shell's for what is printed
+  (the column "whole-machine instructions per operation");
+- per phase, the guest's own instructions in one operation: the guest
+  single-steps one call of each phase's operation with RFLAGS.TF before
+  the phases start and counts the #DB traps in its own handler (the VMMs
+  of trap, patch and pv reflect #DB to it, and owe it one after each
+  instruction they emulate), so only instructions the guest executed, or
+  would have on a machine of its own, are counted (guests/teach/main.c);
+- per phase, the mode's own events per 1000 operations: the guest marks
+  each phase's start and end (port 0x519; pv: PV_HC_MARK), the VMM notes
+  its count at each mark and prints the marks when the VM ends (`vmm:
+  [teach] mark N: ... exits=E`): VM exits under svm and shadow, faults
+  under trap and patch, hypercalls under pv. The count between a phase's
+  two marks includes one event of the marks themselves (docs/teaching.md);
 - whether each phase's invariant held.
 
 A mode the shell or the VMM does not know (pv before it was merged) is
@@ -53,13 +59,11 @@ PHASE_NAMES = {1: 'cli/sti', 2: 'irqsave'}
 RUN_TIMEOUT = 600     # host seconds for one mode's run (trap under load: a few minutes)
 BEGIN, END = '<!-- teach-modes:begin -->', '<!-- teach-modes:end -->'
 
-TICK_RE = r'\[teach\] teach: \d+ TSC cycles per timer tick'
 REPORT_RE = r'\[teach\] teach: phase (\d) \([^)]*\): (\d+) operations in (\d+) ticks, (\d+) TSC cycles per operation'
 VERDICT_RE = r'\[teach\] teach: phase (\d) \([^)]*\): invariant (held|BROKEN)'
-STATS_RE = r'^(?:berth> )*teach: (\d+) exits in '
-# the end-of-run line of a VMM without VM exits: `mode=trap: N faults, ...`;
-# its first count, whatever it counts (pv may count hypercalls)
-FAULTS_RE = r'vmm: \[teach\] mode=\w+: (\d+) ([a-z]+)'
+GUEST_RE = r'\[teach\] teach: phase (\d) \([^)]*\): (\d+) guest instructions per operation'
+# the VMM's marks, printed when the VM ends: the mode's count at each
+MARK_RE = r'vmm: \[teach\] mark (\d+): .* (exits|faults|hypercalls)=(\d+)'
 EXITED_RE = r'vmm: (?:\[teach\] )?guest exited with status (\d+)'
 # the mode unknown: the shell's refusal (`vm start: mode= is svm, ... not
 # 'pv'`) or the VMM's; and any other failure to start
@@ -100,13 +104,6 @@ def boot(build, log_path):
     return lg.Qemu(['tools/qemu.sh', '--test', os.path.join(build, 'kernel.bin')] + mods, log_path, env), pv
 
 
-def type_now(q, text):
-    """Types a short command in one write (at most the UART's 16-byte
-    FIFO), so that a counter sample is taken as soon as possible."""
-    q.proc.stdin.write(text.encode())
-    q.proc.stdin.flush()
-
-
 def wait_any(q, patterns, start, timeout):
     """(index, match) of the first of patterns to appear after start, or
     (None, None) after timeout or when QEMU ended."""
@@ -134,50 +131,44 @@ def run_mode(q, mode):
         why = m.group(0).strip() if m else 'no answer to vm start'
         log('# %s: %s' % (mode, why))
         return {'available': False, 'why': why, 'failed': not (m and re.match(UNKNOWN_RE, m.group(0)))}
-    samples, pos = {}, m.end()
-    # the counters as phase 1 starts (the guest's first figure is printed
-    # right before) and as it ends (its report): phase 2 ends with the run,
-    # and a VM that has ended answers no vm stats
-    for phase, pattern in ((0, TICK_RE), (1, REPORT_RE)):
-        i, m = wait_any(q, [pattern, EXITED_RE, REFUSED_RE], pos, RUN_TIMEOUT)
-        if i != 0:
-            break
-        type_now(q, 'vm stats teach\r')
-        samples[phase] = len(q.text())
-        pos = m.end()
     i, m = wait_any(q, [EXITED_RE, ENDED_RE, REFUSED_RE], start, RUN_TIMEOUT)
     wall = time.time() - t0 if i == 0 else None
     wait_any(q, [ENDED_RE], start, 30)       # the VMM's end-of-run lines come before
     time.sleep(0.5)                          # the shell's prompt, for the next mode
-    run = parse_run(q.text()[start:], {k: v - start for k, v in samples.items()})
+    run = parse_run(q.text()[start:])
     run.update(available=True, wall=wall, status=int(m.group(1)) if i == 0 else None)
     if 'why' in run:
         run['available'] = False
     return run
 
 
-def parse_run(text, samples):
+def parse_run(text):
     """The figures of one mode's run from its console text: phases
-    {n: {ops, ticks, tsc_per_op, held}}, exits sampled at each phase's
-    report {n: count}, faults (trap, patch) from the VMM's last line."""
-    run = {'phases': {}, 'exits_at': {}, 'faults': None}
+    {n: {ops, ticks, tsc_per_op, guest_per_op, events, held}} and what the
+    events are (exits, faults, hypercalls)."""
+    run = {'phases': {}, 'what': None}
     refused = re.search(REFUSED_RE, text, re.MULTILINE)
     if refused and not re.search(REPORT_RE, text):
         run['why'] = refused.group(0).strip()
         run['failed'] = not re.search(UNKNOWN_RE, text, re.MULTILINE)
     for m in re.finditer(REPORT_RE, text):
         run['phases'][int(m.group(1))] = {'ops': int(m.group(2)), 'ticks': int(m.group(3)),
-                                          'tsc_per_op': int(m.group(4)), 'held': None}
+                                          'tsc_per_op': int(m.group(4)), 'guest_per_op': None,
+                                          'events': None, 'held': None}
     for m in re.finditer(VERDICT_RE, text):
         if int(m.group(1)) in run['phases']:
             run['phases'][int(m.group(1))]['held'] = m.group(2) == 'held'
-    for phase, offset in samples.items():
-        m = re.compile(STATS_RE, re.MULTILINE).search(text, offset)
-        if m:
-            run['exits_at'][phase] = int(m.group(1))
-    m = re.search(FAULTS_RE, text)
-    if m:
-        run['faults'], run['what'] = int(m.group(1)), m.group(2)
+    for m in re.finditer(GUEST_RE, text):
+        if int(m.group(1)) in run['phases']:
+            run['phases'][int(m.group(1))]['guest_per_op'] = int(m.group(2))
+    marks = {}
+    for m in re.finditer(MARK_RE, text):
+        marks[int(m.group(1))] = int(m.group(3))
+        run['what'] = m.group(2)
+    # phase n lies between marks 2n-1 and 2n (guests/teach/main.c)
+    for n, p in run['phases'].items():
+        if 2 * n - 1 in marks and 2 * n in marks:
+            p['events'] = marks[2 * n] - marks[2 * n - 1]
     return run
 
 
@@ -186,28 +177,17 @@ def per_1000(count, ops):
 
 
 def figures(run):
-    """Rows of one mode: (phase label, operations, instructions per
-    operation, exits or faults per 1000 operations, invariant held) for
-    phases 1 and 2 and for both, and a note saying what was counted.
-
-    Exits: phase 1's from the two vm stats samples (svm, shadow; the VMMs
-    of trap and patch count no exits there). Faults: the VMM's end-of-run
-    count (trap, patch), which spans the whole run: the row "both"."""
-    ph, ex = run['phases'], run['exits_at']
-    rows, notes = [], []
+    """Rows of one mode: (phase label, operations, guest instructions per
+    operation, whole-machine instructions per operation, events per 1000
+    operations, invariant held) for phases 1 and 2, and a note saying what
+    the events are."""
+    rows = []
     for n in (1, 2):
-        p = ph.get(n, {})
-        exits = None
-        if n == 1 and 0 in ex and 1 in ex and ex[1] > ex[0]:
-            exits = ex[1] - ex[0]
-            notes.append('phase 1: %d exits (vm stats)' % exits)
-        rows.append(('%d %s' % (n, PHASE_NAMES[n]), p.get('ops'), p.get('tsc_per_op'),
-                     per_1000(exits, p.get('ops')), p.get('held')))
-    total = sum(p['ops'] for p in ph.values()) or None
-    if run['faults'] is not None:
-        notes.append('the run: %d %s (the VMM\'s last line)' % (run['faults'], run['what']))
-    rows.append(('both', total, None, per_1000(run['faults'], total), None))
-    return rows, '; '.join(notes)
+        p = run['phases'].get(n, {})
+        rows.append(('%d %s' % (n, PHASE_NAMES[n]), p.get('ops'), p.get('guest_per_op'), p.get('tsc_per_op'),
+                     per_1000(p.get('events'), p.get('ops')), p.get('held')))
+    what = {'exits': 'VM exits', 'faults': 'faults', 'hypercalls': 'hypercalls'}.get(run.get('what'))
+    return rows, ('%s between the phase\'s marks' % what) if what else 'no marks'
 
 
 def fmt(value, digits=0):
@@ -223,19 +203,21 @@ def fmt(value, digits=0):
 def table(results, stamp):
     """The Markdown table of every mode's rows."""
     out = [stamp, '',
-           '| mode | host s | phase | operations | instructions per operation | '
-           'exits or faults per 1000 operations | invariant | counted |',
-           '| --- | ---: | --- | ---: | ---: | ---: | --- | --- |']
+           '| mode | host s | phase | operations | guest instructions per operation | '
+           'whole-machine instructions per operation | exits, faults or hypercalls per 1000 operations | '
+           'invariant | counted |',
+           '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |']
     for mode, run in results:
         if not run.get('available'):
-            out.append('| %s | - | %s | | | | | %s |' % (mode, 'FAILED' if run.get('failed') else 'not available',
-                                                     run.get('why', '').replace('|', '/')))
+            out.append('| %s | - | %s | | | | | | %s |' % (mode, 'FAILED' if run.get('failed') else 'not available',
+                                                        run.get('why', '').replace('|', '/')))
             continue
         rows, note = figures(run)
-        for k, (label, ops, ipo, epk, held) in enumerate(rows):
-            out.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
-                mode if k == 0 else '', fmt(run['wall'], 1) if k == 0 else '', label, fmt(ops), fmt(ipo),
-                fmt(epk, 1), fmt(held) if label != 'both' else '', note if label == 'both' else ''))
+        for k, (label, ops, guest, machine, epk, held) in enumerate(rows):
+            out.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                mode if k == 0 else '', fmt(run['wall'], 1) if k == 0 else '', label, fmt(ops),
+                fmt(guest) if guest is not None else 'not counted', fmt(machine), fmt(epk, 1), fmt(held),
+                note if k == 0 else ''))
     return '\n'.join(out) + '\n'
 
 
@@ -254,28 +236,34 @@ def stamp():
 
 
 # the chart's series: (data column, title, colour, panel)
-SERIES = ((2, 'phase 1 (cli/sti)', 1, 0), (3, 'phase 2 (irqsave)', 2, 0),
-          (4, 'VM exits, phase 1 (vm stats)', 3, 1), (5, 'whole run: faults (trap, patch), hypercalls (pv)', 4, 1))
+SERIES = ((2, 'guest, phase 1 (cli/sti)', 1, 0), (4, 'whole machine, phase 1', 3, 0),
+          (3, 'guest, phase 2 (irqsave)', 2, 0), (5, 'whole machine, phase 2', 4, 0),
+          (6, 'phase 1 (cli/sti)', 1, 1), (7, 'phase 2 (irqsave)', 2, 1))
 
 
 def plot(results, png, workdir, when):
-    """A grouped bar chart with gnuplot: instructions per operation (phases
-    1 and 2) and exits or faults per 1000 operations (log scale), per mode.
-    A series with no figure at all is left out (gnuplot refuses it)."""
+    """A grouped bar chart with gnuplot, per mode: instructions per
+    operation, the guest's own and the whole machine's (phases 1 and 2),
+    and the mode's exits, faults or hypercalls per 1000 operations (phases
+    1 and 2; log scale).  A series with no figure at all is left
+    out (gnuplot refuses it)."""
     dat = os.path.join(workdir, 'teach_modes.dat')
     lines, present, top = [], set(), 1000
     for mode, run in results:
         if not run.get('available'):
             why = 'failed' if run.get('failed') else 'not available'
-            lines.append('"%s\\n(%s)" NaN NaN NaN NaN' % (mode, why))
+            lines.append('"%s\\n(%s)" NaN NaN NaN NaN NaN NaN' % (mode, why))
             continue
         rows, _ = figures(run)
-        vals = [rows[0][2], rows[1][2], rows[0][3], rows[2][3]]
-        present |= {col for col, v in zip((2, 3, 4, 5), vals) if v}
-        top = max([top] + [v for v in vals[:2] if v])   # room above the bars for the key
-        lines.append('"%s" %s' % (mode, ' '.join('%g' % v if v else 'NaN' for v in vals)))
+        vals = [rows[0][2], rows[1][2], rows[0][3], rows[1][3], rows[0][4], rows[1][4]]
+        present |= {col for col, v in zip(range(2, 8), vals) if v}
+        top = max([top] + [v for v in vals[:4] if v])   # room above the bars for the key
+        label = '%s\\n(%s)' % (mode, {'exits': 'VM exits', 'faults': 'faults',
+                                       'hypercalls': 'hypercalls'}.get(run.get('what'), 'no marks'))
+        lines.append('"%s" %s' % (label, ' '.join('%g' % v if v else 'NaN' for v in vals)))
     with open(dat, 'w') as f:
-        f.write('# mode insns_phase1 insns_phase2 exits_per_1000_ops_phase1 faults_per_1000_ops_run\n')
+        f.write('# mode guest_insns_phase1 guest_insns_phase2 machine_insns_phase1 machine_insns_phase2 '
+                'events_per_1000_ops_phase1 events_per_1000_ops_phase2\n')
         f.write('\n'.join(lines) + '\n')
     plots = []
     for panel in (0, 1):
@@ -284,7 +272,7 @@ def plot(results, png, workdir, when):
                                                                       title, colour)
                                for k, (col, title, colour, _) in enumerate(series)) or '1/0 notitle')
     script = '''
-set terminal png size 1100,600
+set terminal png size 1200,600
 set output "%s"
 set multiplot layout 1,2 title "The teaching guest under each mode (QEMU TCG, -icount shift=0; %s)"
 set style data histograms
@@ -292,18 +280,18 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
 set key top left Left reverse
-set bmargin 4
-set title "instructions per operation (guest, VMM and kernel)"
+set bmargin 5
+set title "instructions per operation: the guest's own and the whole machine's"
 set yrange [0:%g]
 set format y "%%.0f"
 plot %s
-set title "exits or faults per 1000 operations (log scale)"
+set title "exits, faults or hypercalls per 1000 operations (log scale)"
 set logscale y
 set yrange [1:100000]
 set format y "%%g"
 plot %s
 unset multiplot
-''' % (png, when, 1.3 * top, plots[0], plots[1])
+''' % (png, when, 1.4 * top, plots[0], plots[1])
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 

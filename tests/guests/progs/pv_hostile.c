@@ -218,6 +218,8 @@ void guest_main(uint64_t start_info)
 	expect(hypercall(PV_HC_BIND_VIRQ, PV_VIRQ_TIMER, si->console_port), PV_E_BAD_PORT,
 	       "the timer bound to the console's port: PV_E_BAD_PORT");
 	expect(hypercall(PV_HC_BIND_VIRQ, 7, 3), PV_E_INVAL, "virtual IRQ 7: PV_E_INVAL");
+	expect(hypercall(PV_HC_MARK, 256, 0), PV_E_INVAL, "mark 256: PV_E_INVAL");
+	expect(hypercall(PV_HC_MARK, 1UL << 63, 0), PV_E_INVAL, "mark 2^63: PV_E_INVAL");
 
 	/* the console ring's index, garbage: the VMM drops the output, says
 	 * so once, and goes on from the index it was given */
