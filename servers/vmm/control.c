@@ -53,11 +53,6 @@ static struct {
 static unsigned reason_count;
 static uint64_t exits_total;
 
-/* devices.c: what each port-0x519 mark records of the mode's own cost;
- * under svm and shadow the VM exits (trap.c and pv.c point it elsewhere) */
-extern const uint64_t *mark_events;
-extern const char *mark_events_name;
-
 void control_start(const char *args)
 {
 	mark_events = &exits_total;

@@ -60,8 +60,6 @@ static struct {
 	} stats;
 } pv;
 
-extern const uint64_t *mark_events;   /* devices.c: what a mark records */
-extern const char *mark_events_name;
 
 /* --- the address spaces ---------------------------------------------------- */
 

@@ -27,8 +27,6 @@
 #define RFLAGS_TF 0x100UL
 
 struct trap_vm tv;
-extern const uint64_t *mark_events;   /* devices.c: what a port-0x519 mark records */
-extern const char *mark_events_name;
 static uint64_t tsc_per_tick;
 
 uint64_t *trap_gpr(struct tcb_regs *r, unsigned n)

@@ -132,6 +132,10 @@ struct virtio_pci;
 void virtio_place(struct virtio_pci *vp, unsigned slot, uint64_t bar_gpa);
 void mark_take(uint8_t id);     /* port 0x519: counters for benchmarks */
 void marks_print(void);
+/* what each mark records of the mode's own cost: the VM exits under svm
+ * and shadow (control.c), faults under trap and patch, hypercalls under pv */
+extern const uint64_t *mark_events;
+extern const char *mark_events_name;
 int console_reconnect(void);
 
 /* disk.c: the guest's virtio-blk disk on a file (disk=PATH) */
