@@ -93,6 +93,9 @@ LINUX_TESTS := shell boots poweroff reboot malformed shadow shadow-cached
 # a snapshot restored in a second QEMU from the same disk (issue 16; its
 # image is build/tests/data/linux-snapshot.img, made for tests/system/linux_snapshot.c)
 LINUX_TESTS += snapshot-reboot
+# live migration between two QEMUs joined on 127.0.0.1, and two that fail
+# on the way (issue 16, docs/lifecycle.md)
+LINUX_TESTS += migrate
 LINUX_BOOTS ?= 10
 # QEMU killed during a file-system workload this many times (make fs-crash: many)
 FS_CRASH_POINTS ?= 4

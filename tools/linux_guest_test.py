@@ -766,7 +766,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def mig_qemu(args, log_name, own_port, peer_port, monitor):
+def mig_qemu(args, log_path, own_port, peer_port, monitor, kernel='kernel-check.bin'):
     """A Berth of migrate.manifest whose port 7000 is the host's
     127.0.0.1:own_port (hostfwd) and whose connections to
     10.0.2.100:7000 go to the host's 127.0.0.1:peer_port (guestfwd through
@@ -784,9 +784,8 @@ def mig_qemu(args, log_name, own_port, peer_port, monitor):
            '-device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 '
            '-monitor unix:%s,server=on,wait=off' % (own_port, MIG_PORT, MIG_PORT, relay, monitor))
     env = dict(os.environ, KERNEL_CMDLINE='selfcheck=%d' % args.selfcheck, QEMU_EXTRA=net)
-    return Qemu(['tools/qemu.sh', '--test', os.path.join(args.build, 'kernel-check.bin')] +
-                modules(args.build, 'migrate.manifest', extra),
-                os.path.join(ROOT, args.build, 'test-logs', log_name), env)
+    return Qemu(['tools/qemu.sh', '--test', os.path.join(args.build, kernel)] +
+                modules(args.build, 'migrate.manifest', extra), log_path, env)
 
 
 def monitor_command(path, command):
@@ -814,8 +813,8 @@ def case_migrate(args):
     mon = os.path.join(ROOT, args.build, 'test-logs')
     os.makedirs(mon, exist_ok=True)
     mon_a, mon_b = os.path.join(mon, 'migrate-a.mon'), os.path.join(mon, 'migrate-b.mon')
-    b = mig_qemu(args, 'linux-migrate-b.log', port_b, port_a, mon_b)
-    a = mig_qemu(args, 'linux-migrate-a.log', port_a, port_b, mon_a)
+    b = mig_qemu(args, os.path.join(mon, 'linux-migrate-b.log'), port_b, port_a, mon_b)
+    a = mig_qemu(args, os.path.join(mon, 'linux-migrate-a.log'), port_a, port_b, mon_a)
     t0 = time.time()
     try:
         up = a.wait_for(r'Berth shell\.', 90) and b.wait_for(r'Berth shell\.', 90)
@@ -873,8 +872,8 @@ def case_migrate(args):
         a.wait_for(r'vmm: \[linux\] waiting for a migration', 60, moved.end())
         mark_b = len(b.text())
         b.type('vm migrate linux 10.0.2.100:%d\r' % MIG_PORT)
-        started = b.wait_for(r'vmm: \[linux\] migrate to \S+: started', 60, mark_b)
-        time.sleep(1)
+        started = b.wait_for(r'vmm: \[linux\] migrate to \S+: the destination is ready; round 0', 120, mark_b)
+        time.sleep(3)           # in round 0
         monitor_command(mon_b, 'set_link n0 off')
         failed = b.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", 180, mark_b)
         monitor_command(mon_b, 'set_link n0 on')
@@ -892,7 +891,7 @@ def case_migrate(args):
         waiting = a.wait_for(r'vmm: \[linux\] waiting for a migration', 60, mark_a)
         mark_b = len(b.text())
         b.type('vm migrate linux 10.0.2.100:%d\r' % MIG_PORT)
-        started = b.wait_for(r'vmm: \[linux\] migrate: round 0', 120, mark_b)
+        started = b.wait_for(r'vmm: \[linux\] migrate: round 0: ', 180, mark_b)
         a.stop()
         failed = b.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", 120, mark_b)
         tap.ok(waiting is not None and started is not None and failed is not None,

@@ -616,6 +616,8 @@ def run_linux(case, build, boots):
         timeout = 900
     if case == 'snapshot-reboot':   # two QEMUs, a Linux boot, a save and a restore
         timeout = 600
+    if case == 'migrate':   # two Berths at once, a Linux boot, three migrations
+        timeout = 1200
     return run_tap_script('linux/' + case, cmd, timeout, 'linux-%s.tap' % case, build)
 
 

@@ -26,6 +26,11 @@
  *   <-      u32 'R' ready, or 'N' refused (the destination's console says why)
  *   pages   u32 'P', u32 count (1..MIG_BATCH), count u64 guest-physical
  *           addresses, count pages of 4 KiB
+ *   sync    u32 'Y', after each round
+ *   <-      u32 'Y' once everything before it arrived: the buffers on the
+ *           way (ours, the network server's, the host's) hold megabytes,
+ *           and a round must end when its pages are there, not when they
+ *           left, or the stop would wait for them
  *   state   u32 'S', u32 0, u64 length, a snapshot (snapfile.h) whose RAM
  *           section stores no page
  *   <-      u32 'A' applied, or 'N'
@@ -53,7 +58,8 @@
 #define MIG_READY_TIMEOUT_MS 120000  /* the destination builds its VM */
 #define PAGE 4096UL
 
-enum { MIG_PAGES = 'P', MIG_STATE = 'S', MIG_READY = 'R', MIG_APPLIED = 'A', MIG_REFUSED = 'N', MIG_GO = 'G' };
+enum { MIG_PAGES = 'P', MIG_SYNC = 'Y', MIG_STATE = 'S', MIG_READY = 'R', MIG_APPLIED = 'A', MIG_REFUSED = 'N',
+       MIG_GO = 'G' };
 enum { IDLE, ROUNDS, STOPPING, FAILED };
 
 static struct {
@@ -180,6 +186,16 @@ static int send_bitmap(const uint64_t *bits, int all, int skip_zero)
 	return n ? send_pages(batch, n) : 0;
 }
 
+/* Everything sent so far has arrived: 0, or -1. */
+static int sync_round(void)
+{
+	uint32_t answer;
+	set_timeout(M.fd, MIG_READY_TIMEOUT_MS);
+	int err = send_word(M.fd, MIG_SYNC) || recv_word(M.fd, &answer) || answer != MIG_SYNC;
+	set_timeout(M.fd, MIG_TIMEOUT_MS);
+	return err ? -1 : 0;
+}
+
 static const char *hello(void)
 {
 	const char *args = snapshot_args();
@@ -218,10 +234,11 @@ static const char *precopy(void)
 		return why;
 	if (dirty_start())
 		return "the dirty log could not start";
+	debug_printf("vmm: %smigrate to %s: the destination is ready; round 0\n", vm_name, M.dest);
 	uint64_t words = dirty_words();
 	if (!(M.bits = malloc(words * 8)))
 		return "no memory for the dirty bitmap";
-	if (send_bitmap(0, 1, 1))
+	if (send_bitmap(0, 1, 1) || sync_round())
 		return "the connection failed in round 0";
 	M.rounds = 1;
 	M.last_round = M.pages;
@@ -234,7 +251,7 @@ static const char *precopy(void)
 				dirty_remark(w, M.bits[w]);
 			return 0;
 		}
-		if (send_bitmap(M.bits, 0, 0))
+		if (send_bitmap(M.bits, 0, 0) || sync_round())
 			return "the connection failed in a round";
 		M.last_round = M.pages - before;
 		debug_printf("vmm: %smigrate: round %lu: %lu pages\n", vm_name, M.rounds, M.last_round);
@@ -419,12 +436,13 @@ int migrate_stop(const struct msg *m)
 	}
 	/* from here the VM is the destination's: it runs when this arrives */
 	int lost = send_word(M.fd, MIG_GO);
+	M.rounds++;   /* the last one, with the VCPU stopped */
 	uint64_t now = rdtsc();
 	uint64_t total_ms = clock_cycles_to_ns(now - M.t0) / 1000000;
 	uint64_t down_ms = clock_cycles_to_ns(now - M.t_stop) / 1000000;
 	debug_printf("vmm: %smigrated to %s: %lu rounds, %lu pages (%lu in the last, the VCPU stopped), "
 	             "%lu ms in all, the guest stopped %lu ms (last pages %lu ms, state of %lu bytes built %lu ms, "
-	             "sent and applied %lu ms)%s\n", vm_name, M.dest, M.rounds + 1, M.pages, last, total_ms, down_ms,
+	             "sent and applied %lu ms)%s\n", vm_name, M.dest, M.rounds, M.pages, last, total_ms, down_ms,
 	             clock_cycles_to_ns(t_pages - M.t_stop) / 1000000, w.offset,
 	             clock_cycles_to_ns(t_state - t_pages) / 1000000, clock_cycles_to_ns(now - t_state) / 1000000,
 	             lost ? "; the go was not sent: the destination gives up, the VM is lost" : "");
@@ -499,7 +517,7 @@ long migrate_accept(unsigned port, char *args, size_t size, uint64_t *ram_bytes)
 long migrate_receive(void)
 {
 	static uint64_t gpa[MIG_BATCH];
-	uint64_t pages = 0, t0 = rdtsc();
+	uint64_t pages = 0, t0 = rdtsc(), t_sync = t0, t_head = t0;
 	if (send_word(in_fd, MIG_READY))
 		return migrate_refuse("the connection ended");
 	for (;;) {
@@ -525,11 +543,18 @@ long migrate_receive(void)
 			pages += count;
 			continue;
 		}
+		if (tag == MIG_SYNC) {
+			if (send_word(in_fd, MIG_SYNC))
+				return migrate_refuse("the connection ended");
+			t_sync = rdtsc();
+			continue;
+		}
 		if (tag != MIG_STATE)
 			return migrate_refuse("a message of no known kind");
 		uint8_t h[12];
 		if (recv_all(in_fd, h, sizeof(h)))
 			return migrate_refuse("the connection ended in the state");
+		t_head = rdtsc();
 		uint64_t len = get64(h + 4);
 		if (get32(h) || len > MIG_STATE_MAX)
 			return migrate_refuse("the state is too long");
@@ -537,18 +562,24 @@ long migrate_receive(void)
 			return migrate_refuse("no memory for the state");
 		if (recv_all(in_fd, state_buf, len))
 			return migrate_refuse("the connection ended in the state");
+		uint64_t t_body = rdtsc();
 		char what[64], done[64];
 		debug_snprintf(what, sizeof(what), "incoming migration from %s", in_from);
 		debug_snprintf(done, sizeof(done), "migrated in from %s (%lu pages sent)", in_from, pages);
 		if (snapshot_apply_blob(state_buf, len, what, done))
 			return migrate_refuse("its state (the line above says why)");
 		uint32_t go;
+		uint64_t t_applied = rdtsc();
 		if (send_word(in_fd, MIG_APPLIED) || recv_word(in_fd, &go) || go != MIG_GO)
 			return migrate_refuse("no go from the source: it keeps the VM");
+		uint64_t now = rdtsc();
 		closesocket(in_fd);
 		in_fd = -1;
-		debug_printf("vmm: %sincoming migration from %s: %lu pages in %lu ms, the VM runs here\n", vm_name,
-		             in_from, pages, clock_cycles_to_ns(rdtsc() - t0) / 1000000);
+		debug_printf("vmm: %sincoming migration from %s: %lu pages in %lu ms, the VM runs here (from the last "
+		             "sync: the last pages and the state's head %lu ms, its body %lu ms, applied %lu ms, the go "
+		             "%lu ms)\n", vm_name, in_from, pages, clock_cycles_to_ns(now - t0) / 1000000,
+		             clock_cycles_to_ns(t_head - t_sync) / 1000000, clock_cycles_to_ns(t_body - t_head) / 1000000,
+		             clock_cycles_to_ns(t_applied - t_body) / 1000000, clock_cycles_to_ns(now - t_applied) / 1000000);
 		return E_OK;
 	}
 }

@@ -168,6 +168,10 @@ echo "bench: a 128 MiB Linux guest's snapshot and restore, beside Linux's dd of 
 tools/bench/snapshot_linux.py >$out/snapshot.txt
 cat $out/snapshot.txt
 
+echo "bench: a Linux guest moved between two Berths by live migration (wall time)" >&2
+tools/bench/migrate_linux.py >$out/migrate.txt
+cat $out/migrate.txt
+
 value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt $out/shadow.txt; }
 svalue() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/snapshot.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
