@@ -389,13 +389,30 @@ void snapshot_put_state(struct snap_writer *w, const struct msg *m)
 	snap_section(w, "MISC", MISC_SECTION_VERSION, field_buf, mb.at);
 }
 
+/* The RAM section's bitmap, one bit per page of the most RAM there can
+ * be (96 KiB), from the heap on first use: static, it would grow the
+ * image past the slots init gives a task's pages (servers/init/tasks.c). */
+static uint8_t *ram_bitmap(void)
+{
+	static uint8_t *bitmap;
+	if (!bitmap)
+		bitmap = malloc((GUEST_RAM_MAX / PAGE + 7) / 8);
+	return bitmap;
+}
+
 /* The RAM section: the bitmap of the pages stored, then those pages.
  * with_pages: every page that is not all zero (a restore starts from
  * zeroed RAM); 0: none (migration sent them all before). */
 void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages_out, uint64_t *used_out)
 {
 	uint64_t pages = vm.ram_bytes / PAGE, used = 0;
-	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
+	uint8_t *bitmap = ram_bitmap();
+	if (!bitmap) {   /* no memory: a section whose length is wrong fails the save */
+		w->error = w->error ? w->error : -ENOMEM;
+		*pages_out = pages;
+		*used_out = 0;
+		return;
+	}
 	memset(bitmap, 0, (pages + 7) / 8);
 	for (uint64_t p = 0; with_pages && p < pages; p++) {
 		const uint64_t *q = guest_ptr(p * PAGE, PAGE);
@@ -627,7 +644,11 @@ static long apply(const char *what, const char *done)
 	/* RAM: the pages in the bitmap, the rest zero (as memory_setup left it) */
 	struct snap_section_info s;
 	uint64_t pages = vm.ram_bytes / PAGE, bitmap_len = (pages + 7) / 8, stored = 0;
-	static uint8_t bitmap[(GUEST_RAM_MAX / PAGE + 7) / 8];
+	uint8_t *bitmap = ram_bitmap();
+	if (!bitmap) {
+		bad = "no memory for its RAM bitmap";
+		goto refused;
+	}
 	if (!snap_find(&reader, "RAM", &s) || s.version != RAM_SECTION_VERSION || s.len < 8 + bitmap_len ||
 	    reader.read(reader.ctx, s.offset, &stored, 8) || stored != pages || reader.read(reader.ctx, s.offset + 8, bitmap, bitmap_len)) {
 		bad = "its RAM section does not match its RAM size";
