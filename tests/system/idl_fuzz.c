@@ -623,13 +623,44 @@ static const char *check_reply(const struct target *t, const struct sent *s, con
 	return 0;
 }
 
-static void drop_received(void)
+/* The label of the interface's detach method (block, netif, vswitch, fs's
+ * buffer_detach), or 0. */
+static uint64_t detach_label(const struct idl_fuzz_interface *f)
+{
+	for (unsigned k = 0; k < f->nmethods; k++) {
+		size_t n = strlen(f->methods[k].name);
+		if (n >= 6 && !strcmp(f->methods[k].name + n - 6, "detach"))
+			return f->methods[k].label;
+	}
+	return 0;
+}
+
+/* End a session as a well-behaved client does: detach, then delete the
+ * right.  The block driver frees a session only on detach or on an
+ * attach under the same name (it arms no no-senders), so a client that
+ * only deleted its sessions would use up its four (docs/reliability.md,
+ * "What it found"). */
+static void end_session(const struct idl_fuzz_interface *f, uint64_t slot)
+{
+	uint64_t label = detach_label(f);
+	if (label) {
+		struct msg m = { .info = MSG_INFO(label, 0, 0) };
+		ipc_call(slot, &m);
+	}
+	sys_cnode_delete(slot);
+}
+
+static void drop_received(const struct idl_fuzz_interface *f)
 {
 	for (unsigned k = 0; k < 3; k++) {
 		unsigned type, rights;
 		uint64_t badge;
-		if (!sys_cap_identify(recv_slot[k], &type, &rights, &badge) && type != OBJ_NONE)
-			sys_cnode_delete(recv_slot[k]);
+		if (!sys_cap_identify(recv_slot[k], &type, &rights, &badge) && type != OBJ_NONE) {
+			if (type == OBJ_PORT)
+				end_session(f, recv_slot[k]);
+			else
+				sys_cnode_delete(recv_slot[k]);
+		}
 	}
 }
 
@@ -659,7 +690,7 @@ static const char *send_one(struct target *t, struct sent *s, uint64_t port, lon
 	*transport = err;
 	*status = err ? ~0ULL : m.w[0];
 	const char *why = err ? 0 : check_reply(t, s, &m);
-	drop_received();
+	drop_received(t->ifc);
 	if (!err) {
 		if (m.w[0])
 			t->answered_err++;
@@ -748,7 +779,7 @@ static const char *batch(struct target *t, unsigned ti, unsigned count)
 			session_open = 0;
 	}
 	if (t->open && session) {
-		sys_cnode_delete(session);
+		end_session(t->ifc, session);
 		slot_free(session);
 	}
 	long err = t->alive(t);
