@@ -5,7 +5,8 @@
 # fuzzer's args line rewritten: rounds of COUNT messages per interface
 # (default 1500) from seed SEED (default: the time) until SECONDS of wall
 # time (default 900) have passed, when this script stops QEMU; SECONDS 0
-# runs one round.  The log is build/fuzz-idl.log.  A failure ends the run
+# runs one round.  The log is build/fuzz-idl.log (build/fuzz-idl.log.txt
+# without the console's redrawn editing lines).  A failure ends the run
 # with the seed, round, interface and the last messages sent, and this
 # script exits 1.  Replay one batch:
 #   tools/fuzz-idl.sh 0 SEED COUNT "round=R only=INTERFACE"
@@ -43,12 +44,16 @@ limit=$secs
 why="the time was up"
 while [ $(( $(date +%s) - start )) -lt "$limit" ]; do
 	if ! kill -0 $qemu 2>/dev/null; then why="QEMU ended by itself"; break; fi
-	if grep -aq '^idl-fuzz: FAILED' "$log"; then why="the fuzzer failed"; sleep 2; break; fi
+	if grep -aq 'idl-fuzz: FAILED' "$log"; then why="the fuzzer failed"; sleep 2; break; fi
 	sleep 2
 done
 kill $qemu 2>/dev/null || true
 wait $qemu 2>/dev/null || true
 echo "fuzz-idl: stopped because $why after $(( $(date +%s) - start )) s"
+# the console redraws a line the fuzzer left in its line editor (edit_line)
+# before other output: keep what follows the editor's last erase on each line
+sed 's/^.*\x1b\[K//; s/\r$//' "$log" > "$log.txt"
+log=$log.txt
 grep -aE '^(not )?ok|^idl-fuzz: (done|FAILED|replay|round)' "$log" | tail -20 || true
 if ! grep -aq '^idl-fuzz: FAILED' "$log" && ! grep -aq '^not ok' "$log" &&
 	{ grep -aq '^idl-fuzz: done' "$log" || { [ "$secs" -gt 0 ] && grep -aq '^idl-fuzz: round' "$log"; }; }; then
