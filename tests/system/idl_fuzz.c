@@ -784,6 +784,10 @@ static const char *batch(struct target *t, unsigned ti, unsigned count)
 		end_session(t->ifc, session);
 		slot_free(session);
 	}
+	/* leave no line in the console's editor (flags 1: finished), or the
+	 * driver draws it again around every later line of the log */
+	if (t->ifc == &console_fuzz)
+		console_edit_line(t->port, "", (const uint8_t *)"", 0, 0, 0, 1);
 	long err = t->alive(t);
 	if (err) {
 		debug_snprintf(why, sizeof why, "a valid call failed afterwards (%ld)", err);
