@@ -130,6 +130,26 @@ fuzz-guests: setup
 	@$(MAKE) -s --no-print-directory all $(BUILD)/tests/system/guest_fuzz.elf $(GUEST_PROG_BIN)
 	tools/fuzz-guests.sh $(FUZZ_SECS)
 
+# the IDL fuzzer's long mode (docs/reliability.md, "The IDL fuzzer"): FUZZ_SECS
+# of rounds over every interface; FUZZ_SEED (default: the time) replays a run
+.PHONY: fuzz-idl faults
+fuzz-idl: setup
+	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(BUILD)/tests/system/idl_fuzz.elf \
+		$(PROG_ELF) $(FS_TEST_IMAGE) $(GUEST_PROG_BIN)
+	tools/fuzz-idl.sh $(FUZZ_SECS) $(FUZZ_SEED)
+
+# issue 17's campaign, so far the long modes of the three fuzzers one after
+# the other (FUZZ_SECS each for the two timed ones); fault injection is not
+# part of it yet.  Fails if any of them failed.
+faults: setup
+	@echo "faults: the long runs of make fuzz, make fuzz-guests and make fuzz-idl; fault injection into servers is not part of make faults yet"
+	@st=0; \
+	$(MAKE) --no-print-directory fuzz || st=1; \
+	$(MAKE) --no-print-directory fuzz-guests || st=1; \
+	$(MAKE) --no-print-directory fuzz-idl || st=1; \
+	if [ $$st -eq 0 ]; then echo "faults: every fuzzer passed (no fault injection yet)"; \
+	else echo "faults: a fuzzer FAILED (see its output above)"; fi; exit $$st
+
 bench: setup
 	@$(MAKE) -s --no-print-directory all $(BENCH_ELF) $(BENCH_EXTRA)
 	tools/bench/run.sh

@@ -236,6 +236,59 @@ static void dispatch_prototype(struct buf *b, const struct idl_interface *ifc, c
 	list_free(&l);
 }
 
+/* The interface as data, only for a program that defines IDL_FUZZ_TABLE
+ * (the IDL fuzzer, tests/system/idl_fuzz.c): each method's label and its
+ * parameters in order, with their kinds and bounds, so a fuzzer can build
+ * valid requests and change one field.  Nothing else sees it. */
+static void gen_fuzz_table(struct buf *b, const struct idl_interface *ifc)
+{
+	static const char *const kinds[] = { "IDL_FZ_SCALAR", "IDL_FZ_ARRAY", "IDL_FZ_STRING",
+	                                     "IDL_FZ_BYTES", "IDL_FZ_CAP" };
+	const char *n = ifc->name, *u = ifc->upper;
+	buf_printf(b, "\n/* The interface as data for fuzzers (tests/system/idl_fuzz.c), only\n"
+	           " * where IDL_FUZZ_TABLE is defined: each method's label and parameters,\n"
+	           " * with their direction (1 in, 2 out, 3 inout), kind, element size in\n"
+	           " * bytes and bound (N of T[N], string<N>, bytes<N>). */\n");
+	buf_printf(b, "#ifdef IDL_FUZZ_TABLE\n#ifndef IDL_FUZZ_TYPES\n#define IDL_FUZZ_TYPES\n"
+	           "enum { IDL_FZ_SCALAR, IDL_FZ_ARRAY, IDL_FZ_STRING, IDL_FZ_BYTES, IDL_FZ_CAP };\n"
+	           "struct idl_fuzz_param {\n\tconst char *name;\n\tuint8_t dir, kind, size, is_signed;\n"
+	           "\tuint16_t count;\n};\n"
+	           "struct idl_fuzz_method {\n\tconst char *name;\n\tuint32_t label;\n\tuint32_t nparams;\n"
+	           "\tconst struct idl_fuzz_param *params;\n};\n"
+	           "struct idl_fuzz_interface {\n\tconst char *name;\n\tuint32_t number;\n\tuint32_t nmethods;\n"
+	           "\tconst struct idl_fuzz_method *methods;\n};\n#endif\n");
+	for (unsigned i = 0; i < ifc->nmethods; i++) {
+		const struct idl_method *m = &ifc->methods[i];
+		if (!m->nparams)
+			continue;
+		buf_printf(b, "static const struct idl_fuzz_param %s_fuzz_%s[] __attribute__((unused)) = {\n", n,
+		           m->name);
+		for (unsigned j = 0; j < m->nparams; j++) {
+			const struct idl_param *a = &m->params[j];
+			unsigned size = a->kind == KIND_SCALAR || a->kind == KIND_ARRAY ? idl_scalars[a->scalar].size
+			                : a->kind == KIND_CAP ? 0 : 1;
+			unsigned sgn = (a->kind == KIND_SCALAR || a->kind == KIND_ARRAY) && idl_scalars[a->scalar].is_signed;
+			buf_printf(b, "\t{ \"%s\", %u, %s, %u, %u, %llu },\n", a->name, a->dir, kinds[a->kind], size, sgn,
+			           (unsigned long long)(a->kind == KIND_SCALAR || a->kind == KIND_CAP ? 0 : a->count));
+		}
+		buf_printf(b, "};\n");
+	}
+	buf_printf(b, "static const struct idl_fuzz_method %s_fuzz_methods[] __attribute__((unused)) = {\n", n);
+	for (unsigned i = 0; i < ifc->nmethods; i++) {
+		const struct idl_method *m = &ifc->methods[i];
+		char label[2 * IDL_MAX_NAME + 16], params[2 * IDL_MAX_NAME + 16];
+		label_name(ifc, m, label, sizeof label);
+		if (m->nparams)
+			snprintf(params, sizeof params, "%s_fuzz_%s", n, m->name);
+		else
+			snprintf(params, sizeof params, "0");
+		buf_printf(b, "\t{ \"%s\", %s, %u, %s },\n", m->name, label, m->nparams, params);
+	}
+	buf_printf(b, "};\n");
+	buf_printf(b, "static const struct idl_fuzz_interface %s_fuzz __attribute__((unused)) = {\n"
+	           "\t\"%s\", %s_INTERFACE, %u, %s_fuzz_methods\n};\n#endif\n", n, n, u, ifc->nmethods, n);
+}
+
 static void gen_header(struct buf *b, const struct idl_interface *ifc, const char *source)
 {
 	const char *n = ifc->name, *u = ifc->upper;
@@ -309,6 +362,7 @@ static void gen_header(struct buf *b, const struct idl_interface *ifc, const cha
 	           " * with status E_BAD_MSG and no handler is called.  Out caps are named\n"
 	           " * with ipc_set_send_caps. */\n");
 	dispatch_prototype(b, ifc, ");\n");
+	gen_fuzz_table(b, ifc);
 	buf_printf(b, "\n#endif\n");
 }
 
