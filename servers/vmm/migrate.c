@@ -236,8 +236,6 @@ static const char *precopy(void)
 		return "the dirty log could not start";
 	debug_printf("vmm: %smigrate to %s: the destination is ready; round 0\n", vm_name, M.dest);
 	uint64_t words = dirty_words();
-	if (!(M.bits = malloc(words * 8)))
-		return "no memory for the dirty bitmap";
 	if (send_bitmap(0, 1, 1) || sync_round())
 		return "the connection failed in round 0";
 	M.rounds = 1;
@@ -320,7 +318,12 @@ long migrate_request(const char *dest, uint64_t reply_slot)
 	struct in_addr a;
 	if (!inet_aton(host, &a))
 		return E_BAD_ARG;
+	/* all the memory the thread uses, here: the C library's allocator
+	 * is not made for two threads */
 	if (!M.batch && !(M.batch = malloc(BATCH_BYTES)))
+		return E_STATE;
+	free(M.bits);
+	if (!(M.bits = malloc((vm.ram_bytes / PAGE + 63) / 64 * 8)))
 		return E_STATE;
 	if (!M.stack) {
 		uintptr_t p = (uintptr_t)malloc(STACK_BYTES + 16);

@@ -29,44 +29,16 @@
 // test-expect: balloon-test: done
 // test-expect: \[linux\] balloon-guest: small[\s\S]*\[linux\] balloon-guest: big[\s\S]*\[linux\] 10e4462c9d0b08e7f0b304c4fbfeafa3
 // test-reject: balloon-test: FAIL|\[linux\].*(Oops|BUG:|Kernel panic|Out of memory|soft lockup)|vmm: \[linux\] (guest stopped|balloon: init refused)
-#include <stdarg.h>
 #include <string.h>
 #include <libipc/libipc.h>
 #include "init.h"
 #include "vmm.h"
+#include "vm_drive.h"
+
+static const char WHO[] = "balloon-test";   /* what each result line starts with */
 
 #define INIT 8
 #define SECONDS 100   /* ticks */
-
-static uint64_t nap_port;
-
-/* A result on a line of its own: the guest's prompt may be on the
- * console without its newline, so TAP's "ok N" would not start a line. */
-static int check(int cond, const char *fmt, ...)
-{
-	char line[200];
-	va_list ap;
-	va_start(ap, fmt);
-	debug_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	debug_printf("\nballoon-test: %s - %s\n", cond ? "ok" : "FAIL", line);
-	return cond;
-}
-
-static void nap(unsigned ticks)
-{
-	struct msg m;
-	sys_notify_after(nap_port, 1, ticks);
-	ipc_recv(nap_port, 0, &m);
-}
-
-static void type(uint64_t vm, const char *line)
-{
-	uint32_t taken;
-	for (size_t at = 0, n = strlen(line); at < n; at += taken, nap(1))
-		if (vmm_console_input(vm, (const uint8_t *)line + at, (uint32_t)(n - at), &taken))
-			return;
-}
 
 struct balloon {
 	uint32_t target, actual, returned;
@@ -83,7 +55,7 @@ static uint64_t wait_for(uint64_t vm, uint32_t mib, struct balloon *b)
 {
 	uint64_t waited = 0;
 	while (!ask(vm, 0, 0, b) && b->actual != mib && waited < 120 * SECONDS) {
-		nap(SECONDS / 10);
+		vm_nap(SECONDS / 10);
 		waited += SECONDS / 10;
 	}
 	return waited;
@@ -99,36 +71,35 @@ static uint64_t mem_free(void)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	object_alloc(OBJ_PORT, 0, &nap_port);
 	uint64_t vm = 0;
 	for (unsigned i = 0; i < 600 && init_lookup(INIT, "vm.linux", &vm); i++)
-		nap(SECONDS / 10);
+		vm_nap(SECONDS / 10);
 	struct balloon b;
-	if (!check(ask(vm, 0, 0, &b) == E_OK, "the VM has a balloon"))
+	if (!vm_check(WHO, ask(vm, 0, 0, &b) == E_OK, "the VM has a balloon"))
 		return 1;
 	uint64_t free0 = mem_free();
 	/* the driver loads early in /init and inflates at once */
-	check(ask(vm, 1, 24, &b) == E_OK, "asked for 24 MiB");
+	vm_check(WHO, ask(vm, 1, 24, &b) == E_OK, "asked for 24 MiB");
 	uint64_t waited = wait_for(vm, 24, &b);
-	check(b.actual == 24, "the guest's driver gave 24 MiB (%u, after %lu ms)", b.actual, waited * 10);
+	vm_check(WHO, b.actual == 24, "the guest's driver gave 24 MiB (%u, after %lu ms)", b.actual, waited * 10);
 	uint64_t free1 = mem_free();
 	/* how many regions Linux's allocator leaves whole varies (6 to 10 MiB of 24 here) */
-	check(b.returned >= 2 && free1 == free0 + ((uint64_t)b.returned << 20),
+	vm_check(WHO, b.returned >= 2 && free1 == free0 + ((uint64_t)b.returned << 20),
 	       "%u MiB of it went back to Berth in whole 2 MiB regions; free memory rose by %lu MiB", b.returned,
 	       (free1 - free0) >> 20);
-	nap(10 * SECONDS); /* its shell starts after the driver */
-	type(vm, "echo balloon-guest: $(awk '/MemTotal/ { print ($2 < 50000) ? \"sm\"\"all\" : \"b\"\"ig\" }' /proc/meminfo)\n");
-	nap(2 * SECONDS);
+	vm_nap(10 * SECONDS); /* its shell starts after the driver */
+	vm_type(vm, "echo balloon-guest: $(awk '/MemTotal/ { print ($2 < 50000) ? \"sm\"\"all\" : \"b\"\"ig\" }' /proc/meminfo)\n");
+	vm_nap(2 * SECONDS);
 
-	check(ask(vm, 1, 0, &b) == E_OK, "asked for 0: every page back");
+	vm_check(WHO, ask(vm, 1, 0, &b) == E_OK, "asked for 0: every page back");
 	waited = wait_for(vm, 0, &b);
 	uint64_t free2 = mem_free();
-	check(b.actual == 0 && b.returned == 0, "the driver took every page back, init lent every region again (%lu ms)",
+	vm_check(WHO, b.actual == 0 && b.returned == 0, "the driver took every page back, init lent every region again (%lu ms)",
 	       waited * 10);
-	check(free2 == free0, "free memory is what it was before (%lu MiB, was %lu)", free2 >> 20, free0 >> 20);
-	type(vm, "echo balloon-guest: $(awk '/MemTotal/ { print ($2 < 50000) ? \"sm\"\"all\" : \"b\"\"ig\" }' /proc/meminfo)\n");
-	type(vm, "head -c 20000000 /dev/zero > /tmp/big && md5sum /tmp/big; rm -f /tmp/big\n");
-	nap(20 * SECONDS);
+	vm_check(WHO, free2 == free0, "free memory is what it was before (%lu MiB, was %lu)", free2 >> 20, free0 >> 20);
+	vm_type(vm, "echo balloon-guest: $(awk '/MemTotal/ { print ($2 < 50000) ? \"sm\"\"all\" : \"b\"\"ig\" }' /proc/meminfo)\n");
+	vm_type(vm, "head -c 20000000 /dev/zero > /tmp/big && md5sum /tmp/big; rm -f /tmp/big\n");
+	vm_nap(20 * SECONDS);
 	debug_printf("balloon-test: done\n");
 	return 0;
 }

@@ -29,43 +29,17 @@
 // test-expect: dirty-test: done
 // test-expect: \[linux\] d8cb860ac8d564afab54d6dbebecd746  /tmp/d[\s\S]*\[linux\] dirty-guest: after stop
 // test-reject: dirty-test: FAIL|\[linux\].*(Oops|BUG:|Kernel panic|Out of memory|soft lockup)|vmm: \[linux\] guest stopped
-#include <stdarg.h>
 #include <string.h>
 #include <libipc/libipc.h>
 #include "init.h"
 #include "vmm.h"
+#include "vm_drive.h"
+
+static const char WHO[] = "dirty-test";   /* what each result line starts with */
 
 #define INIT 8
 #define SECONDS 100   /* ticks */
 #define FILE_PAGES 3907   /* 16,000,000 bytes */
-
-static uint64_t nap_port;
-
-static int check(int cond, const char *fmt, ...)
-{
-	char line[200];
-	va_list ap;
-	va_start(ap, fmt);
-	debug_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	debug_printf("\ndirty-test: %s - %s\n", cond ? "ok" : "FAIL", line);
-	return cond;
-}
-
-static void nap(unsigned ticks)
-{
-	struct msg m;
-	sys_notify_after(nap_port, 1, ticks);
-	ipc_recv(nap_port, 0, &m);
-}
-
-static void type(uint64_t vm, const char *line)
-{
-	uint32_t taken;
-	for (size_t at = 0, n = strlen(line); at < n; at += taken, nap(1))
-		if (vmm_console_input(vm, (const uint8_t *)line + at, (uint32_t)(n - at), &taken))
-			return;
-}
 
 struct round {
 	uint64_t pages, faults, us;
@@ -79,37 +53,36 @@ static long dirty(uint64_t vm, uint32_t op, struct round *r)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	object_alloc(OBJ_PORT, 0, &nap_port);
 	uint64_t vm = 0;
 	for (unsigned i = 0; i < 600 && init_lookup(INIT, "vm.linux", &vm); i++)
-		nap(SECONDS / 10);
-	nap(40 * SECONDS);   /* its boot writes everywhere: let it settle to its shell */
+		vm_nap(SECONDS / 10);
+	vm_nap(40 * SECONDS);   /* its boot writes everywhere: let it settle to its shell */
 	struct round r;
-	if (!check(dirty(vm, 0, &r) == E_OK, "the log starts"))
+	if (!vm_check(WHO, dirty(vm, 0, &r) == E_OK, "the log starts"))
 		return 1;
-	check(dirty(vm, 0, &r) == E_STATE, "a second start is refused while it runs");
-	check(dirty(vm, 7, &r) == E_BAD_ARG, "an unknown operation is refused");
-	nap(3 * SECONDS);
+	vm_check(WHO, dirty(vm, 0, &r) == E_STATE, "a second start is refused while it runs");
+	vm_check(WHO, dirty(vm, 7, &r) == E_BAD_ARG, "an unknown operation is refused");
+	vm_nap(3 * SECONDS);
 	long err = dirty(vm, 1, &r);
 	uint64_t idle = r.pages;
-	check(err == E_OK && idle < FILE_PAGES, "an idle round: %lu pages (%lu write faults, %lu ms)", idle, r.faults,
+	vm_check(WHO, err == E_OK && idle < FILE_PAGES, "an idle round: %lu pages (%lu write faults, %lu ms)", idle, r.faults,
 	      r.us / 1000);
 
-	type(vm, "head -c 16000000 /dev/zero > /tmp/d && echo dirty-guest: wr\"\"itten\n");
-	nap(15 * SECONDS);
+	vm_type(vm, "head -c 16000000 /dev/zero > /tmp/d && echo dirty-guest: wr\"\"itten\n");
+	vm_nap(15 * SECONDS);
 	err = dirty(vm, 1, &r);
-	check(err == E_OK && r.pages >= FILE_PAGES && r.faults + 64 >= FILE_PAGES,
+	vm_check(WHO, err == E_OK && r.pages >= FILE_PAGES && r.faults + 64 >= FILE_PAGES,
 	      "writing a 16 MB file: %lu pages dirty, %lu by write faults (%lu ms)", r.pages, r.faults, r.us / 1000);
-	nap(3 * SECONDS);
+	vm_nap(3 * SECONDS);
 	err = dirty(vm, 1, &r);
-	check(err == E_OK && r.pages < FILE_PAGES, "the next round, idle again: %lu pages (%lu write faults)", r.pages,
+	vm_check(WHO, err == E_OK && r.pages < FILE_PAGES, "the next round, idle again: %lu pages (%lu write faults)", r.pages,
 	      r.faults);
 
-	check(dirty(vm, 2, &r) == E_OK && dirty(vm, 1, &r) == E_STATE && dirty(vm, 2, &r) == E_STATE,
+	vm_check(WHO, dirty(vm, 2, &r) == E_OK && dirty(vm, 1, &r) == E_STATE && dirty(vm, 2, &r) == E_STATE,
 	      "the log stops; reading it then is refused");
-	check(dirty(vm, 0, &r) == E_OK && dirty(vm, 2, &r) == E_OK, "it starts and stops again");
-	type(vm, "md5sum /tmp/d; rm /tmp/d; echo dirty-guest: after st\"\"op\n");
-	nap(10 * SECONDS);
+	vm_check(WHO, dirty(vm, 0, &r) == E_OK && dirty(vm, 2, &r) == E_OK, "it starts and stops again");
+	vm_type(vm, "md5sum /tmp/d; rm /tmp/d; echo dirty-guest: after st\"\"op\n");
+	vm_nap(10 * SECONDS);
 	debug_printf("dirty-test: done\n");
 	return 0;
 }
