@@ -1,7 +1,7 @@
 /*
  * Which pages of guest RAM were written: the dirty log under live
- * migration's pre-copy and `vm dirty` (docs/lifecycle.md, "Dirty
- * tracking").
+ * migration's pre-copy and `vm dirty` (docs/lifecycle.md, "Guest RAM
+ * by the page, and the dirty log").
  *
  * Guest RAM is mapped in the guest space by the 4 KiB page (ram.c maps
  * its 2 MiB frames with MAP_PIECES).  dirty_start takes write access away

@@ -1,5 +1,5 @@
-/* The dirty log of a Linux guest (issue 16, docs/lifecycle.md "Dirty
- * tracking"; what live migration's pre-copy rounds read): started, every
+/* The dirty log of a Linux guest (issue 16, docs/lifecycle.md "Guest RAM by the page,
+ * and the dirty log"; what live migration's pre-copy rounds read): started, every
  * page of its 112 MiB is write-protected and clean; the guest then
  * writes a 16 MB file into its tmpfs, and the log holds at least its
  * 3907 pages, most of them found by write faults; an idle round holds
