@@ -339,9 +339,10 @@ int main(const struct bootinfo *bi)
 		debug_printf("vmm: the guest's exits are not paced\n");
 	control_start(args); /* vm.NAME (control.c) */
 	size_t image_size;
-	if (restore_ram)
-		debug_printf("vmm: guest %s %s in %lu MiB, going on\n", incoming ? "migrated in on port" : "restored from",
-		             incoming ? "" : restore_path, restore_ram >> 20);
+	if (restore_ram && incoming)
+		debug_printf("vmm: guest migrated in on port %u, %lu MiB, going on\n", incoming, restore_ram >> 20);
+	else if (restore_ram)
+		debug_printf("vmm: guest restored from %s in %lu MiB, going on\n", restore_path, restore_ram >> 20);
 	else {
 		const char *image = boot_image(&image_size); /* before image_size is read: argument order is unspecified */
 		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", image, image_size, mib);
