@@ -796,6 +796,22 @@ def monitor_command(path, command):
         time.sleep(0.5)
 
 
+def forged_hello(port, args):
+    """A hello as a hostile source would send it, from the host straight
+    to the destination's forwarded port: the destination's answer word."""
+    body = args.encode()
+    hello = b'BERTHMIG' + struct.pack('<IIQ', 1, len(body), 112 << 20) + body
+    with socket.create_connection(('127.0.0.1', port), timeout=60) as s:
+        s.sendall(hello)
+        answer = b''
+        while len(answer) < 4:
+            chunk = s.recv(4 - len(answer))
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
 def counts(q, start=0):
     return [(int(n), st.strip()) for n, st in re.findall(MIG_COUNT, q.text()[start:], re.MULTILINE)]
 
@@ -803,12 +819,13 @@ def counts(q, start=0):
 def case_migrate(args):
     """Issue 16: live migration between two Berths (two QEMUs joined on the
     host's 127.0.0.1).  A's Linux guest runs a process that counts every
-    100 ms and checks 8 MB of its memory every tenth count; vm migrate
+    100 ms and checks 8 MB of its memory every tenth count; a hello forged
+    from the host, naming a disk file of B's, is refused; vm migrate
     moves it to B while it runs: it goes on there with the next count and
     the same bytes.  Then two migrations back that fail on the way, one
     with B's network cut (QEMU's set_link) and one with A killed: each time
     the VM runs on at B."""
-    tap = Tap(13)
+    tap = Tap(14)
     port_a, port_b = free_port(), free_port()
     mon = os.path.join(ROOT, args.build, 'test-logs')
     os.makedirs(mon, exist_ok=True)
@@ -827,6 +844,15 @@ def case_migrate(args):
         if not tap.ok(waiting is not None and booted is not None,
                       'B: vm receive linux %d waits; A: vm start linux boots the guest' % MIG_PORT, tail(a) + tail(b)):
             return tap.skip_rest('no guest or no receiver')
+        # a hostile source: a VM whose disk would be a file of B's; refused
+        answer = forged_hello(port_b, 'linux mem=112 name=linux disk=/vm/linux.img cmdline=console=ttyS0')
+        refused = b.wait_for(r"vmm: \[linux\] incoming migration from \S+: refused: its 'disk=' is not this VM's",
+                             30, waiting.end())
+        b.type('vm receive linux %d\r' % MIG_PORT)
+        again = b.wait_for(r'vmm: \[linux\] waiting for a migration on port %d' % MIG_PORT, 60,
+                           refused.end() if refused else waiting.end())
+        tap.ok(answer == b'N\0\0\0' and refused is not None and again is not None,
+               'B: a forged hello asking for a disk of B\'s is refused, and B waits again (%r)' % answer, tail(b))
         time.sleep(15)          # its shell comes after the modules load
         a.type('vm console linux\r')
         time.sleep(3)

@@ -254,7 +254,7 @@ int main(const struct bootinfo *bi)
 	unsigned incoming = arg_number(bi->cmdline, "incoming=", 0);
 	if (incoming && !path) {
 		static char sent[256];
-		if (incoming > 65535 || migrate_accept(incoming, sent, sizeof(sent), &restore_ram))
+		if (incoming > 65535 || migrate_accept(incoming, bi->cmdline, sent, sizeof(sent), &restore_ram))
 			return EXIT_NO_RESTART;
 		restore_args(sent, bi->cmdline, restored_args, sizeof(restored_args));
 		args = restored_args;

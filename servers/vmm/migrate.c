@@ -470,10 +470,31 @@ long migrate_refuse(const char *why)
 	return E_BAD_ARG;
 }
 
+/* The source's arguments may say what the VM is (its memory, its mode,
+ * its devices of its own), but not what it reaches of this machine: its
+ * disk file, its kernel and initrd (read again at a reset), its forwards
+ * and firewall on our switch, a port on the switch at all.  Those must be
+ * what our own arguments (the manifest's, `vm receive`'s) give: 0, or the
+ * first that differs. */
+static const char *foreign_argument(const char *sent, const char *own)
+{
+	static const char *const keys[] = { "disk=", "kernel=", "initrd=", "forward=", "fw=" };
+	for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t ns = 0, no = 0;
+		const char *vs = arg_value(sent, keys[k], &ns), *vo = arg_value(own, keys[k], &no);
+		if (!vs != !vo || (vs && (ns != no || memcmp(vs, vo, ns))))
+			return keys[k];
+	}
+	if (arg_flag(sent, "net") && !arg_flag(own, "net"))
+		return "net";
+	return 0;
+}
+
 /* incoming=PORT: wait for a source and take its hello: the VM's
- * arguments (NUL-terminated in args) and RAM size.  0, or an error after
- * a line. */
-long migrate_accept(unsigned port, char *args, size_t size, uint64_t *ram_bytes)
+ * arguments (NUL-terminated in args) and RAM size; own: our own
+ * arguments, which bound what the source's may reach.  0, or an error
+ * after a line. */
+long migrate_accept(unsigned port, const char *own, char *args, size_t size, uint64_t *ram_bytes)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = { AF_INET, htons((uint16_t)port), { INADDR_ANY }, { 0 } };
@@ -511,6 +532,13 @@ long migrate_accept(unsigned port, char *args, size_t size, uint64_t *ram_bytes)
 	if (recv_all(in_fd, args, n))
 		return migrate_refuse("the connection ended in the hello");
 	args[n] = 0;
+	const char *foreign = foreign_argument(args, own);
+	if (foreign) {
+		char why[96];
+		debug_snprintf(why, sizeof(why), "its '%s' is not this VM's (only its own manifest's reaches this machine)",
+		               foreign);
+		return migrate_refuse(why);
+	}
 	*ram_bytes = ram;
 	return E_OK;
 }

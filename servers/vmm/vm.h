@@ -232,7 +232,7 @@ long migrate_request(const char *dest, uint64_t reply_slot);  /* control.c's; th
 int migrate_waiting(void);                       /* 1: stop the VCPU and call migrate_stop */
 void migrate_notified(void);                     /* main.c, on MIGRATE_BIT */
 int migrate_stop(const struct msg *m);           /* 1: the VM moved, this VMM ends */
-long migrate_accept(unsigned port, char *args, size_t size, uint64_t *ram_bytes);  /* incoming=PORT */
+long migrate_accept(unsigned port, const char *own, char *args, size_t size, uint64_t *ram_bytes);
 long migrate_receive(void);                      /* 0: the VM runs here */
 long migrate_refuse(const char *why);            /* the incoming migration ends, with a line */
 
