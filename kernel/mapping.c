@@ -112,11 +112,13 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	if (device && vs->type == OBJ_GUEST_SPACE)
 		return E_WRONG_TYPE;
 	unsigned how = (pieces ? MAP_AS_PIECES : large ? MAP_LARGE : 0) | (device ? MAP_UNCACHED : 0);
-	uint64_t size, before = vspace_leaf(vs->obj, vaddr, &size), handle = asid_handle(vs->w0);
+	/* pieces exist only in guest spaces */
+	uint64_t size, handle = asid_handle(vs->w0);
+	uint64_t before = !large && vs->type == OBJ_GUEST_SPACE ? vspace_leaf(vs->obj, vaddr, &size) : 0;
 	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, how, missing)))
 		return err;
 	/* a 4 KiB frame took a piece's place: nothing may keep the piece */
-	if (before && !large)
+	if (before)
 		vspace_flush(handle, vaddr, 0);
 	f->w0 = handle;
 	f->w1 = vaddr | (pieces ? FRAME_MAPPED_AS_PIECES : 0);

@@ -302,7 +302,7 @@ static long do_dirty(void *ctx, uint64_t badge, uint32_t op, uint64_t *pages, ui
 	(void)ctx;
 	(void)badge;
 	static uint64_t since, faults_before;
-	uint64_t now = rdtsc(), hz = clock_tsc_hz();
+	uint64_t now = rdtsc();
 	switch (op) {
 	case 0: {
 		/* nested paging only: mode=trap, patch and pv have no guest
@@ -319,7 +319,7 @@ static long do_dirty(void *ctx, uint64_t badge, uint32_t op, uint64_t *pages, ui
 		*pages = dirty_collect(0);
 		*faults = dirty_faults() - faults_before;
 		faults_before = dirty_faults();
-		*elapsed_us = hz ? (now - since) / (hz / 1000000 ? hz / 1000000 : 1) : 0;
+		*elapsed_us = clock_cycles_to_ns(now - since) / 1000;
 		since = now;
 		return E_OK;
 	case 2:

@@ -72,7 +72,7 @@ static struct {
 	uint64_t tcb, to_main;
 	const char *why;            /* a failure in words */
 	uint64_t t0, t_stop;        /* TSC at the start and when the VCPU stopped */
-	uint64_t rounds, pages, last_round;
+	uint64_t rounds, pages;
 	uint64_t *bits;             /* dirty_collect's copy of the log */
 	uint8_t *batch;             /* one page message (BATCH_BYTES) */
 	uint8_t *stack;             /* the thread's (STACK_BYTES) */
@@ -239,7 +239,6 @@ static const char *precopy(void)
 	if (send_bitmap(0, 1, 1) || sync_round())
 		return "the connection failed in round 0";
 	M.rounds = 1;
-	M.last_round = M.pages;
 	debug_printf("vmm: %smigrate: round 0: %lu pages\n", vm_name, M.pages);
 	for (;;) {
 		uint64_t n = dirty_collect(M.bits), before = M.pages;
@@ -251,8 +250,7 @@ static const char *precopy(void)
 		}
 		if (send_bitmap(M.bits, 0, 0) || sync_round())
 			return "the connection failed in a round";
-		M.last_round = M.pages - before;
-		debug_printf("vmm: %smigrate: round %lu: %lu pages\n", vm_name, M.rounds, M.last_round);
+		debug_printf("vmm: %smigrate: round %lu: %lu pages\n", vm_name, M.rounds, M.pages - before);
 		M.rounds++;
 	}
 }

@@ -199,6 +199,12 @@ void vspace_destroy(uint64_t pml4, uint64_t asid)
 		write_cr3(kernel_pml4);
 }
 
+/* A page-table entry that is a piece of the 2 MiB frame at frame. */
+static int piece_of(uint64_t e, uint64_t frame)
+{
+	return (e & PTE_AVL_PIECE) && (e & PTE_ADDR) - frame < LARGE_PAGE_SIZE;
+}
+
 /* A 2 MiB frame mapped as pieces at vaddr is still mapped there while
  * one of its pieces is: the page table's first entry, or 0. */
 static uint64_t *pieces_entry(uint64_t pml4, uint64_t vaddr, uint64_t frame)
@@ -208,8 +214,7 @@ static uint64_t *pieces_entry(uint64_t pml4, uint64_t vaddr, uint64_t frame)
 	if (!table || (vaddr & (LARGE_PAGE_SIZE - 1)))
 		return 0;
 	for (int i = 0; i < 512; i++)
-		if ((table[i] & (PTE_P | PTE_AVL_PIECE)) == (PTE_P | PTE_AVL_PIECE) &&
-		    (table[i] & PTE_ADDR) - frame < LARGE_PAGE_SIZE)
+		if (piece_of(table[i], frame))
 			return table;
 	return 0;
 }
@@ -279,7 +284,7 @@ int vspace_unmap_frame_handle(uint64_t handle, uint64_t vaddr, uint64_t frame, i
 		return E_OK;
 	}
 	for (int i = 0; i < 512; i++)
-		if ((entry[i] & PTE_AVL_PIECE) && (entry[i] & PTE_ADDR) - frame < LARGE_PAGE_SIZE)
+		if (piece_of(entry[i], frame))
 			entry[i] = 0;
 	vspace_flush(handle, vaddr, 1);
 	return E_OK;
@@ -297,26 +302,36 @@ void vspace_unmap_table_handle(uint64_t handle, uint64_t vaddr_level, uint64_t t
 
 /*
  * SYS_GUEST_PROTECT: take write access away from every leaf mapping a
- * page of [vaddr, vaddr + pages * 4 KiB) (allow = 0), or give it back
- * where the mapping's capability allowed writes (allow = 1).  A 2 MiB
- * leaf changes only when the range covers it whole (E_ALIGN otherwise,
- * before anything changed).  *changed: leaves changed.
+ * page of [vaddr, end) (allow = 0), or give it back where the mapping's
+ * capability allowed writes (allow = 1).  A 2 MiB leaf changes only when
+ * the range covers it whole: only one at either end of the range can
+ * stick out, and then nothing changes (E_ALIGN).  *changed: leaves
+ * changed.
  */
-static int protect_walk(uint64_t pml4, uint64_t vaddr, uint64_t end, int allow, int apply, uint64_t *changed)
+static int sticks_out(uint64_t pml4, uint64_t addr, uint64_t vaddr, uint64_t end)
 {
-	while (vaddr < end) {
+	int missing = -1;
+	uint64_t base = addr & ~(LARGE_PAGE_SIZE - 1);
+	return !entry_at(pml4, addr, 1, &missing) && missing == 0 && (base < vaddr || end - base < LARGE_PAGE_SIZE);
+}
+
+int vspace_write_protect(uint64_t handle, uint64_t vaddr, uint64_t pages, int allow, uint64_t *changed)
+{
+	uint64_t pml4 = handle_pml4(handle), start = vaddr, end = vaddr + pages * PAGE_SIZE;
+	*changed = 0;
+	if (sticks_out(pml4, vaddr, vaddr, end) || sticks_out(pml4, end - PAGE_SIZE, vaddr, end))
+		return E_ALIGN;
+	for (uint64_t next; vaddr < end; vaddr = next) {
 		int missing = -1;
-		uint64_t *pte = entry_at(pml4, vaddr, 1, &missing), *leaf = pte, span = PAGE_SIZE;
-		if (!pte && missing == 0) {
+		uint64_t *leaf = entry_at(pml4, vaddr, 1, &missing), span = PAGE_SIZE;
+		if (!leaf && missing == 0) {
 			leaf = entry_at(pml4, vaddr, 2, &missing);
 			span = LARGE_PAGE_SIZE;
-			if ((vaddr & (span - 1)) || end - vaddr < span)
-				return E_ALIGN;
-		} else if (!pte) {
+		} else if (!leaf) {
 			/* no table: nothing mapped up to the end of what it would cover */
 			span = 1UL << (12 + 9 * missing);
 		}
-		if (leaf && (*leaf & PTE_P) && apply) {
+		if (leaf && (*leaf & PTE_P)) {
 			uint64_t e = *leaf;
 			if (!allow && (e & PTE_W))
 				*leaf = e & ~PTE_W;
@@ -324,23 +339,11 @@ static int protect_walk(uint64_t pml4, uint64_t vaddr, uint64_t end, int allow, 
 				*leaf = e | PTE_W;
 			*changed += *leaf != e;
 		}
-		uint64_t next = (vaddr & ~(span - 1)) + span;
+		next = (vaddr & ~(span - 1)) + span;
 		if (next <= vaddr)
 			break; /* the top of the address space */
-		vaddr = next;
 	}
-	return E_OK;
-}
-
-int vspace_write_protect(uint64_t handle, uint64_t vaddr, uint64_t pages, int allow, uint64_t *changed)
-{
-	uint64_t pml4 = handle_pml4(handle), end = vaddr + pages * PAGE_SIZE;
-	*changed = 0;
-	int err = protect_walk(pml4, vaddr, end, allow, 0, changed);
-	if (err)
-		return err;
-	protect_walk(pml4, vaddr, end, allow, 1, changed);
 	if (*changed)
-		vspace_flush(handle, vaddr, 1);
+		vspace_flush(handle, start, 1);
 	return E_OK;
 }
