@@ -812,6 +812,15 @@ def forged_hello(port, args):
     return answer
 
 
+def migration_failed(q, mark, timeout):
+    """After a migration that must fail: the source's line saying why (a
+    match, or None), and whether its VM runs on with its bytes the same
+    (a checked count, and no BAD since mark)."""
+    failed = q.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", timeout, mark)
+    resumed = q.wait_for(r'mig-count \d+ ok', 30, failed.end() if failed else mark)
+    return failed, resumed is not None and all(st != 'BAD' for _, st in counts(q, mark))
+
+
 def counts(q, start=0):
     return [(int(n), st.strip()) for n, st in re.findall(MIG_COUNT, q.text()[start:], re.MULTILINE)]
 
@@ -901,14 +910,12 @@ def case_migrate(args):
         started = b.wait_for(r'vmm: \[linux\] migrate to \S+: the destination is ready; round 0', 120, mark_b)
         time.sleep(3)           # in round 0
         monitor_command(mon_b, 'set_link n0 off')
-        failed = b.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", 180, mark_b)
+        failed, runs_on = migration_failed(b, mark_b, 180)
         monitor_command(mon_b, 'set_link n0 on')
         tap.ok(started is not None and failed is not None,
                'B: a migration back, B\'s network cut on the way: it fails (%s)' %
                (failed.group(1) if failed else '?'), tail(b))
-        resumed = b.wait_for(r'mig-count \d+ ok', 30, failed.end() if failed else mark_b)
-        tap.ok(resumed is not None and all(st != 'BAD' for _, st in counts(b, mark_b)),
-               'B: the VM runs on there, its bytes the same', tail(b))
+        tap.ok(runs_on, 'B: the VM runs on there, its bytes the same', tail(b))
         a.wait_for(r'vmm: \[linux\] incoming migration from \S+: refused', 90, moved.end())
 
         # and once more, A killed on the way
@@ -919,13 +926,11 @@ def case_migrate(args):
         b.type('vm migrate linux 10.0.2.100:%d\r' % MIG_PORT)
         started = b.wait_for(r'vmm: \[linux\] migrate: round 0: ', 180, mark_b)
         a.stop()
-        failed = b.wait_for(r"vmm: \[linux\] migrate to \S+: failed: (.*); the VM runs on here", 120, mark_b)
+        failed, runs_on = migration_failed(b, mark_b, 120)
         tap.ok(waiting is not None and started is not None and failed is not None,
                'B: a migration back with A killed on the way fails (%s)' % (failed.group(1) if failed else '?'),
                tail(b))
-        resumed = b.wait_for(r'mig-count \d+ ok', 30, failed.end() if failed else mark_b)
-        tap.ok(resumed is not None and all(st != 'BAD' for _, st in counts(b, mark_b)),
-               'B: the VM runs on there, its bytes the same', tail(b))
+        tap.ok(runs_on, 'B: the VM runs on there, its bytes the same', tail(b))
         problems = [l for q in (a, b) for l in q.text().split('\n') if re.search(
             r'panic|selfcheck:|Oops|BUG:|Kernel panic|soft lockup|stall', l)]
         tap.ok(not problems, 'no panic, self-check failure, Oops or stall on either', problems)
