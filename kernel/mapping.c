@@ -99,8 +99,9 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	rights &= ~(uint64_t)MAP_PIECES;
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) || !(rights & RIGHT_READ))
 		return E_BAD_ARG;
-	/* pieces are for guest RAM that the VMM tracks or shares by page */
-	if (pieces && (!large || vs->type != OBJ_GUEST_SPACE))
+	/* pieces are for guest RAM that a VMM tracks or shares by the page,
+	 * in the guest's space and in its own view of it */
+	if (pieces && !large)
 		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
@@ -111,14 +112,15 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	int device = (f->flags & CAP_DEVICE) != 0;
 	if (device && vs->type == OBJ_GUEST_SPACE)
 		return E_WRONG_TYPE;
+	if (device && pieces)
+		return E_BAD_ARG;
 	unsigned how = (pieces ? MAP_AS_PIECES : large ? MAP_LARGE : 0) | (device ? MAP_UNCACHED : 0);
-	/* pieces exist only in guest spaces */
-	uint64_t size, handle = asid_handle(vs->w0);
-	uint64_t before = !large && vs->type == OBJ_GUEST_SPACE ? vspace_leaf(vs->obj, vaddr, &size) : 0;
-	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, how, missing)))
+	uint64_t handle = asid_handle(vs->w0);
+	int took_piece;
+	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, how, missing, &took_piece)))
 		return err;
 	/* a 4 KiB frame took a piece's place: nothing may keep the piece */
-	if (before)
+	if (took_piece)
 		vspace_flush(handle, vaddr, 0);
 	f->w0 = handle;
 	f->w1 = vaddr | (pieces ? FRAME_MAPPED_AS_PIECES : 0);

@@ -34,10 +34,11 @@ static uint64_t root_map(uint64_t pml4, uint64_t va, uint64_t frame, unsigned ri
 {
 	int level;
 	uint64_t *pte, unused;
+	int took_piece;
 	while (!(pte = vspace_pte(pml4, va, &level)))
 		vspace_map_table(pml4, va, boot_alloc(PAGE_SIZE), &unused);
 	if (!(*pte & PTE_P)) {
-		vspace_map_frame(pml4, va, frame ? frame : boot_alloc(PAGE_SIZE), rights, 0, &unused);
+		vspace_map_frame(pml4, va, frame ? frame : boot_alloc(PAGE_SIZE), rights, 0, &unused, &took_piece);
 	} else {
 		if (rights & RIGHT_WRITE)
 			*pte |= PTE_W;

@@ -447,9 +447,8 @@ static void check_table(const uint64_t *table, int level, int first, int last, c
 		if (level == 1 && (e & PTE_AVL_PIECE)) {
 			/* a piece of a 2 MiB frame (MAP_PIECES) */
 			const struct object *o = object_at(pa & ~(LARGE_PAGE_SIZE - 1));
-			if (!o || o->cap->type != OBJ_FRAME || o->end - o->start != LARGE_PAGE_SIZE ||
-			    space->type != OBJ_GUEST_SPACE)
-				broken("a guest space mapping a piece of what is no live 2 MiB frame", space);
+			if (!o || o->cap->type != OBJ_FRAME || o->end - o->start != LARGE_PAGE_SIZE)
+				broken("a space mapping a piece of what is no live 2 MiB frame", space);
 		} else if (in_untyped_memory(pa)) {
 			const struct object *o = object_at(pa);
 			unsigned want = leaf ? OBJ_FRAME : OBJ_PAGE_TABLE;

@@ -148,8 +148,9 @@ struct tcb_regs {
 #define TCB_FLAG_SYSCALLS_FAULT 0x1u
 #define TCB_FLAGS_ALL TCB_FLAG_SYSCALLS_FAULT
 
-/* SYS_PAGE_MAP's rights may add MAP_PIECES for a 2 MiB frame in a
- * GuestSpace: it is mapped as the 512 entries of the page table at its
+/* SYS_PAGE_MAP's rights may add MAP_PIECES for a 2 MiB frame (not device
+ * memory), in a GuestSpace or an address space (a VMM's own view of guest
+ * RAM it shares with a clone): it is mapped as the 512 entries of the page table at its
  * (2 MiB-aligned) address, which must be there and empty, so that each
  * 4 KiB of it can be write-protected on its own (SYS_GUEST_PROTECT) and a
  * 4 KiB frame mapped at a page of it takes that page's place (copy-on-

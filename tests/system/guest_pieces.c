@@ -14,6 +14,7 @@
 
 #define SCRATCH 0x60000000UL     /* the large frame, for us */
 #define PRIVATE 0x60400000UL     /* the 4 KiB frame, for us */
+#define OWN_VIEW 0x60800000UL    /* a copy of the large frame as pieces, for us */
 #define BIG (1UL << LARGE_PAGE_BITS)
 
 /* The guest: store EAX at [EBX], exit, load [EBX] into EAX, exit, again. */
@@ -104,8 +105,19 @@ int main(const struct bootinfo *bi)
 	unsigned rwx = RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC;
 	tap_eq(sys_page_map(priv, gs, 0x200000, rwx | MAP_PIECES, &level), E_BAD_ARG,
 	       "a 4 KiB frame has no pieces");
-	tap_eq(sys_page_map(gbig, CAP_ROOT_VSPACE, 0x40000000, rwx | MAP_PIECES, &level), E_BAD_ARG,
-	       "pieces go in a guest space only");
+	/* pieces in our own space too (a VMM's view of guest RAM it shares):
+	 * the frame's bytes, then a 4 KiB frame's in one piece's place */
+	uint64_t own4k;
+	*ours(0x3000) = 0x5eed;
+	err = object_alloc(OBJ_FRAME, 0, &own4k);
+	err = err ? err : page_map_with_tables(gbig2, OWN_VIEW, RIGHT_READ | RIGHT_WRITE | MAP_PIECES);
+	int seen = !err && *(volatile uint32_t *)(OWN_VIEW + 0x3000) == 0x5eed;
+	err = err ? err : page_map_with_tables(own4k, OWN_VIEW + 0x3000, RIGHT_READ | RIGHT_WRITE);
+	seen = seen && !err && *(volatile uint32_t *)(OWN_VIEW + 0x3000) == 0 &&
+	       *(volatile uint32_t *)(OWN_VIEW + 0x2000) == *ours(0x2000);
+	err = err ? err : sys_page_unmap(own4k);
+	err = err ? err : sys_page_unmap(gbig2);
+	tap_ok(!err && seen, "pieces in our own space: the frame shows through, a 4 KiB frame takes a piece's place");
 	tap_ok(sys_page_map(gbig, gs, 0, rwx | MAP_PIECES, &level) == E_MISSING_TABLE && level >= 1,
 	       "without a page table at its address: E_MISSING_TABLE (level %lu)", level);
 	tap_eq(page_map_in(gs, gbig, 0, rwx | MAP_PIECES), E_OK, "with one, it maps at guest-physical 0");

@@ -81,11 +81,12 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
 /* A 4 KiB frame goes in a page table's entry; a 2 MiB one in a page
  * directory's entry, as a large page, where no page table may be, or with
  * MAP_AS_PIECES in the 512 entries of the page table at vaddr, all of which
- * must be empty.  A 4 KiB frame may take the place of a piece (the caller
- * flushes what the piece was, vspace_flush). */
+ * must be empty.  A 4 KiB frame may take the place of a piece: *took_piece
+ * says so, and the caller flushes what the piece was (vspace_flush). */
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
-                     uint64_t *missing)
+                     uint64_t *missing, int *took_piece)
 {
+	*took_piece = 0;
 	int large = (how & MAP_LARGE) != 0, pieces = (how & MAP_AS_PIECES) != 0;
 	int level = 0;
 	uint64_t *pte = entry_at(pml4, vaddr, large ? 2 : 1, &level);
@@ -107,6 +108,7 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 	}
 	if ((*pte & PTE_P) && (large || !(*pte & PTE_AVL_PIECE)))
 		return E_MAPPED;
+	*took_piece = (*pte & PTE_P) != 0;
 	*pte = frame | flags | (large ? PTE_PS : 0);
 	return E_OK;
 }

@@ -46,7 +46,7 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table, uint64_t *le
 #define MAP_UNCACHED 0x2u
 #define MAP_AS_PIECES 0x4u
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
-                     uint64_t *missing);
+                     uint64_t *missing, int *took_piece);
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
 uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);
 uint64_t vspace_leaf(uint64_t pml4, uint64_t vaddr, uint64_t *size);
