@@ -31,7 +31,7 @@ $(eval $(call server,init,servers/init,init_server))
 $(eval $(call server,serial,servers/drivers/serial,console_server init_client))
 $(eval $(call server,shell,servers/shell,init_client vmm_client pci_client vswitch_client))
 $(eval $(call server,rtc,servers/drivers/rtc,clock_server init_client))
-$(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server vswitch_client))
+$(eval $(call server,vmm,servers/vmm,init_client clock_client vmm_server vmm_client vswitch_client))
 $(eval $(call server,fs,servers/fs,fs_server init_client clock_client block_client))
 
 # the network server (servers/net): lwIP inside, its headers and port

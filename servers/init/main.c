@@ -254,7 +254,27 @@ static long do_trace_read(void *ctx, uint64_t badge, uint32_t *count, uint32_t *
 static long do_mem_borrow(void *ctx, uint64_t badge, uint32_t *loan, uint64_t *chunk)
 {
 	(void)ctx;
-	return loan_borrow(task_by_badge(badge), loan, chunk);
+	return loan_borrow(task_by_badge(badge), 0, loan, chunk);
+}
+
+static long do_mem_borrow_frame(void *ctx, uint64_t badge, uint32_t *loan, uint64_t *frame)
+{
+	(void)ctx;
+	return loan_borrow(task_by_badge(badge), 1, loan, frame);
+}
+
+static long do_mem_share(void *ctx, uint64_t badge, uint32_t loan, const char *task)
+{
+	(void)ctx;
+	return loan_share(task_by_badge(badge), loan, task_by_name(task));
+}
+
+static long do_mem_sharing(void *ctx, uint64_t badge, uint64_t *shared, uint64_t *saved)
+{
+	(void)ctx;
+	(void)badge;
+	loans_sharing(shared, saved);
+	return E_OK;
 }
 
 static long do_mem_return(void *ctx, uint64_t badge, uint32_t loan)
@@ -268,7 +288,8 @@ static const struct init_ops ops = {
 	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
 	.task_status = do_task_status, .start = do_start, .stop = do_stop, .restart = do_restart,
 	.trace = do_trace, .trace_read = do_trace_read, .ps_entry = do_ps_entry,
-	.mem_borrow = do_mem_borrow, .mem_return = do_mem_return,
+	.mem_borrow = do_mem_borrow, .mem_return = do_mem_return, .mem_borrow_frame = do_mem_borrow_frame,
+	.mem_share = do_mem_share, .mem_sharing = do_mem_sharing,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)

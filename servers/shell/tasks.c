@@ -381,11 +381,16 @@ void cmd_mem(int argc, char **argv, const struct words *line)
 	(void)argc;
 	(void)argv;
 	(void)line;
-	uint64_t total, free;
-	if (init_mem(INIT_SLOT, &total, &free))
+	uint64_t total, free, shared, saved;
+	if (init_mem(INIT_SLOT, &total, &free)) {
 		out("mem: init did not answer\n");
-	else
-		outf("memory: %lu KiB total, %lu KiB free, %lu KiB used\n", total >> 10, free >> 10, (total - free) >> 10);
+		return;
+	}
+	outf("memory: %lu KiB total, %lu KiB free, %lu KiB used\n", total >> 10, free >> 10, (total - free) >> 10);
+	/* guest memory that clones share with their parents (vm clone) */
+	if (!init_mem_sharing(INIT_SLOT, &shared, &saved) && shared)
+		outf("shared by VMs: %lu KiB, saving %lu KiB (each VM's private copies are in used)\n", shared >> 10,
+		     saved >> 10);
 }
 
 void cmd_exit(int argc, char **argv, const struct words *line)

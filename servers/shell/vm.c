@@ -584,6 +584,36 @@ static void vm_restore(int argc, char **argv, const struct words *line)
 		await_start_for("restore", "restored", v.name, 120); /* it reads and checks the whole file first */
 }
 
+/* vm clone NAME NEWNAME: NEWNAME's VMM starts as a copy of running NAME */
+static void vm_clone(int argc, char **argv, const struct words *line)
+{
+	(void)argc;
+	(void)line;
+	struct vm_task parent, v;
+	if (!find_vm(argv[1], &parent) || parent.state != TASK_RUNNING) {
+		outf("vm clone: no VM named '%s' is running (see vm list)\n", argv[1]);
+		return;
+	}
+	if (!find_vm(argv[2], &v)) {
+		outf("vm clone: no VM named '%s' in the manifest (see vm list): a clone starts in a VM of the manifest\n",
+		     argv[2]);
+		return;
+	}
+	if (!strcmp(parent.name, v.name)) {
+		out("vm clone: a VM cannot be its own clone\n");
+		return;
+	}
+	char args[64];
+	debug_snprintf(args, sizeof(args), "clone=%s", parent.name);
+	long err = init_start(INIT_SLOT, v.task, args);
+	if (err == E_STATE)
+		outf("vm clone: '%s' is running: vm stop %s first, or clone into another VM\n", v.name, v.name);
+	else if (err)
+		outf("vm clone: init could not start '%s' (error %ld; see the console)\n", v.name, err);
+	else
+		await_start_for("clone", "cloned", v.name, 60);
+}
+
 static void vm_stats(int argc, char **argv, const struct words *line)
 {
 	(void)argc;
@@ -602,7 +632,9 @@ static void vm_stats(int argc, char **argv, const struct words *line)
 	uint64_t memory, ms, exits, total_ns = 0, counted = 0;
 	uint32_t state;
 	char vm_name[33];
+	uint64_t shared_pages = 0, private_pages = 0;
 	long err = vmm_info(controls, vm_name, &state, &memory, &ms, &exits);
+	int sharing = !err && !vmm_sharing(controls, &shared_pages, &private_pages) && (shared_pages || private_pages);
 	while (!err && n < MAX_REASONS &&
 	       !vmm_exit_stats(controls, n, r[n].reason, &r[n].code, &r[n].count, &r[n].ns)) {
 		total_ns += r[n].ns;
@@ -624,6 +656,9 @@ static void vm_stats(int argc, char **argv, const struct words *line)
 	char uptime[16], total[24], each[24];
 	format_uptime(ms, uptime, sizeof(uptime));
 	outf("%s: %lu exits in %s of uptime\n", v.name, exits, uptime);
+	if (sharing)
+		outf("memory shared with clones or a parent: %lu pages (%lu KiB); copied on write: %lu pages (%lu KiB)\n",
+		     shared_pages, shared_pages * 4, private_pages, private_pages * 4);
 	outf("%-16s %6s %10s %14s %12s\n", "REASON", "CODE", "COUNT", "VMM TIME", "PER EXIT");
 	for (unsigned i = 0; i < n; i++) {
 		format_ns(r[i].ns, total, sizeof(total));
@@ -667,6 +702,12 @@ const struct command vm_commands[] = {
 	  "Starts the VM the snapshot was taken of (or NAME, a VM of the manifest that is not\n"
 	  "running) from FILE: the guest goes on where it was, with the snapshot's memory and\n"
 	  "devices; its time has moved on by as long as the snapshot waited.\n", vm_restore, 0 },
+	{ "clone", "NAME NEWNAME", 2, 2, 0, "start NEWNAME as a copy of running NAME, sharing its memory",
+	  "NEWNAME (a VM of the manifest that is not running) starts where NAME is now: the\n"
+	  "same processor state, devices and memory.  The memory is shared: each page is copied\n"
+	  "when either VM first writes it (vm stats shows how many, mem what sharing saves).\n"
+	  "A VM with a disk, a network card or a balloon, or not mode=svm, cannot be cloned\n"
+	  "(docs/lifecycle.md).\n", vm_clone, 0 },
 	{ "balloon", "NAME [MiB]", 1, 2, 0, "how much memory the guest gives back; ask for MiB",
 	  "A VM started with the balloon option has a virtio-balloon device.  With MiB, the\n"
 	  "guest is asked to give up that much of its memory (0: take it all back); its driver\n"

@@ -344,11 +344,54 @@ static long do_migrate(void *ctx, uint64_t badge, const char *dest, uint64_t *ro
 	return err ? err : SERVER_DEFERRED;
 }
 
+static long do_clone_args(void *ctx, uint64_t badge, char args[127 + 1], uint64_t *ram_bytes)
+{
+	(void)ctx;
+	(void)badge;
+	return clone_args(args, ram_bytes);
+}
+
+static long do_clone_begin(void *ctx, uint64_t badge, const char *child, uint32_t *regions,
+                           uint32_t *state_frames, uint64_t *state_len, uint64_t *pause_us)
+{
+	(void)ctx;
+	(void)badge;
+	(void)regions;
+	(void)state_frames;
+	(void)state_len;
+	(void)pause_us;
+	long err = clone_begin_request(child, vm.reply); /* takes the reply right, answers at the exit */
+	return err ? err : SERVER_DEFERRED;
+}
+
+static long do_clone_frame(void *ctx, uint64_t badge, uint32_t index, uint64_t *frame, uint32_t *loan)
+{
+	(void)ctx;
+	(void)badge;
+	return clone_frame(index, frame, loan);
+}
+
+static long do_clone_end(void *ctx, uint64_t badge)
+{
+	(void)ctx;
+	(void)badge;
+	return clone_end();
+}
+
+static long do_sharing(void *ctx, uint64_t badge, uint64_t *shared_pages, uint64_t *private_pages)
+{
+	(void)ctx;
+	(void)badge;
+	ram_sharing_stats(shared_pages, private_pages);
+	return E_OK;
+}
+
 static const struct vmm_ops ops = {
 	.info = do_info, .exit_stats = do_exit_stats, .console_attach = do_console_attach,
 	.console_input = do_console_input, .console_detach = do_console_detach,
 	.inject_fault = do_inject_fault, .snapshot = do_snapshot, .balloon = do_balloon, .dirty = do_dirty,
-	.migrate = do_migrate,
+	.migrate = do_migrate, .clone_args = do_clone_args, .clone_begin = do_clone_begin,
+	.clone_frame = do_clone_frame, .clone_end = do_clone_end, .sharing = do_sharing,
 };
 
 int control_message(const struct msg *m)

@@ -62,6 +62,12 @@ int dirty_tracking(void)
  * stay mapped after dirty_stop, for the next start. */
 long dirty_start(void)
 {
+	if (ram_sharing()) {
+		/* a shared page is read-only for copy-on-write's sake: giving
+		 * write access back on a fault, as the log does, would break it */
+		debug_printf("vmm: %sthe dirty log is refused: this VM shares memory with a clone or its parent\n", vm_name);
+		return E_STATE;
+	}
 	if (D.on)
 		return E_STATE;
 	D.pages = vm.ram_bytes / PAGE_SIZE;

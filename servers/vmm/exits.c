@@ -430,6 +430,13 @@ static int exit_vmmcall(struct msg *m)
 static void exit_npf(struct msg *m)
 {
 	uint64_t gpa = m->w[VMEXIT_W_INFO2], info = m->w[VMEXIT_W_INFO1], rip = m->w[VMEXIT_W_RIP];
+	/* a write to a page shared with a clone (ram.c): the page is copied
+	 * and made ours, and the instruction runs again */
+	int cow = (info & 3) == 3 ? ram_write_fault(gpa) : 0;
+	if (cow < 0)
+		stop(m, "it wrote to memory shared with a clone, and init would not lend memory for the copy");
+	if (cow)
+		return;
 	/* the first write to a page since the dirty log last looked:
 	 * logged, made writable, and the instruction runs again */
 	if (dirty_fault(gpa, info))

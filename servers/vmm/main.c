@@ -259,6 +259,21 @@ int main(const struct bootinfo *bi)
 		restore_args(sent, bi->cmdline, restored_args, sizeof(restored_args));
 		args = restored_args;
 	}
+	/* clone=NAME: a copy of the running VM NAME, sharing its memory
+	 * (clone.c), with NAME's arguments */
+	size_t clone_len;
+	const char *clone_of = arg_value(bi->cmdline, "clone=", &clone_len);
+	if (clone_of && (path || incoming)) {
+		debug_printf("vmm: clone= goes with neither restore= nor incoming=\n");
+		return EXIT_NO_RESTART;
+	}
+	if (clone_of) {
+		static char got[128];
+		if (!name || !name_len || clone_open(clone_of, clone_len, got, sizeof(got), &restore_ram))
+			return EXIT_NO_RESTART;
+		restore_args(got, bi->cmdline, restored_args, sizeof(restored_args));
+		args = restored_args;
+	}
 	snapshot_set_args(args);
 	int mode = vmm_mode(args);
 	if (mode < 0)
@@ -288,9 +303,15 @@ int main(const struct bootinfo *bi)
 	err = err ? err : sys_cnode_mint(vm.port, CAP_ROOT_CNODE, send, RIGHT_SEND, 1);
 	if (!err) /* Linux is told the TSC's rate (pvclock.h), so measure it longer */
 		calibrate_start(arg_flag(args, "linux") ? 50 : 2);
-	err = err ? err : memory_setup(restore_ram ? restore_ram : (uint64_t)mib << 20);
+	if (clone_of)
+		err = err ? err : memory_setup_shared(restore_ram);
+	else
+		err = err ? err : memory_setup(restore_ram ? restore_ram : (uint64_t)mib << 20);
 	if (restore_ram && (err || vm.ram_bytes != restore_ram)) {
-		if (incoming)
+		if (clone_of)
+			debug_printf("vmm: %sclone: refused: its %lu bytes of RAM cannot be given here\n", vm_name,
+			             restore_ram);
+		else if (incoming)
 			migrate_refuse("its RAM cannot be given here");
 		else
 			debug_printf("vmm: restore %s: refused: its %lu bytes of RAM cannot be given here\n", restore_path,
@@ -320,7 +341,11 @@ int main(const struct bootinfo *bi)
 	}
 	uart_init(&vm.uart, uart_output, 0);
 	if (restore_ram) { /* the devices as the snapshot has them, then the VCPU */
-		if (incoming ? migrate_receive() : snapshot_restore(restore_path))
+		char own[33];
+		size_t own_len = name_len < sizeof(own) ? name_len : sizeof(own) - 1;
+		memcpy(own, name, own_len);
+		own[own_len] = 0;
+		if (clone_of ? clone_receive(own) : incoming ? migrate_receive() : snapshot_restore(restore_path))
 			return EXIT_NO_RESTART;
 		timers_rearm();
 		if (irq_due())
@@ -339,7 +364,9 @@ int main(const struct bootinfo *bi)
 		debug_printf("vmm: the guest's exits are not paced\n");
 	control_start(args); /* vm.NAME (control.c) */
 	size_t image_size;
-	if (restore_ram && incoming)
+	if (clone_of)
+		debug_printf("vmm: guest cloned, %lu MiB, going on\n", restore_ram >> 20);
+	else if (restore_ram && incoming)
 		debug_printf("vmm: guest migrated in on port %u, %lu MiB, going on\n", incoming, restore_ram >> 20);
 	else if (restore_ram)
 		debug_printf("vmm: guest restored from %s in %lu MiB, going on\n", restore_path, restore_ram >> 20);
@@ -440,6 +467,7 @@ int main(const struct bootinfo *bi)
 		charge_exit(since);
 		deliver_interrupt(&m);
 		snapshot_at_exit(&m); /* a snapshot asked for waits for this moment (snapshot.c) */
+		clone_at_exit(&m);    /* so does a clone's start (clone.c) */
 		if (migrate_stop(&m)) /* so does a migration's last round (migrate.c) */
 			return moved();
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);

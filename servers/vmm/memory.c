@@ -8,8 +8,21 @@ void *guest_ptr(uint64_t gpa, size_t n)
 {
 	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa || ram_ready(gpa, n))
 		return 0;
-	dirty_mark(gpa, n);   /* a device model may write through it */
+	/* a device model may write through it: logged, and ours alone if a
+	 * clone shares it (ram.c) */
+	if (ram_unshare(gpa, n))
+		return 0;
+	dirty_mark(gpa, n);
 	return (void *)(GUEST_RAM_VA + gpa);
+}
+
+/* For reading only (a snapshot, a clone's state): neither logged nor
+ * unshared. */
+const void *guest_ptr_read(uint64_t gpa, size_t n)
+{
+	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa || ram_ready(gpa, n))
+		return 0;
+	return (const void *)(GUEST_RAM_VA + gpa);
 }
 
 int guest_write(uint64_t gpa, const void *buf, size_t n)
@@ -51,7 +64,7 @@ static void phys_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
 		if (gpa < vm.ram_bytes) {
 			if (chunk > vm.ram_bytes - gpa)
 				chunk = vm.ram_bytes - gpa;
-			if (ram_ready(gpa, chunk)) {
+			if (ram_ready(gpa, chunk) || (!load && ram_unshare(gpa, chunk))) {
 				if (load) /* init lent nothing: as unbacked memory */
 					memset(buf, 0xff, chunk);
 			} else if (load) {

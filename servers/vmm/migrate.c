@@ -416,7 +416,7 @@ int migrate_stop(const struct msg *m)
 	snap_begin(&w, state_write, 0, vm.ram_bytes);
 	snapshot_put_state(&w, m);
 	uint64_t pages, used;
-	snapshot_put_ram(&w, 0, &pages, &used);
+	snapshot_put_ram(&w, RAM_NONE, &pages, &used);
 	if (snap_finish(&w)) {
 		failed("the state does not fit the message");
 		return 0;

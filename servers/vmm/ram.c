@@ -7,63 +7,107 @@
  * retyped upwards from it that cannot be given back one by one (the
  * kernel's watermark); no region is ever returned then.
  *
- * A region is one 2 MiB frame, mapped twice: at GUEST_RAM_VA + gpa for us
- * and, through a copy of its capability, at gpa in the guest's space, as
- * 512 pieces of 4 KiB (MAP_PIECES) so that the dirty log (dirty.c) can
- * protect its pages one by one.  A tail that is not a whole 2 MiB is
- * 4 KiB frames and stays backed.
+ * A region is one 2 MiB frame (on loan: init lends it as a frame,
+ * mem_borrow_frame), mapped twice: at GUEST_RAM_VA + gpa for us and,
+ * through a copy of its capability, at gpa in the guest's space, both as
+ * 512 pieces of 4 KiB (MAP_PIECES), so that the dirty log (dirty.c) can
+ * protect its pages one by one and a page can be made private.  A tail
+ * that is not a whole 2 MiB is 4 KiB frames and stays backed.
+ *
+ * Copy-on-write (vm clone, clone.c).  A region whose frame another VM
+ * maps too is shared: the parent gave the clone read-only copies of its
+ * frames, and neither may write one again.  The guest's write to a page
+ * of it is a nested page fault (the parent protected its pages, the
+ * clone's copies cannot write); ram_unshare then gives the page a 4 KiB
+ * frame of our own, a copy of the shared page, which takes the piece's
+ * place in both views (the kernel replaces a piece by a frame mapped on
+ * it).  Our own writes into guest RAM (device models) unshare first
+ * (memory.c).  The private frames come from Untyped chunks borrowed for
+ * them (mem_borrow); a page stays private until the VMM ends.
  */
+#include <stdlib.h>
 #include "vm.h"
 #include "init.h"       /* generated from idl/init.idl */
 
 #define REGIONS (GUEST_RAM_MAX / LARGE_PAGE_SIZE)
+#define PAGES_PER_REGION (LARGE_PAGE_SIZE / PAGE_SIZE)
 
 struct region {
-	uint64_t chunk;     /* the loan's Untyped (borrowing only) */
 	uint64_t frame;     /* our capability; the guest's is a copy of it */
 	uint64_t copy;
+	uint64_t ro;        /* a read-only copy, for clones (clone.c) */
 	uint32_t loan;
 	uint8_t backed;
+	uint8_t shared;     /* another VM maps the frame too: copy-on-write */
+	uint32_t *own;      /* shared: per page, our private frame's slot and its guest copy's, or 0 */
 };
 
 static struct region regions[REGIONS];
 static int borrowing;   /* guest RAM is on loan from init */
 static unsigned regions_given_back;
 
-/* Map one frame of guest RAM at gpa, for us and for the guest. */
-static long ram_map(uint64_t f, uint64_t gpa, uint64_t *copy, int large)
+static struct {
+	uint64_t chunk;        /* the Untyped private frames come from now */
+	unsigned left;         /* frames still to come from it */
+	uint64_t pages;        /* pages made private */
+	uint64_t chunks;       /* chunks borrowed for them */
+	uint64_t lock;         /* a port holding one token: the lock (ram_unshare) */
+} cow;
+
+/* Map one frame of guest RAM at gpa, for us and for the guest.  rights:
+ * RIGHT_READ | RIGHT_WRITE, or RIGHT_READ for a clone's shared frame. */
+static long ram_map(uint64_t f, uint64_t gpa, uint64_t *copy, int large, unsigned rights)
 {
-	long err = page_map_with_tables(f, GUEST_RAM_VA + gpa, RIGHT_READ | RIGHT_WRITE);
+	unsigned pieces = large ? MAP_PIECES : 0;
+	long err = page_map_with_tables(f, GUEST_RAM_VA + gpa, rights | pieces);
 	err = err ? err : (*copy = slot_alloc()) ? sys_cnode_copy(f, CAP_ROOT_CNODE, *copy, RIGHTS_ALL) : E_SLOT_FULL;
-	return err ? err : page_map_in(vm.guest_space, *copy, gpa,
-	                               RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC | (large ? MAP_PIECES : 0));
+	return err ? err : page_map_in(vm.guest_space, *copy, gpa, rights | RIGHT_EXEC | pieces);
 }
 
-/* Region r's frame, its copy and its chunk gone, the loan given back. */
+static void cap_drop(uint64_t *slot)
+{
+	if (*slot) {
+		sys_cnode_delete(*slot);
+		slot_free(*slot);
+	}
+	*slot = 0;
+}
+
+/* Region r's frame and its copies gone (their mappings with them), the
+ * loan given back.  A clone's copies of a shared frame stay: init keeps
+ * the loan until the clone is done with it too. */
 static long region_release(struct region *g)
 {
-	sys_cnode_revoke(g->chunk);   /* the frame and the guest's copy, mappings and all */
-	long err = init_mem_return(INIT_SLOT, g->loan);
-	sys_cnode_delete(g->chunk);
-	slot_free(g->chunk);
-	slot_free(g->frame);
-	slot_free(g->copy);
-	g->chunk = g->frame = g->copy = 0;
-	g->backed = 0;
+	cap_drop(&g->frame);
+	cap_drop(&g->copy);
+	cap_drop(&g->ro);
+	if (g->own) {
+		for (unsigned i = 0; i < 2 * PAGES_PER_REGION; i++) {
+			uint64_t s = g->own[i];
+			cap_drop(&s);
+		}
+		free(g->own);
+		g->own = 0;
+	}
+	long err = g->loan != ~0u ? init_mem_return(INIT_SLOT, g->loan) : E_OK;
+	g->loan = ~0u;
+	g->backed = g->shared = 0;
 	return err;
 }
 
-/* Back region r with a fresh chunk from init: zeroed memory.  On an
+/* Back region r with a fresh frame from init: zeroed memory.  On an
  * error nothing is kept: a retry borrows afresh. */
 static long region_borrow(unsigned r)
 {
 	struct region *g = &regions[r];
-	g->chunk = g->frame = g->copy = 0;
-	long err = init_mem_borrow(INIT_SLOT, &g->loan, &g->chunk);
-	if (err)
+	g->frame = g->copy = g->ro = 0;
+	long err = init_mem_borrow_frame(INIT_SLOT, &g->loan, &g->frame);
+	if (err) {
+		g->frame = 0;
+		g->loan = ~0u;
 		return err;
-	err = object_alloc_from(g->chunk, OBJ_FRAME, LARGE_PAGE_BITS, &g->frame);
-	err = err ? err : ram_map(g->frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy, 1);
+	}
+	err = ram_map(g->frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy, 1, RIGHT_READ | RIGHT_WRITE);
 	if (err) {
 		region_release(g);
 		return err;
@@ -95,7 +139,7 @@ long memory_setup(uint64_t bytes)
 	}
 	for (uint64_t i = borrowing; i < n; i++) {
 		err = borrowing ? region_borrow((unsigned)i)
-		                : ram_map(regions[i].frame, i * LARGE_PAGE_SIZE, &regions[i].copy, 1);
+		                : ram_map(regions[i].frame, i * LARGE_PAGE_SIZE, &regions[i].copy, 1, RIGHT_READ | RIGHT_WRITE);
 		if (err) {
 			if (borrowing)
 				debug_printf("vmm: %sinit lent %lu of the %lu MiB of guest memory (error %ld): is the "
@@ -111,7 +155,7 @@ long memory_setup(uint64_t bytes)
 	for (gpa = n * LARGE_PAGE_SIZE; gpa < bytes; gpa += PAGE_SIZE) {
 		uint64_t f, copy;
 		err = borrowing ? object_alloc_from(tail_chunk, OBJ_FRAME, PAGE_BITS, &f) : object_alloc(OBJ_FRAME, PAGE_BITS, &f);
-		err = err ? err : ram_map(f, gpa, &copy, 0);
+		err = err ? err : ram_map(f, gpa, &copy, 0, RIGHT_READ | RIGHT_WRITE);
 		if (err)
 			return err;
 	}
@@ -173,4 +217,228 @@ long ram_take_back(unsigned r)
 unsigned ram_regions_given_back(void)
 {
 	return regions_given_back;
+}
+
+/* --- copy-on-write ------------------------------------------------------ */
+
+/* The lock: a port holding one notification.  The main thread unshares
+ * on a fault or a device model's write, a device's worker thread on its
+ * own writes; both copy through the same page. */
+static long lock_make(void)
+{
+	if (cow.lock)
+		return E_OK;
+	long err = object_alloc(OBJ_PORT, 0, &cow.lock);
+	return err ? err : sys_notify(cow.lock, 1);
+}
+
+static void lock(void)
+{
+	struct msg m;
+	ipc_recv(cow.lock, 0, &m);
+}
+
+static void unlock(void)
+{
+	sys_notify(cow.lock, 1);
+}
+
+/* A 4 KiB frame for a private page, from the chunk borrowed for them. */
+static long private_frame(uint64_t *f)
+{
+	if (!cow.left) {
+		uint32_t loan;
+		uint64_t chunk = 0;
+		long err = init_mem_borrow(INIT_SLOT, &loan, &chunk);
+		if (err)
+			return err;
+		cow.chunk = chunk;     /* kept until we end: its frames are never freed one by one */
+		cow.left = PAGES_PER_REGION;
+		cow.chunks++;
+	}
+	long err = object_alloc_from(cow.chunk, OBJ_FRAME, PAGE_BITS, f);
+	if (!err)
+		cow.left--;
+	return err;
+}
+
+/* The page at `page` of shared region g ours alone: a frame of our own
+ * with the shared page's bytes, in our view first, then the guest's.
+ * With the lock held. */
+static long page_unshare(struct region *g, uint64_t page)
+{
+	static uint8_t bytes[PAGE_SIZE];
+	unsigned i = (unsigned)(page % LARGE_PAGE_SIZE / PAGE_SIZE);
+	uint32_t *own = &g->own[2 * i];
+	long err = E_OK;
+	if (!own[0]) {
+		uint64_t f;
+		memcpy(bytes, (const void *)(GUEST_RAM_VA + page), PAGE_SIZE);
+		if ((err = private_frame(&f)))
+			return err;
+		/* it takes the piece's place in our view: the bytes go back in */
+		if ((err = page_map_with_tables(f, GUEST_RAM_VA + page, RIGHT_READ | RIGHT_WRITE))) {
+			cap_drop(&f);
+			return err;
+		}
+		memcpy((void *)(GUEST_RAM_VA + page), bytes, PAGE_SIZE);
+		own[0] = (uint32_t)f;
+		cow.pages++;
+	}
+	if (!own[1]) { /* the guest's mapping, once more if it failed before */
+		uint64_t copy = slot_alloc();
+		err = copy ? sys_cnode_copy(own[0], CAP_ROOT_CNODE, copy, RIGHTS_ALL) : E_SLOT_FULL;
+		err = err ? err : page_map_in(vm.guest_space, copy, page, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC);
+		if (err)
+			cap_drop(&copy);
+		else
+			__atomic_store_n(&own[1], (uint32_t)copy, __ATOMIC_RELEASE);
+	}
+	return err;
+}
+
+static int page_private(const struct region *g, uint64_t gpa)
+{
+	unsigned i = (unsigned)(gpa % LARGE_PAGE_SIZE / PAGE_SIZE);
+	return __atomic_load_n(&g->own[2 * i + 1], __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Every page of gpa..gpa+n (inside RAM) that is shared made ours alone,
+ * before a device model writes it: 0, or -1 if init would lend nothing
+ * for the copies. */
+int ram_unshare(uint64_t gpa, size_t n)
+{
+	for (uint64_t page = gpa & ~(PAGE_SIZE - 1); n && page < gpa + n; page += PAGE_SIZE) {
+		struct region *g = &regions[page / LARGE_PAGE_SIZE];
+		if (!g->shared || page_private(g, page))
+			continue;
+		lock();
+		long err = page_unshare(g, page);
+		unlock();
+		if (err) {
+			debug_printf("vmm: %sa page shared with a clone could not be copied (error %ld)\n", vm_name, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The guest wrote to gpa and faulted: 1 if that was copy-on-write's (the
+ * page is made private, or was already and only sharing protected it),
+ * 0 if it is none of ours, -1 if the page could not be copied. */
+int ram_write_fault(uint64_t gpa)
+{
+	if (gpa >= vm.ram_bytes || !regions[gpa / LARGE_PAGE_SIZE].shared)
+		return 0;
+	uint64_t page = gpa & ~(PAGE_SIZE - 1);
+	if (page_private(&regions[page / LARGE_PAGE_SIZE], page))
+		return sys_guest_protect(vm.guest_space, page, 1, 1, 0) ? -1 : 1;
+	return ram_unshare(page, PAGE_SIZE) ? -1 : 1;
+}
+
+int ram_page_private(uint64_t gpa)
+{
+	const struct region *g = &regions[gpa / LARGE_PAGE_SIZE];
+	return gpa < vm.ram_bytes && g->shared && page_private(g, gpa);
+}
+
+int ram_sharing(void)
+{
+	for (uint64_t r = 0; r < vm.ram_bytes / LARGE_PAGE_SIZE; r++)
+		if (regions[r].shared)
+			return 1;
+	return 0;
+}
+
+void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages)
+{
+	*shared_pages = 0;
+	for (uint64_t r = 0; r < vm.ram_bytes / LARGE_PAGE_SIZE; r++)
+		if (regions[r].shared && regions[r].backed)
+			*shared_pages += PAGES_PER_REGION;
+	*private_pages = cow.pages;
+	*shared_pages -= cow.pages < *shared_pages ? cow.pages : *shared_pages;
+}
+
+/* --- clones (clone.c) ----------------------------------------------------- */
+
+/* The parent, its VCPU stopped: every backed region shared from now on,
+ * its pages write-protected for the guest (the pages already private
+ * too: a write to one only takes the protection off again). */
+long ram_share_begin(void)
+{
+	if (!borrowing)
+		return E_NO_RIGHTS;
+	if (vm.ram_bytes % LARGE_PAGE_SIZE)
+		return E_ALIGN;
+	long err = lock_make();
+	for (uint64_t r = 0; !err && r < vm.ram_bytes / LARGE_PAGE_SIZE; r++) {
+		struct region *g = &regions[r];
+		if (!g->backed)
+			continue;
+		if (!g->own && !(g->own = calloc(2 * PAGES_PER_REGION, sizeof(uint32_t))))
+			return E_LIMIT;
+		g->shared = 1;
+		err = sys_guest_protect(vm.guest_space, r * LARGE_PAGE_SIZE, PAGES_PER_REGION, 0, 0);
+	}
+	return err;
+}
+
+/* Region r's frame, read-only, for the clone named child, which init
+ * then counts as holding its loan.  E_STATE: r is not backed (the clone
+ * leaves it so: zero when touched). */
+long ram_share_region(unsigned r, const char *child, uint64_t *ro, uint32_t *loan)
+{
+	if (r >= vm.ram_bytes / LARGE_PAGE_SIZE)
+		return E_RANGE;
+	struct region *g = &regions[r];
+	if (!g->backed || !g->shared)
+		return E_STATE;
+	long err = E_OK;
+	if (!g->ro) {
+		g->ro = slot_alloc();
+		err = g->ro ? sys_cnode_copy(g->frame, CAP_ROOT_CNODE, g->ro, RIGHT_READ | RIGHT_EXEC) : E_SLOT_FULL;
+		if (err) {
+			cap_drop(&g->ro);
+			return err;
+		}
+	}
+	if ((err = init_mem_share(INIT_SLOT, g->loan, child)))
+		return err;
+	*ro = g->ro;
+	*loan = g->loan;
+	return E_OK;
+}
+
+/* A clone's RAM: `bytes` of it, every region to come from the parent
+ * (ram_adopt); a region it does not give is backed afresh when touched. */
+long memory_setup_shared(uint64_t bytes)
+{
+	if (bytes > GUEST_RAM_MAX || !bytes || bytes % LARGE_PAGE_SIZE)
+		return E_RANGE;
+	borrowing = 1;
+	for (uint64_t r = 0; r < bytes / LARGE_PAGE_SIZE; r++)
+		regions[r].loan = ~0u;
+	vm.ram_bytes = bytes;
+	return lock_make();
+}
+
+/* The parent's frame for region r (read-only, its loan's), mapped for us
+ * and the guest: shared from the start. */
+long ram_adopt(unsigned r, uint64_t frame, uint32_t loan)
+{
+	struct region *g = &regions[r];
+	if (r >= vm.ram_bytes / LARGE_PAGE_SIZE || g->backed)
+		return E_STATE;
+	if (!(g->own = calloc(2 * PAGES_PER_REGION, sizeof(uint32_t))))
+		return E_LIMIT;
+	g->frame = frame;
+	g->loan = loan;
+	long err = ram_map(frame, (uint64_t)r * LARGE_PAGE_SIZE, &g->copy, 1, RIGHT_READ);
+	if (err) {
+		region_release(g);
+		return err;
+	}
+	g->shared = g->backed = 1;
+	return E_OK;
 }

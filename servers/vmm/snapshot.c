@@ -333,7 +333,7 @@ static struct snapshot_result save(const char *path, const struct msg *m)
 	snap_begin(&w, write_at, 0, vm.ram_bytes);
 	snapshot_put_state(&w, m);
 	uint64_t pages, used;
-	snapshot_put_ram(&w, 1, &pages, &used);
+	snapshot_put_ram(&w, RAM_NONZERO, &pages, &used);
 	err = snap_finish(&w);
 	if (!file.status && stage_flush() == E_OK && (err = fs_fsync(file.fs, file.ino)))
 		file.status = err;
@@ -401,9 +401,11 @@ static uint8_t *ram_bitmap(void)
 }
 
 /* The RAM section: the bitmap of the pages stored, then those pages.
- * with_pages: every page that is not all zero (a restore starts from
- * zeroed RAM); 0: none (migration sent them all before). */
-void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages_out, uint64_t *used_out)
+ * with: RAM_NONZERO every page that is not all zero (a restore starts
+ * from zeroed RAM); RAM_NONE none (migration sent them all before);
+ * RAM_PRIVATE every page private to this VM, zero or not (a clone maps
+ * the rest from the frames it shares with us, clone.c). */
+void snapshot_put_ram(struct snap_writer *w, enum ram_pages with, uint64_t *pages_out, uint64_t *used_out)
 {
 	uint64_t pages = vm.ram_bytes / PAGE, used = 0;
 	uint8_t *bitmap = ram_bitmap();
@@ -414,14 +416,15 @@ void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages_out
 		return;
 	}
 	memset(bitmap, 0, (pages + 7) / 8);
-	for (uint64_t p = 0; with_pages && p < pages; p++) {
-		const uint64_t *q = guest_ptr(p * PAGE, PAGE);
-		for (unsigned k = 0; q && k < PAGE / 8; k++)
-			if (q[k]) {
-				bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
-				used++;
-				break;
-			}
+	for (uint64_t p = 0; with != RAM_NONE && p < pages; p++) {
+		const uint64_t *q = guest_ptr_read(p * PAGE, PAGE);
+		int keep = with == RAM_PRIVATE && ram_page_private(p * PAGE);
+		for (unsigned k = 0; !keep && with == RAM_NONZERO && q && k < PAGE / 8; k++)
+			keep = q[k] != 0;
+		if (keep) {
+			bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
+			used++;
+		}
 	}
 	snap_section_begin(w, "RAM", RAM_SECTION_VERSION, 8 + (pages + 7) / 8 + used * PAGE);
 	uint64_t count = pages;
@@ -429,7 +432,7 @@ void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages_out
 	snap_put(w, bitmap, (pages + 7) / 8);
 	for (uint64_t p = 0; p < pages; p++)
 		if (bitmap[p / 8] & (1u << (p % 8)))
-			snap_put(w, guest_ptr(p * PAGE, PAGE), PAGE);
+			snap_put(w, guest_ptr_read(p * PAGE, PAGE), PAGE);
 	*pages_out = pages;
 	*used_out = used;
 }

@@ -97,6 +97,16 @@ int ram_can_give_back(unsigned region);
 long ram_give_back(unsigned region);
 long ram_take_back(unsigned region);
 unsigned ram_regions_given_back(void);
+/* copy-on-write with clones (ram.c, clone.c) */
+int ram_unshare(uint64_t gpa, size_t n);               /* before we write: 0, or -1 */
+int ram_write_fault(uint64_t gpa);                     /* 1 copy-on-write's, 0 not, -1 failed */
+int ram_page_private(uint64_t gpa);
+int ram_sharing(void);                                 /* some RAM is shared with another VM */
+void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages);
+long ram_share_begin(void);
+long ram_share_region(unsigned r, const char *child, uint64_t *ro, uint32_t *loan);
+long memory_setup_shared(uint64_t bytes);
+long ram_adopt(unsigned r, uint64_t frame, uint32_t loan);
 /* dirty.c: which pages of RAM were written (docs/lifecycle.md) */
 long dirty_start(void);
 void dirty_stop(void);
@@ -117,6 +127,7 @@ void phys_read(uint64_t gpa, void *buf, size_t n);
 void phys_write(uint64_t gpa, const void *buf, size_t n);
 int guest_write(uint64_t gpa, const void *buf, size_t n);
 void *guest_ptr(uint64_t gpa, size_t n);
+const void *guest_ptr_read(uint64_t gpa, size_t n);
 
 /* devices.c */
 int io_access(unsigned port, unsigned size, int in, uint32_t *value);
@@ -221,10 +232,20 @@ long snapshot_open(const char *path, uint64_t *ram_bytes, char *args, size_t arg
 long snapshot_restore(const char *path);
 struct snap_writer;
 void snapshot_put_state(struct snap_writer *w, const struct msg *m);   /* all but RAM (snapfile.h) */
-void snapshot_put_ram(struct snap_writer *w, int with_pages, uint64_t *pages, uint64_t *used);
+enum ram_pages { RAM_NONE, RAM_NONZERO, RAM_PRIVATE };
+void snapshot_put_ram(struct snap_writer *w, enum ram_pages with, uint64_t *pages, uint64_t *used);
 int snapshot_disk_settle(void);                  /* the disk's requests done: 0, or -1 */
 long snapshot_apply_blob(const void *bytes, uint64_t len, const char *what, const char *done);
 const char *snapshot_args(void);                 /* the VMM's arguments, as a snapshot records them */
+
+/* clone.c: vm clone (docs/lifecycle.md, "Clones") */
+long clone_args(char args[127 + 1], uint64_t *ram_bytes);          /* control.c's, for the clone */
+long clone_begin_request(const char *child, uint64_t reply_slot);  /* control.c's; the reply waits */
+void clone_at_exit(const struct msg *m);                           /* main.c: the VCPU waits */
+long clone_frame(uint32_t index, uint64_t *frame, uint32_t *loan);
+long clone_end(void);
+long clone_open(const char *name, size_t len, char *args, size_t size, uint64_t *ram_bytes);
+long clone_receive(const char *own_name);
 
 /* migrate.c: live migration (docs/lifecycle.md) */
 #define MIGRATE_BIT 16               /* a notification: the migration's rounds are done or failed */
