@@ -434,7 +434,7 @@ static void exit_npf(struct msg *m)
 	 * and made ours, and the instruction runs again */
 	int cow = (info & 3) == 3 ? ram_write_fault(gpa) : 0;
 	if (cow < 0)
-		stop(m, "it wrote to memory shared with a clone, and init would not lend memory for the copy");
+		stop(m, "it wrote to memory shared with a clone, and the page could not be copied (the line before says why)");
 	if (cow)
 		return;
 	/* the first write to a page since the dirty log last looked:
