@@ -16,6 +16,7 @@
 #include "vm.h"
 #include "acpi.h"
 #include "virtio_balloon.h"
+#include "snapfile.h"
 
 #define BALLOON_SLOT 4                  /* 00:04.0 */
 #define BALLOON_BAR_GPA 0xfe008000UL    /* BAR 4, after the NIC's */
@@ -144,6 +145,57 @@ void balloon_power_on(void)
 	bl.nwaiting = 0;
 	bl.pages = 0;
 	virtio_place(&bl.dev.vp, BALLOON_SLOT, BALLOON_BAR_GPA);
+}
+
+struct virtio_pci *balloon_transport(void)
+{
+	return bl.present ? &bl.dev.vp : 0;
+}
+
+/* A snapshot's BALLOON section (snapshot.c): the host's target, what the
+ * driver said it holds, then one bit per page of RAM, set for the pages
+ * in the balloon.  The device's queues are its VIRTBAL section. */
+size_t balloon_state_bytes(void)
+{
+	return 8 + (vm.ram_bytes / PAGE_SIZE + 7) / 8;
+}
+
+void balloon_state_put(struct snap_writer *w)
+{
+	uint32_t words[2] = { bl.dev.num_pages, bl.dev.actual };
+	snap_put(w, words, sizeof(words));
+	snap_put(w, bl.map, balloon_state_bytes() - 8);
+}
+
+/* Loading: the pages as the snapshot had them; the regions wholly in the
+ * balloon go back to init at the next tick, as they had at the source. */
+const char *balloon_state_load(const uint8_t *bytes, size_t len)
+{
+	uint64_t pages = vm.ram_bytes / PAGE_SIZE;
+	if (len != balloon_state_bytes())
+		return "its balloon section is not as long as its RAM needs";
+	uint32_t words[2];
+	memcpy(words, bytes, sizeof(words));
+	if ((uint64_t)words[0] > pages || (uint64_t)words[1] > pages)
+		return "its balloon holds more pages than its RAM";
+	bl.dev.num_pages = words[0];
+	bl.dev.actual = words[1];
+	memset(bl.in_region, 0, sizeof(bl.in_region));
+	memset(bl.waiting, 0, sizeof(bl.waiting));
+	bl.nwaiting = 0;
+	bl.pages = 0;
+	memcpy(bl.map, bytes + 8, len - 8);
+	for (uint64_t pfn = 0; pfn < pages; pfn++)
+		if (bl.map[pfn / 8] & (1u << (pfn & 7))) {
+			bl.pages++;
+			bl.in_region[pfn / PAGES_PER_REGION]++;
+		}
+	for (unsigned r = 0; r < pages / PAGES_PER_REGION; r++)
+		if (bl.in_region[r] == PAGES_PER_REGION) {
+			bl.waiting[r] = 1;
+			bl.nwaiting++;
+		}
+	return 0;
 }
 
 /* The guest broke the device's rules: say so once per breakage. */

@@ -468,6 +468,7 @@ int main(const struct bootinfo *bi)
 		deliver_interrupt(&m);
 		snapshot_at_exit(&m); /* a snapshot asked for waits for this moment (snapshot.c) */
 		clone_at_exit(&m);    /* so does a clone's start (clone.c) */
+		share_at_exit();      /* and vm share's scan (share.c) */
 		if (migrate_stop(&m)) /* so does a migration's last round (migrate.c) */
 			return moved();
 		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);

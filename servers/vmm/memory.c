@@ -17,11 +17,15 @@ void *guest_ptr(uint64_t gpa, size_t n)
 }
 
 /* For reading only (a snapshot, a clone's state): neither logged nor
- * unshared. */
+ * unshared, and 0 for RAM the guest gave to its balloon (zero to it),
+ * which stays with init. */
 const void *guest_ptr_read(uint64_t gpa, size_t n)
 {
-	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa || ram_ready(gpa, n))
+	if (gpa >= vm.ram_bytes || n > vm.ram_bytes - gpa)
 		return 0;
+	for (uint64_t r = gpa / LARGE_PAGE_SIZE; n && r <= (gpa + n - 1) / LARGE_PAGE_SIZE; r++)
+		if (!ram_backed(r * LARGE_PAGE_SIZE))
+			return 0;
 	return (const void *)(GUEST_RAM_VA + gpa);
 }
 

@@ -38,13 +38,22 @@ struct region {
 	uint64_t ro;        /* a read-only copy, for clones (clone.c) */
 	uint32_t loan;
 	uint8_t backed;
-	uint8_t shared;     /* another VM maps the frame too: copy-on-write */
+	uint8_t shared;     /* another VM maps the frame too, or it is the zero frame: copy-on-write */
+	uint8_t zero;       /* the frame is our zero frame's copy (ram_share_zero); no loan of its own */
+	uint16_t private;   /* shared: pages made ours */
 	uint32_t *own;      /* shared: per page, our private frame's slot and its guest copy's, or 0 */
 };
 
 static struct region regions[REGIONS];
 static int borrowing;   /* guest RAM is on loan from init */
 static unsigned regions_given_back;
+
+/* A 2 MiB frame of zeroes, borrowed on first use and never written:
+ * regions whose pages are mostly zero are mapped on it (ram_share_zero). */
+static struct {
+	uint64_t frame;
+	uint32_t loan;
+} zero;
 
 static struct {
 	uint64_t chunk;        /* the Untyped private frames come from now */
@@ -91,7 +100,8 @@ static long region_release(struct region *g)
 	}
 	long err = g->loan != ~0u ? init_mem_return(INIT_SLOT, g->loan) : E_OK;
 	g->loan = ~0u;
-	g->backed = g->shared = 0;
+	g->backed = g->shared = g->zero = 0;
+	g->private = 0;
 	return err;
 }
 
@@ -284,6 +294,7 @@ static long page_unshare(struct region *g, uint64_t page)
 		memcpy((void *)(GUEST_RAM_VA + page), bytes, PAGE_SIZE);
 		own[0] = (uint32_t)f;
 		cow.pages++;
+		g->private++;
 	}
 	if (!own[1]) { /* the guest's mapping, once more if it failed before */
 		uint64_t copy = slot_alloc();
@@ -350,14 +361,18 @@ int ram_sharing(void)
 	return 0;
 }
 
-void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages)
+void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages, uint64_t *zero_pages,
+                       uint64_t *zero_regions)
 {
-	*shared_pages = 0;
-	for (uint64_t r = 0; r < vm.ram_bytes / LARGE_PAGE_SIZE; r++)
-		if (regions[r].shared && regions[r].backed)
-			*shared_pages += PAGES_PER_REGION;
+	*shared_pages = *zero_pages = *zero_regions = 0;
+	for (uint64_t r = 0; r < vm.ram_bytes / LARGE_PAGE_SIZE; r++) {
+		const struct region *g = &regions[r];
+		if (!g->shared || !g->backed)
+			continue;
+		*(g->zero ? zero_pages : shared_pages) += PAGES_PER_REGION - g->private;
+		*zero_regions += g->zero;
+	}
 	*private_pages = cow.pages;
-	*shared_pages -= cow.pages < *shared_pages ? cow.pages : *shared_pages;
 }
 
 /* --- clones (clone.c) ----------------------------------------------------- */
@@ -403,10 +418,11 @@ long ram_share_region(unsigned r, const char *child, uint64_t *ro, uint32_t *loa
 			return err;
 		}
 	}
-	if ((err = init_mem_share(INIT_SLOT, g->loan, child)))
+	uint32_t l = g->zero ? zero.loan : g->loan;   /* on the zero frame: its loan */
+	if ((err = init_mem_share(INIT_SLOT, l, child)))
 		return err;
 	*ro = g->ro;
-	*loan = g->loan;
+	*loan = l;
 	return E_OK;
 }
 
@@ -441,4 +457,107 @@ long ram_adopt(unsigned r, uint64_t frame, uint32_t loan)
 	}
 	g->shared = g->backed = 1;
 	return E_OK;
+}
+
+/* --- zero pages, shared (share.c) ---------------------------------------- */
+
+static int page_is_zero(uint64_t gpa)
+{
+	const uint64_t *q = (const uint64_t *)(GUEST_RAM_VA + gpa);
+	for (unsigned k = 0; k < PAGE_SIZE / 8; k++)
+		if (q[k])
+			return 0;
+	return 1;
+}
+
+/* Region r on the zero frame, if at least min_zero of its pages are all
+ * zero: the zero frame mapped read-only as its pieces, each other page
+ * copied into a private frame that takes its piece's place, and the
+ * region's own frame given back to init.  The VCPU waits on us and no
+ * device request is in flight (share.c), so nothing writes the region
+ * meanwhile.  Everything that can fail is taken before any mapping
+ * changes.  1 if it was done, 0 if not worth it (or not possible: RAM
+ * from our pool, a region shared with a clone), or an error. */
+long ram_share_zero(unsigned r, unsigned min_zero, unsigned *zero_pages)
+{
+	struct region *g = &regions[r];
+	uint64_t base = (uint64_t)r * LARGE_PAGE_SIZE;
+	*zero_pages = 0;
+	if (!borrowing || r >= vm.ram_bytes / LARGE_PAGE_SIZE || !g->backed || g->shared)
+		return 0;
+	static uint8_t keep[PAGES_PER_REGION];
+	unsigned z = 0;
+	for (unsigned i = 0; i < PAGES_PER_REGION; i++) {
+		keep[i] = !page_is_zero(base + (uint64_t)i * PAGE_SIZE);
+		z += !keep[i];
+	}
+	*zero_pages = z;
+	if (z < min_zero)
+		return 0;
+	long err = E_OK;
+	if (!zero.frame && (err = init_mem_borrow_frame(INIT_SLOT, &zero.loan, &zero.frame))) {
+		zero.frame = 0;
+		return err;
+	}
+	/* what can fail first: the private frames with their guest copies,
+	 * the zero frame's two copies, the bytes to keep */
+	uint32_t *own = calloc(2 * PAGES_PER_REGION, sizeof(uint32_t));
+	uint8_t *bytes = malloc((PAGES_PER_REGION - z) * PAGE_SIZE + 1);
+	uint64_t view = slot_alloc(), guest = slot_alloc();
+	err = own && bytes && view && guest ? E_OK : E_LIMIT;
+	err = err ? err : sys_cnode_copy(zero.frame, CAP_ROOT_CNODE, view, RIGHT_READ | RIGHT_EXEC);
+	err = err ? err : sys_cnode_copy(zero.frame, CAP_ROOT_CNODE, guest, RIGHT_READ | RIGHT_EXEC);
+	for (unsigned i = 0, k = 0; !err && i < PAGES_PER_REGION; i++) {
+		if (!keep[i])
+			continue;
+		uint64_t f, copy = slot_alloc();
+		err = copy ? private_frame(&f) : E_SLOT_FULL;
+		err = err ? err : sys_cnode_copy(f, CAP_ROOT_CNODE, copy, RIGHTS_ALL);
+		own[2 * i] = (uint32_t)f;
+		own[2 * i + 1] = (uint32_t)copy;
+		memcpy(bytes + (size_t)k++ * PAGE_SIZE, (const void *)(GUEST_RAM_VA + base + (uint64_t)i * PAGE_SIZE),
+		       PAGE_SIZE);
+	}
+	if (err) {
+		for (unsigned i = 0; own && i < 2 * PAGES_PER_REGION; i++) {
+			uint64_t s = own[i];
+			cap_drop(&s);
+		}
+		cap_drop(&view);
+		cap_drop(&guest);
+		free(own);
+		free(bytes);
+		return err;
+	}
+	/* the switch: the region's frame out, the zero frame in, the kept pages on it */
+	sys_cnode_delete(g->copy);           /* the guest's mapping */
+	sys_page_unmap(g->frame);             /* ours */
+	err = page_map_with_tables(view, GUEST_RAM_VA + base, RIGHT_READ | MAP_PIECES);
+	err = err ? err : page_map_in(vm.guest_space, guest, base, RIGHT_READ | RIGHT_EXEC | MAP_PIECES);
+	for (unsigned i = 0, k = 0; !err && i < PAGES_PER_REGION; i++) {
+		if (!keep[i])
+			continue;
+		uint64_t gpa = base + (uint64_t)i * PAGE_SIZE;
+		err = page_map_with_tables(own[2 * i], GUEST_RAM_VA + gpa, RIGHT_READ | RIGHT_WRITE);
+		if (!err)
+			memcpy((void *)(GUEST_RAM_VA + gpa), bytes + (size_t)k++ * PAGE_SIZE, PAGE_SIZE);
+		err = err ? err : page_map_in(vm.guest_space, own[2 * i + 1], gpa, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC);
+	}
+	free(bytes);
+	if (err) {   /* not expected: every table is there; the guest cannot go on */
+		debug_printf("vmm: %szero pages: region %u could not be remapped (error %ld)\n", vm_name, r, err);
+		return err;
+	}
+	slot_free(g->copy);
+	cap_drop(&g->frame);
+	cap_drop(&g->ro);
+	init_mem_return(INIT_SLOT, g->loan);
+	g->frame = view;
+	g->copy = guest;
+	g->loan = ~0u;
+	g->own = own;
+	g->private = (uint16_t)(PAGES_PER_REGION - z);
+	cow.pages += PAGES_PER_REGION - z;
+	g->shared = g->zero = 1;
+	return 1;
 }

@@ -52,6 +52,7 @@
 #define TIME_SECTION_VERSION 1
 #define MISC_SECTION_VERSION 1
 #define RAM_SECTION_VERSION 1
+#define BALLOON_SECTION_VERSION 1
 #define CONF_SECTION_VERSION 1
 #define PAGE 4096UL
 
@@ -264,7 +265,7 @@ struct model {
 static unsigned models(struct model *out)
 {
 	unsigned n = 0;
-	struct virtio_pci *blk = disk_transport(), *net = net_transport();
+	struct virtio_pci *blk = disk_transport(), *net = net_transport(), *bal = balloon_transport();
 #define MODEL(t, v, f, s) out[n++] = (struct model){ t, v, (model_fn)(f), s, sizeof(*(s)) }
 	MODEL("UART", SNAPDEV_UART_VERSION, snapdev_uart, &vm.uart);
 	MODEL("PIC", SNAPDEV_PIC_VERSION, snapdev_pic, &vm.pic);
@@ -280,6 +281,8 @@ static unsigned models(struct model *out)
 		MODEL("VIRTBLK", SNAPDEV_VIRTIO_VERSION, snapdev_virtio, blk);
 	if (net)
 		MODEL("VIRTNET", SNAPDEV_VIRTIO_VERSION, snapdev_virtio, net);
+	if (bal)
+		MODEL("VIRTBAL", SNAPDEV_VIRTIO_VERSION, snapdev_virtio, bal);
 #undef MODEL
 	return n;
 }
@@ -378,6 +381,10 @@ void snapshot_put_state(struct snap_writer *w, const struct msg *m)
 	unsigned n = models(md);
 	for (unsigned i = 0; i < n; i++)
 		put_model(w, &md[i]);
+	if (balloon_transport()) { /* the pages in the balloon (balloon.c) */
+		snap_section_begin(w, "BALLOON", BALLOON_SECTION_VERSION, balloon_state_bytes());
+		balloon_state_put(w);
+	}
 
 	struct snap_buf mb = { field_buf, sizeof(field_buf), 0, 0 };
 	snap_put32(&mb, irq_levels());
@@ -454,13 +461,6 @@ long snapshot_request(const char *path, uint64_t reply_slot)
 		return E_STATE;       /* one at a time */
 	if (vm.stopped)
 		return E_STATE;
-	struct balloon_info bi;
-	if (!balloon_info(&bi)) {
-		/* the balloon's device state and its pages are not in the format yet */
-		debug_printf("vmm: %ssnapshot %s: refused: a VM with a balloon cannot be saved (docs/lifecycle.md)\n",
-		             vm_name, path);
-		return E_STATE;
-	}
 	size_t n = strlen(path);
 	if (!n || n >= sizeof(pending_path) || path[0] != '/')
 		return E_BAD_ARG;
@@ -630,6 +630,16 @@ static long apply(const char *what, const char *done)
 		v[i] = snap_get64(&b);
 	if ((bad = restore_models()))
 		goto refused;
+	if (balloon_transport()) {
+		static uint8_t *bal;
+		if (!bal && !(bal = malloc(balloon_state_bytes()))) {
+			bad = "no memory for its balloon section";
+			goto refused;
+		}
+		if ((bad = load_section("BALLOON", BALLOON_SECTION_VERSION, bal, balloon_state_bytes(), &len)) ||
+		    (bad = balloon_state_load(bal, len)))
+			goto refused;
+	}
 	if ((bad = load_section("MISC", MISC_SECTION_VERSION, field_buf, sizeof(field_buf), &len)))
 		goto refused;
 	b = (struct snap_buf){ field_buf, len, 0, 0 };
@@ -687,6 +697,7 @@ static long apply(const char *what, const char *done)
 			return E_BAD_ARG;
 		}
 	}
+	balloon_tick();   /* the regions wholly in the balloon go back, as at the source */
 	restore_cycles += rdtsc() - t0;
 	debug_printf("vmm: %s%s: %lu of %lu pages, the guest's time goes on from %lu ms; read, checked and "
 	             "applied in %lu ms (%lu calls of the fs server)\n", vm_name, done, used, pages,

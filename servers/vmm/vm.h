@@ -102,7 +102,9 @@ int ram_unshare(uint64_t gpa, size_t n);               /* before we write: 0, or
 int ram_write_fault(uint64_t gpa);                     /* 1 copy-on-write's, 0 not, -1 failed */
 int ram_page_private(uint64_t gpa);
 int ram_sharing(void);                                 /* some RAM is shared with another VM */
-void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages);
+void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages, uint64_t *zero_pages,
+                       uint64_t *zero_regions);
+long ram_share_zero(unsigned r, unsigned min_zero, unsigned *zero_pages);
 long ram_share_begin(void);
 long ram_share_region(unsigned r, const char *child, uint64_t *ro, uint32_t *loan);
 long memory_setup_shared(uint64_t bytes);
@@ -185,6 +187,11 @@ void balloon_report(void);
 void balloon_tick(void);
 long balloon_set_target(uint32_t mib);
 int balloon_info(struct balloon_info *i);   /* -1: no balloon */
+struct virtio_pci *balloon_transport(void);   /* snapshots: the device (0: none) */
+struct snap_writer;
+size_t balloon_state_bytes(void);              /* its BALLOON section (snapshot.c) */
+void balloon_state_put(struct snap_writer *w);
+const char *balloon_state_load(const uint8_t *bytes, size_t len);
 
 /* boot.c */
 long boot_guest(const struct bootinfo *bi);
@@ -237,6 +244,10 @@ void snapshot_put_ram(struct snap_writer *w, enum ram_pages with, uint64_t *page
 int snapshot_disk_settle(void);                  /* the disk's requests done: 0, or -1 */
 long snapshot_apply_blob(const void *bytes, uint64_t len, const char *what, const char *done);
 const char *snapshot_args(void);                 /* the VMM's arguments, as a snapshot records them */
+
+/* share.c: vm share, zero pages shared (docs/lifecycle.md) */
+long share_request(uint64_t reply_slot);   /* control.c's; the reply waits for the exit */
+void share_at_exit(void);                  /* main.c: the VCPU waits */
 
 /* clone.c: vm clone (docs/lifecycle.md, "Clones") */
 long clone_args(char args[127 + 1], uint64_t *ram_bytes);          /* control.c's, for the clone */

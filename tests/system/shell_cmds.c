@@ -88,7 +88,7 @@
 // test-expect: ^two  spaces and "quotes" a b\r?$
 // test-expect: ^shell: a ' quote is not closed
 // test-expect: ^ps: its output cannot go to a file \(only echo writes files with > and >>\)
-// test-expect: ^vm: missing a subcommand; usage: vm list\|start\|stop\|restart\|console\|stats\|snapshot\|restore\|clone\|balloon\|migrate\|receive\|dirty\|net\|fw\|forward \.\.\. \(help vm\)
+// test-expect: ^vm: missing a subcommand; usage: vm list\|start\|stop\|restart\|console\|stats\|snapshot\|restore\|clone\|share\|balloon\|migrate\|receive\|dirty\|net\|fw\|forward \.\.\. \(help vm\)
 // test-expect: ^vm: unknown subcommand 'frob'; usage: vm list\|start
 // test-expect: ^stop: refused: 'serial' publishes a service this shell's manifest needs \(the console\)
 // test-expect: ^stop: 'shell' is this shell; exit ends it
