@@ -172,6 +172,10 @@ echo "bench: a Linux guest moved between two Berths by live migration (wall time
 tools/bench/migrate_linux.py >$out/migrate.txt
 cat $out/migrate.txt
 
+echo "bench: four clones of an idle Linux guest: the memory their sharing saves (-icount shift=0)" >&2
+tools/bench/clone_linux.py >$out/clones.txt
+cat $out/clones.txt
+
 value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt $out/shadow.txt; }
 svalue() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/snapshot.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
