@@ -105,7 +105,7 @@ extern void idle_enter(void) __attribute__((noreturn));
  * running thread's could have. */
 uint8_t vspace_caps_changed;
 
-static void load_address_space(const struct tcb *t)
+static inline __attribute__((always_inline)) void load_address_space(const struct tcb *t)
 {
 	if (t->is_vcpu)
 		return;
@@ -129,23 +129,17 @@ void idle_account(void)
 	}
 }
 
-/* Leave the kernel: run the highest-priority runnable thread, or idle. */
-_Noreturn void kernel_exit(void)
+/* Run t, the head of the highest non-empty queue: its address space, its
+ * kernel entry stack, its FS base and FPU state, then its registers.
+ * `other` says t is not the thread that entered the kernel (always so
+ * for sched_handoff, which so skips the tests). */
+static inline __attribute__((always_inline)) _Noreturn void run(struct tcb *t, int other)
 {
-	log_announce();
-	selfcheck();
-	int p = prio_highest(&ready);
-	struct tcb *t = p >= 0 ? queue_head[p] : 0;
-	if (!t) {
-		current = 0;
-		idle_since = rdtsc();
-		idle_enter();
-	}
-	if (t != current || vspace_caps_changed) {
+	if (other || vspace_caps_changed) {
 		load_address_space(t);
 		vspace_caps_changed = 0;
 	}
-	if (t != current) {
+	if (other) {
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
 		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
 		current = t;
@@ -159,4 +153,56 @@ _Noreturn void kernel_exit(void)
 	if (t->is_vcpu)
 		vcpu_enter(t);
 	context_restore(&t->ctx);
+}
+
+/* Leave the kernel: run the highest-priority runnable thread, or idle. */
+_Noreturn void kernel_exit(void)
+{
+	log_announce();
+	selfcheck();
+	int p = prio_highest(&ready);
+	struct tcb *t = p >= 0 ? queue_head[p] : 0;
+	if (!t) {
+		current = 0;
+		idle_since = rdtsc();
+		idle_enter();
+	}
+	run(t, t != current);
+}
+
+/*
+ * The IPC fast path's way out (ipc.c): `from`, the running thread, has
+ * just blocked, and `to`, of at least its priority, has just been woken.
+ * The running thread is always the head of the highest non-empty queue
+ * (kernel_exit chose it so, and the queues change only inside the
+ * kernel), so `to` takes its place at the head of that queue, or heads
+ * its own higher queue, which is then the only non-empty one above: it is
+ * the thread kernel_exit would pick, and runs without the search.  Nothing
+ * the fast path does prints, and every earlier exit announced what was
+ * printed, so there is no log to announce (kernel_exit's first step).
+ */
+_Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
+{
+	unsigned p = from->prio;
+	to->state = THREAD_RUNNABLE;
+	if (to->prio == p && queue_head[p] == from) {
+		struct tcb *next = from->rq_next;
+		to->rq_prev = 0;
+		to->rq_next = next;
+		if (next)
+			next->rq_prev = to;
+		else
+			queue_tail[p] = to;
+		queue_head[p] = to;
+		from->rq_next = 0;
+	} else {
+		sched_dequeue(from);
+		sched_enqueue_front(to);
+	}
+	selfcheck();
+#ifdef BERTH_SELFCHECK
+	if (to != queue_head[prio_highest(&ready)])
+		panic("selfcheck: the IPC fast path ran thread %lu, not the scheduler's choice", to->id);
+#endif
+	run(to, 1);
 }

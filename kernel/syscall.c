@@ -132,23 +132,33 @@ static int dispatch(struct tcb *t, struct context *r)
 	return E_BAD_SYSCALL;
 }
 
-_Noreturn void syscall_dispatch(void)
+/* Everything but the IPC fast path; out of line, so that the fast path's
+ * way in saves no registers for it. */
+__attribute__((noinline)) static _Noreturn void syscall_general(struct tcb *t)
 {
-	struct tcb *t = current;
 	struct context *r = &t->ctx;
 	if (t->flags & TCB_FLAG_SYSCALLS_FAULT) {
 		/* not a Berth program's call: its handler decides what it means */
 		thread_fault(t, FAULT_VECTOR_SYSCALL, r->rax, 0);
 		kernel_exit();
 	}
-	if (!(MSG_FLAGS(r->rsi) & (MSG_FLAG_SLOWPATH >> 12)) &&
-	    ((r->rax == SYS_CALL && fastpath_call(t)) ||
-	     (r->rax == SYS_REPLY_RECV && fastpath_reply_recv(t))))
-		kernel_exit();
 	int err = dispatch(t, r);
 	/* a thread that blocked gets its result when it is woken; one that
 	 * the call destroyed (current is cleared then) gets nothing */
 	if (current == t && (t->state == THREAD_RUNNABLE || t->state == THREAD_INACTIVE))
 		r->rax = (uint64_t)err;
 	kernel_exit();
+}
+
+_Noreturn void syscall_dispatch(void)
+{
+	struct tcb *t = current;
+	/* the fast paths return only when they do not apply */
+	if (!(t->flags & TCB_FLAG_SYSCALLS_FAULT)) {
+		if (t->ctx.rax == SYS_CALL)
+			fastpath_call(t);
+		else if (t->ctx.rax == SYS_REPLY_RECV)
+			fastpath_reply_recv(t);
+	}
+	syscall_general(t);
 }

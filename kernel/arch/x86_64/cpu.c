@@ -178,15 +178,6 @@ void cpu_set_kernel_entry_stack(uintptr_t top)
 	current_context_end = top;
 }
 
-/* cppcheck does not see that fxsave writes through save_area */
-// cppcheck-suppress constParameter
-void fpu_switch(void *save_area, const void *load_area)
-{
-	if (save_area)
-		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])save_area));
-	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])load_area));
-}
-
 /* The MXCSR bits this CPU lets FXRSTOR load (FXSAVE's MXCSR_MASK; 0
  * there means the default, without DAZ). */
 uint32_t fpu_mxcsr_mask(void)
