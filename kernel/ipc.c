@@ -177,7 +177,7 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 }
 
 /* The slot where server r wants a reply right, if it is usable. */
-static inline struct cap *reply_slot(const struct tcb *r)
+static struct cap *reply_slot(const struct tcb *r)
 {
 	struct cap *slot = r->ipc_reply_slot ? cspace_lookup(r, r->ipc_reply_slot) : 0;
 	if (!slot || (slot->type != OBJ_NONE && !(slot->type == OBJ_REPLY && !slot->obj)))
@@ -495,7 +495,8 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
  * involved, where the thread woken has at least the waker's priority (so
  * running it at once keeps the scheduler's order).  It does what the
  * general path would, in fewer steps, and runs the woken thread itself
- * (sched_handoff); anything else returns and the general path runs.
+ * (sched_handoff); anything else goes to the general path
+ * (syscall_dispatch), which starts afresh.
  * docs/ipc.md says what each check stands for and why what it skips is
  * safe; tests/system/ipc.c runs the same traffic both ways
  * (MSG_FLAG_SLOWPATH) and compares, tests/system/ipc_fastpath.c checks
@@ -512,69 +513,103 @@ static inline int fast_message(uint64_t info)
 _Static_assert(MSG_WORDS(0xffff) == 0xff && MSG_CAPS(0xffff) == 0xf && MSG_FLAGS(0xffff) == 0xf &&
                MSG_LABEL(0xffff) == 0, "the info word's layout");
 
-static inline void copy_regs(struct tcb *to, const struct context *from, uint64_t badge)
+/* fastpath_exit when a thread is traced: out of line, so that the fast
+ * path makes no call that returns and keeps nothing in registers across
+ * one. */
+__attribute__((noinline)) static _Noreturn void fastpath_exit_traced(struct tcb *from, struct tcb *to, unsigned kind)
 {
-	kernel_counters[KC_IPC_MESSAGES]++;
-	kernel_counters[KC_IPC_FASTPATH]++;
-	to->ctx.rax = E_OK;
-	to->ctx.rdi = badge;
-	to->ctx.rsi = from->rsi;
-	to->ctx.rdx = from->rdx;
-	to->ctx.r10 = from->r10;
-	to->ctx.r8 = from->r8;
-	to->ctx.r9 = from->r9;
+	trace_record(from, to, MSG_LABEL(from->ctx.rsi), kind | TRACE_FAST << 8);
+	sched_handoff(from, to);
 }
 
-void fastpath_call(struct tcb *t)
+/* Leave the kernel into `to`, woken by `from`'s message (sched_handoff).
+ * The trace ring records it when either is traced: one untaken branch. */
+static inline __attribute__((always_inline)) _Noreturn void fastpath_exit(struct tcb *from, struct tcb *to,
+                                                                         uint64_t badge, unsigned kind)
 {
+	kernel_counters[KC_IPC_FASTPATH]++; /* also a KC_IPC_MESSAGES (syscall.c) */
+	to->ctx.rdi = badge;
+	if (__builtin_expect(from->traced | to->traced, 0))
+		fastpath_exit_traced(from, to, kind);
+	sched_handoff(from, to);
+}
+
+/* What the fast path's lookups find where there is no slot: a type no
+ * check accepts, so each lookup needs only its type check after it.
+ * Never written: nothing is done to a slot before its type is checked. */
+static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
+
+/* The head of a port's receive queue leaves it (queue_remove, knowing
+ * there is no one before it). */
+static inline void queue_pop_receiver(struct port *p, struct tcb *head)
+{
+	struct tcb *next = head->ipc_next;
+	p->recv_head = next;
+	if (next)
+		next->ipc_prev = 0;
+	else
+		p->recv_tail = 0;
+	head->ipc_next = 0;
+	head->ipc_port = 0;
+}
+
+/* entry.S's numbers */
+_Static_assert(SYS_CALL == 15 && SYS_REPLY_RECV == 16, "entry.S's SYSCALL_NR_CALL and SYSCALL_NR_REPLY_RECV");
+
+_Noreturn void fastpath_call(void)
+{
+	struct tcb *t = current;
 	const struct context *r = &t->ctx;
-	if (!fast_message(r->rsi))
-		return;
-	const struct cap *c = cspace_lookup(t, r->rdi);
-	if (!c || c->type != OBJ_PORT || !(c->rights & RIGHT_SEND))
-		return;
-	struct port *p = P2V(c->obj);
-	struct tcb *server = p->recv_head; /* none on a dead port (port_kill) */
-	if (!server || server->prio < t->prio)
-		return;
-	struct cap *slot = reply_slot(server);
-	if (!slot)
-		return;
-	queue_remove(&p->recv_head, &p->recv_tail, server);
-	copy_regs(server, r, c->w0);
-	if (__builtin_expect(t->traced | server->traced, 0))
-		trace_record(t, server, MSG_LABEL(r->rsi), TRACE_CALL | TRACE_FAST << 8);
-	cap_set(slot, OBJ_REPLY, RIGHT_SEND, V2P(t), 0, 0);
+	const struct cap *c;
+	struct tcb *server;
+	struct cap *slot;
+	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || !fast_message(r->rsi) ||
+	    (c = cspace_lookup_or(t, r->rdi, &no_slot))->type != OBJ_PORT ||
+	    !(c->rights & RIGHT_SEND) ||
+	    !(server = ((struct port *)P2V(c->obj))->recv_head) || /* none on a dead port */
+	    server->prio < t->prio || server->ctx.vector != VECTOR_SYSCALL ||
+	    (slot = cspace_lookup_or(server, server->ipc_reply_slot, &no_slot))->type != OBJ_NONE)
+		syscall_dispatch();
+	queue_pop_receiver(P2V(c->obj), server);
+	/* cap_set, knowing an empty slot is all zero (the self-check's
+	 * check_slot holds every slot to that) */
+	slot->type = OBJ_REPLY;
+	slot->rights = RIGHT_SEND;
+	slot->obj = V2P(t);
 	t->reply_cap = slot;
 	t->ipc_kmsg = 0;
 	t->state = THREAD_BLOCKED_REPLY;
-	sched_handoff(t, server);
+	fastpath_exit(t, server, c->w0, TRACE_CALL);
 }
 
-void fastpath_reply_recv(struct tcb *t)
+_Noreturn void fastpath_reply_recv(void)
 {
+	struct tcb *t = current;
 	const struct context *r = &t->ctx;
-	if (!fast_message(r->rsi))
-		return;
-	struct cap *rc = cspace_lookup(t, r->rdi);
-	const struct cap *pc = cspace_lookup(t, r->r13);
-	if (!rc || rc->type != OBJ_REPLY || !rc->obj || !pc || pc->type != OBJ_PORT ||
-	    !(pc->rights & RIGHT_RECEIVE))
-		return;
+	struct cap *rc;
+	const struct cap *pc;
+	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || !fast_message(r->rsi) ||
+	    (rc = cspace_lookup_or(t, r->rdi, &no_slot))->type != OBJ_REPLY || !rc->obj ||
+	    (pc = cspace_lookup_or(t, r->r13, &no_slot))->type != OBJ_PORT || !(pc->rights & RIGHT_RECEIVE))
+		syscall_dispatch();
+	/* the next reply right goes where this one was, or to an empty slot */
+	if (r->r12 != r->rdi && cspace_lookup_or(t, r->r12, &no_slot)->type != OBJ_NONE)
+		syscall_dispatch();
 	struct tcb *caller = P2V(rc->obj);
 	struct port *p = P2V(pc->obj);
-	const struct cap *next_slot = cspace_lookup(t, r->r12);
-	if (caller->ipc_kmsg || caller->prio < t->prio || p->notify_bits || p->send_head ||
-	    !next_slot || (next_slot != rc && next_slot->type != OBJ_NONE))
-		return;
-	copy_regs(caller, r, 0);
-	if (__builtin_expect(t->traced | caller->traced, 0))
-		trace_record(t, caller, MSG_LABEL(r->rsi), TRACE_REPLY | TRACE_FAST << 8);
+	if (caller->ipc_kmsg || caller->prio < t->prio || caller->ctx.vector != VECTOR_SYSCALL ||
+	    p->notify_bits || p->send_head)
+		syscall_dispatch();
 	caller->reply_cap = 0;
-	cap_clear(rc); /* spent, and maybe about to be refilled */
+	/* spent, and the slot emptied (do_reply, then do_recv): a Reply
+	 * capability has nothing beyond its type, rights, obj and w0, and w0
+	 * is 0 while obj names a caller (check_slot) */
+	rc->type = OBJ_NONE;
+	rc->rights = 0;
+	rc->obj = 0;
 	t->ipc_reply_slot = r->r12;
 	t->state = THREAD_BLOCKED_RECV;
 	t->ipc_port = p;
 	queue_append(&p->recv_head, &p->recv_tail, t);
-	sched_handoff(t, caller);
+	fastpath_exit(t, caller, 0, TRACE_REPLY);
 }

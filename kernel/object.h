@@ -113,17 +113,29 @@ enum { KMSG_NONE, KMSG_FAULT, KMSG_VMEXIT };
  * level for now); slot 0 of every CNode is reserved, so 0 is the null
  * capability everywhere.  Inline: every system call looks one up, the IPC
  * fast path three (docs/ipc.md). */
-static inline struct cap *cnode_slot(const struct cap *cnode, uint64_t index)
+static inline __attribute__((always_inline)) struct cap *cnode_slot_or(const struct cap *cnode, uint64_t index,
+                                                                      struct cap *none)
 {
 	if (index - 1 >= (1ULL << cnode->w0) - 1) /* 0 wraps around */
-		return 0;
+		return none;
 	return (struct cap *)P2V(cnode->obj) + index;
 }
-static inline struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr)
+static inline __attribute__((always_inline)) struct cap *cnode_slot(const struct cap *cnode, uint64_t index)
+{
+	return cnode_slot_or(cnode, index, 0);
+}
+/* The slot cptr names in t's space, or `none` (the IPC fast path's is a
+ * slot no type check accepts, which saves it a test per lookup). */
+static inline __attribute__((always_inline)) struct cap *cspace_lookup_or(const struct tcb *t, uint64_t cptr,
+                                                                         struct cap *none)
 {
 	if (t->cspace_cap.type != OBJ_CNODE)
-		return 0;
-	return cnode_slot(&t->cspace_cap, cptr);
+		return none;
+	return cnode_slot_or(&t->cspace_cap, cptr, none);
+}
+static inline __attribute__((always_inline)) struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr)
+{
+	return cspace_lookup_or(t, cptr, 0);
 }
 int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, struct cap **out);
 int dest_slot(const struct tcb *t, uint64_t cnode, uint64_t index, struct cap **out);
@@ -201,10 +213,12 @@ void port_send_ref_dropped(struct port *p);
 void port_notify(struct port *p, uint64_t bits, const struct tcb *from); /* from 0: the kernel */
 void ipc_cancel(struct tcb *t);
 void reply_cap_destroyed(struct cap *c);
-/* Return only when the fast path does not apply; else they run the thread
- * the message woke. */
-void fastpath_call(struct tcb *t);
-void fastpath_reply_recv(struct tcb *t);
+/* Called by entry.S for SYS_CALL and SYS_REPLY_RECV: run the thread the
+ * message woke, or, when the fast path does not apply, the general path
+ * (syscall_dispatch, syscall.c). */
+_Noreturn void fastpath_call(void);
+_Noreturn void fastpath_reply_recv(void);
+_Noreturn void syscall_dispatch(void);
 int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind);
 
 /* svm.c */

@@ -121,6 +121,8 @@ static int dispatch(struct tcb *t, struct context *r)
 		if (r->rdi >= KC_COUNT)
 			return E_BAD_ARG;
 		r->rdx = kernel_counters[r->rdi];
+		if (r->rdi == KC_IPC_MESSAGES) /* the fast path counts its own once */
+			r->rdx += kernel_counters[KC_IPC_FASTPATH];
 		return E_OK;
 	case SYS_TRACE:
 		return sys_trace(t, r);
@@ -132,10 +134,12 @@ static int dispatch(struct tcb *t, struct context *r)
 	return E_BAD_SYSCALL;
 }
 
-/* Everything but the IPC fast path; out of line, so that the fast path's
- * way in saves no registers for it. */
-__attribute__((noinline)) static _Noreturn void syscall_general(struct tcb *t)
+/* Every system call but those the IPC fast path takes (entry.S sends
+ * SYS_CALL and SYS_REPLY_RECV to it first), and those it leaves alone
+ * (it calls this before it has changed anything). */
+_Noreturn void syscall_dispatch(void)
 {
+	struct tcb *t = current;
 	struct context *r = &t->ctx;
 	if (t->flags & TCB_FLAG_SYSCALLS_FAULT) {
 		/* not a Berth program's call: its handler decides what it means */
@@ -148,17 +152,4 @@ __attribute__((noinline)) static _Noreturn void syscall_general(struct tcb *t)
 	if (current == t && (t->state == THREAD_RUNNABLE || t->state == THREAD_INACTIVE))
 		r->rax = (uint64_t)err;
 	kernel_exit();
-}
-
-_Noreturn void syscall_dispatch(void)
-{
-	struct tcb *t = current;
-	/* the fast paths return only when they do not apply */
-	if (!(t->flags & TCB_FLAG_SYSCALLS_FAULT)) {
-		if (t->ctx.rax == SYS_CALL)
-			fastpath_call(t);
-		else if (t->ctx.rax == SYS_REPLY_RECV)
-			fastpath_reply_recv(t);
-	}
-	syscall_general(t);
 }

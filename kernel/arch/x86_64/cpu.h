@@ -7,7 +7,27 @@
 #define MSR_FS_BASE 0xc0000100
 
 void cpu_init(void);
-void cpu_set_kernel_entry_stack(uintptr_t top);
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+extern struct tss cpu_tss;
+/* The end of the current thread's context: where SYSCALL and interrupts
+ * from user mode save registers (read by entry.S). */
+extern uintptr_t current_context_end;
+
+/* Inline, as it runs on every switch between threads. */
+static inline void cpu_set_kernel_entry_stack(uintptr_t top)
+{
+	cpu_tss.rsp[0] = top;
+	current_context_end = top;
+}
 void fpu_init_area(void *area);
 uint32_t fpu_mxcsr_mask(void);   /* MXCSR bits FXRSTOR accepts */
 
