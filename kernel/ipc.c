@@ -258,8 +258,10 @@ static int do_send(struct tcb *t, uint64_t cptr, int blocking, int call)
 	return port_send(t, P2V(c->obj), c->w0, blocking, call);
 }
 
-static int do_reply(struct tcb *t, uint64_t cptr)
+/* *woken: the caller made runnable, or 0 */
+static int do_reply(struct tcb *t, uint64_t cptr, struct tcb **woken)
 {
+	*woken = 0;
 	struct cap *c = cspace_lookup(t, cptr);
 	if (!c || c->type == OBJ_NONE)
 		return E_BAD_CAP;
@@ -290,6 +292,7 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 	caller->reply_cap = 0;
 	c->obj = 0;
 	thread_make_runnable(caller, 1);
+	*woken = caller;
 	return E_OK;
 }
 
@@ -448,6 +451,7 @@ void ipc_cancel(struct tcb *t)
 int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 {
 	int err;
+	struct tcb *woken;
 	switch (op) {
 	case SYS_CALL:
 		return do_send(t, r->rdi, 1, 1);
@@ -460,11 +464,20 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 	case SYS_NB_RECV:
 		return do_recv(t, r->rdi, r->r12, 0);
 	case SYS_REPLY:
-		return do_reply(t, r->rdi);
+		return do_reply(t, r->rdi, &woken);
 	case SYS_REPLY_RECV:
-		if ((err = do_reply(t, r->rdi)))
+		if ((err = do_reply(t, r->rdi, &woken)))
 			return err;
-		return do_recv(t, r->r13, r->r12, 1);
+		err = do_recv(t, r->r13, r->r12, 1);
+		/* A server that did not block (a message or notification was
+		 * waiting) keeps the CPU ahead of the caller it answered, which
+		 * waits behind it at their common priority: queued calls are
+		 * served in one go, not each answered caller first, to call
+		 * again into a server still busy, behind the others, every call
+		 * on the general path (a convoy the fast path never breaks). */
+		if (woken && t->state == THREAD_RUNNABLE && woken->state == THREAD_RUNNABLE)
+			sched_requeue_behind(woken, t);
+		return err;
 	case SYS_NOTIFY: {
 		struct cap *c;
 		if ((err = cap_get(t, r->rdi, OBJ_PORT, RIGHT_SEND, &c)))

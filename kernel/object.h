@@ -255,6 +255,7 @@ extern struct tcb *current;
 void sched_enqueue(struct tcb *t);
 void sched_enqueue_front(struct tcb *t);
 void sched_dequeue(struct tcb *t);
+void sched_requeue_behind(struct tcb *t, struct tcb *ahead);
 void sched_yield(struct tcb *t);
 void sched_tick(void);
 void sched_forget(const struct tcb *t);

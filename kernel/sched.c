@@ -70,6 +70,23 @@ void sched_dequeue(struct tcb *t)
 		prio_clear(&ready, p);
 }
 
+/* t, runnable, waits right behind `ahead`, runnable too, when they share
+ * a priority (SYS_REPLY_RECV, ipc.c); else nothing changes. */
+void sched_requeue_behind(struct tcb *t, struct tcb *ahead)
+{
+	unsigned p = t->prio;
+	if (t == ahead || p != ahead->prio)
+		return;
+	sched_dequeue(t);
+	t->rq_prev = ahead;
+	t->rq_next = ahead->rq_next;
+	if (ahead->rq_next)
+		ahead->rq_next->rq_prev = t;
+	else
+		queue_tail[p] = t;
+	ahead->rq_next = t;
+}
+
 struct tcb *sched_queue_head(unsigned prio)
 {
 	return prio < 256 ? queue_head[prio] : 0;
