@@ -156,8 +156,10 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 		else
 			cap_move(src[i], dst[i]);
 	}
+	/* a kernel-made message (a fault, a VM exit) is in the sender's TCB */
+	const uint64_t *words = s->ipc_kmsg ? s->kmsg : n > MSG_REG_WORDS ? sb->words : 0;
 	for (uint64_t i = MSG_REG_WORDS; i < n; i++)
-		rb->words[i] = s->ipc_kmsg ? s->kmsg[i] : sb->words[i];
+		rb->words[i] = words[i];
 	uint64_t w[MSG_REG_WORDS];
 	message_regs(s, w);
 	r->ctx.rax = E_OK;
@@ -270,7 +272,7 @@ static int do_reply(struct tcb *t, uint64_t cptr, struct tcb **woken)
 	if (!c->obj) {
 		if (c->w0) { /* the caller went away: tell the server, so it can
 		              * give what it had to someone else */
-			memset(c, 0, sizeof(*c));
+			cap_clear(c);
 			return E_NO_REPLY;
 		}
 		return E_REPLY_USED;
@@ -310,7 +312,7 @@ static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocki
 	if (reply_cptr && !slot)
 		return cspace_lookup(t, reply_cptr) ? E_SLOT_FULL : E_BAD_CAP;
 	if (slot && slot->type == OBJ_REPLY)
-		memset(slot, 0, sizeof(*slot)); /* a spent reply right */
+		cap_clear(slot); /* a spent reply right */
 
 	struct port *p = P2V(c->obj);
 	if (p->notify_bits) {
