@@ -1,7 +1,6 @@
 /* CNodes, capability lookup, and making capabilities from capabilities:
- * copy, mint and move.  A capability pointer is a slot index in the
- * thread's root CNode (one level for now); slot 0 of every CNode is
- * reserved, so 0 is the null capability everywhere. */
+ * copy, mint and move.  The lookup itself (cspace_lookup, cnode_slot) is
+ * inline in object.h. */
 #include <berth/errors.h>
 #include <berth/syscall.h>
 #include "object.h"
@@ -10,20 +9,6 @@
 
 struct cap mdb_root;
 uint64_t mdb_generation;
-
-struct cap *cnode_slot(const struct cap *cnode, uint64_t index)
-{
-	if (index == 0 || index >= (1ULL << cnode->w0))
-		return 0;
-	return (struct cap *)P2V(cnode->obj) + index;
-}
-
-struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr)
-{
-	if (t->cspace_cap.type != OBJ_CNODE)
-		return 0;
-	return cnode_slot(&t->cspace_cap, cptr);
-}
 
 /* Resolve cptr in t's space and check type and rights. */
 int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, struct cap **out)
@@ -52,16 +37,6 @@ int dest_slot(const struct tcb *t, uint64_t cnode, uint64_t index, struct cap **
 		return E_SLOT_FULL;
 	*out = d;
 	return E_OK;
-}
-
-void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0, uint64_t w1)
-{
-	memset(slot, 0, sizeof(*slot));
-	slot->type = (uint8_t)type;
-	slot->rights = (uint8_t)rights;
-	slot->obj = obj;
-	slot->w0 = w0;
-	slot->w1 = w1;
 }
 
 /* Whether parent may have one more level below it; callers ask before

@@ -156,8 +156,10 @@ static int transfer(struct tcb *s, struct tcb *r, uint64_t badge, const struct c
 		else
 			cap_move(src[i], dst[i]);
 	}
+	/* a kernel-made message (a fault, a VM exit) is in the sender's TCB */
+	const uint64_t *words = s->ipc_kmsg ? s->kmsg : n > MSG_REG_WORDS ? sb->words : 0;
 	for (uint64_t i = MSG_REG_WORDS; i < n; i++)
-		rb->words[i] = s->ipc_kmsg ? s->kmsg[i] : sb->words[i];
+		rb->words[i] = words[i];
 	uint64_t w[MSG_REG_WORDS];
 	message_regs(s, w);
 	r->ctx.rax = E_OK;
@@ -258,8 +260,10 @@ static int do_send(struct tcb *t, uint64_t cptr, int blocking, int call)
 	return port_send(t, P2V(c->obj), c->w0, blocking, call);
 }
 
-static int do_reply(struct tcb *t, uint64_t cptr)
+/* *woken: the caller made runnable, or 0 */
+static int do_reply(struct tcb *t, uint64_t cptr, struct tcb **woken)
 {
+	*woken = 0;
 	struct cap *c = cspace_lookup(t, cptr);
 	if (!c || c->type == OBJ_NONE)
 		return E_BAD_CAP;
@@ -268,7 +272,7 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 	if (!c->obj) {
 		if (c->w0) { /* the caller went away: tell the server, so it can
 		              * give what it had to someone else */
-			memset(c, 0, sizeof(*c));
+			cap_clear(c);
 			return E_NO_REPLY;
 		}
 		return E_REPLY_USED;
@@ -290,6 +294,7 @@ static int do_reply(struct tcb *t, uint64_t cptr)
 	caller->reply_cap = 0;
 	c->obj = 0;
 	thread_make_runnable(caller, 1);
+	*woken = caller;
 	return E_OK;
 }
 
@@ -307,7 +312,7 @@ static int do_recv(struct tcb *t, uint64_t cptr, uint64_t reply_cptr, int blocki
 	if (reply_cptr && !slot)
 		return cspace_lookup(t, reply_cptr) ? E_SLOT_FULL : E_BAD_CAP;
 	if (slot && slot->type == OBJ_REPLY)
-		memset(slot, 0, sizeof(*slot)); /* a spent reply right */
+		cap_clear(slot); /* a spent reply right */
 
 	struct port *p = P2V(c->obj);
 	if (p->notify_bits) {
@@ -448,6 +453,7 @@ void ipc_cancel(struct tcb *t)
 int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 {
 	int err;
+	struct tcb *woken;
 	switch (op) {
 	case SYS_CALL:
 		return do_send(t, r->rdi, 1, 1);
@@ -460,11 +466,20 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
 	case SYS_NB_RECV:
 		return do_recv(t, r->rdi, r->r12, 0);
 	case SYS_REPLY:
-		return do_reply(t, r->rdi);
+		return do_reply(t, r->rdi, &woken);
 	case SYS_REPLY_RECV:
-		if ((err = do_reply(t, r->rdi)))
+		if ((err = do_reply(t, r->rdi, &woken)))
 			return err;
-		return do_recv(t, r->r13, r->r12, 1);
+		err = do_recv(t, r->r13, r->r12, 1);
+		/* A server that did not block (a message or notification was
+		 * waiting) keeps the CPU ahead of the caller it answered, which
+		 * waits behind it at their common priority: queued calls are
+		 * served in one go, not each answered caller first, to call
+		 * again into a server still busy, behind the others, every call
+		 * on the general path (a convoy the fast path never breaks). */
+		if (woken && t->state == THREAD_RUNNABLE && woken->state == THREAD_RUNNABLE)
+			sched_requeue_behind(woken, t);
+		return err;
 	case SYS_NOTIFY: {
 		struct cap *c;
 		if ((err = cap_get(t, r->rdi, OBJ_PORT, RIGHT_SEND, &c)))
@@ -494,78 +509,122 @@ int sys_ipc(struct tcb *t, uint64_t op, struct context *r)
  * to a caller, with at most four words, no capabilities and no fault
  * involved, where the thread woken has at least the waker's priority (so
  * running it at once keeps the scheduler's order).  It does what the
- * general path would, in fewer steps; anything else returns 0 and the
- * general path runs.  tests/system/ipc.c runs the same traffic both ways
- * (MSG_FLAG_SLOWPATH) and compares.
+ * general path would, in fewer steps, and runs the woken thread itself
+ * (sched_handoff); anything else goes to the general path
+ * (syscall_dispatch), which starts afresh.
+ * docs/ipc.md says what each check stands for and why what it skips is
+ * safe; tests/system/ipc.c runs the same traffic both ways
+ * (MSG_FLAG_SLOWPATH) and compares, tests/system/ipc_fastpath.c checks
+ * which path each kind of message takes (KC_IPC_FASTPATH).
  */
-static int fast_message(uint64_t info)
+
+/* At most MSG_REG_WORDS words, no capabilities and no flags (the general
+ * path's MSG_FLAG_SLOWPATH among them): the words are the info word's low
+ * byte and the capability count and flags the next, so one compare. */
+static inline int fast_message(uint64_t info)
 {
-	return !MSG_CAPS(info) && MSG_WORDS(info) <= MSG_REG_WORDS && !MSG_FLAGS(info);
+	return (info & 0xffff) <= MSG_REG_WORDS;
+}
+_Static_assert(MSG_WORDS(0xffff) == 0xff && MSG_CAPS(0xffff) == 0xf && MSG_FLAGS(0xffff) == 0xf &&
+               MSG_LABEL(0xffff) == 0, "the info word's layout");
+
+/* fastpath_exit when a thread is traced: out of line, so that the fast
+ * path makes no call that returns and keeps nothing in registers across
+ * one. */
+__attribute__((noinline)) static _Noreturn void fastpath_exit_traced(struct tcb *from, struct tcb *to, unsigned kind)
+{
+	trace_record(from, to, MSG_LABEL(from->ctx.rsi), kind | TRACE_FAST << 8);
+	sched_handoff(from, to);
 }
 
-static void copy_regs(struct tcb *to, const struct context *from, uint64_t badge)
+/* Leave the kernel into `to`, woken by `from`'s message (sched_handoff).
+ * The trace ring records it when either is traced: one untaken branch. */
+static inline __attribute__((always_inline)) _Noreturn void fastpath_exit(struct tcb *from, struct tcb *to,
+                                                                         uint64_t badge, unsigned kind)
 {
-	kernel_counters[KC_IPC_MESSAGES]++;
-	kernel_counters[KC_IPC_FASTPATH]++;
-	to->ctx.rax = E_OK;
+	kernel_counters[KC_IPC_FASTPATH]++; /* also a KC_IPC_MESSAGES (syscall.c) */
 	to->ctx.rdi = badge;
-	to->ctx.rsi = from->rsi;
-	to->ctx.rdx = from->rdx;
-	to->ctx.r10 = from->r10;
-	to->ctx.r8 = from->r8;
-	to->ctx.r9 = from->r9;
+	if (__builtin_expect(from->traced | to->traced, 0))
+		fastpath_exit_traced(from, to, kind);
+	sched_handoff(from, to);
 }
 
-int fastpath_call(struct tcb *t)
+/* What the fast path's lookups find where there is no slot: a type no
+ * check accepts, so each lookup needs only its type check after it.
+ * Never written: nothing is done to a slot before its type is checked. */
+static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
+
+/* The head of a port's receive queue leaves it (queue_remove, knowing
+ * there is no one before it). */
+static inline void queue_pop_receiver(struct port *p, struct tcb *head)
 {
+	struct tcb *next = head->ipc_next;
+	p->recv_head = next;
+	if (next)
+		next->ipc_prev = 0;
+	else
+		p->recv_tail = 0;
+	head->ipc_next = 0;
+	head->ipc_port = 0;
+}
+
+/* entry.S's numbers */
+_Static_assert(SYS_CALL == 15 && SYS_REPLY_RECV == 16, "entry.S's SYSCALL_NR_CALL and SYSCALL_NR_REPLY_RECV");
+
+_Noreturn void fastpath_call(void)
+{
+	struct tcb *t = current;
 	const struct context *r = &t->ctx;
-	if (!fast_message(r->rsi))
-		return 0;
-	struct cap *c = cspace_lookup(t, r->rdi);
-	if (!c || c->type != OBJ_PORT || !(c->rights & RIGHT_SEND))
-		return 0;
-	struct port *p = P2V(c->obj);
-	struct tcb *server = p->recv_head;
-	if (!server || server->prio < t->prio)
-		return 0;
-	struct cap *slot = reply_slot(server);
-	if (!slot)
-		return 0;
-	queue_remove(&p->recv_head, &p->recv_tail, server);
-	copy_regs(server, r, c->w0);
-	if (__builtin_expect(t->traced | server->traced, 0))
-		trace_record(t, server, MSG_LABEL(r->rsi), TRACE_CALL | TRACE_FAST << 8);
-	cap_set(slot, OBJ_REPLY, RIGHT_SEND, V2P(t), 0, 0);
+	const struct cap *c;
+	struct tcb *server;
+	struct cap *slot;
+	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || !fast_message(r->rsi) ||
+	    (c = cspace_lookup_or(t, r->rdi, &no_slot))->type != OBJ_PORT ||
+	    !(c->rights & RIGHT_SEND) ||
+	    !(server = ((struct port *)P2V(c->obj))->recv_head) || /* none on a dead port */
+	    server->prio < t->prio || server->ctx.vector != VECTOR_SYSCALL ||
+	    (slot = cspace_lookup_or(server, server->ipc_reply_slot, &no_slot))->type != OBJ_NONE)
+		syscall_dispatch();
+	queue_pop_receiver(P2V(c->obj), server);
+	/* cap_set, knowing an empty slot is all zero (the self-check's
+	 * check_slot holds every slot to that) */
+	slot->type = OBJ_REPLY;
+	slot->rights = RIGHT_SEND;
+	slot->obj = V2P(t);
 	t->reply_cap = slot;
 	t->ipc_kmsg = 0;
-	sched_dequeue(t);
 	t->state = THREAD_BLOCKED_REPLY;
-	thread_make_runnable(server, 1);
-	return 1;
+	fastpath_exit(t, server, c->w0, TRACE_CALL);
 }
 
-int fastpath_reply_recv(struct tcb *t)
+_Noreturn void fastpath_reply_recv(void)
 {
+	struct tcb *t = current;
 	const struct context *r = &t->ctx;
-	if (!fast_message(r->rsi))
-		return 0;
-	struct cap *rc = cspace_lookup(t, r->rdi), *pc = cspace_lookup(t, r->r13);
-	if (!rc || rc->type != OBJ_REPLY || !rc->obj || !pc || pc->type != OBJ_PORT ||
-	    !(pc->rights & RIGHT_RECEIVE))
-		return 0;
+	struct cap *rc;
+	const struct cap *pc;
+	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || !fast_message(r->rsi) ||
+	    (rc = cspace_lookup_or(t, r->rdi, &no_slot))->type != OBJ_REPLY || !rc->obj ||
+	    (pc = cspace_lookup_or(t, r->r13, &no_slot))->type != OBJ_PORT || !(pc->rights & RIGHT_RECEIVE))
+		syscall_dispatch();
+	/* the next reply right goes where this one was, or to an empty slot */
+	if (r->r12 != r->rdi && cspace_lookup_or(t, r->r12, &no_slot)->type != OBJ_NONE)
+		syscall_dispatch();
 	struct tcb *caller = P2V(rc->obj);
 	struct port *p = P2V(pc->obj);
-	struct cap *next_slot = cspace_lookup(t, r->r12);
-	if (caller->ipc_kmsg || caller->prio < t->prio || p->notify_bits || p->send_head ||
-	    !next_slot || (next_slot != rc && next_slot->type != OBJ_NONE))
-		return 0;
-	copy_regs(caller, r, 0);
-	if (__builtin_expect(t->traced | caller->traced, 0))
-		trace_record(t, caller, MSG_LABEL(r->rsi), TRACE_REPLY | TRACE_FAST << 8);
+	if (caller->ipc_kmsg || caller->prio < t->prio || caller->ctx.vector != VECTOR_SYSCALL ||
+	    p->notify_bits || p->send_head)
+		syscall_dispatch();
 	caller->reply_cap = 0;
-	memset(rc, 0, sizeof(*rc)); /* used, and about to be refilled */
-	thread_make_runnable(caller, 1);
+	/* spent, and the slot emptied (do_reply, then do_recv): a Reply
+	 * capability has nothing beyond its type, rights, obj and w0, and w0
+	 * is 0 while obj names a caller (check_slot) */
+	rc->type = OBJ_NONE;
+	rc->rights = 0;
+	rc->obj = 0;
 	t->ipc_reply_slot = r->r12;
-	block(t, p, THREAD_BLOCKED_RECV);
-	return 1;
+	t->state = THREAD_BLOCKED_RECV;
+	t->ipc_port = p;
+	queue_append(&p->recv_head, &p->recv_tail, t);
+	fastpath_exit(t, caller, 0, TRACE_REPLY);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <berth/object.h>
 #include "context.h"
+#include "layout.h"
 
 /*
  * One CNode slot (64 bytes).  The derivation tree is a doubly linked list
@@ -108,11 +109,57 @@ _Static_assert(sizeof(struct tcb) <= (1 << TCB_BITS), "TCB size");
 enum { KMSG_NONE, KMSG_FAULT, KMSG_VMEXIT };
 
 /* cap.c */
-struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr);
-struct cap *cnode_slot(const struct cap *cnode, uint64_t index);
+/* A capability pointer is a slot index in the thread's root CNode (one
+ * level for now); slot 0 of every CNode is reserved, so 0 is the null
+ * capability everywhere.  Inline: every system call looks one up, the IPC
+ * fast path three (docs/ipc.md). */
+static inline __attribute__((always_inline)) struct cap *cnode_slot_or(const struct cap *cnode, uint64_t index,
+                                                                      struct cap *none)
+{
+	if (index - 1 >= (1ULL << cnode->w0) - 1) /* 0 wraps around */
+		return none;
+	return (struct cap *)P2V(cnode->obj) + index;
+}
+static inline __attribute__((always_inline)) struct cap *cnode_slot(const struct cap *cnode, uint64_t index)
+{
+	return cnode_slot_or(cnode, index, 0);
+}
+/* The slot cptr names in t's space, or `none` (the IPC fast path's is a
+ * slot no type check accepts, which saves it a test per lookup). */
+static inline __attribute__((always_inline)) struct cap *cspace_lookup_or(const struct tcb *t, uint64_t cptr,
+                                                                         struct cap *none)
+{
+	if (t->cspace_cap.type != OBJ_CNODE)
+		return none;
+	return cnode_slot_or(&t->cspace_cap, cptr, none);
+}
+static inline __attribute__((always_inline)) struct cap *cspace_lookup(const struct tcb *t, uint64_t cptr)
+{
+	return cspace_lookup_or(t, cptr, 0);
+}
 int cap_get(const struct tcb *t, uint64_t cptr, unsigned type, unsigned rights, struct cap **out);
 int dest_slot(const struct tcb *t, uint64_t cnode, uint64_t index, struct cap **out);
-void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0, uint64_t w1);
+/* Fill a slot, or empty it: every field written, one store per word (a
+ * struct assignment or memset becomes rep stos, which counts once per
+ * repetition under icount; docs/ipc.md counts the fast path's). */
+static inline void cap_set(struct cap *slot, unsigned type, unsigned rights, uint64_t obj, uint64_t w0,
+                           uint64_t w1)
+{
+	slot->type = (uint8_t)type;
+	slot->rights = (uint8_t)rights;
+	slot->check_mark = 0;
+	slot->depth = 0;
+	slot->obj = obj;
+	slot->w0 = w0;
+	slot->w1 = w1;
+	slot->mdb_prev = slot->mdb_next = 0;
+	slot->w2 = 0;
+	slot->flags = 0;
+}
+static inline void cap_clear(struct cap *slot)
+{
+	cap_set(slot, OBJ_NONE, 0, 0, 0, 0);
+}
 int cap_can_derive(const struct cap *parent);
 void cap_insert_child(struct cap *parent, struct cap *child);
 int cap_derive_check(const struct cap *src, unsigned rights, int mint);
@@ -166,8 +213,12 @@ void port_send_ref_dropped(struct port *p);
 void port_notify(struct port *p, uint64_t bits, const struct tcb *from); /* from 0: the kernel */
 void ipc_cancel(struct tcb *t);
 void reply_cap_destroyed(struct cap *c);
-int fastpath_call(struct tcb *t);
-int fastpath_reply_recv(struct tcb *t);
+/* Called by entry.S for SYS_CALL and SYS_REPLY_RECV: run the thread the
+ * message woke, or, when the fast path does not apply, the general path
+ * (syscall_dispatch, syscall.c). */
+_Noreturn void fastpath_call(void);
+_Noreturn void fastpath_reply_recv(void);
+_Noreturn void syscall_dispatch(void);
 int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind);
 
 /* svm.c */
@@ -204,11 +255,13 @@ extern struct tcb *current;
 void sched_enqueue(struct tcb *t);
 void sched_enqueue_front(struct tcb *t);
 void sched_dequeue(struct tcb *t);
+void sched_requeue_behind(struct tcb *t, struct tcb *ahead);
 void sched_yield(struct tcb *t);
 void sched_tick(void);
 void sched_forget(const struct tcb *t);
 void thread_make_runnable(struct tcb *t, int front);
 _Noreturn void kernel_exit(void);
+_Noreturn void sched_handoff(struct tcb *from, struct tcb *to);
 /* An interrupt woke the idle loop: count the time it waited (KC_IDLE_TSC). */
 void idle_account(void);
 

@@ -70,6 +70,23 @@ void sched_dequeue(struct tcb *t)
 		prio_clear(&ready, p);
 }
 
+/* t, runnable, waits right behind `ahead`, runnable too, when they share
+ * a priority (SYS_REPLY_RECV, ipc.c); else nothing changes. */
+void sched_requeue_behind(struct tcb *t, struct tcb *ahead)
+{
+	unsigned p = t->prio;
+	if (t == ahead || p != ahead->prio)
+		return;
+	sched_dequeue(t);
+	t->rq_prev = ahead;
+	t->rq_next = ahead->rq_next;
+	if (ahead->rq_next)
+		ahead->rq_next->rq_prev = t;
+	else
+		queue_tail[p] = t;
+	ahead->rq_next = t;
+}
+
 struct tcb *sched_queue_head(unsigned prio)
 {
 	return prio < 256 ? queue_head[prio] : 0;
@@ -94,6 +111,7 @@ void sched_tick(void)
 }
 
 extern _Noreturn void context_restore(struct context *c);
+extern _Noreturn void context_restore_message(const struct context *to, const struct context *from);
 extern void idle_enter(void) __attribute__((noreturn));
 
 /* The address space is looked up from the thread's capability, not
@@ -105,9 +123,9 @@ extern void idle_enter(void) __attribute__((noreturn));
  * running thread's could have. */
 uint8_t vspace_caps_changed;
 
-static void load_address_space(const struct tcb *t)
+static inline __attribute__((always_inline)) void load_address_space(const struct tcb *t, int maybe_vcpu)
 {
-	if (t->is_vcpu)
+	if (maybe_vcpu && t->is_vcpu)
 		return;
 	uint64_t root = tcb_vspace_root(t);
 	if (!root)
@@ -129,6 +147,29 @@ void idle_account(void)
 	}
 }
 
+/* Make t, the head of the highest non-empty queue, the running thread:
+ * its address space, its kernel entry stack, its FS base and FPU state;
+ * its registers are the caller's to restore.  `other` says t is not the
+ * thread that entered the kernel. */
+static inline __attribute__((always_inline)) void switch_to(struct tcb *t, int other)
+{
+	if (other || vspace_caps_changed) {
+		load_address_space(t, 1);
+		vspace_caps_changed = 0;
+	}
+	if (other) {
+		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
+		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
+		current = t;
+	}
+	if (fpu_owner != t) {
+		fpu_switch(fpu_owner ? fpu_owner->fpu : 0, t->fpu);
+		fpu_owner = t;
+	}
+	if (!t->timeslice)
+		t->timeslice = TIMESLICE_TICKS;
+}
+
 /* Leave the kernel: run the highest-priority runnable thread, or idle. */
 _Noreturn void kernel_exit(void)
 {
@@ -141,22 +182,65 @@ _Noreturn void kernel_exit(void)
 		idle_since = rdtsc();
 		idle_enter();
 	}
-	if (t != current || vspace_caps_changed) {
-		load_address_space(t);
-		vspace_caps_changed = 0;
-	}
-	if (t != current) {
-		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
-		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
-		current = t;
-	}
-	if (fpu_owner != t) {
-		fpu_switch(fpu_owner ? fpu_owner->fpu : 0, t->fpu);
-		fpu_owner = t;
-	}
-	if (!t->timeslice)
-		t->timeslice = TIMESLICE_TICKS;
+	switch_to(t, t != current);
 	if (t->is_vcpu)
 		vcpu_enter(t);
 	context_restore(&t->ctx);
+}
+
+/*
+ * The IPC fast path's way out (ipc.c): `from`, the running thread, has
+ * just blocked, and `to`, of at least its priority, has just been woken
+ * by from's message (its badge already in to's saved RDI).
+ * The running thread is always the head of the highest non-empty queue
+ * (kernel_exit chose it so, and the queues change only inside the
+ * kernel), so `to` takes its place at the head of that queue, or heads
+ * its own higher queue, which is then the only non-empty one above: it is
+ * the thread kernel_exit would pick, and runs without the search.  It is
+ * no VCPU: a VCPU calls only with a kernel-made message (ipc_kmsg), which
+ * the fast path never answers, and never receives.  Nothing
+ * the fast path does prints, and every earlier exit announced what was
+ * printed, so there is no log to announce (kernel_exit's first step).
+ * `to` blocked in a system call (the fast path checked its context was
+ * saved by SYSCALL), so its result registers, the message, come straight
+ * from from's saved ones (context_restore_message, entry.S) rather than
+ * through its own saved context; nothing else of its registers changed.
+ */
+_Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
+{
+	unsigned p = from->prio;
+	to->state = THREAD_RUNNABLE;
+	if (to->prio == p && queue_head[p] == from) {
+		struct tcb *next = from->rq_next;
+		to->rq_prev = 0;
+		to->rq_next = next;
+		if (next)
+			next->rq_prev = to;
+		else
+			queue_tail[p] = to;
+		queue_head[p] = to;
+		from->rq_next = 0;
+	} else {
+		sched_dequeue(from);
+		sched_enqueue_front(to);
+	}
+	selfcheck();
+#ifdef BERTH_SELFCHECK
+	if (to != queue_head[prio_highest(&ready)] || fpu_owner != from || from != current || !to->timeslice ||
+	    to->is_vcpu)
+		panic("selfcheck: the IPC fast path's handoff from thread %lu to %lu is not kernel_exit's", from->id,
+		      to->id);
+#endif
+	/* switch_to, knowing more: `to` is not current and no VCPU; the FPU
+	 * holds from's state (every exit makes the thread it runs the FPU's
+	 * owner); `to` has run, so its time slice is set (sched_tick refills
+	 * it when it reaches 0) */
+	load_address_space(to, 0);
+	vspace_caps_changed = 0;
+	cpu_set_kernel_entry_stack((uintptr_t)(&to->ctx + 1));
+	wrmsr(MSR_FS_BASE, to->ipcbuf_vaddr);
+	current = to;
+	fpu_switch(from->fpu, to->fpu);
+	fpu_owner = to;
+	context_restore_message(&to->ctx, &from->ctx);
 }

@@ -17,7 +17,9 @@
  *  - threads: the run queues hold exactly the runnable threads, a blocked
  *    thread is on the queue of a live port, a caller waiting for its reply
  *    is named by exactly the reply capability it points at;
- *  - reply capabilities in every CNode name live callers waiting on them;
+ *  - reply capabilities in every CNode name live callers waiting on them,
+ *    and hold nothing else; empty slots are all zero (what the IPC fast
+ *    path relies on);
  *  - ports: queues, timer list and interrupt bindings name live objects;
  *  - address spaces: every entry of every live VSpace and GuestSpace that
  *    points into memory handed out as Untyped names a live page table or
@@ -257,6 +259,21 @@ static void walk_derivations(void)
 	check_boot_objects();
 }
 
+/* What the IPC fast path writes without looking (ipc.c): an empty slot
+ * is all zero, and a Reply capability holds nothing but its type,
+ * rights, caller (obj) and gone-caller flag (w0), that flag clear while
+ * it names a caller. */
+static void check_slot(const struct cap *c)
+{
+	/* every slot of every CNode on every exit: words, not memcmp's bytes */
+	if (c->type == OBJ_NONE && ((uint64_t)c->rights | c->check_mark | c->depth | c->obj | c->w0 | c->w1 |
+	                            (uintptr_t)c->mdb_prev | (uintptr_t)c->mdb_next | c->w2 | c->flags))
+		broken("an empty slot that is not all zero", c);
+	if (c->type == OBJ_REPLY && (c->check_mark || c->depth || c->w1 || c->mdb_prev || c->mdb_next || c->w2 ||
+	                             c->flags || (c->obj && c->w0)))
+		broken("a Reply capability with more than its type, rights, caller and flag", c);
+}
+
 /* Every capability lives in a slot of a live CNode or in a live thread's
  * own fields, and every capability there is on the list (the walk marked
  * it): the storage and the list hold exactly the same capabilities. */
@@ -270,6 +287,7 @@ static void check_storage(void)
 			if (slot[0].type != OBJ_NONE)
 				broken("slot 0 of a CNode holds a capability", &slot[0]);
 			for (uint64_t s = 1; s < (1ULL << k->w0); s++) {
+				check_slot(&slot[s]);
 				if (slot[s].type == OBJ_NONE || slot[s].type == OBJ_REPLY)
 					continue;
 				if (slot[s].check_mark != epoch)

@@ -3,22 +3,30 @@
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
 
+/* Words 4.. of a long message (the count bounded once, not per word: a
+ * VM exit's message is 24 words each way, every exit) */
+static uint64_t long_words(uint64_t info)
+{
+	uint64_t n = MSG_WORDS(info);
+	return n < MSG_MAX_WORDS ? n : MSG_MAX_WORDS;
+}
+
 void ipc_put_words(const struct msg *m)
 {
-	uint64_t n = MSG_WORDS(m->info);
+	uint64_t n = long_words(m->info);
 	if (n > MSG_REG_WORDS) {
 		struct ipc_buffer *b = ipc_buffer();
-		for (uint64_t i = MSG_REG_WORDS; i < n && i < MSG_MAX_WORDS; i++)
+		for (uint64_t i = MSG_REG_WORDS; i < n; i++)
 			b->words[i] = m->w[i];
 	}
 }
 
 void ipc_get_words(struct msg *m)
 {
-	uint64_t n = MSG_WORDS(m->info);
+	uint64_t n = long_words(m->info);
 	if (n > MSG_REG_WORDS) {
 		const struct ipc_buffer *b = ipc_buffer();
-		for (uint64_t i = MSG_REG_WORDS; i < n && i < MSG_MAX_WORDS; i++)
+		for (uint64_t i = MSG_REG_WORDS; i < n; i++)
 			m->w[i] = b->words[i];
 	}
 }

@@ -13,6 +13,8 @@
 #define LABEL_RESULT 100
 #define BADGE_FAULT 1
 #define BADGE_CONTROL 2
+#define SCALE_CALLS 19200    /* calls per scaling run, shared by its clients (divides by 64) */
+#define MAX_CLIENTS 64
 
 static inline uint64_t rdtsc(void)
 {
@@ -63,20 +65,99 @@ static uint64_t time_calls(uint64_t port, uint64_t flags)
 	return rdtsc() - t;
 }
 
+/*
+ * Scaling: n client threads of ours (priority 100, in our address space),
+ * each making SCALE_CALLS / n calls, against one server or one server
+ * each (bench_server.elf, priority 100, each in its own address space).
+ * We wait above them for the last one's notification; the figure is the
+ * elapsed count over all SCALE_CALLS calls, so a cost that grew with the
+ * number of clients or servers (a queue walked, a search) would show.
+ */
+static uint8_t client_stacks[MAX_CLIENTS][8192] __attribute__((aligned(16)));
+static uint64_t client_port[MAX_CLIENTS]; /* the send right client i calls */
+static unsigned calls_each, clients_left;
+static uint64_t done_port;
+
+static void client(uint64_t i)
+{
+	struct msg m = { 0 };
+	for (unsigned k = 0; k < calls_each; k++) {
+		m.info = MSG_INFO(1, 2, 0);
+		m.w[0] = k;
+		m.w[1] = 0;
+		long err = ipc_syscall(SYS_CALL, client_port[i], &m, 0, 0);
+		if (err || m.w[0] != (uint64_t)k + 1)
+			fail("scaling call", err);
+	}
+	if (__atomic_sub_fetch(&clients_left, 1, __ATOMIC_SEQ_CST) == 0)
+		sys_notify(done_port, 1);
+}
+
+static void time_clients(const char *name, unsigned n)
+{
+	calls_each = SCALE_CALLS / n;
+	clients_left = n;
+	uint64_t fast0 = 0, msgs0 = 0, fast1 = 0, msgs1 = 0;
+	/* above the clients while we start them, so none runs before all are there */
+	long err = sys_tcb_set_priority(CAP_ROOT_TCB, 110, PRIORITY_MAX);
+	for (unsigned i = 0; !err && i < n; i++)
+		err = thread_create(client, i, client_stacks[i], sizeof(client_stacks[i]), 100, 0);
+	if (err)
+		fail("starting the clients", err);
+	sys_kernel_counter(KC_IPC_FASTPATH, &fast0);
+	sys_kernel_counter(KC_IPC_MESSAGES, &msgs0);
+	struct msg m;
+	uint64_t t = rdtsc();
+	if ((err = ipc_recv(done_port, 0, &m)))
+		fail("waiting for the clients", err);
+	t = rdtsc() - t;
+	sys_kernel_counter(KC_IPC_FASTPATH, &fast1);
+	sys_kernel_counter(KC_IPC_MESSAGES, &msgs1);
+	sys_tcb_set_priority(CAP_ROOT_TCB, ROOT_TASK_PRIORITY, PRIORITY_MAX);
+	report(name, t, SCALE_CALLS);
+	char fast_name[64];
+	debug_snprintf(fast_name, sizeof(fast_name), "%s_fastpath_percent", name);
+	debug_printf("BENCH name=%s value=%lu unit=percent\n", fast_name,
+	             msgs1 > msgs0 ? (fast1 - fast0) * 100 / (msgs1 - msgs0) : 0);
+}
+
+static void start_server(const struct bootinfo_module *mod, struct process *server, uint64_t *send)
+{
+	uint64_t port;
+	*send = slot_alloc();
+	long err = object_alloc(OBJ_PORT, 0, &port);
+	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, *send, RIGHT_SEND, 0);
+	err = err ? err : process_spawn((const void *)mod->vaddr, mod->size, 100, 0, 0, server);
+	err = err ? err : sys_cnode_move(port, server->cnode, PROCESS_FIRST_GIVEN);
+	err = err ? err : process_start(server);
+	if (err)
+		fail("starting a server", err);
+}
+
 static void bench_ipc(const struct bootinfo_module *mod)
 {
-	struct process server;
-	uint64_t port, send = slot_alloc();
-	long err = object_alloc(OBJ_PORT, 0, &port);
-	err = err ? err : sys_cnode_mint(port, CAP_ROOT_CNODE, send, RIGHT_SEND, 0);
-	err = err ? err : process_spawn((const void *)mod->vaddr, mod->size, 100, 0, 0, &server);
-	err = err ? err : sys_cnode_move(port, server.cnode, PROCESS_FIRST_GIVEN);
-	err = err ? err : process_start(&server);
-	if (err)
-		fail("starting the server", err);
+	static struct process servers[MAX_CLIENTS];
+	uint64_t send;
+	start_server(mod, &servers[0], &send);
 	report("ipc_call_reply", time_calls(send, 0), ITERATIONS);
 	report("ipc_call_reply_slowpath", time_calls(send, MSG_FLAG_SLOWPATH), ITERATIONS);
-	process_destroy(&server);
+
+	long err = object_alloc(OBJ_PORT, 0, &done_port);
+	if (err)
+		fail("the clients' port", err);
+	static const unsigned counts[] = { 1, 4, 16, 64 };
+	static const char *const names[] = { "ipc_clients_1", "ipc_clients_4", "ipc_clients_16", "ipc_clients_64" };
+	for (unsigned c = 0; c < 4; c++) {
+		for (unsigned i = 0; i < counts[c]; i++)
+			client_port[i] = send;
+		time_clients(names[c], counts[c]);
+	}
+	client_port[0] = send;
+	for (unsigned i = 1; i < MAX_CLIENTS; i++)
+		start_server(mod, &servers[i], &client_port[i]);
+	time_clients("ipc_servers_64", MAX_CLIENTS);
+	for (unsigned i = 0; i < MAX_CLIENTS; i++)
+		process_destroy(&servers[i]);
 }
 
 /*

@@ -183,6 +183,10 @@ printf '# %-34s %8s   %-22s %8s\n' "berth" "" "linux" ""
 printf '# %-34s %8s   %-22s %8s\n' null_syscall "$(value null_syscall)" getppid "$(value linux.getppid)"
 printf '# %-34s %8s   %-22s %8s\n' ipc_call_reply "$(value ipc_call_reply)" pipe_pingpong "$(value linux.pipe_pingpong)"
 printf '# %-34s %8s   %-22s %8s\n' ipc_call_reply_slowpath "$(value ipc_call_reply_slowpath)" "" ""
+echo "# IPC scaling (instructions a call and the fast path's share of its messages; docs/benchmarks.md):"
+for f in ipc_clients_1 ipc_clients_4 ipc_clients_16 ipc_clients_64 ipc_servers_64; do
+	printf '# %-34s %8s   %3s%% fast\n' $f "$(value $f)" "$(value ${f}_fastpath_percent)"
+done
 printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip "$(value fault_roundtrip)" page_fault "$(value linux.page_fault)"
 printf '# %-34s %8s   %-22s %8s\n' fault_roundtrip_alloc "$(value fault_roundtrip_alloc)" "" ""
 echo "# vmexits, Berth beside KVM (Linux 6.1's kvm_amd, same QEMU): instructions under icount; ns without, median of 5 rounds:"

@@ -17,6 +17,14 @@ struct context {
 #define CONTEXT_SIZE (22 * 8UL)
 _Static_assert(sizeof(struct context) == CONTEXT_SIZE, "context layout");
 _Static_assert(CONTEXT_SIZE % 16 == 0, "the CPU aligns RSP0 to 16 bytes");
+/* the offsets entry.S's context_restore_message uses (n*8 there) */
+_Static_assert(__builtin_offsetof(struct context, r12) == 24 && __builtin_offsetof(struct context, r10) == 40 &&
+               __builtin_offsetof(struct context, r9) == 48 && __builtin_offsetof(struct context, r8) == 56 &&
+               __builtin_offsetof(struct context, rbp) == 64 && __builtin_offsetof(struct context, rdi) == 72 && __builtin_offsetof(struct context, rsi) == 80 &&
+               __builtin_offsetof(struct context, rdx) == 88 && __builtin_offsetof(struct context, rbx) == 104 &&
+               __builtin_offsetof(struct context, rip) == 136 &&
+               __builtin_offsetof(struct context, rflags) == 152 && __builtin_offsetof(struct context, rsp) == 160,
+               "struct context as entry.S reads it");
 
 #define VECTOR_SYSCALL 0x100   /* marks a context saved by SYSCALL */
 

@@ -4,16 +4,6 @@
 #include "layout.h"
 #include "context.h"
 
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-
 struct idt_gate {
 	uint16_t offset_low, selector;
 	uint8_t ist, type_attr;
@@ -22,13 +12,11 @@ struct idt_gate {
 } __attribute__((packed));
 
 static uint64_t gdt[8] __attribute__((aligned(16)));
-static struct tss tss __attribute__((aligned(16)));
+struct tss cpu_tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint8_t double_fault_stack[4096] __attribute__((aligned(16)));
 static uint8_t nmi_stack[4096] __attribute__((aligned(16)));
 
-/* The end of the current thread's context: where SYSCALL and interrupts
- * from user mode save registers (read by entry.S). */
 uintptr_t current_context_end;
 
 extern void syscall_entry(void);
@@ -63,14 +51,14 @@ static void idt_set(int vec, void (*stub)(void), int ist)
 
 static void gdt_init(void)
 {
-	uintptr_t t = (uintptr_t)&tss;
+	uintptr_t t = (uintptr_t)&cpu_tss;
 	gdt[0] = 0;
 	gdt[1] = 0x00209a0000000000; /* kernel code, 64-bit */
 	gdt[2] = 0x0000920000000000; /* kernel data */
 	gdt[3] = 0;                  /* 32-bit user code: unused */
 	gdt[4] = 0x0000f20000000000; /* user data, DPL 3 */
 	gdt[5] = 0x0020fa0000000000; /* user code, 64-bit, DPL 3 */
-	gdt[6] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89UL << 40) |
+	gdt[6] = (sizeof(cpu_tss) - 1) | ((t & 0xffffff) << 16) | (0x89UL << 40) |
 	         (((t >> 24) & 0xff) << 56);
 	gdt[7] = t >> 32;
 
@@ -86,9 +74,9 @@ static void gdt_init(void)
 		"1:\n"
 		"mov %1, %%ds\n mov %1, %%es\n mov %1, %%ss\n"
 		:: "i"(SEL_KCODE), "r"((uint16_t)SEL_KDATA) : "rax", "memory");
-	tss.ist[0] = (uintptr_t)double_fault_stack + sizeof(double_fault_stack);
-	tss.ist[1] = (uintptr_t)nmi_stack + sizeof(nmi_stack);
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap: user port I/O faults */
+	cpu_tss.ist[0] = (uintptr_t)double_fault_stack + sizeof(double_fault_stack);
+	cpu_tss.ist[1] = (uintptr_t)nmi_stack + sizeof(nmi_stack);
+	cpu_tss.iomap_base = sizeof(cpu_tss); /* no I/O bitmap: user port I/O faults */
 	__asm__ volatile("ltr %w0" :: "r"(SEL_TSS));
 }
 
@@ -170,21 +158,6 @@ void cpu_init(void)
 	syscall_init();
 	fpu_enable();
 	paging_protections_enable();
-}
-
-void cpu_set_kernel_entry_stack(uintptr_t top)
-{
-	tss.rsp[0] = top;
-	current_context_end = top;
-}
-
-/* cppcheck does not see that fxsave writes through save_area */
-// cppcheck-suppress constParameter
-void fpu_switch(void *save_area, const void *load_area)
-{
-	if (save_area)
-		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])save_area));
-	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])load_area));
 }
 
 /* The MXCSR bits this CPU lets FXRSTOR load (FXSAVE's MXCSR_MASK; 0

@@ -7,8 +7,27 @@
 #define MSR_FS_BASE 0xc0000100
 
 void cpu_init(void);
-void cpu_set_kernel_entry_stack(uintptr_t top);
-void fpu_switch(void *save_area, const void *load_area);
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+extern struct tss cpu_tss;
+/* The end of the current thread's context: where SYSCALL and interrupts
+ * from user mode save registers (read by entry.S). */
+extern uintptr_t current_context_end;
+
+/* Inline, as it runs on every switch between threads. */
+static inline void cpu_set_kernel_entry_stack(uintptr_t top)
+{
+	cpu_tss.rsp[0] = top;
+	current_context_end = top;
+}
 void fpu_init_area(void *area);
 uint32_t fpu_mxcsr_mask(void);   /* MXCSR bits FXRSTOR accepts */
 
@@ -25,6 +44,15 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
+/* Save the FPU state into save_area (none: 0) and load load_area's;
+ * inline, as it runs on every switch between threads. */
+// cppcheck-suppress constParameter
+static inline void fpu_switch(void *save_area, const void *load_area)
+{
+	if (save_area)
+		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])save_area));
+	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])load_area));
+}
 struct cpuid { uint32_t a, b, c, d; };
 static inline struct cpuid cpuid(uint32_t leaf, uint32_t sub)
 {

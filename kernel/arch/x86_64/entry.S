@@ -4,6 +4,10 @@
  * IRETQ.  Interrupts are off throughout the kernel except in the idle loop. */
 #include "layout.h"
 
+/* SYS_CALL and SYS_REPLY_RECV (<berth/syscall.h>; kernel/ipc.c checks) */
+#define SYSCALL_NR_CALL 15
+#define SYSCALL_NR_REPLY_RECV 16
+
 	.text
 
 /* SYSCALL: rcx = user rip, r11 = user rflags, IF already cleared (SFMASK). */
@@ -34,8 +38,18 @@ syscall_entry:
 	push %r14
 	push %r15
 	lea kernel_stack_top(%rip), %rsp
+	/* the IPC fast path's two calls go to it first (kernel/ipc.c), and
+	 * from there to syscall_dispatch if it does not apply; none returns */
+	cmp $SYSCALL_NR_CALL, %rax
+	je 1f
+	cmp $SYSCALL_NR_REPLY_RECV, %rax
+	je 2f
 	call syscall_dispatch
-	ud2                            /* syscall_dispatch never returns */
+	ud2
+1:	call fastpath_call
+	ud2
+2:	call fastpath_reply_recv
+	ud2
 
 /* Exception and interrupt stubs: make every frame look alike (error code
  * slot, vector), then save registers and branch on where we came from. */
@@ -159,6 +173,35 @@ context_restore:
 1:	mov 16(%rsp), %rcx             /* rip */
 	mov 32(%rsp), %r11             /* rflags */
 	mov 40(%rsp), %rsp             /* user rsp */
+	sysretq
+
+/* void context_restore_message(const struct context *to,
+ *                              const struct context *from)
+ * The IPC fast path's way out (kernel/sched.c, sched_handoff): into `to`,
+ * a context saved by SYSCALL, with its own RBX, RBP, R12-R15, RIP, RFLAGS
+ * and RSP, the badge the fast path put in its RDI, and the message:
+ * from's info and four words (RSI, RDX, R10, R8, R9) and E_OK in RAX,
+ * what transfer() would have written into `to` for context_restore to
+ * load.  RCX and R11 are SYSRET's.  Offsets are struct context's
+ * (context.h). */
+	.globl context_restore_message
+context_restore_message:
+	mov 0*8(%rdi), %r15
+	mov 1*8(%rdi), %r14
+	mov 2*8(%rdi), %r13
+	mov 3*8(%rdi), %r12
+	mov 8*8(%rdi), %rbp
+	mov 13*8(%rdi), %rbx
+	mov 17*8(%rdi), %rcx           /* rip */
+	mov 19*8(%rdi), %r11           /* rflags */
+	mov 20*8(%rdi), %rsp           /* user rsp */
+	mov 9*8(%rdi), %rdi            /* badge */
+	mov 5*8(%rsi), %r10
+	mov 7*8(%rsi), %r8
+	mov 6*8(%rsi), %r9
+	mov 11*8(%rsi), %rdx
+	mov 10*8(%rsi), %rsi
+	xor %eax, %eax                 /* E_OK */
 	sysretq
 
 /* void idle_enter(void): wait for an interrupt on a fresh kernel stack. */
