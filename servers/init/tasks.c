@@ -11,7 +11,6 @@
 #include "loans.h"
 
 #define WINDOW_BASE_MIN 4096
-#define WINDOW_SLOTS 256
 
 struct task tasks[MANIFEST_MAX_SERVERS];
 unsigned task_count;
@@ -68,6 +67,13 @@ static int needs_met(const struct task *t)
 	return 1;
 }
 
+static void record_page(void *ctx, uint64_t frame, uint64_t vaddr, unsigned rights)
+{
+	struct task *t = ctx;
+	if (t->npages < WINDOW_SLOTS)
+		t->pages[t->npages++] = (struct task_page){ frame, vaddr | rights };
+}
+
 static long task_start(struct task *t)
 {
 	if (!needs_met(t)) {
@@ -103,8 +109,9 @@ static long task_start(struct task *t)
 		.prio = t->m->priority, .fault_port = t->fault_send, .untyped_bits = t->m->memory_bits,
 		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->args,
 		.cnode_radix = t->m->slots_bits, .modules = mods, .module_count = nmods,
-		.dma = t->m->dma,
+		.dma = t->m->dma, .on_page = record_page, .page_ctx = t,
 	};
+	t->npages = 0;
 	if (t->m->devmem) {
 		/* the kernel lists device memory after RAM */
 		unsigned first = 0;
@@ -126,6 +133,8 @@ static long task_start(struct task *t)
 	}
 	t->running = 1;
 	t->started = tsc_now();
+	t->ping_sent = t->ping_next = 0;
+	t->pings_missed = 0;
 	trace_task_started(t);
 	return E_OK;
 }

@@ -1,0 +1,101 @@
+/*
+ * The heartbeat: a task whose manifest entry says `heartbeat MS MISSES`
+ * is pinged every MS ms, as MINIX's reincarnation server pings its
+ * drivers.  The ping is a notification bit (NOTIFY_HEARTBEAT) posted on
+ * the port of the first name the task published, so init never waits on
+ * the task; libipc's receive loops answer it with a send to init
+ * (LABEL_HEARTBEAT).  A task that leaves MISSES pings in a row
+ * unanswered for MS ms each is hung: init destroys it and its restart
+ * policy applies, as for a crash.  A task that has published nothing yet
+ * is not pinged (it is still starting, or serves nobody).
+ *
+ * init's own timer is SYS_NOTIFY_AFTER on its port; and init runs above
+ * every task while any heartbeat is on, or a task looping at a higher
+ * priority than init's would never be found out.
+ */
+#include <libipc/libipc.h>
+#include <berth/ipc.h>
+#include "tasks.h"
+
+#define TICK_BIT 1UL                 /* init's timer, on its own port */
+#define HEARTBEAT_INIT_PRIORITY 255  /* above every task (the manifest allows 254) */
+
+static uint64_t timer_send;  /* our send right to our port, for the timer */
+static unsigned tick_ticks;  /* the timer's period in kernel ticks (10 ms) */
+
+void heartbeat_init(void)
+{
+	unsigned shortest = 0;
+	for (unsigned i = 0; i < task_count; i++) {
+		unsigned ms = tasks[i].m->heartbeat_ms;
+		if (ms && (!shortest || ms < shortest))
+			shortest = ms;
+	}
+	if (!shortest)
+		return;
+	/* four looks per period: a missed deadline is seen within a quarter
+	 * period of passing */
+	tick_ticks = shortest / 40 ? shortest / 40 : 1;
+	timer_send = slot_alloc();
+	long err = timer_send ? sys_cnode_mint(init_port, CAP_ROOT_CNODE, timer_send, RIGHT_SEND, 0) : E_SLOT_FULL;
+	err = err ? err : sys_tcb_set_priority(CAP_ROOT_TCB, HEARTBEAT_INIT_PRIORITY, HEARTBEAT_INIT_PRIORITY);
+	err = err ? err : sys_notify_after(timer_send, TICK_BIT, tick_ticks);
+	if (err)
+		debug_printf("init: no heartbeat timer (error %ld): hung tasks will not be found\n", err);
+	else
+		debug_printf("init: heartbeats on, looked at every %u ms\n", tick_ticks * 10);
+}
+
+void heartbeat_answered(struct task *t)
+{
+	t->ping_sent = 0;
+	t->pings_missed = 0;
+}
+
+static void look_at(struct task *t, uint64_t now)
+{
+	const struct manifest_server *m = t->m;
+	uint64_t period = tsc_per_ms() * m->heartbeat_ms;
+	if (t->ping_sent && now - t->ping_sent >= period) {
+		t->ping_sent = 0;
+		if (++t->pings_missed >= m->heartbeat_misses) {
+			char why[80];
+			debug_snprintf(why, sizeof(why), "hung: %u heartbeats of %u ms unanswered", t->pings_missed,
+			               m->heartbeat_ms);
+			task_died(t, TASK_END_HUNG, (long)t->pings_missed, why);
+			return;
+		}
+	}
+	if (t->ping_sent || now < t->ping_next)
+		return;
+	uint64_t port = names_first_of(t->id);
+	if (!port)
+		return;
+	/* a dead port (the task dropped its receive right) counts as a
+	 * ping that will not be answered */
+	sys_notify(port, NOTIFY_HEARTBEAT);
+	t->ping_sent = now;
+	t->ping_next = now + period;
+}
+
+void heartbeat_tick(void)
+{
+	uint64_t now = tsc_now();
+	for (unsigned i = 0; i < task_count; i++)
+		if (tasks[i].running && tasks[i].m->heartbeat_ms)
+			look_at(&tasks[i], now);
+	sys_notify_after(timer_send, TICK_BIT, tick_ticks);
+}
+
+const char *fault_kind(unsigned long vector)
+{
+	static const char *const names[20] = {
+		"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+		"device not available", "double fault", "coprocessor overrun", "invalid TSS",
+		"segment not present", "stack fault", "general protection", "page fault", "reserved",
+		"x87 error", "alignment check", "machine check", "SIMD error",
+	};
+	if (vector < 20)
+		return names[vector];
+	return vector == FAULT_VECTOR_SYSCALL ? "system call trapped" : "unknown";
+}
