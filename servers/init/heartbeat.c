@@ -52,20 +52,17 @@ void heartbeat_answered(struct task *t)
 	t->pings_missed = 0;
 }
 
-static void look_at(struct task *t, uint64_t now)
+/* Count a ping unanswered past its deadline. */
+static void missed(struct task *t, uint64_t now)
 {
-	const struct manifest_server *m = t->m;
-	uint64_t period = tsc_per_ms() * m->heartbeat_ms;
-	if (t->ping_sent && now - t->ping_sent >= period) {
+	if (t->ping_sent && now - t->ping_sent >= tsc_per_ms() * t->m->heartbeat_ms) {
 		t->ping_sent = 0;
-		if (++t->pings_missed >= m->heartbeat_misses) {
-			char why[80];
-			debug_snprintf(why, sizeof(why), "hung: %u heartbeats of %u ms unanswered", t->pings_missed,
-			               m->heartbeat_ms);
-			task_died(t, TASK_END_HUNG, (long)t->pings_missed, why);
-			return;
-		}
+		t->pings_missed++;
 	}
+}
+
+static void ping(struct task *t, uint64_t now)
+{
 	if (t->ping_sent || now < t->ping_next)
 		return;
 	uint64_t port = names_first_of(t->id);
@@ -75,7 +72,21 @@ static void look_at(struct task *t, uint64_t now)
 	 * ping that will not be answered */
 	sys_notify(port, NOTIFY_HEARTBEAT);
 	t->ping_sent = now;
-	t->ping_next = now + period;
+	t->ping_next = now + tsc_per_ms() * t->m->heartbeat_ms;
+}
+
+/* A task that loops keeps every task of lower priority from running, and
+ * so from answering.  So a task that missed too many pings is hung only
+ * if no task above it is missing pings too; when one is found hung, those
+ * below it start counting afresh (they are found out on their own if
+ * they are hung as well). */
+static int starved(const struct task *t)
+{
+	for (unsigned i = 0; i < task_count; i++)
+		if (tasks[i].running && tasks[i].m->heartbeat_ms && tasks[i].pings_missed &&
+		    tasks[i].m->priority > t->m->priority)
+			return 1;
+	return 0;
 }
 
 void heartbeat_tick(void)
@@ -83,7 +94,23 @@ void heartbeat_tick(void)
 	uint64_t now = tsc_now();
 	for (unsigned i = 0; i < task_count; i++)
 		if (tasks[i].running && tasks[i].m->heartbeat_ms)
-			look_at(&tasks[i], now);
+			missed(&tasks[i], now);
+	for (unsigned i = 0; i < task_count; i++) {
+		struct task *t = &tasks[i];
+		if (!t->running || !t->m->heartbeat_ms || t->pings_missed < t->m->heartbeat_misses || starved(t))
+			continue;
+		char why[80];
+		unsigned prio = t->m->priority;
+		debug_snprintf(why, sizeof(why), "hung: %u heartbeats of %u ms unanswered", t->pings_missed,
+		               t->m->heartbeat_ms);
+		task_died(t, TASK_END_HUNG, (long)t->pings_missed, why);
+		for (unsigned j = 0; j < task_count; j++)
+			if (tasks[j].m->priority < prio)
+				heartbeat_answered(&tasks[j]);
+	}
+	for (unsigned i = 0; i < task_count; i++)
+		if (tasks[i].running && tasks[i].m->heartbeat_ms)
+			ping(&tasks[i], now);
 	sys_notify_after(timer_send, TICK_BIT, tick_ticks);
 }
 
