@@ -7,7 +7,8 @@
  * (LABEL_HEARTBEAT).  A task that leaves MISSES pings in a row
  * unanswered for MS ms each is hung: init destroys it and its restart
  * policy applies, as for a crash.  A task that has published nothing yet
- * is not pinged (it is still starting, or serves nobody).
+ * is not pinged (it is still starting, or serves nobody); nor is one
+ * counted as missing pings while a service its entry needs is down.
  *
  * init's own timer is SYS_NOTIFY_AFTER on its port; and init runs above
  * every task while any heartbeat is on, or a task looping at a higher
@@ -92,9 +93,15 @@ static int starved(const struct task *t)
 void heartbeat_tick(void)
 {
 	uint64_t now = tsc_now();
-	for (unsigned i = 0; i < task_count; i++)
-		if (tasks[i].running && tasks[i].m->heartbeat_ms)
-			missed(&tasks[i], now);
+	for (unsigned i = 0; i < task_count; i++) {
+		if (!tasks[i].running || !tasks[i].m->heartbeat_ms)
+			continue;
+		missed(&tasks[i], now);
+		/* a service it needs is down: it may be waiting for it to come
+		 * back, not hung (the fs server for its block driver) */
+		if (!needs_met(&tasks[i]))
+			heartbeat_answered(&tasks[i]);
+	}
 	for (unsigned i = 0; i < task_count; i++) {
 		struct task *t = &tasks[i];
 		if (!t->running || !t->m->heartbeat_ms || t->pings_missed < t->m->heartbeat_misses || starved(t))

@@ -43,7 +43,10 @@ static long give_caps(struct task *t)
 			err = sys_ioport_issue(CAP_IOPORT_CONTROL, c->first, c->last, CAP_ROOT_CNODE, tmp);
 			break;
 		case MCAP_IRQ:
-			err = sys_irq_get(CAP_IRQ_CONTROL, c->first, CAP_ROOT_CNODE, tmp);
+			err = t->irq_kept[i] ? E_OK : E_SLOT_FULL;
+			if (!err && cspace_slot_type(t->irq_kept[i]) == OBJ_NONE)
+				err = sys_irq_get(CAP_IRQ_CONTROL, c->first, CAP_ROOT_CNODE, t->irq_kept[i]);
+			err = err ? err : sys_cnode_copy(t->irq_kept[i], CAP_ROOT_CNODE, tmp, RIGHTS_ALL);
 			break;
 		default:
 			named = names_lookup(c->name);
@@ -59,7 +62,7 @@ static long give_caps(struct task *t)
 	return E_OK;
 }
 
-static int needs_met(const struct task *t)
+int needs_met(const struct task *t)
 {
 	for (unsigned i = 0; i < t->m->ncaps; i++)
 		if (t->m->caps[i].kind == MCAP_NEEDS && !names_lookup(t->m->caps[i].name))
@@ -169,6 +172,10 @@ void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
 			debug_printf("init: no fault port for '%s'\n", t->m->name);
 			continue;
 		}
+		/* outside the windows, like the fault port: they outlive instances */
+		for (unsigned c = 0; c < t->m->ncaps; c++)
+			if (t->m->caps[c].kind == MCAP_IRQ)
+				t->irq_kept[c] = slot_alloc();
 		task_count++;
 		if (t->m->manual)
 			debug_printf("init: '%s' is manual: not starting it until asked\n", t->m->name);

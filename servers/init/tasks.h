@@ -16,6 +16,11 @@ struct task {
 	uint64_t pool;                  /* every object of the task comes from here */
 	unsigned pool_bits;             /* its size: 2^pool_bits bytes */
 	uint64_t fault_send;            /* our badged right, its fault port */
+	/* the handler of each irq line of its entry, kept by us: each
+	 * instance gets a copy, since a line's first handler is issued once
+	 * and lives on in the handlers it shared (drivers hold the PCI
+	 * server's) after the instance that got it is gone */
+	uint64_t irq_kept[MANIFEST_MAX_CAPS];
 	uint64_t window;                /* first of its slots in our CNode */
 	int running, waiting;           /* waiting: for a service it needs */
 	unsigned restarts;
@@ -49,6 +54,8 @@ extern uint64_t init_port;
 
 void tasks_start_all(const struct manifest *m, const struct bootinfo *bi);
 void tasks_start_waiting(void);
+/* Whether every name its manifest entry needs is published now. */
+int needs_met(const struct task *t);
 struct task *task_by_badge(uint64_t badge);
 struct task *task_by_name(const char *name);
 /* The task faulted, exited or was killed: destroy it, maybe restart it. */

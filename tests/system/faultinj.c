@@ -40,7 +40,7 @@
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6
 // test-expect: ^faults: seed \d+
 // test-reject: faults: FAILED
-// test-timeout: 150
+// test-timeout: 300
 // test-selfcheck: 16
 #include "tap.h"
 #include <string.h>
@@ -73,6 +73,7 @@ typedef long (*probe_fn)(struct target *t);
 
 struct target {
 	const char *task;     /* its name in the manifest */
+	const char *dependents; /* tasks that need it (manifest's needs, or its devices through it): they may go down with it */
 	const char *service;  /* the name it publishes, which the probe calls */
 	probe_fn probe;       /* a client's call: E_OK if it was served right */
 	uint64_t port;        /* our right to the service, 0: look it up */
@@ -203,14 +204,14 @@ static long probe_fs(struct target *t)
  * the manifest, with heartbeat and restart lines, and in this task's
  * inject and control lines). */
 static struct target targets[] = {
-	{ "serial", "console", probe_console, 0, 0 },
-	{ "rtc", "clock", probe_clock, 0, 0 },
-	{ "pci", "pci", probe_pci, 0, 0 },
-	{ "blk0", "blk0", probe_block, 0, 0 },
-	{ "fs", "fs", probe_fs, 0, 0 },
-	{ "net0", "net0", probe_netif, 0, 0 },
-	{ "net", "net", probe_socket, 0, 0 },
-	{ "vmm-t", "vm.t", probe_vmm, 0, 0 },
+	{ "serial", "", "console", probe_console, 0, 0 },
+	{ "rtc", "", "clock", probe_clock, 0, 0 },
+	{ "pci", " blk0 net0 fs net ", "pci", probe_pci, 0, 0 },
+	{ "blk0", " fs ", "blk0", probe_block, 0, 0 },
+	{ "fs", "", "fs", probe_fs, 0, 0 },
+	{ "net0", " net ", "net0", probe_netif, 0, 0 },
+	{ "net", "", "net", probe_socket, 0, 0 },
+	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0 },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -530,7 +531,7 @@ enum detector { D_NONE, D_FAULT, D_HEARTBEAT, D_EXIT, D_CLIENT, D_COUNT };
 static const char *const detector_names[D_COUNT] = { "none", "fault", "heartbeat", "exit", "client" };
 
 struct result {
-	unsigned injections, refused, failures, detected[D_COUNT], recovered, others, lost;
+	unsigned injections, refused, failures, detected[D_COUNT], recovered, others, dependents, lost;
 	unsigned by_kind[K_COUNT];   /* failures per kind */
 	uint32_t times[2048];        /* ms to recover, of the first 2048 */
 	unsigned ntimes;
@@ -548,6 +549,13 @@ static struct logline log_ring[LOG_LINES];
 static unsigned log_count;
 
 static uint64_t seed;
+
+static int depends(const struct target *t, const char *task)
+{
+	char word[40];
+	debug_snprintf(word, sizeof(word), " %s ", task);
+	return strstr(t->dependents, word) != 0;
+}
 
 static void fail_stop(const struct target *t, unsigned index, const char *what)
 {
@@ -589,9 +597,11 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 {
 	struct target *t = &targets[ti];
 	struct result *r = &results[ti];
-	struct task_view before[MAX_TASKS], after[MAX_TASKS];
+	struct task_view before[MAX_TASKS], after[MAX_TASKS], start[MAX_TASKS];
+	log_count = 0;
 	if (recover(t, clock_ms()) < 0)
 		fail_stop(t, from, "does not serve before the first injection");
+	unsigned nstart = view(start);
 	for (unsigned i = from; i < count; i++) {
 		seed_with(seed, ti + 1, i + 1);
 		enum kind k = only_kind >= 0 ? (enum kind)only_kind : (enum kind)below(K_COUNT);
@@ -638,6 +648,8 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		}
 		const char *outcome = "no failure seen";
 		if (d != D_NONE) {
+			debug_printf("faults: %s %u %s: failed, noticed by %s\n", t->task, i, kind_names[k],
+			             detector_names[d]);
 			r->failures++;
 			r->detected[d]++;
 			r->by_kind[k]++;
@@ -651,16 +663,24 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 				r->worst = (uint32_t)ms;
 			outcome = detector_names[d];
 		}
-		/* nobody else restarted */
+		/* nobody else restarted since this target's first injection,
+		 * but those that depend on it */
 		na = view(after);
-		for (unsigned j = 0; j < nb; j++) {
-			const struct task_view *o = find(after, na, before[j].name);
-			if (strcmp(before[j].name, t->task) && o && o->restarts != before[j].restarts) {
-				debug_printf("faults: '%s' was restarted too (injection %u into '%s')\n", before[j].name, i,
-				             t->task);
-				r->others++;
+		unsigned others = 0, dependents = 0;
+		for (unsigned j = 0; j < nstart; j++) {
+			const struct task_view *o = find(after, na, start[j].name);
+			if (!strcmp(start[j].name, t->task) || !o || o->restarts == start[j].restarts)
+				continue;
+			if (depends(t, start[j].name)) {
+				dependents += o->restarts - start[j].restarts;
+			} else {
+				debug_printf("faults: '%s' was restarted too (by injection %u into '%s' or before it)\n",
+				             start[j].name, i, t->task);
+				others += o->restarts - start[j].restarts;
 			}
 		}
+		r->others = others;
+		r->dependents = dependents;
 		log_ring[log_count % LOG_LINES] = (struct logline){ i, k, err, outcome };
 		log_count++;
 		if (fs_lost) {
@@ -680,13 +700,13 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 int main(const struct bootinfo *bi)
 {
 	const char *args = bi->cmdline;
-	seed = arg_number(args, "seed", 1);
-	unsigned count = arg_number(args, "count", 12), from = arg_number(args, "from", 0);
-	int only_kind = (int)arg_number(args, "kind", ~0u);
+	seed = arg_number(args, "seed=", 1);
+	unsigned count = arg_number(args, "count=", 12), from = arg_number(args, "from=", 0);
+	int only_kind = (int)arg_number(args, "kind=", ~0u);
 	if (only_kind >= K_COUNT)
 		only_kind = -1;
 	char only[33] = "";
-	arg_string(args, "only", only, sizeof(only));
+	arg_string(args, "only=", only, sizeof(only));
 	if (count > MAX_INJECTIONS)
 		count = MAX_INJECTIONS;
 	tap_own_lines();
@@ -714,10 +734,10 @@ int main(const struct bootinfo *bi)
 		struct result *r = &results[i];
 		uint32_t med = median(r->times, r->ntimes);
 		debug_printf("faults: result %s injections=%u refused=%u failures=%u fault=%u heartbeat=%u exit=%u "
-		             "client=%u recovered=%u median_ms=%u worst_ms=%u others=%u lost=%u secs=%lu\n",
+		             "client=%u recovered=%u median_ms=%u worst_ms=%u others=%u dependents=%u lost=%u secs=%lu\n",
 		             targets[i].task, r->injections, r->refused, r->failures, r->detected[D_FAULT],
 		             r->detected[D_HEARTBEAT], r->detected[D_EXIT], r->detected[D_CLIENT], r->recovered, med,
-		             r->worst, r->others, r->lost, (clock_ms() - t0) / 1000);
+		             r->worst, r->others, r->dependents, r->lost, (clock_ms() - t0) / 1000);
 		debug_printf("faults: kinds %s", targets[i].task);
 		for (unsigned k = 0; k < K_COUNT; k++)
 			debug_printf(" %s=%u", kind_names[k], r->by_kind[k]);
