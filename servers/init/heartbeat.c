@@ -77,15 +77,23 @@ static void ping(struct task *t, uint64_t now)
 }
 
 /* A task that loops keeps every task of lower priority from running, and
- * so from answering.  So a task that missed too many pings is hung only
- * if no task above it is missing pings too; when one is found hung, those
- * below it start counting afresh (they are found out on their own if
- * they are hung as well). */
+ * so from answering.  So a task that missed too many pings while ready to
+ * run is hung only if no task above it is ready to run as well (the
+ * looping one, or one busy starting); when one is found hung, those below
+ * it start counting afresh (they are found out on their own if they are
+ * hung as well).  A task that missed them blocked or stopped is hung. */
+static int runnable(const struct task *t)
+{
+	struct thread_info info = { .state = THREAD_INACTIVE };
+	return t->running && !sys_tcb_info(t->proc.tcb, &info) && info.state == THREAD_RUNNABLE;
+}
+
 static int starved(const struct task *t)
 {
+	if (!runnable(t))
+		return 0;
 	for (unsigned i = 0; i < task_count; i++)
-		if (tasks[i].running && tasks[i].m->heartbeat_ms && tasks[i].pings_missed &&
-		    tasks[i].m->priority > t->m->priority)
+		if (tasks[i].m->priority > t->m->priority && runnable(&tasks[i]))
 			return 1;
 	return 0;
 }
