@@ -98,6 +98,18 @@ static int starved(const struct task *t)
 	return 0;
 }
 
+static int need_missing(const struct task *t)
+{
+	for (unsigned i = 0; i < t->m->ncaps; i++) {
+		if (t->m->caps[i].kind != MCAP_NEEDS)
+			continue;
+		const struct task *owner = task_by_badge(names_owner(t->m->caps[i].name));
+		if (owner && owner != t && owner->running && owner->pings_missed)
+			return 1;
+	}
+	return 0;
+}
+
 void heartbeat_tick(void)
 {
 	uint64_t now = tsc_now();
@@ -105,9 +117,10 @@ void heartbeat_tick(void)
 		if (!tasks[i].running || !tasks[i].m->heartbeat_ms)
 			continue;
 		missed(&tasks[i], now);
-		/* a service it needs is down: it may be waiting for it to come
-		 * back, not hung (the fs server for its block driver) */
-		if (!needs_met(&tasks[i]))
+		/* a service it needs is down, or its server is missing pings: it
+		 * may be waiting for that, not hung itself (the fs server for its
+		 * block driver, a VMM writing to a hung console) */
+		if (!needs_met(&tasks[i]) || need_missing(&tasks[i]))
 			heartbeat_answered(&tasks[i]);
 	}
 	for (unsigned i = 0; i < task_count; i++) {

@@ -110,3 +110,9 @@ uint64_t names_first_of(unsigned owner)
 			first = i;
 	return first < 0 ? 0 : names[first].slot;
 }
+
+unsigned names_owner(const char *name)
+{
+	int i = find(name);
+	return i < 0 ? 0 : names[i].owner;
+}

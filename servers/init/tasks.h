@@ -93,6 +93,7 @@ uint64_t names_lookup(const char *name);  /* our slot holding it, or 0 */
 long names_unpublish(unsigned owner, const char *name);
 void names_drop_owner(unsigned owner);
 int names_owned_by(unsigned owner, const char *name);  /* 1 if owner publishes it now */
-uint64_t names_first_of(unsigned owner);  /* our slot of the first name it publishes now, or 0 */
+uint64_t names_first_of(unsigned owner);
+unsigned names_owner(const char *name);   /* the task id publishing it (0: init or nobody) */  /* our slot of the first name it publishes now, or 0 */
 
 #endif
