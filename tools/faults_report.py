@@ -15,6 +15,7 @@ END = '<!-- /faults-table -->'
 
 def parse(path):
     results, kinds, seed, count, secs = [], {}, '?', '?', '?'
+    partial = {}
     with open(path, errors='replace') as f:
         for line in f:
             line = line.strip()
@@ -24,6 +25,14 @@ def parse(path):
             m = re.match(r'faults: done in (\d+) s', line)
             if m:
                 secs = m.group(1)
+            m = re.match(r'faults: (\S+) (\d+) (\S+): (injecting|failed, noticed by (\w+))', line)
+            if m:
+                p = partial.setdefault(m.group(1), {'last': 0, 'failures': 0, 'fault': 0, 'heartbeat': 0,
+                                                    'exit': 0, 'client': 0})
+                p['last'] = max(p['last'], int(m.group(2)))
+                if m.group(5):
+                    p['failures'] += 1
+                    p[m.group(5)] += 1
             m = re.match(r'faults: (result|kinds) (\S+)((?: \S+=\d+)+)', line)
             if m:
                 fields = dict(kv.split('=') for kv in m.group(3).split())
@@ -32,10 +41,13 @@ def parse(path):
                     results.append((m.group(2), fields))
                 else:
                     kinds[m.group(2)] = fields
-    return results, kinds, seed, count, secs
+    # a target the run stopped in (a failure, a stall): what its lines say
+    done = {name for name, _ in results}
+    stopped = [(name, p) for name, p in partial.items() if name not in done]
+    return results, kinds, seed, count, secs, stopped
 
 
-def table(results, kinds, seed, count, secs):
+def table(results, kinds, seed, count, secs, stopped):
     out = ['| target | injections | failures caused | by fault | by heartbeat | by exit | by a client | '
            'recovered | recovery median (ms) | worst (ms) | kernel crashes | others restarted | '
            'dependents restarted | fsync\'d data lost | failures by kind |',
@@ -54,6 +66,9 @@ def table(results, kinds, seed, count, secs):
         out.append('| **all** | **%d** | **%d** | %d | %d | %d | %d | **%d** | | | **0** | **%d** | %d | **%d** | |' % (
             total['injections'], total['failures'], total['fault'], total['heartbeat'], total['exit'],
             total['client'], total['recovered'], total['others'], total['dependents'], total['lost']))
+    for name, p in stopped:
+        out.append('| `%s` (**the run stopped here**) | %d+ | %d | %d | %d | %d | %d | ? | ? | ? | ? | ? | ? | ? | |' % (
+            name, p['last'] + 1, p['failures'], p['fault'], p['heartbeat'], p['exit'], p['client']))
     out.append('')
     out.append('Seed %s, %s injections per target, %s s of the campaign (the guest\'s clock).' % (seed, count, secs))
     return '\n'.join(out)
@@ -89,11 +104,11 @@ def main():
     ap.add_argument('--docs')
     ap.add_argument('--png')
     a = ap.parse_args()
-    results, kinds, seed, count, secs = parse(a.log)
+    results, kinds, seed, count, secs, stopped = parse(a.log)
     if not results:
         print('faults_report: no result lines in %s' % a.log, file=sys.stderr)
         return 1
-    t = table(results, kinds, seed, count, secs)
+    t = table(results, kinds, seed, count, secs, stopped)
     print(t)
     if a.docs:
         text = open(a.docs).read()

@@ -20,6 +20,7 @@
  *   only=NAME  one target only (its task name)
  *   kind=K     one kind of fault only (0..8, as in kinds[] below)
  *   from=I     start at injection I (with only= and the seed: replay)
+ *   verbose    a line before each injection, not only after a failure
  * Each target's generator is seeded from the seed and the target's
  * place in the table, each injection's from the seed, target and index,
  * so an injection replays alone (with from=); what it then does depends
@@ -549,6 +550,7 @@ static struct logline log_ring[LOG_LINES];
 static unsigned log_count;
 
 static uint64_t seed;
+static int verbose; /* verbose: a line before each injection (for a replay) */
 
 static int depends(const struct target *t, const char *task)
 {
@@ -616,6 +618,8 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		long err = take_parts(t->task);
 		if (err)
 			fail_stop(t, i, "init gave no capabilities for it");
+		if (verbose)
+			debug_printf("faults: %s %u %s: injecting\n", t->task, i, kind_names[k]);
 		unsigned kills0 = watchdog_kills;
 		uint64_t t0 = clock_ms();
 		err = inject(k);
@@ -703,6 +707,7 @@ int main(const struct bootinfo *bi)
 	seed = arg_number(args, "seed=", 1);
 	unsigned count = arg_number(args, "count=", 12), from = arg_number(args, "from=", 0);
 	int only_kind = (int)arg_number(args, "kind=", ~0u);
+	verbose = arg_flag(args, "verbose");
 	if (only_kind >= K_COUNT)
 		only_kind = -1;
 	char only[33] = "";
