@@ -16,7 +16,7 @@
  *
  * Arguments (the manifest's args line; tools/faults.sh for long runs):
  *   seed=N     the seed (default 1); printed at the start
- *   count=N    injections per target (default 12)
+ *   count=N    injections per target (default 12; the manifest says 4)
  *   only=NAME  one target only (its task name)
  *   kind=K     one kind of fault only (0..8, as in kinds[] below)
  *   from=I     start at injection I (with only= and the seed: replay)
