@@ -37,8 +37,18 @@ long server_run(struct server *s)
 	ipc_set_recv_slots(s->recv_slots, MSG_MAX_CAPS);
 	long err = ipc_recv(s->port, s->reply_slot, &req);
 	for (;;) {
+		if (err == E_STATE) {
+			/* the thread was suspended and resumed (a debugger, the
+			 * fault injector): the receive was cancelled, nothing lost */
+			err = ipc_recv(s->port, s->reply_slot, &req);
+			continue;
+		}
 		if (err)
 			return err;
+		if (heartbeat_filter(&req)) {
+			err = ipc_recv(s->port, s->reply_slot, &req);
+			continue;
+		}
 		reply.info = 0;
 		int r = s->handle(s, &req, &reply);
 		if (r == SERVER_UNKNOWN) {

@@ -25,8 +25,8 @@ static int image_ok(const struct elf64_ehdr *e, uint64_t len)
 
 /* A fresh frame filled with `fill` bytes from src (the rest zero), then
  * mapped into the child. */
-static long child_page(struct process *p, uint64_t vaddr, const uint8_t *src, uint64_t fill,
-                       unsigned rights, uint64_t *frame_out)
+static long child_page(struct process *p, const struct spawn_args *a, uint64_t vaddr, const uint8_t *src,
+                       uint64_t fill, unsigned rights, uint64_t *frame_out)
 {
 	uint64_t f;
 	long err = object_alloc(OBJ_FRAME, 0, &f);
@@ -35,12 +35,14 @@ static long child_page(struct process *p, uint64_t vaddr, const uint8_t *src, ui
 	memcpy((void *)SCRATCH_VADDR, src, fill);
 	if ((err = sys_page_unmap(f)) || (err = page_map_in(p->vspace, f, vaddr, rights)))
 		return err;
+	if (a->on_page)
+		a->on_page(a->page_ctx, f, vaddr, rights);
 	if (frame_out)
 		*frame_out = f;
 	return E_OK;
 }
 
-static long load_segments(struct process *p, const struct elf64_ehdr *e)
+static long load_segments(struct process *p, const struct spawn_args *a, const struct elf64_ehdr *e)
 {
 	const struct elf64_phdr *ph = (const struct elf64_phdr *)((const char *)e + e->phoff);
 	static uint8_t page[PAGE_SIZE];
@@ -53,7 +55,7 @@ static long load_segments(struct process *p, const struct elf64_ehdr *e)
 			for (uint64_t a = va; a < va + PAGE_SIZE; a++)
 				if (a >= ph[i].vaddr && a - ph[i].vaddr < ph[i].filesz)
 					page[a - va] = ((const uint8_t *)e)[ph[i].offset + (a - ph[i].vaddr)];
-			long err = child_page(p, va, page, PAGE_SIZE, rights, 0);
+			long err = child_page(p, a, va, page, PAGE_SIZE, rights, 0);
 			if (err)
 				return err;
 		}
@@ -82,7 +84,7 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 	    (err = sys_cnode_copy(p->cnode, p->cnode, CAP_ROOT_CNODE, RIGHTS_ALL)) ||
 	    (err = sys_cnode_copy(p->vspace, p->cnode, CAP_ROOT_VSPACE, RIGHTS_ALL)) ||
 	    (err = sys_cnode_copy(p->tcb, p->cnode, CAP_ROOT_TCB, RIGHTS_ALL)) ||
-	    (err = load_segments(p, e)))
+	    (err = load_segments(p, a, e)))
 		return err;
 	p->next_slot = PROCESS_FIRST_GIVEN;
 	if (a->exit_port && (err = process_give(p, a->exit_port, RIGHT_SEND, a->exit_badge, 0)))
@@ -90,14 +92,14 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 
 	static uint8_t zero[1];
 	for (uint64_t i = 1; i <= STACK_PAGES; i++)
-		if ((err = child_page(p, ROOT_STACK_TOP - i * PAGE_SIZE, zero, 0, RIGHT_READ | RIGHT_WRITE, 0)))
+		if ((err = child_page(p, a, ROOT_STACK_TOP - i * PAGE_SIZE, zero, 0, RIGHT_READ | RIGHT_WRITE, 0)))
 			return err;
 
 	/* its IPC buffer, with the self pointer it will read through FS */
 	static struct ipc_buffer buf;
 	uint64_t ipc_frame;
 	buf.self = IPCBUF_VADDR;
-	if ((err = child_page(p, IPCBUF_VADDR, (const uint8_t *)&buf, sizeof(buf),
+	if ((err = child_page(p, a, IPCBUF_VADDR, (const uint8_t *)&buf, sizeof(buf),
 	                      RIGHT_READ | RIGHT_WRITE, &ipc_frame)) ||
 	    (err = sys_tcb_set_ipc_buffer(p->tcb, ipc_frame, IPCBUF_VADDR)))
 		return err;
@@ -156,7 +158,7 @@ long process_spawn_args(const void *elf, uint64_t len, const struct spawn_args *
 		};
 	}
 	uint64_t bi_frame, ut;
-	if ((err = child_page(p, BOOTINFO_VADDR, (const uint8_t *)&bi, sizeof(bi), RIGHT_READ, &bi_frame)) ||
+	if ((err = child_page(p, a, BOOTINFO_VADDR, (const uint8_t *)&bi, sizeof(bi), RIGHT_READ, &bi_frame)) ||
 	    (err = sys_tcb_configure(p->tcb, p->cnode, p->vspace, a->fault_port)) ||
 	    (err = sys_tcb_set_priority(p->tcb, a->prio, a->prio)) ||
 	    (err = sys_tcb_set_regs(p->tcb, e->entry, ROOT_STACK_TOP, BOOTINFO_VADDR)))

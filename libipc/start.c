@@ -1,8 +1,24 @@
-/* Start-up and exit for programs that were started with a boot info. */
+/* Start-up, exit and the heartbeat for programs that were started with a
+ * boot info: libipc's own protocol with the parent (interface 0). */
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
 
 void program_exit(int code);
+
+int heartbeat_filter(struct msg *m)
+{
+	if (MSG_LABEL(m->info) != LABEL_NOTIFY || !(m->w[0] & NOTIFY_HEARTBEAT))
+		return 0;
+	const struct bootinfo *bi = libipc_bootinfo();
+	if (bi && bi->exit_slot) {
+		/* the parent (init) receives at once and answers nobody: a send,
+		 * not a call, and a short wait at most */
+		struct msg pong = { .info = MSG_INFO(LABEL_HEARTBEAT, 0, 0) };
+		ipc_send(bi->exit_slot, &pong);
+	}
+	m->w[0] &= ~NOTIFY_HEARTBEAT;
+	return m->w[0] == 0;
+}
 
 /* Tell the parent, if it asked to be told, then stop for good. */
 void program_exit(int code)

@@ -283,6 +283,53 @@ static long do_mem_return(void *ctx, uint64_t badge, uint32_t loan)
 	return loan_return(task_by_badge(badge), loan);
 }
 
+/* Whether the caller's manifest entry lets it inject faults into t: its
+ * inject line names t or says all.  Never by default, not even into
+ * itself: the capabilities reach into t's memory and thread. */
+static int may_inject(uint64_t badge, const struct task *t)
+{
+	const struct task *caller = task_by_badge(badge);
+	if (!caller)
+		return 0;
+	if (caller->m->inject_all)
+		return 1;
+	for (unsigned i = 0; i < caller->m->ninject; i++)
+		if (!strcmp(caller->m->inject[i], t->m->name))
+			return 1;
+	return 0;
+}
+
+static long do_inject_cap(void *ctx, uint64_t badge, const char *name, uint32_t index, uint64_t *part,
+                          uint32_t *kind, uint64_t *vaddr, uint32_t *rights)
+{
+	(void)ctx;
+	struct task *t = task_by_name(name);
+	if (!t)
+		return E_BAD_ARG;
+	if (!may_inject(badge, t))
+		return E_NO_RIGHTS;
+	if (!t->running)
+		return E_STATE;
+	*vaddr = 0;
+	*rights = 0;
+	if (index == 0) {
+		*kind = 0;
+		*part = t->proc.tcb;
+	} else if (index == 1) {
+		*kind = 2;
+		*part = t->proc.cnode;
+	} else if (index - 2 < t->npages) {
+		const struct task_page *pg = &t->pages[index - 2];
+		*kind = 1;
+		*part = pg->frame; /* the reply carries a copy, a child of ours */
+		*vaddr = pg->where & ~(uint64_t)(PAGE_SIZE - 1);
+		*rights = (uint32_t)(pg->where & (PAGE_SIZE - 1));
+	} else {
+		return E_RANGE;
+	}
+	return E_OK;
+}
+
 static const struct init_ops ops = {
 	.publish = do_publish, .lookup = do_lookup, .unpublish = do_unpublish,
 	.task_info = do_task_info, .kill = do_kill, .mem = do_mem,
@@ -290,16 +337,25 @@ static const struct init_ops ops = {
 	.trace = do_trace, .trace_read = do_trace_read, .ps_entry = do_ps_entry,
 	.mem_borrow = do_mem_borrow, .mem_return = do_mem_return, .mem_borrow_frame = do_mem_borrow_frame,
 	.mem_share = do_mem_share, .mem_sharing = do_mem_sharing,
+	.inject_cap = do_inject_cap,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
 {
 	uint64_t label = MSG_LABEL(req->info);
 	struct task *t = task_by_badge(req->badge);
+	if (label == LABEL_HEARTBEAT && t) {
+		heartbeat_answered(t);
+		return SERVER_NO_REPLY;
+	}
+	if (label == LABEL_NOTIFY && !req->badge) {
+		heartbeat_tick();
+		return SERVER_NO_REPLY;
+	}
 	if (label == LABEL_FAULT && t) {
-		char why[96];
-		debug_snprintf(why, sizeof(why), "faulted (vector %lu at rip %lx, address %lx)",
-		               req->w[0], req->w[2], req->w[1]);
+		char why[112];
+		debug_snprintf(why, sizeof(why), "faulted (vector %lu at rip %lx, address %lx: %s)",
+		               req->w[0], req->w[2], req->w[1], fault_kind(req->w[0]));
 		task_died(t, TASK_END_FAULTED, (long)req->w[0], why);
 		return SERVER_NO_REPLY;
 	}
@@ -339,6 +395,7 @@ int main(const struct bootinfo *bi)
 		debug_printf("init: %s:%u: %s; starting nothing\n", mf->name, line, msg);
 	else
 		tasks_start_all(&manifest, bi);
+	heartbeat_init();
 
 	struct server s;
 	if (server_init(&s, init_port, handle, 0)) {

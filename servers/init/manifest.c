@@ -22,6 +22,11 @@
  *                         (init.idl's start: the shell's start or vm start)
  *   control all|NAME...   it may start, stop, restart and kill these tasks
  *                         (init.idl); without it, only itself
+ *   heartbeat MS [MISSES] init pings it every MS ms (10..60000) and kills it
+ *                         as hung after MISSES unanswered pings in a row
+ *                         (1..100, default 3); its restart policy applies
+ *   inject all|NAME...    it may take these tasks' thread and pages (init.idl's
+ *                         inject_cap): the fault injector of the campaign
  *
  * Capabilities go to the server in the order of their lines, from slot 9
  * (slot 8 is its right to init). */
@@ -96,6 +101,31 @@ static const char *check_server(const struct manifest_server *s)
 {
 	if (!s->image[0])
 		return "server has no image line";
+	return 0;
+}
+
+/* control and inject: all, or up to MANIFEST_MAX_CONTROL task names
+ * (several lines add up) */
+static const char *task_list(struct cursor *c, const char *a, size_t an, int *all, unsigned *count,
+                             char names[][MANIFEST_NAME_LEN], const char *empty, const char *alone,
+                             const char *many, const char *bad)
+{
+	if (!an)
+		return empty;
+	if (word_is(a, an, "all")) {
+		*all = 1;
+		const char *b;
+		return word(c, &b) ? "extra words at the end of the line" : 0;
+	}
+	for (; an; an = word(c, &a)) {
+		if (word_is(a, an, "all"))
+			return alone;
+		if (*count == MANIFEST_MAX_CONTROL)
+			return many;
+		if (copy_word(names[*count], MANIFEST_NAME_LEN, a, an))
+			return bad;
+		(*count)++;
+	}
 	return 0;
 }
 
@@ -184,22 +214,25 @@ static const char *directive(struct manifest *m, struct cursor *c, const char *w
 		else
 			s->devmem = 1;
 	} else if (word_is(w, n, "control")) {
-		if (!an)
-			return "control takes all or the names of tasks";
-		if (word_is(a, an, "all")) {
-			s->control_all = 1;
-		} else {
-			for (; an; an = word(c, &a)) {
-				if (word_is(a, an, "all"))
-					return "control all stands alone";
-				if (s->ncontrol == MANIFEST_MAX_CONTROL)
-					return "control names at most 8 tasks (or all)";
-				if (copy_word(s->control[s->ncontrol], MANIFEST_NAME_LEN, a, an))
-					return "control takes task names of 1 to 31 characters";
-				s->ncontrol++;
-			}
-			return 0;
-		}
+		return task_list(c, a, an, &s->control_all, &s->ncontrol, s->control,
+		                 "control takes all or the names of tasks", "control all stands alone",
+		                 "control names at most 8 tasks (or all)",
+		                 "control takes task names of 1 to 31 characters");
+	} else if (word_is(w, n, "inject")) {
+		return task_list(c, a, an, &s->inject_all, &s->ninject, s->inject,
+		                 "inject takes all or the names of tasks", "inject all stands alone",
+		                 "inject names at most 8 tasks (or all)",
+		                 "inject takes task names of 1 to 31 characters");
+	} else if (word_is(w, n, "heartbeat")) {
+		if (number(a, an, 60000, &v) || v < 10)
+			return "heartbeat must be 10..60000 ms";
+		s->heartbeat_ms = v;
+		s->heartbeat_misses = 3;
+		bn = word(c, &b);
+		if (bn && (number(b, bn, 100, &v2) || v2 == 0))
+			return "heartbeat's misses must be 1..100";
+		if (bn)
+			s->heartbeat_misses = v2;
 	} else if (word_is(w, n, "args")) {
 		size_t len = (size_t)(c->end - a);
 		while (len && is_space(a[len - 1]))

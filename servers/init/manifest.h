@@ -39,6 +39,11 @@ struct manifest_server {
 	int control_all;                 /* control all: it may start, stop, restart, kill any task */
 	unsigned ncontrol;               /* control NAME...: only these */
 	char control[MANIFEST_MAX_CONTROL][MANIFEST_NAME_LEN];
+	int inject_all;                  /* inject all: it may take any task's thread and pages */
+	unsigned ninject;                /* inject NAME...: only these */
+	char inject[MANIFEST_MAX_CONTROL][MANIFEST_NAME_LEN];
+	unsigned heartbeat_ms;           /* 0: no heartbeat */
+	unsigned heartbeat_misses;       /* unanswered pings in a row that make it hung */
 	unsigned nmodules;
 	char module[2][MANIFEST_IMAGE_LEN];  /* boot modules handed to it */
 	unsigned ncaps;

@@ -10,7 +10,9 @@ static struct {
 	char name[MANIFEST_NAME_LEN + 1];
 	uint64_t slot;        /* our copy of the send right; 0: entry free */
 	unsigned owner;       /* task id, 0 for init */
+	uint64_t order;       /* when it was published: the heartbeat pings a task's first */
 } names[MAX_NAMES];
+static uint64_t published;
 
 static int same(const char *a, const char *b)
 {
@@ -64,6 +66,7 @@ long names_publish(unsigned owner, const char *name, uint64_t slot)
 	names[i].name[n] = 0;
 	names[i].slot = keep;
 	names[i].owner = owner;
+	names[i].order = ++published;
 	debug_printf("init: '%s' published\n", names[i].name);
 	tasks_start_waiting();
 	return E_OK;
@@ -97,4 +100,19 @@ int names_owned_by(unsigned owner, const char *name)
 {
 	int i = find(name);
 	return i >= 0 && names[i].owner == owner;
+}
+
+uint64_t names_first_of(unsigned owner)
+{
+	int first = -1;
+	for (int i = 0; i < MAX_NAMES; i++)
+		if (names[i].slot && names[i].owner == owner && (first < 0 || names[i].order < names[first].order))
+			first = i;
+	return first < 0 ? 0 : names[first].slot;
+}
+
+unsigned names_owner(const char *name)
+{
+	int i = find(name);
+	return i < 0 ? 0 : names[i].owner;
 }

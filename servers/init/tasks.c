@@ -11,7 +11,6 @@
 #include "loans.h"
 
 #define WINDOW_BASE_MIN 4096
-#define WINDOW_SLOTS 256
 
 struct task tasks[MANIFEST_MAX_SERVERS];
 unsigned task_count;
@@ -44,7 +43,10 @@ static long give_caps(struct task *t)
 			err = sys_ioport_issue(CAP_IOPORT_CONTROL, c->first, c->last, CAP_ROOT_CNODE, tmp);
 			break;
 		case MCAP_IRQ:
-			err = sys_irq_get(CAP_IRQ_CONTROL, c->first, CAP_ROOT_CNODE, tmp);
+			err = t->irq_kept[i] ? E_OK : E_SLOT_FULL;
+			if (!err && cspace_slot_type(t->irq_kept[i]) == OBJ_NONE)
+				err = sys_irq_get(CAP_IRQ_CONTROL, c->first, CAP_ROOT_CNODE, t->irq_kept[i]);
+			err = err ? err : sys_cnode_copy(t->irq_kept[i], CAP_ROOT_CNODE, tmp, RIGHTS_ALL);
 			break;
 		default:
 			named = names_lookup(c->name);
@@ -60,12 +62,19 @@ static long give_caps(struct task *t)
 	return E_OK;
 }
 
-static int needs_met(const struct task *t)
+int needs_met(const struct task *t)
 {
 	for (unsigned i = 0; i < t->m->ncaps; i++)
 		if (t->m->caps[i].kind == MCAP_NEEDS && !names_lookup(t->m->caps[i].name))
 			return 0;
 	return 1;
+}
+
+static void record_page(void *ctx, uint64_t frame, uint64_t vaddr, unsigned rights)
+{
+	struct task *t = ctx;
+	if (t->npages < WINDOW_SLOTS)
+		t->pages[t->npages++] = (struct task_page){ frame, vaddr | rights };
 }
 
 static long task_start(struct task *t)
@@ -103,8 +112,9 @@ static long task_start(struct task *t)
 		.prio = t->m->priority, .fault_port = t->fault_send, .untyped_bits = t->m->memory_bits,
 		.exit_port = init_port, .exit_badge = t->id, .cmdline = t->args,
 		.cnode_radix = t->m->slots_bits, .modules = mods, .module_count = nmods,
-		.dma = t->m->dma,
+		.dma = t->m->dma, .on_page = record_page, .page_ctx = t,
 	};
+	t->npages = 0;
 	if (t->m->devmem) {
 		/* the kernel lists device memory after RAM */
 		unsigned first = 0;
@@ -126,6 +136,8 @@ static long task_start(struct task *t)
 	}
 	t->running = 1;
 	t->started = tsc_now();
+	t->ping_sent = t->ping_next = 0;
+	t->pings_missed = 0;
 	trace_task_started(t);
 	return E_OK;
 }
@@ -160,6 +172,10 @@ void tasks_start_all(const struct manifest *m, const struct bootinfo *bi)
 			debug_printf("init: no fault port for '%s'\n", t->m->name);
 			continue;
 		}
+		/* outside the windows, like the fault port: they outlive instances */
+		for (unsigned c = 0; c < t->m->ncaps; c++)
+			if (t->m->caps[c].kind == MCAP_IRQ)
+				t->irq_kept[c] = slot_alloc();
 		task_count++;
 		if (t->m->manual)
 			debug_printf("init: '%s' is manual: not starting it until asked\n", t->m->name);

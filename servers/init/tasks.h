@@ -6,6 +6,8 @@
 #include <libipc/libipc.h>
 #include "manifest.h"
 
+#define WINDOW_SLOTS 256  /* each task's window of our CNode */
+
 struct task {
 	const struct manifest_server *m;
 	unsigned id;                    /* the badge on its rights to init */
@@ -14,6 +16,11 @@ struct task {
 	uint64_t pool;                  /* every object of the task comes from here */
 	unsigned pool_bits;             /* its size: 2^pool_bits bytes */
 	uint64_t fault_send;            /* our badged right, its fault port */
+	/* the handler of each irq line of its entry, kept by us: each
+	 * instance gets a copy, since a line's first handler is issued once
+	 * and lives on in the handlers it shared (drivers hold the PCI
+	 * server's) after the instance that got it is gone */
+	uint64_t irq_kept[MANIFEST_MAX_CAPS];
 	uint64_t window;                /* first of its slots in our CNode */
 	int running, waiting;           /* waiting: for a service it needs */
 	unsigned restarts;
@@ -21,6 +28,14 @@ struct task {
 	unsigned end;                   /* how the last instance ended (TASK_END_...) */
 	long detail;                    /* its exit status or fault vector */
 	uint64_t started;               /* the TSC when this instance started */
+	/* the heartbeat (docs/manifest.md): when the unanswered ping went (0:
+	 * none), when the next is due, how many in a row went unanswered */
+	uint64_t ping_sent, ping_next;
+	unsigned pings_missed;
+	/* the pages this instance was started with (for init.idl's
+	 * inject_cap): our frame capability, and vaddr | rights */
+	unsigned npages;
+	struct task_page { uint64_t frame, where; } pages[WINDOW_SLOTS];
 };
 
 /* How a task's last instance ended (init.idl's task_status). */
@@ -30,6 +45,7 @@ enum task_end {
 	TASK_END_KILLED = 2,   /* init_kill */
 	TASK_END_EXITED = 3,   /* it exited; detail: the status */
 	TASK_END_FAULTED = 4,  /* detail: the vector */
+	TASK_END_HUNG = 5,     /* missed its heartbeats; detail: how many */
 };
 
 extern struct task tasks[MANIFEST_MAX_SERVERS];
@@ -38,10 +54,19 @@ extern uint64_t init_port;
 
 void tasks_start_all(const struct manifest *m, const struct bootinfo *bi);
 void tasks_start_waiting(void);
+/* Whether every name its manifest entry needs is published now. */
+int needs_met(const struct task *t);
 struct task *task_by_badge(uint64_t badge);
 struct task *task_by_name(const char *name);
 /* The task faulted, exited or was killed: destroy it, maybe restart it. */
 void task_died(struct task *t, enum task_end end, long detail, const char *why);
+/* The heartbeat: ping the tasks whose entry says heartbeat, kill those
+ * that missed too many (heartbeat.c). */
+void heartbeat_init(void);
+void heartbeat_tick(void);
+void heartbeat_answered(struct task *t);
+/* A fault's vector in words: "page fault" */
+const char *fault_kind(unsigned long vector);
 /* The supervisor's controls (init.idl: start, stop, restart). */
 long task_start_with(struct task *t, const char *change);
 long task_stop(struct task *t);
@@ -68,5 +93,7 @@ uint64_t names_lookup(const char *name);  /* our slot holding it, or 0 */
 long names_unpublish(unsigned owner, const char *name);
 void names_drop_owner(unsigned owner);
 int names_owned_by(unsigned owner, const char *name);  /* 1 if owner publishes it now */
+uint64_t names_first_of(unsigned owner);
+unsigned names_owner(const char *name);   /* the task id publishing it (0: init or nobody) */  /* our slot of the first name it publishes now, or 0 */
 
 #endif

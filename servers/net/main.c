@@ -137,8 +137,13 @@ static void serve(void)
 	for (;;) {
 		struct msg m;
 		ipc_set_recv_slots(main_srv.recv_slots, MSG_MAX_CAPS);
-		if (ipc_recv(main_port, reply_slot, &m))
+		long err = ipc_recv(main_port, reply_slot, &m);
+		if (err == E_STATE) /* suspended and resumed: the receive was cancelled */
+			continue;
+		if (err)
 			return;
+		if (heartbeat_filter(&m)) /* init's ping (docs/manifest.md, heartbeat) */
+			continue;
 		net_lock();
 		if (MSG_LABEL(m.info) == LABEL_NOTIFY) {
 			notified(m.w[0]);

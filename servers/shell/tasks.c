@@ -25,6 +25,7 @@
 #define END_KILLED 2
 #define END_EXITED 3
 #define END_FAULTED 4
+#define END_HUNG 5                       /* missed its heartbeats (docs/manifest.md) */
 #define POLICY_ALWAYS (-1)
 
 struct row {
@@ -127,6 +128,8 @@ static void state_text(const struct row *r, char *buf, size_t size)
 		debug_snprintf(buf, size, "exited %ld", (long)r->detail);
 	} else if (r->end == END_FAULTED) {
 		debug_snprintf(buf, size, "crashed");
+	} else if (r->end == END_HUNG) {
+		debug_snprintf(buf, size, "hung");
 	} else if (r->flags & FLAG_MANUAL) {
 		debug_snprintf(buf, size, "manual");
 	} else {

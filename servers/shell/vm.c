@@ -101,6 +101,9 @@ static void describe_end(const struct vm_task *v, char *buf, size_t size)
 	case 4:
 		debug_snprintf(buf, size, "crashed: its VMM faulted (vector %ld)", (long)v->detail);
 		break;
+	case 5:
+		debug_snprintf(buf, size, "hung: its VMM missed %ld heartbeats", (long)v->detail);
+		break;
 	default:
 		debug_snprintf(buf, size, "never started");
 	}

@@ -379,9 +379,17 @@ int main(const struct bootinfo *bi)
 	struct msg m;
 	err = ipc_recv(vm.port, vm.reply, &m);
 	for (;;) {
+		if (err == E_STATE) { /* suspended and resumed: the receive was cancelled */
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
+		}
 		if (err) {
 			debug_printf("vmm: receive failed: %ld\n", err);
 			return 1;
+		}
+		if (heartbeat_filter(&m)) { /* init's ping (docs/manifest.md, heartbeat) */
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
 		}
 		if (MSG_LABEL(m.info) == LABEL_FAULT && m.badge == DISK_FAULT_BADGE) {
 			/* the disk's worker touched the fs server's buffer as it died */

@@ -573,9 +573,17 @@ int pv_main(const struct bootinfo *bi)
 	struct msg m;
 	err = ipc_recv(vm.port, vm.reply, &m);
 	for (;;) {
+		if (err == E_STATE) { /* suspended and resumed: the receive was cancelled */
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
+		}
 		if (err) {
 			debug_printf("vmm: receive failed: %ld\n", err);
 			return 1;
+		}
+		if (heartbeat_filter(&m)) { /* init's ping (docs/manifest.md, heartbeat) */
+			err = ipc_recv(vm.port, vm.reply, &m);
+			continue;
 		}
 		if (control_message(&m)) {
 			err = ipc_recv(vm.port, vm.reply, &m);

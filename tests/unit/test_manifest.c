@@ -79,6 +79,19 @@ int main(void)
 	bad("server c\n image x\n control\n", 3, "all or the names", "control without a name");
 	bad("server c\n image x\n control a all\n", 3, "stands alone", "control all among names");
 	bad("server c\n image x\n control a b c d e f g h i\n", 3, "at most 8", "control of nine tasks");
+	CHECK(parse("server f\n image f.elf\n inject fs net\n inject blk0\n") == 0 && !m.server[0].inject_all &&
+	      m.server[0].ninject == 3 && !strcmp(m.server[0].inject[2], "blk0") && !m.server[0].ncontrol,
+	      "inject NAME..., on several lines, apart from control");
+	CHECK(parse("server f\n image f.elf\n inject all\n") == 0 && m.server[0].inject_all, "inject all");
+	bad("server c\n image x\n inject\n", 3, "all or the names", "inject without a name");
+	bad("server c\n image x\n inject all fs\n", 3, "extra words", "inject all with a name after it");
+	CHECK(parse("server s\n image s.elf\n heartbeat 500\nserver t\n image t.elf\n heartbeat 100 5\n") == 0 &&
+	      m.server[0].heartbeat_ms == 500 && m.server[0].heartbeat_misses == 3 &&
+	      m.server[1].heartbeat_ms == 100 && m.server[1].heartbeat_misses == 5, "heartbeat MS [MISSES]");
+	CHECK(parse("server s\n image s.elf\n") == 0 && !m.server[0].heartbeat_ms, "no heartbeat by default");
+	bad("server c\n image x\n heartbeat 5\n", 3, "10..60000", "a heartbeat too fast");
+	bad("server c\n image x\n heartbeat 100 0\n", 3, "1..100", "a heartbeat of no misses");
+	bad("server c\n image x\n heartbeat 100 3 4\n", 3, "extra words", "a heartbeat with three words");
 	bad("server v\n image x\n slots 7\n", 3, "slots", "a CNode too small");
 	bad("server v\n image x\n slots 15\n", 3, "slots", "a CNode too big");
 	bad("server v\n image x\n module a\n module b\n module c\n", 5, "at most 2", "a third module");

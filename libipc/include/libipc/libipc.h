@@ -75,6 +75,16 @@ const struct bootinfo *libipc_bootinfo(void);
 
 /* Labels of interface 0, libipc's own protocol with a parent. */
 #define LABEL_PROGRAM_EXIT 0x1   /* sent to bootinfo->exit_slot: w0 = status */
+#define LABEL_HEARTBEAT 0x2      /* sent to bootinfo->exit_slot: the answer to a ping */
+/* The parent's ping: this bit posted on a port the program serves
+ * (docs/manifest.md, heartbeat).  Programs' own notification bits stay
+ * below it. */
+#define NOTIFY_HEARTBEAT (1UL << 63)
+/* For a receive loop: answer the parent's ping if m carries one (a send
+ * to the parent, which answers at once) and take the bit out of m.
+ * Returns 1 if nothing else is left in m: the loop just receives again. */
+struct msg;
+int heartbeat_filter(struct msg *m);
 
 /* A child process made from an ELF image (spawn.c). */
 struct process {
@@ -101,6 +111,11 @@ struct spawn_args {
 	 * same range (so ours gets it back when the child ends) */
 	const struct bootinfo_untyped *device;
 	unsigned device_count;
+	/* told of every page mapped into the child (its image, stack, IPC
+	 * buffer, boot info): our frame capability, where, with which rights
+	 * (init keeps them for the fault injector: init.idl's inject_cap) */
+	void (*on_page)(void *ctx, uint64_t frame, uint64_t vaddr, unsigned rights);
+	void *page_ctx;
 };
 /* Load the image into a new address space with a new CNode and thread.
  * The thread is not started: give it capabilities, then process_start. */

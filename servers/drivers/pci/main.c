@@ -430,8 +430,13 @@ static void serve_main(uint64_t port)
 	for (;;) {
 		struct msg m;
 		ipc_set_recv_slots(recv_slots, MSG_MAX_CAPS);
-		if (ipc_recv(port, reply_slot, &m))
+		long err = ipc_recv(port, reply_slot, &m);
+		if (err == E_STATE) /* suspended and resumed: the receive was cancelled */
+			continue;
+		if (err)
 			return;
+		if (heartbeat_filter(&m)) /* init's ping (docs/manifest.md, heartbeat) */
+			continue;
 		if (MSG_LABEL(m.info) != LABEL_NOTIFY) {
 			if (!pci_dispatch(&main_ops, 0, &m, recv_slots, &m))
 				m.info = MSG_INFO(MSG_LABEL(m.info), 1, 0), m.w[0] = (uint64_t)E_BAD_SYSCALL;

@@ -1,0 +1,757 @@
+/* The fault-injection campaign (issue 17): into each server of a table,
+ * one after the other, faults of the kinds software has, injected with
+ * the capabilities init gives this task (its manifest entry's inject
+ * line: init.idl's inject_cap hands out the target's main thread, its
+ * CNode and the pages init mapped into it at its start); then what
+ * follows is measured: whether the server failed, who noticed (init by a
+ * fault message or a missed heartbeat, the server itself by exiting, or
+ * this client by a wrong answer or one that never came), whether it came
+ * back and how fast, whether any other server was restarted, and whether
+ * data a client was told was safe (an fsync'd file) survived.
+ *
+ * The injector is here, in a test, not in a server of its own: it holds
+ * rights into other tasks' memory and threads that nothing in a real
+ * boot should hold, and only a manifest written for the campaign gives
+ * them (docs/reliability.md, "Fault injection").
+ *
+ * Arguments (the manifest's args line; tools/faults.sh for long runs):
+ *   seed=N     the seed (default 1); printed at the start
+ *   count=N    injections per target (default 12; the manifest says 4)
+ *   only=NAME  one target only (its task name)
+ *   kind=K     one kind of fault only (0..8, as in kinds[] below)
+ *   from=I     start at injection I (with only= and the seed: replay)
+ *   verbose    a line before each injection, not only after a failure
+ * Each target's generator is seeded from the seed and the target's
+ * place in the table, each injection's from the seed, target and index,
+ * so an injection replays alone (with from=); what it then does depends
+ * on the moment it hits, which a replay does not reproduce exactly. */
+// test-root: build/init.elf
+// test-module: tests/system/manifests/faultinj.manifest
+// test-module: build/serial.elf
+// test-module: build/rtc.elf
+// test-module: build/pci.elf
+// test-module: build/virtio_blk.elf
+// test-module: build/virtio_net.elf
+// test-module: build/fs.elf
+// test-module: build/net.elf
+// test-module: build/vmm.elf
+// test-module: build/tests/guests/progs/ticker.bin
+// test-net: user
+// test-disk-image: a build/tests/data/files.img
+// test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6
+// test-expect: ^faults: seed \d+
+// test-reject: faults: FAILED
+// test-timeout: 300
+// test-selfcheck: 16
+#include "tap.h"
+#include <string.h>
+#include <libipc/libipc.h>
+#include <berth/syscall.h>
+#include "block.h"
+#include "clock.h"
+#include "console.h"
+#include "fs.h"
+#include "init.h"
+#include "netif.h"
+#include "pci.h"
+#include "socket.h"
+#include "vmm.h"
+
+#define INIT 8
+#define SCRATCH 0x0000600000000000UL  /* where a target's page is mapped to change it */
+#define PROBE_DEADLINE_MS 3000        /* a probe unanswered this long: the client reports a hang */
+#define SETTLE_MS 600                 /* after an injection: two heartbeat periods and more */
+#define RECOVER_LIMIT_MS 20000        /* a failed server must serve again within this */
+#define MAX_INJECTIONS 100000
+#define LOG_LINES 8                   /* injections kept for the failure report */
+#define WATCHDOG_PRIORITY 200         /* the manifest's: above every server */
+#define CAMPAIGN_PRIORITY 90          /* below them all */
+
+/* --- the targets ---------------------------------------------------- */
+
+struct target;
+typedef long (*probe_fn)(struct target *t);
+
+struct target {
+	const char *task;     /* its name in the manifest */
+	const char *dependents; /* tasks that need it (manifest's needs, or its devices through it): they may go down with it */
+	const char *service;  /* the name it publishes, which the probe calls */
+	probe_fn probe;       /* a client's call: E_OK if it was served right */
+	uint64_t port;        /* our right to the service, 0: look it up */
+	uint64_t expect;      /* what the probe learnt on its first answer */
+};
+
+static long probe_console(struct target *t)
+{
+	uint64_t bytes;
+	return console_written(t->port, &bytes);
+}
+
+static long probe_clock(struct target *t)
+{
+	uint64_t now;
+	long err = clock_now(t->port, &now);
+	/* a clock that answers 1970 is wrong, not slow */
+	return err ? err : now > 1600000000ULL ? E_OK : E_RANGE;
+}
+
+static long probe_pci(struct target *t)
+{
+	uint32_t address, ids, class_rev, subsystem, irq;
+	char owner[32];
+	long err = pci_list(t->port, 0, &address, &ids, &class_rev, &subsystem, &irq, owner);
+	if (err)
+		return err;
+	if (!t->expect)
+		t->expect = ids;
+	return ids == t->expect ? E_OK : E_RANGE;
+}
+
+static long probe_block(struct target *t)
+{
+	uint64_t sectors;
+	uint32_t size, flags;
+	long err = block_info(t->port, &sectors, &size, &flags);
+	if (err)
+		return err;
+	if (!t->expect)
+		t->expect = sectors;
+	return sectors == t->expect && size == 512 ? E_OK : E_RANGE;
+}
+
+static long probe_netif(struct target *t)
+{
+	uint64_t mac;
+	uint32_t mtu, flags;
+	long err = netif_info(t->port, &mac, &mtu, &flags);
+	if (err)
+		return err;
+	if (!t->expect)
+		t->expect = mac;
+	return mac == t->expect && mtu >= 576 ? E_OK : E_RANGE;
+}
+
+static long probe_socket(struct target *t)
+{
+	uint64_t session;
+	uint32_t pages;
+	long err = socket_open(t->port, "faults", &session, &pages);
+	if (err)
+		return err;
+	/* dropping the session is how a client closes it (no-senders) */
+	sys_cnode_delete(session);
+	slot_free(session);
+	return E_OK;
+}
+
+static long probe_vmm(struct target *t)
+{
+	char name[33];
+	uint32_t state;
+	uint64_t memory, uptime, exits;
+	long err = vmm_info(t->port, name, &state, &memory, &uptime, &exits);
+	return err ? err : strcmp(name, "t") ? E_RANGE : E_OK;
+}
+
+/* The fs probe is also the data check: a file whose contents is the
+ * number of the last write fsync returned for must read back so. */
+static uint64_t fs_acked, fs_pending;
+static unsigned fs_lost;
+
+static long fs_file(struct target *t, uint32_t *ino)
+{
+	uint32_t kind;
+	uint64_t size;
+	return fs_open(t->port, "/durable.txt", 1 /* FS_CREAT */, 0644, ino, &kind, &size);
+}
+
+static long fs_check(struct target *t)
+{
+	uint32_t ino, got;
+	uint8_t data[448];
+	long err = fs_file(t, &ino);
+	err = err ? err : fs_read(t->port, ino, 0, 8, data, &got);
+	if (err)
+		return err;
+	uint64_t v = 0;
+	if (got == 8)
+		memcpy(&v, data, 8);
+	if (fs_acked && v != fs_acked && v != fs_pending) {
+		debug_printf("faults: DATA LOST: /durable.txt holds %lu, fsync had returned for %lu\n", v, fs_acked);
+		fs_lost++;
+		fs_acked = 0; /* report a loss once */
+		return E_RANGE;
+	}
+	return E_OK;
+}
+
+static long probe_fs(struct target *t)
+{
+	uint32_t ino, written;
+	long err = fs_check(t);
+	if (err)
+		return err;
+	uint64_t v = fs_acked + 1;
+	fs_pending = v;
+	err = fs_file(t, &ino);
+	err = err ? err : fs_write(t->port, ino, 0, (const uint8_t *)&v, 8, &written);
+	err = err ? err : written == 8 ? fs_fsync(t->port, ino) : E_RANGE;
+	if (!err)
+		fs_acked = v;
+	return err;
+}
+
+/* A new server joins the campaign by one line here (and its entry in
+ * the manifest, with heartbeat and restart lines, and in this task's
+ * inject and control lines). */
+static struct target targets[] = {
+	{ "serial", "", "console", probe_console, 0, 0 },
+	{ "rtc", "", "clock", probe_clock, 0, 0 },
+	{ "pci", " blk0 net0 fs net ", "pci", probe_pci, 0, 0 },
+	{ "blk0", " fs ", "blk0", probe_block, 0, 0 },
+	{ "fs", "", "fs", probe_fs, 0, 0 },
+	{ "net0", " net ", "net0", probe_netif, 0, 0 },
+	{ "net", "", "net", probe_socket, 0, 0 },
+	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0 },
+};
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+/* --- the kinds of fault --------------------------------------------- */
+
+enum kind {
+	K_FLIP_CODE,  /* one bit of its code */
+	K_FLIP_DATA,  /* one bit of its data, bss or stack */
+	K_REGISTER,   /* one bit of one register, while it is stopped */
+	K_SKIP,       /* RIP moved on 1..4 bytes: an instruction skipped, or cut */
+	K_REPLACE,    /* an instruction at a random place of its code replaced */
+	K_WILD_WRITE, /* a random word written at a random place of its data */
+	K_LOOP,       /* the instruction it will run next becomes jmp . */
+	K_DEADLOCK,   /* its thread stops for good: it no longer answers */
+	K_EXHAUST,    /* its CNode's free slots filled: its allocations fail */
+	K_COUNT
+};
+static const char *const kind_names[K_COUNT] = {
+	"flip-code", "flip-data", "register", "skip", "replace", "wild-write", "loop", "deadlock", "exhaust",
+};
+
+/* --- the generator ---------------------------------------------------- */
+
+static uint64_t rng;
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static uint64_t below(uint64_t n) { return n ? next() % n : 0; }
+static void seed_with(uint64_t a, uint64_t b, uint64_t c)
+{
+	rng = (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xbf58476d1ce4e5b9ULL) ^ (c * 0x94d049bb133111ebULL) ^ 0x2545f4914f6cdd1dULL;
+	for (int i = 0; i < 4; i++)
+		next();
+}
+
+/* --- the injector ----------------------------------------------------- */
+
+struct part {
+	uint64_t cap;
+	uint32_t kind, rights;
+	uint64_t vaddr;
+};
+
+/* The target's pages as init started it, and its thread and CNode. */
+static struct part pages[256];
+static unsigned npages;
+static uint64_t thread_cap, cnode_cap;
+
+static void drop_parts(void)
+{
+	uint64_t caps[2] = { thread_cap, cnode_cap };
+	for (int i = 0; i < 2; i++)
+		if (caps[i]) {
+			sys_cnode_delete(caps[i]);
+			slot_free(caps[i]);
+		}
+	thread_cap = cnode_cap = 0;
+	for (unsigned i = 0; i < npages; i++) {
+		sys_cnode_delete(pages[i].cap);
+		slot_free(pages[i].cap);
+	}
+	npages = 0;
+}
+
+static long take_parts(const char *task)
+{
+	drop_parts();
+	for (uint32_t i = 0;; i++) {
+		struct part p;
+		long err = init_inject_cap(INIT, task, i, &p.cap, &p.kind, &p.vaddr, &p.rights);
+		if (err == E_RANGE && i >= 2)
+			return E_OK;
+		if (err)
+			return err;
+		if (p.kind == 0)
+			thread_cap = p.cap;
+		else if (p.kind == 2)
+			cnode_cap = p.cap;
+		else if (npages < sizeof(pages) / sizeof(pages[0]))
+			pages[npages++] = p;
+		else {
+			sys_cnode_delete(p.cap);
+			slot_free(p.cap);
+		}
+	}
+}
+
+/* A random page whose rights in the target include want (EXEC: code;
+ * WRITE: data, bss, stack), or 0. */
+static const struct part *some_page(uint32_t want)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < npages; i++)
+		n += (pages[i].rights & want) == want;
+	if (!n)
+		return 0;
+	unsigned k = (unsigned)below(n);
+	for (unsigned i = 0; i < npages; i++)
+		if ((pages[i].rights & want) == want && !k--)
+			return &pages[i];
+	return 0;
+}
+
+static const struct part *page_of(uint64_t vaddr)
+{
+	for (unsigned i = 0; i < npages; i++)
+		if (pages[i].vaddr == (vaddr & ~(uint64_t)(PAGE_SIZE - 1)))
+			return &pages[i];
+	return 0;
+}
+
+/* Change len bytes at offset of the target's page: through our own
+ * mapping of it, so its rights there do not matter (code too). */
+static long poke(const struct part *p, unsigned offset, const uint8_t *bytes, unsigned len, int xor)
+{
+	long err = page_map_with_tables(p->cap, SCRATCH, RIGHT_READ | RIGHT_WRITE);
+	if (err)
+		return err;
+	volatile uint8_t *at = (volatile uint8_t *)(SCRATCH + offset);
+	for (unsigned i = 0; i < len && offset + i < PAGE_SIZE; i++)
+		at[i] = xor ? at[i] ^ bytes[i] : bytes[i];
+	return sys_page_unmap(p->cap);
+}
+
+static long flip_bit(const struct part *p)
+{
+	if (!p)
+		return E_BAD_ARG;
+	uint8_t bit = (uint8_t)(1u << below(8));
+	return poke(p, (unsigned)below(PAGE_SIZE), &bit, 1, 1);
+}
+
+/* Stop the thread, let change() alter its registers, start it again.
+ * A thread blocked in a call sees the call cancelled (E_STATE); libipc's
+ * receive loops receive again. */
+static long with_registers(int (*change)(struct tcb_regs *r))
+{
+	struct tcb_regs r;
+	long err = sys_tcb_suspend(thread_cap);
+	err = err ? err : sys_tcb_regs_read(thread_cap, &r);
+	if (!err && change(&r)) {
+		struct tcb_regs w = r;
+		err = sys_tcb_regs_write(thread_cap, &w);
+		/* a flipped RIP outside user space is refused: no fault injected */
+	}
+	long resumed = sys_tcb_resume(thread_cap);
+	return err ? err : resumed;
+}
+
+static int change_register(struct tcb_regs *r)
+{
+	uint64_t *words = (uint64_t *)r;
+	words[below(TCB_REGS_WORDS)] ^= 1UL << below(64);
+	return 1;
+}
+
+static int change_skip(struct tcb_regs *r)
+{
+	r->rip += 1 + below(4);
+	return 1;
+}
+
+static uint64_t loop_rip;
+static int read_rip(struct tcb_regs *r)
+{
+	loop_rip = r->rip;
+	return 0;
+}
+
+static long inject(enum kind k)
+{
+	static const uint8_t replacements[][4] = {
+		{ 0x90, 0x90 },             /* nop; nop */
+		{ 0x31, 0xc0 },             /* xor eax, eax */
+		{ 0xc3 },                   /* ret */
+		{ 0xcc },                   /* int3 */
+		{ 0x48, 0x89, 0x00 },       /* mov [rax], rax */
+		{ 0x48, 0x31, 0xe4 },       /* xor rsp, rsp */
+		{ 0x0f, 0x0b },             /* ud2 */
+		{ 0xeb, 0x02 },             /* jmp over two bytes */
+	};
+	static const uint8_t lens[] = { 2, 2, 1, 1, 3, 3, 2, 2 };
+	switch (k) {
+	case K_FLIP_CODE:
+		return flip_bit(some_page(RIGHT_EXEC));
+	case K_FLIP_DATA:
+		return flip_bit(some_page(RIGHT_WRITE));
+	case K_REGISTER:
+		return with_registers(change_register);
+	case K_SKIP:
+		return with_registers(change_skip);
+	case K_REPLACE: {
+		const struct part *p = some_page(RIGHT_EXEC);
+		unsigned r = (unsigned)below(sizeof(lens));
+		return p ? poke(p, (unsigned)below(PAGE_SIZE - 4), replacements[r], lens[r], 0) : E_BAD_ARG;
+	}
+	case K_WILD_WRITE: {
+		const struct part *p = some_page(RIGHT_WRITE);
+		uint64_t v = next();
+		return p ? poke(p, (unsigned)below(PAGE_SIZE / 8) * 8, (const uint8_t *)&v, 8, 0) : E_BAD_ARG;
+	}
+	case K_LOOP: {
+		static const uint8_t jmp_self[2] = { 0xeb, 0xfe };
+		long err = with_registers(read_rip);
+		const struct part *p = err ? 0 : page_of(loop_rip);
+		if (!p || (loop_rip & (PAGE_SIZE - 1)) > PAGE_SIZE - 2)
+			return err ? err : E_BAD_ADDRESS;
+		return poke(p, (unsigned)(loop_rip & (PAGE_SIZE - 1)), jmp_self, 2, 0);
+	}
+	case K_DEADLOCK:
+		return sys_tcb_suspend(thread_cap);
+	case K_EXHAUST: {
+		/* copies of a right to a port of ours into every empty slot of
+		 * the first 512 past the ones libipc keeps for the parent */
+		static uint64_t filler;
+		if (!filler && object_alloc(OBJ_PORT, 0, &filler))
+			return E_SLOT_FULL;
+		unsigned filled = 0;
+		for (uint64_t s = 32; s < 32 + 512; s++)
+			filled += sys_cnode_mint(filler, cnode_cap, s, RIGHT_SEND, 0) == E_OK;
+		return filled ? E_OK : E_SLOT_FULL;
+	}
+	default:
+		return E_BAD_ARG;
+	}
+}
+
+/* --- the client's side: probes with a deadline ----------------------- */
+
+static volatile uint64_t probe_since;    /* clock_ms when the probe began, 0: none */
+static volatile const char *probe_task;  /* whose */
+static volatile unsigned watchdog_kills; /* probes the watchdog ended */
+static uint8_t watchdog_stack[16384] __attribute__((aligned(16)));
+
+/* Above every server: a probe that hangs is seen even if the server
+ * loops at its own priority.  It calls only init (no slot allocation, so
+ * it shares libipc's allocator with the main thread safely). */
+static void watchdog(uint64_t arg)
+{
+	(void)arg;
+	uint64_t nap = 0;
+	if (object_alloc(OBJ_PORT, 0, &nap))
+		return;
+	for (;;) {
+		struct msg m;
+		sys_notify_after(nap, 1, 10);
+		ipc_recv(nap, 0, &m);
+		uint64_t since = probe_since;
+		const char *task = (const char *)probe_task;
+		if (since && task && clock_ms() - since > PROBE_DEADLINE_MS) {
+			debug_printf("faults: '%s' did not answer a probe for %u ms: reporting it to init\n", task,
+			             PROBE_DEADLINE_MS);
+			probe_since = 0;
+			if (init_kill(INIT, task) == E_OK)
+				watchdog_kills++;
+		}
+	}
+}
+
+static long probe(struct target *t)
+{
+	if (!t->port && init_lookup(INIT, t->service, &t->port))
+		t->port = 0;
+	if (!t->port)
+		return E_BAD_CAP;
+	probe_task = t->task;
+	probe_since = clock_ms();
+	long err = t->probe(t);
+	probe_since = 0;
+	if (err == E_DEAD_PORT || err == E_BAD_CAP || err == E_NO_REPLY) {
+		sys_cnode_delete(t->port);
+		slot_free(t->port);
+		t->port = 0;
+	}
+	return err;
+}
+
+/* --- init's view --------------------------------------------------------- */
+
+#define MAX_TASKS 16
+struct task_view {
+	char name[33];
+	uint32_t restarts, end, state;
+	int64_t detail;
+};
+
+static unsigned view(struct task_view *v)
+{
+	unsigned n = 0;
+	for (uint32_t i = 2; n < MAX_TASKS; i++) {
+		uint32_t kind, flags, thread, prio;
+		int32_t policy;
+		uint64_t memory, up, idle;
+		if (init_ps_entry(INIT, i, v[n].name, &kind, &flags, &v[n].state, &thread, &v[n].end, &v[n].detail,
+		                  &prio, &v[n].restarts, &policy, &memory, &up, &idle))
+			break;
+		n++;
+	}
+	return n;
+}
+
+static const struct task_view *find(const struct task_view *v, unsigned n, const char *name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return 0;
+}
+
+/* --- the campaign ---------------------------------------------------------- */
+
+enum detector { D_NONE, D_FAULT, D_HEARTBEAT, D_EXIT, D_CLIENT, D_COUNT };
+static const char *const detector_names[D_COUNT] = { "none", "fault", "heartbeat", "exit", "client" };
+
+struct result {
+	unsigned injections, refused, failures, detected[D_COUNT], recovered, others, dependents, lost;
+	unsigned by_kind[K_COUNT];   /* failures per kind */
+	uint32_t times[2048];        /* ms to recover, of the first 2048 */
+	unsigned ntimes;
+	uint32_t worst;
+};
+static struct result results[NTARGETS];
+
+struct logline {
+	unsigned index;
+	enum kind kind;
+	long err;
+	const char *outcome;
+};
+static struct logline log_ring[LOG_LINES];
+static unsigned log_count;
+
+static uint64_t seed;
+static int verbose; /* verbose: a line before each injection (for a replay) */
+
+static int depends(const struct target *t, const char *task)
+{
+	char word[40];
+	debug_snprintf(word, sizeof(word), " %s ", task);
+	return strstr(t->dependents, word) != 0;
+}
+
+static void fail_stop(const struct target *t, unsigned index, const char *what)
+{
+	debug_printf("faults: FAILED: %s: injection %u: %s\n", t->task, index, what);
+	debug_printf("faults: replay with args seed=%lu only=%s from=%u\n", seed, t->task, index);
+	unsigned first = log_count > LOG_LINES ? log_count - LOG_LINES : 0;
+	for (unsigned i = first; i < log_count; i++) {
+		const struct logline *l = &log_ring[i % LOG_LINES];
+		debug_printf("faults:   injection %u: %s (%ld): %s\n", l->index, kind_names[l->kind], l->err, l->outcome);
+	}
+	tap_ok(0, "%s: %s", t->task, what);
+	tap_done();
+}
+
+/* Wait until the target serves again; ms it took from since, or -1. */
+static long recover(struct target *t, uint64_t since)
+{
+	while (clock_ms() - since < RECOVER_LIMIT_MS) {
+		if (probe(t) == E_OK)
+			return (long)(clock_ms() - since);
+		clock_nap(2);
+	}
+	return -1;
+}
+
+static int cmp_u32(uint32_t a, uint32_t b) { return a < b ? -1 : a > b; }
+static uint32_t median(uint32_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) /* a few hundred at most: insertion sort */
+		for (unsigned j = i; j && cmp_u32(v[j - 1], v[j]) > 0; j--) {
+			uint32_t x = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	return n ? v[n / 2] : 0;
+}
+
+static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
+{
+	struct target *t = &targets[ti];
+	struct result *r = &results[ti];
+	struct task_view before[MAX_TASKS], after[MAX_TASKS], start[MAX_TASKS];
+	log_count = 0;
+	if (recover(t, clock_ms()) < 0)
+		fail_stop(t, from, "does not serve before the first injection");
+	unsigned nstart = view(start);
+	for (unsigned i = from; i < count; i++) {
+		seed_with(seed, ti + 1, i + 1);
+		enum kind k = only_kind >= 0 ? (enum kind)only_kind : (enum kind)below(K_COUNT);
+		/* a failure that showed after the last injection's window is
+		 * over by now (it is counted for that one or this one) */
+		if (recover(t, clock_ms()) < 0)
+			fail_stop(t, i, "not serving before the injection");
+		unsigned nb = view(before);
+		const struct task_view *tb = find(before, nb, t->task);
+		if (!tb || tb->state != 1)
+			fail_stop(t, i, "not running before the injection");
+		long err = take_parts(t->task);
+		if (err)
+			fail_stop(t, i, "init gave no capabilities for it");
+		if (verbose)
+			debug_printf("faults: %s %u %s: injecting\n", t->task, i, kind_names[k]);
+		unsigned kills0 = watchdog_kills;
+		uint64_t t0 = clock_ms();
+		err = inject(k);
+		r->injections++;
+		if (err)
+			r->refused++; /* e.g. a flipped RIP outside user space: nothing changed */
+		/* the probes a client makes; then time for a heartbeat to miss */
+		long perr = E_OK;
+		for (int p = 0; p < 3 && perr == E_OK; p++)
+			perr = probe(t);
+		unsigned na = view(after);
+		const struct task_view *ta = find(after, na, t->task);
+		enum detector d = D_NONE;
+		if (perr != E_OK) {
+			/* it failed a client: give init time to notice first */
+			uint64_t until = clock_ms() + SETTLE_MS;
+			while (clock_ms() < until && (na = view(after), ta = find(after, na, t->task)) &&
+			       ta->restarts == tb->restarts)
+				clock_nap(2);
+		}
+		if (ta && ta->restarts != tb->restarts) {
+			d = watchdog_kills != kills0 ? D_CLIENT : ta->end == 4 ? D_FAULT : ta->end == 5 ? D_HEARTBEAT
+			  : ta->end == 3 ? D_EXIT : D_CLIENT;
+		} else if (perr != E_OK && probe(t) != E_OK) {
+			/* the client saw wrong answers and init had not noticed: the
+			 * client tells init (kill, so the restart policy applies) */
+			debug_printf("faults: '%s' answers wrongly (%ld): reporting it to init\n", t->task, perr);
+			init_kill(INIT, t->task);
+			d = D_CLIENT;
+		}
+		const char *outcome = "no failure seen";
+		if (d != D_NONE) {
+			debug_printf("faults: %s %u %s: failed, noticed by %s\n", t->task, i, kind_names[k],
+			             detector_names[d]);
+			r->failures++;
+			r->detected[d]++;
+			r->by_kind[k]++;
+			long ms = recover(t, t0);
+			if (ms < 0)
+				fail_stop(t, i, "not serving again within the limit after a failure");
+			r->recovered++;
+			if (r->ntimes < sizeof(r->times) / sizeof(r->times[0]))
+				r->times[r->ntimes++] = (uint32_t)ms;
+			if ((uint32_t)ms > r->worst)
+				r->worst = (uint32_t)ms;
+			outcome = detector_names[d];
+		}
+		/* nobody else restarted since this target's first injection,
+		 * but those that depend on it */
+		na = view(after);
+		unsigned others = 0, dependents = 0;
+		for (unsigned j = 0; j < nstart; j++) {
+			const struct task_view *o = find(after, na, start[j].name);
+			if (!strcmp(start[j].name, t->task) || !o || o->restarts == start[j].restarts)
+				continue;
+			if (depends(t, start[j].name)) {
+				dependents += o->restarts - start[j].restarts;
+			} else {
+				debug_printf("faults: '%s' was restarted too (by injection %u into '%s' or before it)\n",
+				             start[j].name, i, t->task);
+				others += o->restarts - start[j].restarts;
+			}
+		}
+		r->others = others;
+		r->dependents = dependents;
+		log_ring[log_count % LOG_LINES] = (struct logline){ i, k, err, outcome };
+		log_count++;
+		if (fs_lost) {
+			r->lost += fs_lost;
+			fs_lost = 0;
+			fail_stop(t, i, "fsync'd data lost");
+		}
+		if (r->others)
+			fail_stop(t, i, "another server was restarted");
+		/* the fs's file after any failure of any server below it */
+		if (d != D_NONE && probe(&targets[4]) != E_OK && recover(&targets[4], clock_ms()) < 0)
+			fail_stop(t, i, "the fs server does not serve after it");
+	}
+	drop_parts();
+}
+
+int main(const struct bootinfo *bi)
+{
+	const char *args = bi->cmdline;
+	seed = arg_number(args, "seed=", 1);
+	unsigned count = arg_number(args, "count=", 12), from = arg_number(args, "from=", 0);
+	int only_kind = (int)arg_number(args, "kind=", ~0u);
+	verbose = arg_flag(args, "verbose");
+	if (only_kind >= K_COUNT)
+		only_kind = -1;
+	char only[33] = "";
+	arg_string(args, "only=", only, sizeof(only));
+	if (count > MAX_INJECTIONS)
+		count = MAX_INJECTIONS;
+	tap_own_lines();
+	debug_printf("faults: seed %lu, %u injections per target%s%s\n", seed, count, only[0] ? ", only " : "", only);
+	clock_ms(); /* calibrated before the watchdog uses it */
+	/* the manifest starts us above every server, for the watchdog; the
+	 * campaign itself runs below them */
+	uint64_t wd;
+	long err = thread_create(watchdog, 0, watchdog_stack, sizeof(watchdog_stack), WATCHDOG_PRIORITY, &wd);
+	err = err ? err : sys_tcb_set_priority(CAP_ROOT_TCB, CAMPAIGN_PRIORITY, WATCHDOG_PRIORITY);
+	if (err) {
+		tap_ok(0, "a watchdog thread above the servers (error %ld)", err);
+		tap_done();
+	}
+	unsigned planned = 0;
+	for (unsigned i = 0; i < NTARGETS; i++)
+		planned += !only[0] || !strcmp(only, targets[i].task);
+	tap_plan((int)planned);
+	uint64_t start = clock_ms();
+	for (unsigned i = 0; i < NTARGETS; i++) {
+		if (only[0] && strcmp(only, targets[i].task))
+			continue;
+		uint64_t t0 = clock_ms();
+		campaign(i, count, from, only_kind);
+		struct result *r = &results[i];
+		uint32_t med = median(r->times, r->ntimes);
+		debug_printf("faults: result %s injections=%u refused=%u failures=%u fault=%u heartbeat=%u exit=%u "
+		             "client=%u recovered=%u median_ms=%u worst_ms=%u others=%u dependents=%u lost=%u secs=%lu\n",
+		             targets[i].task, r->injections, r->refused, r->failures, r->detected[D_FAULT],
+		             r->detected[D_HEARTBEAT], r->detected[D_EXIT], r->detected[D_CLIENT], r->recovered, med,
+		             r->worst, r->others, r->dependents, r->lost, (clock_ms() - t0) / 1000);
+		char line[256];
+		int n = debug_snprintf(line, sizeof(line), "faults: kinds %s", targets[i].task);
+		for (unsigned k = 0; k < K_COUNT && n > 0 && (size_t)n < sizeof(line); k++)
+			n += debug_snprintf(line + n, sizeof(line) - (size_t)n, " %s=%u", kind_names[k], r->by_kind[k]);
+		debug_printf("%s\n", line); /* one write: other output does not cut it */
+		tap_ok(r->recovered == r->failures && !r->others && !r->lost,
+		       "%s: %u injections, %u failures, every one detected and recovered (median %u ms, worst %u ms)",
+		       targets[i].task, r->injections, r->failures, med, r->worst);
+	}
+	debug_printf("faults: done in %lu s\n", (clock_ms() - start) / 1000);
+	tap_done();
+}

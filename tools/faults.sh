@@ -1,0 +1,54 @@
+#!/bin/sh
+# The fault-injection campaign, long mode: tools/faults.sh [COUNT [SEED [ARGS]]]
+# (make faults-inject FAULTS_COUNT=N FAULTS_SEED=S; make faults runs it).
+# Boots the servers of tests/system/manifests/faultinj.manifest as
+# `make test` does, with the campaign's args line rewritten: COUNT
+# injections per target (default 1000) from seed SEED (default: the time),
+# ARGS added (only=NAME, kind=K, from=I).  The log is build/faults.log;
+# tools/faults_report.py turns its result lines into the table and chart
+# of docs/reliability.md.  A failure ends the run with the seed, target,
+# injection and the last injections made, and this script exits 1.
+# Replay: tools/faults.sh COUNT SEED "only=NAME from=I"
+set -eu
+count=${1:-1000}
+seed=${2:-$(date +%s)}
+extra=${3:-}
+b=${BUILD:-build}
+log=$b/faults.log
+man=$b/faults.manifest
+disk=$b/faults-disk.img
+sed "s/^    args count=[0-9]*\$/    args count=$count seed=$seed $extra/" \
+	tests/system/manifests/faultinj.manifest > "$man"
+grep -q "args count=$count seed=$seed" "$man" || { echo "faults: cannot rewrite the manifest's args" >&2; exit 2; }
+# the disk the test's header asks runtests.py for: a copy of the fs test image
+cp $b/tests/data/files.img "$disk"
+echo "faults: seed $seed, $count injections per target; log $log"
+start=$(date +%s)
+# a failure costs about 2 s to notice and recover from; most injections
+# cost less: 8 targets x COUNT x 3 s is a generous bound
+limit=$(( 120 + count * 8 * 3 ))
+QEMU_EXTRA="-netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 \
+-drive if=none,id=da,format=raw,file=$disk -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6" \
+KERNEL_CMDLINE="selfcheck=16" \
+	tools/qemu.sh --test $b/kernel-check.bin $b/init.elf "$man" \
+	$b/serial.elf $b/rtc.elf $b/pci.elf $b/virtio_blk.elf $b/virtio_net.elf $b/fs.elf $b/net.elf \
+	$b/vmm.elf $b/tests/guests/progs/ticker.bin $b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
+qemu=$!
+why="the time was up ($limit s)"
+while [ $(( $(date +%s) - start )) -lt "$limit" ]; do
+	if ! kill -0 $qemu 2>/dev/null; then why="QEMU ended"; break; fi
+	if grep -aq 'faults: FAILED' "$log"; then why="the campaign failed"; sleep 2; break; fi
+	sleep 2
+done
+kill $qemu 2>/dev/null || true
+wait $qemu 2>/dev/null || true
+secs=$(( $(date +%s) - start ))
+echo "faults: stopped because $why after $secs s"
+grep -aE '^(not )?ok|^faults: (result|done|FAILED|replay)|KERNEL|panic' "$log" | tail -30 || true
+if grep -aq '^faults: done' "$log" && ! grep -aq '^not ok' "$log" && ! grep -aqE 'KERNEL|panic' "$log"; then
+	echo "faults: no failure (seed $seed)"
+	exit 0
+fi
+echo "faults: FAILED (seed $seed); from $log:"
+sed -n '/faults: FAILED/,$p' "$log" | head -40
+exit 1
