@@ -1,7 +1,15 @@
 # Berth: one entry point.  `make run` and `make test` set up the machine
 # first (tools/setup.sh), so they work on a fresh Debian 12.
 
-BUILD   := build
+# The C library of user programs (mk/libc.mk, docs/libc.md): LIBC=newlib or
+# LIBC=picolibc.  The default's build goes to build/, the other's to
+# build-LIBC/, so the two never mix.
+LIBC_DEFAULT := newlib
+LIBC    ?= $(LIBC_DEFAULT)
+ifeq ($(filter newlib picolibc,$(LIBC)),)
+$(error LIBC=$(LIBC): the C library is newlib or picolibc)
+endif
+BUILD   := $(if $(filter $(LIBC_DEFAULT),$(LIBC)),build,build-$(LIBC))
 CC      := gcc
 HOSTCC  := gcc
 PYTHON  := python3
@@ -58,7 +66,7 @@ $$(BUILD)/$(2).bin: $$(BUILD)/$(2).elf
 -include $$($(2)_OBJ:.o=.d)
 endef
 
-# components that bring their own rules (idlc, newlib, servers, ...)
+# components that bring their own rules (idlc, the C library, servers, ...)
 include $(sort $(wildcard mk/*.mk))
 
 .DEFAULT_GOAL := all

@@ -147,7 +147,7 @@ _Noreturn void kernel_exit(void)
 	}
 	if (t != current) {
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
-		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
+		wrmsr(MSR_FS_BASE, t->fs_base);
 		current = t;
 	}
 	if (fpu_owner != t) {

@@ -29,7 +29,18 @@
 void program_exit(int code); /* start.c */
 
 /* --- errno ---------------------------------------------------------------
- * newlib's errno is per reentrancy structure: the errno macro is
+ * picolibc's errno is one thread-local int (each thread's TLS block,
+ * tls.c), which is what its functions and programs read. */
+#ifdef __PICOLIBC__
+static int fail(int e)
+{
+	errno = e;
+	return -1;
+}
+/* read and write's result type in each library's <unistd.h> */
+#define RW_RESULT ssize_t
+#else
+/* newlib's errno is per reentrancy structure: the errno macro is
  * _REENT->_errno, which is what a program reads.  newlib's reentrant covers
  * (_write_r, _sbrk_r, ...) clear the global `errno` of libc/reent/reent.c,
  * call us and copy that into the structure they were given.  A failure
@@ -47,6 +58,8 @@ static int fail(int e)
 	errno = e;
 	return -1;
 }
+#define RW_RESULT _READ_WRITE_RETURN_TYPE
+#endif
 
 /* --- the console -------------------------------------------------------- */
 
@@ -122,7 +135,7 @@ static void info_to_stat(const struct libc_file_info *in, struct stat *st)
 	st->st_ctime = in->mtime;
 }
 
-int _write(int fd, const void *buf, size_t len)
+RW_RESULT _write(int fd, const void *buf, size_t len)
 {
 	struct open_file *f = file_of(fd);
 	if (len > INT_MAX)
@@ -151,7 +164,7 @@ int _write(int fd, const void *buf, size_t len)
 	return n < 0 ? fail((int)-n) : (int)n;
 }
 
-int _read(int fd, void *buf, size_t len)
+RW_RESULT _read(int fd, void *buf, size_t len)
 {
 	struct open_file *f = file_of(fd);
 	if (len > INT_MAX)
@@ -503,8 +516,8 @@ void *_sbrk(ptrdiff_t incr)
 
 /* --- the names newlib calls ---------------------------------------------- */
 #define POSIX_NAME(name) __attribute__((alias("_" #name)))
-int write(int fd, const void *buf, size_t len) POSIX_NAME(write);
-int read(int fd, void *buf, size_t len) POSIX_NAME(read);
+RW_RESULT write(int fd, const void *buf, size_t len) POSIX_NAME(write);
+RW_RESULT read(int fd, void *buf, size_t len) POSIX_NAME(read);
 int close(int fd) POSIX_NAME(close);
 int fstat(int fd, struct stat *st) POSIX_NAME(fstat);
 int isatty(int fd) POSIX_NAME(isatty);
