@@ -1,15 +1,24 @@
 # Berth: one entry point.  `make run` and `make test` set up the machine
 # first (tools/setup.sh), so they work on a fresh Debian 12.
 
-# The C library of user programs (mk/libc.mk, docs/libc.md): LIBC=newlib or
-# LIBC=picolibc.  The default's build goes to build/, the other's to
-# build-LIBC/, so the two never mix.
-LIBC_DEFAULT := newlib
+# The C library of user programs (mk/libc.mk, docs/libc.md): LIBC=picolibc
+# (the default, chosen by measurement) or LIBC=newlib.  The default's build
+# goes to build/, the other's to build-LIBC/, so the two never mix.
+LIBC_DEFAULT := picolibc
 LIBC    ?= $(LIBC_DEFAULT)
 ifeq ($(filter newlib picolibc,$(LIBC)),)
 $(error LIBC=$(LIBC): the C library is newlib or picolibc)
 endif
 BUILD   := $(if $(filter $(LIBC_DEFAULT),$(LIBC)),build,build-$(LIBC))
+# $(BUILD)/libc names the library its objects were built with.  Another one
+# there (or none in a build from before LIBC=, which was newlib's) and the
+# compiled and linked files go, so nothing built with one library's headers
+# is linked with the other; disk images and the rest stay.
+LIBC_BUILT := $(shell cat $(BUILD)/libc 2>/dev/null || { [ -d $(BUILD)/libipc ] && echo newlib; })
+ifneq ($(LIBC_BUILT),$(LIBC))
+$(shell [ -d $(BUILD) ] && find $(BUILD) \( -name '*.o' -o -name '*.a' -o -name '*.elf' -o -name '*.d' \) -delete; \
+	mkdir -p $(BUILD) && echo $(LIBC) >$(BUILD)/libc)
+endif
 CC      := gcc
 HOSTCC  := gcc
 PYTHON  := python3
