@@ -179,7 +179,7 @@ modes: setup
 		--png $(BUILD)/bench/teach_modes.png
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build $(foreach l,newlib picolibc,build-$(l))
 
 # also the downloaded Debian packages (the Linux kernel, busybox)
 distclean: clean

@@ -174,10 +174,22 @@ static void check_output(void)
 
 int main(void)
 {
-	tap_plan(12);
+	tap_plan(14);
 	console_write = libc_console_write;
 	libc_console_write = capture;
 	setvbuf(stdout, NULL, _IOLBF, 256);
+
+	/* the system call the TLS areas rest on refuses what is not a user
+	 * address: the kernel loads FS base with it (WRMSR) */
+	uint64_t spare;
+	long err = object_alloc(OBJ_TCB, 0, &spare);
+	tap_ok(!err && sys_tcb_set_fs_base(spare, 0x8000000000000000UL) == E_BAD_ADDRESS &&
+	               sys_tcb_set_fs_base(spare, 0xffff800000001000UL) == E_BAD_ADDRESS &&
+	               sys_tcb_set_fs_base(spare, 0x0000800000000000UL) == E_BAD_ADDRESS,
+	       "SYS_TCB_SET_FS_BASE: a kernel or non-canonical base is E_BAD_ADDRESS");
+	tap_ok(!err && sys_tcb_set_fs_base(spare, 0) == E_OK && sys_tcb_set_fs_base(spare, 0x7fff0000UL) == E_OK &&
+	               sys_tcb_set_fs_base(CAP_ROOT_CNODE, 0x7fff0000UL) == E_WRONG_TYPE,
+	       "SYS_TCB_SET_FS_BASE: 0 and a user address are taken; a CNode is E_WRONG_TYPE");
 
 	tls_value = 1; /* the main thread's own: the workers start from 7 */
 	int made = 1;
