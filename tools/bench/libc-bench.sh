@@ -63,7 +63,7 @@ set style data histograms
 set style fill solid 0.7
 set boxwidth 0.8
 set xtics rotate by -40 font ',9'
-set ylabel 'picolibc / newlib (below 1: picolibc smaller or faster)'
+set ylabel 'picolibc / newlib (below 1: picolibc better)' font ',9'
 set yrange [0:*]
 set grid ytics
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
