@@ -1,8 +1,9 @@
-/* The system-call layer of the C library (newlib) on Berth.
+/* The system-call layer of the C library (picolibc or newlib, docs/libc.md)
+ * on Berth.
  *
- * newlib is built for the bare-metal target x86_64-elf with the system
- * calls left to the operating system (tools/setup-newlib.sh).  For that
- * target it calls them by their POSIX names (write, sbrk, ...; newlib's
+ * Both are built for bare metal with the system calls left to the
+ * operating system (tools/setup-picolibc.sh, tools/setup-newlib.sh).  They
+ * call them by their POSIX names (write, sbrk, ...; newlib's
  * MISSING_SYSCALL_NAMES), so each function here is defined under the
  * underscore name of newlib's porting interface and given the POSIX name
  * as an alias.
@@ -12,9 +13,9 @@
  * exit.  What does not exist yet fails with an errno and
  * says what will bring it; nothing pretends to succeed.
  *
- * Not thread-safe: newlib's locks are the default empty ones and the heap
- * has no lock; threads that use the C library at the same time need them
- * first. */
+ * Threads: malloc calls sbrk under its lock (lock.c), so the heap's break
+ * is safe; the open-file table has no lock of its own, so two threads
+ * opening or closing files at the same moment are not safe yet. */
 #include <libipc/libipc.h>
 #include <errno.h>
 #include <fcntl.h>
