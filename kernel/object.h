@@ -84,7 +84,8 @@ struct tcb {
 	 * children of the caps that configured it */
 	struct cap cspace_cap, vspace_cap, fault_cap, ipcbuf_cap;
 	uint64_t id;
-	uint64_t ipcbuf_vaddr;         /* loaded into FS base */
+	uint64_t fs_base;              /* loaded into FS base: the IPC buffer's address or
+	                                * what SYS_TCB_SET_FS_BASE gave (a thread's TLS) */
 	uint8_t state;                 /* enum berth_thread_state, or THREAD_DEAD */
 	uint8_t prio, max_prio;
 	uint8_t timeslice;

@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void switch_to(struct tcb *t, int o
 	}
 	if (other) {
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
-		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
+		wrmsr(MSR_FS_BASE, t->fs_base);
 		current = t;
 	}
 	if (fpu_owner != t) {
@@ -238,7 +238,7 @@ _Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
 	load_address_space(to, 0);
 	vspace_caps_changed = 0;
 	cpu_set_kernel_entry_stack((uintptr_t)(&to->ctx + 1));
-	wrmsr(MSR_FS_BASE, to->ipcbuf_vaddr);
+	wrmsr(MSR_FS_BASE, to->fs_base);
 	current = to;
 	fpu_switch(from->fpu, to->fpu);
 	fpu_owner = to;

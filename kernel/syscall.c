@@ -81,6 +81,7 @@ static int dispatch(struct tcb *t, struct context *r)
 	case SYS_TCB_INFO:
 	case SYS_TCB_SET_IPC_BUFFER:
 	case SYS_TCB_SET_FLAGS:
+	case SYS_TCB_SET_FS_BASE:
 		return sys_tcb(t, op, r);
 	case SYS_TCB_REGS:
 		return sys_tcb_regs(t, r);

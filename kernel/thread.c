@@ -165,6 +165,15 @@ static int tcb_configure(struct tcb *caller, struct tcb *t, uint64_t cnode, uint
 	return E_OK;
 }
 
+/* FS base is the one register user code cannot set itself (no FSGSBASE):
+ * the value comes from here, checked, and the switch loads it. */
+static void tcb_set_fs_base(struct tcb *t, uint64_t base)
+{
+	t->fs_base = base;
+	if (t == current)
+		wrmsr(MSR_FS_BASE, base);
+}
+
 static int tcb_set_ipc_buffer(struct tcb *caller, struct tcb *t, uint64_t frame, uint64_t vaddr)
 {
 	struct cap *f = 0;
@@ -178,9 +187,7 @@ static int tcb_set_ipc_buffer(struct tcb *caller, struct tcb *t, uint64_t frame,
 	struct tcb_cap_change ch = { &t->ipcbuf_cap, f };
 	if ((err = tcb_caps_swap(&ch, 1)))
 		return err;
-	t->ipcbuf_vaddr = frame ? vaddr : 0;
-	if (t == current)
-		wrmsr(MSR_FS_BASE, t->ipcbuf_vaddr);
+	tcb_set_fs_base(t, frame ? vaddr : 0);
 	tcb_caps_release();
 	return E_OK;
 }
@@ -236,6 +243,12 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 		return E_OK;
 	case SYS_TCB_SUSPEND:
 		thread_stop(t);
+		return E_OK;
+	case SYS_TCB_SET_FS_BASE:
+		/* a non-canonical base would fault the WRMSR in the kernel */
+		if (args->rsi && !user_address_ok(args->rsi))
+			return E_BAD_ADDRESS;
+		tcb_set_fs_base(t, args->rsi);
 		return E_OK;
 	case SYS_TCB_SET_FLAGS:
 		if (args->rsi & ~(uint64_t)TCB_FLAGS_ALL)

@@ -3,7 +3,8 @@
  * from the untyped list in order, moving to the next untyped when one is
  * full, or from one pool Untyped the caller chose (alloc_set_pool). */
 #include <libipc/libipc.h>
-#include <berth/ipc.h>
+#include <libipc/ipc.h>
+#include <libipc/tls.h>
 
 static const struct bootinfo *boot_info;
 static uint64_t slot_used[(1 << CNODE_MAX_RADIX) / 64];
@@ -12,14 +13,21 @@ static uint64_t first_slot, slot_limit, slot_hint;
 static unsigned untyped_index;
 static uint64_t pool;
 
-void libipc_init(const struct bootinfo *bi)
+void libipc_init(const struct bootinfo *bi, void *tls_area)
 {
 	boot_info = bi;
 	first_slot = slot_hint = bi->first_free_slot;
 	slot_limit = 1ULL << bi->cnode_radix;
 	untyped_index = 0;
-	if (!bi->ipc_buffer && ipc_buffer_setup(CAP_ROOT_TCB, CAP_ROOT_VSPACE, IPCBUF_VADDR))
-		debug_puts("libipc: no memory for an IPC buffer\n");
+	uint64_t ipcbuf = bi->ipc_buffer;
+	if (!ipcbuf) {
+		if (ipc_buffer_setup(CAP_ROOT_TCB, CAP_ROOT_VSPACE, IPCBUF_VADDR))
+			debug_puts("libipc: no memory for an IPC buffer\n");
+		else
+			ipcbuf = IPCBUF_VADDR;
+	}
+	if (thread_tls_start(CAP_ROOT_TCB, tls_area, ipcbuf) || !thread_tls_ok())
+		debug_puts("libipc: no thread-local storage\n");
 }
 
 const struct bootinfo *libipc_bootinfo(void)

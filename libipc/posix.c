@@ -1,8 +1,9 @@
-/* The system-call layer of the C library (newlib) on Berth.
+/* The system-call layer of the C library (picolibc or newlib, docs/libc.md)
+ * on Berth.
  *
- * newlib is built for the bare-metal target x86_64-elf with the system
- * calls left to the operating system (tools/setup-newlib.sh).  For that
- * target it calls them by their POSIX names (write, sbrk, ...; newlib's
+ * Both are built for bare metal with the system calls left to the
+ * operating system (tools/setup-picolibc.sh, tools/setup-newlib.sh).  They
+ * call them by their POSIX names (write, sbrk, ...; newlib's
  * MISSING_SYSCALL_NAMES), so each function here is defined under the
  * underscore name of newlib's porting interface and given the POSIX name
  * as an alias.
@@ -12,9 +13,9 @@
  * exit.  What does not exist yet fails with an errno and
  * says what will bring it; nothing pretends to succeed.
  *
- * Not thread-safe: newlib's locks are the default empty ones and the heap
- * has no lock; threads that use the C library at the same time need them
- * first. */
+ * Threads: malloc calls sbrk under its lock (lock.c), so the heap's break
+ * is safe; the open-file table has no lock of its own, so two threads
+ * opening or closing files at the same moment are not safe yet. */
 #include <libipc/libipc.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,18 @@
 void program_exit(int code); /* start.c */
 
 /* --- errno ---------------------------------------------------------------
- * newlib's errno is per reentrancy structure: the errno macro is
+ * picolibc's errno is one thread-local int (each thread's TLS block,
+ * tls.c), which is what its functions and programs read. */
+#ifdef __PICOLIBC__
+static int fail(int e)
+{
+	errno = e;
+	return -1;
+}
+/* read and write's result type in each library's <unistd.h> */
+#define RW_RESULT ssize_t
+#else
+/* newlib's errno is per reentrancy structure: the errno macro is
  * _REENT->_errno, which is what a program reads.  newlib's reentrant covers
  * (_write_r, _sbrk_r, ...) clear the global `errno` of libc/reent/reent.c,
  * call us and copy that into the structure they were given.  A failure
@@ -47,6 +59,8 @@ static int fail(int e)
 	errno = e;
 	return -1;
 }
+#define RW_RESULT _READ_WRITE_RETURN_TYPE
+#endif
 
 /* --- the console -------------------------------------------------------- */
 
@@ -122,7 +136,7 @@ static void info_to_stat(const struct libc_file_info *in, struct stat *st)
 	st->st_ctime = in->mtime;
 }
 
-int _write(int fd, const void *buf, size_t len)
+RW_RESULT _write(int fd, const void *buf, size_t len)
 {
 	struct open_file *f = file_of(fd);
 	if (len > INT_MAX)
@@ -151,7 +165,7 @@ int _write(int fd, const void *buf, size_t len)
 	return n < 0 ? fail((int)-n) : (int)n;
 }
 
-int _read(int fd, void *buf, size_t len)
+RW_RESULT _read(int fd, void *buf, size_t len)
 {
 	struct open_file *f = file_of(fd);
 	if (len > INT_MAX)
@@ -503,8 +517,8 @@ void *_sbrk(ptrdiff_t incr)
 
 /* --- the names newlib calls ---------------------------------------------- */
 #define POSIX_NAME(name) __attribute__((alias("_" #name)))
-int write(int fd, const void *buf, size_t len) POSIX_NAME(write);
-int read(int fd, void *buf, size_t len) POSIX_NAME(read);
+RW_RESULT write(int fd, const void *buf, size_t len) POSIX_NAME(write);
+RW_RESULT read(int fd, void *buf, size_t len) POSIX_NAME(read);
 int close(int fd) POSIX_NAME(close);
 int fstat(int fd, struct stat *st) POSIX_NAME(fstat);
 int isatty(int fd) POSIX_NAME(isatty);

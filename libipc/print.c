@@ -2,20 +2,25 @@
  * apart from stdio and the console hooks.  Formatting is newlib's integer
  * variant (vsniprintf): everything printf knows but floating point, no
  * heap, no locks, so it serves any thread at any time; stdio's printf has
- * floating point. */
+ * floating point.  picolibc's vsnprintf is that already (a string stream
+ * takes no lock and no heap). */
 #include <libipc/libipc.h>
 #include <stdio.h>
 
 int debug_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
+#ifdef __PICOLIBC__
+	return vsnprintf(buf, size, fmt, ap);
+#else
 	return vsniprintf(buf, size, fmt, ap);
+#endif
 }
 
 int debug_snprintf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsniprintf(buf, size, fmt, ap);
+	int n = debug_vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
 }
@@ -26,7 +31,7 @@ int debug_printf(const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsniprintf(buf, sizeof(buf), fmt, ap);
+	int n = debug_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	sys_debug_write(buf, strlen(buf));
 	return n;

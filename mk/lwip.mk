@@ -27,7 +27,7 @@ $(LWIP_SRC)/%.c: | $(LWIP_STAMP)
 	@test -f $@ || { echo "lwip: $@ is missing (tools/setup-lwip.sh)" >&2; exit 1; }
 
 $(BUILD)/lwip/%.o: $(LWIP_SRC)/%.c $(LWIP_STAMP) servers/net/port/lwipopts.h servers/net/port/arch/cc.h \
-		| $(NEWLIB_STAMP)
+		| $(LIBC_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@

@@ -18,8 +18,8 @@ $(BUILD)/$(1).elf: $$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/l
 	$$(Q)$$(CC) $$(LDFLAGS) -T libipc/user.ld -o $$@ $(BUILD)/libipc/crt0.S.o $$($(1)_OBJ) \
 		$(foreach o,$(3),$(BUILD)/idl/$(o).o) $(BUILD)/libipc.a $$(USER_LIBS)
 SERVER_ELF += $(BUILD)/$(1).elf
-$(BUILD)/$(1).elf: $(NEWLIB_STAMP)
-$$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o): | $(NEWLIB_STAMP)
+$(BUILD)/$(1).elf: $(LIBC_STAMP)
+$$($(1)_OBJ) $(foreach o,$(3),$(BUILD)/idl/$(o).o): | $(LIBC_STAMP)
 endef
 
 $(BUILD)/servers/%.c.o: servers/%.c $(foreach i,$(wildcard idl/*.idl),$(BUILD)/idl/$(basename $(notdir $(i))).h)

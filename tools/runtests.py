@@ -171,7 +171,9 @@ def run_unit(binary):
     return results
 
 
-def directives(source):
+def directives(source, build='build'):
+    """The test's directives; a path under build/ names the same file in
+    BUILD (build-picolibc/ for LIBC=picolibc, the Makefile's BUILD)."""
     d = {'cmdline': '', 'root': '', 'module': [], 'send': [], 'expect': [], 'reject': [], 'exit': 'clean',
          'timeout': '60', 'guest-end': '', 'selfcheck': '1', 'qemu': [], 'disk': [], 'disk-check': [],
          'disk-image': [], 'disk-fsck': [], 'disk-preen': [], 'disk-debugfs': [], 'disk-file': [], 'net': '',
@@ -182,6 +184,7 @@ def directives(source):
             if not m:
                 continue
             key, value = m.group(1), m.group(2)
+            value = re.sub(r'(?<![\w./-])build/', build.rstrip('/') + '/', value)
             if isinstance(d.get(key), list):
                 d[key].append(value)
             elif key in d:
@@ -431,7 +434,7 @@ def run_system(source, build):
     results = Results()
     name = os.path.splitext(os.path.basename(source))[0]
     prefix = 'system/' + name
-    d = directives(source)
+    d = directives(source, build)
     elf = os.path.join(build, 'tests', 'system', name + '.elf')
     kernel = os.path.join(build, TEST_KERNEL)
     if d['root']:
@@ -552,7 +555,7 @@ def run_guest(source, build):
     results = Results()
     name = os.path.splitext(os.path.basename(source))[0]
     prefix = 'guest/' + name
-    d = directives(source)
+    d = directives(source, build)
     logdir = os.path.join(build, 'test-logs')
     os.makedirs(logdir, exist_ok=True)
     manifest = os.path.join(logdir, 'guest-%s.manifest' % name)

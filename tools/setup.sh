@@ -1,11 +1,11 @@
 #!/bin/sh
 # Install what building and running Berth needs on Debian 12, then build
-# the C library (tools/setup-newlib.sh) and fetch lwIP's source
-# (tools/setup-lwip.sh).  Idempotent: it checks each
-# package and installs only what is missing, and newlib is built once.
+# the two C libraries (tools/setup-newlib.sh, tools/setup-picolibc.sh) and
+# fetch lwIP's source (tools/setup-lwip.sh).  Idempotent: it checks each
+# package and installs only what is missing, and each library is built once.
 set -eu
 
-packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy newlib-source xz-utils cpio e2fsprogs curl gnuplot-nox"
+packages="qemu-system-x86 gcc make binutils python3 gdb cppcheck clang-tidy newlib-source meson ninja-build xz-utils cpio e2fsprogs curl gnuplot-nox"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -24,4 +24,5 @@ else
 fi
 
 "$(dirname "$0")/setup-newlib.sh"
+"$(dirname "$0")/setup-picolibc.sh"
 "$(dirname "$0")/setup-lwip.sh"

@@ -68,6 +68,8 @@ enum berth_syscall {
 	SYS_TCB_SET_FLAGS = 50,   /* (tcb, flags): TCB_FLAG_* */
 	SYS_GUEST_PROTECT = 51,   /* (guest_space, gpa, pages, allow): write access to guest RAM,
 	                           * below -> rdx leaves changed */
+	SYS_TCB_SET_FS_BASE = 52, /* (tcb, base): the thread's FS base from now on (0 or a user
+	                           * address); SYS_TCB_SET_IPC_BUFFER sets it to the buffer's */
 	SYS_COUNT                 /* one past the highest number */
 };
 

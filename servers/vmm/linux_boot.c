@@ -30,8 +30,9 @@
 
 /* In the VMM, newlib's integer-only snprintf: the full one brings its
  * floating point along and doubles the VMM's code.  The host unit tests'
- * libc has only the full one. */
-#ifdef __NEWLIB__
+ * libc has only the full one, and picolibc (which says __NEWLIB__ too)
+ * has no such variant by name. */
+#if defined(__NEWLIB__) && !defined(__PICOLIBC__)
 #define snprintf sniprintf
 #endif
 

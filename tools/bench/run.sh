@@ -280,3 +280,8 @@ plot "$out/side-by-side.dat" using 2:xtic(1) title "Berth", '' using 3 title "Li
 PLOT
 echo "# chart: $out/side-by-side.png"
 
+
+# The two C libraries: server sizes, printf and memcpy under each (its own
+# table and docs/figures/libc.png; docs/libc.md says what they decided)
+echo "bench: the C libraries, newlib and picolibc (-icount shift=0)" >&2
+tools/bench/libc-bench.sh

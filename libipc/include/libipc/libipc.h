@@ -9,8 +9,10 @@
 #include <berth/bootinfo.h>
 #include <libipc/sys.h>
 
-/* Set up the allocators from the boot info (root task) */
-void libipc_init(const struct bootinfo *bi);
+/* Set up the allocators from the boot info, the first thread's IPC buffer
+ * if it has none, and its thread-local storage in tls_area
+ * (thread_tls_size() bytes, <libipc/tls.h>); crt0.S calls it. */
+void libipc_init(const struct bootinfo *bi, void *tls_area);
 
 /* The type of what our slot holds (OBJ_NONE for empty or invalid). */
 unsigned cspace_slot_type(uint64_t slot);

@@ -90,6 +90,13 @@ static inline long sys_tcb_set_ipc_buffer(uint64_t tcb, uint64_t frame, uint64_t
 	return berth_syscall(SYS_TCB_SET_IPC_BUFFER, tcb, frame, vaddr, 0, 0, 0).err;
 }
 
+/* The thread's FS base from now on: its thread control block (thread.c,
+ * thread-local storage) instead of its IPC buffer */
+static inline long sys_tcb_set_fs_base(uint64_t tcb, uint64_t base)
+{
+	return berth_syscall(SYS_TCB_SET_FS_BASE, tcb, base, 0, 0, 0, 0).err;
+}
+
 static inline long sys_cap_identify(uint64_t slot, unsigned *type, unsigned *rights, uint64_t *badge)
 {
 	struct sysret r = berth_syscall(SYS_CAP_IDENTIFY, slot, 0, 0, 0, 0, 0);
