@@ -68,11 +68,7 @@ static struct {
 static long ram_map(uint64_t f, uint64_t gpa, uint64_t *copy, int large, unsigned rights)
 {
 	unsigned pieces = large ? MAP_PIECES : 0;
-	/* our own view as pieces only for RAM on loan, the only RAM that is
-	 * shared: a VMM whose pool held frames mapped as pieces in its own
-	 * space left init waiting when it died (the kernel's bug, not found
-	 * yet: docs/lifecycle.md) */
-	long err = page_map_with_tables(f, GUEST_RAM_VA + gpa, rights | (borrowing ? pieces : 0));
+	long err = page_map_with_tables(f, GUEST_RAM_VA + gpa, rights | pieces);
 	err = err ? err : (*copy = slot_alloc()) ? sys_cnode_copy(f, CAP_ROOT_CNODE, *copy, RIGHTS_ALL) : E_SLOT_FULL;
 	return err ? err : page_map_in(vm.guest_space, *copy, gpa, rights | RIGHT_EXEC | pieces);
 }

@@ -12,6 +12,7 @@
 
 static uint64_t kernel_pml4;
 uint64_t tlb_generation; /* counts unmaps: a VCPU flushes its guest TLB when it moved */
+uint64_t vspace_generation; /* counts every change to any space's entries (selfcheck.c) */
 
 /* Drop the boot identity map; the kernel half stays for every space. */
 void vspace_init_kernel(void)
@@ -25,6 +26,7 @@ void vspace_init_kernel(void)
 void vspace_init(uint64_t pml4)
 {
 	uint64_t *dst = P2V(pml4), *src = P2V(kernel_pml4);
+	vspace_generation++;
 	for (int i = 256; i < 512; i++)
 		dst[i] = src[i];
 }
@@ -74,6 +76,7 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
 		table = P2V(table[index_at(vaddr, l)] & PTE_ADDR);
 	/* intermediate entries allow everything; leaves decide */
 	table[index_at(vaddr, missing + 1)] = table_pa | PTE_P | PTE_W | PTE_U;
+	vspace_generation++;
 	*level = (uint64_t)missing;
 	return E_OK;
 }
@@ -96,6 +99,7 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 		*missing = (uint64_t)level;
 		return E_MISSING_TABLE;
 	}
+	vspace_generation++;
 	uint64_t flags = PTE_P | PTE_U | ((rights & RIGHT_WRITE) ? PTE_W | PTE_AVL_WRITABLE : 0) |
 	                 ((rights & RIGHT_EXEC) ? 0 : PTE_NX) | ((how & MAP_UNCACHED) ? PTE_PCD | PTE_PWT : 0);
 	if (pieces) {
@@ -190,6 +194,7 @@ uint64_t handle_pml4(uint64_t handle)
 
 void vspace_destroy(uint64_t pml4, uint64_t asid)
 {
+	vspace_generation++;
 	if (asid < ASID_COUNT && asids[asid].pml4 == pml4) {
 		uint64_t handle = asid_handle(asid);
 		asids[asid].pml4 = 0;
@@ -257,6 +262,7 @@ void vspace_flush(uint64_t handle, uint64_t vaddr, int level)
 {
 	uint64_t pml4 = handle_pml4(handle);
 	tlb_generation++;
+	vspace_generation++;
 	/* a guest frame's shadow entries go with its mapping (shadow.c) */
 	shadow_guest_changed(handle);
 	if ((read_cr3() & PTE_ADDR) != pml4)

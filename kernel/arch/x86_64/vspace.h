@@ -52,5 +52,6 @@ uint64_t *vspace_pte(uint64_t pml4, uint64_t vaddr, int *missing_level);
 uint64_t vspace_leaf(uint64_t pml4, uint64_t vaddr, uint64_t *size);
 int vspace_write_protect(uint64_t handle, uint64_t vaddr, uint64_t pages, int allow, uint64_t *changed);
 extern uint64_t tlb_generation;
+extern uint64_t vspace_generation;
 
 #endif
