@@ -3,7 +3,8 @@
  * see vspace.h), so each capability maps its object at most once (copy a
  * frame capability to share the frame).  A frame's record is w0 = the
  * handle, w1 = the address, with FRAME_MAPPED_AS_PIECES in bit 0 for a
- * 2 MiB frame mapped with MAP_PIECES. */
+ * 2 MiB frame mapped with MAP_PIECES (a 4 KiB frame so mapped is recorded
+ * as any 4 KiB mapping: its one entry is found by its address). */
 #include <berth/errors.h>
 #include <berth/syscall.h>
 #include "object.h"
@@ -99,10 +100,6 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	rights &= ~(uint64_t)MAP_PIECES;
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) || !(rights & RIGHT_READ))
 		return E_BAD_ARG;
-	/* pieces are for guest RAM that a VMM tracks or shares by the page,
-	 * in the guest's space and in its own view of it */
-	if (pieces && !large)
-		return E_BAD_ARG;
 	if ((rights & f->rights) != rights)
 		return E_NO_RIGHTS;
 	if (frame_mapping(f))
@@ -114,7 +111,11 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 		return E_WRONG_TYPE;
 	if (device && pieces)
 		return E_BAD_ARG;
-	unsigned how = (pieces ? MAP_AS_PIECES : large ? MAP_LARGE : 0) | (device ? MAP_UNCACHED : 0);
+	/* pieces are for guest RAM that a VMM tracks or shares by the page,
+	 * in the guest's space and in its own view of it; a 4 KiB frame so
+	 * mapped is one piece, which another 4 KiB frame may replace */
+	unsigned how = (pieces ? (large ? MAP_AS_PIECES : MAP_REPLACEABLE) : large ? MAP_LARGE : 0) |
+	               (device ? MAP_UNCACHED : 0);
 	uint64_t handle = asid_handle(vs->w0);
 	int took_piece;
 	if ((err = vspace_map_frame(vs->obj, vaddr, f->obj, (unsigned)rights, how, missing, &took_piece)))
@@ -123,7 +124,8 @@ static int page_map(struct tcb *t, uint64_t frame_cptr, uint64_t vs_cptr, uint64
 	if (took_piece)
 		vspace_flush(handle, vaddr, 0);
 	f->w0 = handle;
-	f->w1 = vaddr | (pieces ? FRAME_MAPPED_AS_PIECES : 0);
+	/* a 4 KiB piece is found by its own address, as any 4 KiB mapping */
+	f->w1 = vaddr | (pieces && large ? FRAME_MAPPED_AS_PIECES : 0);
 	return E_OK;
 }
 

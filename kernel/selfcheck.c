@@ -465,10 +465,11 @@ static void check_table(const uint64_t *table, int level, int first, int last, c
 		/* boot memory (the root task's image, stack and tables) is no
 		 * object, but never goes back either */
 		if (level == 1 && (e & PTE_AVL_PIECE)) {
-			/* a piece of a 2 MiB frame (MAP_PIECES) */
-			const struct object *o = object_at(pa & ~(LARGE_PAGE_SIZE - 1));
-			if (!o || o->cap->type != OBJ_FRAME || o->end - o->start != LARGE_PAGE_SIZE)
-				broken("a space mapping a piece of what is no live 2 MiB frame", space);
+			/* a piece of a 2 MiB frame, or a 4 KiB frame as one (MAP_PIECES) */
+			const struct object *o = object_at(pa & ~(LARGE_PAGE_SIZE - 1)), *small = object_at(pa);
+			if ((!o || o->cap->type != OBJ_FRAME || o->end - o->start != LARGE_PAGE_SIZE) &&
+			    (!small || small->cap->type != OBJ_FRAME || small->end - small->start != PAGE_SIZE))
+				broken("a space mapping a piece of what is no live frame", space);
 		} else if (in_untyped_memory(pa)) {
 			const struct object *o = object_at(pa);
 			unsigned want = leaf ? OBJ_FRAME : OBJ_PAGE_TABLE;

@@ -156,7 +156,10 @@ struct tcb_regs {
  * (2 MiB-aligned) address, which must be there and empty, so that each
  * 4 KiB of it can be write-protected on its own (SYS_GUEST_PROTECT) and a
  * 4 KiB frame mapped at a page of it takes that page's place (copy-on-
- * write).  Unmapping the frame removes the pieces it still has.
+ * write).  Unmapping the frame removes the pieces it still has.  A 4 KiB
+ * frame mapped with MAP_PIECES is one piece: another 4 KiB frame mapped
+ * there later takes its place (a page shared by content, replaced by the
+ * VM's own copy when written: docs/lifecycle.md).
  *
  * SYS_GUEST_PROTECT (guest_space with WRITE, gpa, pages, allow): allow = 0
  * takes write access away from every page mapped in [gpa, gpa + pages *

@@ -5,7 +5,8 @@
  * a protected page is a nested page fault naming it while reads and
  * fetches go on; a 4 KiB frame mapped on a page takes that page's place;
  * unmapping or deleting the large frame removes the pieces it still has
- * and nothing else.  A real guest (32-bit, hand-assembled) does the
+ * and nothing else; a 4 KiB frame mapped as one piece is replaced the
+ * same way.  A real guest (32-bit, hand-assembled) does the
  * loads and stores; the test sees the memory through its own mappings. */
 #include "tap.h"
 #include <libipc/ipc.h>
@@ -15,6 +16,7 @@
 #define SCRATCH 0x60000000UL     /* the large frame, for us */
 #define PRIVATE 0x60400000UL     /* the 4 KiB frame, for us */
 #define OWN_VIEW 0x60800000UL    /* a copy of the large frame as pieces, for us */
+#define ONE_PIECE 0x60a00000UL   /* a 4 KiB frame as one piece, for us */
 #define BIG (1UL << LARGE_PAGE_BITS)
 
 /* The guest: store EAX at [EBX], exit, load [EBX] into EAX, exit, again. */
@@ -79,7 +81,7 @@ static volatile uint32_t *ours(uint64_t gpa) { return (volatile uint32_t *)(SCRA
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(45);
+	tap_plan(48);
 	uint64_t ut, big, priv, gs, gs_ro = slot_alloc(), pt;
 	uint64_t gbig = slot_alloc(), gbig2 = slot_alloc(), gro = slot_alloc(), gpriv = slot_alloc();
 	uint64_t send = slot_alloc(), changed = 99, level;
@@ -103,8 +105,25 @@ int main(const struct bootinfo *bi)
 
 	/* --- mapping as pieces ------------------------------------------ */
 	unsigned rwx = RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC;
-	tap_eq(sys_page_map(priv, gs, 0x200000, rwx | MAP_PIECES, &level), E_BAD_ARG,
-	       "a 4 KiB frame has no pieces");
+	/* a 4 KiB frame as one piece (a page shared by content): another
+	 * takes its place, and the first, unmapped or deleted, takes nothing */
+	uint64_t one, two, three;
+	volatile uint32_t *piece = (volatile uint32_t *)ONE_PIECE;
+	err = object_alloc(OBJ_FRAME, 0, &one);
+	err = err ? err : object_alloc(OBJ_FRAME, 0, &two);
+	err = err ? err : object_alloc(OBJ_FRAME, 0, &three);
+	err = err ? err : page_map_with_tables(one, ONE_PIECE, RIGHT_READ | RIGHT_WRITE | MAP_PIECES);
+	if (!err)
+		*piece = 0x1111;
+	tap_eq(err, E_OK, "a 4 KiB frame maps as one piece");
+	tap_ok(sys_page_map(two, CAP_ROOT_VSPACE, ONE_PIECE, RIGHT_READ | RIGHT_WRITE, &level) == E_OK && *piece == 0,
+	       "another 4 KiB frame takes its place");
+	tap_eq(sys_page_map(three, CAP_ROOT_VSPACE, ONE_PIECE, RIGHT_READ, &level), E_MAPPED,
+	       "that one, mapped plainly, no third frame replaces");
+	*piece = 0x2222;
+	tap_ok(sys_page_unmap(one) == E_NOT_MAPPED && sys_cnode_delete(one) == E_OK && *piece == 0x2222,
+	       "the first one, unmapped or deleted, takes nothing with it");
+	sys_page_unmap(two);
 	/* pieces in our own space too (a VMM's view of guest RAM it shares):
 	 * the frame's bytes, then a 4 KiB frame's in one piece's place */
 	uint64_t own4k;

@@ -85,7 +85,8 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table_pa, uint64_t 
  * directory's entry, as a large page, where no page table may be, or with
  * MAP_AS_PIECES in the 512 entries of the page table at vaddr, all of which
  * must be empty.  A 4 KiB frame may take the place of a piece: *took_piece
- * says so, and the caller flushes what the piece was (vspace_flush). */
+ * says so, and the caller flushes what the piece was (vspace_flush).  With
+ * MAP_REPLACEABLE a 4 KiB frame is itself such a piece. */
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
                      uint64_t *missing, int *took_piece)
 {
@@ -113,7 +114,7 @@ int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rig
 	if ((*pte & PTE_P) && (large || !(*pte & PTE_AVL_PIECE)))
 		return E_MAPPED;
 	*took_piece = (*pte & PTE_P) != 0;
-	*pte = frame | flags | (large ? PTE_PS : 0);
+	*pte = frame | flags | (large ? PTE_PS : 0) | ((how & MAP_REPLACEABLE) ? PTE_AVL_PIECE : 0);
 	return E_OK;
 }
 

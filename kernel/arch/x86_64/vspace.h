@@ -45,6 +45,7 @@ int vspace_map_table(uint64_t pml4, uint64_t vaddr, uint64_t table, uint64_t *le
 #define MAP_LARGE    0x1u
 #define MAP_UNCACHED 0x2u
 #define MAP_AS_PIECES 0x4u
+#define MAP_REPLACEABLE 0x8u  /* a 4 KiB frame as one piece: another 4 KiB frame may take its place */
 int vspace_map_frame(uint64_t pml4, uint64_t vaddr, uint64_t frame, unsigned rights, unsigned how,
                      uint64_t *missing, int *took_piece);
 int vspace_translate(uint64_t pml4, uint64_t vaddr, uint64_t *paddr);
