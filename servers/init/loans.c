@@ -134,6 +134,14 @@ long loan_share(struct task *t, uint32_t index, struct task *with)
 	return E_OK;
 }
 
+/* Our copy of the frame of a loan t holds, for reading (pages.c), or 0. */
+uint64_t loan_frame(const struct task *t, uint32_t index)
+{
+	if (!t || index >= loans_made || !holds(&loans[index], t->id) || !loans[index].frame)
+		return 0;
+	return loans[index].lent;
+}
+
 void loans_drop_task(const struct task *t)
 {
 	for (unsigned i = 0; i < loans_made; i++)

@@ -5,6 +5,7 @@
 #include <libipc/server.h>
 #include "tasks.h"
 #include "loans.h"
+#include "pages.h"
 #include "init.h"   /* generated from idl/init.idl */
 
 uint64_t init_port;
@@ -269,12 +270,28 @@ static long do_mem_share(void *ctx, uint64_t badge, uint32_t loan, const char *t
 	return loan_share(task_by_badge(badge), loan, task_by_name(task));
 }
 
-static long do_mem_sharing(void *ctx, uint64_t badge, uint64_t *shared, uint64_t *saved)
+static long do_mem_sharing(void *ctx, uint64_t badge, uint64_t *shared, uint64_t *saved, uint64_t *store_pages,
+                           uint64_t *store_takes)
 {
 	(void)ctx;
 	(void)badge;
 	loans_sharing(shared, saved);
+	pages_sharing(store_pages, store_takes);
 	return E_OK;
+}
+
+static long do_mem_page_find(void *ctx, uint64_t badge, uint32_t loan, uint32_t index, uint32_t *stored,
+                             uint32_t *seen)
+{
+	(void)ctx;
+	return pages_find(task_by_badge(badge), loan, index, stored, seen);
+}
+
+static long do_mem_page_take(void *ctx, uint64_t badge, uint32_t loan, uint32_t index, uint32_t *page,
+                             uint64_t *frame)
+{
+	(void)ctx;
+	return pages_take(task_by_badge(badge), loan, index, page, frame);
 }
 
 static long do_mem_return(void *ctx, uint64_t badge, uint32_t loan)
@@ -337,6 +354,7 @@ static const struct init_ops ops = {
 	.trace = do_trace, .trace_read = do_trace_read, .ps_entry = do_ps_entry,
 	.mem_borrow = do_mem_borrow, .mem_return = do_mem_return, .mem_borrow_frame = do_mem_borrow_frame,
 	.mem_share = do_mem_share, .mem_sharing = do_mem_sharing,
+	.mem_page_find = do_mem_page_find, .mem_page_take = do_mem_page_take,
 	.inject_cap = do_inject_cap,
 };
 

@@ -9,6 +9,7 @@
 #include <libipc/libipc.h>
 #include "tasks.h"
 #include "loans.h"
+#include "pages.h"
 
 #define WINDOW_BASE_MIN 4096
 
@@ -216,6 +217,7 @@ static void task_destroy(struct task *t)
 	t->running = 0;
 	sys_cnode_revoke(t->pool);
 	loans_drop_task(t);
+	pages_drop_task(t);
 	slot_reclaim(t->window, t->window + WINDOW_SLOTS);
 	names_drop_owner(t->id);
 }

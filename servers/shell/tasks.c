@@ -384,16 +384,21 @@ void cmd_mem(int argc, char **argv, const struct words *line)
 	(void)argc;
 	(void)argv;
 	(void)line;
-	uint64_t total, free, shared, saved;
+	uint64_t total, free, shared, saved, kept, takes;
 	if (init_mem(INIT_SLOT, &total, &free)) {
 		out("mem: init did not answer\n");
 		return;
 	}
 	outf("memory: %lu KiB total, %lu KiB free, %lu KiB used\n", total >> 10, free >> 10, (total - free) >> 10);
 	/* guest memory that clones share with their parents (vm clone) */
-	if (!init_mem_sharing(INIT_SLOT, &shared, &saved) && shared)
+	if (init_mem_sharing(INIT_SLOT, &shared, &saved, &kept, &takes))
+		return;
+	if (shared)
 		outf("shared by VMs: %lu KiB, saving %lu KiB (each VM's private copies are in used)\n", shared >> 10,
 		     saved >> 10);
+	/* pages shared by content (vm share): kept once by init */
+	if (kept)
+		outf("pages shared by content: %lu kept once (%lu KiB), taken %lu times by VMs\n", kept, kept * 4, takes);
 }
 
 void cmd_exit(int argc, char **argv, const struct words *line)

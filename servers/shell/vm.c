@@ -436,7 +436,7 @@ static void vm_balloon(int argc, char **argv, const struct words *line)
 }
 
 /* vm dirty NAME [stop]: the dirty log (docs/lifecycle.md) */
-/* vm share NAME: the VM's nearly-zero regions on one frame of zeroes */
+/* vm share NAME: pages alike kept once (zero pages, and pages init keeps) */
 static void vm_share(int argc, char **argv, const struct words *line)
 {
 	(void)argc;
@@ -446,17 +446,17 @@ static void vm_share(int argc, char **argv, const struct words *line)
 	if (!controls)
 		return;
 	uint32_t regions = 0;
-	uint64_t zeros = 0, copied = 0, us = 0;
-	long err = vmm_share_zero(controls, &regions, &zeros, &copied, &us);
+	uint64_t zeros = 0, alike = 0, copied = 0, us = 0;
+	long err = vmm_share(controls, &regions, &zeros, &alike, &copied, &us);
 	drop(controls);
 	if (err == E_STATE)
-		outf("vm share: '%s' cannot share its zero pages now (mode=svm only, not while its dirty log runs)\n",
-		     v.name);
+		outf("vm share: '%s' cannot share its pages now (mode=svm only, not while its dirty log runs)\n", v.name);
 	else if (err)
 		outf("vm share: '%s': %s\n", v.name, error_text(err));
 	else
-		outf("vm: '%s' shares %lu zero pages: %u regions (%u KiB) back with Berth, %lu pages copied; the guest "
-		     "stopped %lu.%03lu ms\n", v.name, zeros, regions, regions * 2048, copied, us / 1000, us % 1000);
+		outf("vm: '%s' gave %u regions (%u KiB) back to Berth: %lu zero pages shared, %lu pages on pages kept by "
+		     "content, %lu pages copied; the guest stopped %lu.%03lu ms\n", v.name, regions, regions * 2048, zeros,
+		     alike, copied, us / 1000, us % 1000);
 }
 
 static void vm_dirty(int argc, char **argv, const struct words *line)
@@ -658,10 +658,11 @@ static void vm_stats(int argc, char **argv, const struct words *line)
 	uint64_t memory, ms, exits, total_ns = 0, counted = 0;
 	uint32_t state;
 	char vm_name[33];
-	uint64_t shared_pages = 0, private_pages = 0, zero_pages = 0, zero_regions = 0;
+	uint64_t shared_pages = 0, private_pages = 0, zero_pages = 0, zero_regions = 0, stored_pages = 0;
 	long err = vmm_info(controls, vm_name, &state, &memory, &ms, &exits);
-	int sharing = !err && !vmm_sharing(controls, &shared_pages, &private_pages, &zero_pages, &zero_regions) &&
-	              (shared_pages || private_pages || zero_pages);
+	int sharing = !err &&
+	              !vmm_sharing(controls, &shared_pages, &private_pages, &zero_pages, &zero_regions, &stored_pages) &&
+	              (shared_pages || private_pages || zero_pages || stored_pages);
 	while (!err && n < MAX_REASONS &&
 	       !vmm_exit_stats(controls, n, r[n].reason, &r[n].code, &r[n].count, &r[n].ns)) {
 		total_ns += r[n].ns;
@@ -685,8 +686,8 @@ static void vm_stats(int argc, char **argv, const struct words *line)
 	outf("%s: %lu exits in %s of uptime\n", v.name, exits, uptime);
 	if (sharing)
 		outf("memory shared with clones or a parent: %lu pages (%lu KiB); zero pages on the zero frame: %lu (%lu "
-		     "regions); copied: %lu pages (%lu KiB)\n", shared_pages, shared_pages * 4, zero_pages, zero_regions,
-		     private_pages, private_pages * 4);
+		     "regions); on pages kept by content: %lu; copied: %lu pages (%lu KiB)\n", shared_pages,
+		     shared_pages * 4, zero_pages, zero_regions, stored_pages, private_pages, private_pages * 4);
 	outf("%-16s %6s %10s %14s %12s\n", "REASON", "CODE", "COUNT", "VMM TIME", "PER EXIT");
 	for (unsigned i = 0; i < n; i++) {
 		format_ns(r[i].ns, total, sizeof(total));
@@ -736,11 +737,14 @@ const struct command vm_commands[] = {
 	  "when either VM first writes it (vm stats shows how many, mem what sharing saves).\n"
 	  "A VM with a disk, a network card or a balloon, or not mode=svm, cannot be cloned\n"
 	  "(docs/lifecycle.md).\n", vm_clone, 0 },
-	{ "share", "NAME", 1, 1, 0, "share the VM's zero pages: nearly-zero memory goes back to Berth",
-	  "Reads the VM's memory; each 2 MiB of it whose pages are nearly all zero (448 of 512)\n"
-	  "is mapped on one shared frame of zeroes, read-only, its other pages copied, and its\n"
-	  "memory goes back to Berth (see mem).  A write to a zero page copies it.  The guest\n"
-	  "stops while it runs.  mode=svm only (docs/lifecycle.md).\n", vm_share, 0 },
+	{ "share", "NAME", 1, 1, 0, "share the VM's pages alike with other VMs' and its own",
+	  "Reads the VM's memory page by page.  Zero pages go on one shared frame of zeroes;\n"
+	  "a page whose bytes init keeps, or has seen in this or another VM, goes on init's\n"
+	  "one read-only copy.  Each 2 MiB of which 384 of 512 pages are so shared has its\n"
+	  "other pages copied and goes back to Berth (see mem).  A write to a shared page\n"
+	  "copies it.  Pages first seen are only remembered: run it on each VM, then again\n"
+	  "on the first.  The guest stops while it runs.  mode=svm only (docs/lifecycle.md).\n",
+	  vm_share, 0 },
 	{ "balloon", "NAME [MiB]", 1, 2, 0, "how much memory the guest gives back; ask for MiB",
 	  "A VM started with the balloon option has a virtio-balloon device.  With MiB, the\n"
 	  "guest is asked to give up that much of its memory (0: take it all back); its driver\n"

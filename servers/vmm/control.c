@@ -379,21 +379,22 @@ static long do_clone_end(void *ctx, uint64_t badge)
 }
 
 static long do_sharing(void *ctx, uint64_t badge, uint64_t *shared_pages, uint64_t *private_pages,
-                       uint64_t *zero_pages, uint64_t *zero_regions)
+                       uint64_t *zero_pages, uint64_t *zero_regions, uint64_t *stored_pages)
 {
 	(void)ctx;
 	(void)badge;
-	ram_sharing_stats(shared_pages, private_pages, zero_pages, zero_regions);
+	ram_sharing_stats(shared_pages, private_pages, zero_pages, zero_regions, stored_pages);
 	return E_OK;
 }
 
-static long do_share_zero(void *ctx, uint64_t badge, uint32_t *regions, uint64_t *zero_pages,
-                          uint64_t *copied_pages, uint64_t *pause_us)
+static long do_share(void *ctx, uint64_t badge, uint32_t *regions, uint64_t *zero_pages, uint64_t *stored_pages,
+                     uint64_t *copied_pages, uint64_t *pause_us)
 {
 	(void)ctx;
 	(void)badge;
 	(void)regions;
 	(void)zero_pages;
+	(void)stored_pages;
 	(void)copied_pages;
 	(void)pause_us;
 	long err = share_request(vm.reply); /* takes the reply right, answers at the exit */
@@ -406,7 +407,7 @@ static const struct vmm_ops ops = {
 	.inject_fault = do_inject_fault, .snapshot = do_snapshot, .balloon = do_balloon, .dirty = do_dirty,
 	.migrate = do_migrate, .clone_args = do_clone_args, .clone_begin = do_clone_begin,
 	.clone_frame = do_clone_frame, .clone_end = do_clone_end, .sharing = do_sharing,
-	.share_zero = do_share_zero,
+	.share = do_share,
 };
 
 int control_message(const struct msg *m)

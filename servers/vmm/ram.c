@@ -39,9 +39,11 @@ struct region {
 	uint32_t loan;
 	uint8_t backed;
 	uint8_t shared;     /* another VM maps the frame too, or it is the zero frame: copy-on-write */
-	uint8_t zero;       /* the frame is our zero frame's copy (ram_share_zero); no loan of its own */
+	uint8_t zero;       /* the frame is our zero frame's copy (ram_share_content); no loan of its own */
 	uint16_t private;   /* shared: pages made ours */
+	uint16_t stored;    /* zero: pages on init's kept pages */
 	uint32_t *own;      /* shared: per page, our private frame's slot and its guest copy's, or 0 */
+	uint64_t *kept;     /* zero: bit i: own[2i], own[2i+1] are init's kept page, read-only */
 };
 
 static struct region regions[REGIONS];
@@ -49,7 +51,7 @@ static int borrowing;   /* guest RAM is on loan from init */
 static unsigned regions_given_back;
 
 /* A 2 MiB frame of zeroes, borrowed on first use and never written:
- * regions whose pages are mostly zero are mapped on it (ram_share_zero). */
+ * regions given back by vm share are mapped on it (ram_share_content). */
 static struct {
 	uint64_t frame;
 	uint32_t loan;
@@ -98,6 +100,9 @@ static long region_release(struct region *g)
 		free(g->own);
 		g->own = 0;
 	}
+	free(g->kept);
+	g->kept = 0;
+	g->stored = 0;
 	long err = g->loan != ~0u ? init_mem_return(INIT_SLOT, g->loan) : E_OK;
 	g->loan = ~0u;
 	g->backed = g->shared = g->zero = 0;
@@ -272,6 +277,47 @@ static long private_frame(uint64_t *f)
 	return err;
 }
 
+static int page_kept(const struct region *g, unsigned i)
+{
+	return g->kept && (__atomic_load_n(&g->kept[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1);
+}
+
+/* Page i of region g, at `page`, on one of init's kept pages (read-only,
+ * mapped as one piece in both views): a private frame with its bytes
+ * takes its place in our view, then in the guest's, and our copies of the
+ * kept page go (init counts us as holding it until we end).  With the
+ * lock held; everything that can fail is taken first. */
+static long kept_unshare(struct region *g, uint64_t page, unsigned i)
+{
+	static uint8_t bytes[PAGE_SIZE];
+	uint32_t *own = &g->own[2 * i];
+	uint64_t f = 0, copy = slot_alloc();
+	long err = copy ? private_frame(&f) : E_SLOT_FULL;
+	err = err ? err : sys_cnode_copy(f, CAP_ROOT_CNODE, copy, RIGHTS_ALL);
+	if (!err) {
+		memcpy(bytes, (const void *)(GUEST_RAM_VA + page), PAGE_SIZE);
+		err = page_map_with_tables(f, GUEST_RAM_VA + page, RIGHT_READ | RIGHT_WRITE);
+	}
+	if (err) {
+		cap_drop(&copy);
+		cap_drop(&f);
+		return err;
+	}
+	memcpy((void *)(GUEST_RAM_VA + page), bytes, PAGE_SIZE);
+	if ((err = page_map_in(vm.guest_space, copy, page, RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC)))
+		return err;   /* not expected: the table is there; the guest keeps the kept page */
+	uint64_t old_view = own[0], old_guest = own[1];
+	own[0] = (uint32_t)f;
+	__atomic_store_n(&own[1], (uint32_t)copy, __ATOMIC_RELEASE);
+	__atomic_and_fetch(&g->kept[i / 64], ~(1UL << (i % 64)), __ATOMIC_RELEASE);
+	cap_drop(&old_view);   /* replaced in both views: their deletion unmaps nothing */
+	cap_drop(&old_guest);
+	g->stored--;
+	g->private++;
+	cow.pages++;
+	return E_OK;
+}
+
 /* The page at `page` of shared region g ours alone: a frame of our own
  * with the shared page's bytes, in our view first, then the guest's.
  * With the lock held. */
@@ -281,6 +327,8 @@ static long page_unshare(struct region *g, uint64_t page)
 	unsigned i = (unsigned)(page % LARGE_PAGE_SIZE / PAGE_SIZE);
 	uint32_t *own = &g->own[2 * i];
 	long err = E_OK;
+	if (page_kept(g, i))
+		return kept_unshare(g, page, i);
 	if (!own[0]) {
 		uint64_t f;
 		memcpy(bytes, (const void *)(GUEST_RAM_VA + page), PAGE_SIZE);
@@ -308,10 +356,11 @@ static long page_unshare(struct region *g, uint64_t page)
 	return err;
 }
 
+/* Ours alone and writable: a private frame mapped for the guest. */
 static int page_private(const struct region *g, uint64_t gpa)
 {
 	unsigned i = (unsigned)(gpa % LARGE_PAGE_SIZE / PAGE_SIZE);
-	return __atomic_load_n(&g->own[2 * i + 1], __ATOMIC_ACQUIRE) != 0;
+	return __atomic_load_n(&g->own[2 * i + 1], __ATOMIC_ACQUIRE) != 0 && !page_kept(g, i);
 }
 
 /* Every page of gpa..gpa+n (inside RAM) that is shared made ours alone,
@@ -347,10 +396,12 @@ int ram_write_fault(uint64_t gpa)
 	return ram_unshare(page, PAGE_SIZE) ? -1 : 1;
 }
 
+/* The page's bytes are not the shared frame's: private, or on a kept page. */
 int ram_page_private(uint64_t gpa)
 {
 	const struct region *g = &regions[gpa / LARGE_PAGE_SIZE];
-	return gpa < vm.ram_bytes && g->shared && page_private(g, gpa);
+	unsigned i = (unsigned)(gpa % LARGE_PAGE_SIZE / PAGE_SIZE);
+	return gpa < vm.ram_bytes && g->shared && __atomic_load_n(&g->own[2 * i + 1], __ATOMIC_ACQUIRE) != 0;
 }
 
 int ram_sharing(void)
@@ -362,15 +413,16 @@ int ram_sharing(void)
 }
 
 void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages, uint64_t *zero_pages,
-                       uint64_t *zero_regions)
+                       uint64_t *zero_regions, uint64_t *stored_pages)
 {
-	*shared_pages = *zero_pages = *zero_regions = 0;
+	*shared_pages = *zero_pages = *zero_regions = *stored_pages = 0;
 	for (uint64_t r = 0; r < vm.ram_bytes / LARGE_PAGE_SIZE; r++) {
 		const struct region *g = &regions[r];
 		if (!g->shared || !g->backed)
 			continue;
-		*(g->zero ? zero_pages : shared_pages) += PAGES_PER_REGION - g->private;
+		*(g->zero ? zero_pages : shared_pages) += PAGES_PER_REGION - g->private - g->stored;
 		*zero_regions += g->zero;
+		*stored_pages += g->stored;
 	}
 	*private_pages = cow.pages;
 }
@@ -459,7 +511,7 @@ long ram_adopt(unsigned r, uint64_t frame, uint32_t loan)
 	return E_OK;
 }
 
-/* --- zero pages, shared (share.c) ---------------------------------------- */
+/* --- pages shared by content (share.c) ------------------------------------ */
 
 static int page_is_zero(uint64_t gpa)
 {
@@ -470,74 +522,116 @@ static int page_is_zero(uint64_t gpa)
 	return 1;
 }
 
-/* Region r on the zero frame, if at least min_zero of its pages are all
- * zero: the zero frame mapped read-only as its pieces, each other page
- * copied into a private frame that takes its piece's place, and the
- * region's own frame given back to init.  The VCPU waits on us and no
- * device request is in flight (share.c), so nothing writes the region
- * meanwhile.  Everything that can fail is taken before any mapping
- * changes.  1 if it was done, 0 if not worth it (or not possible: RAM
- * from our pool, a region shared with a clone), or an error. */
-long ram_share_zero(unsigned r, unsigned min_zero, unsigned *zero_pages)
+enum { PAGE_OWN, PAGE_ZERO, PAGE_ALIKE };
+
+/* Undo what ram_share_content took before any mapping changed. */
+static void share_undo(uint32_t *own, uint64_t *view, uint64_t *guest)
+{
+	for (unsigned i = 0; own && i < 2 * PAGES_PER_REGION; i++) {
+		uint64_t s = own[i];
+		cap_drop(&s);
+	}
+	free(own);
+	cap_drop(view);
+	cap_drop(guest);
+}
+
+/*
+ * Region r given back to init if at least `min` of its pages need no
+ * memory of their own: pages all zero, and pages whose bytes init keeps
+ * or has seen at another place (mem_page_find: init hashes the page
+ * itself and compares in full).  Then the zero frame is mapped read-only
+ * as its pieces; each page alike goes on init's kept page
+ * (mem_page_take), read-only, as one piece; each other page is copied
+ * into a private frame; and the region's own frame goes back to init.
+ * The VCPU waits on us and no device request is in flight (share.c), so
+ * nothing writes the region meanwhile.  Everything that can fail is
+ * taken before any mapping changes.  1 if it was done (with *zero_pages,
+ * *alike and *copied counted), 0 if not worth it (or not possible: RAM
+ * from our pool, a region shared with a clone or already remapped), or
+ * an error.
+ */
+long ram_share_content(unsigned r, unsigned min, unsigned *zero_pages, unsigned *alike, unsigned *copied)
 {
 	struct region *g = &regions[r];
 	uint64_t base = (uint64_t)r * LARGE_PAGE_SIZE;
-	*zero_pages = 0;
+	*zero_pages = *alike = *copied = 0;
 	if (!borrowing || r >= vm.ram_bytes / LARGE_PAGE_SIZE || !g->backed || g->shared)
 		return 0;
-	static uint8_t keep[PAGES_PER_REGION];
-	unsigned z = 0;
-	for (unsigned i = 0; i < PAGES_PER_REGION; i++) {
-		keep[i] = !page_is_zero(base + (uint64_t)i * PAGE_SIZE);
-		z += !keep[i];
-	}
-	*zero_pages = z;
-	if (z < min_zero)
-		return 0;
+	/* every page is asked about, even in a region that cannot make it:
+	 * init remembers where it saw each, which is how another VM's scan
+	 * finds pages alike */
+	static uint8_t kind[PAGES_PER_REGION];
+	unsigned z = 0, a = 0;
 	long err = E_OK;
+	for (unsigned i = 0; i < PAGES_PER_REGION; i++) {
+		uint32_t stored = 0, seen = 0;
+		if (page_is_zero(base + (uint64_t)i * PAGE_SIZE))
+			kind[i] = PAGE_ZERO;
+		else if ((err = init_mem_page_find(INIT_SLOT, g->loan, i, &stored, &seen)))
+			return err;
+		else
+			kind[i] = stored || seen ? PAGE_ALIKE : PAGE_OWN;
+		z += kind[i] == PAGE_ZERO;
+		a += kind[i] == PAGE_ALIKE;
+	}
+	if (z + a < min)
+		return 0;
 	if (!zero.frame && (err = init_mem_borrow_frame(INIT_SLOT, &zero.loan, &zero.frame))) {
 		zero.frame = 0;
 		return err;
 	}
-	/* what can fail first: the private frames with their guest copies,
-	 * the zero frame's two copies, the bytes to keep */
+	/* what can fail first: the private frames and init's kept pages with
+	 * their guest copies, the zero frame's two copies, the bytes to copy */
+	unsigned own_pages = PAGES_PER_REGION - z - a;
 	uint32_t *own = calloc(2 * PAGES_PER_REGION, sizeof(uint32_t));
-	uint8_t *bytes = malloc((PAGES_PER_REGION - z) * PAGE_SIZE + 1);
+	uint64_t *kept = calloc(PAGES_PER_REGION / 64, sizeof(uint64_t));
+	uint8_t *bytes = malloc((size_t)own_pages * PAGE_SIZE + 1);
 	uint64_t view = slot_alloc(), guest = slot_alloc();
-	err = own && bytes && view && guest ? E_OK : E_LIMIT;
+	err = own && kept && bytes && view && guest ? E_OK : E_LIMIT;
 	err = err ? err : sys_cnode_copy(zero.frame, CAP_ROOT_CNODE, view, RIGHT_READ | RIGHT_EXEC);
 	err = err ? err : sys_cnode_copy(zero.frame, CAP_ROOT_CNODE, guest, RIGHT_READ | RIGHT_EXEC);
 	for (unsigned i = 0, k = 0; !err && i < PAGES_PER_REGION; i++) {
-		if (!keep[i])
+		if (kind[i] == PAGE_ZERO)
 			continue;
-		uint64_t f, copy = slot_alloc();
-		err = copy ? private_frame(&f) : E_SLOT_FULL;
+		uint64_t f = 0, copy = slot_alloc();
+		uint32_t page;
+		if (!copy)
+			err = E_SLOT_FULL;
+		else if (kind[i] == PAGE_ALIKE)
+			err = init_mem_page_take(INIT_SLOT, g->loan, i, &page, &f);
+		else
+			err = private_frame(&f);
 		err = err ? err : sys_cnode_copy(f, CAP_ROOT_CNODE, copy, RIGHTS_ALL);
 		own[2 * i] = (uint32_t)f;
 		own[2 * i + 1] = (uint32_t)copy;
-		memcpy(bytes + (size_t)k++ * PAGE_SIZE, (const void *)(GUEST_RAM_VA + base + (uint64_t)i * PAGE_SIZE),
-		       PAGE_SIZE);
+		if (kind[i] == PAGE_ALIKE)
+			kept[i / 64] |= 1UL << (i % 64);
+		else
+			memcpy(bytes + (size_t)k++ * PAGE_SIZE, (const void *)(GUEST_RAM_VA + base + (uint64_t)i * PAGE_SIZE),
+			       PAGE_SIZE);
 	}
 	if (err) {
-		for (unsigned i = 0; own && i < 2 * PAGES_PER_REGION; i++) {
-			uint64_t s = own[i];
-			cap_drop(&s);
-		}
-		cap_drop(&view);
-		cap_drop(&guest);
-		free(own);
+		share_undo(own, &view, &guest);
+		free(kept);
 		free(bytes);
 		return err;
 	}
-	/* the switch: the region's frame out, the zero frame in, the kept pages on it */
+	/* the switch: the region's frame out, the zero frame in, each other
+	 * page on it as a 4 KiB frame in a piece's place */
 	sys_cnode_delete(g->copy);           /* the guest's mapping */
 	sys_page_unmap(g->frame);             /* ours */
 	err = page_map_with_tables(view, GUEST_RAM_VA + base, RIGHT_READ | MAP_PIECES);
 	err = err ? err : page_map_in(vm.guest_space, guest, base, RIGHT_READ | RIGHT_EXEC | MAP_PIECES);
 	for (unsigned i = 0, k = 0; !err && i < PAGES_PER_REGION; i++) {
-		if (!keep[i])
-			continue;
 		uint64_t gpa = base + (uint64_t)i * PAGE_SIZE;
+		if (kind[i] == PAGE_ZERO)
+			continue;
+		if (kind[i] == PAGE_ALIKE) {
+			err = page_map_with_tables(own[2 * i], GUEST_RAM_VA + gpa, RIGHT_READ | MAP_PIECES);
+			err = err ? err : page_map_in(vm.guest_space, own[2 * i + 1], gpa, RIGHT_READ | RIGHT_EXEC | MAP_PIECES);
+			continue;
+		}
 		err = page_map_with_tables(own[2 * i], GUEST_RAM_VA + gpa, RIGHT_READ | RIGHT_WRITE);
 		if (!err)
 			memcpy((void *)(GUEST_RAM_VA + gpa), bytes + (size_t)k++ * PAGE_SIZE, PAGE_SIZE);
@@ -545,7 +639,7 @@ long ram_share_zero(unsigned r, unsigned min_zero, unsigned *zero_pages)
 	}
 	free(bytes);
 	if (err) {   /* not expected: every table is there; the guest cannot go on */
-		debug_printf("vmm: %szero pages: region %u could not be remapped (error %ld)\n", vm_name, r, err);
+		debug_printf("vmm: %sshare: region %u could not be remapped (error %ld)\n", vm_name, r, err);
 		return err;
 	}
 	slot_free(g->copy);
@@ -556,8 +650,13 @@ long ram_share_zero(unsigned r, unsigned min_zero, unsigned *zero_pages)
 	g->copy = guest;
 	g->loan = ~0u;
 	g->own = own;
-	g->private = (uint16_t)(PAGES_PER_REGION - z);
-	cow.pages += PAGES_PER_REGION - z;
+	g->kept = kept;
+	g->private = (uint16_t)own_pages;
+	g->stored = (uint16_t)a;
+	cow.pages += own_pages;
 	g->shared = g->zero = 1;
+	*zero_pages = z;
+	*alike = a;
+	*copied = own_pages;
 	return 1;
 }

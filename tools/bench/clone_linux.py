@@ -6,8 +6,8 @@
 
 Berth (build/kernel.bin, tests/bench/clones.manifest) boots under QEMU
 -icount shift=0 with a 112 MiB Linux guest and the shell.  Once the guest
-is at its shell, `vm share linux` puts its nearly-zero regions on its
-zero frame, then `vm clone linux cK` starts four clones one after the
+is at its shell, `vm share linux` gives back the regions whose pages are
+zero or alike (`docs/lifecycle.md`), then `vm clone linux cK` starts four clones one after the
 other; then all five VMs idle for --idle seconds (wall clock, default 30)
 and the shell's `mem` and `vm stats` say what is shared and what each VM
 copied.  Printed (stdout; progress on stderr):
@@ -21,7 +21,8 @@ copied.  Printed (stdout; progress on stderr):
     BENCH name=clones_copied_pages value=<n> unit=pages   (pages the five VMs copied on write, all of them)
     BENCH name=clones_ram_mib value=<MiB> unit=MiB        (the five guests' RAM as backed: the parent's
                                                            112 less the regions back, plus the zero
-                                                           frame, plus every page any of them copied)
+                                                           frame, plus every page any of them copied
+                                                           and init's pages kept by content)
     BENCH name=clones_unshared_ram_mib value=<MiB> unit=MiB  (five guests without sharing: 5 x 112)
 
 and exits non-zero, with the end of the log, when a figure is missing.
@@ -82,12 +83,13 @@ def main():
         if q.wait_for(r'\[linux\] .*Run /init as init process', args.timeout) is None:
             fail(q, 'the guest did not reach /init')
         time.sleep(20)   # to its shell, and quiet
-        z = shell(q, 'vm share linux', r"^vm: 'linux' shares (\d+) zero pages: (\d+) regions \(\d+ KiB\) back with "
-                  r'Berth, (\d+) pages copied; the guest stopped ([\d.]+) ms|^vm share: .*')
-        if not z or not z.group(0).startswith("vm: 'linux' shares"):
+        z = shell(q, 'vm share linux', r"^vm: 'linux' gave (\d+) regions \(\d+ KiB\) back to Berth: (\d+) zero pages "
+                  r'shared, (\d+) pages on pages kept by content, (\d+) pages copied; the guest stopped ([\d.]+) ms'
+                  r'|^vm share: .*')
+        if not z or not z.group(0).startswith("vm: 'linux' gave"):
             fail(q, 'vm share linux did not answer')
         say(z.group(0))
-        zero_pages, zero_regions, share_ms = int(z.group(1)), int(z.group(2)), float(z.group(4))
+        zero_regions, zero_pages, share_ms = int(z.group(1)), int(z.group(2)), float(z.group(5))
         pauses, starts = [], []
         for k in range(1, CLONES + 1):
             t0 = time.time()
@@ -108,15 +110,19 @@ def main():
         copied = 0
         for name in ['linux'] + ['c%d' % k for k in range(1, CLONES + 1)]:
             s = shell(q, 'vm stats %s' % name, r'^memory shared with clones or a parent: (\d+) pages \(\d+ KiB\); '
-                      r'zero pages on the zero frame: \d+ \(\d+ regions\); copied: (\d+) pages', 30)
+                      r'zero pages on the zero frame: \d+ \(\d+ regions\); on pages kept by content: (\d+); '
+                      r'copied: (\d+) pages', 30)
             if not s:
                 fail(q, 'vm stats %s shows no sharing' % name)
-            say('%s: %s pages shared, %s copied' % (name, s.group(1), s.group(2)))
-            copied += int(s.group(2))
+            say('%s: %s pages shared, %s on pages kept by content, %s copied' %
+                (name, s.group(1), s.group(2), s.group(3)))
+            copied += int(s.group(3))
+        k = shell(q, 'mem', r'^pages shared by content: (\d+) kept once', 30)
+        kept = int(k.group(1)) if k else 0
     finally:
         q.stop()
     saved_mib = saved_kib / 1024
-    ram_mib = RAM_MIB - 2 * zero_regions + 2 + copied * 4 / 1024
+    ram_mib = RAM_MIB - 2 * zero_regions + 2 + (copied + kept) * 4 / 1024
     print('BENCH name=share_zero_regions value=%d unit=regions' % zero_regions)
     print('BENCH name=share_zero_pages value=%d unit=pages' % zero_pages)
     print('BENCH name=share_pause_ms value=%.1f unit=ms' % share_ms)
