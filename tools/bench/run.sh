@@ -176,6 +176,10 @@ echo "bench: four clones of an idle Linux guest: the memory their sharing saves 
 tools/bench/clone_linux.py >$out/clones.txt
 cat $out/clones.txt
 
+echo "bench: two Linux guests booted apart: the pages they share by content (-icount shift=0)" >&2
+tools/bench/share_linux.py >$out/share.txt
+cat $out/share.txt
+
 value() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/berth.txt $out/linux.txt $out/linux-boot.txt $out/shadow.txt; }
 svalue() { sed -n "s/^BENCH name=$1 value=\([0-9.]*\).*/\1/p" $out/snapshot.txt; }
 echo "# side by side (guest instructions per operation; lower is better):"
