@@ -19,10 +19,18 @@
  * - mem_page_take answers a read-only copy of the store's page alike, or
  *   makes one from the caller's page.  The caller then holds it.
  *
- * A store page lives while a task that took it runs: when the last one
- * ends its copies are revoked and its frame waits for the next page.  A
- * VMM that stops mapping a page (its guest wrote it) still counts as
- * holding it until it ends: a task's bit, not a count.
+ * A task holds at most as many pages as its borrow line (a VM's RAM), so
+ * that one cannot fill the store for all.  A store page lives while a task
+ * that took it runs: when the last one ends its copies are revoked and its
+ * frame waits for the next page.  A VMM that stops mapping a page (its
+ * guest wrote it) still counts as holding it until it ends: a task's bit,
+ * not a count.
+ *
+ * What sharing across VMs gives away: a VMM learns whether a page like
+ * one of its guest's is held elsewhere (mem_page_find), and a guest can
+ * time a write to learn whether its page was shared, the side channel for
+ * which VMware turned sharing between VMs off by default.  Only a VMM
+ * that asks shares (vm share is the operator's choice, per VM).
  */
 #include <libipc/libipc.h>
 #include <string.h>
@@ -64,6 +72,7 @@ _Static_assert(MANIFEST_MAX_SERVERS < 32, "a task's badge is a bit of a page's h
 
 static struct tables *T;
 static uint32_t store_made, free_list = NONE, chunk_left;
+static uint32_t held[MANIFEST_MAX_SERVERS + 1];   /* by badge: pages a task holds, at most its borrow line */
 static uint64_t chunk;   /* the Untyped store frames come from now */
 
 static long tables_make(void)
@@ -206,6 +215,10 @@ long pages_take(struct task *t, uint32_t loan, uint32_t index, uint32_t *page, u
 		return err ? err : E_BAD_ARG;
 	uint64_t hash = page_hash(p);
 	uint32_t i = store_find(p, hash);
+	int taken = i != NONE && (T->store[i].holders >> t->id & 1);
+	/* a VM's pages, at most: one task cannot fill the store for all */
+	if (!taken && held[t->id] >= (uint64_t)t->m->borrow_mib << (20 - PAGE_BITS))
+		return E_LIMIT;
 	if (i == NONE) {
 		if ((i = store_alloc()) == NONE)
 			return E_LIMIT;
@@ -223,6 +236,7 @@ long pages_take(struct task *t, uint32_t loan, uint32_t index, uint32_t *page, u
 		s->next = *b;
 		*b = i;
 	}
+	held[t->id] += !taken;
 	T->store[i].holders |= 1u << t->id;
 	*page = i;
 	*ro = T->store[i].ro;
@@ -252,6 +266,7 @@ void pages_drop_task(const struct task *t)
 		if (!(s->holders >> t->id & 1))
 			continue;
 		s->holders &= ~(1u << t->id);
+		held[t->id]--;
 		if (!s->holders)
 			store_free(i);
 	}
