@@ -536,6 +536,43 @@ static void share_undo(uint32_t *own, uint64_t *view, uint64_t *guest)
 	cap_drop(guest);
 }
 
+/* Each page of region g (at base): all zero, alike (init keeps its bytes
+ * or has seen them at another place, in this VM or another) or its own.
+ * Asking makes init remember where it saw each page. */
+static long region_classify(const struct region *g, uint64_t base, uint8_t *kind, unsigned *z, unsigned *a)
+{
+	*z = *a = 0;
+	for (unsigned i = 0; i < PAGES_PER_REGION; i++) {
+		uint32_t stored = 0, seen = 0;
+		long err;
+		if (page_is_zero(base + (uint64_t)i * PAGE_SIZE))
+			kind[i] = PAGE_ZERO;
+		else if ((err = init_mem_page_find(INIT_SLOT, g->loan, i, &stored, &seen)))
+			return err;
+		else
+			kind[i] = stored || seen ? PAGE_ALIKE : PAGE_OWN;
+		*z += kind[i] == PAGE_ZERO;
+		*a += kind[i] == PAGE_ALIKE;
+	}
+	return E_OK;
+}
+
+static int region_scannable(unsigned r)
+{
+	const struct region *g = &regions[r];
+	return borrowing && r < vm.ram_bytes / LARGE_PAGE_SIZE && g->backed && !g->shared;
+}
+
+/* Region r's pages shown to init, which remembers where it saw each: a
+ * scan's first pass, so that of two pages alike in one VM the first finds
+ * the second too. */
+long ram_share_note(unsigned r)
+{
+	static uint8_t kind[PAGES_PER_REGION];
+	unsigned z, a;
+	return region_scannable(r) ? region_classify(&regions[r], (uint64_t)r * LARGE_PAGE_SIZE, kind, &z, &a) : E_OK;
+}
+
 /*
  * Region r given back to init if at least `min` of its pages need no
  * memory of their own: pages all zero, and pages whose bytes init keeps
@@ -556,25 +593,13 @@ long ram_share_content(unsigned r, unsigned min, unsigned *zero_pages, unsigned 
 	struct region *g = &regions[r];
 	uint64_t base = (uint64_t)r * LARGE_PAGE_SIZE;
 	*zero_pages = *alike = *copied = 0;
-	if (!borrowing || r >= vm.ram_bytes / LARGE_PAGE_SIZE || !g->backed || g->shared)
+	if (!region_scannable(r))
 		return 0;
-	/* every page is asked about, even in a region that cannot make it:
-	 * init remembers where it saw each, which is how another VM's scan
-	 * finds pages alike */
 	static uint8_t kind[PAGES_PER_REGION];
-	unsigned z = 0, a = 0;
-	long err = E_OK;
-	for (unsigned i = 0; i < PAGES_PER_REGION; i++) {
-		uint32_t stored = 0, seen = 0;
-		if (page_is_zero(base + (uint64_t)i * PAGE_SIZE))
-			kind[i] = PAGE_ZERO;
-		else if ((err = init_mem_page_find(INIT_SLOT, g->loan, i, &stored, &seen)))
-			return err;
-		else
-			kind[i] = stored || seen ? PAGE_ALIKE : PAGE_OWN;
-		z += kind[i] == PAGE_ZERO;
-		a += kind[i] == PAGE_ALIKE;
-	}
+	unsigned z, a;
+	long err = region_classify(g, base, kind, &z, &a);
+	if (err)
+		return err;
 	if (z + a < min)
 		return 0;
 	if (!zero.frame && (err = init_mem_borrow_frame(INIT_SLOT, &zero.loan, &zero.frame))) {

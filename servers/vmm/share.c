@@ -13,10 +13,12 @@
  * write to a page on the zero frame or on a kept page then copies it, as
  * copy-on-write does for clones.
  *
- * Pages seen for the first time are only remembered by init: two VMs
- * booted apart share when the second one's scan finds the first one's
- * pages (kept from then on), and the first one's next scan finds them
- * kept.  A region mostly unlike anything else keeps its frame.  One scan
+ * Two passes: the first shows every page to init, which remembers where
+ * it saw each, so that in the second two pages alike in this VM find each
+ * other.  Pages of other VMs are found if their own scan showed them:
+ * two VMs booted apart share when the second one's scan finds the first
+ * one's pages (kept from then on), and the first one's next scan finds
+ * them kept.  A region mostly unlike anything else keeps its frame.  One scan
  * a request.
  */
 #include "vm.h"
@@ -35,6 +37,8 @@ static void scan(void)
 	uint32_t done = 0;
 	uint64_t zeros = 0, alike = 0, copied = 0;
 	long err = snapshot_disk_settle() ? E_STATE : E_OK;
+	for (unsigned r = 0; !err && r < vm.ram_bytes / LARGE_PAGE_SIZE; r++)
+		err = ram_share_note(r);
 	for (unsigned r = 0; !err && r < vm.ram_bytes / LARGE_PAGE_SIZE; r++) {
 		unsigned z, a, c;
 		long k = ram_share_content(r, SHARE_MIN, &z, &a, &c);

@@ -104,6 +104,7 @@ int ram_page_private(uint64_t gpa);
 int ram_sharing(void);                                 /* some RAM is shared with another VM */
 void ram_sharing_stats(uint64_t *shared_pages, uint64_t *private_pages, uint64_t *zero_pages,
                        uint64_t *zero_regions, uint64_t *stored_pages);
+long ram_share_note(unsigned r);
 long ram_share_content(unsigned r, unsigned min, unsigned *zero_pages, unsigned *alike, unsigned *copied);
 long ram_share_begin(void);
 long ram_share_region(unsigned r, const char *child, uint64_t *ro, uint32_t *loan);

@@ -17,7 +17,7 @@
 // test-exit: none
 // test-timeout: 300
 // test-selfcheck: 64
-// test-expect: share-test: ok - vm share a first: its pages remembered, \d+ regions given back
+// test-expect: share-test: ok - vm share a first: its pages remembered, \d+ regions given back \(\d+ alike\)
 // test-expect: share-test: ok - vm share b: \d+ regions given back, \d+ pages on kept pages
 // test-expect: share-test: ok - vm share a again: \d+ regions given back, \d+ pages on kept pages
 // test-expect: share-test: ok - init keeps \d+ pages once, taken \d+ times
@@ -77,7 +77,9 @@ int main(const struct bootinfo *bi)
 	vm_nap(3 * SECONDS);   /* both guests filled their pages */
 
 	long err = share(a, &s);
-	vm_check(WHO, !err && s.alike == 0, "vm share a first: its pages remembered, %u regions given back", s.regions);
+	/* only its first region, the guest's code and zero pages, may go */
+	vm_check(WHO, !err && s.regions <= 1, "vm share a first: its pages remembered, %u regions given back (%lu alike)",
+	         s.regions, s.alike);
 	err = share(b, &s);
 	vm_check(WHO, !err && s.regions >= 3 && s.alike >= MOST(DATA_PAGES),
 	         "vm share b: %u regions given back, %lu pages on kept pages", s.regions, s.alike);
