@@ -160,13 +160,25 @@ static int seen_note(uint64_t hash, uint32_t loan, uint32_t index)
 	return elsewhere;
 }
 
-long pages_find(struct task *t, uint32_t loan, uint32_t index, uint32_t *stored, uint32_t *seen)
+/* The page a request names, mapped for us, and its hash. */
+static long asked_page(struct task *t, uint32_t loan, uint32_t index, const uint64_t **p, uint64_t *hash)
 {
 	long err = tables_make();
-	const uint64_t *p = err ? 0 : loan_page(t, loan, index);
-	if (!p)
-		return err ? err : E_BAD_ARG;
-	uint64_t hash = page_hash(p);
+	if (err)
+		return err;
+	if (!(*p = loan_page(t, loan, index)))
+		return E_BAD_ARG;
+	*hash = page_hash(*p);
+	return E_OK;
+}
+
+long pages_find(struct task *t, uint32_t loan, uint32_t index, uint32_t *stored, uint32_t *seen)
+{
+	const uint64_t *p;
+	uint64_t hash;
+	long err = asked_page(t, loan, index, &p, &hash);
+	if (err)
+		return err;
 	*stored = store_find(p, hash) != NONE;
 	*seen = seen_note(hash, loan, index);
 	return E_OK;
@@ -184,36 +196,30 @@ static uint32_t store_alloc(void)
 		return NONE;
 	uint32_t i = store_made;
 	struct stored *s = &T->store[i];
-	if (!chunk_left) {
-		if (object_alloc(OBJ_UNTYPED, LARGE_PAGE_BITS, &chunk))
+	if (!s->frame) {   /* made once: a map that failed is tried again on the same frame */
+		if (!chunk_left && object_alloc(OBJ_UNTYPED, LARGE_PAGE_BITS, &chunk))
 			return NONE;
-		chunk_left = LARGE_PAGE_SIZE / PAGE_SIZE;   /* kept: its frames are reused, never freed */
+		if (!chunk_left)
+			chunk_left = LARGE_PAGE_SIZE / PAGE_SIZE;   /* kept: its frames are reused, never freed */
+		if (object_alloc_from(chunk, OBJ_FRAME, PAGE_BITS, &s->frame))
+			return NONE;
+		chunk_left--;
 	}
-	uint64_t ro = slot_alloc();
-	long err = ro ? object_alloc_from(chunk, OBJ_FRAME, PAGE_BITS, &s->frame) : E_SLOT_FULL;
-	if (err) {
-		if (ro)
-			slot_free(ro);
+	if (!s->ro && !(s->ro = slot_alloc()))
 		return NONE;
-	}
-	chunk_left--;
-	if (page_map_with_tables(s->frame, (uint64_t)store_page(i), RIGHT_READ | RIGHT_WRITE)) {
-		/* the frame stays made: the next try at this entry maps it again */
-		slot_free(ro);
+	if (page_map_with_tables(s->frame, (uint64_t)store_page(i), RIGHT_READ | RIGHT_WRITE))
 		return NONE;
-	}
-	s->ro = ro;
 	store_made++;
 	return i;
 }
 
 long pages_take(struct task *t, uint32_t loan, uint32_t index, uint32_t *page, uint64_t *ro)
 {
-	long err = tables_make();
-	const uint64_t *p = err ? 0 : loan_page(t, loan, index);
-	if (!p)
-		return err ? err : E_BAD_ARG;
-	uint64_t hash = page_hash(p);
+	const uint64_t *p;
+	uint64_t hash;
+	long err = asked_page(t, loan, index, &p, &hash);
+	if (err)
+		return err;
 	uint32_t i = store_find(p, hash);
 	int taken = i != NONE && (T->store[i].holders >> t->id & 1);
 	/* a VM's pages, at most: one task cannot fill the store for all */
