@@ -15,6 +15,7 @@ END = '<!-- /faults-table -->'
 
 def parse(path):
     results, kinds, seed, count, secs = [], {}, '?', '?', '?'
+    leaks = []
     partial = {}
     with open(path, errors='replace') as f:
         for line in f:
@@ -33,6 +34,9 @@ def parse(path):
                 if m.group(5):
                     p['failures'] += 1
                     p[m.group(5)] += 1
+            m = re.match(r'faults: exhaust-mem (\S+)((?: \S+=\d+)+)$', line)
+            if m:
+                leaks.append((m.group(1), {k: int(v) for k, v in (kv.split('=') for kv in m.group(2).split())}))
             m = re.match(r'faults: (result|kinds) (\S+)((?: \S+=\d+)+)', line)
             if m:
                 fields = dict(kv.split('=') for kv in m.group(3).split())
@@ -44,10 +48,23 @@ def parse(path):
     # a target the run stopped in (a failure, a stall): what its lines say
     done = {name for name, _ in results}
     stopped = [(name, p) for name, p in partial.items() if name not in done]
-    return results, kinds, seed, count, secs, stopped
+    return results, kinds, seed, count, secs, stopped, leaks
 
 
-def table(results, kinds, seed, count, secs, stopped):
+def leak_table(leaks):
+    """The memory-exhaustion injections (kind exhaust-mem), per target."""
+    out = ['| target | made it allocate until refused | out of slots first | then it stopped | crashed | '
+           'carried on | carried on and failed | carried on and served (restarted by the campaign) | '
+           'failures of this kind | init\'s free memory back after the restart |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for name, r in leaks:
+        out.append('| `%s` | %d | %d | %d | %d | %d | %d | %d | %d | %d of %d |' % (
+            name, r['injections'], r['slots_first'], r['stops'], r['crashes'], r['carries_on'],
+            r['carried_on_failed'], r.get('carried_on_served', 0), r['failed'], r['quota_back'], r['failed']))
+    return '\n'.join(out)
+
+
+def table(results, kinds, seed, count, secs, stopped, leaks=()):
     out = ['| target | injections | failures caused | by fault | by heartbeat | by exit | by a client | '
            'recovered | recovery median (ms) | worst (ms) | kernel crashes | others restarted | '
            'dependents restarted | fsync\'d data lost | failures by kind |',
@@ -71,6 +88,11 @@ def table(results, kinds, seed, count, secs, stopped):
             name, p['last'] + 1, p['failures'], p['fault'], p['heartbeat'], p['exit'], p['client']))
     out.append('')
     out.append('Seed %s, %s injections per target, %s s of the campaign (the guest\'s clock).' % (seed, count, secs))
+    if leaks:
+        out.append('')
+        out.append('Memory exhaustion (`exhaust-mem`), of the injections above:')
+        out.append('')
+        out.append(leak_table(leaks))
     return '\n'.join(out)
 
 
@@ -104,11 +126,11 @@ def main():
     ap.add_argument('--docs')
     ap.add_argument('--png')
     a = ap.parse_args()
-    results, kinds, seed, count, secs, stopped = parse(a.log)
+    results, kinds, seed, count, secs, stopped, leaks = parse(a.log)
     if not results:
         print('faults_report: no result lines in %s' % a.log, file=sys.stderr)
         return 1
-    t = table(results, kinds, seed, count, secs, stopped)
+    t = table(results, kinds, seed, count, secs, stopped, leaks)
     print(t)
     if a.docs:
         text = open(a.docs).read()

@@ -228,10 +228,12 @@ enum kind {
 	K_LOOP,       /* the instruction it will run next becomes jmp . */
 	K_DEADLOCK,   /* its thread stops for good: it no longer answers */
 	K_EXHAUST,    /* its CNode's free slots filled: its allocations fail */
+	K_EXHAUST_MEM, /* it allocates until its memory is gone, then stops, crashes or carries on */
 	K_COUNT
 };
 static const char *const kind_names[K_COUNT] = {
 	"flip-code", "flip-data", "register", "skip", "replace", "wild-write", "loop", "deadlock", "exhaust",
+	"exhaust-mem",
 };
 
 /* --- the generator ---------------------------------------------------- */
@@ -386,6 +388,128 @@ static int read_rip(struct tcb_regs *r)
 	return 0;
 }
 
+/* --- memory exhaustion: the target allocates until refused ----------- */
+
+/* The code a target's own thread runs for K_EXHAUST_MEM, copied into one
+ * of its code pages (and the bytes there put back afterwards): retype
+ * from its memory Untyped into its empty CNode slots, Untypeds of the
+ * largest size that still fits, then smaller, then ports (the smallest
+ * object), until the kernel refuses even a port; then it stops itself.
+ * In: rbp its Untyped's slot, rbx its CNode's size, r12 the first slot
+ * to try, r13 the size to start with (bits), r14 OBJ_UNTYPED, r15 0.
+ * Out: r15 the bytes it took.  Only relative jumps: it runs anywhere. */
+_Static_assert(SYS_UNTYPED_RETYPE == 4 && SYS_TCB_SUSPEND == 10 && E_SLOT_FULL == 9 && OBJ_PORT == 7 &&
+                   PORT_BITS == 7 && UNTYPED_MIN_BITS == 12 && CAP_ROOT_CNODE == 1 && CAP_ROOT_TCB == 3,
+               "the numbers written in leak_code");
+extern const uint8_t leak_code[], leak_code_done[], leak_code_end[];
+__asm__(".pushsection .text\n"
+        ".intel_syntax noprefix\n"
+        "leak_code:\n"
+        "1:  cmp r12, rbx\n"          /* out of slots: that is the end too */
+        "    jae leak_code_done\n"
+        "    mov eax, 4\n"            /* SYS_UNTYPED_RETYPE */
+        "    mov rdi, rbp\n"
+        "    mov rsi, r14\n"
+        "    mov rdx, r13\n"
+        "    mov r10, -1\n"           /* RETYPE_NEXT_FREE */
+        "    mov r8d, 1\n"            /* CAP_ROOT_CNODE */
+        "    mov r9, r12\n"
+        "    syscall\n"
+        "    test rax, rax\n"
+        "    jnz 3f\n"
+        "    mov ecx, r13d\n"         /* made one: count its bytes */
+        "    mov eax, 1\n"
+        "    shl rax, cl\n"
+        "    add r15, rax\n"
+        "2:  inc r12\n"
+        "    jmp 1b\n"
+        "3:  cmp eax, 9\n"            /* E_SLOT_FULL: the next slot */
+        "    je 2b\n"
+        "    cmp r14d, 7\n"           /* refused a port: nothing is left */
+        "    je leak_code_done\n"
+        "    dec r13d\n"              /* no room for this size: a smaller one */
+        "    cmp r13d, 12\n"
+        "    jae 1b\n"
+        "    mov r14d, 7\n"           /* then ports, PORT_BITS */
+        "    mov r13d, 7\n"
+        "    jmp 1b\n"
+        "leak_code_done:\n"
+        "    mov eax, 10\n"           /* SYS_TCB_SUSPEND of itself */
+        "    mov edi, 3\n"
+        "    syscall\n"
+        "    jmp leak_code_done\n"
+        "leak_code_end:\n"
+        ".att_syntax prefix\n"
+        ".popsection\n");
+
+enum leak_end { LEAK_STOP, LEAK_CRASH, LEAK_CARRY_ON, LEAK_ENDS };
+static const char *const leak_end_names[LEAK_ENDS] = { "stops", "crashes", "carries on" };
+static uint64_t leak_taken, leak_quota;   /* of the last K_EXHAUST_MEM */
+static unsigned leak_end;
+static int leak_slots_first;              /* it ran out of slots before memory */
+
+static long exhaust_memory(void)
+{
+	/* its memory Untyped and CNode, from its boot info */
+	const struct part *bp = page_of(BOOTINFO_VADDR);
+	const struct part *code = some_page(RIGHT_EXEC);
+	if (!bp || !code || page_map_with_tables(bp->cap, SCRATCH, RIGHT_READ))
+		return E_BAD_ARG;
+	const struct bootinfo *bi = (const struct bootinfo *)SCRATCH;
+	uint64_t ut = 0, bits = 0, slots = 1ULL << bi->cnode_radix, first = bi->first_free_slot;
+	for (uint32_t i = 0; i < bi->untyped_count && i < BOOTINFO_MAX_UNTYPED && !ut; i++)
+		if (!bi->untyped[i].is_device)
+			ut = bi->untyped[i].slot, bits = bi->untyped[i].size_bits;
+	sys_page_unmap(bp->cap);
+	if (!ut)
+		return E_BAD_ARG;
+	leak_quota = 1ULL << bits;
+	unsigned len = (unsigned)(leak_code_end - leak_code);
+	unsigned offset = (unsigned)below(PAGE_SIZE - len);
+	uint64_t rip = code->vaddr + offset;
+	/* the bytes there, to put back once it has run */
+	static uint8_t saved[256];
+	if (len > sizeof(saved) || page_map_with_tables(code->cap, SCRATCH, RIGHT_READ))
+		return E_BAD_ARG;
+	memcpy(saved, (const void *)(SCRATCH + offset), len);
+	sys_page_unmap(code->cap);
+
+	struct tcb_regs r, w;
+	long err = sys_tcb_suspend(thread_cap);
+	err = err ? err : sys_tcb_regs_read(thread_cap, &r);
+	err = err ? err : poke(code, offset, leak_code, len, 0);
+	w = r;
+	w.rip = rip, w.rbp = ut, w.rbx = slots, w.r12 = first, w.r13 = bits, w.r14 = OBJ_UNTYPED, w.r15 = 0;
+	err = err ? err : sys_tcb_regs_write(thread_cap, &w);
+	err = err ? err : sys_tcb_resume(thread_cap);
+	/* it runs above us: done before we run again, unless it was stopped */
+	uint64_t done = rip + (uint64_t)(leak_code_done - leak_code);
+	struct thread_info info;
+	for (int i = 0; !err && i < 100; i++) {
+		if (!sys_tcb_info(thread_cap, &info) && info.state == THREAD_INACTIVE && !sys_tcb_regs_read(thread_cap, &w) &&
+		    w.rip >= done && w.rip < rip + len)
+			break;
+		clock_nap(1);
+	}
+	sys_tcb_suspend(thread_cap);
+	leak_taken = !err && !sys_tcb_regs_read(thread_cap, &w) && w.rip >= done && w.rip < rip + len ? w.r15 : 0;
+	leak_slots_first = leak_taken && w.r12 >= slots;
+	long put_back = poke(code, offset, saved, len, 0);
+	err = err ? err : put_back;
+	/* what a server does once its allocations are refused */
+	leak_end = (unsigned)below(LEAK_ENDS);
+	if (err || !leak_taken)
+		leak_end = LEAK_CARRY_ON;   /* nothing taken: as it was */
+	if (leak_end == LEAK_STOP)
+		return err ? err : E_OK;      /* stays stopped: it no longer answers */
+	if (leak_end == LEAK_CRASH)
+		r.rip = USER_BASE;          /* a jump to the lowest user page, which nothing maps */
+	long back = sys_tcb_regs_write(thread_cap, &r);
+	long resumed = sys_tcb_resume(thread_cap);
+	err = err ? err : back ? back : resumed;
+	return err ? err : leak_taken ? E_OK : E_RANGE;
+}
+
 static long inject(enum kind k)
 {
 	static const uint8_t replacements[][4] = {
@@ -439,6 +563,8 @@ static long inject(enum kind k)
 			filled += sys_cnode_mint(filler, cnode_cap, s, RIGHT_SEND, 0) == E_OK;
 		return filled ? E_OK : E_SLOT_FULL;
 	}
+	case K_EXHAUST_MEM:
+		return exhaust_memory();
 	default:
 		return E_BAD_ARG;
 	}
@@ -534,6 +660,11 @@ static const char *const detector_names[D_COUNT] = { "none", "fault", "heartbeat
 struct result {
 	unsigned injections, refused, failures, detected[D_COUNT], recovered, others, dependents, lost;
 	unsigned by_kind[K_COUNT];   /* failures per kind */
+	/* K_EXHAUST_MEM: injections that took memory, those that ran out of
+	 * slots first, each ending, failures after carrying on, and the
+	 * restarts after which init's free memory was what it was before */
+	unsigned leaks, leak_slots, leak_ends[LEAK_ENDS], leak_carry_failed, leak_served, quota_back;
+	uint64_t leak_kib;
 	uint32_t times[2048];        /* ms to recover, of the first 2048 */
 	unsigned ntimes;
 	uint32_t worst;
@@ -621,8 +752,20 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		if (verbose)
 			debug_printf("faults: %s %u %s: injecting\n", t->task, i, kind_names[k]);
 		unsigned kills0 = watchdog_kills;
+		uint64_t mem_total, mem_free0 = 0, mem_free1 = 0;
+		if (k == K_EXHAUST_MEM)
+			init_mem(INIT, &mem_total, &mem_free0);
 		uint64_t t0 = clock_ms();
 		err = inject(k);
+		if (k == K_EXHAUST_MEM && !err) {
+			r->leaks++;
+			r->leak_slots += leak_slots_first;
+			r->leak_ends[leak_end]++;
+			r->leak_kib += leak_taken >> 10;
+			debug_printf("faults: %s %u exhaust-mem: it took %lu KiB (its memory is %lu KiB)%s, then %s\n", t->task,
+			             i, leak_taken >> 10, leak_quota >> 10, leak_slots_first ? ", out of slots first" : "",
+			             leak_end_names[leak_end]);
+		}
 		r->injections++;
 		if (err)
 			r->refused++; /* e.g. a flipped RIP outside user space: nothing changed */
@@ -661,11 +804,32 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 			if (ms < 0)
 				fail_stop(t, i, "not serving again within the limit after a failure");
 			r->recovered++;
+			if (k == K_EXHAUST_MEM && !err) {
+				r->leak_carry_failed += leak_end == LEAK_CARRY_ON;
+				/* the new instance has a whole quota again: init's free
+				 * memory is what it was before the injection */
+				init_mem(INIT, &mem_total, &mem_free1);
+				if (mem_free1 == mem_free0)
+					r->quota_back++;
+				else
+					debug_printf("faults: %s %u exhaust-mem: init's free memory %lu KiB after the restart, "
+					             "%lu KiB before\n", t->task, i, mem_free1 >> 10, mem_free0 >> 10);
+			}
 			if (r->ntimes < sizeof(r->times) / sizeof(r->times[0]))
 				r->times[r->ntimes++] = (uint32_t)ms;
 			if ((uint32_t)ms > r->worst)
 				r->worst = (uint32_t)ms;
 			outcome = detector_names[d];
+		}
+		if (k == K_EXHAUST_MEM && !err && leak_end == LEAK_CARRY_ON && d == D_NONE) {
+			/* it serves on without memory, and nobody noticed: a
+			 * latent failure.  The campaign restarts it, so that the
+			 * next injection finds a whole server */
+			debug_printf("faults: %s %u exhaust-mem: it serves on without its memory; the campaign restarts it\n",
+			             t->task, i);
+			r->leak_served++;
+			if (init_restart(INIT, t->task) != E_OK || recover(t, clock_ms()) < 0)
+				fail_stop(t, i, "not serving again after the campaign restarted it");
 		}
 		/* nobody else restarted since this target's first injection,
 		 * but those that depend on it */
@@ -748,6 +912,11 @@ int main(const struct bootinfo *bi)
 		for (unsigned k = 0; k < K_COUNT && n > 0 && (size_t)n < sizeof(line); k++)
 			n += debug_snprintf(line + n, sizeof(line) - (size_t)n, " %s=%u", kind_names[k], r->by_kind[k]);
 		debug_printf("%s\n", line); /* one write: other output does not cut it */
+		debug_printf("faults: exhaust-mem %s injections=%u slots_first=%u stops=%u crashes=%u carries_on=%u "
+		             "carried_on_failed=%u carried_on_served=%u failed=%u quota_back=%u taken_kib=%lu\n",
+		             targets[i].task, r->leaks, r->leak_slots, r->leak_ends[LEAK_STOP], r->leak_ends[LEAK_CRASH],
+		             r->leak_ends[LEAK_CARRY_ON], r->leak_carry_failed, r->leak_served, r->by_kind[K_EXHAUST_MEM],
+		             r->quota_back, r->leak_kib);
 		tap_ok(r->recovered == r->failures && !r->others && !r->lost,
 		       "%s: %u injections, %u failures, every one detected and recovered (median %u ms, worst %u ms)",
 		       targets[i].task, r->injections, r->failures, med, r->worst);
