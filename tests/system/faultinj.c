@@ -395,9 +395,15 @@ static int read_rip(struct tcb_regs *r)
  * from its memory Untyped into its empty CNode slots, Untypeds of the
  * largest size that still fits, then smaller, then ports (the smallest
  * object), until the kernel refuses even a port; then it stops itself.
- * In: rbp its Untyped's slot, rbx its CNode's size, r12 the first slot
- * to try, r13 the size to start with (bits), r14 OBJ_UNTYPED, r15 0.
- * Out: r15 the bytes it took.  Only relative jumps: it runs anywhere. */
+ * The slots are taken from the top of its CNode down: libipc hands out
+ * slots from the bottom up, and a slot it handed out may be empty only
+ * for now (the server loop's slot for the next reply right), which a
+ * leak in the server's own code would never fill.  An Untyped is a bump
+ * allocator, so one or two objects usually take everything.
+ * In: rbp its Untyped's slot, rbx its first free slot (the lowest to
+ * try), r12 its last slot, r13 the size to start with (bits), r14
+ * OBJ_UNTYPED, r15 0.  Out: r15 the bytes it took.  Only relative jumps:
+ * it runs anywhere. */
 _Static_assert(SYS_UNTYPED_RETYPE == 4 && SYS_TCB_SUSPEND == 10 && E_SLOT_FULL == 9 && OBJ_PORT == 7 &&
                    PORT_BITS == 7 && UNTYPED_MIN_BITS == 12 && CAP_ROOT_CNODE == 1 && CAP_ROOT_TCB == 3,
                "the numbers written in leak_code");
@@ -406,7 +412,7 @@ __asm__(".pushsection .text\n"
         ".intel_syntax noprefix\n"
         "leak_code:\n"
         "1:  cmp r12, rbx\n"          /* out of slots: that is the end too */
-        "    jae leak_code_done\n"
+        "    jb leak_code_done\n"
         "    mov eax, 4\n"            /* SYS_UNTYPED_RETYPE */
         "    mov rdi, rbp\n"
         "    mov rsi, r14\n"
@@ -421,7 +427,7 @@ __asm__(".pushsection .text\n"
         "    mov eax, 1\n"
         "    shl rax, cl\n"
         "    add r15, rax\n"
-        "2:  inc r12\n"
+        "2:  dec r12\n"
         "    jmp 1b\n"
         "3:  cmp eax, 9\n"            /* E_SLOT_FULL: the next slot */
         "    je 2b\n"
@@ -456,7 +462,7 @@ static long exhaust_memory(void)
 	if (!bp || !code || page_map_with_tables(bp->cap, SCRATCH, RIGHT_READ))
 		return E_BAD_ARG;
 	const struct bootinfo *bi = (const struct bootinfo *)SCRATCH;
-	uint64_t ut = 0, bits = 0, slots = 1ULL << bi->cnode_radix, first = bi->first_free_slot;
+	uint64_t ut = 0, bits = 0, last = (1ULL << bi->cnode_radix) - 1, first = bi->first_free_slot;
 	for (uint32_t i = 0; i < bi->untyped_count && i < BOOTINFO_MAX_UNTYPED && !ut; i++)
 		if (!bi->untyped[i].is_device)
 			ut = bi->untyped[i].slot, bits = bi->untyped[i].size_bits;
@@ -479,7 +485,7 @@ static long exhaust_memory(void)
 	err = err ? err : sys_tcb_regs_read(thread_cap, &r);
 	err = err ? err : poke(code, offset, leak_code, len, 0);
 	w = r;
-	w.rip = rip, w.rbp = ut, w.rbx = slots, w.r12 = first, w.r13 = bits, w.r14 = OBJ_UNTYPED, w.r15 = 0;
+	w.rip = rip, w.rbp = ut, w.rbx = first, w.r12 = last, w.r13 = bits, w.r14 = OBJ_UNTYPED, w.r15 = 0;
 	err = err ? err : sys_tcb_regs_write(thread_cap, &w);
 	err = err ? err : sys_tcb_resume(thread_cap);
 	/* it runs above us: done before we run again, unless it was stopped */
@@ -493,7 +499,7 @@ static long exhaust_memory(void)
 	}
 	sys_tcb_suspend(thread_cap);
 	leak_taken = !err && !sys_tcb_regs_read(thread_cap, &w) && w.rip >= done && w.rip < rip + len ? w.r15 : 0;
-	leak_slots_first = leak_taken && w.r12 >= slots;
+	leak_slots_first = leak_taken && w.r12 < first;
 	long put_back = poke(code, offset, saved, len, 0);
 	err = err ? err : put_back;
 	/* what a server does once its allocations are refused */
