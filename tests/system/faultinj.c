@@ -36,7 +36,9 @@
 // test-module: build/net.elf
 // test-module: build/vmm.elf
 // test-module: build/tests/guests/progs/ticker.bin
-// test-net: user
+// test-hostfwd: tcp
+// test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:tcp}-:7300
+// test-host: ^faults: tcp: listening => {python} tools/faults_tcp_peer.py {hostfwd:tcp} --secs 100
 // test-disk-image: a build/tests/data/files.img
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6
 // test-expect: ^faults: seed \d+
@@ -56,6 +58,7 @@
 #include "pci.h"
 #include "socket.h"
 #include "vmm.h"
+#include "safe_copy.h"
 
 #define INIT 8
 #define SCRATCH 0x0000600000000000UL  /* where a target's page is mapped to change it */
@@ -79,6 +82,7 @@ struct target {
 	probe_fn probe;       /* a client's call: E_OK if it was served right */
 	uint64_t port;        /* our right to the service, 0: look it up */
 	uint64_t expect;      /* what the probe learnt on its first answer */
+	int tcp;              /* the TCP stream to the host runs through it (the network server) */
 };
 
 static long probe_console(struct target *t)
@@ -201,18 +205,208 @@ static long probe_fs(struct target *t)
 	return err;
 }
 
+/* --- acknowledged TCP data: a stream to the host ------------------------ */
+
+/* While the network server is the target, the campaign sends numbered
+ * records (8-byte numbers, from 1 up) over a TCP connection to the host,
+ * where tools/faults_tcp_peer.py reads them and answers each read with
+ * the number of the last record it holds.  A record is acknowledged once
+ * that answer has come: the client was told it is safe.  Each failure of
+ * the server ends the connection; the peer connects again (through
+ * QEMU's hostfwd to TCP_PORT) and first says what it holds, which must
+ * not be below what was acknowledged, and the stream goes on from there
+ * (records sent but not acknowledged may be lost: the peer's first
+ * answer says which to send again).  The peer checks that the records
+ * it reads follow one another. */
+#define TCP_PORT 7300
+#define TCP_BATCH 32
+#define TCP_VA 0x0000320000000000UL   /* our session's buffer, the server's frames */
+#define TCP_TIMEOUT_MS 1000
+#define NO_SOCK 0xffffffffu
+static uint64_t tcp_session, tcp_frames[16];
+static uint32_t tcp_pages, tcp_listen_sock = NO_SOCK, tcp_conn_sock = NO_SOCK;
+static int tcp_fresh, tcp_said_listening;
+static uint64_t tcp_next = 1, tcp_acked, tcp_connections, tcp_in_len;
+static unsigned tcp_lost;
+static uint8_t tcp_in[8];
+
+static void tcp_free_slot(uint64_t *slot)
+{
+	if (*slot) {
+		sys_cnode_delete(*slot);
+		slot_free(*slot);
+		*slot = 0;
+	}
+}
+
+/* The session is gone (the server died) or must go: its sockets with it. */
+static void tcp_drop_session(void)
+{
+	for (uint32_t p = 0; p < tcp_pages; p++) {
+		sys_page_unmap(tcp_frames[p]);
+		tcp_free_slot(&tcp_frames[p]);
+	}
+	tcp_pages = 0;
+	tcp_free_slot(&tcp_session);
+	tcp_listen_sock = tcp_conn_sock = NO_SOCK;
+	tcp_in_len = 0;
+}
+
+static void tcp_drop_conn(void)
+{
+	if (tcp_conn_sock != NO_SOCK)
+		socket_close(tcp_session, tcp_conn_sock);
+	tcp_conn_sock = NO_SOCK;
+	tcp_in_len = 0;
+}
+
+/* After a call failed: the server gone drops the session, anything else
+ * the connection.  Returns 0. */
+static int tcp_failed(long err)
+{
+	if (err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP)
+		tcp_drop_session();
+	else
+		tcp_drop_conn();
+	return 0;
+}
+
+static long tcp_open_session(void)
+{
+	uint64_t net = 0;
+	long err = init_lookup(INIT, "net", &net);
+	err = err ? err : socket_open(net, "faults-tcp", &tcp_session, &tcp_pages);
+	tcp_free_slot(&net);
+	if (!err && tcp_pages > 16)
+		err = E_RANGE;
+	for (uint32_t p = 0; !err && p < tcp_pages; p++) {
+		err = socket_buffer_frame(tcp_session, p, &tcp_frames[p]);
+		err = err ? err : page_map_with_tables(tcp_frames[p], TCP_VA + (uint64_t)p * PAGE_SIZE,
+		                                        RIGHT_READ | RIGHT_WRITE);
+	}
+	if (!err)
+		err = socket_socket(tcp_session, 1, &tcp_listen_sock);
+	err = err ? err : socket_bind(tcp_session, tcp_listen_sock, 0, TCP_PORT);
+	err = err ? err : socket_listen(tcp_session, tcp_listen_sock, 1);
+	if (err)
+		tcp_drop_session();
+	return err;
+}
+
+/* The peer's next number (its last record held): 1, or 0 if none came
+ * in time or the connection broke (then dropped).  The buffer is the
+ * server's: it is read with safe_copy, since it vanishes if the server
+ * dies under us. */
+static int tcp_read_value(uint64_t *v)
+{
+	while (tcp_in_len < 8) {
+		uint32_t got;
+		long err = socket_recv(tcp_session, tcp_conn_sock, 0, (uint32_t)(8 - tcp_in_len), TCP_TIMEOUT_MS, &got);
+		if (err || !got || safe_copy(tcp_in + tcp_in_len, (const void *)TCP_VA, got))
+			return tcp_failed(err ? err : got ? E_DEAD_PORT : E_STATE);
+		tcp_in_len += got;
+	}
+	memcpy(v, tcp_in, 8);
+	tcp_in_len = 0;
+	return 1;
+}
+
+static int tcp_send_records(uint64_t first, unsigned count)
+{
+	uint64_t rec[TCP_BATCH];
+	for (unsigned i = 0; i < count && i < TCP_BATCH; i++)
+		rec[i] = first + i;
+	uint32_t len = count * 8, sent = 0;
+	if (safe_copy((void *)TCP_VA, rec, len))
+		return tcp_failed(E_DEAD_PORT);
+	long err = socket_send(tcp_session, tcp_conn_sock, 0, len, TCP_TIMEOUT_MS, &sent);
+	if (err || sent != len)
+		return tcp_failed(err ? err : E_STATE);
+	return 1;
+}
+
+/* One step: a session, listener and connection if there are none (the
+ * peer's first number checked), acknowledgements of what is in flight,
+ * a batch waited for and a batch left in flight.  Never a failure of the
+ * probe: a broken stream is made again at the next step. */
+static void tcp_step(void)
+{
+	if (!tcp_session && tcp_open_session())
+		return;
+	if (!tcp_said_listening++)
+		debug_printf("faults: tcp: listening on port %u for the peer\n", TCP_PORT);
+	if (tcp_conn_sock == NO_SOCK) {
+		uint32_t addr, port;
+		long err = socket_accept(tcp_session, tcp_listen_sock, 0, &tcp_conn_sock, &addr, &port);
+		if (err) {
+			tcp_conn_sock = NO_SOCK;
+			if (err != E_WOULD_BLOCK)
+				tcp_failed(err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP ? err : E_DEAD_PORT);
+			return;
+		}
+		tcp_fresh = 1;
+	}
+	uint64_t v;
+	if (tcp_fresh) {
+		if (!tcp_read_value(&v))
+			return;
+		if (v < tcp_acked) {
+			debug_printf("faults: DATA LOST: the TCP peer holds records up to %lu, %lu had been acknowledged\n", v,
+			             tcp_acked);
+			tcp_lost++;
+			tcp_acked = v; /* report a loss once */
+		}
+		if (v >= tcp_next) {
+			debug_printf("faults: DATA LOST: the TCP peer holds record %lu, never sent\n", v);
+			tcp_lost++;
+		}
+		tcp_next = v + 1;
+		tcp_fresh = 0;
+		tcp_connections++;
+	}
+	if (!tcp_send_records(tcp_next, TCP_BATCH))
+		return;
+	tcp_next += TCP_BATCH;
+	while (tcp_acked + 1 < tcp_next) {
+		if (!tcp_read_value(&v))
+			return;
+		if (v > tcp_acked)
+			tcp_acked = v;
+	}
+	if (tcp_send_records(tcp_next, TCP_BATCH))
+		tcp_next += TCP_BATCH; /* in flight when the next fault comes */
+}
+
+/* The end record, on a connection made for it if need be; the peer ends. */
+static void tcp_finish(void)
+{
+	uint64_t t0 = clock_ms();
+	while (tcp_conn_sock == NO_SOCK || tcp_fresh) {
+		if (clock_ms() - t0 > 10000)
+			return;
+		tcp_step();
+		clock_nap(2);
+	}
+	tcp_step(); /* what was in flight acknowledged */
+	uint64_t end = ~0ULL;
+	uint32_t sent;
+	if (tcp_conn_sock != NO_SOCK && !safe_copy((void *)TCP_VA, &end, 8))
+		socket_send(tcp_session, tcp_conn_sock, 0, 8, TCP_TIMEOUT_MS, &sent);
+	tcp_drop_session();
+}
+
 /* A new server joins the campaign by one line here (and its entry in
  * the manifest, with heartbeat and restart lines, and in this task's
  * inject and control lines). */
 static struct target targets[] = {
-	{ "serial", "", "console", probe_console, 0, 0 },
-	{ "rtc", "", "clock", probe_clock, 0, 0 },
-	{ "pci", " blk0 net0 fs net ", "pci", probe_pci, 0, 0 },
-	{ "blk0", " fs ", "blk0", probe_block, 0, 0 },
-	{ "fs", "", "fs", probe_fs, 0, 0 },
-	{ "net0", " net ", "net0", probe_netif, 0, 0 },
-	{ "net", "", "net", probe_socket, 0, 0 },
-	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0 },
+	{ "serial", "", "console", probe_console, 0, 0, 0 },
+	{ "rtc", "", "clock", probe_clock, 0, 0, 0 },
+	{ "pci", " blk0 net0 fs net ", "pci", probe_pci, 0, 0, 0 },
+	{ "blk0", " fs ", "blk0", probe_block, 0, 0, 0 },
+	{ "fs", "", "fs", probe_fs, 0, 0, 0 },
+	{ "net0", " net ", "net0", probe_netif, 0, 0, 0 },
+	{ "net", "", "net", probe_socket, 0, 0, 1 },
+	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0, 0 },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -664,7 +858,9 @@ enum detector { D_NONE, D_FAULT, D_HEARTBEAT, D_EXIT, D_CLIENT, D_COUNT };
 static const char *const detector_names[D_COUNT] = { "none", "fault", "heartbeat", "exit", "client" };
 
 struct result {
-	unsigned injections, refused, failures, detected[D_COUNT], recovered, others, dependents, lost;
+	unsigned injections, refused, failures, detected[D_COUNT], recovered, others, dependents, lost, tcp_lost;
+	unsigned latent;             /* exhaustions nobody noticed: restarted by the campaign */
+	uint64_t tcp_acked, tcp_connections;   /* the TCP stream (the network server's campaign) */
 	unsigned by_kind[K_COUNT];   /* failures per kind */
 	/* K_EXHAUST_MEM: injections that took memory, those that ran out of
 	 * slots first, each ending, failures after carrying on, and the
@@ -748,6 +944,20 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		 * over by now (it is counted for that one or this one) */
 		if (recover(t, clock_ms()) < 0)
 			fail_stop(t, i, "not serving before the injection");
+		if (t->tcp) {
+			/* records acknowledged, and some in flight, when the fault
+			 * comes; a new connection's first answer is checked */
+			uint64_t until = clock_ms() + 1000;
+			do
+				tcp_step();
+			while ((tcp_conn_sock == NO_SOCK || tcp_fresh) && clock_ms() < until && (clock_nap(5), 1));
+			if (tcp_lost) {
+				r->lost += tcp_lost;
+				r->tcp_lost += tcp_lost;
+				tcp_lost = 0;
+				fail_stop(t, i, "acknowledged TCP data lost (by an earlier injection)");
+			}
+		}
 		unsigned nb = view(before);
 		const struct task_view *tb = find(before, nb, t->task);
 		if (!tb || tb->state != 1)
@@ -827,13 +1037,17 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 				r->worst = (uint32_t)ms;
 			outcome = detector_names[d];
 		}
-		if (k == K_EXHAUST_MEM && !err && leak_end == LEAK_CARRY_ON && d == D_NONE) {
-			/* it serves on without memory, and nobody noticed: a
-			 * latent failure.  The campaign restarts it, so that the
-			 * next injection finds a whole server */
-			debug_printf("faults: %s %u exhaust-mem: it serves on without its memory; the campaign restarts it\n",
-			             t->task, i);
-			r->leak_served++;
+		if ((k == K_EXHAUST || (k == K_EXHAUST_MEM && leak_end == LEAK_CARRY_ON)) && !err && d == D_NONE) {
+			/* it serves on with its slots or memory gone, and nobody
+			 * noticed: a latent failure, which shows only when it next
+			 * allocates (a PCI server out of slots refuses the next
+			 * driver's open, and that driver gives up).  The campaign
+			 * restarts it, so that the next injection finds a whole
+			 * server, and counts it */
+			debug_printf("faults: %s %u %s: it serves on without its %s; the campaign restarts it\n", t->task, i,
+			             kind_names[k], k == K_EXHAUST ? "slots" : "memory");
+			r->latent++;
+			r->leak_served += k == K_EXHAUST_MEM;
 			if (init_restart(INIT, t->task) != E_OK || recover(t, clock_ms()) < 0)
 				fail_stop(t, i, "not serving again after the campaign restarted it");
 		}
@@ -868,6 +1082,16 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		if (d != D_NONE && probe(&targets[4]) != E_OK && recover(&targets[4], clock_ms()) < 0)
 			fail_stop(t, i, "the fs server does not serve after it");
 	}
+	if (t->tcp) {
+		tcp_finish();
+		r->tcp_acked = tcp_acked;
+		r->tcp_connections = tcp_connections;
+		if (tcp_lost) {
+			r->lost += tcp_lost;
+			r->tcp_lost += tcp_lost;
+			fail_stop(t, count, "acknowledged TCP data lost (by the last injection)");
+		}
+	}
 	drop_parts();
 }
 
@@ -892,6 +1116,8 @@ int main(const struct bootinfo *bi)
 	uint64_t wd;
 	long err = thread_create(watchdog, 0, watchdog_stack, sizeof(watchdog_stack), WATCHDOG_PRIORITY, &wd);
 	err = err ? err : sys_tcb_set_priority(CAP_ROOT_TCB, CAMPAIGN_PRIORITY, WATCHDOG_PRIORITY);
+	/* the TCP stream's copies into and out of the network server's buffer */
+	err = err ? err : safe_copy_start();
 	if (err) {
 		tap_ok(0, "a watchdog thread above the servers (error %ld)", err);
 		tap_done();
@@ -909,10 +1135,14 @@ int main(const struct bootinfo *bi)
 		struct result *r = &results[i];
 		uint32_t med = median(r->times, r->ntimes);
 		debug_printf("faults: result %s injections=%u refused=%u failures=%u fault=%u heartbeat=%u exit=%u "
-		             "client=%u recovered=%u median_ms=%u worst_ms=%u others=%u dependents=%u lost=%u secs=%lu\n",
+		             "client=%u recovered=%u median_ms=%u worst_ms=%u others=%u dependents=%u lost=%u latent=%u "
+		             "secs=%lu\n",
 		             targets[i].task, r->injections, r->refused, r->failures, r->detected[D_FAULT],
 		             r->detected[D_HEARTBEAT], r->detected[D_EXIT], r->detected[D_CLIENT], r->recovered, med,
-		             r->worst, r->others, r->dependents, r->lost, (clock_ms() - t0) / 1000);
+		             r->worst, r->others, r->dependents, r->lost, r->latent, (clock_ms() - t0) / 1000);
+		if (targets[i].tcp)
+			debug_printf("faults: tcp %s records_acknowledged=%lu connections=%lu lost=%u\n", targets[i].task,
+			             r->tcp_acked, r->tcp_connections, r->tcp_lost);
 		char line[256];
 		int n = debug_snprintf(line, sizeof(line), "faults: kinds %s", targets[i].task);
 		for (unsigned k = 0; k < K_COUNT && n > 0 && (size_t)n < sizeof(line); k++)
