@@ -228,6 +228,8 @@ static uint32_t tcp_pages, tcp_listen_sock = NO_SOCK, tcp_conn_sock = NO_SOCK;
 static int tcp_fresh, tcp_said_listening;
 static uint64_t tcp_next = 1, tcp_acked, tcp_connections, tcp_in_len;
 static unsigned tcp_lost;
+static int tcp_mismatch;   /* the last first answer came wrong through the server */
+static unsigned tcp_checks;  /* first answers read */
 static uint8_t tcp_in[8];
 
 static void tcp_free_slot(uint64_t *slot)
@@ -325,14 +327,20 @@ static int tcp_send_records(uint64_t first, unsigned count)
 	return 1;
 }
 
-/* One step: a session, listener and connection if there are none (the
- * peer's first number checked), acknowledgements of what is in flight,
- * a batch waited for and a batch left in flight.  Never a failure of the
- * probe: a broken stream is made again at the next step. */
-static void tcp_step(void)
+/* One step, part of the network server's probe: a session, listener and
+ * connection if there are none (the peer's first number checked),
+ * acknowledgements of what is in flight, a batch waited for and a batch
+ * left in flight.  A broken stream is no failure: it is made again at the
+ * next step.  A first number below what was acknowledged (or past what
+ * was sent) is E_RANGE, a wrong answer: it came through the server, and
+ * a server whose code the campaign just changed may relay garbage before
+ * it is caught, so the probe's rules apply (twice wrong: the client
+ * reports it, init restarts it).  Only if a restarted server still
+ * relays it is the data lost (campaign, tcp_lost_after). */
+static long tcp_step(void)
 {
 	if (!tcp_session && tcp_open_session())
-		return;
+		return E_OK;
 	if (!tcp_said_listening++)
 		debug_printf("faults: tcp: listening on port %u for the peer\n", TCP_PORT);
 	if (tcp_conn_sock == NO_SOCK) {
@@ -342,49 +350,64 @@ static void tcp_step(void)
 			tcp_conn_sock = NO_SOCK;
 			if (err != E_WOULD_BLOCK)
 				tcp_failed(err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP ? err : E_DEAD_PORT);
-			return;
+			return E_OK;
 		}
 		tcp_fresh = 1;
 	}
 	uint64_t v;
 	if (tcp_fresh) {
 		if (!tcp_read_value(&v))
-			return;
-		if (v < tcp_acked) {
-			debug_printf("faults: DATA LOST: the TCP peer holds records up to %lu, %lu had been acknowledged\n", v,
-			             tcp_acked);
-			tcp_lost++;
-			tcp_acked = v; /* report a loss once */
+			return E_OK;
+		tcp_checks++;
+		if (v < tcp_acked || v >= tcp_next) {
+			debug_printf("faults: tcp: the peer's first number came as %lu: %lu records were acknowledged, %lu "
+			             "sent\n", v, tcp_acked, tcp_next - 1);
+			tcp_mismatch = 1;
+			tcp_drop_conn();
+			return E_RANGE;
 		}
-		if (v >= tcp_next) {
-			debug_printf("faults: DATA LOST: the TCP peer holds record %lu, never sent\n", v);
-			tcp_lost++;
-		}
+		tcp_mismatch = 0;
 		tcp_next = v + 1;
 		tcp_fresh = 0;
 		tcp_connections++;
 	}
 	if (!tcp_send_records(tcp_next, TCP_BATCH))
-		return;
+		return E_OK;
 	tcp_next += TCP_BATCH;
 	while (tcp_acked + 1 < tcp_next) {
 		if (!tcp_read_value(&v))
-			return;
+			return E_OK;
 		if (v > tcp_acked)
 			tcp_acked = v;
 	}
 	if (tcp_send_records(tcp_next, TCP_BATCH))
 		tcp_next += TCP_BATCH; /* in flight when the next fault comes */
+	return E_OK;
 }
 
-/* The end record, on a connection made for it if need be; the peer ends. */
-static void tcp_finish(void)
+static long recover(struct target *t, uint64_t since);
+
+/* The end record, on a connection made for it if need be (its first
+ * number checked); the peer ends.  A wrong first number is reported to
+ * init once, as a probe's would be; through the restarted server it is a
+ * loss. */
+static void tcp_finish(struct target *t)
 {
 	uint64_t t0 = clock_ms();
+	int reported = 0;
 	while (tcp_conn_sock == NO_SOCK || tcp_fresh) {
-		if (clock_ms() - t0 > 10000)
+		if (clock_ms() - t0 > 20000)
 			return;
-		tcp_step();
+		if (tcp_step() == E_RANGE) {
+			if (reported) {
+				tcp_lost++;
+				return;
+			}
+			debug_printf("faults: tcp: reporting '%s' to init\n", t->task);
+			init_kill(INIT, t->task);
+			reported = 1;
+			recover(t, clock_ms());
+		}
 		clock_nap(2);
 	}
 	tcp_step(); /* what was in flight acknowledged */
@@ -812,6 +835,9 @@ static long probe(struct target *t)
 	probe_since = clock_ms();
 	long err = t->probe(t);
 	probe_since = 0;
+	/* the TCP stream's step: no deadline (its own waits are bounded) */
+	if (!err && t->tcp)
+		err = tcp_step();
 	if (err == E_DEAD_PORT || err == E_BAD_CAP || err == E_NO_REPLY) {
 		sys_cnode_delete(t->port);
 		slot_free(t->port);
@@ -894,6 +920,8 @@ static int depends(const struct target *t, const char *task)
 
 static void fail_stop(const struct target *t, unsigned index, const char *what)
 {
+	if (t->tcp && tcp_lost)
+		what = "acknowledged TCP data lost: the restarted network server relays a peer that holds less";
 	debug_printf("faults: FAILED: %s: injection %u: %s\n", t->task, index, what);
 	debug_printf("faults: replay with args seed=%lu only=%s from=%u\n", seed, t->task, index);
 	unsigned first = log_count > LOG_LINES ? log_count - LOG_LINES : 0;
@@ -908,9 +936,25 @@ static void fail_stop(const struct target *t, unsigned index, const char *what)
 /* Wait until the target serves again; ms it took from since, or -1. */
 static long recover(struct target *t, uint64_t since)
 {
+	unsigned reported_at = 0;
 	while (clock_ms() - since < RECOVER_LIMIT_MS) {
-		if (probe(t) == E_OK)
+		long err = probe(t);
+		if (err == E_OK)
 			return (long)(clock_ms() - since);
+		if (t->tcp && err == E_RANGE && tcp_mismatch) {
+			/* a wrong first number: the server that relayed it is
+			 * reported, as a client would; through its successor it
+			 * is the peer's word, and the data is lost */
+			if (reported_at && tcp_checks > reported_at) {
+				tcp_lost++;
+				return -1;
+			}
+			if (!reported_at) {
+				debug_printf("faults: tcp: reporting '%s' to init\n", t->task);
+				init_kill(INIT, t->task);
+				reported_at = tcp_checks;
+			}
+		}
 		clock_nap(2);
 	}
 	return -1;
@@ -944,20 +988,6 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		 * over by now (it is counted for that one or this one) */
 		if (recover(t, clock_ms()) < 0)
 			fail_stop(t, i, "not serving before the injection");
-		if (t->tcp) {
-			/* records acknowledged, and some in flight, when the fault
-			 * comes; a new connection's first answer is checked */
-			uint64_t until = clock_ms() + 1000;
-			do
-				tcp_step();
-			while ((tcp_conn_sock == NO_SOCK || tcp_fresh) && clock_ms() < until && (clock_nap(5), 1));
-			if (tcp_lost) {
-				r->lost += tcp_lost;
-				r->tcp_lost += tcp_lost;
-				tcp_lost = 0;
-				fail_stop(t, i, "acknowledged TCP data lost (by an earlier injection)");
-			}
-		}
 		unsigned nb = view(before);
 		const struct task_view *tb = find(before, nb, t->task);
 		if (!tb || tb->state != 1)
@@ -1083,7 +1113,7 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 			fail_stop(t, i, "the fs server does not serve after it");
 	}
 	if (t->tcp) {
-		tcp_finish();
+		tcp_finish(t);
 		r->tcp_acked = tcp_acked;
 		r->tcp_connections = tcp_connections;
 		if (tcp_lost) {
