@@ -70,7 +70,7 @@ def leak_table(leaks):
 def table(results, kinds, seed, count, secs, stopped, leaks=(), tcp=()):
     out = ['| target | injections | failures caused | by fault | by heartbeat | by exit | by a client | '
            'recovered | recovery median (ms) | worst (ms) | kernel crashes | others restarted | '
-           'dependents restarted | data lost (fsync\'d, acknowledged TCP) | exhaustions unnoticed (restarted by the campaign) | '
+           'dependents restarted | fsync\'d data lost | exhaustions unnoticed (restarted by the campaign) | '
            'failures by kind |',
            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
     total = {}
@@ -96,8 +96,9 @@ def table(results, kinds, seed, count, secs, stopped, leaks=(), tcp=()):
     out.append('')
     out.append('Seed %s, %s injections per target, %s s of the campaign (the guest\'s clock).' % (seed, count, secs))
     for name, r in tcp:
-        out.append('The TCP stream through `%s`: %d records acknowledged by the host\'s peer over %d connections, '
-                   '%d lost.' % (name, r['records_acknowledged'], r['connections'], r['lost']))
+        out.append('The TCP stream through `%s`: %d records acknowledged by the host\'s peer over %d connections; '
+                   '%d first numbers came stale (not counted as losses: the peer\'s own check is the verdict).' % (
+                       name, r['records_acknowledged'], r['connections'], r.get('stale_first_numbers', 0)))
     if leaks:
         out.append('')
         out.append('Memory exhaustion (`exhaust-mem`), of the injections above:')
