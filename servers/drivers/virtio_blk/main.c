@@ -88,6 +88,7 @@ static uint64_t main_port, irq_handler;
  * a slot's first use and kept for later clients. */
 struct client {
 	int made;                 /* port, thread and buffer exist */
+	int armed;                /* no-senders armed on its port (it stays armed) */
 	int held;                 /* from attach to its no-senders */
 	int attached;             /* from attach to detach: its calls are served */
 	unsigned pending;         /* its requests not yet completed by the device */
@@ -104,7 +105,6 @@ static struct client clients[MAX_CLIENTS];
 static _Alignas(16) uint8_t stacks[MAX_CLIENTS][STACK_SIZE];
 static unsigned session_priority;   /* args priority=, at most the manifest's */
 static uint64_t handed_out;         /* the right attach just gave away: ours to delete */
-static struct client *handed_client;
 
 /* One lock over everything below (clients, requests, the queue): the
  * main thread takes it for interrupts and attach, a session thread for
@@ -228,33 +228,34 @@ static long client_start(unsigned i, const char *name, uint64_t *session)
 	if (!err && !right)
 		err = E_SLOT_FULL;
 	err = err ? err : sys_cnode_mint(c->port, CAP_ROOT_CNODE, right, RIGHT_SEND, 0);
+	/* armed once, while a right exists (armed with none it would post at
+	 * once); it stays armed, and the kernel posts each time the port's
+	 * last send right goes: once per session */
+	if (!err && !c->armed)
+		err = sys_port_nosenders(c->port, NOSENDERS_BIT);
+	if (!err)
+		c->armed = 1;
 	if (err) {
 		revoke_buffer(c);
-		if (right)
-			slot_free(right);
+		free_slot(&right);
 		return err;
 	}
 	c->held = c->attached = 1;
 	memcpy(c->name, name, sizeof(c->name));
 	c->name[31] = 0;
 	handed_out = right;
-	handed_client = c;
 	*session = right;
 	return E_OK;
 }
 
 /* After attach's reply copied the right to the client (or could not):
- * ours goes, so the client's is the only one, and no-senders is armed
- * (posted at once if the client is already gone). */
+ * ours goes, so the client's is the only one (if the client is already
+ * gone, or detached, no-senders is posted now or was then). */
 static void attach_handed_out(struct server *s)
 {
 	(void)s;
 	lock();
-	if (handed_out) {
-		free_slot(&handed_out);
-		sys_port_nosenders(handed_client->port, NOSENDERS_BIT);
-		handed_client = 0;
-	}
+	free_slot(&handed_out);
 	unlock();
 }
 
