@@ -26,8 +26,9 @@ struct server {
 	 * after that message's reply went out (or could not), before the
 	 * next receive.  For what may happen only once the caller holds
 	 * what the reply carried: a server that hands out the only send
-	 * right to a session port deletes its own copy here and arms
-	 * no-senders (servers/drivers/virtio_blk). */
+	 * right to a session port deletes its own copy here, so that the
+	 * client's is the last and no-senders means the client is gone
+	 * (servers/drivers/virtio_blk). */
 	void (*after_reply)(struct server *s);
 };
 
