@@ -7,6 +7,7 @@ long server_init(struct server *s, uint64_t port, server_handler handle, void *c
 	s->port = port;
 	s->handle = handle;
 	s->ctx = ctx;
+	s->after_reply = 0;
 	s->reply_slot = slot_alloc();
 	for (int i = 0; i < MSG_MAX_CAPS; i++)
 		s->recv_slots[i] = slot_alloc();
@@ -29,6 +30,14 @@ static void clear_recv_slots(const struct server *s)
 	for (int i = 0; i < MSG_MAX_CAPS; i++)
 		if (cspace_slot_type(s->recv_slots[i]) != OBJ_NONE)
 			sys_cnode_delete(s->recv_slots[i]);
+}
+
+static void run_after_reply(struct server *s)
+{
+	void (*hook)(struct server *) = s->after_reply;
+	s->after_reply = 0;
+	if (hook)
+		hook(s);
 }
 
 long server_run(struct server *s)
@@ -62,6 +71,18 @@ long server_run(struct server *s)
 			if (cspace_slot_type(s->reply_slot) != OBJ_NONE)
 				sys_cnode_delete(s->reply_slot);
 			ipc_set_send_caps(0, 0);
+			run_after_reply(s);
+			err = ipc_recv(s->port, s->reply_slot, &req);
+			continue;
+		}
+		if (s->after_reply) {
+			/* the reply alone, then the handler's follow-up, then the
+			 * next receive (the caller gone or without a slot for a cap:
+			 * the right is dropped, as below) */
+			if (ipc_reply(s->reply_slot, &reply) && cspace_slot_type(s->reply_slot) != OBJ_NONE)
+				sys_cnode_delete(s->reply_slot);
+			ipc_set_send_caps(0, 0);
+			run_after_reply(s);
 			err = ipc_recv(s->port, s->reply_slot, &req);
 			continue;
 		}

@@ -8,6 +8,8 @@
 # tools/faults_report.py turns its result lines into the table and chart
 # of docs/reliability.md.  A failure ends the run with the seed, target,
 # injection and the last injections made, and this script exits 1.
+# The network server's campaign streams records to tools/faults_tcp_peer.py
+# through a port forwarded on 127.0.0.1 (its log: build/faults-tcp.log).
 # Replay: tools/faults.sh COUNT SEED "only=NAME from=I"
 set -eu
 count=${1:-1000}
@@ -23,11 +25,17 @@ grep -q "args count=$count seed=$seed" "$man" || { echo "faults: cannot rewrite 
 # the disk the test's header asks runtests.py for: a copy of the fs test image
 cp $b/tests/data/files.img "$disk"
 echo "faults: seed $seed, $count injections per target; log $log"
+# the TCP stream's peer (the network server's campaign), through a port
+# forwarded on 127.0.0.1 only
+fwd=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+tcplog=$b/faults-tcp.log
+python3 tools/faults_tcp_peer.py "$fwd" --secs 0 > "$tcplog" 2>&1 &
+peer=$!
 start=$(date +%s)
 # a failure costs about 2 s to notice and recover from; most injections
 # cost less: 8 targets x COUNT x 3 s is a generous bound
 limit=$(( 120 + count * 8 * 3 ))
-QEMU_EXTRA="-netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 \
+QEMU_EXTRA="-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$fwd-:7300 -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 \
 -drive if=none,id=da,format=raw,file=$disk -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6" \
 KERNEL_CMDLINE="selfcheck=16" \
 	tools/qemu.sh --test $b/kernel-check.bin $b/init.elf "$man" \
@@ -42,10 +50,17 @@ while [ $(( $(date +%s) - start )) -lt "$limit" ]; do
 done
 kill $qemu 2>/dev/null || true
 wait $qemu 2>/dev/null || true
+# the peer ends at the stream's end record; otherwise (a run without
+# the network server's campaign, or stopped) it is stopped here
+for i in 1 2 3 4 5; do kill -0 $peer 2>/dev/null || break; sleep 1; done
+kill $peer 2>/dev/null || true
+wait $peer 2>/dev/null || true
 secs=$(( $(date +%s) - start ))
 echo "faults: stopped because $why after $secs s"
 grep -aE '^(not )?ok|^faults: (result|done|FAILED|replay)|KERNEL|panic' "$log" | tail -30 || true
-if grep -aq '^faults: done' "$log" && ! grep -aq '^not ok' "$log" && ! grep -aqE 'KERNEL|panic' "$log"; then
+echo "faults: the TCP peer: $(grep -aE '^(not )?ok' "$tcplog" || echo 'no result (stopped)')"
+if grep -aq '^faults: done' "$log" && ! grep -aq '^not ok' "$log" && ! grep -aqE 'KERNEL|panic' "$log" &&
+	! grep -aq '^not ok' "$tcplog"; then
 	echo "faults: no failure (seed $seed)"
 	exit 0
 fi

@@ -15,6 +15,7 @@ END = '<!-- /faults-table -->'
 
 def parse(path):
     results, kinds, seed, count, secs = [], {}, '?', '?', '?'
+    leaks, tcp = [], []
     partial = {}
     with open(path, errors='replace') as f:
         for line in f:
@@ -33,6 +34,12 @@ def parse(path):
                 if m.group(5):
                     p['failures'] += 1
                     p[m.group(5)] += 1
+            m = re.match(r'faults: tcp (\S+)((?: \S+=\d+)+)$', line)
+            if m:
+                tcp.append((m.group(1), {k: int(v) for k, v in (kv.split('=') for kv in m.group(2).split())}))
+            m = re.match(r'faults: exhaust-mem (\S+)((?: \S+=\d+)+)$', line)
+            if m:
+                leaks.append((m.group(1), {k: int(v) for k, v in (kv.split('=') for kv in m.group(2).split())}))
             m = re.match(r'faults: (result|kinds) (\S+)((?: \S+=\d+)+)', line)
             if m:
                 fields = dict(kv.split('=') for kv in m.group(3).split())
@@ -44,33 +51,59 @@ def parse(path):
     # a target the run stopped in (a failure, a stall): what its lines say
     done = {name for name, _ in results}
     stopped = [(name, p) for name, p in partial.items() if name not in done]
-    return results, kinds, seed, count, secs, stopped
+    return results, kinds, seed, count, secs, stopped, leaks, tcp
 
 
-def table(results, kinds, seed, count, secs, stopped):
+def leak_table(leaks):
+    """The memory-exhaustion injections (kind exhaust-mem), per target."""
+    out = ['| target | made it allocate until refused | out of slots first | then it stopped | crashed | '
+           'carried on | carried on and failed | carried on and served (restarted by the campaign) | '
+           'failures of this kind | init\'s free memory back after the restart |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for name, r in leaks:
+        out.append('| `%s` | %d | %d | %d | %d | %d | %d | %d | %d | %d of %d |' % (
+            name, r['injections'], r['slots_first'], r['stops'], r['crashes'], r['carries_on'],
+            r['carried_on_failed'], r.get('carried_on_served', 0), r['failed'], r['quota_back'], r['failed']))
+    return '\n'.join(out)
+
+
+def table(results, kinds, seed, count, secs, stopped, leaks=(), tcp=()):
     out = ['| target | injections | failures caused | by fault | by heartbeat | by exit | by a client | '
            'recovered | recovery median (ms) | worst (ms) | kernel crashes | others restarted | '
-           'dependents restarted | fsync\'d data lost | failures by kind |',
-           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
+           'dependents restarted | fsync\'d data lost | exhaustions unnoticed (restarted by the campaign) | '
+           'failures by kind |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
     total = {}
     for name, r in results:
         k = kinds.get(name, {})
         by_kind = ', '.join('%s %d' % (n, v) for n, v in k.items() if v) or '–'
-        out.append('| `%s` | %d | %d | %d | %d | %d | %d | %d | %d | %d | 0 | %d | %d | %d | %s |' % (
+        r.setdefault('latent', 0)
+        out.append('| `%s` | %d | %d | %d | %d | %d | %d | %d | %d | %d | 0 | %d | %d | %d | %d | %s |' % (
             name, r['injections'], r['failures'], r['fault'], r['heartbeat'], r['exit'], r['client'],
-            r['recovered'], r['median_ms'], r['worst_ms'], r['others'], r['dependents'], r['lost'], by_kind))
+            r['recovered'], r['median_ms'], r['worst_ms'], r['others'], r['dependents'], r['lost'], r['latent'],
+            by_kind))
         for key in ('injections', 'failures', 'fault', 'heartbeat', 'exit', 'client', 'recovered', 'others',
-                    'dependents', 'lost'):
+                    'dependents', 'lost', 'latent'):
             total[key] = total.get(key, 0) + r[key]
     if results:
-        out.append('| **all** | **%d** | **%d** | %d | %d | %d | %d | **%d** | | | **0** | **%d** | %d | **%d** | |' % (
+        out.append('| **all** | **%d** | **%d** | %d | %d | %d | %d | **%d** | | | **0** | **%d** | %d | **%d** | %d | |' % (
             total['injections'], total['failures'], total['fault'], total['heartbeat'], total['exit'],
-            total['client'], total['recovered'], total['others'], total['dependents'], total['lost']))
+            total['client'], total['recovered'], total['others'], total['dependents'], total['lost'],
+            total['latent']))
     for name, p in stopped:
-        out.append('| `%s` (**the run stopped here**) | %d+ | %d | %d | %d | %d | %d | ? | ? | ? | ? | ? | ? | ? | |' % (
+        out.append('| `%s` (**the run stopped here**) | %d+ | %d | %d | %d | %d | %d | ? | ? | ? | ? | ? | ? | ? | ? | |' % (
             name, p['last'] + 1, p['failures'], p['fault'], p['heartbeat'], p['exit'], p['client']))
     out.append('')
     out.append('Seed %s, %s injections per target, %s s of the campaign (the guest\'s clock).' % (seed, count, secs))
+    for name, r in tcp:
+        out.append('The TCP stream through `%s`: %d records acknowledged by the host\'s peer over %d connections; '
+                   '%d first numbers came stale (not counted as losses: the peer\'s own check is the verdict).' % (
+                       name, r['records_acknowledged'], r['connections'], r.get('stale_first_numbers', 0)))
+    if leaks:
+        out.append('')
+        out.append('Memory exhaustion (`exhaust-mem`), of the injections above:')
+        out.append('')
+        out.append(leak_table(leaks))
     return '\n'.join(out)
 
 
@@ -104,11 +137,11 @@ def main():
     ap.add_argument('--docs')
     ap.add_argument('--png')
     a = ap.parse_args()
-    results, kinds, seed, count, secs, stopped = parse(a.log)
+    results, kinds, seed, count, secs, stopped, leaks, tcp = parse(a.log)
     if not results:
         print('faults_report: no result lines in %s' % a.log, file=sys.stderr)
         return 1
-    t = table(results, kinds, seed, count, secs, stopped)
+    t = table(results, kinds, seed, count, secs, stopped, leaks, tcp)
     print(t)
     if a.docs:
         text = open(a.docs).read()

@@ -53,6 +53,19 @@ void heartbeat_answered(struct task *t)
 	t->pings_missed = 0;
 }
 
+/* A task ends, however (hung, faulted, exited, killed, stopped): it may
+ * have been what kept those below it from answering (a loop at its
+ * priority), and a task found starved is not counted hung while it
+ * lasts; once it is gone they count afresh, or the misses they gathered
+ * while starved would make them hung at the next look (a looping fs
+ * server killed by a client left the network server below it "hung"). */
+void heartbeat_task_ended(const struct task *t)
+{
+	for (unsigned j = 0; j < task_count; j++)
+		if (tasks[j].m->priority < t->m->priority)
+			heartbeat_answered(&tasks[j]);
+}
+
 /* Count a ping unanswered past its deadline. */
 static void missed(struct task *t, uint64_t now)
 {
@@ -128,13 +141,9 @@ void heartbeat_tick(void)
 		if (!t->running || !t->m->heartbeat_ms || t->pings_missed < t->m->heartbeat_misses || starved(t))
 			continue;
 		char why[80];
-		unsigned prio = t->m->priority;
 		debug_snprintf(why, sizeof(why), "hung: %u heartbeats of %u ms unanswered", t->pings_missed,
 		               t->m->heartbeat_ms);
-		task_died(t, TASK_END_HUNG, (long)t->pings_missed, why);
-		for (unsigned j = 0; j < task_count; j++)
-			if (tasks[j].m->priority < prio)
-				heartbeat_answered(&tasks[j]);
+		task_died(t, TASK_END_HUNG, (long)t->pings_missed, why); /* those below count afresh */
 	}
 	for (unsigned i = 0; i < task_count; i++)
 		if (tasks[i].running && tasks[i].m->heartbeat_ms)

@@ -215,6 +215,7 @@ struct task *task_by_name(const char *name)
 static void task_destroy(struct task *t)
 {
 	t->running = 0;
+	heartbeat_task_ended(t);
 	sys_cnode_revoke(t->pool);
 	loans_drop_task(t);
 	pages_drop_task(t);

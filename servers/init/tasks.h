@@ -65,6 +65,7 @@ void task_died(struct task *t, enum task_end end, long detail, const char *why);
 void heartbeat_init(void);
 void heartbeat_tick(void);
 void heartbeat_answered(struct task *t);
+void heartbeat_task_ended(const struct task *t);
 /* A fault's vector in words: "page fault" */
 const char *fault_kind(unsigned long vector);
 /* The supervisor's controls (init.idl: start, stop, restart). */

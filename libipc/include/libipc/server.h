@@ -22,6 +22,14 @@ struct server {
 	uint64_t recv_slots[MSG_MAX_CAPS];    /* where received caps land */
 	server_handler handle;
 	void *ctx;
+	/* Set by a handler for the message it is handling: called once,
+	 * after that message's reply went out (or could not), before the
+	 * next receive.  For what may happen only once the caller holds
+	 * what the reply carried: a server that hands out the only send
+	 * right to a session port deletes its own copy here, so that the
+	 * client's is the last and no-senders means the client is gone
+	 * (servers/drivers/virtio_blk). */
+	void (*after_reply)(struct server *s);
 };
 
 /* Take the slots the loop needs. */

@@ -9,14 +9,19 @@
  * headers and client buffers are its own frames, and the device is told
  * their physical addresses.
  *
- * One thread.  A read, write or flush is deferred (its reply right
- * kept), queued in arrival order, put on the virtqueue when descriptors
- * are free, and answered when the device has completed it: the
- * interrupt arrives as a notification on the same port.  So many
- * requests, of many clients, are in flight at once.
+ * Threads: the main thread serves the published port (info, attach)
+ * and the interrupt, which arrives there as a notification; each
+ * session has a port and a thread of its own, so that a client's death
+ * reaches us as no-senders on its port (args priority=: the session
+ * threads' priority, at most the manifest's; default 110).  A read,
+ * write or flush is deferred (its reply right kept), queued in arrival
+ * order, put on the virtqueue when descriptors are free, and answered
+ * when the device has completed it.  So many requests, of many clients,
+ * are in flight at once.
  */
 #include <libipc/libipc.h>
 #include <libipc/server.h>
+#include <libipc/tls.h>
 #include "block.h"   /* generated from idl/block.idl */
 #include "pci.h"
 #include "init.h"
@@ -56,6 +61,9 @@ void program_exit(int code);   /* libipc/start.c: tell init, end */
 #define HEADER_VA 0x60001000UL              /* request headers, then status bytes */
 #define STATUS_OFFSET 2048
 #define CLIENT_VA 0x61000000UL
+#define STACK_SIZE 16384                    /* each session thread's */
+#define NOSENDERS_BIT 1                     /* on a session's port */
+#define DEFAULT_PRIORITY 110                /* of session threads: the manifests' priority for the driver */
 
 static struct virtio_dev dev;
 static struct virtq vq;
@@ -69,29 +77,59 @@ static uint64_t main_port, irq_handler;
 
 /* --- clients ------------------------------------------------------------ */
 
+/* Each session is a port of its own with a thread serving it (no port
+ * sets yet, as in the PCI and network servers).  The client holds the
+ * only send right to it, so when the client dies or drops the right the
+ * kernel posts no-senders there, and the session's thread frees the
+ * session: the client's copies of the buffer are revoked and the slot is
+ * free for the next client once the requests it left have completed.
+ * detach revokes the client's right itself, so every session ends the
+ * same way, in its no-senders.  Ports, threads and buffers are made on
+ * a slot's first use and kept for later clients. */
 struct client {
-	int used;
+	int made;                 /* port, thread and buffer exist */
+	int armed;                /* no-senders armed on its port (it stays armed) */
+	int held;                 /* from attach to its no-senders */
+	int attached;             /* from attach to detach: its calls are served */
+	unsigned pending;         /* its requests not yet completed by the device */
 	char name[32];
-	uint32_t generation;      /* in the badge, so a replaced session's right is stale */
+	uint64_t port;            /* receive right */
+	struct server srv;
+	uint64_t tcb;
 	uint64_t untyped;         /* 64 KiB, physically contiguous: its buffer */
-	uint64_t frame[BUFFER_PAGES], shared[BUFFER_PAGES];  /* ours; the copies clients get */
+	uint64_t frame[BUFFER_PAGES], shared[BUFFER_PAGES];  /* ours; the copies the client gets */
 	uint64_t paddr;
-	uint64_t session;         /* our badged send right, what attach hands out */
 };
 
 static struct client clients[MAX_CLIENTS];
+static _Alignas(16) uint8_t stacks[MAX_CLIENTS][STACK_SIZE];
+static unsigned session_priority;   /* args priority=, at most the manifest's */
+static uint64_t handed_out;         /* the right attach just gave away: ours to delete */
 
-static uint64_t badge_of(unsigned c)
+/* One lock over everything below (clients, requests, the queue): the
+ * main thread takes it for interrupts and attach, a session thread for
+ * its calls; nobody blocks holding it.  A waiter yields, then sleeps a
+ * tick on its own wake port, so a holder of another priority gets to
+ * run too. */
+static volatile int big_lock;
+
+static void lock(void)
 {
-	return (uint64_t)(c + 1) | (uint64_t)clients[c].generation << 8;
+	for (unsigned round = 0; __atomic_test_and_set(&big_lock, __ATOMIC_ACQUIRE); round++) {
+		uint64_t port = thread_wake_port();
+		struct msg m;
+		if (round < 16 || !port) {
+			sys_yield();
+			continue;
+		}
+		sys_notify_after(port, 1, 1);
+		ipc_recv(port, 0, &m);
+	}
 }
 
-static struct client *client_of(uint64_t badge)
+static void unlock(void)
 {
-	unsigned c = (unsigned)(badge & 0xff);
-	if (c < 1 || c > MAX_CLIENTS || !clients[c - 1].used || badge != badge_of(c - 1))
-		return 0;
-	return &clients[c - 1];
+	__atomic_clear(&big_lock, __ATOMIC_RELEASE);
 }
 
 static void free_slot(uint64_t *slot)
@@ -103,59 +141,122 @@ static void free_slot(uint64_t *slot)
 	}
 }
 
-/* End a client's session: its buffer frames (and every copy of them) and
- * its badged right go; the memory stays ours for the next client.  A
- * request of it still in flight completes into memory that is still ours. */
-static void client_end(struct client *c)
+/* Take the client's copies of the buffer back (revoking our frames
+ * deletes every copy made from them, and the client's mapping). */
+static void revoke_buffer(struct client *c)
 {
-	sys_cnode_revoke(c->untyped);
 	for (unsigned p = 0; p < BUFFER_PAGES; p++) {
-		if (c->frame[p])
-			slot_free(c->frame[p]);
+		sys_cnode_revoke(c->frame[p]);
 		if (c->shared[p])
 			slot_free(c->shared[p]);
-		c->frame[p] = c->shared[p] = 0;
+		c->shared[p] = 0;
 	}
-	free_slot(&c->session);
-	c->used = 0;
+}
+
+/* No send right to the session's port is left: the client is gone (or
+ * detached).  Requests of it still queued or on the device complete into
+ * its buffer, which is ours; the slot is free once they have. */
+static void session_end(struct client *c)
+{
+	debug_printf("virtio-blk: session %d ('%s') ended%s\n", (int)(c - clients), c->name,
+	             c->attached ? " (the client is gone)" : "");
+	revoke_buffer(c);
+	c->attached = 0;
+	c->held = 0;
 	c->name[0] = 0;
 }
 
-static long client_start(unsigned i, const char *name)
+static int session_handle(struct server *s, const struct msg *req, struct msg *reply);
+
+static void session_thread(uint64_t index)
+{
+	long err = server_run(&clients[index].srv);
+	debug_printf("virtio-blk: session thread %lu ends: %ld\n", index, err);
+}
+
+/* A slot's port, thread and buffer: one Untyped, frames in order, so one
+ * physical run and one descriptor per request. */
+static long client_make(unsigned i)
 {
 	struct client *c = &clients[i];
-	long err = E_OK;
-	if (!c->untyped)
-		err = object_alloc(OBJ_UNTYPED, BUFFER_BITS, &c->untyped);
+	long err = c->untyped ? E_OK : object_alloc(OBJ_UNTYPED, BUFFER_BITS, &c->untyped);
 	for (unsigned p = 0; !err && p < BUFFER_PAGES; p++) {
 		uint64_t paddr;
+		if (c->frame[p])
+			continue;
 		err = object_alloc_from(c->untyped, OBJ_FRAME, 0, &c->frame[p]);
 		err = err ? err : page_map_with_tables(c->frame[p], CLIENT_VA + (i << BUFFER_BITS) + p * PAGE,
 		                                        RIGHT_READ | RIGHT_WRITE);
 		err = err ? err : sys_frame_phys(c->frame[p], &paddr);
 		if (!err && p == 0)
 			c->paddr = paddr;
-		/* one Untyped, frames in order: one physical run, so one
-		 * descriptor per request */
 		if (!err && paddr != c->paddr + p * PAGE)
 			err = E_STATE;
-		/* clients get no RIGHT_PHYS */
-		if (!err && !(c->shared[p] = slot_alloc()))
+	}
+	err = err || c->port ? err : object_alloc(OBJ_PORT, 0, &c->port);
+	err = err ? err : server_init(&c->srv, c->port, session_handle, c);
+	err = err ? err : thread_create(session_thread, i, stacks[i], STACK_SIZE, session_priority, &c->tcb);
+	/* its faults go to init as the main thread's do (the right init gave
+	 * us to report our exit is the same badged right to the same port),
+	 * so a session thread that faults (the device's registers revoked
+	 * when the PCI server dies, say) ends the driver and init restarts
+	 * it, rather than stopping alone with the lock held.  It has not run
+	 * yet: it waits behind us at our priority. */
+	err = err ? err : sys_tcb_configure(c->tcb, 0, 0, libipc_bootinfo()->exit_slot);
+	if (!err)
+		c->made = 1;
+	return err;
+}
+
+/* A session in slot i: a clean buffer, the client's copies of its
+ * frames (no RIGHT_PHYS), and a send right to the slot's port, minted
+ * last so that a failure leaves no right behind. */
+static long client_start(unsigned i, const char *name, uint64_t *session)
+{
+	struct client *c = &clients[i];
+	long err = c->made ? E_OK : client_make(i);
+	if (err)
+		return err;
+	/* nothing of the last client's is on the device (pending is 0) */
+	memset((void *)(CLIENT_VA + (i << BUFFER_BITS)), 0, (size_t)BUFFER_PAGES * PAGE);
+	for (unsigned p = 0; !err && p < BUFFER_PAGES; p++) {
+		if (!(c->shared[p] = slot_alloc()))
 			err = E_SLOT_FULL;
 		err = err ? err : sys_cnode_copy(c->frame[p], CAP_ROOT_CNODE, c->shared[p], RIGHT_READ | RIGHT_WRITE);
 	}
-	c->generation++;
-	c->used = 1;
-	if (!err && !(c->session = slot_alloc()))
+	uint64_t right = err ? 0 : slot_alloc();
+	if (!err && !right)
 		err = E_SLOT_FULL;
-	err = err ? err : sys_cnode_mint(main_port, CAP_ROOT_CNODE, c->session, RIGHT_SEND, badge_of(i));
+	err = err ? err : sys_cnode_mint(c->port, CAP_ROOT_CNODE, right, RIGHT_SEND, 0);
+	/* armed once, while a right exists (armed with none it would post at
+	 * once); it stays armed, and the kernel posts each time the port's
+	 * last send right goes: once per session */
+	if (!err && !c->armed)
+		err = sys_port_nosenders(c->port, NOSENDERS_BIT);
+	if (!err)
+		c->armed = 1;
 	if (err) {
-		client_end(c);
+		revoke_buffer(c);
+		free_slot(&right);
 		return err;
 	}
+	c->held = c->attached = 1;
 	memcpy(c->name, name, sizeof(c->name));
 	c->name[31] = 0;
+	handed_out = right;
+	*session = right;
 	return E_OK;
+}
+
+/* After attach's reply copied the right to the client (or could not):
+ * ours goes, so the client's is the only one (if the client is already
+ * gone, or detached, no-senders is posted now or was then). */
+static void attach_handed_out(struct server *s)
+{
+	(void)s;
+	lock();
+	free_slot(&handed_out);
+	unlock();
 }
 
 /* --- requests ----------------------------------------------------------- */
@@ -167,6 +268,7 @@ struct request {
 	uint32_t type;
 	uint32_t label;           /* of the call, for the reply */
 	uint64_t reply;           /* the caller's reply right (deferred) */
+	struct client *client;    /* whose buffer it reads or writes */
 	uint64_t sector;
 	uint32_t bytes;
 	uint64_t paddr;
@@ -190,6 +292,7 @@ static void answer(struct request *r, long status)
 	m.w[0] = (uint64_t)status;
 	ipc_reply(r->reply, &m);   /* E_NO_REPLY: the caller is gone; nothing to do */
 	free_slot(&r->reply);
+	r->client->pending--;
 	r->state = REQ_FREE;
 }
 
@@ -280,10 +383,9 @@ static void interrupt(void)
 	}
 }
 
-static long enqueue(uint64_t badge, uint32_t label, uint32_t type, uint64_t sector, uint32_t count, uint32_t offset)
+static long enqueue(struct client *c, uint32_t label, uint32_t type, uint64_t sector, uint32_t count, uint32_t offset)
 {
-	const struct client *c = client_of(badge);
-	if (!c)
+	if (!c || !c->attached)
 		return E_STATE;
 	if (type != BLK_T_FLUSH) {
 		uint64_t buffer = (uint64_t)BUFFER_PAGES * PAGE;
@@ -298,10 +400,11 @@ static long enqueue(uint64_t badge, uint32_t label, uint32_t type, uint64_t sect
 		i++;
 	if (i == MAX_REQS)
 		return E_LIMIT;
-	uint64_t reply = server_defer(&srv);
+	uint64_t reply = server_defer(&c->srv);
 	if (!reply)
 		return E_SLOT_FULL;
-	reqs[i] = (struct request){ REQ_WAITING, type, label, reply, sector, count * SECTOR, c->paddr + offset };
+	reqs[i] = (struct request){ REQ_WAITING, type, label, reply, c, sector, count * SECTOR, c->paddr + offset };
+	c->pending++;
 	fifo[(fifo_first + fifo_count) % MAX_REQS] = i;
 	fifo_count++;
 	pump();
@@ -320,35 +423,30 @@ static long do_info(void *ctx, uint64_t badge, uint64_t *sectors, uint32_t *bsiz
 	return E_OK;
 }
 
+/* ctx is 0 on the published port, the client on a session's port */
 static long do_attach(void *ctx, uint64_t badge, const char *name, uint64_t *session, uint32_t *pages)
 {
-	(void)ctx;
-	if (badge)
+	(void)badge;
+	if (ctx)
 		return E_STATE;
-	unsigned i = 0, free_one = MAX_CLIENTS;
-	for (; i < MAX_CLIENTS; i++) {
-		if (clients[i].used && !strcmp(clients[i].name, name))
-			break;
-		if (!clients[i].used && free_one == MAX_CLIENTS)
-			free_one = i;
-	}
-	if (i < MAX_CLIENTS)
-		client_end(&clients[i]); /* the same client again: it restarted */
-	else if ((i = free_one) == MAX_CLIENTS)
+	unsigned i = 0;
+	while (i < MAX_CLIENTS && (clients[i].held || clients[i].pending))
+		i++;
+	if (i == MAX_CLIENTS)
 		return E_LIMIT;
-	long err = client_start(i, name);
+	long err = client_start(i, name, session);
 	if (err)
 		return err;
-	*session = clients[i].session;
+	srv.after_reply = attach_handed_out;
 	*pages = BUFFER_PAGES;
 	return E_OK;
 }
 
 static long do_buffer_frame(void *ctx, uint64_t badge, uint32_t page, uint64_t *frame)
 {
-	(void)ctx;
-	const struct client *c = client_of(badge);
-	if (!c)
+	(void)badge;
+	const struct client *c = ctx;
+	if (!c || !c->attached)
 		return E_STATE;
 	if (page >= BUFFER_PAGES)
 		return E_BAD_ARG;
@@ -358,30 +456,34 @@ static long do_buffer_frame(void *ctx, uint64_t badge, uint32_t page, uint64_t *
 
 static long do_read(void *ctx, uint64_t badge, uint64_t sector, uint32_t count, uint32_t offset)
 {
-	(void)ctx;
-	return enqueue(badge, BLOCK_READ_LABEL, BLK_T_IN, sector, count, offset);
+	(void)badge;
+	return enqueue(ctx, BLOCK_READ_LABEL, BLK_T_IN, sector, count, offset);
 }
 
 static long do_write(void *ctx, uint64_t badge, uint64_t sector, uint32_t count, uint32_t offset)
 {
-	(void)ctx;
-	return enqueue(badge, BLOCK_WRITE_LABEL, BLK_T_OUT, sector, count, offset);
+	(void)badge;
+	return enqueue(ctx, BLOCK_WRITE_LABEL, BLK_T_OUT, sector, count, offset);
 }
 
 static long do_flush(void *ctx, uint64_t badge)
 {
-	(void)ctx;
-	return enqueue(badge, BLOCK_FLUSH_LABEL, BLK_T_FLUSH, 0, 0, 0);
+	(void)badge;
+	return enqueue(ctx, BLOCK_FLUSH_LABEL, BLK_T_FLUSH, 0, 0, 0);
 }
 
+/* The client's buffer and its send right are revoked; the kernel then
+ * posts no-senders, which frees the session (session_end). */
 static long do_detach(void *ctx, uint64_t badge)
 {
-	(void)ctx;
-	struct client *c = client_of(badge);
-	if (!c)
+	(void)badge;
+	struct client *c = ctx;
+	if (!c || !c->attached)
 		return E_STATE;
 	debug_printf("virtio-blk: '%s' detached; at most %u requests were in flight\n", c->name, most_in_flight);
-	client_end(c);
+	c->attached = 0;
+	revoke_buffer(c);
+	sys_cnode_revoke(c->port);
 	return E_OK;
 }
 
@@ -390,16 +492,42 @@ static const struct block_ops ops = {
 	.write = do_write, .flush = do_flush, .detach = do_detach,
 };
 
-static int handle(struct server *s, const struct msg *req, struct msg *reply)
+static int dispatch(struct server *s, const struct msg *req, struct msg *reply)
 {
-	if (MSG_LABEL(req->info) == LABEL_NOTIFY) {
-		if (req->w[0] & IRQ_BIT)
-			interrupt();
-		return SERVER_NO_REPLY;
-	}
 	if (!block_dispatch(&ops, s->ctx, req, s->recv_slots, reply))
 		return SERVER_UNKNOWN;
 	return reply->w[0] == (uint64_t)SERVER_DEFERRED ? SERVER_NO_REPLY : SERVER_REPLY;
+}
+
+/* The published port: attach and info, and the interrupt. */
+static int handle(struct server *s, const struct msg *req, struct msg *reply)
+{
+	int r = SERVER_NO_REPLY;
+	lock();
+	if (MSG_LABEL(req->info) == LABEL_NOTIFY) {
+		if (req->w[0] & IRQ_BIT)
+			interrupt();
+	} else {
+		r = dispatch(s, req, reply);
+	}
+	unlock();
+	return r;
+}
+
+/* A session's port: its calls, and its no-senders. */
+static int session_handle(struct server *s, const struct msg *req, struct msg *reply)
+{
+	struct client *c = s->ctx;
+	int r = SERVER_NO_REPLY;
+	lock();
+	if (MSG_LABEL(req->info) == LABEL_NOTIFY) {
+		if ((req->w[0] & NOSENDERS_BIT) && c->held)
+			session_end(c);
+	} else {
+		r = dispatch(s, req, reply);
+	}
+	unlock();
+	return r;
 }
 
 /* --- bringing the device up (virtio 1.1 spec 3.1.1) --------------------- */
@@ -494,6 +622,7 @@ int main(const struct bootinfo *bi)
 {
 	char name[32] = "blk0";
 	arg_string(bi->cmdline, "name=", name, sizeof(name));
+	session_priority = arg_number(bi->cmdline, "priority=", DEFAULT_PRIORITY);
 	unsigned index = arg_number(bi->cmdline, "index=", 0);
 	uint64_t session, send = slot_alloc();
 	uint32_t line;
