@@ -453,6 +453,7 @@ static void check_threads_and_ports(void)
 
 static void check_table(const uint64_t *table, int level, int first, int last, const struct cap *space)
 {
+	uint64_t live_large = ~0UL;   /* a 2 MiB frame found live here: its other pieces need no lookup */
 	for (int i = first; i < last; i++) {
 		uint64_t e = table[i];
 		if (!(e & PTE_P))
@@ -466,9 +467,13 @@ static void check_table(const uint64_t *table, int level, int first, int last, c
 		 * object, but never goes back either */
 		if (level == 1 && (e & PTE_AVL_PIECE)) {
 			/* a piece of a 2 MiB frame, or a 4 KiB frame as one (MAP_PIECES) */
-			const struct object *o = object_at(pa & ~(LARGE_PAGE_SIZE - 1)), *small = object_at(pa);
-			if ((!o || o->cap->type != OBJ_FRAME || o->end - o->start != LARGE_PAGE_SIZE) &&
-			    (!small || small->cap->type != OBJ_FRAME || small->end - small->start != PAGE_SIZE))
+			uint64_t large = pa & ~(LARGE_PAGE_SIZE - 1);
+			if (large == live_large)
+				continue;
+			const struct object *o = object_at(large), *small = object_at(pa);
+			if (o && o->cap->type == OBJ_FRAME && o->end - o->start == LARGE_PAGE_SIZE)
+				live_large = large;
+			else if (!small || small->cap->type != OBJ_FRAME || small->end - small->start != PAGE_SIZE)
 				broken("a space mapping a piece of what is no live frame", space);
 		} else if (in_untyped_memory(pa)) {
 			const struct object *o = object_at(pa);
