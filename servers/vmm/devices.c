@@ -34,6 +34,7 @@
 
 static void pic_write(struct pic8259 *p, unsigned reg, uint8_t v)
 {
+	irq_recheck = 1;   /* a mask, an EOI or a new base changes what is pending */
 	if (reg == 0 && (v & 0x10)) {          /* ICW1 */
 		p->icw_step = 1;
 		p->icw4_needed = v & 1;
@@ -67,6 +68,7 @@ static uint8_t pic_read(const struct pic8259 *p, unsigned reg)
 
 void pic_raise(unsigned irq)
 {
+	irq_recheck = 1;
 	vm.pic[irq / 8].irr |= (uint8_t)(1u << (irq % 8));
 	if (irq >= 8)
 		vm.pic[0].irr |= 1u << 2;

@@ -217,6 +217,36 @@ static int moved(void)
 	return EXIT_MOVED;
 }
 
+/* ipc_reply_recv for the answer to an exit, but only the words the
+ * exits' transfer descriptors name (exit_mtd) cross the IPC buffer:
+ * those of the exit answered, and those of the next exit received.  The
+ * kernel reads no others from the reply and writes no others. */
+static long exit_reply_recv(struct msg *m, uint64_t code)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	for (uint32_t r = exit_mtd(code) & VMEXIT_MTD_ALL; r; r &= r - 1) {
+		unsigned i = VMEXIT_W_RAX + (unsigned)__builtin_ctz(r);
+		b->words[i] = m->w[i];
+	}
+	b->words[VMEXIT_W_INJECT] = m->w[VMEXIT_W_INJECT];
+	m->info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
+	long err = ipc_syscall(SYS_REPLY_RECV, vm.reply, m, vm.reply, vm.port);
+	if (err)
+		return err;
+	if (MSG_LABEL(m->info) != LABEL_VMEXIT || MSG_WORDS(m->info) < VMEXIT_WORDS) {
+		ipc_get_words(m);
+		return 0;
+	}
+	for (uint32_t r = exit_mtd(m->w[VMEXIT_W_CODE]) & VMEXIT_MTD_ALL; r; r &= r - 1) {
+		unsigned i = VMEXIT_W_RAX + (unsigned)__builtin_ctz(r);
+		m->w[i] = b->words[i];
+	}
+	if (MSG_WORDS(m->info) == VMEXIT_STATE_WORDS)
+		for (unsigned i = VMEXIT_W_CR0; i < VMEXIT_STATE_WORDS; i++)
+			m->w[i] = b->words[i];
+	return 0;
+}
+
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
@@ -374,11 +404,19 @@ int main(const struct bootinfo *bi)
 		const char *image = boot_image(&image_size); /* before image_size is read: argument order is unspecified */
 		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", image, image_size, mib);
 	}
+	if ((err = exit_mtd_set())) {
+		debug_printf("vmm: the exits' transfer descriptors: %ld\n", err);
+		return 1;
+	}
 	sys_tcb_resume(vm.vcpu);
 
 	struct msg m;
 	err = ipc_recv(vm.port, vm.reply, &m);
 	for (;;) {
+		/* a timer, console input, a command: the interrupt controllers
+		 * may have changed in ways no exit handler saw */
+		if (MSG_LABEL(m.info) != LABEL_VMEXIT)
+			irq_recheck = 1;
 		if (err == E_STATE) { /* suspended and resumed: the receive was cancelled */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
@@ -450,6 +488,8 @@ int main(const struct bootinfo *bi)
 			}
 			shadow_reset();
 		}
+		if (vm.request != REQUEST_NONE)
+			irq_recheck = 1;
 		vm.request = REQUEST_NONE;
 		if (!reply) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
@@ -479,7 +519,6 @@ int main(const struct bootinfo *bi)
 		share_at_exit();      /* and vm share's scan (share.c) */
 		if (migrate_stop(&m)) /* so does a migration's last round (migrate.c) */
 			return moved();
-		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
-		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
+		err = exit_reply_recv(&m, code);
 	}
 }
