@@ -700,6 +700,12 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	return 0;
 }
 
+/* VCPU_MTD(code): a transfer descriptor, apart from the guest's fields */
+static uint32_t *mtd_field(struct tcb *t, uint64_t f)
+{
+	return f >= VCPU_MTD_FIRST && f < VCPU_MTD_FIRST + VCPU_MTD_SLOTS ? &vstate(t)->mtd[f - VCPU_MTD_FIRST] : 0;
+}
+
 static uint64_t read_field(const uint64_t *p, unsigned width)
 {
 	return width == 64 ? *p : width == 32 ? *(const uint32_t *)p : *(const uint16_t *)p;
@@ -755,6 +761,7 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 	struct tcb *t = P2V(c->obj);
 	unsigned width;
 	uint64_t *p;
+	uint32_t *mtd;
 	switch (op) {
 	case SYS_VCPU_CONFIGURE:
 		/* a GuestSpace runs the guest with nested paging, a ShadowSpace
@@ -777,8 +784,8 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 		return E_OK;
 	}
 	case SYS_VCPU_READ:
-		if (r->rsi - VCPU_MTD_FIRST < VCPU_MTD_SLOTS) {
-			r->rdx = vstate(t)->mtd[r->rsi - VCPU_MTD_FIRST];
+		if ((mtd = mtd_field(t, r->rsi))) {
+			r->rdx = *mtd;
 			return E_OK;
 		}
 		if (!(p = field_ptr(t, r->rsi, &width)))
@@ -786,12 +793,12 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 		r->rdx = read_field(p, width);
 		return E_OK;
 	case SYS_VCPU_WRITE:
-		if (r->rsi - VCPU_MTD_FIRST < VCPU_MTD_SLOTS) {
+		if ((mtd = mtd_field(t, r->rsi))) {
 			/* takes effect from the next exit: the one waiting keeps
 			 * the descriptor it was sent with (reply_mtd) */
 			if (r->rdx & ~(uint64_t)(VMEXIT_MTD_ALL | VMEXIT_MTD_STATE))
 				return E_BAD_ARG;
-			vstate(t)->mtd[r->rsi - VCPU_MTD_FIRST] = (uint32_t)r->rdx;
+			*mtd = (uint32_t)r->rdx;
 			return E_OK;
 		}
 		if (r->rsi == VCPU_INT_SHADOW) { /* clear it after emulating an instruction */
