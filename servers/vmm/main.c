@@ -221,13 +221,23 @@ static int moved(void)
  * exits' transfer descriptors name (exit_mtd) cross the IPC buffer:
  * those of the exit answered, and those of the next exit received.  The
  * kernel reads no others from the reply and writes no others. */
+static void copy_named(uint64_t *to, const uint64_t *from, uint32_t mtd)
+{
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* no bit tests */
+		for (unsigned i = VMEXIT_W_RAX; i <= VMEXIT_W_RFLAGS; i++)
+			to[i] = from[i];
+		return;
+	}
+	for (uint32_t r = mtd & VMEXIT_MTD_ALL; r; r &= r - 1) {
+		unsigned i = VMEXIT_W_RAX + (unsigned)__builtin_ctz(r);
+		to[i] = from[i];
+	}
+}
+
 static long exit_reply_recv(struct msg *m, uint64_t code)
 {
 	struct ipc_buffer *b = ipc_buffer();
-	for (uint32_t r = exit_mtd(code) & VMEXIT_MTD_ALL; r; r &= r - 1) {
-		unsigned i = VMEXIT_W_RAX + (unsigned)__builtin_ctz(r);
-		b->words[i] = m->w[i];
-	}
+	copy_named(b->words, m->w, exit_mtd(code));
 	b->words[VMEXIT_W_INJECT] = m->w[VMEXIT_W_INJECT];
 	m->info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
 	long err = ipc_syscall(SYS_REPLY_RECV, vm.reply, m, vm.reply, vm.port);
@@ -237,10 +247,7 @@ static long exit_reply_recv(struct msg *m, uint64_t code)
 		ipc_get_words(m);
 		return 0;
 	}
-	for (uint32_t r = exit_mtd(m->w[VMEXIT_W_CODE]) & VMEXIT_MTD_ALL; r; r &= r - 1) {
-		unsigned i = VMEXIT_W_RAX + (unsigned)__builtin_ctz(r);
-		m->w[i] = b->words[i];
-	}
+	copy_named(m->w, b->words, exit_mtd(m->w[VMEXIT_W_CODE]));
 	if (MSG_WORDS(m->info) == VMEXIT_STATE_WORDS)
 		for (unsigned i = VMEXIT_W_CR0; i < VMEXIT_STATE_WORDS; i++)
 			m->w[i] = b->words[i];

@@ -267,9 +267,16 @@ struct pci_device *pci_find_bar(struct pci_bus *bus, int io, uint64_t addr, unsi
 {
 	uint16_t enable = io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
 
+	/* every MMIO exit outside the VMM's fixed devices asks: the empty
+	 * slots are skipped whole, and a single-function device's other
+	 * functions, which answer nothing (as lookup() decides) */
 	for (unsigned s = 0; s < PCI_SLOTS; s++) {
-		for (unsigned f = 0; f < PCI_FUNCTIONS; f++) {
-			struct pci_device *d = lookup(bus, 0, s, f);
+		const struct pci_device *f0 = bus->functions[s][0];
+		if (!f0)
+			continue;
+		unsigned functions = (f0->config[PCI_HEADER_TYPE] & 0x80) ? PCI_FUNCTIONS : 1;
+		for (unsigned f = 0; f < functions; f++) {
+			struct pci_device *d = bus->functions[s][f];
 			if (!d || !(d->config[PCI_COMMAND] & enable))
 				continue;
 			for (unsigned b = 0; b < PCI_BARS; b++) {

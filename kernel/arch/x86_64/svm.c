@@ -135,6 +135,7 @@ extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs
  * With the host's DR7 disabling every breakpoint, a MOV to DR0-DR3 here
  * only stores the address, in QEMU as on hardware. */
 static uint64_t live_dr[4];   /* what DR0-DR3 hold now */
+static uint64_t live_dr_any;  /* nonzero when one of them is */
 
 static void set_dr(unsigned n, uint64_t v)
 {
@@ -532,9 +533,13 @@ static int inkernel_exit(struct tcb *t, uint64_t code)
 static void guest_load(struct tcb *t)
 {
 	struct vcpu_state *v = vstate(t);
-	for (unsigned n = 0; n < 4; n++)
-		if (live_dr[n] != v->dr[n])
-			set_dr(n, v->dr[n]);
+	/* most guests set no breakpoint: then nothing to compare */
+	uint64_t any = v->dr[0] | v->dr[1] | v->dr[2] | v->dr[3];
+	if (any | live_dr_any)
+		for (unsigned n = 0; n < 4; n++)
+			if (live_dr[n] != v->dr[n])
+				set_dr(n, v->dr[n]);
+	live_dr_any = any;
 	if (xstate_mask) {
 		void *area = (uint8_t *)t + XSAVE_OFFSET;
 		xsetbv0(xstate_mask | 3);
@@ -561,9 +566,11 @@ static void guest_unload(struct tcb *t)
 		                 : "a"((uint32_t)xstate_mask), "d"((uint32_t)(xstate_mask >> 32)));
 		xsetbv0(3);
 	}
-	for (unsigned n = 0; n < 4; n++)   /* the guest cannot have changed them */
-		if (live_dr[n])
-			set_dr(n, 0);
+	if (live_dr_any)   /* the guest cannot have changed them */
+		for (unsigned n = 0; n < 4; n++)
+			if (live_dr[n])
+				set_dr(n, 0);
+	live_dr_any = 0;
 }
 
 /* Enter the guest; reached from kernel_exit on a fresh kernel stack. */
