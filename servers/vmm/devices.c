@@ -406,6 +406,7 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 	uint64_t apic = lapic_base_read(&vm.lapic) & ~0xfffUL;
 	if (lapic_enabled(&vm.lapic) && gpa >= apic && gpa < apic + 0x1000) {
 		unsigned off = (unsigned)(gpa - apic);
+		irq_recheck = 1;   /* an EOI, the TPR, a mask, the timer: what is pending may change */
 		if (load) {
 			uint32_t reg = lapic_read(&vm.lapic, off & ~3u, clock_ns());
 			*value = (reg >> (8 * (off & 3))) & mask;
@@ -419,6 +420,7 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 	}
 	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + 0x1000) {
 		unsigned off = (unsigned)(gpa - IOAPIC_BASE);
+		irq_recheck = 1;
 		if (load)
 			*value = ioapic_read(&vm.ioapic, off) & mask;
 		else if (size == 4)

@@ -727,10 +727,12 @@ int handle_exit(struct msg *m)
 	exit_state_take(m);
 	int reply = exit_dispatch(m);
 	exit_state.valid = 0;
-	/* only a CPUID exit or port I/O leaves the interrupt controllers as
-	 * they were, unless a device model raised a line (irq_line) or the
-	 * guest wrote the 8259 (pic_write) */
-	if (m->w[VMEXIT_W_CODE] != VMEXIT_CPUID && m->w[VMEXIT_W_CODE] != VMEXIT_IOIO)
+	/* a CPUID exit, port I/O or MMIO leaves the interrupt controllers as
+	 * they were, unless a device model raised a line (irq_line), or the
+	 * guest wrote the 8259 (pic_write), the local APIC or the I/O APIC
+	 * (mmio_access); any other exit may (an MSR: the APIC's base) */
+	uint64_t code = m->w[VMEXIT_W_CODE];
+	if (code != VMEXIT_CPUID && code != VMEXIT_IOIO && code != VMEXIT_NPF)
 		irq_recheck = 1;
 	return reply;
 }

@@ -221,11 +221,10 @@ static int moved(void)
  * exits' transfer descriptors name (exit_mtd) cross the IPC buffer:
  * those of the exit answered, and those of the next exit received.  The
  * kernel reads no others from the reply and writes no others. */
-static void copy_named(uint64_t *to, const uint64_t *from, uint32_t mtd)
+static inline __attribute__((always_inline)) void copy_named(uint64_t *to, const uint64_t *from, uint32_t mtd)
 {
-	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* no bit tests */
-		for (unsigned i = VMEXIT_W_RAX; i <= VMEXIT_W_RFLAGS; i++)
-			to[i] = from[i];
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* no bit tests: one block */
+		__builtin_memcpy(&to[VMEXIT_W_RAX], &from[VMEXIT_W_RAX], 8 * (VMEXIT_W_RFLAGS + 1 - VMEXIT_W_RAX));
 		return;
 	}
 	for (uint32_t r = mtd & VMEXIT_MTD_ALL; r; r &= r - 1) {
@@ -249,8 +248,7 @@ static long exit_reply_recv(struct msg *m, uint64_t code)
 	}
 	copy_named(m->w, b->words, exit_mtd(m->w[VMEXIT_W_CODE]));
 	if (MSG_WORDS(m->info) == VMEXIT_STATE_WORDS)
-		for (unsigned i = VMEXIT_W_CR0; i < VMEXIT_STATE_WORDS; i++)
-			m->w[i] = b->words[i];
+		__builtin_memcpy(&m->w[VMEXIT_W_CR0], &b->words[VMEXIT_W_CR0], 8 * (VMEXIT_STATE_WORDS - VMEXIT_W_CR0));
 	return 0;
 }
 

@@ -71,6 +71,8 @@ static void phys_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
 			if (ram_ready(gpa, chunk) || (!load && ram_unshare(gpa, chunk))) {
 				if (load) /* init lent nothing: as unbacked memory */
 					memset(buf, 0xff, chunk);
+			} else if (load && chunk == 8) {   /* a page-table entry: one load, not newlib's byte loop */
+				__builtin_memcpy(buf, (void *)(GUEST_RAM_VA + gpa), 8);
 			} else if (load) {
 				memcpy(buf, (void *)(GUEST_RAM_VA + gpa), chunk);
 			} else {

@@ -447,9 +447,19 @@ static void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
 	struct tcb *r = ipc_exit_receiver(t, &w, &slot);
 	if (!r)
 		w = t->kmsg;
-	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests */
-		for (unsigned i = 0; i <= VCPU_RFLAGS; i++)
-			w[VMEXIT_W_RAX + i] = *word_ptr(t, i);
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests, no table */
+		w[VMEXIT_W_RAX + VCPU_RAX] = V64(t, S_RAX);
+		w[VMEXIT_W_RAX + VCPU_RBX] = v->regs.rbx;
+		w[VMEXIT_W_RAX + VCPU_RCX] = v->regs.rcx;
+		w[VMEXIT_W_RAX + VCPU_RDX] = v->regs.rdx;
+		w[VMEXIT_W_RAX + VCPU_RSI] = v->regs.rsi;
+		w[VMEXIT_W_RAX + VCPU_RDI] = v->regs.rdi;
+		w[VMEXIT_W_RAX + VCPU_RBP] = v->regs.rbp;
+		w[VMEXIT_W_RAX + VCPU_RSP] = V64(t, S_RSP);
+		for (int i = 0; i < 8; i++)
+			w[VMEXIT_W_RAX + VCPU_R8 + i] = v->regs.r8_15[i];
+		w[VMEXIT_W_RIP] = V64(t, S_RIP);
+		w[VMEXIT_W_RFLAGS] = V64(t, S_RFLAGS);
 	} else {
 		for (uint32_t m = mtd & VMEXIT_MTD_ALL; m; m &= m - 1) {
 			unsigned i = (unsigned)__builtin_ctz(m);
@@ -485,10 +495,20 @@ int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
 	if (n != VMEXIT_REPLY_WORDS || MSG_CAPS(info) || !b)
 		return E_BAD_MSG;
 	const uint64_t *w = b->words;  /* words 4.. are in the buffer; 0..3 are not used */
-	uint32_t mtd = vstate(t)->reply_mtd;
-	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests */
-		for (unsigned i = 0; i < VCPU_RFLAGS; i++)
-			*word_ptr(t, i) = w[VMEXIT_W_RAX + i];
+	struct vcpu_state *v = vstate(t);
+	uint32_t mtd = v->reply_mtd;
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests, no table */
+		V64(t, S_RAX) = w[VMEXIT_W_RAX + VCPU_RAX];
+		v->regs.rbx = w[VMEXIT_W_RAX + VCPU_RBX];
+		v->regs.rcx = w[VMEXIT_W_RAX + VCPU_RCX];
+		v->regs.rdx = w[VMEXIT_W_RAX + VCPU_RDX];
+		v->regs.rsi = w[VMEXIT_W_RAX + VCPU_RSI];
+		v->regs.rdi = w[VMEXIT_W_RAX + VCPU_RDI];
+		v->regs.rbp = w[VMEXIT_W_RAX + VCPU_RBP];
+		V64(t, S_RSP) = w[VMEXIT_W_RAX + VCPU_RSP];
+		for (int i = 0; i < 8; i++)
+			v->regs.r8_15[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
+		V64(t, S_RIP) = w[VMEXIT_W_RIP];
 	} else {
 		for (uint32_t m = mtd & VMEXIT_MTD_ALL & ~VMEXIT_MTD_REG(VCPU_RFLAGS); m; m &= m - 1) {
 			unsigned i = (unsigned)__builtin_ctz(m);
