@@ -405,15 +405,11 @@ void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_
 	r->ctx.r8 = w[2];
 	r->ctx.r9 = w[3];
 	kernel_counters[KC_IPC_MESSAGES]++;
+	thread_make_runnable(r, 1);
 	vcpu->kmsg_info = info;
 	vcpu->ipc_kmsg = KMSG_VMEXIT;
-	await_reply(vcpu, slot);
-	/* a VMM at the VCPU's priority or above is what kernel_exit would
-	 * pick: run it now (sched_handoff_exit) */
-	if (r->prio >= vcpu->prio)
-		sched_handoff_exit(vcpu, r);
-	thread_make_runnable(r, 1);
 	sched_dequeue(vcpu);
+	await_reply(vcpu, slot);
 }
 
 void port_notify(struct port *p, uint64_t bits, const struct tcb *from)

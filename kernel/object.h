@@ -266,7 +266,6 @@ void sched_forget(const struct tcb *t);
 void thread_make_runnable(struct tcb *t, int front);
 _Noreturn void kernel_exit(void);
 _Noreturn void sched_handoff(struct tcb *from, struct tcb *to);
-_Noreturn void sched_handoff_exit(struct tcb *vcpu, struct tcb *vmm);   /* a VM exit to its waiting VMM (ipc.c) */
 /* An interrupt woke the idle loop: count the time it waited (KC_IDLE_TSC). */
 void idle_account(void);
 

@@ -206,7 +206,7 @@ _Noreturn void kernel_exit(void)
  * from from's saved ones (context_restore_message, entry.S) rather than
  * through its own saved context; nothing else of its registers changed.
  */
-static inline __attribute__((always_inline)) void handoff_switch(struct tcb *from, struct tcb *to)
+_Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
 {
 	unsigned p = from->prio;
 	to->state = THREAD_RUNNABLE;
@@ -242,26 +242,5 @@ static inline __attribute__((always_inline)) void handoff_switch(struct tcb *fro
 	current = to;
 	fpu_switch(from->fpu, to->fpu);
 	fpu_owner = to;
-}
-
-_Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
-{
-	handoff_switch(from, to);
 	context_restore_message(&to->ctx, &from->ctx);
-}
-
-/*
- * The same for a VM exit (ipc_exit_deliver): `from` is the running VCPU,
- * just blocked waiting for its reply, `to` its VMM, of at least its
- * priority, woken with the exit's message already in its saved
- * registers, which context_restore loads.  The VCPU was the FPU's owner
- * (kernel_exit's switch_to made it so before vcpu_enter) and current, as
- * handoff_switch needs; a message vcpu_run printed (svmcount) is
- * announced as kernel_exit would.
- */
-_Noreturn void sched_handoff_exit(struct tcb *from, struct tcb *to)
-{
-	log_announce();
-	handoff_switch(from, to);
-	context_restore(&to->ctx);
 }
