@@ -370,6 +370,48 @@ int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
 	return 1;
 }
 
+/*
+ * A VM exit to a VMM already waiting on the exit port (svm.c's
+ * send_exit): the receiver, its buffer's words, where its reply right
+ * goes, or 0 when the exit must take ipc_kernel_call's general road (no
+ * receiver, a dead port, no buffer or reply slot, tracing).  The exit's
+ * words then go straight into the receiver's buffer, not through the
+ * VCPU's kmsg, and ipc_exit_deliver does what port_send, transfer and
+ * await_reply would have done.
+ */
+struct tcb *ipc_exit_receiver(const struct tcb *vcpu, uint64_t **words, struct cap **slot)
+{
+	const struct cap *f = &vcpu->fault_cap;
+	if (f->type != OBJ_PORT || !(f->rights & RIGHT_SEND))
+		return 0;
+	const struct port *p = P2V(f->obj);
+	struct tcb *r = p->recv_head;
+	struct ipc_buffer *b;
+	if (p->dead || !r || (vcpu->traced | r->traced) || !(b = ipcbuf(r)) || !(*slot = reply_slot(r)))
+		return 0;
+	*words = b->words;
+	return r;
+}
+
+void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_t info, const uint64_t w[4])
+{
+	struct port *p = r->ipc_port;
+	queue_remove(&p->recv_head, &p->recv_tail, r);
+	r->ctx.rax = E_OK;
+	r->ctx.rdi = vcpu->fault_cap.w0;
+	r->ctx.rsi = info;
+	r->ctx.rdx = w[0];
+	r->ctx.r10 = w[1];
+	r->ctx.r8 = w[2];
+	r->ctx.r9 = w[3];
+	kernel_counters[KC_IPC_MESSAGES]++;
+	thread_make_runnable(r, 1);
+	vcpu->kmsg_info = info;
+	vcpu->ipc_kmsg = KMSG_VMEXIT;
+	sched_dequeue(vcpu);
+	await_reply(vcpu, slot);
+}
+
 void port_notify(struct port *p, uint64_t bits, const struct tcb *from)
 {
 	if (p->dead || !bits)
@@ -568,6 +610,38 @@ static inline void queue_pop_receiver(struct port *p, struct tcb *head)
 	head->ipc_port = 0;
 }
 
+/* A VM exit's reply: VMEXIT_REPLY_WORDS words, no capabilities, no flags
+ * (a reply of no words is a fast_message). */
+static inline int exit_reply_message(uint64_t info)
+{
+	return (info & 0xffff) == VMEXIT_REPLY_WORDS;
+}
+
+/*
+ * The VMM answers a VM exit and waits for the next message, with none
+ * waiting: do_reply (vcpu_apply_reply, which checks the reply) and
+ * do_recv's blocking, without the general path's lookups again.  The
+ * VCPU then runs if kernel_exit picks it: it has a lower priority than
+ * its VMM, so the scheduler, not a handoff, decides.  Back to the
+ * general path (which refuses what vcpu_apply_reply refused) when
+ * either side is traced or the reply is not one vcpu_apply_reply takes;
+ * vcpu_apply_reply changes nothing when it refuses.
+ */
+static _Noreturn void exit_reply_recv(struct tcb *t, struct cap *rc, struct tcb *caller, struct port *p)
+{
+	if ((t->traced | caller->traced) || vcpu_apply_reply(caller, t))
+		syscall_dispatch();
+	caller->ipc_kmsg = 0;
+	caller->reply_cap = 0;
+	rc->type = OBJ_NONE; /* spent, and the slot emptied, as fastpath_reply_recv below */
+	rc->rights = 0;
+	rc->obj = 0;
+	thread_make_runnable(caller, 1);
+	t->ipc_reply_slot = t->ctx.r12;
+	block(t, p, THREAD_BLOCKED_RECV);
+	kernel_exit();
+}
+
 /* entry.S's numbers */
 _Static_assert(SYS_CALL == 15 && SYS_REPLY_RECV == 16, "entry.S's SYSCALL_NR_CALL and SYSCALL_NR_REPLY_RECV");
 
@@ -603,7 +677,7 @@ _Noreturn void fastpath_reply_recv(void)
 	const struct context *r = &t->ctx;
 	struct cap *rc;
 	const struct cap *pc;
-	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || !fast_message(r->rsi) ||
+	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || (!fast_message(r->rsi) && !exit_reply_message(r->rsi)) ||
 	    (rc = cspace_lookup_or(t, r->rdi, &no_slot))->type != OBJ_REPLY || !rc->obj ||
 	    (pc = cspace_lookup_or(t, r->r13, &no_slot))->type != OBJ_PORT || !(pc->rights & RIGHT_RECEIVE))
 		syscall_dispatch();
@@ -612,8 +686,10 @@ _Noreturn void fastpath_reply_recv(void)
 		syscall_dispatch();
 	struct tcb *caller = P2V(rc->obj);
 	struct port *p = P2V(pc->obj);
-	if (caller->ipc_kmsg || caller->prio < t->prio || caller->ctx.vector != VECTOR_SYSCALL ||
-	    p->notify_bits || p->send_head)
+	if (caller->ipc_kmsg == KMSG_VMEXIT && !p->notify_bits && !p->send_head)
+		exit_reply_recv(t, rc, caller, p);
+	if (!fast_message(r->rsi) || caller->ipc_kmsg || caller->prio < t->prio ||
+	    caller->ctx.vector != VECTOR_SYSCALL || p->notify_bits || p->send_head)
 		syscall_dispatch();
 	caller->reply_cap = 0;
 	/* spent, and the slot emptied (do_reply, then do_recv): a Reply

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <berth/object.h>
+#include <berth/vcpu.h>   /* VMEXIT_STATE_WORDS: the longest kernel-made message */
 #include "context.h"
 #include "layout.h"
 
@@ -103,7 +104,7 @@ struct tcb {
 	struct tcb *zombie_next;
 	uint64_t fault_vector, fault_addr, fault_rip, fault_error;
 	uint64_t kmsg_info;            /* the kernel-made message */
-	uint64_t kmsg[24];
+	uint64_t kmsg[VMEXIT_STATE_WORDS];   /* the longest: a VM exit with its state words */
 };
 _Static_assert(sizeof(struct tcb) <= (1 << TCB_BITS), "TCB size");
 #define THREAD_DEAD 0xff
@@ -221,6 +222,8 @@ _Noreturn void fastpath_call(void);
 _Noreturn void fastpath_reply_recv(void);
 _Noreturn void syscall_dispatch(void);
 int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind);
+struct tcb *ipc_exit_receiver(const struct tcb *vcpu, uint64_t **words, struct cap **slot);
+void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_t info, const uint64_t w[4]);
 
 /* svm.c */
 int sys_vcpu(struct tcb *t, uint64_t op, struct context *r);

@@ -135,6 +135,36 @@ enum vcpu_invalid_reason {
 #define VMEXIT_WORDS     22
 #define VMEXIT_W_INJECT  22   /* reply only: EVENTINJ format, 0: nothing */
 #define VMEXIT_REPLY_WORDS 23
+/* With VMEXIT_MTD_STATE the exit also carries, read-only (a reply never
+ * changes them; SYS_VCPU_WRITE does), what a VMM needs to walk the
+ * guest's page tables and decode its instruction: */
+#define VMEXIT_W_CR0     23
+#define VMEXIT_W_CR3     24
+#define VMEXIT_W_CR4     25
+#define VMEXIT_W_EFER    26
+#define VMEXIT_W_CS_ATTRIB 27 /* the VMCB's 12-bit form, as VCPU_SEGMENT(SEG_CS, SEG_ATTRIB) */
+#define VMEXIT_W_SS_ATTRIB 28 /* its DPL is the guest's CPL */
+#define VMEXIT_STATE_WORDS 29 /* the exit's length with VMEXIT_MTD_STATE */
+
+/*
+ * Transfer descriptors (as NOVA's MTDs): per exit reason, which of words
+ * VMEXIT_W_RAX..VMEXIT_W_RFLAGS the exit carries, and which the reply
+ * writes back.  Bit i names word VMEXIT_W_RAX + i (enum vcpu_field's
+ * order: RAX ... R15, RIP, RFLAGS); a word not named is left as it was
+ * in the receiver's buffer on the exit and ignored in the reply, so the
+ * guest keeps its value.  Words 0-3 always come, and a reply's event
+ * (VMEXIT_W_INJECT) always counts.  VMEXIT_MTD_STATE adds words
+ * VMEXIT_W_CR0..VMEXIT_W_SS_ATTRIB.  A VCPU starts with VMEXIT_MTD_ALL
+ * for every reason; the VMM sets one with SYS_VCPU_WRITE of
+ * VCPU_MTD(code) (codes below 0xa0, and VMEXIT_NPF; VMEXIT_INVALID
+ * always carries VMEXIT_MTD_ALL).  docs/vmm.md, "Transfer descriptors".
+ */
+#define VMEXIT_MTD_REG(field) (1u << (field))   /* VCPU_RAX ... VCPU_RFLAGS */
+#define VMEXIT_MTD_ALL   0x3ffffu
+#define VMEXIT_MTD_STATE (1u << 18)
+#define VCPU_MTD_FIRST   0x1000                 /* field numbers, apart from VCPU_FIELD_COUNT's */
+#define VCPU_MTD_SLOTS   0xa1                   /* codes 0..0x9f, then VMEXIT_NPF */
+#define VCPU_MTD(code) (VCPU_MTD_FIRST + ((code) == VMEXIT_NPF ? 0xa0 : (code)))
 
 /* Event injection (EVENTINJ): vector | type << 8 | error valid << 11 |
  * valid << 31 | error code << 32. */

@@ -34,6 +34,7 @@
 
 static void pic_write(struct pic8259 *p, unsigned reg, uint8_t v)
 {
+	irq_recheck = 1;   /* a mask, an EOI or a new base changes what is pending */
 	if (reg == 0 && (v & 0x10)) {          /* ICW1 */
 		p->icw_step = 1;
 		p->icw4_needed = v & 1;
@@ -67,6 +68,7 @@ static uint8_t pic_read(const struct pic8259 *p, unsigned reg)
 
 void pic_raise(unsigned irq)
 {
+	irq_recheck = 1;
 	vm.pic[irq / 8].irr |= (uint8_t)(1u << (irq % 8));
 	if (irq >= 8)
 		vm.pic[0].irr |= 1u << 2;
@@ -404,6 +406,7 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 	uint64_t apic = lapic_base_read(&vm.lapic) & ~0xfffUL;
 	if (lapic_enabled(&vm.lapic) && gpa >= apic && gpa < apic + 0x1000) {
 		unsigned off = (unsigned)(gpa - apic);
+		irq_recheck = 1;   /* an EOI, the TPR, a mask, the timer: what is pending may change */
 		if (load) {
 			uint32_t reg = lapic_read(&vm.lapic, off & ~3u, clock_ns());
 			*value = (reg >> (8 * (off & 3))) & mask;
@@ -417,6 +420,7 @@ int mmio_access(uint64_t gpa, unsigned size, int load, uint64_t *value)
 	}
 	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + 0x1000) {
 		unsigned off = (unsigned)(gpa - IOAPIC_BASE);
+		irq_recheck = 1;
 		if (load)
 			*value = ioapic_read(&vm.ioapic, off) & mask;
 		else if (size == 4)

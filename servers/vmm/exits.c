@@ -69,11 +69,68 @@ static void complete(struct msg *m, uint64_t next_rip)
 	inject_exception(m, 1);
 }
 
+/* --- transfer descriptors ---------------------------------------------
+
+ * What each exit carries (docs/vmm.md, "Transfer descriptors"): the
+ * registers its handler reads or writes, with RIP and RFLAGS, which
+ * complete() and deliver_interrupt use after every exit.  A nested page
+ * fault carries every register (the decoder names any) and the state
+ * words of the mode and the page walk (exit_state).  Any other exit
+ * carries everything. */
+#define MTD_RIP_RFLAGS (VMEXIT_MTD_REG(VCPU_RIP) | VMEXIT_MTD_REG(VCPU_RFLAGS))
+
+uint32_t exit_mtd(uint64_t code)
+{
+	switch (code) {
+	case VMEXIT_CPUID:
+		return MTD_RIP_RFLAGS | VMEXIT_MTD_REG(VCPU_RAX) | VMEXIT_MTD_REG(VCPU_RBX) |
+		       VMEXIT_MTD_REG(VCPU_RCX) | VMEXIT_MTD_REG(VCPU_RDX);
+	case VMEXIT_IOIO:   /* string I/O: RCX, RSI, RDI */
+		return MTD_RIP_RFLAGS | VMEXIT_MTD_REG(VCPU_RAX) | VMEXIT_MTD_REG(VCPU_RCX) |
+		       VMEXIT_MTD_REG(VCPU_RSI) | VMEXIT_MTD_REG(VCPU_RDI);
+	case VMEXIT_MSR:
+		return MTD_RIP_RFLAGS | VMEXIT_MTD_REG(VCPU_RAX) | VMEXIT_MTD_REG(VCPU_RCX) |
+		       VMEXIT_MTD_REG(VCPU_RDX);
+	case VMEXIT_NPF:
+		return VMEXIT_MTD_ALL | VMEXIT_MTD_STATE;
+	}
+	return VMEXIT_MTD_ALL;
+}
+
+long exit_mtd_set(void)
+{
+	static const uint64_t codes[] = { VMEXIT_CPUID, VMEXIT_IOIO, VMEXIT_MSR, VMEXIT_NPF };
+	long err = 0;
+	for (unsigned i = 0; !err && i < sizeof(codes) / sizeof(codes[0]); i++)
+		err = sys_vcpu_write(vm.vcpu, VCPU_MTD(codes[i]), exit_mtd(codes[i]));
+	return err;
+}
+
+/* The state words of the exit being handled, when it carries them
+ * (VMEXIT_MTD_STATE): read here instead of with SYS_VCPU_READ.  Only
+ * while handle_exit runs; nothing it does for such an exit (a nested
+ * page fault) writes those fields. */
+struct exit_state exit_state;
+
+static void exit_state_take(const struct msg *m)
+{
+	exit_state.valid = MSG_WORDS(m->info) == VMEXIT_STATE_WORDS;
+	if (!exit_state.valid)
+		return;
+	exit_state.cr0 = m->w[VMEXIT_W_CR0];
+	exit_state.cr3 = m->w[VMEXIT_W_CR3];
+	exit_state.efer = m->w[VMEXIT_W_EFER];
+	exit_state.cs_attrib = m->w[VMEXIT_W_CS_ATTRIB];
+	exit_state.ss_attrib = m->w[VMEXIT_W_SS_ATTRIB];
+}
+
 static enum cpu_mode cpu_mode(void)
 {
-	uint64_t cr0 = 0, attr = 0;
-	sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
-	sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), &attr);
+	uint64_t cr0 = exit_state.cr0, attr = exit_state.cs_attrib;
+	if (!exit_state.valid) {
+		sys_vcpu_read(vm.vcpu, VCPU_CR0, &cr0);
+		sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_CS, SEG_ATTRIB), &attr);
+	}
 	return !(cr0 & 1) ? MODE_REAL16 : (attr & (1u << 9)) ? MODE_LONG64
 	       : (attr & (1u << 10)) ? MODE_PROT32 : MODE_PROT16;
 }
@@ -643,8 +700,14 @@ void irq_window(int want)
 
 /* Before resuming: an interrupt the guest can take now goes in the reply;
  * one it cannot take yet opens the window. */
+int irq_recheck = 1;
+
 void deliver_interrupt(struct msg *m)
 {
+	/* nothing was pending and the window closed at the last look, and
+	 * nothing that could change that happened since (irq_recheck) */
+	if (!irq_recheck)
+		return;
 	uint64_t shadow = 0;
 	int from_pic, vector = irq_next(&from_pic);
 	if (vector >= 0 && !m->w[VMEXIT_W_INJECT] && (m->w[VMEXIT_W_RFLAGS] & RFLAGS_IF) &&
@@ -654,9 +717,27 @@ void deliver_interrupt(struct msg *m)
 		vector = irq_next(&from_pic);
 	}
 	irq_window(vector >= 0);
+	irq_recheck = vector >= 0;
 }
 
+static int exit_dispatch(struct msg *m);
+
 int handle_exit(struct msg *m)
+{
+	exit_state_take(m);
+	int reply = exit_dispatch(m);
+	exit_state.valid = 0;
+	/* a CPUID exit, port I/O or MMIO leaves the interrupt controllers as
+	 * they were, unless a device model raised a line (irq_line), or the
+	 * guest wrote the 8259 (pic_write), the local APIC or the I/O APIC
+	 * (mmio_access); any other exit may (an MSR: the APIC's base) */
+	uint64_t code = m->w[VMEXIT_W_CODE];
+	if (code != VMEXIT_CPUID && code != VMEXIT_IOIO && code != VMEXIT_NPF)
+		irq_recheck = 1;
+	return reply;
+}
+
+static int exit_dispatch(struct msg *m)
 {
 	uint64_t code = m->w[VMEXIT_W_CODE];
 	/* an event the exit interrupted is delivered again */

@@ -21,6 +21,7 @@ static unsigned ioapic_pin(unsigned isa)
 void irq_line(unsigned isa, int level)
 {
 	uint32_t bit = 1u << isa;
+	irq_recheck = 1;
 	if (level && !(levels & bit))
 		pic_raise(isa);
 	levels = level ? levels | bit : levels & ~bit;

@@ -217,6 +217,41 @@ static int moved(void)
 	return EXIT_MOVED;
 }
 
+/* ipc_reply_recv for the answer to an exit, but only the words the
+ * exits' transfer descriptors name (exit_mtd) cross the IPC buffer:
+ * those of the exit answered, and those of the next exit received.  The
+ * kernel reads no others from the reply and writes no others. */
+static inline __attribute__((always_inline)) void copy_named(uint64_t *to, const uint64_t *from, uint32_t mtd)
+{
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* no bit tests: one block */
+		__builtin_memcpy(&to[VMEXIT_W_RAX], &from[VMEXIT_W_RAX], 8 * (VMEXIT_W_RFLAGS + 1 - VMEXIT_W_RAX));
+		return;
+	}
+	for (uint32_t r = mtd & VMEXIT_MTD_ALL; r; r &= r - 1) {
+		unsigned i = VMEXIT_W_RAX + (unsigned)__builtin_ctz(r);
+		to[i] = from[i];
+	}
+}
+
+static long exit_reply_recv(struct msg *m, uint64_t code)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	copy_named(b->words, m->w, exit_mtd(code));
+	b->words[VMEXIT_W_INJECT] = m->w[VMEXIT_W_INJECT];
+	m->info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
+	long err = ipc_syscall(SYS_REPLY_RECV, vm.reply, m, vm.reply, vm.port);
+	if (err)
+		return err;
+	if (MSG_LABEL(m->info) != LABEL_VMEXIT || MSG_WORDS(m->info) < VMEXIT_WORDS) {
+		ipc_get_words(m);
+		return 0;
+	}
+	copy_named(m->w, b->words, exit_mtd(m->w[VMEXIT_W_CODE]));
+	if (MSG_WORDS(m->info) == VMEXIT_STATE_WORDS)
+		__builtin_memcpy(&m->w[VMEXIT_W_CR0], &b->words[VMEXIT_W_CR0], 8 * (VMEXIT_STATE_WORDS - VMEXIT_W_CR0));
+	return 0;
+}
+
 int main(const struct bootinfo *bi)
 {
 	vm.console = CONSOLE_SLOT;
@@ -374,11 +409,19 @@ int main(const struct bootinfo *bi)
 		const char *image = boot_image(&image_size); /* before image_size is read: argument order is unspecified */
 		debug_printf("vmm: guest '%s' (%lu bytes) in %u MiB, starting\n", image, image_size, mib);
 	}
+	if ((err = exit_mtd_set())) {
+		debug_printf("vmm: the exits' transfer descriptors: %ld\n", err);
+		return 1;
+	}
 	sys_tcb_resume(vm.vcpu);
 
 	struct msg m;
 	err = ipc_recv(vm.port, vm.reply, &m);
 	for (;;) {
+		/* a timer, console input, a command: the interrupt controllers
+		 * may have changed in ways no exit handler saw */
+		if (MSG_LABEL(m.info) != LABEL_VMEXIT)
+			irq_recheck = 1;
 		if (err == E_STATE) { /* suspended and resumed: the receive was cancelled */
 			err = ipc_recv(vm.port, vm.reply, &m);
 			continue;
@@ -450,6 +493,8 @@ int main(const struct bootinfo *bi)
 			}
 			shadow_reset();
 		}
+		if (vm.request != REQUEST_NONE)
+			irq_recheck = 1;
 		vm.request = REQUEST_NONE;
 		if (!reply) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
@@ -479,7 +524,6 @@ int main(const struct bootinfo *bi)
 		share_at_exit();      /* and vm share's scan (share.c) */
 		if (migrate_stop(&m)) /* so does a migration's last round (migrate.c) */
 			return moved();
-		m.info = MSG_INFO(0, VMEXIT_REPLY_WORDS, 0);
-		err = ipc_reply_recv(vm.reply, vm.port, vm.reply, &m);
+		err = exit_reply_recv(&m, code);
 	}
 }

@@ -71,6 +71,8 @@ static void phys_access(uint64_t gpa, uint8_t *buf, size_t n, int load)
 			if (ram_ready(gpa, chunk) || (!load && ram_unshare(gpa, chunk))) {
 				if (load) /* init lent nothing: as unbacked memory */
 					memset(buf, 0xff, chunk);
+			} else if (load && chunk == 8) {   /* a page-table entry: one load, not newlib's byte loop */
+				__builtin_memcpy(buf, (void *)(GUEST_RAM_VA + gpa), 8);
 			} else if (load) {
 				memcpy(buf, (void *)(GUEST_RAM_VA + gpa), chunk);
 			} else {
@@ -129,12 +131,19 @@ static unsigned phys_bits(void)
 
 int paging_read(struct guest_paging *p)
 {
-	uint64_t ss = 0;
-	long err = sys_vcpu_read(vm.vcpu, VCPU_CR0, &p->cr0);
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_CR3, &p->cr3);
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_EFER, &p->efer);
+	uint64_t ss = exit_state.ss_attrib;
+	long err = 0;
+	if (exit_state.valid) {   /* the exit carried them (exits.c) */
+		p->cr0 = exit_state.cr0;
+		p->cr3 = exit_state.cr3;
+		p->efer = exit_state.efer;
+	} else {
+		err = sys_vcpu_read(vm.vcpu, VCPU_CR0, &p->cr0);
+		err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_CR3, &p->cr3);
+		err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_EFER, &p->efer);
+		err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_SS, SEG_ATTRIB), &ss);
+	}
 	p->efer = shadow_efer_view(p->efer);
-	err = err ? err : sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(SEG_SS, SEG_ATTRIB), &ss);
 	p->cpl = (unsigned)(ss >> 5) & 3;   /* the processor takes the CPL from SS.DPL */
 	return err ? -1 : 0;
 }

@@ -110,6 +110,7 @@ void pci_init(struct pci_bus *bus)
 {
 	bus->address = 0;
 	bus->reset_control = 0;
+	bus->slots_used = 0;
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		for (unsigned f = 0; f < PCI_FUNCTIONS; f++)
 			bus->functions[s][f] = NULL_DEVICE;
@@ -126,6 +127,8 @@ int pci_register(struct pci_bus *bus, unsigned slot, unsigned fn, struct pci_dev
 	if (slot >= PCI_SLOTS || fn >= PCI_FUNCTIONS || bus->functions[slot][fn])
 		return -1;
 	bus->functions[slot][fn] = d;
+	if (fn == 0)
+		bus->slots_used |= 1u << slot;
 	return 0;
 }
 
@@ -267,9 +270,15 @@ struct pci_device *pci_find_bar(struct pci_bus *bus, int io, uint64_t addr, unsi
 {
 	uint16_t enable = io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
 
-	for (unsigned s = 0; s < PCI_SLOTS; s++) {
-		for (unsigned f = 0; f < PCI_FUNCTIONS; f++) {
-			struct pci_device *d = lookup(bus, 0, s, f);
+	/* every MMIO exit outside the VMM's fixed devices asks: only the
+	 * slots with a function 0 are looked at, in order, and of a
+	 * single-function device only function 0 (as lookup() decides) */
+	for (uint32_t used = bus->slots_used; used; used &= used - 1) {
+		unsigned s = (unsigned)__builtin_ctz(used);
+		const struct pci_device *f0 = bus->functions[s][0];
+		unsigned functions = (f0->config[PCI_HEADER_TYPE] & 0x80) ? PCI_FUNCTIONS : 1;
+		for (unsigned f = 0; f < functions; f++) {
+			struct pci_device *d = bus->functions[s][f];
 			if (!d || !(d->config[PCI_COMMAND] & enable))
 				continue;
 			for (unsigned b = 0; b < PCI_BARS; b++) {

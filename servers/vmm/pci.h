@@ -133,6 +133,7 @@ struct pci_bus {
 	uint32_t address;       /* CONFIG_ADDRESS */
 	uint8_t reset_control;  /* 0xcf9 */
 	struct pci_device *functions[PCI_SLOTS][PCI_FUNCTIONS];
+	uint32_t slots_used;    /* bit s: slot s has a function 0 (pci_find_bar's walk) */
 	struct pci_device host_bridge;
 };
 

@@ -243,10 +243,12 @@ static void vcpu_read_all(uint64_t *v, const struct msg *m)
 	}
 	if (!m)
 		return;
-	for (unsigned r = VCPU_RAX; r <= VCPU_R15; r++)
-		v[r] = m->w[VMEXIT_W_RAX + r];
-	v[VCPU_RIP] = m->w[VMEXIT_W_RIP];
-	v[VCPU_RFLAGS] = m->w[VMEXIT_W_RFLAGS];
+	/* only the words the exit carried (exit_mtd): the others are the
+	 * VCPU's, read above */
+	uint32_t mtd = exit_mtd(m->w[VMEXIT_W_CODE]);
+	for (unsigned r = VCPU_RAX; r <= VCPU_RFLAGS; r++)
+		if (mtd & VMEXIT_MTD_REG(r))
+			v[r] = m->w[VMEXIT_W_RAX + r];
 	v[VCPU_EVENT_INJ] = m->w[VMEXIT_W_INJECT];
 }
 

@@ -214,6 +214,17 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 
 /* exits.c */
 int handle_exit(struct msg *m);  /* 1: reply now, 0: parked or stopped */
+uint32_t exit_mtd(uint64_t code); /* the transfer descriptor the VMM asks for (exits.c) */
+long exit_mtd_set(void);
+/* the state words of the exit being handled, if it carries them */
+struct exit_state {
+	int valid;
+	uint64_t cr0, cr3, efer, cs_attrib, ss_attrib;
+};
+extern struct exit_state exit_state;
+/* 0: no interrupt was pending at the last look and nothing since could
+ * have made one (deliver_interrupt skips the look) */
+extern int irq_recheck;
 void exit_mmio(struct msg *m);   /* a guest access of a device's guest-physical address (shadow.c) */
 void exit_complete(struct msg *m, uint64_t next_rip);   /* resume after an emulated instruction */
 void deliver_interrupt(struct msg *m);

@@ -45,6 +45,10 @@ struct vcpu_state {
 	 * the VMM's to keep, since the VMCB's is the shadow's top table,
 	 * which only the kernel sets */
 	uint64_t guest_cr3;
+	/* the transfer descriptors (VCPU_MTD), and the one of the exit now
+	 * waiting for its reply: what the reply writes back */
+	uint32_t mtd[VCPU_MTD_SLOTS];
+	uint32_t reply_mtd;
 };
 
 #define VCPU_STATE_OFFSET 2048
@@ -131,6 +135,7 @@ extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs
  * With the host's DR7 disabling every breakpoint, a MOV to DR0-DR3 here
  * only stores the address, in QEMU as on hardware. */
 static uint64_t live_dr[4];   /* what DR0-DR3 hold now */
+static uint64_t live_dr_any;  /* nonzero when one of them is */
 
 static void set_dr(unsigned n, uint64_t v)
 {
@@ -313,6 +318,8 @@ void svm_init(void)
 	}
 }
 
+_Static_assert(VCPU_STATE_OFFSET + sizeof(struct vcpu_state) <= VMCB_OFFSET, "the VCPU's state fits before its VMCB");
+
 static uint8_t *vmcb(struct tcb *t) { return (uint8_t *)t + VMCB_OFFSET; }
 static struct vcpu_state *vstate(struct tcb *t) { return (struct vcpu_state *)((uint8_t *)t + VCPU_STATE_OFFSET); }
 #define V64(t, off) (*(uint64_t *)(vmcb(t) + (off)))
@@ -336,6 +343,9 @@ void vcpu_init(struct tcb *t)
 	V64(t, S_DR7) = 0x400;
 	V32(t, C_INTERCEPT_DR) = SVM_DR_WRITES_ALWAYS;
 	vstate(t)->xcr0 = 1;   /* x87 only: the reset value */
+	for (unsigned i = 0; i < VCPU_MTD_SLOTS; i++)
+		vstate(t)->mtd[i] = VMEXIT_MTD_ALL;
+	vstate(t)->reply_mtd = VMEXIT_MTD_ALL;
 	*(uint32_t *)((uint8_t *)t + XSAVE_OFFSET + 24) = 0x1f80;   /* MXCSR, as fpu_init_area */
 	for (int s = 0; s < 10; s++) {
 		*(uint32_t *)(vmcb(t) + S_SEG + 16UL * (unsigned)s + 4) = 0xffff;  /* limit */
@@ -393,32 +403,89 @@ static unsigned check_state(struct tcb *t, int shadow)
 	return 0;
 }
 
-/* Hand the exit to the VMM: a kernel-made call on the exit port. */
+/* Where each of the exit's register words lives, from the VCPU's start
+ * (enum vcpu_field's order, as VMEXIT_MTD_REG names them). */
+#define GPR(r) (VCPU_STATE_OFFSET + __builtin_offsetof(struct vcpu_state, regs) + \
+                __builtin_offsetof(struct guest_regs, r))
+static const uint16_t word_offset[VCPU_RFLAGS + 1] = {
+	[VCPU_RAX] = VMCB_OFFSET + S_RAX, [VCPU_RBX] = GPR(rbx), [VCPU_RCX] = GPR(rcx),
+	[VCPU_RDX] = GPR(rdx), [VCPU_RSI] = GPR(rsi), [VCPU_RDI] = GPR(rdi), [VCPU_RBP] = GPR(rbp),
+	[VCPU_RSP] = VMCB_OFFSET + S_RSP,
+	[VCPU_R8] = GPR(r8_15[0]), [VCPU_R9] = GPR(r8_15[1]), [VCPU_R10] = GPR(r8_15[2]),
+	[VCPU_R11] = GPR(r8_15[3]), [VCPU_R12] = GPR(r8_15[4]), [VCPU_R13] = GPR(r8_15[5]),
+	[VCPU_R14] = GPR(r8_15[6]), [VCPU_R15] = GPR(r8_15[7]),
+	[VCPU_RIP] = VMCB_OFFSET + S_RIP, [VCPU_RFLAGS] = VMCB_OFFSET + S_RFLAGS,
+};
+_Static_assert(VMEXIT_MTD_ALL == (1u << (VCPU_RFLAGS + 1)) - 1, "one descriptor bit per register word");
+
+static uint64_t *word_ptr(struct tcb *t, unsigned i)
+{
+	return (uint64_t *)((uint8_t *)t + word_offset[i]);
+}
+
+/* The descriptor of an exit (VMEXIT_INVALID and codes without a slot
+ * carry everything). */
+static uint32_t exit_mtd(struct tcb *t, uint64_t code)
+{
+	uint64_t slot = code == VMEXIT_NPF ? VCPU_MTD_SLOTS - 1 : code;
+	return slot < VCPU_MTD_SLOTS ? vstate(t)->mtd[slot] : VMEXIT_MTD_ALL;
+}
+
+/* Hand the exit to the VMM: a kernel-made call on the exit port, with the
+ * words the exit's descriptor names.  To a VMM waiting on the port they
+ * go straight into its buffer (ipc_exit_receiver); else into the VCPU's
+ * kmsg, for the general path to move when the VMM receives. */
 static void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
 {
 	struct vcpu_state *v = vstate(t);
-	uint64_t *w = t->kmsg;
-	w[VMEXIT_W_CODE] = code;
-	w[VMEXIT_W_INFO1] = info1;
-	w[VMEXIT_W_INFO2] = V64(t, C_EXITINFO2);
-	w[VMEXIT_W_INTINFO] = V64(t, C_EXITINTINFO);
-	w[VMEXIT_W_RAX + VCPU_RAX] = V64(t, S_RAX);
-	w[VMEXIT_W_RAX + VCPU_RBX] = v->regs.rbx;
-	w[VMEXIT_W_RAX + VCPU_RCX] = v->regs.rcx;
-	w[VMEXIT_W_RAX + VCPU_RDX] = v->regs.rdx;
-	w[VMEXIT_W_RAX + VCPU_RSI] = v->regs.rsi;
-	w[VMEXIT_W_RAX + VCPU_RDI] = v->regs.rdi;
-	w[VMEXIT_W_RAX + VCPU_RBP] = v->regs.rbp;
-	w[VMEXIT_W_RAX + VCPU_RSP] = V64(t, S_RSP);
-	for (int i = 0; i < 8; i++)
-		w[VMEXIT_W_RAX + VCPU_R8 + i] = v->regs.r8_15[i];
-	w[VMEXIT_W_RIP] = V64(t, S_RIP);
-	w[VMEXIT_W_RFLAGS] = V64(t, S_RFLAGS);
-	if (!ipc_kernel_call(t, MSG_INFO(LABEL_VMEXIT, VMEXIT_WORDS, 0), KMSG_VMEXIT))
+	uint32_t mtd = exit_mtd(t, code);
+	const uint64_t head[4] = { code, info1, V64(t, C_EXITINFO2), V64(t, C_EXITINTINFO) };
+	uint64_t info = MSG_INFO(LABEL_VMEXIT, (mtd & VMEXIT_MTD_STATE) ? VMEXIT_STATE_WORDS : VMEXIT_WORDS, 0);
+	v->reply_mtd = mtd;
+	uint64_t *w;
+	struct cap *slot;
+	struct tcb *r = ipc_exit_receiver(t, &w, &slot);
+	if (!r)
+		w = t->kmsg;
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests, no table */
+		w[VMEXIT_W_RAX + VCPU_RAX] = V64(t, S_RAX);
+		w[VMEXIT_W_RAX + VCPU_RBX] = v->regs.rbx;
+		w[VMEXIT_W_RAX + VCPU_RCX] = v->regs.rcx;
+		w[VMEXIT_W_RAX + VCPU_RDX] = v->regs.rdx;
+		w[VMEXIT_W_RAX + VCPU_RSI] = v->regs.rsi;
+		w[VMEXIT_W_RAX + VCPU_RDI] = v->regs.rdi;
+		w[VMEXIT_W_RAX + VCPU_RBP] = v->regs.rbp;
+		w[VMEXIT_W_RAX + VCPU_RSP] = V64(t, S_RSP);
+		for (int i = 0; i < 8; i++)
+			w[VMEXIT_W_RAX + VCPU_R8 + i] = v->regs.r8_15[i];
+		w[VMEXIT_W_RIP] = V64(t, S_RIP);
+		w[VMEXIT_W_RFLAGS] = V64(t, S_RFLAGS);
+	} else {
+		for (uint32_t m = mtd & VMEXIT_MTD_ALL; m; m &= m - 1) {
+			unsigned i = (unsigned)__builtin_ctz(m);
+			w[VMEXIT_W_RAX + i] = *word_ptr(t, i);
+		}
+	}
+	if (mtd & VMEXIT_MTD_STATE) {
+		w[VMEXIT_W_CR0] = V64(t, S_CR0);
+		w[VMEXIT_W_CR3] = v->guest_cr3;
+		w[VMEXIT_W_CR4] = V64(t, S_CR4);
+		w[VMEXIT_W_EFER] = V64(t, S_EFER);
+		w[VMEXIT_W_CS_ATTRIB] = *(uint16_t *)(vmcb(t) + S_SEG + 16UL * SEG_CS + 2);
+		w[VMEXIT_W_SS_ATTRIB] = *(uint16_t *)(vmcb(t) + S_SEG + 16UL * SEG_SS + 2);
+	}
+	if (r) {
+		ipc_exit_deliver(t, r, slot, info, head);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		w[i] = head[i];
+	if (!ipc_kernel_call(t, info, KMSG_VMEXIT))
 		vcpu_stopped(t, "no one receives its exits");
 }
 
-/* The VMM answered an exit: take the registers and the event it sends. */
+/* The VMM answered an exit: take the registers its descriptor names and
+ * the event it sends. */
 int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
 {
 	uint64_t info = vmm->ctx.rsi, n = MSG_WORDS(info);
@@ -429,18 +496,27 @@ int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
 		return E_BAD_MSG;
 	const uint64_t *w = b->words;  /* words 4.. are in the buffer; 0..3 are not used */
 	struct vcpu_state *v = vstate(t);
-	V64(t, S_RAX) = w[VMEXIT_W_RAX + VCPU_RAX];
-	v->regs.rbx = w[VMEXIT_W_RAX + VCPU_RBX];
-	v->regs.rcx = w[VMEXIT_W_RAX + VCPU_RCX];
-	v->regs.rdx = w[VMEXIT_W_RAX + VCPU_RDX];
-	v->regs.rsi = w[VMEXIT_W_RAX + VCPU_RSI];
-	v->regs.rdi = w[VMEXIT_W_RAX + VCPU_RDI];
-	v->regs.rbp = w[VMEXIT_W_RAX + VCPU_RBP];
-	V64(t, S_RSP) = w[VMEXIT_W_RAX + VCPU_RSP];
-	for (int i = 0; i < 8; i++)
-		v->regs.r8_15[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
-	V64(t, S_RIP) = w[VMEXIT_W_RIP];
-	V64(t, S_RFLAGS) = (w[VMEXIT_W_RFLAGS] & 0x3f7fd7UL) | 2;
+	uint32_t mtd = v->reply_mtd;
+	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests, no table */
+		V64(t, S_RAX) = w[VMEXIT_W_RAX + VCPU_RAX];
+		v->regs.rbx = w[VMEXIT_W_RAX + VCPU_RBX];
+		v->regs.rcx = w[VMEXIT_W_RAX + VCPU_RCX];
+		v->regs.rdx = w[VMEXIT_W_RAX + VCPU_RDX];
+		v->regs.rsi = w[VMEXIT_W_RAX + VCPU_RSI];
+		v->regs.rdi = w[VMEXIT_W_RAX + VCPU_RDI];
+		v->regs.rbp = w[VMEXIT_W_RAX + VCPU_RBP];
+		V64(t, S_RSP) = w[VMEXIT_W_RAX + VCPU_RSP];
+		for (int i = 0; i < 8; i++)
+			v->regs.r8_15[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
+		V64(t, S_RIP) = w[VMEXIT_W_RIP];
+	} else {
+		for (uint32_t m = mtd & VMEXIT_MTD_ALL & ~VMEXIT_MTD_REG(VCPU_RFLAGS); m; m &= m - 1) {
+			unsigned i = (unsigned)__builtin_ctz(m);
+			*word_ptr(t, i) = w[VMEXIT_W_RAX + i];
+		}
+	}
+	if (mtd & VMEXIT_MTD_REG(VCPU_RFLAGS))
+		V64(t, S_RFLAGS) = (w[VMEXIT_W_RFLAGS] & 0x3f7fd7UL) | 2;
 	V64(t, C_EVENTINJ) = w[VMEXIT_W_INJECT];
 	return E_OK;
 }
@@ -477,9 +553,13 @@ static int inkernel_exit(struct tcb *t, uint64_t code)
 static void guest_load(struct tcb *t)
 {
 	struct vcpu_state *v = vstate(t);
-	for (unsigned n = 0; n < 4; n++)
-		if (live_dr[n] != v->dr[n])
-			set_dr(n, v->dr[n]);
+	/* most guests set no breakpoint: then nothing to compare */
+	uint64_t any = v->dr[0] | v->dr[1] | v->dr[2] | v->dr[3];
+	if (any | live_dr_any)
+		for (unsigned n = 0; n < 4; n++)
+			if (live_dr[n] != v->dr[n])
+				set_dr(n, v->dr[n]);
+	live_dr_any = any;
 	if (xstate_mask) {
 		void *area = (uint8_t *)t + XSAVE_OFFSET;
 		xsetbv0(xstate_mask | 3);
@@ -506,9 +586,11 @@ static void guest_unload(struct tcb *t)
 		                 : "a"((uint32_t)xstate_mask), "d"((uint32_t)(xstate_mask >> 32)));
 		xsetbv0(3);
 	}
-	for (unsigned n = 0; n < 4; n++)   /* the guest cannot have changed them */
-		if (live_dr[n])
-			set_dr(n, 0);
+	if (live_dr_any)   /* the guest cannot have changed them */
+		for (unsigned n = 0; n < 4; n++)
+			if (live_dr[n])
+				set_dr(n, 0);
+	live_dr_any = 0;
 }
 
 /* Enter the guest; reached from kernel_exit on a fresh kernel stack. */
@@ -645,6 +727,12 @@ static uint64_t *field_ptr(struct tcb *t, uint64_t f, unsigned *width)
 	return 0;
 }
 
+/* VCPU_MTD(code): a transfer descriptor, apart from the guest's fields */
+static uint32_t *mtd_field(struct tcb *t, uint64_t f)
+{
+	return f >= VCPU_MTD_FIRST && f < VCPU_MTD_FIRST + VCPU_MTD_SLOTS ? &vstate(t)->mtd[f - VCPU_MTD_FIRST] : 0;
+}
+
 static uint64_t read_field(const uint64_t *p, unsigned width)
 {
 	return width == 64 ? *p : width == 32 ? *(const uint32_t *)p : *(const uint16_t *)p;
@@ -700,6 +788,7 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 	struct tcb *t = P2V(c->obj);
 	unsigned width;
 	uint64_t *p;
+	uint32_t *mtd;
 	switch (op) {
 	case SYS_VCPU_CONFIGURE:
 		/* a GuestSpace runs the guest with nested paging, a ShadowSpace
@@ -722,11 +811,23 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 		return E_OK;
 	}
 	case SYS_VCPU_READ:
+		if ((mtd = mtd_field(t, r->rsi))) {
+			r->rdx = *mtd;
+			return E_OK;
+		}
 		if (!(p = field_ptr(t, r->rsi, &width)))
 			return E_BAD_ARG;
 		r->rdx = read_field(p, width);
 		return E_OK;
 	case SYS_VCPU_WRITE:
+		if ((mtd = mtd_field(t, r->rsi))) {
+			/* takes effect from the next exit: the one waiting keeps
+			 * the descriptor it was sent with (reply_mtd) */
+			if (r->rdx & ~(uint64_t)(VMEXIT_MTD_ALL | VMEXIT_MTD_STATE))
+				return E_BAD_ARG;
+			*mtd = (uint32_t)r->rdx;
+			return E_OK;
+		}
 		if (r->rsi == VCPU_INT_SHADOW) { /* clear it after emulating an instruction */
 			V64(t, C_INT_SHADOW) = r->rdx & 1;
 			return E_OK;
