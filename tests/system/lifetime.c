@@ -243,11 +243,16 @@ static void own_cnode_destroyed(void)
 	uint64_t a = retype(u, OBJ_CNODE, 4, 0), t = retype(u, OBJ_TCB, 0, 0x800);
 	object_alloc(OBJ_CNODE, 4, &other);
 	t = bare_thread(replace_own_cnode, 0, 2, a, t);
-	long err = t ? sys_cnode_copy(other, a, 2, RIGHTS_ALL) : E_BAD_CAP;
+	/* above it until its capability is gone: a timer tick between the
+	 * resume and the delete would otherwise run it too early */
+	long err = t ? sys_tcb_set_priority(CAP_ROOT_TCB, PRIO + 1, 150) : E_BAD_CAP;
+	err = err ? err : sys_cnode_copy(other, a, 2, RIGHTS_ALL);
 	err = err ? err : sys_tcb_resume(t);
 	err = err ? err : sys_cnode_move(t, a, 1);
 	err = err ? err : sys_cnode_delete(a);
-	tap_ok(!err && u && untyped_used(u) == 0x1000, "5a: a thread whose TCB capability is only in its own CNode");
+	uint64_t used = untyped_used(u);
+	err = err ? err : sys_tcb_set_priority(CAP_ROOT_TCB, PRIO, 150);   /* it may run from here */
+	tap_ok(!err && u && used == 0x1000, "5a: a thread whose TCB capability is only in its own CNode");
 	sys_yield();
 	tap_ok(result[2] == -1 && progress == 0, "5a: replacing its CNode destroyed it mid-call; it never returned");
 	tap_eq(untyped_used(u), 0, "5a: the CNode and the thread went back to their Untyped");
