@@ -112,7 +112,11 @@ int main(const struct bootinfo *bi)
 		int hit = 0;
 		switch (step) {
 		case 0: hit = from[i] != fs && from[i] != blk && is(i, ~0u, fs, TRACE_CALL) && (label[i] >> 8) == FS_INTERFACE; break;
-		case 1: hit = is(i, fs, blk, TRACE_CALL) && (label[i] >> 8) == BLOCK_INTERFACE; break;
+		/* the driver takes each client's calls on that session's own
+		 * thread, which init cannot name (0x80000000 | its id); the
+		 * block interface's label says whose it is */
+		case 1: hit = from[i] == fs && (to[i] == blk || (to[i] >> 31)) && (kind[i] & 0x7f) == TRACE_CALL &&
+		              (label[i] >> 8) == BLOCK_INTERFACE; break;
 		case 2: hit = is(i, 0, blk, TRACE_NOTIFY); break;
 		case 3: hit = is(i, blk, fs, TRACE_REPLY); break;
 		case 4: hit = is(i, fs, client, TRACE_REPLY); break;
