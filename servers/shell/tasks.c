@@ -396,9 +396,11 @@ void cmd_mem(int argc, char **argv, const struct words *line)
 	if (shared)
 		outf("shared by VMs: %lu KiB, saving %lu KiB (each VM's private copies are in used)\n", shared >> 10,
 		     saved >> 10);
-	/* pages shared by content (vm share): kept once by init */
+	/* pages shared by content (vm share): kept once by init; each VM
+	 * that took one gave its own copy back with its region */
 	if (kept)
-		outf("pages shared by content: %lu kept once (%lu KiB), taken %lu times by VMs\n", kept, kept * 4, takes);
+		outf("pages shared by content: %lu kept once (%lu KiB), taken %lu times by VMs, saving %lu KiB\n", kept,
+		     kept * 4, takes, takes > kept ? (takes - kept) * 4 : 0);
 }
 
 void cmd_exit(int argc, char **argv, const struct words *line)
