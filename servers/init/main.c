@@ -287,11 +287,10 @@ static long do_mem_page_find(void *ctx, uint64_t badge, uint32_t loan, uint32_t 
 	return pages_find(task_by_badge(badge), loan, index, stored, seen);
 }
 
-static long do_mem_page_take(void *ctx, uint64_t badge, uint32_t loan, uint32_t index, uint32_t *page,
-                             uint64_t *frame)
+static long do_mem_page_take(void *ctx, uint64_t badge, uint32_t loan, uint32_t index, uint64_t *frame)
 {
 	(void)ctx;
-	return pages_take(task_by_badge(badge), loan, index, page, frame);
+	return pages_take(task_by_badge(badge), loan, index, frame);
 }
 
 static long do_mem_return(void *ctx, uint64_t badge, uint32_t loan)

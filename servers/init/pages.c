@@ -213,7 +213,7 @@ static uint32_t store_alloc(void)
 	return i;
 }
 
-long pages_take(struct task *t, uint32_t loan, uint32_t index, uint32_t *page, uint64_t *ro)
+long pages_take(struct task *t, uint32_t loan, uint32_t index, uint64_t *ro)
 {
 	const uint64_t *p;
 	uint64_t hash;
@@ -244,7 +244,6 @@ long pages_take(struct task *t, uint32_t loan, uint32_t index, uint32_t *page, u
 	}
 	held[t->id] += !taken;
 	T->store[i].holders |= 1u << t->id;
-	*page = i;
 	*ro = T->store[i].ro;
 	return E_OK;
 }

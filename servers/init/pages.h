@@ -6,7 +6,7 @@
 struct task;
 
 long pages_find(struct task *t, uint32_t loan, uint32_t index, uint32_t *stored, uint32_t *seen);
-long pages_take(struct task *t, uint32_t loan, uint32_t index, uint32_t *page, uint64_t *ro);
+long pages_take(struct task *t, uint32_t loan, uint32_t index, uint64_t *ro);
 void pages_drop_task(const struct task *t);                 /* it ended: it holds no page */
 void pages_sharing(uint64_t *pages, uint64_t *holdings);    /* pages kept, and how many VM-pages map them */
 

@@ -620,11 +620,10 @@ long ram_share_content(unsigned r, unsigned min, unsigned *zero_pages, unsigned 
 		if (kind[i] == PAGE_ZERO)
 			continue;
 		uint64_t f = 0, copy = slot_alloc();
-		uint32_t page;
 		if (!copy)
 			err = E_SLOT_FULL;
 		else if (kind[i] == PAGE_ALIKE)
-			err = init_mem_page_take(INIT_SLOT, g->loan, i, &page, &f);
+			err = init_mem_page_take(INIT_SLOT, g->loan, i, &f);
 		else
 			err = private_frame(&f);
 		err = err ? err : sys_cnode_copy(f, CAP_ROOT_CNODE, copy, RIGHTS_ALL);
