@@ -2,7 +2,8 @@
  * The sockets library (net_socket.h) on idl/socket.idl.  A program's
  * first socket opens its session with the network server and maps the
  * session's 64 KiB buffer at NET_BUFFER_VA; send and recv copy through
- * it.  Descriptors name entries of a table here, each holding the
+ * it with safe_copy, since the buffer is the server's memory and leaves
+ * our space if the server dies mid-copy.  Descriptors name entries of a table here, each holding the
  * server's handle and the session it belongs to, so sockets of a session
  * that died with the server fail cleanly instead of naming someone
  * else's.  One lock covers the table, the session and the buffer; the
@@ -14,6 +15,7 @@
 #include "socket.h"     /* generated from idl/socket.idl */
 #include "init.h"
 #include "net_socket.h"
+#include "safe_copy.h"
 
 #define INIT_SLOT 8
 #define NET_BUFFER_VA NET_SOCKET_BUFFER_VA
@@ -107,13 +109,14 @@ static int open_session(void)
 		pages = 0;
 		return -1;
 	}
-	for (unsigned p = 0; p < pages; p++) {
+	err = safe_copy_start();
+	for (unsigned p = 0; !err && p < pages; p++) {
 		err = socket_buffer_frame(session, p, &frames[p]);
 		err = err ? err : page_map_with_tables(frames[p], NET_BUFFER_VA + p * PAGE, RIGHT_READ | RIGHT_WRITE);
-		if (err) {
-			lose_session();
-			return -1;
-		}
+	}
+	if (err) {
+		lose_session();
+		return -1;
 	}
 	generation = ++sessions_made;
 	return 0;
@@ -175,6 +178,20 @@ static int fail_in(long status, unsigned gen)
 static int fail(long status)
 {
 	return fail_in(status, generation);
+}
+
+/* Copies between the caller's memory and the server's buffer (the lock is
+ * held).  A fault is the server's death if the buffer went away, else the
+ * caller's bad pointer (EFAULT, and the session lives on). */
+static int copy_fails(void *dst, const void *src, size_t n)
+{
+	uint8_t probe;
+	if (!safe_copy(dst, src, n))
+		return 0;
+	if (safe_copy(&probe, buf, 1))
+		return fail(E_DEAD_PORT);
+	errno = EFAULT;
+	return -1;
 }
 
 /* accept, connect, poll and ping may wait long and use no shared buffer:
@@ -349,7 +366,8 @@ static ssize_t send_locked(struct lsock *s, const void *data, size_t len, int fl
 	do {
 		uint32_t n = len - total > size ? size : (uint32_t)(len - total);
 		uint32_t sent = n;
-		memcpy(buf, (const uint8_t *)data + total, n);
+		if (copy_fails(buf, (const uint8_t *)data + total, n))
+			return total ? (ssize_t)total : -1;
 		long err;
 		if (to)
 			err = socket_sendto(session, s->handle, 0, n, ntohl(to->sin_addr.s_addr), ntohs(to->sin_port));
@@ -416,7 +434,8 @@ ssize_t recvfrom(int fd, void *data, size_t len, int flags, struct sockaddr *fro
 		return unlock_ret(fail(err));
 	if (got > max)
 		got = max;
-	memcpy(data, buf, got);
+	if (copy_fails(data, buf, got))
+		return unlock_ret(-1);
 	if (s->type == TYPE_UDP)
 		fill_address(from, fromlen, ip, port);
 	return unlock_ret((int)got);

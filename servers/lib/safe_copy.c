@@ -2,6 +2,7 @@
 #include <string.h>
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
+#include <sys/lock.h>
 #include "safe_copy.h"
 
 #define COPY_DONE 1
@@ -16,6 +17,10 @@ static struct {
 	const void *src;
 	size_t n;
 } copier;
+/* One copy at a time: the sockets library copies from whichever thread
+ * calls it, beside a server's own loop. */
+static _LOCK_T copy_lock;
+static volatile int starting;
 
 static void copier_loop(uint64_t arg)
 {
@@ -29,7 +34,7 @@ static void copier_loop(uint64_t arg)
 	}
 }
 
-long safe_copy_start(void)
+static long start(void)
 {
 	if (copier.tcb)
 		return E_OK;
@@ -49,14 +54,23 @@ long safe_copy_start(void)
 	for (unsigned p = 255; !err && p > 1 && sys_tcb_set_priority(copier.tcb, p, p); p--)
 		;
 	err = err ? err : sys_tcb_configure(copier.tcb, 0, 0, fault_send);
+	if (!err)
+		__retarget_lock_init(&copy_lock);
 	return err;
 }
 
-int safe_copy(void *dst, const void *src, size_t n)
+long safe_copy_start(void)
+{
+	while (__atomic_test_and_set(&starting, __ATOMIC_ACQUIRE))
+		sys_yield();
+	long err = start();
+	__atomic_clear(&starting, __ATOMIC_RELEASE);
+	return err;
+}
+
+static int copy(void *dst, const void *src, size_t n)
 {
 	struct msg m;
-	if (!copier.tcb)
-		return -1;
 	copier.dst = dst;
 	copier.src = src;
 	copier.n = n;
@@ -71,4 +85,14 @@ int safe_copy(void *dst, const void *src, size_t n)
 	m.info = MSG_INFO(0, 0, 0);
 	ipc_reply(copier.fault_reply, &m);
 	return -1;
+}
+
+int safe_copy(void *dst, const void *src, size_t n)
+{
+	if (!copy_lock)
+		return -1;
+	__retarget_lock_acquire(copy_lock);
+	int r = copy(dst, src, n);
+	__retarget_lock_release(copy_lock);
+	return r;
 }

@@ -6,10 +6,10 @@
  * fault means "that memory is gone", the copier starts again, and the
  * caller gets -1 and treats it as the owner's death.
  *
- * One copier per program, used by one thread at a time (the fs server's
- * main thread, the VMM's main loop).  safe_copy_start() once first, from
- * that thread; it gives the copier the highest priority it may (its own),
- * since the caller waits while it copies. */
+ * One copier per program; threads that copy at once take turns.
+ * safe_copy_start() before the first copy (again is harmless): it gives
+ * the copier the highest priority it may (its own), since the caller
+ * waits while it copies. */
 #ifndef SAFE_COPY_H
 #define SAFE_COPY_H
 

@@ -98,7 +98,7 @@ static int tcp_listener(uint16_t port)
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(16);
+	tap_plan(17);
 	int l = tcp_listener(PORT);
 	tap_ok(l >= 0, "a TCP socket listens on 127.0.0.1:%d (%d, errno %d)", PORT, l, errno);
 
@@ -142,6 +142,12 @@ int main(const struct bootinfo *bi)
 		if (!round_trip(s, c, sizes[i]))
 			all = 0;
 	tap_ok(all, "and from the accepting side");
+
+	/* a bad pointer is the caller's error, not the server's death */
+	r = (int)send(c, (const void *)16, 100, 0);
+	int bad_errno = errno;
+	tap_ok(r == -1 && bad_errno == EFAULT && round_trip(c, s, 100),
+	       "send from an unmapped address: EFAULT (%d, errno %d), and the connection works on", r, bad_errno);
 
 	/* a receive timeout */
 	{
