@@ -50,17 +50,22 @@ void slot_window(uint64_t first, uint64_t end)
 	window_end = end;
 }
 
+/* Threads allocate at once: a slot is taken by setting its bit
+ * atomically, and lost races move on to the next; the hint is only
+ * where to start looking. */
 uint64_t slot_alloc(void)
 {
-	uint64_t s = window_end ? window_first : slot_hint, end = window_end ? window_end : slot_limit;
+	uint64_t hint = __atomic_load_n(&slot_hint, __ATOMIC_RELAXED);
+	uint64_t s = window_end ? window_first : hint, end = window_end ? window_end : slot_limit;
 	for (; s < end; s++) {
-		uint64_t taken = slot_used[s / 64] | (window_end ? 0 : slot_reserved[s / 64]);
-		if (!(taken & (1ULL << (s % 64)))) {
-			slot_used[s / 64] |= 1ULL << (s % 64);
-			if (!window_end)
-				slot_hint = s + 1;
-			return s;
-		}
+		uint64_t bit = 1ULL << (s % 64);
+		if ((__atomic_load_n(&slot_used[s / 64], __ATOMIC_RELAXED) | (window_end ? 0 : slot_reserved[s / 64])) & bit)
+			continue;
+		if (__atomic_fetch_or(&slot_used[s / 64], bit, __ATOMIC_ACQUIRE) & bit)
+			continue;   /* another thread took it first */
+		if (!window_end)
+			__atomic_store_n(&slot_hint, s + 1, __ATOMIC_RELAXED);
+		return s;
 	}
 	return 0;
 }
@@ -69,9 +74,9 @@ void slot_free(uint64_t s)
 {
 	if (s < first_slot || s >= slot_limit)
 		return;
-	slot_used[s / 64] &= ~(1ULL << (s % 64));
-	if (s < slot_hint)
-		slot_hint = s;
+	__atomic_fetch_and(&slot_used[s / 64], ~(1ULL << (s % 64)), __ATOMIC_RELEASE);
+	if (s < __atomic_load_n(&slot_hint, __ATOMIC_RELAXED))
+		__atomic_store_n(&slot_hint, s, __ATOMIC_RELAXED);
 }
 
 void slot_reclaim(uint64_t first, uint64_t end)
@@ -116,22 +121,23 @@ long object_alloc(unsigned type, unsigned size_bits, uint64_t *slot)
 	if (!s)
 		return E_SLOT_FULL;
 	long err = E_RANGE;
-	unsigned first = untyped_index;
-	for (; untyped_index < boot_info->untyped_count; untyped_index++) {
-		if (boot_info->untyped[untyped_index].is_device)
+	/* the kernel keeps each Untyped's own order, so threads racing here
+	 * at worst search an Untyped twice */
+	unsigned i = __atomic_load_n(&untyped_index, __ATOMIC_RELAXED);
+	for (; i < boot_info->untyped_count; i++) {
+		if (boot_info->untyped[i].is_device)
 			continue; /* not memory: registers */
-		err = sys_untyped_retype(boot_info->untyped[untyped_index].slot, type, size_bits,
-		                         RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
+		err = sys_untyped_retype(boot_info->untyped[i].slot, type, size_bits, RETYPE_NEXT_FREE, CAP_ROOT_CNODE, s);
 		if (err != E_RANGE)
 			break;
 	}
 	if (err) {
 		/* an object too big for every untyped left must not use them up
 		 * for the smaller ones that follow (init asking for a VM's pool) */
-		untyped_index = first;
 		slot_free(s);
 		return err;
 	}
+	__atomic_store_n(&untyped_index, i, __ATOMIC_RELAXED);
 	*slot = s;
 	return E_OK;
 }

@@ -10,6 +10,7 @@
 
 struct berth_dir {
 	uint32_t ino;
+	unsigned generation;  /* libc_files' when it was opened (posix.c) */
 	uint64_t cookie;      /* where the next entry is */
 	int at_end;
 	struct dirent entry;  /* what the last readdir returned */
@@ -45,6 +46,7 @@ DIR *opendir(const char *path)
 		return 0;
 	}
 	d->ino = in.ino;
+	d->generation = libc_files->generation ? libc_files->generation() : 0;
 	return d;
 }
 
@@ -52,6 +54,10 @@ struct dirent *readdir(DIR *d)
 {
 	if (!d || d->at_end)
 		return 0; /* the end: errno stays as it was */
+	if (d->generation != (libc_files->generation ? libc_files->generation() : 0)) {
+		errno = ESTALE;   /* opened on a server since gone */
+		return 0;
+	}
 	uint32_t ino = 0, kind = 0;
 	int r = libc_files->readdir(d->ino, &d->cookie, &ino, &kind, d->entry.d_name);
 	if (r < 0) {

@@ -106,6 +106,7 @@ struct open_file {
 	int flags;          /* O_ACCMODE, O_APPEND */
 	uint32_t ino;
 	uint64_t offset;
+	unsigned generation;  /* libc_files' when it was opened */
 };
 static struct open_file files[FILES_MAX];
 const struct libc_file_ops *libc_files;
@@ -120,6 +121,20 @@ static struct open_file *file_of(int fd)
 	if (fd < FD_FIRST_FILE || fd >= FD_FIRST_FILE + FILES_MAX || !files[fd - FD_FIRST_FILE].used)
 		return 0;
 	return &files[fd - FD_FIRST_FILE];
+}
+
+static unsigned files_generation(void)
+{
+	return libc_files && libc_files->generation ? libc_files->generation() : 0;
+}
+
+/* A file opened on a server since gone: only close still works on it. */
+static int stale(const struct open_file *f)
+{
+	if (f->generation == files_generation())
+		return 0;
+	fail(ESTALE);
+	return 1;
 }
 
 static void info_to_stat(const struct libc_file_info *in, struct stat *st)
@@ -144,6 +159,8 @@ RW_RESULT _write(int fd, const void *buf, size_t len)
 	if (f) {
 		if ((f->flags & O_ACCMODE) == O_RDONLY)
 			return fail(EBADF);
+		if (stale(f))
+			return -1;
 		if (f->flags & O_APPEND) {
 			struct libc_file_info in;
 			int r = libc_files->stat(f->ino, &in);
@@ -173,6 +190,8 @@ RW_RESULT _read(int fd, void *buf, size_t len)
 	if (f) {
 		if ((f->flags & O_ACCMODE) == O_WRONLY)
 			return fail(EBADF);
+		if (stale(f))
+			return -1;
 		long n = len ? libc_files->read(f->ino, f->offset, buf, len) : 0;
 		if (n < 0)
 			return fail((int)-n);
@@ -205,6 +224,8 @@ int _fstat(int fd, struct stat *st)
 {
 	struct open_file *f = file_of(fd);
 	if (f) {
+		if (stale(f))
+			return -1;
 		struct libc_file_info in;
 		int r = libc_files->stat(f->ino, &in);
 		if (r < 0)
@@ -242,6 +263,8 @@ off_t _lseek(int fd, off_t offset, int whence)
 	if (whence == SEEK_CUR) {
 		base = (int64_t)f->offset;
 	} else if (whence == SEEK_END) {
+		if (stale(f))
+			return -1;
 		struct libc_file_info in;
 		int r = libc_files->stat(f->ino, &in);
 		if (r < 0)
@@ -275,7 +298,8 @@ int _open(const char *path, int flags, ...)
 		return fail(-r);
 	if (S_ISDIR(in.mode) && (flags & O_ACCMODE) != O_RDONLY)
 		return fail(EISDIR);
-	files[slot] = (struct open_file){ .used = 1, .flags = flags, .ino = in.ino, .offset = 0 };
+	files[slot] = (struct open_file){ .used = 1, .flags = flags, .ino = in.ino, .offset = 0,
+	                                  .generation = files_generation() };
 	return FD_FIRST_FILE + slot;
 }
 
@@ -296,6 +320,8 @@ int fsync(int fd)
 	struct open_file *f = file_of(fd);
 	if (!f)
 		return fail(EBADF);
+	if (stale(f))
+		return -1;
 	int r = libc_files->fsync(f->ino);
 	return r < 0 ? fail(-r) : 0;
 }
@@ -309,6 +335,8 @@ int ftruncate(int fd, off_t size)
 		return fail(EBADF);
 	if (size < 0)
 		return fail(EINVAL);
+	if (stale(f))
+		return -1;
 	int r = libc_files->truncate(f->ino, (uint64_t)size);
 	return r < 0 ? fail(-r) : 0;
 }

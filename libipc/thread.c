@@ -42,7 +42,13 @@ long thread_create(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack
 	uintptr_t sp = (uintptr_t)s - 8;
 	static uint64_t buffers;
 	uint64_t ipcbuf = THREAD_IPCBUF_BASE + (buffers++) * 2 * PAGE_SIZE;
-	if ((err = sys_tcb_configure(tcb, CAP_ROOT_CNODE, CAP_ROOT_VSPACE, 0)) ||
+	/* a fault goes where the main thread's goes (init's right to hear
+	 * of our end: the same port and badge), so the task ends whole and
+	 * its supervisor's policy applies, rather than the thread stopping
+	 * alone, perhaps holding a lock or owing a client an answer */
+	const struct bootinfo *bi = libipc_bootinfo();
+	uint64_t fault = bi ? bi->exit_slot : 0;
+	if ((err = sys_tcb_configure(tcb, CAP_ROOT_CNODE, CAP_ROOT_VSPACE, fault)) ||
 	    (err = ipc_buffer_setup(tcb, CAP_ROOT_VSPACE, ipcbuf)) ||
 	    (err = thread_tls_start(tcb, tls, ipcbuf)) ||
 	    (err = sys_tcb_set_priority(tcb, prio, prio)) ||

@@ -33,14 +33,14 @@ python3 tools/faults_tcp_peer.py "$fwd" --secs 0 > "$tcplog" 2>&1 &
 peer=$!
 start=$(date +%s)
 # a failure costs about 2 s to notice and recover from; most injections
-# cost less: 8 targets x COUNT x 3 s is a generous bound
-limit=$(( 120 + count * 8 * 3 ))
+# cost less: 9 targets x COUNT x 3 s is a generous bound
+limit=$(( 120 + count * 9 * 3 ))
 QEMU_EXTRA="-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$fwd-:7300 -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 \
 -drive if=none,id=da,format=raw,file=$disk -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6" \
 KERNEL_CMDLINE="selfcheck=16" \
 	tools/qemu.sh --test $b/kernel-check.bin $b/init.elf "$man" \
 	$b/serial.elf $b/rtc.elf $b/pci.elf $b/virtio_blk.elf $b/virtio_net.elf $b/fs.elf $b/net.elf \
-	$b/vmm.elf $b/tests/guests/progs/ticker.bin $b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
+	$b/vmm.elf $b/tests/guests/progs/ticker.bin $b/httpd.elf $b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
 qemu=$!
 why="the time was up ($limit s)"
 while [ $(( $(date +%s) - start )) -lt "$limit" ]; do

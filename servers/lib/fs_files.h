@@ -1,6 +1,9 @@
 /* The C library's files on the file-system server: after
  * files_use_fs, fopen, fread, fprintf, stat, unlink, ... reach the
- * server named by the slot (a send right to "fs", idl/fs.idl). */
+ * server named by the slot (a send right to "fs", idl/fs.idl).  A call
+ * that finds the server gone fails (EIO); the next call looks "fs" up
+ * again in init's name service, and files opened before are stale
+ * (ESTALE: their unsynced writes may be lost; open them again). */
 #ifndef FS_FILES_H
 #define FS_FILES_H
 

@@ -36,6 +36,7 @@
 // test-module: build/net.elf
 // test-module: build/vmm.elf
 // test-module: build/tests/guests/progs/ticker.bin
+// test-module: build/httpd.elf
 // test-hostfwd: tcp
 // test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:tcp}-:7300
 // test-host: ^faults: tcp: listening => {python} tools/faults_tcp_peer.py {hostfwd:tcp} --secs 100
@@ -57,6 +58,8 @@
 #include "netif.h"
 #include "pci.h"
 #include "socket.h"
+#include "net_socket.h"
+#include <errno.h>
 #include "vmm.h"
 #include "safe_copy.h"
 
@@ -146,6 +149,42 @@ static long probe_socket(struct target *t)
 	sys_cnode_delete(session);
 	slot_free(session);
 	return E_OK;
+}
+
+/* The web server: a GET of a file the disk holds, through the network
+ * server's loopback (the sockets library), answered whole.  It
+ * publishes no name: the service the probe needs is the network
+ * server's. */
+static long probe_http(struct target *t)
+{
+	(void)t;
+	static const char want[] = "hello from the host\n";
+	static char reply[1024];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80), .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0)
+		return E_NO_REPLY;   /* no session with the network server */
+	struct timeval tv = { 2, 0 };   /* below the watchdog's deadline */
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	static const char get[] = "GET /hello.txt HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n";
+	size_t got = 0;
+	long err = connect(c, (struct sockaddr *)&a, sizeof(a)) || send(c, get, sizeof(get) - 1, 0) != sizeof(get) - 1
+	           ? E_NO_REPLY : E_OK;
+	while (!err && got < sizeof(reply) - 1) {
+		ssize_t n = recv(c, reply + got, sizeof(reply) - 1 - got, 0);
+		if (n < 0)
+			err = E_NO_REPLY;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	closesocket(c);
+	reply[got] = 0;
+	if (err)
+		return err;
+	size_t w = sizeof(want) - 1;
+	return !strncmp(reply, "HTTP/1.1 200 ", 13) && got >= w && !memcmp(reply + got - w, want, w) ? E_OK : E_RANGE;
 }
 
 static long probe_vmm(struct target *t)
@@ -401,17 +440,18 @@ static void tcp_finish(void)
 }
 
 /* A new server joins the campaign by one line here (and its entry in
- * the manifest, with heartbeat and restart lines, and in this task's
- * inject and control lines). */
+ * the manifest, with heartbeat and restart lines; this task's inject
+ * and control lines say all). */
 static struct target targets[] = {
 	{ "serial", "", "console", probe_console, 0, 0, 0 },
 	{ "rtc", "", "clock", probe_clock, 0, 0, 0 },
-	{ "pci", " blk0 net0 fs net ", "pci", probe_pci, 0, 0, 0 },
-	{ "blk0", " fs ", "blk0", probe_block, 0, 0, 0 },
-	{ "fs", "", "fs", probe_fs, 0, 0, 0 },
-	{ "net0", " net ", "net0", probe_netif, 0, 0, 0 },
-	{ "net", "", "net", probe_socket, 0, 0, 1 },
+	{ "pci", " blk0 net0 fs net httpd ", "pci", probe_pci, 0, 0, 0 },
+	{ "blk0", " fs httpd ", "blk0", probe_block, 0, 0, 0 },
+	{ "fs", " httpd ", "fs", probe_fs, 0, 0, 0 },
+	{ "net0", " net httpd ", "net0", probe_netif, 0, 0, 0 },
+	{ "net", " httpd ", "net", probe_socket, 0, 0, 1 },
 	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0, 0 },
+	{ "httpd", "", "net", probe_http, 0, 0, 0 },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 

@@ -134,7 +134,10 @@ long process_start(struct process *p);
 void process_destroy(struct process *p);
 
 /* Start fn(arg) in a new thread of this address space and CNode, on the
- * given stack, at the given priority.  When fn returns the thread stops. */
+ * given stack, at the given priority.  When fn returns the thread stops.
+ * Its faults go to the program's parent as the main thread's do (the
+ * bootinfo's exit_slot; none for the root task): a fault in any thread
+ * ends the program.  sys_tcb_configure after this sets another handler. */
 long thread_create(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
                    unsigned prio, uint64_t *tcb_slot);
 
@@ -177,6 +180,11 @@ struct libc_file_ops {
 	int (*rename)(const char *from, const char *to);
 	int (*truncate)(uint32_t ino, uint64_t size);
 	int (*sync)(void);   /* every file's data and the metadata to the disk */
+	/* the server's generation, bumped when it is found gone: a file
+	 * opened under an earlier one is stale (ESTALE), since what was
+	 * written to it and not yet synced may have gone with the server;
+	 * 0: not tracked */
+	unsigned (*generation)(void);
 };
 extern const struct libc_file_ops *libc_files;
 /* The flags of libc_file_ops.open (those of idl/fs.idl) */

@@ -196,13 +196,9 @@ static long client_make(unsigned i)
 	err = err || c->port ? err : object_alloc(OBJ_PORT, 0, &c->port);
 	err = err ? err : server_init(&c->srv, c->port, session_handle, c);
 	err = err ? err : thread_create(session_thread, i, stacks[i], STACK_SIZE, session_priority, &c->tcb);
-	/* its faults go to init as the main thread's do (the right init gave
-	 * us to report our exit is the same badged right to the same port),
-	 * so a session thread that faults (the device's registers revoked
-	 * when the PCI server dies, say) ends the driver and init restarts
-	 * it, rather than stopping alone with the lock held.  It has not run
-	 * yet: it waits behind us at our priority. */
-	err = err ? err : sys_tcb_configure(c->tcb, 0, 0, libipc_bootinfo()->exit_slot);
+	/* a session thread that faults (the device's registers revoked when
+	 * the PCI server dies, say) ends the driver, as any thread of ours
+	 * does (thread_create), and init restarts it */
 	if (!err)
 		c->made = 1;
 	return err;
