@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The fault-injection campaign's figures (docs/reliability.md, "Fault
-injection"): reads the result lines of tests/system/faultinj.c from a log
-(build/faults.log by default), prints the table, replaces the one between
+injection"): reads the result lines of tests/system/faultinj.c from its
+logs (build/faults.log by default; --log again for each, as for the Linux
+VMM's boot of its own, build/faults-linux.log), prints the table, replaces the one between
 the markers in docs/reliability.md (--docs) and draws the chart with
 gnuplot (--png): failures per target, by who noticed them.
 
-    tools/faults_report.py [--log LOG] [--docs docs/reliability.md] [--png docs/figures/faults.png]
+    tools/faults_report.py [--log LOG]... [--docs docs/reliability.md] [--png docs/figures/faults.png]
 """
 import argparse, re, subprocess, sys
 
@@ -67,7 +68,8 @@ def leak_table(leaks):
     return '\n'.join(out)
 
 
-def table(results, kinds, seed, count, secs, stopped, leaks=(), tcp=()):
+def table(results, kinds, runs, stopped, leaks=(), tcp=()):
+    """runs: (seed, count, secs, log) of each log the results came from."""
     out = ['| target | injections | failures caused | by fault | by heartbeat | by exit | by a client | '
            'recovered | recovery median (ms) | worst (ms) | kernel crashes | others restarted | '
            'dependents restarted | fsync\'d data lost | exhaustions unnoticed (restarted by the campaign) | '
@@ -94,7 +96,9 @@ def table(results, kinds, seed, count, secs, stopped, leaks=(), tcp=()):
         out.append('| `%s` (**the run stopped here**) | %d+ | %d | %d | %d | %d | %d | ? | ? | ? | ? | ? | ? | ? | ? | |' % (
             name, p['last'] + 1, p['failures'], p['fault'], p['heartbeat'], p['exit'], p['client']))
     out.append('')
-    out.append('Seed %s, %s injections per target, %s s of the campaign (the guest\'s clock).' % (seed, count, secs))
+    for seed, count, secs, log in runs:
+        out.append('Seed %s, %s injections per target, %s s of the campaign (the guest\'s clock)%s.' % (
+            seed, count, secs, '' if len(runs) == 1 else ' (`%s`)' % log))
     for name, r in tcp:
         out.append('The TCP stream through `%s`: %d records acknowledged by the host\'s peer over %d connections; '
                    '%d first numbers came stale (not counted as losses: the peer\'s own check is the verdict).' % (
@@ -133,15 +137,25 @@ plot $d using 2:xtic(1) title 'fault message', '' using 3 title 'heartbeat', '' 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--log', default='build/faults.log')
+    ap.add_argument('--log', action='append', help='a campaign\'s log (again for another boot\'s: '
+                    'tools/faults.sh linux); default build/faults.log')
     ap.add_argument('--docs')
     ap.add_argument('--png')
     a = ap.parse_args()
-    results, kinds, seed, count, secs, stopped, leaks, tcp = parse(a.log)
-    if not results:
-        print('faults_report: no result lines in %s' % a.log, file=sys.stderr)
-        return 1
-    t = table(results, kinds, seed, count, secs, stopped, leaks, tcp)
+    logs = a.log or ['build/faults.log']
+    results, kinds, runs, stopped, leaks, tcp = [], {}, [], [], [], []
+    for log in logs:
+        r, k, seed, count, secs, st, lk, tc = parse(log)
+        if not r and not st:
+            print('faults_report: no result lines in %s' % log, file=sys.stderr)
+            return 1
+        results += r
+        kinds.update(k)
+        runs.append((seed, count, secs, log))
+        stopped += st
+        leaks += lk
+        tcp += tc
+    t = table(results, kinds, runs, stopped, leaks, tcp)
     print(t)
     if a.docs:
         text = open(a.docs).read()
