@@ -3,10 +3,10 @@
  * first socket opens its session with the network server and maps the
  * session's 64 KiB buffer at NET_BUFFER_VA; send and recv copy through
  * it with safe_copy, since the buffer is the server's memory and leaves
- * our space if the server dies mid-copy.  Descriptors name entries of a table here, each holding the
- * server's handle and the session it belongs to, so sockets of a session
- * that died with the server fail cleanly instead of naming someone
- * else's.  One lock covers the table, the session and the buffer; the
+ * our space if the server dies mid-copy.  Descriptors name entries of a
+ * table here, each holding the server's handle and the session it
+ * belongs to, so sockets of a session that died with the server fail
+ * cleanly instead of naming someone else's.  One lock covers the table, the session and the buffer; the
  * calls that may wait without the buffer (accept, connect, poll, ping)
  * drop it while they wait.
  */

@@ -575,16 +575,29 @@ static const struct part *page_of(uint64_t vaddr)
 }
 
 /* Change len bytes at offset of the target's page: through our own
- * mapping of it, so its rights there do not matter (code too). */
+ * mapping of it, so its rights there do not matter (code too).  The
+ * page leaves our space if the target dies meanwhile (a failure of an
+ * earlier injection showing now: init takes back its pages, our copies
+ * with them), so the bytes cross with safe_copy: E_DEAD_PORT then. */
 static long poke(const struct part *p, unsigned offset, const uint8_t *bytes, unsigned len, int xor)
 {
+	uint8_t cur[256];
+	if (offset >= PAGE_SIZE || len > sizeof(cur))
+		return E_BAD_ARG;
+	if (len > PAGE_SIZE - offset)
+		len = PAGE_SIZE - offset;
 	long err = page_map_with_tables(p->cap, SCRATCH, RIGHT_READ | RIGHT_WRITE);
 	if (err)
 		return err;
-	volatile uint8_t *at = (volatile uint8_t *)(SCRATCH + offset);
-	for (unsigned i = 0; i < len && offset + i < PAGE_SIZE; i++)
-		at[i] = xor ? at[i] ^ bytes[i] : bytes[i];
-	return sys_page_unmap(p->cap);
+	void *at = (void *)(SCRATCH + offset);
+	if (xor && safe_copy(cur, at, len))
+		err = E_DEAD_PORT;
+	for (unsigned i = 0; i < len; i++)
+		cur[i] = xor ? cur[i] ^ bytes[i] : bytes[i];
+	if (!err && safe_copy(at, cur, len))
+		err = E_DEAD_PORT;
+	long unmapped = sys_page_unmap(p->cap);
+	return err ? err : unmapped;
 }
 
 static long flip_bit(const struct part *p)
@@ -705,7 +718,14 @@ static long exhaust_memory(void)
 	const struct part *code = some_page(RIGHT_EXEC);
 	if (!bp || !code || page_map_with_tables(bp->cap, SCRATCH, RIGHT_READ))
 		return E_BAD_ARG;
-	const struct bootinfo *bi = (const struct bootinfo *)SCRATCH;
+	/* our own copy: the page goes if the target dies meanwhile (poke) */
+	static struct bootinfo copy;
+	_Static_assert(sizeof(copy) <= PAGE_SIZE, "the boot info fits its page");
+	if (safe_copy(&copy, (const void *)SCRATCH, sizeof(copy))) {
+		sys_page_unmap(bp->cap);
+		return E_DEAD_PORT;
+	}
+	const struct bootinfo *bi = &copy;
 	uint64_t ut = 0, bits = 0, last = (1ULL << bi->cnode_radix) - 1, first = bi->first_free_slot;
 	for (uint32_t i = 0; i < bi->untyped_count && i < BOOTINFO_MAX_UNTYPED && !ut; i++)
 		if (!bi->untyped[i].is_device)
@@ -721,8 +741,10 @@ static long exhaust_memory(void)
 	static uint8_t saved[256];
 	if (len > sizeof(saved) || page_map_with_tables(code->cap, SCRATCH, RIGHT_READ))
 		return E_BAD_ARG;
-	memcpy(saved, (const void *)(SCRATCH + offset), len);
+	int gone = safe_copy(saved, (const void *)(SCRATCH + offset), len);
 	sys_page_unmap(code->cap);
+	if (gone)
+		return E_DEAD_PORT;
 
 	struct tcb_regs r, w;
 	long err = sys_tcb_suspend(thread_cap);
