@@ -12,6 +12,7 @@
  * there means "the driver is gone". */
 #include <string.h>
 #include <libipc/libipc.h>
+#include <libipc/ipc.h>
 #include "block.h"   /* generated from idl/block.idl */
 #include "init.h"
 #include "fs_server.h"
@@ -83,7 +84,7 @@ static long attach(void)
 
 static int driver_gone(long err)
 {
-	return err == E_NO_REPLY || err == E_DEAD_PORT || err == E_BAD_CAP;
+	return ipc_peer_gone(err);
 }
 
 static void nap(void)

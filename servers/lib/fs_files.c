@@ -2,6 +2,7 @@
  * one message goes as several; a short read ends at the end of the file. */
 #include <errno.h>
 #include <libipc/libipc.h>
+#include <libipc/ipc.h>
 #include "fs.h"   /* generated from idl/fs.idl */
 #include "fs_files.h"
 #include "init.h"   /* generated from idl/init.idl */
@@ -18,7 +19,7 @@ static unsigned generation;
 
 static int server_gone(long status)
 {
-	return status == E_DEAD_PORT || status == E_BAD_CAP || status == E_NO_REPLY;
+	return ipc_peer_gone(status);
 }
 
 /* 0 with a right to the server in fs_port, or -EIO (none published). */

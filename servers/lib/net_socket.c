@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <libipc/libipc.h>
+#include <libipc/ipc.h>
 #include "socket.h"     /* generated from idl/socket.idl */
 #include "init.h"
 #include "net_socket.h"
@@ -65,7 +66,7 @@ static void drop(uint64_t *slot)
 
 static int server_gone(long err)
 {
-	return err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP;
+	return ipc_peer_gone(err);
 }
 
 /* The server died: its session and our mapping of its buffer with it.

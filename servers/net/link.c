@@ -85,7 +85,7 @@ static uint8_t *slot_addr(unsigned slot)
 
 static int driver_gone(long err)
 {
-	return err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP;
+	return ipc_peer_gone(err);
 }
 
 static void drop_slot(uint64_t *slot)

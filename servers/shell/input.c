@@ -12,6 +12,7 @@
  * line, so the line is sent whole, and its echo is turned off again (the
  * editor draws what is typed; a driver starts echoing). */
 #include <libipc/libipc.h>
+#include <libipc/ipc.h>
 #include "console.h"   /* generated from idl/console.idl */
 #include "init.h"      /* generated from idl/init.idl */
 #include "shell.h"
@@ -50,7 +51,7 @@ static const char *completion_name(void *ctx, int first_word, unsigned i)
 
 static int console_gone(long err)
 {
-	return err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP;
+	return ipc_peer_gone(err);
 }
 
 /* A right to the (new) console, with its echo off. */

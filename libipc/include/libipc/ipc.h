@@ -15,6 +15,14 @@ struct msg {
 };
 
 /* This thread's IPC buffer (from FS base). */
+/* A call's status that says the other side is gone (its port died, the
+ * reply right went unused, or our right to it was revoked): look the
+ * service up again rather than retry the same right. */
+static inline int ipc_peer_gone(long status)
+{
+	return status == E_DEAD_PORT || status == E_NO_REPLY || status == E_BAD_CAP;
+}
+
 static inline struct ipc_buffer *ipc_buffer(void)
 {
 	struct ipc_buffer *b;
