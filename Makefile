@@ -3,7 +3,7 @@
 
 # The C library of user programs (mk/libc.mk, docs/libc.md): LIBC=picolibc
 # (the default: it measured smaller and faster) or LIBC=newlib (CI runs
-# the default; docs/libc.md says why not newlib yet).  The default's
+# the tests with both).  The default's
 # build goes to build/, the other's to build-LIBC/, so the two never mix.
 LIBC_DEFAULT := picolibc
 LIBC    ?= $(LIBC_DEFAULT)

@@ -256,7 +256,9 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 		t->flags = (uint8_t)args->rsi;
 		return E_OK;
 	case SYS_TCB_INFO:
-		args->rdx = t->state | (t->fault_vector << 8);
+		/* the priority too: a supervisor deciding whether a task is
+		 * starved or hung must know where its thread really runs */
+		args->rdx = t->state | ((t->fault_vector & 0xff) << 8) | ((uint64_t)t->prio << 16);
 		args->rsi = t->fault_addr;
 		args->rdi = t->fault_rip;
 		args->r8 = t->fault_error;

@@ -94,19 +94,27 @@ static void ping(struct task *t, uint64_t now)
  * run is hung only if no task above it is ready to run as well (the
  * looping one, or one busy starting); when one is found hung, those below
  * it start counting afresh (they are found out on their own if they are
- * hung as well).  A task that missed them blocked or stopped is hung. */
-static int runnable(const struct task *t)
+ * hung as well).  A task that missed them blocked or stopped is hung.
+ * "Above" is where the threads run now, not the manifest's priority: a
+ * task may lower its own (the fault campaign runs below the servers it
+ * probes), and a task ready to run but below the looping one is starved
+ * itself, not the reason the other does not answer. */
+static int runnable(const struct task *t, unsigned *priority)
 {
 	struct thread_info info = { .state = THREAD_INACTIVE };
-	return t->running && !sys_tcb_info(t->proc.tcb, &info) && info.state == THREAD_RUNNABLE;
+	if (!t->running || sys_tcb_info(t->proc.tcb, &info) || info.state != THREAD_RUNNABLE)
+		return 0;
+	*priority = info.priority;
+	return 1;
 }
 
 static int starved(const struct task *t)
 {
-	if (!runnable(t))
+	unsigned mine, theirs;
+	if (!runnable(t, &mine))
 		return 0;
 	for (unsigned i = 0; i < task_count; i++)
-		if (tasks[i].m->priority > t->m->priority && runnable(&tasks[i]))
+		if (&tasks[i] != t && runnable(&tasks[i], &theirs) && theirs > mine)
 			return 1;
 	return 0;
 }

@@ -222,14 +222,15 @@ struct thread_info {
 	unsigned state;          /* enum berth_thread_state */
 	unsigned fault_vector;
 	uint64_t fault_addr, fault_rip, fault_error;
+	unsigned priority;       /* where it is scheduled now (SYS_TCB_SET_PRIORITY) */
 };
 
 static inline long sys_tcb_info(uint64_t tcb, struct thread_info *info)
 {
 	struct sysret r = berth_syscall(SYS_TCB_INFO, tcb, 0, 0, 0, 0, 0);
 	if (!r.err)
-		*info = (struct thread_info){ (unsigned)(r.rdx & 0xff), (unsigned)(r.rdx >> 8),
-		                              r.rsi, r.rdi, r.r8 };
+		*info = (struct thread_info){ (unsigned)(r.rdx & 0xff), (unsigned)((r.rdx >> 8) & 0xff),
+		                              r.rsi, r.rdi, r.r8, (unsigned)((r.rdx >> 16) & 0xff) };
 	return r.err;
 }
 
