@@ -281,6 +281,7 @@ long migrate_receive(void);                      /* 0: the VM runs here */
 long migrate_refuse(const char *why);            /* the incoming migration ends, with a line */
 
 /* control.c: the VM's controls (idl/vmm.idl, published as vm.NAME) */
+#define EXIT_BADGE 1         /* of the VCPU's exit port: the kernel's exit messages */
 #define CONTROL_BADGE 3      /* of the published right (1: the VCPU's exits, 2: the input thread) */
 #define CONTROL_KICK_BIT 2   /* a notification: look at the UART's input and the interrupts again */
 void control_start(const char *args);   /* before the guest starts */
