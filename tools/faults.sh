@@ -69,7 +69,7 @@ else
 	KERNEL_CMDLINE="selfcheck=16" \
 	tools/qemu.sh --test $b/kernel-check.bin $b/init.elf "$man" \
 		$b/serial.elf $b/rtc.elf $b/pci.elf $b/virtio_blk.elf $b/virtio_net.elf $b/fs.elf $b/net.elf \
-		$b/vmm.elf $b/tests/guests/progs/ticker.bin $b/httpd.elf $b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
+		$b/vmm.elf $b/tests/guests/progs/ticker.bin $b/httpd.elf $b/shell.elf $b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
 	qemu=$!
 fi
 why="the time was up ($limit s)"
@@ -89,6 +89,10 @@ if [ -n "$peer" ]; then
 else
 	tcplog=/dev/null
 fi
+# the console writes log lines above the shell's edited line (the shell is
+# a target): drop its prompt redraws and erase sequences, so that each
+# line starts with what was written
+sed -i 's/\r$//; s/.*\r//; s/\x1b\[[0-9;]*[A-Za-z]//g' "$log"
 secs=$(( $(date +%s) - start ))
 echo "faults: stopped because $why after $secs s"
 grep -aE '^(not )?ok|^faults: (result|done|FAILED|replay)|^KERNEL PANIC' "$log" | tail -30 || true

@@ -20,7 +20,9 @@ def parse(path):
     partial = {}
     with open(path, errors='replace') as f:
         for line in f:
-            line = line.strip()
+            # the console writes log lines above the shell's edited line:
+            # its cursor and erase sequences go
+            line = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', line).strip()
             m = re.match(r'faults: seed (\d+), (\d+) injections', line)
             if m:
                 seed, count = m.group(1), m.group(2)

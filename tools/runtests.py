@@ -118,7 +118,9 @@ class Results:
 def parse_tap(text, prefix, results):
     """Adds each TAP result; returns (plan or None, numbers seen)."""
     plan, seen = None, set()
-    lines = [raw.strip('\r') for raw in text.splitlines()]
+    # a line the console wrote above the shell's edited line starts with
+    # its erase-line sequence (servers/drivers/serial/screen.c)
+    lines = [re.sub(r'^(?:\x1b\[K)+', '', raw.strip('\r')) for raw in text.splitlines()]
     for i, line in enumerate(lines):
         m = TAP_RE.match(line)
         if m:

@@ -236,12 +236,16 @@ int main(const struct bootinfo *bi)
 	(void)bi;
 	char line[LINE_MAX_LEN];
 	uint64_t reader_tcb;
+	/* the reader runs where we run, whatever the manifest says (a
+	 * thread may not be made above its creator's limit) */
+	struct thread_info self = { .priority = 100 };
+	sys_tcb_info(CAP_ROOT_TCB, &self);
 	connect(&console);
 	console_set_echo(console, 1); /* a shell that died attached left it off */
 	session_slot = slot_alloc();
 	if (!session_slot || object_alloc(OBJ_PORT, 0, &typed_port) || object_alloc(OBJ_PORT, 0, &main_nap) ||
 	    object_alloc(OBJ_PORT, 0, &reader_nap) ||
-	    thread_create(reader, 0, reader_stack, sizeof(reader_stack), 100, &reader_tcb)) {
+	    thread_create(reader, 0, reader_stack, sizeof(reader_stack), self.priority, &reader_tcb)) {
 		out("shell: cannot set up its reader thread\n");
 		return 1;
 	}

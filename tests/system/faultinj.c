@@ -37,12 +37,13 @@
 // test-module: build/vmm.elf
 // test-module: build/tests/guests/progs/ticker.bin
 // test-module: build/httpd.elf
+// test-module: build/shell.elf
 // test-hostfwd: tcp
 // test-net: user hostfwd=tcp:127.0.0.1:{hostfwd:tcp}-:7300
-// test-host: ^faults: tcp: listening => {python} tools/faults_tcp_peer.py {hostfwd:tcp} --secs 100
+// test-host: faults: tcp: listening => {python} tools/faults_tcp_peer.py {hostfwd:tcp} --secs 100
 // test-disk-image: a build/tests/data/files.img
 // test-qemu: -drive if=none,id=da,format=raw,file={disk:a} -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6
-// test-expect: ^faults: seed \d+
+// test-expect: faults: seed \d+, \d+ injections per target
 // test-reject: faults: FAILED
 // test-timeout: 300
 // test-selfcheck: 16
@@ -72,6 +73,7 @@
 #define LOG_LINES 8                   /* injections kept for the failure report */
 #define WATCHDOG_PRIORITY 200         /* the manifest's: above every server */
 #define CAMPAIGN_PRIORITY 90          /* below them all */
+#define STARVED_MS 10000              /* the campaign ready to run this long without running: a loop above it */
 
 /* --- the targets ---------------------------------------------------- */
 
@@ -94,6 +96,29 @@ static long probe_console(struct target *t)
 {
 	uint64_t bytes;
 	return console_written(t->port, &bytes);
+}
+
+/* The shell publishes nothing: the probe types a command at it through
+ * the console (a test-only request of a console driver started with
+ * "testing") and waits for the answer among what the console's clients
+ * wrote.  Each probe's word is new, so an answer to an earlier one does
+ * not count. */
+static long probe_shell(struct target *t)
+{
+	static unsigned serial_no;
+	char line[40], word[24];
+	serial_no++;
+	debug_snprintf(word, sizeof(word), "fz-%u-ok", serial_no);
+	int n = debug_snprintf(line, sizeof(line), "echo %s\n", word);
+	long err = console_type_for_test(t->port, (const uint8_t *)line, (uint32_t)n);
+	for (unsigned tries = 0; !err && tries < 200; tries++) {   /* 2 s; the watchdog's deadline is 3 */
+		uint32_t found = 0;
+		err = console_output_has_for_test(t->port, word, &found);
+		if (!err && found)
+			return E_OK;
+		clock_nap(1);
+	}
+	return err ? err : E_RANGE;
 }
 
 static long probe_clock(struct target *t)
@@ -446,7 +471,7 @@ static void tcp_finish(void)
  * the manifest, with heartbeat and restart lines; this task's inject
  * and control lines say all). */
 static struct target targets[] = {
-	{ "serial", "", "console", probe_console, 0, 0, 0, 0, 0 },
+	{ "serial", " shell ", "console", probe_console, 0, 0, 0, 0, 0 },
 	{ "rtc", "", "clock", probe_clock, 0, 0, 0, 0, 0 },
 	{ "pci", " blk0 net0 fs net httpd ", "pci", probe_pci, 0, 0, 0, 0, 0 },
 	{ "blk0", " fs httpd ", "blk0", probe_block, 0, 0, 0, 0, 0 },
@@ -455,6 +480,7 @@ static struct target targets[] = {
 	{ "net", " httpd ", "net", probe_socket, 0, 0, 1, 0, 0 },
 	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0, 0, 0, 0 },
 	{ "httpd", "", "net", probe_http, 0, 0, 0, 0, 0 },
+	{ "shell", "", "console", probe_shell, 0, 0, 0, 0, 0 },
 	/* a Linux guest's VMM, once its guest is nearly booted (linux_vms.c) */
 	{ "linux", "", "vm.linux", probe_vmm, 0, 0, 0, 1, 65000 },
 };
@@ -847,7 +873,43 @@ static long inject(enum kind k)
 static volatile uint64_t probe_since;    /* clock_ms when the probe began, 0: none */
 static volatile const char *probe_task;  /* whose */
 static volatile unsigned watchdog_kills; /* probes the watchdog ended */
+static volatile const char *current_task; /* the target of the injections now */
+static uint64_t seed;
 static uint8_t watchdog_stack[16384] __attribute__((aligned(16)));
+
+/* The campaign's thread has been ready to run, but not run, for
+ * STARVED_MS: something above it loops, and neither a heartbeat (a task
+ * that publishes nothing has none) nor a probe's deadline (it was not in
+ * a probe) found it.  The first time, the target is reported to init (its
+ * injection is the likely cause); if that does not help, the run stops
+ * with the seed, rather than stall unseen (as it once did for good). */
+static void starvation_check(unsigned *ready_ms, int *reported)
+{
+	struct thread_info main_thread;
+	if (sys_tcb_info(CAP_ROOT_TCB, &main_thread) || main_thread.state != THREAD_RUNNABLE) {
+		*ready_ms = 0;
+		*reported = 0;
+		return;
+	}
+	*ready_ms += 100;
+	const char *task = (const char *)current_task;
+	if (*ready_ms < STARVED_MS || !task)
+		return;
+	*ready_ms = 0;
+	if (!*reported) {
+		debug_printf("faults: the campaign could not run for %u ms (a task above it loops): reporting '%s' to "
+		             "init\n", STARVED_MS, task);
+		*reported = 1;
+		if (init_kill(INIT, task) == E_OK)
+			watchdog_kills++;
+		return;
+	}
+	debug_printf("faults: FAILED: %s: the campaign could not run for %u ms more after its target was restarted\n",
+	             task, STARVED_MS);
+	debug_printf("faults: replay with args seed=%lu only=%s verbose\n", seed, task);
+	tap_ok(0, "%s: the campaign could not run (a task above it loops)", task);
+	tap_done();
+}
 
 /* Above every server: a probe that hangs is seen even if the server
  * loops at its own priority.  It calls only init (no slot allocation, so
@@ -856,12 +918,15 @@ static void watchdog(uint64_t arg)
 {
 	(void)arg;
 	uint64_t nap = 0;
+	unsigned ready_ms = 0;
+	int reported = 0;
 	if (object_alloc(OBJ_PORT, 0, &nap))
 		return;
 	for (;;) {
 		struct msg m;
 		sys_notify_after(nap, 1, 10);
 		ipc_recv(nap, 0, &m);
+		starvation_check(&ready_ms, &reported);
 		uint64_t since = probe_since;
 		const char *task = (const char *)probe_task;
 		if (since && task && clock_ms() - since > PROBE_DEADLINE_MS) {
@@ -957,7 +1022,6 @@ struct logline {
 static struct logline log_ring[LOG_LINES];
 static unsigned log_count;
 
-static uint64_t seed;
 static int verbose; /* verbose: a line before each injection (for a replay) */
 
 static int depends(const struct target *t, const char *task)
@@ -1033,6 +1097,7 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 	struct result *r = &results[ti];
 	struct task_view before[MAX_TASKS], after[MAX_TASKS], start[MAX_TASKS];
 	log_count = 0;
+	current_task = t->task;
 	if (recover(t, clock_ms()) < 0)
 		fail_stop(t, from, "does not serve before the first injection");
 	unsigned nstart = view(start);

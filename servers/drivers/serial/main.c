@@ -35,6 +35,11 @@ static unsigned ring_head, ring_tail;  /* head: next to read */
 static int echo = 1, testing;
 static struct screen screen;
 
+/* Test builds: what clients wrote last, for output_has_for_test */
+#define HISTORY 2048
+static char history[HISTORY];
+static unsigned history_len;
+
 static struct {
 	uint64_t reply;   /* a deferred reader's reply right, 0: none */
 	uint32_t max;
@@ -102,17 +107,32 @@ static void answer_reader(uint64_t reply_slot, uint32_t max)
 	slot_free(reply_slot);
 }
 
-/* Move what the UART received into the ring, echoing it if asked. */
+/* A byte of input into the ring, echoed if asked. */
+static void typed(uint8_t c, int may_echo)
+{
+	if (available() < RING - 1) {
+		ring[ring_tail] = c;
+		ring_tail = (ring_tail + 1) % RING;
+	}
+	if (echo && may_echo)
+		screen_echo(&screen, c);
+}
+
+/* Move what the UART received into the ring. */
 static void receive(int may_echo)
 {
-	while (reg_in(5) & 0x01) {
-		uint8_t c = reg_in(0);
-		if (available() < RING - 1) {
-			ring[ring_tail] = c;
-			ring_tail = (ring_tail + 1) % RING;
+	while (reg_in(5) & 0x01)
+		typed(reg_in(0), may_echo);
+}
+
+/* Input waiting, readers waiting: answer them. */
+static void answer_readers(void)
+{
+	for (int i = 0; i < MAX_WAITING && available(); i++) {
+		if (waiting[i].reply) {
+			answer_reader(waiting[i].reply, waiting[i].max);
+			waiting[i].reply = 0;
 		}
-		if (echo && may_echo)
-			screen_echo(&screen, c);
 	}
 }
 
@@ -120,12 +140,7 @@ static void input_arrived(void)
 {
 	receive(1);
 	sys_irq_ack(IRQ_SLOT);
-	for (int i = 0; i < MAX_WAITING && available(); i++) {
-		if (waiting[i].reply) {
-			answer_reader(waiting[i].reply, waiting[i].max);
-			waiting[i].reply = 0;
-		}
-	}
+	answer_readers();
 }
 
 static long do_write(void *ctx, uint64_t badge, const uint8_t *data, uint32_t len, uint32_t *written)
@@ -135,6 +150,20 @@ static long do_write(void *ctx, uint64_t badge, const uint8_t *data, uint32_t le
 	screen_output(&screen, data, len);
 	*written = len;
 	bytes_written += len;
+	if (testing) { /* the last HISTORY bytes, oldest first */
+		if (len >= HISTORY) {
+			memcpy(history, data + len - HISTORY, HISTORY);
+			history_len = HISTORY;
+		} else {
+			if (history_len + len > HISTORY) {
+				unsigned drop = history_len + len - HISTORY;
+				memmove(history, history + drop, history_len - drop);
+				history_len -= drop;
+			}
+			memcpy(history + history_len, data, len);
+			history_len += len;
+		}
+	}
 	return E_OK;
 }
 
@@ -196,6 +225,31 @@ static long do_crash_for_test(void *ctx, uint64_t badge)
 	return E_OK;
 }
 
+static long do_type_for_test(void *ctx, uint64_t badge, const uint8_t *data, uint32_t len)
+{
+	(void)ctx;
+	(void)badge;
+	if (!testing)
+		return E_NO_RIGHTS;
+	for (uint32_t i = 0; i < len; i++)
+		typed(data[i], 1);
+	answer_readers();
+	return E_OK;
+}
+
+static long do_output_has_for_test(void *ctx, uint64_t badge, const char *text, uint32_t *found)
+{
+	(void)ctx;
+	(void)badge;
+	if (!testing)
+		return E_NO_RIGHTS;
+	size_t n = strlen(text);
+	*found = 0;
+	for (unsigned i = 0; n && !*found && i + n <= history_len; i++)
+		*found = !memcmp(history + i, text, n);
+	return E_OK;
+}
+
 static long do_edit_line(void *ctx, uint64_t badge, const char *prompt, const uint8_t *text, uint32_t len,
                          uint32_t cursor, uint32_t columns, uint32_t flags)
 {
@@ -226,7 +280,8 @@ static void log_arrived(void)
 
 static const struct console_ops ops = {
 	.write = do_write, .read = do_read, .poll = do_poll, .set_echo = do_set_echo,
-	.written = do_written, .crash_for_test = do_crash_for_test, .edit_line = do_edit_line,
+	.written = do_written, .crash_for_test = do_crash_for_test, .type_for_test = do_type_for_test,
+	.output_has_for_test = do_output_has_for_test, .edit_line = do_edit_line,
 };
 
 static int handle(struct server *s, const struct msg *req, struct msg *reply)
