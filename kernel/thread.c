@@ -258,7 +258,7 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_INFO:
 		/* the priority too: a supervisor deciding whether a task is
 		 * starved or hung must know where its thread really runs */
-		args->rdx = t->state | ((t->fault_vector & 0xff) << 8) | ((uint64_t)t->prio << 16);
+		args->rdx = t->state | ((t->fault_vector & 0xffffff) << 8) | ((uint64_t)t->prio << 32);
 		args->rsi = t->fault_addr;
 		args->rdi = t->fault_rip;
 		args->r8 = t->fault_error;

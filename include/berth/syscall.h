@@ -24,7 +24,7 @@ enum berth_syscall {
 	SYS_TCB_SET_PRIORITY = 8, /* (tcb, priority) */
 	SYS_TCB_RESUME = 9,       /* (tcb) */
 	SYS_TCB_SUSPEND = 10,     /* (tcb) */
-	SYS_TCB_INFO = 11,        /* (tcb) -> rdx state|vector<<8|prio<<16, rsi addr, rdi rip, r8 error */
+	SYS_TCB_INFO = 11,        /* (tcb) -> rdx state|vector<<8|prio<<32, rsi addr, rdi rip, r8 error */
 	SYS_PAGE_TABLE_MAP = 12,  /* (page_table, vspace, vaddr) -> rdx level installed */
 	SYS_PAGE_MAP = 13,        /* (frame, vspace, vaddr, rights) -> rdx missing level */
 	SYS_PAGE_UNMAP = 14,      /* (frame) */

@@ -229,8 +229,8 @@ static inline long sys_tcb_info(uint64_t tcb, struct thread_info *info)
 {
 	struct sysret r = berth_syscall(SYS_TCB_INFO, tcb, 0, 0, 0, 0, 0);
 	if (!r.err)
-		*info = (struct thread_info){ (unsigned)(r.rdx & 0xff), (unsigned)((r.rdx >> 8) & 0xff),
-		                              r.rsi, r.rdi, r.r8, (unsigned)((r.rdx >> 16) & 0xff) };
+		*info = (struct thread_info){ (unsigned)(r.rdx & 0xff), (unsigned)((r.rdx >> 8) & 0xffffff),
+		                              r.rsi, r.rdi, r.r8, (unsigned)((r.rdx >> 32) & 0xff) };
 	return r.err;
 }
 
