@@ -90,9 +90,9 @@ else
 	tcplog=/dev/null
 fi
 # the console writes log lines above the shell's edited line (the shell is
-# a target): drop its prompt redraws and erase sequences, so that each
-# line starts with what was written
-sed -i 's/\r$//; s/.*\r//; s/\x1b\[[0-9;]*[A-Za-z]//g' "$log"
+# a target): each carriage return starts a line of its own and the
+# terminal sequences go, so that each line starts with what was written
+sed -i 's/\r*$//; s/\r/\n/g; s/\x1b\[[0-9;]*[A-Za-z]//g' "$log"
 secs=$(( $(date +%s) - start ))
 echo "faults: stopped because $why after $secs s"
 grep -aE '^(not )?ok|^faults: (result|done|FAILED|replay)|^KERNEL PANIC' "$log" | tail -30 || true

@@ -103,22 +103,31 @@ static long probe_console(struct target *t)
  * "testing") and waits for the answer among what the console's clients
  * wrote.  Each probe's word is new, so an answer to an earlier one does
  * not count. */
-static long probe_shell(struct target *t)
+static long type_and_wait(uint64_t console, int guest, unsigned ticks)
 {
 	static unsigned serial_no;
-	char line[40], word[24];
+	char line[48], word[24];
 	serial_no++;
-	debug_snprintf(word, sizeof(word), "fz-%u-ok", serial_no);
-	int n = debug_snprintf(line, sizeof(line), "echo %s\n", word);
-	long err = console_type_for_test(t->port, (const uint8_t *)line, (uint32_t)n);
-	for (unsigned tries = 0; !err && tries < 200; tries++) {   /* 2 s; the watchdog's deadline is 3 */
+	debug_snprintf(word, sizeof(word), "fz-%u-ok", 100000 + serial_no);
+	/* a guest's tty echoes the line typed, which must not be taken for
+	 * the answer: its shell computes the number (Berth's shell has no
+	 * arithmetic, and the console keeps no copy of the line it edits) */
+	int n = guest ? debug_snprintf(line, sizeof(line), "echo fz-$((100000+%u))-ok\r", serial_no)
+	              : debug_snprintf(line, sizeof(line), "echo %s\n", word);
+	long err = console_type_for_test(console, (const uint8_t *)line, (uint32_t)n);
+	for (unsigned tries = 0; !err && tries < ticks; tries++) {
 		uint32_t found = 0;
-		err = console_output_has_for_test(t->port, word, &found);
+		err = console_output_has_for_test(console, word, &found);
 		if (!err && found)
 			return E_OK;
 		clock_nap(1);
 	}
 	return err ? err : E_RANGE;
+}
+
+static long probe_shell(struct target *t)
+{
+	return type_and_wait(t->port, 0, 200);   /* 2 s; the watchdog's deadline is 3 */
 }
 
 static long probe_clock(struct target *t)
@@ -222,6 +231,41 @@ static long probe_vmm(struct target *t)
 	uint64_t memory, uptime, exits;
 	long err = vmm_info(t->port, name, &state, &memory, &uptime, &exits);
 	return err ? err : strcmp(name, t->service + 3) ? E_RANGE : E_OK;
+}
+
+/* The console, for typing at a guest's shell (the Linux VMM reads the
+ * console for its guest: its args say input). */
+static uint64_t guest_console;
+static long typed_at_guest(unsigned ticks)
+{
+	if (!guest_console && init_lookup(INIT, "console", &guest_console))
+		guest_console = 0;
+	if (!guest_console)
+		return E_BAD_CAP;
+	long err = type_and_wait(guest_console, 1, ticks);
+	if (ipc_peer_gone(err)) {
+		sys_cnode_delete(guest_console);
+		slot_free(guest_console);
+		guest_console = 0;
+	}
+	return err;
+}
+
+/* A running Linux guest's VMM: its name, and once its guest has booted
+ * (warm_exits), the guest itself: a command typed at its shell is
+ * answered, so a device model the fault left wrong, which the guest
+ * panics or hangs on, is a failure too (the guest is the VMM's client).
+ * A guest still booting is not judged: after a failure the VMM serves
+ * again at once, and its guest boots for a minute or two. */
+static long probe_linux(struct target *t)
+{
+	char name[33];
+	uint32_t state;
+	uint64_t memory, uptime, exits;
+	long err = vmm_info(t->port, name, &state, &memory, &uptime, &exits);
+	if (err || strcmp(name, t->service + 3))
+		return err ? err : E_RANGE;
+	return exits > t->warm_exits ? typed_at_guest(250) : E_OK;   /* 2.5 s; the watchdog's deadline is 3 */
 }
 
 /* The fs probe is also the data check: a file whose contents is the
@@ -482,7 +526,7 @@ static struct target targets[] = {
 	{ "httpd", "", "net", probe_http, 0, 0, 0, 0, 0 },
 	{ "shell", "", "console", probe_shell, 0, 0, 0, 0, 0 },
 	/* a Linux guest's VMM, once its guest is nearly booted (linux_vms.c) */
-	{ "linux", "", "vm.linux", probe_vmm, 0, 0, 0, 1, 65000 },
+	{ "linux", "", "vm.linux", probe_linux, 0, 0, 0, 1, 65000 },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -1067,9 +1111,10 @@ static uint32_t median(uint32_t *v, unsigned n)
 	return n ? v[n / 2] : 0;
 }
 
-/* A VMM target's guest is running (its exits past warm_exits): the
- * faults are to land in a VMM serving a live guest, not a booting one.
- * After each failure the guest boots again, so this waits again. */
+/* A VMM target's guest is running (its exits past warm_exits) and its
+ * shell answers: the faults are to land in a VMM serving a live guest,
+ * not a booting one.  After each failure the guest boots again, so this
+ * waits again. */
 static int warm(struct target *t)
 {
 	for (unsigned tenths = 0; t->warm_exits && tenths < 3000; tenths++) {
@@ -1079,7 +1124,7 @@ static int warm(struct target *t)
 		if (!t->port && init_lookup(INIT, t->service, &t->port))
 			t->port = 0;
 		long err = t->port ? vmm_info(t->port, name, &state, &memory, &uptime, &exits) : E_BAD_CAP;
-		if (!err && exits > t->warm_exits)
+		if (!err && exits > t->warm_exits && typed_at_guest(100) == E_OK)
 			return 1;
 		if (err && t->port) {   /* that instance is gone: look up the next */
 			sys_cnode_delete(t->port);
