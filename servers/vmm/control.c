@@ -410,6 +410,19 @@ static const struct vmm_ops ops = {
 	.share = do_share,
 };
 
+int vmm_message_common(long err, struct msg *m)
+{
+	if (err == E_STATE) /* suspended and resumed: the receive was cancelled */
+		return 1;
+	if (err) {
+		debug_printf("vmm: receive failed: %ld\n", err);
+		return -1;
+	}
+	if (heartbeat_filter(m)) /* init's ping (docs/manifest.md, heartbeat) */
+		return 1;
+	return control_message(m); /* a request from vm.NAME's clients */
+}
+
 int control_message(const struct msg *m)
 {
 	if (m->badge != CONTROL_BADGE || MSG_LABEL(m->info) == LABEL_NOTIFY)

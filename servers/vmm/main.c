@@ -429,15 +429,10 @@ int main(const struct bootinfo *bi)
 			 * may have changed in ways no exit handler saw */
 			if (MSG_LABEL(m.info) != LABEL_VMEXIT)
 				irq_recheck = 1;
-			if (err == E_STATE) { /* suspended and resumed: the receive was cancelled */
-				err = ipc_recv(vm.port, vm.reply, &m);
-				continue;
-			}
-			if (err) {
-				debug_printf("vmm: receive failed: %ld\n", err);
+			int common = vmm_message_common(err, &m);
+			if (common < 0)
 				return 1;
-			}
-			if (heartbeat_filter(&m)) { /* init's ping (docs/manifest.md, heartbeat) */
+			if (common) {
 				err = ipc_recv(vm.port, vm.reply, &m);
 				continue;
 			}
@@ -450,10 +445,6 @@ int main(const struct bootinfo *bi)
 					sys_cnode_delete(vm.reply);
 					err = ipc_recv(vm.port, vm.reply, &m);
 				}
-				continue;
-			}
-			if (control_message(&m)) { /* a request from vm.NAME's clients (control.c) */
-				err = ipc_recv(vm.port, vm.reply, &m);
 				continue;
 			}
 			if (MSG_LABEL(m.info) == LABEL_NOTIFY || MSG_LABEL(m.info) == LABEL_CONSOLE_INPUT) {

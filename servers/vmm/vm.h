@@ -286,6 +286,12 @@ long migrate_refuse(const char *why);            /* the incoming migration ends,
 #define CONTROL_KICK_BIT 2   /* a notification: look at the UART's input and the interrupts again */
 void control_start(const char *args);   /* before the guest starts */
 int control_message(const struct msg *m);          /* 1: a control request, answered or kept */
+/* What every receive loop of the VMM (main.c, trap.c, pv.c) treats alike,
+ * after a receive that returned err: 1 if m is done with (a receive
+ * cancelled by a suspend, init's ping, a control request), the loop
+ * receives again; -1 if the receive failed (the VMM ends); 0: m is the
+ * loop's own to handle (control.c). */
+int vmm_message_common(long err, struct msg *m);
 int control_console_output(const uint8_t *bytes, size_t n);  /* 1: taken (attached, or kept) */
 void control_exit_done(uint64_t code, uint64_t since);       /* after handle_exit; since: TSC */
 void control_event(uint32_t code);   /* one of the VMM's own events (shadow.c), counted as an exit kind */
