@@ -20,9 +20,7 @@ def parse(path):
     partial = {}
     with open(path, errors='replace') as f:
         for line in f:
-            # the console writes log lines above the shell's edited line:
-            # its cursor and erase sequences go
-            line = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', line).strip()
+            line = line.strip()   # tools/faults.sh left each line as it was written
             m = re.match(r'faults: seed (\d+), (\d+) injections', line)
             if m:
                 seed, count = m.group(1), m.group(2)

@@ -92,17 +92,26 @@ struct target {
 	uint64_t warm_exits;  /* a VMM: inject once its guest has made this many exits (booted), 0: at once */
 };
 
+/* Drop a right we hold, and its slot. */
+static void forget_slot(uint64_t *slot)
+{
+	if (*slot) {
+		sys_cnode_delete(*slot);
+		slot_free(*slot);
+		*slot = 0;
+	}
+}
+
 static long probe_console(struct target *t)
 {
 	uint64_t bytes;
 	return console_written(t->port, &bytes);
 }
 
-/* The shell publishes nothing: the probe types a command at it through
- * the console (a test-only request of a console driver started with
- * "testing") and waits for the answer among what the console's clients
- * wrote.  Each probe's word is new, so an answer to an earlier one does
- * not count. */
+/* A command typed through the console (a test-only request of a console
+ * driver started with "testing"), then its answer waited for among what
+ * the console's clients wrote.  Each probe's word is new, so an answer to
+ * an earlier one does not count. */
 static long type_and_wait(uint64_t console, int guest, unsigned ticks)
 {
 	static unsigned serial_no;
@@ -125,6 +134,7 @@ static long type_and_wait(uint64_t console, int guest, unsigned ticks)
 	return err ? err : E_RANGE;
 }
 
+/* The shell publishes nothing (no heartbeat): it is typed at. */
 static long probe_shell(struct target *t)
 {
 	return type_and_wait(t->port, 0, 200);   /* 2 s; the watchdog's deadline is 3 */
@@ -243,11 +253,8 @@ static long typed_at_guest(unsigned ticks)
 	if (!guest_console)
 		return E_BAD_CAP;
 	long err = type_and_wait(guest_console, 1, ticks);
-	if (ipc_peer_gone(err)) {
-		sys_cnode_delete(guest_console);
-		slot_free(guest_console);
-		guest_console = 0;
-	}
+	if (ipc_peer_gone(err))
+		forget_slot(&guest_console);
 	return err;
 }
 
@@ -341,24 +348,16 @@ static uint64_t tcp_next = 1, tcp_acked, tcp_connections, tcp_in_len;
 static unsigned tcp_stale;   /* first numbers that came below what was acknowledged */
 static uint8_t tcp_in[8];
 
-static void tcp_free_slot(uint64_t *slot)
-{
-	if (*slot) {
-		sys_cnode_delete(*slot);
-		slot_free(*slot);
-		*slot = 0;
-	}
-}
 
 /* The session is gone (the server died) or must go: its sockets with it. */
 static void tcp_drop_session(void)
 {
 	for (uint32_t p = 0; p < tcp_pages; p++) {
 		sys_page_unmap(tcp_frames[p]);
-		tcp_free_slot(&tcp_frames[p]);
+		forget_slot(&tcp_frames[p]);
 	}
 	tcp_pages = 0;
-	tcp_free_slot(&tcp_session);
+	forget_slot(&tcp_session);
 	tcp_listen_sock = tcp_conn_sock = NO_SOCK;
 	tcp_in_len = 0;
 }
@@ -375,7 +374,7 @@ static void tcp_drop_conn(void)
  * the connection.  Returns 0. */
 static int tcp_failed(long err)
 {
-	if (err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP)
+	if (ipc_peer_gone(err))
 		tcp_drop_session();
 	else
 		tcp_drop_conn();
@@ -387,7 +386,7 @@ static long tcp_open_session(void)
 	uint64_t net = 0;
 	long err = init_lookup(INIT, "net", &net);
 	err = err ? err : socket_open(net, "faults-tcp", &tcp_session, &tcp_pages);
-	tcp_free_slot(&net);
+	forget_slot(&net);
 	if (!err && tcp_pages > 16)
 		err = E_RANGE;
 	for (uint32_t p = 0; !err && p < tcp_pages; p++) {
@@ -459,7 +458,7 @@ static long tcp_step(void)
 		if (err) {
 			tcp_conn_sock = NO_SOCK;
 			if (err != E_WOULD_BLOCK)
-				tcp_failed(err == E_DEAD_PORT || err == E_NO_REPLY || err == E_BAD_CAP ? err : E_DEAD_PORT);
+				tcp_failed(ipc_peer_gone(err) ? err : E_DEAD_PORT);
 			return E_OK;
 		}
 		tcp_fresh = 1;
@@ -996,11 +995,8 @@ static long probe(struct target *t)
 	/* the TCP stream's step: no deadline (its own waits are bounded) */
 	if (!err && t->tcp)
 		err = tcp_step();
-	if (err == E_DEAD_PORT || err == E_BAD_CAP || err == E_NO_REPLY) {
-		sys_cnode_delete(t->port);
-		slot_free(t->port);
-		t->port = 0;
-	}
+	if (ipc_peer_gone(err))
+		forget_slot(&t->port);
 	return err;
 }
 
@@ -1126,11 +1122,8 @@ static int warm(struct target *t)
 		long err = t->port ? vmm_info(t->port, name, &state, &memory, &uptime, &exits) : E_BAD_CAP;
 		if (!err && exits > t->warm_exits && typed_at_guest(100) == E_OK)
 			return 1;
-		if (err && t->port) {   /* that instance is gone: look up the next */
-			sys_cnode_delete(t->port);
-			slot_free(t->port);
-			t->port = 0;
-		}
+		if (err)   /* that instance is gone: look up the next */
+			forget_slot(&t->port);
 		clock_nap(10);
 	}
 	return !t->warm_exits;

@@ -14,7 +14,6 @@ struct msg {
 	uint64_t w[MSG_MAX_WORDS];
 };
 
-/* This thread's IPC buffer (from FS base). */
 /* A call's status that says the other side is gone (its port died, the
  * reply right went unused, or our right to it was revoked): look the
  * service up again rather than retry the same right. */
@@ -23,6 +22,7 @@ static inline int ipc_peer_gone(long status)
 	return status == E_DEAD_PORT || status == E_NO_REPLY || status == E_BAD_CAP;
 }
 
+/* This thread's IPC buffer (from FS base). */
 static inline struct ipc_buffer *ipc_buffer(void)
 {
 	struct ipc_buffer *b;
