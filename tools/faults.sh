@@ -9,8 +9,11 @@
 # of docs/reliability.md.  A failure ends the run with the seed, target,
 # injection and the last injections made, and this script exits 1.
 # The network server's campaign streams records to tools/faults_tcp_peer.py
-# through a port forwarded on 127.0.0.1 (its log: build/faults-tcp.log).
+# through a port forwarded on 127.0.0.1 (its log: build/faults-tcp.log, beside the campaign's).
 # Replay: tools/faults.sh COUNT SEED "only=NAME from=I"
+# FAULTS_LOG names the log instead (tools/faults_long.sh gives each chunk
+# its own); FAULTS_SELFCHECK=N runs the kernel's self-check on every Nth
+# exit (default 16, and 256 in the Linux guest's boot).
 #
 # tools/faults.sh linux [COUNT [SEED [ARGS]]] runs the campaign against
 # the VMM of a running Linux guest instead (the target `linux`, in a boot
@@ -26,17 +29,20 @@ count=${1:-1000}
 seed=${2:-$(date +%s)}
 extra=${3:-}
 b=${BUILD:-build}
+# the injections this run makes: from= (a later chunk of a long run) up to COUNT
+from=$(printf '%s\n' "$extra" | sed -n 's/.*from=\([0-9]*\).*/\1/p')
+runs=$(( count - ${from:-0} ))
 if [ $boot = linux ]; then
 	log=$b/faults-linux.log
-	man=$b/faults-linux.manifest
 	template=tests/system/manifests/faultinj_linux.manifest
 	extra="only=linux $extra"
 else
 	log=$b/faults.log
-	man=$b/faults.manifest
 	template=tests/system/manifests/faultinj.manifest
 fi
-disk=$b/faults-disk.img
+log=${FAULTS_LOG:-$log}
+man=$log.manifest
+disk=$log.disk.img
 sed "s/^    args count=[0-9]*\$/    args count=$count seed=$seed $extra/" "$template" > "$man"
 grep -q "args count=$count seed=$seed" "$man" || { echo "faults: cannot rewrite the manifest's args" >&2; exit 2; }
 echo "faults: seed $seed, $count injections per target ($boot); log $log"
@@ -46,8 +52,8 @@ if [ $boot = linux ]; then
 	# a failure of the VMM is seen within a second or two; then the guest
 	# boots again before the next injection (a minute or two under this
 	# kernel's self-check), and about one injection in three fails
-	limit=$(( 600 + count * 45 ))
-	KERNEL_CMDLINE="selfcheck=256" \
+	limit=$(( 600 + runs * 45 ))
+	KERNEL_CMDLINE="selfcheck=${FAULTS_SELFCHECK:-256}" \
 	tools/qemu.sh --test $b/kernel-check.bin $b/init.elf "$man" $b/serial.elf $b/vmm.elf \
 		cache/linux/guest/bzImage cache/linux/guest/initramfs.cpio.gz $b/tests/guests/progs/ticker.bin \
 		$b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
@@ -58,15 +64,15 @@ else
 	# the TCP stream's peer (the network server's campaign), through a port
 	# forwarded on 127.0.0.1 only
 	fwd=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	tcplog=$b/faults-tcp.log
+	tcplog=${log%.log}-tcp.log
 	python3 tools/faults_tcp_peer.py "$fwd" --secs 0 > "$tcplog" 2>&1 &
 	peer=$!
 	# a failure costs about 2 s to notice and recover from; most injections
-	# cost less: 9 targets x COUNT x 3 s is a generous bound
-	limit=$(( 120 + count * 9 * 3 ))
+	# cost less: 10 targets x COUNT x 3 s is a generous bound
+	limit=$(( 120 + runs * 10 * 3 ))
 	QEMU_EXTRA="-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$fwd-:7300 -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=5 \
 -drive if=none,id=da,format=raw,file=$disk -device virtio-blk-pci,disable-legacy=on,drive=da,addr=6" \
-	KERNEL_CMDLINE="selfcheck=16" \
+	KERNEL_CMDLINE="selfcheck=${FAULTS_SELFCHECK:-16}" \
 	tools/qemu.sh --test $b/kernel-check.bin $b/init.elf "$man" \
 		$b/serial.elf $b/rtc.elf $b/pci.elf $b/virtio_blk.elf $b/virtio_net.elf $b/fs.elf $b/net.elf \
 		$b/vmm.elf $b/tests/guests/progs/ticker.bin $b/httpd.elf $b/shell.elf $b/tests/system/faultinj.elf > "$log" 2>&1 </dev/null &
@@ -100,6 +106,7 @@ grep -aE '^(not )?ok|^faults: (result|done|FAILED|replay)|^KERNEL PANIC' "$log" 
 if grep -aq '^faults: done' "$log" && ! grep -aq '^not ok' "$log" && ! grep -aq '^KERNEL PANIC' "$log" &&
 	! grep -aq '^not ok' "$tcplog"; then
 	echo "faults: no failure (seed $seed)"
+	rm -f "$disk"   # kept after a failure, for what the fs server wrote
 	exit 0
 fi
 echo "faults: FAILED (seed $seed); from $log:"

@@ -1210,6 +1210,8 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 			if (ms < 0)
 				fail_stop(t, i, "not serving again within the limit after a failure");
 			r->recovered++;
+			/* each time, for a median over the chunks of a long run (tools/faults_long.sh) */
+			debug_printf("faults: %s %u %s: recovered in %ld ms\n", t->task, i, kind_names[k], ms);
 			if (k == K_EXHAUST_MEM && !err) {
 				r->leak_carry_failed += leak_end == LEAK_CARRY_ON;
 				/* the new instance has a whole quota again: init's free
@@ -1296,7 +1298,8 @@ int main(const struct bootinfo *bi)
 	if (count > MAX_INJECTIONS)
 		count = MAX_INJECTIONS;
 	tap_own_lines();
-	debug_printf("faults: seed %lu, %u injections per target%s%s\n", seed, count, only[0] ? ", only " : "", only);
+	debug_printf("faults: seed %lu, %u injections per target%s%s, from %u\n", seed, count, only[0] ? ", only " : "",
+	             only, from);
 	clock_ms(); /* calibrated before the watchdog uses it */
 	/* the manifest starts us above every server, for the watchdog; the
 	 * campaign itself runs below them */
