@@ -16,6 +16,36 @@
 
 static uint8_t mapped[6][MAX_PAGES];
 
+static int open_refused_for_good(long err)
+{
+	return err == E_BAD_ARG || err == E_WRONG_TYPE || err == E_NO_RIGHTS;
+}
+
+long virtio_pci_open(uint64_t pci, uint16_t device_id, unsigned index, const char *name, uint64_t *session)
+{
+	uint64_t nap_port = 0;
+	uint32_t address;
+	struct msg m;
+	long err = object_alloc(OBJ_PORT, 0, &nap_port);
+	for (int tries = 0; !err; tries++) {
+		err = pci_open(pci, 0x1af4, device_id, index, name, session, &address);
+		if (!err || open_refused_for_good(err) || ipc_peer_gone(err) || tries == 300)
+			break;
+		sys_notify_after(nap_port, 1, 1);
+		ipc_recv(nap_port, 0, &m);
+	}
+	if (nap_port) {
+		sys_cnode_delete(nap_port);
+		slot_free(nap_port);
+	}
+	return err;
+}
+
+int virtio_pci_open_exit(long err)
+{
+	return open_refused_for_good(err) ? EXIT_NO_RESTART : 1;
+}
+
 static uint32_t cfg(uint64_t session, unsigned offset, unsigned size)
 {
 	uint32_t v = 0;

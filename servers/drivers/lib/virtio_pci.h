@@ -48,6 +48,21 @@ struct virtio_dev {
 	uint32_t device_cfg_len;
 };
 
+/* Our device, the index'th virtio device of this PCI device id, from the
+ * PCI server (its send right in slot pci); *session on success.  What
+ * passes is waited out for about 3 s: a restarted driver may find its
+ * old session not yet released (E_STATE), and a PCI server short of
+ * slots or memory may be restarted.  Anything else is returned at once:
+ * the manifest's mistakes (see virtio_pci_open_exit) and a PCI server
+ * that is gone. */
+long virtio_pci_open(uint64_t pci, uint16_t device_id, unsigned index, const char *name, uint64_t *session);
+
+/* How a driver whose virtio_pci_open failed ends: EXIT_NO_RESTART when
+ * it cannot work as configured (no such device; slot pci holds no PCI
+ * server's right), else a failure init restarts it after (its next
+ * instance is given the PCI server's new right). */
+int virtio_pci_open_exit(long err);
+
 /* Find and map the four structures.  0, or an error (E_STATE: the
  * device lacks one, so it is no modern virtio device). */
 long virtio_map(struct virtio_dev *v, uint64_t session);

@@ -528,29 +528,6 @@ static int session_handle(struct server *s, const struct msg *req, struct msg *r
 
 /* --- bringing the device up (virtio 1.1 spec 3.1.1) --------------------- */
 
-static void nap(uint64_t port, uint64_t ticks)
-{
-	struct msg m;
-	sys_notify_after(port, 1, ticks);
-	ipc_recv(port, 0, &m);
-}
-
-/* Our device from the PCI server; a restarted driver may find the old
- * session not yet released, so it tries for a few seconds. */
-static long open_device(unsigned index, const char *name, uint64_t *session)
-{
-	uint64_t nap_port;
-	uint32_t address;
-	long err = object_alloc(OBJ_PORT, 0, &nap_port);
-	for (int tries = 0; !err && tries < 300; tries++) {
-		err = pci_open(PCI_SLOT, 0x1af4, 0x1042, index, name, session, &address);
-		if (err != E_STATE)
-			break;
-		nap(nap_port, 1);
-	}
-	return err;
-}
-
 static uint32_t cfg32(unsigned offset)
 {
 	return *(volatile uint32_t *)(dev.device_cfg + offset);
@@ -622,10 +599,10 @@ int main(const struct bootinfo *bi)
 	unsigned index = arg_number(bi->cmdline, "index=", 0);
 	uint64_t session, send = slot_alloc();
 	uint32_t line;
-	long err = open_device(index, name, &session);
+	long err = virtio_pci_open(PCI_SLOT, 0x1042, index, name, &session);
 	if (err) {
 		debug_printf("virtio-blk %s: no device %u from the PCI server (%ld)\n", name, index, err);
-		return EXIT_NO_RESTART;
+		return virtio_pci_open_exit(err);
 	}
 	/* memory decoding and bus mastering on, INTx enabled */
 	err = pci_config_write(session, 0x04, 2, 0x0006);

@@ -21,6 +21,7 @@
 #include "pci.h"
 #include "init.h"
 #include "device.h"
+#include "../lib/virtio_pci.h"
 #include "slots.h"
 
 #define INIT_SLOT 8
@@ -316,21 +317,6 @@ static int handle(struct server *s, const struct msg *req, struct msg *reply)
 
 /* --- start -------------------------------------------------------------- */
 
-/* Our device from the PCI server; a restarted driver may find the old
- * session not yet released, so it tries for a few seconds. */
-static long open_device(unsigned index, const char *name, uint64_t *session)
-{
-	uint32_t address;
-	long err = E_STATE;
-	for (int tries = 0; tries < 300; tries++) {
-		err = pci_open(PCI_SLOT, 0x1af4, 0x1041, index, name, session, &address);
-		if (err != E_STATE)
-			break;
-		nap(1);
-	}
-	return err;
-}
-
 /* The shared buffer: our own frames, each told its physical address. */
 static long buffer_alloc(void)
 {
@@ -349,14 +335,14 @@ int main(const struct bootinfo *bi)
 	unsigned index = arg_number(bi->cmdline, "index=", 0);
 	uint64_t session, send = slot_alloc();
 	uint32_t line;
-	long err = object_alloc(OBJ_PORT, 0, &nap_port);
-	err = err ? err : open_device(index, name, &session);
+	long err = virtio_pci_open(PCI_SLOT, 0x1041, index, name, &session);
 	if (err) {
 		debug_printf("virtio-net %s: no device %u from the PCI server (%ld)\n", name, index, err);
-		return EXIT_NO_RESTART;
+		return virtio_pci_open_exit(err);
 	}
 	/* memory decoding and bus mastering on, INTx enabled */
-	err = pci_config_write(session, 0x04, 2, 0x0006);
+	err = object_alloc(OBJ_PORT, 0, &nap_port);
+	err = err ? err : pci_config_write(session, 0x04, 2, 0x0006);
 	err = err ? err : object_alloc(OBJ_PORT, 0, &main_port);
 	err = err ? err : sys_cnode_mint(main_port, CAP_ROOT_CNODE, send, RIGHT_SEND, 0);
 	err = err ? err : pci_irq(session, &irq_handler, &line);
