@@ -2,9 +2,13 @@
  * on first use, against the kernel's 100 Hz timer (SYS_NOTIFY_AFTER on a
  * port of the program's own), and naps on that timer.  QEMU's TSC runs at
  * a constant rate, so one measurement holds.  Not thread-safe on the
- * first call: call clock_ms once before starting threads that use it. */
+ * first call: call clock_ms once before starting threads that use it.
+ * A nap waits on the thread's own wake port (tls.c), so threads nap at
+ * once, each woken by its own timer; the program's port is for a thread
+ * without one. */
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
+#include <libipc/tls.h>
 
 #define CALIBRATION_TICKS 10      /* 100 ms */
 
@@ -26,10 +30,12 @@ static int have_port(void)
 void clock_nap(unsigned ticks)
 {
 	struct msg m;
-	if (!ticks || !have_port())
+	uint64_t port = thread_wake_port();
+	if (!ticks || (!port && !have_port()))
 		return;
-	sys_notify_after(nap_port, 1, ticks);
-	ipc_recv(nap_port, 0, &m);
+	port = port ? port : nap_port;
+	sys_notify_after(port, 1, ticks);
+	ipc_recv(port, 0, &m);
 }
 
 static void calibrate(void)

@@ -15,12 +15,7 @@
 #include <libipc/ipc.h>
 #include <libipc/tls.h>
 #include <stdlib.h>
-#include <sys/lock.h>
-
-struct __lock {
-	void *_Atomic owner; /* the holder's thread_self(), 0: free */
-	unsigned depth;      /* recursive locks: times the holder took it */
-};
+#include "lock.h"
 
 /* The libraries' static locks: they name these and expect the system to
  * define them (a missing one would bring the library's empty ones in). */

@@ -14,8 +14,10 @@
  * says what will bring it; nothing pretends to succeed.
  *
  * Threads: malloc calls sbrk under its lock (lock.c), so the heap's break
- * is safe; the open-file table has no lock of its own, so two threads
- * opening or closing files at the same moment are not safe yet. */
+ * is safe.  An open takes its slot in the open-file table with one
+ * compare-and-swap; each open file has a lock (lock.c's), held across
+ * every call on it, so threads sharing a descriptor take turns at its
+ * offset and close waits for a call in progress. */
 #include <libipc/libipc.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <sys/times.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "lock.h"
 
 void program_exit(int code); /* start.c */
 
@@ -101,8 +104,11 @@ static unsigned std_open = 7; /* bit fd set: fd is open */
 #define FILES_MAX 32
 #define FD_FIRST_FILE 3
 
+enum { FILE_FREE, FILE_OPENING, FILE_OPEN };
+
 struct open_file {
-	int used;
+	struct __lock lock;   /* held across each call on the file (file_take) */
+	int _Atomic state;    /* FILE_*: an open claims a free slot, then fills it */
 	int flags;          /* O_ACCMODE, O_APPEND */
 	uint32_t ino;
 	uint64_t offset;
@@ -116,11 +122,31 @@ static int is_std(int fd)
 	return fd >= 0 && fd <= 2 && (std_open & (1u << fd));
 }
 
-static struct open_file *file_of(int fd)
+static int file_state(const struct open_file *f)
 {
-	if (fd < FD_FIRST_FILE || fd >= FD_FIRST_FILE + FILES_MAX || !files[fd - FD_FIRST_FILE].used)
+	return __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+}
+
+/* The open file fd names, locked for the caller's call on it (file_give
+ * unlocks it), or 0.  A close between the look and the lock is seen
+ * after it. */
+static struct open_file *file_take(int fd)
+{
+	if (fd < FD_FIRST_FILE || fd >= FD_FIRST_FILE + FILES_MAX)
 		return 0;
-	return &files[fd - FD_FIRST_FILE];
+	struct open_file *f = &files[fd - FD_FIRST_FILE];
+	if (file_state(f) != FILE_OPEN)
+		return 0;
+	__retarget_lock_acquire(&f->lock);
+	if (file_state(f) == FILE_OPEN)
+		return f;
+	__retarget_lock_release(&f->lock);
+	return 0;
+}
+
+static void file_give(struct open_file *f)
+{
+	__retarget_lock_release(&f->lock);
 }
 
 static unsigned files_generation(void)
@@ -128,13 +154,11 @@ static unsigned files_generation(void)
 	return libc_files && libc_files->generation ? libc_files->generation() : 0;
 }
 
-/* A file opened on a server since gone: only close still works on it. */
+/* A file opened on a server since gone: only close still works on it
+ * (ESTALE). */
 static int stale(const struct open_file *f)
 {
-	if (f->generation == files_generation())
-		return 0;
-	fail(ESTALE);
-	return 1;
+	return f->generation != files_generation();
 }
 
 static void info_to_stat(const struct libc_file_info *in, struct stat *st)
@@ -151,28 +175,35 @@ static void info_to_stat(const struct libc_file_info *in, struct stat *st)
 	st->st_ctime = in->mtime;
 }
 
+static int file_write(struct open_file *f, const void *buf, size_t len)
+{
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return fail(EBADF);
+	if (stale(f))
+		return fail(ESTALE);
+	if (f->flags & O_APPEND) {
+		struct libc_file_info in;
+		int r = libc_files->stat(f->ino, &in);
+		if (r < 0)
+			return fail(-r);
+		f->offset = in.size;
+	}
+	long n = len ? libc_files->write(f->ino, f->offset, buf, len) : 0;
+	if (n < 0)
+		return fail((int)-n);
+	f->offset += (uint64_t)n;
+	return (int)n;
+}
+
 RW_RESULT _write(int fd, const void *buf, size_t len)
 {
-	struct open_file *f = file_of(fd);
+	struct open_file *f = file_take(fd);
 	if (len > INT_MAX)
 		len = INT_MAX;
 	if (f) {
-		if ((f->flags & O_ACCMODE) == O_RDONLY)
-			return fail(EBADF);
-		if (stale(f))
-			return -1;
-		if (f->flags & O_APPEND) {
-			struct libc_file_info in;
-			int r = libc_files->stat(f->ino, &in);
-			if (r < 0)
-				return fail(-r);
-			f->offset = in.size;
-		}
-		long n = len ? libc_files->write(f->ino, f->offset, buf, len) : 0;
-		if (n < 0)
-			return fail((int)-n);
-		f->offset += (uint64_t)n;
-		return (int)n;
+		int n = file_write(f, buf, len);
+		file_give(f);
+		return n;
 	}
 	if (!is_std(fd) || fd == 0)
 		return fail(EBADF);
@@ -182,21 +213,28 @@ RW_RESULT _write(int fd, const void *buf, size_t len)
 	return n < 0 ? fail((int)-n) : (int)n;
 }
 
+static int file_read(struct open_file *f, void *buf, size_t len)
+{
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return fail(EBADF);
+	if (stale(f))
+		return fail(ESTALE);
+	long n = len ? libc_files->read(f->ino, f->offset, buf, len) : 0;
+	if (n < 0)
+		return fail((int)-n);
+	f->offset += (uint64_t)n;
+	return (int)n;
+}
+
 RW_RESULT _read(int fd, void *buf, size_t len)
 {
-	struct open_file *f = file_of(fd);
+	struct open_file *f = file_take(fd);
 	if (len > INT_MAX)
 		len = INT_MAX;
 	if (f) {
-		if ((f->flags & O_ACCMODE) == O_WRONLY)
-			return fail(EBADF);
-		if (stale(f))
-			return -1;
-		long n = len ? libc_files->read(f->ino, f->offset, buf, len) : 0;
-		if (n < 0)
-			return fail((int)-n);
-		f->offset += (uint64_t)n;
-		return (int)n;
+		int n = file_read(f, buf, len);
+		file_give(f);
+		return n;
 	}
 	if (!is_std(fd) || fd != 0)
 		return fail(EBADF);
@@ -208,26 +246,26 @@ RW_RESULT _read(int fd, void *buf, size_t len)
 
 int _close(int fd)
 {
-	struct open_file *f = file_of(fd);
+	struct open_file *f = file_take(fd);
 	if (f) {
-		f->used = 0;
+		__atomic_store_n(&f->state, FILE_FREE, __ATOMIC_RELEASE);
+		file_give(f);
 		return 0;
 	}
 	if (!is_std(fd))
 		return fail(EBADF);
-	std_open &= ~(1u << fd);
+	__atomic_fetch_and(&std_open, ~(1u << fd), __ATOMIC_RELAXED);
 	return 0;
 }
 
 /* The console is a terminal: a character device that cannot seek. */
 int _fstat(int fd, struct stat *st)
 {
-	struct open_file *f = file_of(fd);
+	struct open_file *f = file_take(fd);
 	if (f) {
-		if (stale(f))
-			return -1;
 		struct libc_file_info in;
-		int r = libc_files->stat(f->ino, &in);
+		int r = stale(f) ? -ESTALE : libc_files->stat(f->ino, &in);
+		file_give(f);
 		if (r < 0)
 			return fail(-r);
 		info_to_stat(&in, st);
@@ -243,7 +281,8 @@ int _fstat(int fd, struct stat *st)
 
 int _isatty(int fd)
 {
-	if (file_of(fd)) {
+	if (fd >= FD_FIRST_FILE && fd < FD_FIRST_FILE + FILES_MAX &&
+	    file_state(&files[fd - FD_FIRST_FILE]) == FILE_OPEN) {
 		fail(ENOTTY);
 		return 0;
 	}
@@ -254,17 +293,14 @@ int _isatty(int fd)
 	return 1;
 }
 
-off_t _lseek(int fd, off_t offset, int whence)
+static off_t file_seek(struct open_file *f, off_t offset, int whence)
 {
-	struct open_file *f = file_of(fd);
-	if (!f)
-		return fail(is_std(fd) ? ESPIPE : EBADF);
 	int64_t base = 0;
 	if (whence == SEEK_CUR) {
 		base = (int64_t)f->offset;
 	} else if (whence == SEEK_END) {
 		if (stale(f))
-			return -1;
+			return fail(ESTALE);
 		struct libc_file_info in;
 		int r = libc_files->stat(f->ino, &in);
 		if (r < 0)
@@ -279,27 +315,49 @@ off_t _lseek(int fd, off_t offset, int whence)
 	return (off_t)f->offset;
 }
 
+off_t _lseek(int fd, off_t offset, int whence)
+{
+	struct open_file *f = file_take(fd);
+	if (!f)
+		return fail(is_std(fd) ? ESPIPE : EBADF);
+	off_t r = file_seek(f, offset, whence);
+	file_give(f);
+	return r;
+}
+
 /* --- files: through the file-system server (libc_files) ------------------ */
 
 int _open(const char *path, int flags, ...)
 {
 	if (!libc_files)
 		return fail(ENOENT); /* no file system in this program */
+	/* the lowest free slot, claimed before the server is asked, so that
+	 * another thread's open meanwhile takes another */
 	int slot = 0;
-	while (slot < FILES_MAX && files[slot].used)
-		slot++;
-	if (slot == FILES_MAX)
-		return fail(EMFILE);
+	for (;; slot++) {
+		if (slot == FILES_MAX)
+			return fail(EMFILE);
+		int free_state = FILE_FREE;
+		if (__atomic_compare_exchange_n(&files[slot].state, &free_state, FILE_OPENING, 0, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			break;
+	}
+	struct open_file *f = &files[slot];
 	unsigned how = ((flags & O_CREAT) ? LIBC_FILE_CREAT : 0) | ((flags & O_EXCL) ? LIBC_FILE_EXCL : 0) |
 	               ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY ? LIBC_FILE_TRUNC : 0);
 	struct libc_file_info in;
 	int r = libc_files->open(path, how, 0644, &in);
-	if (r < 0)
+	if (r >= 0 && S_ISDIR(in.mode) && (flags & O_ACCMODE) != O_RDONLY)
+		r = -EISDIR;
+	if (r < 0) {
+		__atomic_store_n(&f->state, FILE_FREE, __ATOMIC_RELEASE);
 		return fail(-r);
-	if (S_ISDIR(in.mode) && (flags & O_ACCMODE) != O_RDONLY)
-		return fail(EISDIR);
-	files[slot] = (struct open_file){ .used = 1, .flags = flags, .ino = in.ino, .offset = 0,
-	                                  .generation = files_generation() };
+	}
+	f->flags = flags;
+	f->ino = in.ino;
+	f->offset = 0;
+	f->generation = files_generation();
+	__atomic_store_n(&f->state, FILE_OPEN, __ATOMIC_RELEASE);
 	return FD_FIRST_FILE + slot;
 }
 
@@ -317,27 +375,24 @@ int _stat(const char *path, struct stat *st)
 
 int fsync(int fd)
 {
-	struct open_file *f = file_of(fd);
+	struct open_file *f = file_take(fd);
 	if (!f)
 		return fail(EBADF);
-	if (stale(f))
-		return -1;
-	int r = libc_files->fsync(f->ino);
+	int r = stale(f) ? -ESTALE : libc_files->fsync(f->ino);
+	file_give(f);
 	return r < 0 ? fail(-r) : 0;
 }
 
 int ftruncate(int fd, off_t size)
 {
-	struct open_file *f = file_of(fd);
+	struct open_file *f = file_take(fd);
 	if (!f)
 		return fail(EBADF);
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return fail(EBADF);
-	if (size < 0)
-		return fail(EINVAL);
-	if (stale(f))
-		return -1;
-	int r = libc_files->truncate(f->ino, (uint64_t)size);
+	int r = (f->flags & O_ACCMODE) == O_RDONLY ? -EBADF
+	        : size < 0                          ? -EINVAL
+	        : stale(f)                          ? -ESTALE
+	                                            : libc_files->truncate(f->ino, (uint64_t)size);
+	file_give(f);
 	return r < 0 ? fail(-r) : 0;
 }
 
