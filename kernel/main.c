@@ -41,6 +41,7 @@ static void selftest_kernel_fault(void)
 
 void svm_init(void);
 extern int svm_count_exits;
+extern int debug_exit_enabled;
 
 void kmain(uint32_t magic, uint64_t mbi_phys)
 {
@@ -57,6 +58,9 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	if (cmdline_has("selftest=kernel_fault"))
 		selftest_kernel_fault();
 	svm_count_exits = cmdline_has("svmcount");
+	/* SYS_DEBUG_EXIT ends the machine: test boots only (tools/qemu.sh
+	 * --test says debugexit; a test may say nodebugexit after it) */
+	debug_exit_enabled = cmdline_has("debugexit") && !cmdline_has("nodebugexit");
 	for (const char *p = boot.cmdline; *p; p++)
 		if ((p == boot.cmdline || p[-1] == ' ') && !memcmp(p, "selfcheck=", 10))
 			selfcheck_configure(parse_number(p + 10));
