@@ -118,11 +118,13 @@ LINUX_BOOTS ?= 10
 # QEMU killed during a file-system workload this many times (make fs-crash: many)
 FS_CRASH_POINTS ?= 4
 # make test TESTS="tests/system/vm.c tests/unit/test_vfw.c ...": only those
-# (built as for the whole run, so it works from a clean tree too)
+# (built as for the whole run, so it works from a clean tree too).  The
+# benchmark programs are built too, so that one that no longer compiles
+# fails here, not only in make bench
 test: setup guest-images
 	@$(MAKE) -s --no-print-directory all $(BUILD)/kernel-check.bin $(SYSTEST_ELF) $(PROG_ELF) $(UNIT_BIN) $(EXTRA_UNIT_BIN) $(GUEST_BIN) \
 		$(GUEST_PROG_BIN) $(FS_TEST_IMAGE) $(VM_FILES_IMAGE) $(FS_DAMAGED_IMAGES) $(HTTP_TEST_IMAGE) \
-		$(GUEST_DISK_TEST_IMAGES) $(VIRTIO_HOSTILE_IMAGE) $(SNAPSHOT_TEST_IMAGE)
+		$(GUEST_DISK_TEST_IMAGES) $(VIRTIO_HOSTILE_IMAGE) $(SNAPSHOT_TEST_IMAGE) $(BENCH_ELF) $(BENCH_EXTRA)
 ifeq ($(TESTS),)
 	@$(PYTHON) tools/runtests.py --build $(BUILD) --unit $(UNIT_BIN) $(EXTRA_UNIT_BIN) --system $(SYSTEST_SRC) \
 		--guests $(GUEST_SRC) --linux $(LINUX_TESTS) --linux-boots $(LINUX_BOOTS) --fs-crash $(FS_CRASH_POINTS)

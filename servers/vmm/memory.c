@@ -179,7 +179,10 @@ int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, u
 	int writable = 1, usable = 1, executable = 1;
 	for (int level = 4; level >= 1; level--) {
 		uint64_t where = table + ((gva >> (12 + 9 * (level - 1))) & 511) * 8, e;
-		phys_read(where, &e, 8);
+		if (where <= vm.ram_bytes - 8 && !ram_ready(where, 8))
+			e = *(const volatile uint64_t *)(GUEST_RAM_VA + where);   /* the usual case: a table in RAM */
+		else
+			phys_read(where, &e, 8);
 		if (!(e & PTE_P)) {
 			pf->error = error;
 			return -1;
