@@ -23,22 +23,14 @@ static int open_refused_for_good(long err)
 
 long virtio_pci_open(uint64_t pci, uint16_t device_id, unsigned index, const char *name, uint64_t *session)
 {
-	uint64_t nap_port = 0;
 	uint32_t address;
-	struct msg m;
-	long err = object_alloc(OBJ_PORT, 0, &nap_port);
-	for (int tries = 0; !err; tries++) {
+	long err;
+	for (int tries = 0;; tries++) {
 		err = pci_open(pci, 0x1af4, device_id, index, name, session, &address);
 		if (!err || open_refused_for_good(err) || ipc_peer_gone(err) || tries == 300)
-			break;
-		sys_notify_after(nap_port, 1, 1);
-		ipc_recv(nap_port, 0, &m);
+			return err;
+		clock_nap(1);
 	}
-	if (nap_port) {
-		sys_cnode_delete(nap_port);
-		slot_free(nap_port);
-	}
-	return err;
 }
 
 int virtio_pci_open_exit(long err)
