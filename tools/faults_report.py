@@ -152,9 +152,12 @@ def table(results, kinds, runs, stopped, leaks=(), tcp=()):
             seed, count, secs, '' if boots == 1 else ' in %d boots' % boots,
             '' if len(runs) == 1 else ' (`%s`)' % log))
     for name, r in tcp:
+        stale = r.get('stale_first_numbers', 0)
+        closed = ' (%d of them on connections the peer had closed already)' % r['stale_on_closed'] \
+            if stale and 'stale_on_closed' in r else ''
         out.append('The TCP stream through `%s`: %d records acknowledged by the host\'s peer over %d connections; '
-                   '%d first numbers came stale (not counted as losses: the peer\'s own check is the verdict).' % (
-                       name, r['records_acknowledged'], r['connections'], r.get('stale_first_numbers', 0)))
+                   '%d first numbers came stale%s (not counted as losses: the peer\'s own check is the verdict).' % (
+                       name, r['records_acknowledged'], r['connections'], stale, closed))
     if leaks:
         out.append('')
         out.append('Memory exhaustion (`exhaust-mem`), of the injections above:')

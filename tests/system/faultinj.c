@@ -346,6 +346,7 @@ static uint32_t tcp_pages, tcp_listen_sock = NO_SOCK, tcp_conn_sock = NO_SOCK;
 static int tcp_fresh, tcp_said_listening;
 static uint64_t tcp_next = 1, tcp_acked, tcp_connections, tcp_in_len;
 static unsigned tcp_stale;   /* first numbers that came below what was acknowledged */
+static unsigned tcp_stale_closed;   /* of those, on connections the peer had closed already */
 static uint8_t tcp_in[8];
 
 
@@ -468,9 +469,18 @@ static long tcp_step(void)
 		if (!tcp_read_value(&v))
 			return E_OK;
 		if (v < tcp_acked || v >= tcp_next) {
+			/* a connection the peer had given up already (closed:
+			 * an end of stream or a reset at once), which QEMU's user
+			 * network made with us late, or one it reads from (open:
+			 * nothing comes, it waits for records)? */
+			uint32_t got = 0;
+			long err = socket_recv(tcp_session, tcp_conn_sock, 0, 8, 300, &got);
+			int closed = err != E_WOULD_BLOCK && (err || !got);
 			debug_printf("faults: tcp: the peer's first number came as %lu: %lu records were acknowledged, %lu "
-			             "sent\n", v, tcp_acked, tcp_next - 1);
+			             "sent; that connection is %s\n", v, tcp_acked, tcp_next - 1,
+			             closed ? "closed by the peer already" : "open");
 			tcp_stale++;
+			tcp_stale_closed += closed;
 			tcp_drop_conn();
 			return E_OK;
 		}
@@ -1331,8 +1341,9 @@ int main(const struct bootinfo *bi)
 		             r->detected[D_HEARTBEAT], r->detected[D_EXIT], r->detected[D_CLIENT], r->recovered, med,
 		             r->worst, r->others, r->dependents, r->lost, r->latent, (clock_ms() - t0) / 1000);
 		if (targets[i].tcp)
-			debug_printf("faults: tcp %s records_acknowledged=%lu connections=%lu stale_first_numbers=%u\n",
-			             targets[i].task, r->tcp_acked, r->tcp_connections, tcp_stale);
+			debug_printf("faults: tcp %s records_acknowledged=%lu connections=%lu stale_first_numbers=%u "
+			             "stale_on_closed=%u\n",
+			             targets[i].task, r->tcp_acked, r->tcp_connections, tcp_stale, tcp_stale_closed);
 		char line[256];
 		int n = debug_snprintf(line, sizeof(line), "faults: kinds %s", targets[i].task);
 		for (unsigned k = 0; k < K_COUNT && n > 0 && (size_t)n < sizeof(line); k++)
