@@ -14,8 +14,14 @@
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
 #include <libipc/tls.h>
+#include <libipc/lock.h>
 #include <stdlib.h>
-#include "lock.h"
+#include <sys/lock.h>
+
+struct __lock {
+	void *_Atomic owner; /* the holder's thread_self(), 0: free */
+	unsigned depth;      /* recursive locks: times the holder took it */
+};
 
 /* The libraries' static locks: they name these and expect the system to
  * define them (a missing one would bring the library's empty ones in). */
@@ -45,15 +51,25 @@ static void wait_turn(unsigned *round)
 	ipc_recv(port, 0, &m);
 }
 
-static void take(struct __lock *l, void *me)
+static void take(void *_Atomic *owner, void *me)
 {
 	unsigned round = 0;
 	for (;;) {
 		void *none = 0;
-		if (__atomic_compare_exchange_n(&l->owner, &none, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(owner, &none, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
 		wait_turn(&round);
 	}
+}
+
+void ipc_lock(struct ipc_lock *l)
+{
+	take(&l->owner, thread_self());
+}
+
+void ipc_unlock(struct ipc_lock *l)
+{
+	__atomic_store_n(&l->owner, 0, __ATOMIC_RELEASE);
 }
 
 static struct __lock *new_lock(void)
@@ -85,14 +101,14 @@ void __retarget_lock_close_recursive(_LOCK_T lock)
 
 void __retarget_lock_acquire(_LOCK_T lock)
 {
-	take(lock, thread_self());
+	take(&lock->owner, thread_self());
 }
 
 void __retarget_lock_acquire_recursive(_LOCK_T lock)
 {
 	void *me = thread_self();
 	if (__atomic_load_n(&lock->owner, __ATOMIC_RELAXED) != me)
-		take(lock, me);
+		take(&lock->owner, me);
 	lock->depth++;
 }
 

@@ -15,7 +15,7 @@
  *
  * Threads: malloc calls sbrk under its lock (lock.c), so the heap's break
  * is safe.  An open takes its slot in the open-file table with one
- * compare-and-swap; each open file has a lock (lock.c's), held across
+ * compare-and-swap; each open file has a lock (<libipc/lock.h>), held across
  * every call on it, so threads sharing a descriptor take turns at its
  * offset and close waits for a call in progress. */
 #include <libipc/libipc.h>
@@ -28,7 +28,7 @@
 #include <sys/times.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "lock.h"
+#include <libipc/lock.h>
 
 void program_exit(int code); /* start.c */
 
@@ -107,7 +107,7 @@ static unsigned std_open = 7; /* bit fd set: fd is open */
 enum { FILE_FREE, FILE_OPENING, FILE_OPEN };
 
 struct open_file {
-	struct __lock lock;   /* held across each call on the file (file_take) */
+	struct ipc_lock lock; /* held across each call on the file (file_take) */
 	int _Atomic state;    /* FILE_*: an open claims a free slot, then fills it */
 	int flags;          /* O_ACCMODE, O_APPEND */
 	uint32_t ino;
@@ -137,16 +137,16 @@ static struct open_file *file_take(int fd)
 	struct open_file *f = &files[fd - FD_FIRST_FILE];
 	if (file_state(f) != FILE_OPEN)
 		return 0;
-	__retarget_lock_acquire(&f->lock);
+	ipc_lock(&f->lock);
 	if (file_state(f) == FILE_OPEN)
 		return f;
-	__retarget_lock_release(&f->lock);
+	ipc_unlock(&f->lock);
 	return 0;
 }
 
 static void file_give(struct open_file *f)
 {
-	__retarget_lock_release(&f->lock);
+	ipc_unlock(&f->lock);
 }
 
 static unsigned files_generation(void)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
+#include <libipc/lock.h>
 #include "socket.h"     /* generated from idl/socket.idl */
 #include "init.h"
 #include "net_socket.h"
@@ -41,17 +42,16 @@ static uint64_t net_port, session, frames[MAX_PAGES];
 static uint32_t pages;
 static unsigned generation;   /* of the current session, 0: none */
 static uint8_t *const buf = (uint8_t *)NET_BUFFER_VA;
-static volatile int lib_lock;
+static struct ipc_lock lib_lock;
 
 static void lock(void)
 {
-	while (__atomic_test_and_set(&lib_lock, __ATOMIC_ACQUIRE))
-		sys_yield();
+	ipc_lock(&lib_lock);
 }
 
 static int unlock_ret(int v)
 {
-	__atomic_clear(&lib_lock, __ATOMIC_RELEASE);
+	ipc_unlock(&lib_lock);
 	return v;
 }
 
@@ -200,7 +200,7 @@ static int copy_fails(void *dst, const void *src, size_t n)
  * other thread's calls.  What they need is copied first. */
 static void unlock_for_call(void)
 {
-	__atomic_clear(&lib_lock, __ATOMIC_RELEASE);
+	ipc_unlock(&lib_lock);
 }
 
 /* The entry of a descriptor, or 0 with errno set (the lock is held). */
