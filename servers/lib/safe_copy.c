@@ -2,7 +2,7 @@
 #include <string.h>
 #include <libipc/libipc.h>
 #include <libipc/ipc.h>
-#include <sys/lock.h>
+#include <libipc/lock.h>
 #include "safe_copy.h"
 
 #define COPY_DONE 1
@@ -19,8 +19,9 @@ static struct {
 } copier;
 /* One copy at a time: the sockets library copies from whichever thread
  * calls it, beside a server's own loop. */
-static _LOCK_T copy_lock;
-static volatile int starting;
+static struct ipc_lock copy_lock;
+static int started;   /* the copier runs: safe_copy may use it */
+static struct ipc_lock starting;
 
 static void copier_loop(uint64_t arg)
 {
@@ -55,16 +56,15 @@ static long start(void)
 		;
 	err = err ? err : sys_tcb_configure(copier.tcb, 0, 0, fault_send);
 	if (!err)
-		__retarget_lock_init(&copy_lock);
+		__atomic_store_n(&started, 1, __ATOMIC_RELEASE);
 	return err;
 }
 
 long safe_copy_start(void)
 {
-	while (__atomic_test_and_set(&starting, __ATOMIC_ACQUIRE))
-		sys_yield();
+	ipc_lock(&starting);
 	long err = start();
-	__atomic_clear(&starting, __ATOMIC_RELEASE);
+	ipc_unlock(&starting);
 	return err;
 }
 
@@ -89,10 +89,10 @@ static int copy(void *dst, const void *src, size_t n)
 
 int safe_copy(void *dst, const void *src, size_t n)
 {
-	if (!copy_lock)
+	if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
 		return -1;
-	__retarget_lock_acquire(copy_lock);
+	ipc_lock(&copy_lock);
 	int r = copy(dst, src, n);
-	__retarget_lock_release(copy_lock);
+	ipc_unlock(&copy_lock);
 	return r;
 }

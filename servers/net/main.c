@@ -20,6 +20,7 @@
  * frames for the driver, the next timer) before the lock goes.
  */
 #include "net.h"
+#include <libipc/lock.h>
 #include "init.h"
 #include "socket.h"
 #include "lwip/init.h"
@@ -35,13 +36,12 @@ void program_exit(int code);   /* libipc/start.c: tell init, end */
 
 uint64_t main_port, main_send;
 static struct server main_srv;
-static volatile int big_lock;
+static struct ipc_lock big_lock;
 static uint64_t armed_at;          /* when our timer fires (ms), 0: not armed */
 
 void net_lock(void)
 {
-	while (__atomic_test_and_set(&big_lock, __ATOMIC_ACQUIRE))
-		sys_yield();
+	ipc_lock(&big_lock);
 }
 
 /* The timer fires at the earliest of lwIP's next timeout, the first
@@ -79,7 +79,7 @@ void net_unlock(void)
 	}
 	link_flush();
 	arm_timer();
-	__atomic_clear(&big_lock, __ATOMIC_RELEASE);
+	ipc_unlock(&big_lock);
 }
 
 _Noreturn void net_assert_failed(const char *what, const char *file, int line)

@@ -12,6 +12,7 @@
  * A complete line goes to shell_run (commands.c); the commands are in
  * README.md, "Commands". */
 #include <libipc/libipc.h>
+#include <libipc/lock.h>
 #include "console.h"   /* generated from idl/console.idl */
 #include "init.h"      /* generated from idl/init.idl */
 #include "vmm.h"       /* generated from idl/vmm.idl */
@@ -35,17 +36,16 @@ static volatile int session_active;
 /* Slots are allocated by both threads (lookups take a slot for the right
  * they return); libipc's allocator is not made for that, so one at a
  * time. */
-static volatile int slot_lock;
+static struct ipc_lock slot_lock;
 
 static void lock(void)
 {
-	while (__atomic_test_and_set(&slot_lock, __ATOMIC_ACQUIRE))
-		sys_yield();
+	ipc_lock(&slot_lock);
 }
 
 static void unlock(void)
 {
-	__atomic_clear(&slot_lock, __ATOMIC_RELEASE);
+	ipc_unlock(&slot_lock);
 }
 
 /* A right from init's name service into a fresh slot, or 0. */

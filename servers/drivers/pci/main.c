@@ -17,6 +17,7 @@
  * accesses that must not interleave.
  */
 #include <libipc/libipc.h>
+#include <libipc/lock.h>
 #include <libipc/server.h>
 #include "pci.h"   /* generated from idl/pci.idl */
 #include "init.h"
@@ -35,17 +36,16 @@
 
 static unsigned line_of_slot[MAX_LINES], line_count;
 static unsigned session_priority;   /* args priority=, at most the manifest's */
-static volatile int big_lock;
+static struct ipc_lock big_lock;
 
 static void lock(void)
 {
-	while (__atomic_test_and_set(&big_lock, __ATOMIC_ACQUIRE))
-		sys_yield();
+	ipc_lock(&big_lock);
 }
 
 static void unlock(void)
 {
-	__atomic_clear(&big_lock, __ATOMIC_RELEASE);
+	ipc_unlock(&big_lock);
 }
 
 /* What a device's driver holds through us. */

@@ -20,6 +20,7 @@
  * are in flight at once.
  */
 #include <libipc/libipc.h>
+#include <libipc/lock.h>
 #include <libipc/server.h>
 #include <libipc/tls.h>
 #include "block.h"   /* generated from idl/block.idl */
@@ -108,28 +109,18 @@ static uint64_t handed_out;         /* the right attach just gave away: ours to 
 
 /* One lock over everything below (clients, requests, the queue): the
  * main thread takes it for interrupts and attach, a session thread for
- * its calls; nobody blocks holding it.  A waiter yields, then sleeps a
- * tick on its own wake port, so a holder of another priority gets to
- * run too. */
-static volatile int big_lock;
+ * its calls; nobody blocks holding it (a waiter sleeps, so a holder of
+ * another priority gets to run too: <libipc/lock.h>). */
+static struct ipc_lock big_lock;
 
 static void lock(void)
 {
-	for (unsigned round = 0; __atomic_test_and_set(&big_lock, __ATOMIC_ACQUIRE); round++) {
-		uint64_t port = thread_wake_port();
-		struct msg m;
-		if (round < 16 || !port) {
-			sys_yield();
-			continue;
-		}
-		sys_notify_after(port, 1, 1);
-		ipc_recv(port, 0, &m);
-	}
+	ipc_lock(&big_lock);
 }
 
 static void unlock(void)
 {
-	__atomic_clear(&big_lock, __ATOMIC_RELEASE);
+	ipc_unlock(&big_lock);
 }
 
 static void free_slot(uint64_t *slot)
