@@ -76,8 +76,11 @@ ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]')
 
 
 def clean(text):
-    """Lines without carriage returns and terminal escape sequences."""
-    return ANSI_RE.sub('', text.replace('\r', ''))
+    """Lines as a terminal shows them, without escape sequences: a carriage
+    return that does not end a line starts one (the console writes each log
+    line over the shell's edited line that way, after a carriage return,
+    and draws the edited line again below it)."""
+    return ANSI_RE.sub('', text.replace('\r\n', '\n').replace('\r', '\n'))
 
 
 class Qemu:
@@ -144,8 +147,9 @@ class Qemu:
             time.sleep(0.1)
 
     def line_time(self, pattern):
-        """The host time at which the first line matching pattern began."""
-        rx = re.compile(pattern)
+        """The host time at which the first line matching pattern began
+        (a line of the output may hold several the terminal shows: clean)."""
+        rx = re.compile(pattern, re.MULTILINE)
         for t, line in self.timed_lines():
             if rx.search(line):
                 return t
@@ -171,7 +175,7 @@ class Qemu:
         if self.log_path:
             os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
             with open(self.log_path, 'w') as f:
-                f.write(self.raw.decode(errors='replace').replace('\r', ''))
+                f.write(self.raw.decode(errors='replace').replace('\r\n', '\n').replace('\r', '\n'))
 
 
 class Guest:
