@@ -677,7 +677,7 @@ _Noreturn void fastpath_reply_recv(void)
 	const struct context *r = &t->ctx;
 	struct cap *rc;
 	const struct cap *pc;
-	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) || (!fast_message(r->rsi) && !exit_reply_message(r->rsi)) ||
+	if ((t->flags & TCB_FLAG_SYSCALLS_FAULT) ||
 	    (rc = cspace_lookup_or(t, r->rdi, &no_slot))->type != OBJ_REPLY || !rc->obj ||
 	    (pc = cspace_lookup_or(t, r->r13, &no_slot))->type != OBJ_PORT || !(pc->rights & RIGHT_RECEIVE))
 		syscall_dispatch();
@@ -686,10 +686,17 @@ _Noreturn void fastpath_reply_recv(void)
 		syscall_dispatch();
 	struct tcb *caller = P2V(rc->obj);
 	struct port *p = P2V(pc->obj);
-	if (caller->ipc_kmsg == KMSG_VMEXIT && !p->notify_bits && !p->send_head)
-		exit_reply_recv(t, rc, caller, p);
-	if (!fast_message(r->rsi) || caller->ipc_kmsg || caller->prio < t->prio ||
-	    caller->ctx.vector != VECTOR_SYSCALL || p->notify_bits || p->send_head)
+	/* a caller with a kernel-made message is a VCPU's exit, or a fault
+	 * (the general path): tested once, so that the IPC reply pays one
+	 * branch for the exit's way */
+	if (__builtin_expect(caller->ipc_kmsg != 0, 0)) {
+		if (caller->ipc_kmsg == KMSG_VMEXIT && (fast_message(r->rsi) || exit_reply_message(r->rsi)) &&
+		    !p->notify_bits && !p->send_head)
+			exit_reply_recv(t, rc, caller, p);
+		syscall_dispatch();
+	}
+	if (!fast_message(r->rsi) || caller->prio < t->prio || caller->ctx.vector != VECTOR_SYSCALL ||
+	    p->notify_bits || p->send_head)
 		syscall_dispatch();
 	caller->reply_cap = 0;
 	/* spent, and the slot emptied (do_reply, then do_recv): a Reply
