@@ -84,8 +84,14 @@ while [ $(( $(date +%s) - start )) -lt "$limit" ]; do
 	if grep -aq 'faults: FAILED' "$log"; then why="the campaign failed"; sleep 2; break; fi
 	sleep 2
 done
+# QEMU's own status, which says how a run that ended early ended: 33 is
+# tap_done's isa-debug-exit, 0x7f << 1 | 1 the kernel's panic, 143 our
+# kill, 139 or 134 QEMU itself crashing (a segfault, an abort)
+ended_by_itself=0
+kill -0 $qemu 2>/dev/null || ended_by_itself=1
 kill $qemu 2>/dev/null || true
-wait $qemu 2>/dev/null || true
+qemu_status=0
+wait $qemu 2>/dev/null || qemu_status=$?
 # the peer ends at the stream's end record; otherwise (a run without
 # the network server's campaign, or stopped) it is stopped here
 if [ -n "$peer" ]; then
@@ -100,7 +106,7 @@ fi
 # terminal sequences go, so that each line starts with what was written
 sed -i 's/\r*$//; s/\r/\n/g; s/\x1b\[[0-9;]*[A-Za-z]//g' "$log"
 secs=$(( $(date +%s) - start ))
-echo "faults: stopped because $why after $secs s"
+echo "faults: stopped because $why after $secs s (QEMU's status $qemu_status$([ $ended_by_itself = 1 ] || echo ', after our kill'))"
 grep -aE '^(not )?ok|^faults: (result|done|FAILED|replay)|^KERNEL PANIC' "$log" | tail -30 || true
 [ -z "$peer" ] || echo "faults: the TCP peer: $(grep -aE '^(not )?ok' "$tcplog" || echo 'no result (stopped)')"
 if grep -aq '^faults: done' "$log" && ! grep -aq '^not ok' "$log" && ! grep -aq '^KERNEL PANIC' "$log" &&

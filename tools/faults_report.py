@@ -202,7 +202,9 @@ def main():
     logs = list(a.log or [])
     chunked = {}   # a long run's directory: its chunks' logs, which ended well
     for d in a.dir:
-        done = [log for log in sorted(glob.glob(os.path.join(d, '*.log')))
+        # the servers' boot first, as a run of both makes them
+        done = [log for log in sorted(glob.glob(os.path.join(d, '*.log')),
+                                      key=lambda l: (os.path.basename(l).startswith('linux'), l))
                 if os.path.exists(log + '.out') and 'faults: no failure' in open(log + '.out', errors='replace').read()]
         if not done:
             print('faults_report: no finished chunk in %s' % d, file=sys.stderr)
