@@ -8,7 +8,8 @@
 # the target and its index.  BOOTS says which boots take turns, a chunk
 # each (default "servers linux": the servers' boot, then the VMM of a
 # running Linux guest); two of this script may run at once on one DIR
-# with one boot each.  A chunk whose log has its end line is done; run
+# with one boot each.  A chunk whose run found no failure (its .out says
+# so) is done; run
 # again, this script goes on from the first chunk that is not, so a stop
 # of the machine loses at most the chunks under way.  A failure stops the
 # run, with faults.sh's replay line.  tools/faults_report.py --dir DIR
