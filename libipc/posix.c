@@ -127,15 +127,21 @@ static int file_state(const struct open_file *f)
 	return __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
 }
 
-/* The open file fd names, locked for the caller's call on it (file_give
- * unlocks it), or 0.  A close between the look and the lock is seen
- * after it. */
-static struct open_file *file_take(int fd)
+/* The open file fd names, or 0 (a look, not locked). */
+static struct open_file *file_open_at(int fd)
 {
 	if (fd < FD_FIRST_FILE || fd >= FD_FIRST_FILE + FILES_MAX)
 		return 0;
 	struct open_file *f = &files[fd - FD_FIRST_FILE];
-	if (file_state(f) != FILE_OPEN)
+	return file_state(f) == FILE_OPEN ? f : 0;
+}
+
+/* The same, locked for the caller's call on it (file_give unlocks it).
+ * A close between the look and the lock is seen after it. */
+static struct open_file *file_take(int fd)
+{
+	struct open_file *f = file_open_at(fd);
+	if (!f)
 		return 0;
 	ipc_lock(&f->lock);
 	if (file_state(f) == FILE_OPEN)
@@ -281,8 +287,7 @@ int _fstat(int fd, struct stat *st)
 
 int _isatty(int fd)
 {
-	if (fd >= FD_FIRST_FILE && fd < FD_FIRST_FILE + FILES_MAX &&
-	    file_state(&files[fd - FD_FIRST_FILE]) == FILE_OPEN) {
+	if (file_open_at(fd)) {
 		fail(ENOTTY);
 		return 0;
 	}

@@ -22,7 +22,6 @@
 #include <libipc/libipc.h>
 #include <libipc/lock.h>
 #include <libipc/server.h>
-#include <libipc/tls.h>
 #include "block.h"   /* generated from idl/block.idl */
 #include "pci.h"
 #include "init.h"
