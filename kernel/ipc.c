@@ -43,6 +43,20 @@ static void queue_remove(struct tcb **head, struct tcb **tail, struct tcb *t)
 	t->ipc_port = 0;
 }
 
+/* The head of a port's receive queue leaves it (queue_remove, knowing
+ * there is no one before it). */
+static inline void queue_pop_receiver(struct port *p, struct tcb *head)
+{
+	struct tcb *next = head->ipc_next;
+	p->recv_head = next;
+	if (next)
+		next->ipc_prev = 0;
+	else
+		p->recv_tail = 0;
+	head->ipc_next = 0;
+	head->ipc_port = 0;
+}
+
 static void dequeue(struct tcb *t)
 {
 	struct port *p = t->ipc_port;
@@ -371,32 +385,38 @@ int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
 }
 
 /*
- * A VM exit to a VMM already waiting on the exit port (svm.c's
- * send_exit): the receiver, its buffer's words, where its reply right
- * goes, or 0 when the exit must take ipc_kernel_call's general road (no
- * receiver, a dead port, no buffer or reply slot, tracing).  The exit's
- * words then go straight into the receiver's buffer, not through the
- * VCPU's kmsg, and ipc_exit_deliver does what port_send, transfer and
- * await_reply would have done.
+ * The VM exit's fast path (svm.c's send_exit): the VMM already waits on
+ * the exit port, with an IPC buffer and an empty slot for the reply
+ * right, and neither side is traced.  ipc_exit_receiver finds it (0 when
+ * the exit must take ipc_kernel_call's general road); the exit's words
+ * then go straight into its buffer, not through the VCPU's kmsg, and
+ * ipc_exit_deliver does what port_send, transfer and await_reply would
+ * have done, then runs the VMM at once when kernel_exit would pick it.
+ * The checks are fastpath_call's, and so is why what they skip is safe
+ * (docs/ipc.md): a dead port has no receiver, and an empty slot is all
+ * zero.
  */
+/* What the fast paths' lookups find where there is no slot: a type no
+ * check accepts, so each lookup needs only its type check after it.
+ * Never written: nothing is done to a slot before its type is checked. */
+static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
+
 struct tcb *ipc_exit_receiver(const struct tcb *vcpu, uint64_t **words, struct cap **slot)
 {
 	const struct cap *f = &vcpu->fault_cap;
-	if (f->type != OBJ_PORT || !(f->rights & RIGHT_SEND))
+	struct tcb *r;
+	if (f->type != OBJ_PORT || !(f->rights & RIGHT_SEND) || !(r = ((struct port *)P2V(f->obj))->recv_head) ||
+	    (vcpu->traced | r->traced) || r->ipcbuf_cap.type != OBJ_FRAME ||
+	    (*slot = cspace_lookup_or(r, r->ipc_reply_slot, &no_slot))->type != OBJ_NONE)
 		return 0;
-	const struct port *p = P2V(f->obj);
-	struct tcb *r = p->recv_head;
-	struct ipc_buffer *b;
-	if (p->dead || !r || (vcpu->traced | r->traced) || !(b = ipcbuf(r)) || !(*slot = reply_slot(r)))
-		return 0;
-	*words = b->words;
+	*words = ((struct ipc_buffer *)P2V(r->ipcbuf_cap.obj))->words;
 	return r;
 }
 
-void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_t info, const uint64_t w[4])
+_Noreturn void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_t info,
+                                const uint64_t w[4])
 {
-	struct port *p = r->ipc_port;
-	queue_remove(&p->recv_head, &p->recv_tail, r);
+	queue_pop_receiver(r->ipc_port, r);
 	r->ctx.rax = E_OK;
 	r->ctx.rdi = vcpu->fault_cap.w0;
 	r->ctx.rsi = info;
@@ -405,11 +425,25 @@ void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_
 	r->ctx.r8 = w[2];
 	r->ctx.r9 = w[3];
 	kernel_counters[KC_IPC_MESSAGES]++;
-	thread_make_runnable(r, 1);
 	vcpu->kmsg_info = info;
 	vcpu->ipc_kmsg = KMSG_VMEXIT;
+	/* await_reply: cap_set, knowing the slot is empty, so all zero */
+	slot->type = OBJ_REPLY;
+	slot->rights = RIGHT_SEND;
+	slot->obj = V2P(vcpu);
+	vcpu->reply_cap = slot;
+	vcpu->state = THREAD_BLOCKED_REPLY;
+	/* The VMM runs at once when kernel_exit would pick it (the VCPU was
+	 * the head of the highest queue, so a VMM of at least its priority
+	 * is next) and took the message in a system call, as the IPC fast
+	 * path's receiver. */
+	if (r->prio >= vcpu->prio && r->ctx.vector == VECTOR_SYSCALL && !log_unannounced()) {
+		kernel_counters[KC_VMEXIT_HANDOFFS]++;
+		sched_handoff_exit(vcpu, r);
+	}
+	thread_make_runnable(r, 1);
 	sched_dequeue(vcpu);
-	await_reply(vcpu, slot);
+	kernel_exit();
 }
 
 void port_notify(struct port *p, uint64_t bits, const struct tcb *from)
@@ -591,24 +625,6 @@ static inline __attribute__((always_inline)) _Noreturn void fastpath_exit(struct
 	sched_handoff(from, to);
 }
 
-/* What the fast path's lookups find where there is no slot: a type no
- * check accepts, so each lookup needs only its type check after it.
- * Never written: nothing is done to a slot before its type is checked. */
-static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
-
-/* The head of a port's receive queue leaves it (queue_remove, knowing
- * there is no one before it). */
-static inline void queue_pop_receiver(struct port *p, struct tcb *head)
-{
-	struct tcb *next = head->ipc_next;
-	p->recv_head = next;
-	if (next)
-		next->ipc_prev = 0;
-	else
-		p->recv_tail = 0;
-	head->ipc_next = 0;
-	head->ipc_port = 0;
-}
 
 /* A VM exit's reply: VMEXIT_REPLY_WORDS words, no capabilities, no flags
  * (a reply of no words is a fast_message). */
@@ -621,8 +637,9 @@ static inline int exit_reply_message(uint64_t info)
  * The VMM answers a VM exit and waits for the next message, with none
  * waiting: do_reply (vcpu_apply_reply, which checks the reply) and
  * do_recv's blocking, without the general path's lookups again.  The
- * VCPU then runs if kernel_exit picks it: it has a lower priority than
- * its VMM, so the scheduler, not a handoff, decides.  Back to the
+ * VCPU then runs at once if kernel_exit would pick it
+ * (sched_resume_vcpu): it has a lower priority than its VMM, so the
+ * scheduler's queues, not a handoff, decide.  Back to the
  * general path (which refuses what vcpu_apply_reply refused) when
  * either side is traced or the reply is not one vcpu_apply_reply takes;
  * vcpu_apply_reply changes nothing when it refuses.
@@ -636,10 +653,11 @@ static _Noreturn void exit_reply_recv(struct tcb *t, struct cap *rc, struct tcb 
 	rc->type = OBJ_NONE; /* spent, and the slot emptied, as fastpath_reply_recv below */
 	rc->rights = 0;
 	rc->obj = 0;
-	thread_make_runnable(caller, 1);
 	t->ipc_reply_slot = t->ctx.r12;
-	block(t, p, THREAD_BLOCKED_RECV);
-	kernel_exit();
+	t->state = THREAD_BLOCKED_RECV;
+	t->ipc_port = p;
+	queue_append(&p->recv_head, &p->recv_tail, t);
+	sched_resume_vcpu(t, caller);
 }
 
 /* entry.S's numbers */

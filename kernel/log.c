@@ -53,6 +53,13 @@ void log_announce(void)
 	unannounced = 0;
 }
 
+/* log_announce has something to post: a way out of the kernel that skips
+ * kernel_exit checks this first. */
+int log_unannounced(void)
+{
+	return unannounced && reader;
+}
+
 void log_direct(void)
 {
 	flush();

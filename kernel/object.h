@@ -223,7 +223,8 @@ _Noreturn void fastpath_reply_recv(void);
 _Noreturn void syscall_dispatch(void);
 int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind);
 struct tcb *ipc_exit_receiver(const struct tcb *vcpu, uint64_t **words, struct cap **slot);
-void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_t info, const uint64_t w[4]);
+_Noreturn void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slot, uint64_t info,
+                                const uint64_t w[4]);
 
 /* svm.c */
 int sys_vcpu(struct tcb *t, uint64_t op, struct context *r);
@@ -249,6 +250,7 @@ void irq_port_destroyed(const struct port *p);
 /* log.c: the kernel's console output (docs/console.md) */
 void log_putc(char c);
 void log_announce(void);
+int log_unannounced(void);
 void log_direct(void);
 void log_port_destroyed(const struct port *p);
 const struct port *log_reader(void);
@@ -266,6 +268,8 @@ void sched_forget(const struct tcb *t);
 void thread_make_runnable(struct tcb *t, int front);
 _Noreturn void kernel_exit(void);
 _Noreturn void sched_handoff(struct tcb *from, struct tcb *to);
+_Noreturn void sched_handoff_exit(struct tcb *vcpu, struct tcb *vmm);
+_Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu);
 /* An interrupt woke the idle loop: count the time it waited (KC_IDLE_TSC). */
 void idle_account(void);
 

@@ -10,13 +10,13 @@ struct prio_bitmap {
 	uint64_t word[4];
 };
 
-static inline void prio_set(struct prio_bitmap *b, unsigned p)
+static inline __attribute__((always_inline)) void prio_set(struct prio_bitmap *b, unsigned p)
 {
 	b->word[p >> 6] |= 1ULL << (p & 63);
 	b->top |= 1ULL << (p >> 6);
 }
 
-static inline void prio_clear(struct prio_bitmap *b, unsigned p)
+static inline __attribute__((always_inline)) void prio_clear(struct prio_bitmap *b, unsigned p)
 {
 	b->word[p >> 6] &= ~(1ULL << (p & 63));
 	if (!b->word[p >> 6])
@@ -24,7 +24,7 @@ static inline void prio_clear(struct prio_bitmap *b, unsigned p)
 }
 
 /* The highest priority set, or -1 when empty. */
-static inline int prio_highest(const struct prio_bitmap *b)
+static inline __attribute__((always_inline)) int prio_highest(const struct prio_bitmap *b)
 {
 	if (!b->top)
 		return -1;

@@ -30,7 +30,7 @@ void sched_enqueue(struct tcb *t)
 	prio_set(&ready, p);
 }
 
-void sched_enqueue_front(struct tcb *t)
+static inline __attribute__((always_inline)) void enqueue_front(struct tcb *t)
 {
 	unsigned p = t->prio;
 	t->rq_prev = 0;
@@ -41,6 +41,11 @@ void sched_enqueue_front(struct tcb *t)
 		queue_tail[p] = t;
 	queue_head[p] = t;
 	prio_set(&ready, p);
+}
+
+void sched_enqueue_front(struct tcb *t)
+{
+	enqueue_front(t);
 }
 
 /* t is going away: never switch from it or save its FPU state again. */
@@ -68,6 +73,21 @@ void sched_dequeue(struct tcb *t)
 	t->rq_next = t->rq_prev = 0;
 	if (!queue_head[p])
 		prio_clear(&ready, p);
+}
+
+/* sched_dequeue, knowing t heads its queue (the running thread does) */
+static inline __attribute__((always_inline)) void dequeue_head(struct tcb *t)
+{
+	unsigned p = t->prio;
+	struct tcb *next = t->rq_next;
+	queue_head[p] = next;
+	if (next) {
+		next->rq_prev = 0;
+		t->rq_next = 0;
+	} else {
+		queue_tail[p] = 0;
+		prio_clear(&ready, p);
+	}
 }
 
 /* t, runnable, waits right behind `ahead`, runnable too, when they share
@@ -189,23 +209,45 @@ _Noreturn void kernel_exit(void)
 }
 
 /*
- * The IPC fast path's way out (ipc.c): `from`, the running thread, has
- * just blocked, and `to`, of at least its priority, has just been woken
- * by from's message (its badge already in to's saved RDI).
+ * The fast paths' way out (ipc.c): `from`, the running thread, has just
+ * blocked, and `to`, of at least its priority, has just been woken by
+ * from's message.
  * The running thread is always the head of the highest non-empty queue
  * (kernel_exit chose it so, and the queues change only inside the
  * kernel), so `to` takes its place at the head of that queue, or heads
  * its own higher queue, which is then the only non-empty one above: it is
- * the thread kernel_exit would pick, and runs without the search.  It is
- * no VCPU: a VCPU calls only with a kernel-made message (ipc_kmsg), which
- * the fast path never answers, and never receives.  Nothing
- * the fast path does prints, and every earlier exit announced what was
- * printed, so there is no log to announce (kernel_exit's first step).
- * `to` blocked in a system call (the fast path checked its context was
- * saved by SYSCALL), so its result registers, the message, come straight
- * from from's saved ones (context_restore_message, entry.S) rather than
- * through its own saved context; nothing else of its registers changed.
+ * the thread kernel_exit would pick, and runs without the search.  `to`
+ * is no VCPU: a VCPU calls only with a kernel-made message (ipc_kmsg),
+ * which no fast path answers this way, and never receives.  `to` blocked
+ * in a system call (the fast paths check its context was saved by
+ * SYSCALL).  The callers have made sure there is no log to announce
+ * (kernel_exit's first step): the IPC fast path prints nothing and every
+ * earlier exit announced what was printed; a VM exit checks.
  */
+static inline __attribute__((always_inline)) void handoff_switch(struct tcb *from, struct tcb *to)
+{
+	selfcheck();
+#ifdef BERTH_SELFCHECK
+	if (to != queue_head[prio_highest(&ready)] || fpu_owner != from || from != current || !to->timeslice ||
+	    to->is_vcpu || to->state != THREAD_RUNNABLE)
+		panic("selfcheck: the handoff from thread %lu to %lu is not kernel_exit's", from->id, to->id);
+#endif
+	/* switch_to, knowing more: `to` is not current and no VCPU; the FPU
+	 * holds from's state (every exit makes the thread it runs the FPU's
+	 * owner); `to` has run, so its time slice is set (sched_tick refills
+	 * it when it reaches 0) */
+	load_address_space(to, 0);
+	vspace_caps_changed = 0;
+	cpu_set_kernel_entry_stack((uintptr_t)(&to->ctx + 1));
+	wrmsr(MSR_FS_BASE, to->fs_base);
+	current = to;
+	fpu_switch(from->fpu, to->fpu);
+	fpu_owner = to;
+}
+
+/* The IPC fast path: `to`'s result registers, the message, come straight
+ * from from's saved ones (context_restore_message, entry.S) rather than
+ * through its own saved context; nothing else of its registers changed. */
 _Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
 {
 	unsigned p = from->prio;
@@ -224,23 +266,47 @@ _Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
 		sched_dequeue(from);
 		sched_enqueue_front(to);
 	}
-	selfcheck();
-#ifdef BERTH_SELFCHECK
-	if (to != queue_head[prio_highest(&ready)] || fpu_owner != from || from != current || !to->timeslice ||
-	    to->is_vcpu)
-		panic("selfcheck: the IPC fast path's handoff from thread %lu to %lu is not kernel_exit's", from->id,
-		      to->id);
-#endif
-	/* switch_to, knowing more: `to` is not current and no VCPU; the FPU
-	 * holds from's state (every exit makes the thread it runs the FPU's
-	 * owner); `to` has run, so its time slice is set (sched_tick refills
-	 * it when it reaches 0) */
-	load_address_space(to, 0);
-	vspace_caps_changed = 0;
-	cpu_set_kernel_entry_stack((uintptr_t)(&to->ctx + 1));
-	wrmsr(MSR_FS_BASE, to->fs_base);
-	current = to;
-	fpu_switch(from->fpu, to->fpu);
-	fpu_owner = to;
+	handoff_switch(from, to);
 	context_restore_message(&to->ctx, &from->ctx);
+}
+
+/* A VM exit to its waiting VMM (ipc_exit_deliver): the exit's registers
+ * are already in the VMM's saved context.  The VMM usually has the
+ * higher priority, so it heads a queue of its own. */
+_Noreturn void sched_handoff_exit(struct tcb *vcpu, struct tcb *vmm)
+{
+	vmm->state = THREAD_RUNNABLE;
+	dequeue_head(vcpu);
+	enqueue_front(vmm);
+	handoff_switch(vcpu, vmm);
+	context_restore(&vmm->ctx);
+}
+
+/*
+ * The VMM `from`, running, has answered its VCPU's exit and blocked:
+ * run the VCPU if kernel_exit would (nothing above its priority is ready
+ * and there is no log to announce), without the search and the general
+ * switch; else leave through kernel_exit.  The VCPU goes to the front of
+ * its queue either way, as thread_make_runnable(vcpu, 1) puts it.
+ */
+_Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
+{
+	dequeue_head(from);
+	vcpu->state = THREAD_RUNNABLE;
+	enqueue_front(vcpu);
+	if (log_unannounced() || prio_highest(&ready) != vcpu->prio)
+		kernel_exit();
+	kernel_counters[KC_VMEXIT_RESUMES]++;
+	selfcheck();
+	/* switch_to, knowing that a VCPU loads no address space and that
+	 * `from` owns the FPU */
+	vspace_caps_changed = 0;
+	cpu_set_kernel_entry_stack((uintptr_t)(&vcpu->ctx + 1));
+	wrmsr(MSR_FS_BASE, vcpu->fs_base);
+	current = vcpu;
+	fpu_switch(from->fpu, vcpu->fpu);
+	fpu_owner = vcpu;
+	if (!vcpu->timeslice)
+		vcpu->timeslice = TIMESLICE_TICKS;
+	vcpu_enter(vcpu);
 }

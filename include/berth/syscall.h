@@ -187,6 +187,8 @@ enum kernel_counter {
 	KC_VM_ENTRIES = 3,      /* guest entries (VMRUN) */
 	KC_IDLE_TSC = 4,        /* TSC ticks the kernel spent halted with nothing to run */
 	KC_IPC_NOTIFICATIONS = 5, /* notifications received (interrupts, timers, SYS_NOTIFY), not in KC_IPC_MESSAGES */
+	KC_VMEXIT_HANDOFFS = 6, /* VM exits handed straight to the waiting VMM (ipc_exit_deliver) */
+	KC_VMEXIT_RESUMES = 7,  /* replies to a VM exit that ran the VCPU straight after (sched_resume_vcpu) */
 	KC_COUNT
 };
 

@@ -431,41 +431,44 @@ static uint32_t exit_mtd(struct tcb *t, uint64_t code)
 	return slot < VCPU_MTD_SLOTS ? vstate(t)->mtd[slot] : VMEXIT_MTD_ALL;
 }
 
-/* Hand the exit to the VMM: a kernel-made call on the exit port, with the
- * words the exit's descriptor names.  To a VMM waiting on the port they
- * go straight into its buffer (ipc_exit_receiver); else into the VCPU's
- * kmsg, for the general path to move when the VMM receives. */
-static void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
+/* The register words in groups, as the exit message has them: RAX-RDX,
+ * RSI-RSP, R8-R15, RIP and RFLAGS.  Moving a whole group costs two
+ * instructions a word; picking one named word by bit scan and table
+ * (word_ptr) about ten. */
+#define MTD_GROUP_ABCD 0x0000fu
+#define MTD_GROUP_SIDI 0x000f0u
+#define MTD_GROUP_R8   0x0ff00u
+_Static_assert(MTD_GROUP_ABCD == (VMEXIT_MTD_REG(VCPU_RDX) << 1) - 1 &&
+               MTD_GROUP_SIDI == VMEXIT_MTD_REG(VCPU_RSI) * 0xf && VMEXIT_MTD_REG(VCPU_RSP) == 0x80 &&
+               MTD_GROUP_R8 == VMEXIT_MTD_REG(VCPU_R8) * 0xff && VMEXIT_MTD_REG(VCPU_R15) == 0x8000,
+               "enum vcpu_field's order");
+
+/* The exit's register words: every group with a word the descriptor
+ * names, whole (so an exit carries at least the words named; the others
+ * in a group are current too, and the rest of the buffer is stale). */
+static void exit_words(struct tcb *t, uint32_t mtd, uint64_t *w)
 {
-	struct vcpu_state *v = vstate(t);
-	uint32_t mtd = exit_mtd(t, code);
-	const uint64_t head[4] = { code, info1, V64(t, C_EXITINFO2), V64(t, C_EXITINTINFO) };
-	uint64_t info = MSG_INFO(LABEL_VMEXIT, (mtd & VMEXIT_MTD_STATE) ? VMEXIT_STATE_WORDS : VMEXIT_WORDS, 0);
-	v->reply_mtd = mtd;
-	uint64_t *w;
-	struct cap *slot;
-	struct tcb *r = ipc_exit_receiver(t, &w, &slot);
-	if (!r)
-		w = t->kmsg;
-	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests, no table */
-		w[VMEXIT_W_RAX + VCPU_RAX] = V64(t, S_RAX);
-		w[VMEXIT_W_RAX + VCPU_RBX] = v->regs.rbx;
-		w[VMEXIT_W_RAX + VCPU_RCX] = v->regs.rcx;
-		w[VMEXIT_W_RAX + VCPU_RDX] = v->regs.rdx;
-		w[VMEXIT_W_RAX + VCPU_RSI] = v->regs.rsi;
-		w[VMEXIT_W_RAX + VCPU_RDI] = v->regs.rdi;
-		w[VMEXIT_W_RAX + VCPU_RBP] = v->regs.rbp;
-		w[VMEXIT_W_RAX + VCPU_RSP] = V64(t, S_RSP);
-		for (int i = 0; i < 8; i++)
-			w[VMEXIT_W_RAX + VCPU_R8 + i] = v->regs.r8_15[i];
-		w[VMEXIT_W_RIP] = V64(t, S_RIP);
-		w[VMEXIT_W_RFLAGS] = V64(t, S_RFLAGS);
-	} else {
-		for (uint32_t m = mtd & VMEXIT_MTD_ALL; m; m &= m - 1) {
-			unsigned i = (unsigned)__builtin_ctz(m);
-			w[VMEXIT_W_RAX + i] = *word_ptr(t, i);
-		}
+	const struct vcpu_state *v = vstate(t);
+	uint64_t *g = w + VMEXIT_W_RAX;
+	if (mtd & MTD_GROUP_ABCD) {
+		g[VCPU_RAX] = V64(t, S_RAX);
+		g[VCPU_RBX] = v->regs.rbx;
+		g[VCPU_RCX] = v->regs.rcx;
+		g[VCPU_RDX] = v->regs.rdx;
 	}
+	if (mtd & MTD_GROUP_SIDI) {
+		g[VCPU_RSI] = v->regs.rsi;
+		g[VCPU_RDI] = v->regs.rdi;
+		g[VCPU_RBP] = v->regs.rbp;
+		g[VCPU_RSP] = V64(t, S_RSP);
+	}
+	if (mtd & MTD_GROUP_R8)
+		for (int i = 0; i < 8; i++)
+			g[VCPU_R8 + i] = v->regs.r8_15[i];
+	if (mtd & VMEXIT_MTD_REG(VCPU_RIP))
+		g[VCPU_RIP] = V64(t, S_RIP);
+	if (mtd & VMEXIT_MTD_REG(VCPU_RFLAGS))
+		g[VCPU_RFLAGS] = V64(t, S_RFLAGS);
 	if (mtd & VMEXIT_MTD_STATE) {
 		w[VMEXIT_W_CR0] = V64(t, S_CR0);
 		w[VMEXIT_W_CR3] = v->guest_cr3;
@@ -474,14 +477,43 @@ static void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
 		w[VMEXIT_W_CS_ATTRIB] = *(uint16_t *)(vmcb(t) + S_SEG + 16UL * SEG_CS + 2);
 		w[VMEXIT_W_SS_ATTRIB] = *(uint16_t *)(vmcb(t) + S_SEG + 16UL * SEG_SS + 2);
 	}
+}
+
+/* Hand the exit to the VMM, and leave the kernel: a kernel-made call on
+ * the exit port, with the words the exit's descriptor names.  To a VMM
+ * waiting on the port they go straight into its buffer
+ * (ipc_exit_receiver, ipc_exit_deliver, which may run the VMM at once);
+ * else into the VCPU's kmsg, for the general path to move when the VMM
+ * receives. */
+static _Noreturn void send_exit(struct tcb *t, uint64_t code, uint64_t info1)
+{
+	uint32_t mtd = exit_mtd(t, code);
+	const uint64_t head[4] = { code, info1, V64(t, C_EXITINFO2), V64(t, C_EXITINTINFO) };
+	uint64_t info = MSG_INFO(LABEL_VMEXIT, (mtd & VMEXIT_MTD_STATE) ? VMEXIT_STATE_WORDS : VMEXIT_WORDS, 0);
+	vstate(t)->reply_mtd = mtd;
+	uint64_t *w;
+	struct cap *slot;
+	struct tcb *r = ipc_exit_receiver(t, &w, &slot);
 	if (r) {
+		exit_words(t, mtd, w);
 		ipc_exit_deliver(t, r, slot, info, head);
-		return;
 	}
+	w = t->kmsg;
+	exit_words(t, mtd, w);
 	for (int i = 0; i < 4; i++)
 		w[i] = head[i];
 	if (!ipc_kernel_call(t, info, KMSG_VMEXIT))
 		vcpu_stopped(t, "no one receives its exits");
+	kernel_exit();
+}
+
+/* The reply's words of a group the descriptor names only in part. */
+static void reply_pick(struct tcb *t, uint32_t named, const uint64_t *w)
+{
+	for (; named; named &= named - 1) {
+		unsigned i = (unsigned)__builtin_ctz(named);
+		*word_ptr(t, i) = w[VMEXIT_W_RAX + i];
+	}
 }
 
 /* The VMM answered an exit: take the registers its descriptor names and
@@ -495,28 +527,35 @@ int vcpu_apply_reply(struct tcb *t, const struct tcb *vmm)
 	if (n != VMEXIT_REPLY_WORDS || MSG_CAPS(info) || !b)
 		return E_BAD_MSG;
 	const uint64_t *w = b->words;  /* words 4.. are in the buffer; 0..3 are not used */
+	const uint64_t *g = w + VMEXIT_W_RAX;
 	struct vcpu_state *v = vstate(t);
 	uint32_t mtd = v->reply_mtd;
-	if ((mtd & VMEXIT_MTD_ALL) == VMEXIT_MTD_ALL) {   /* the default: no bit tests, no table */
-		V64(t, S_RAX) = w[VMEXIT_W_RAX + VCPU_RAX];
-		v->regs.rbx = w[VMEXIT_W_RAX + VCPU_RBX];
-		v->regs.rcx = w[VMEXIT_W_RAX + VCPU_RCX];
-		v->regs.rdx = w[VMEXIT_W_RAX + VCPU_RDX];
-		v->regs.rsi = w[VMEXIT_W_RAX + VCPU_RSI];
-		v->regs.rdi = w[VMEXIT_W_RAX + VCPU_RDI];
-		v->regs.rbp = w[VMEXIT_W_RAX + VCPU_RBP];
-		V64(t, S_RSP) = w[VMEXIT_W_RAX + VCPU_RSP];
-		for (int i = 0; i < 8; i++)
-			v->regs.r8_15[i] = w[VMEXIT_W_RAX + VCPU_R8 + i];
-		V64(t, S_RIP) = w[VMEXIT_W_RIP];
-	} else {
-		for (uint32_t m = mtd & VMEXIT_MTD_ALL & ~VMEXIT_MTD_REG(VCPU_RFLAGS); m; m &= m - 1) {
-			unsigned i = (unsigned)__builtin_ctz(m);
-			*word_ptr(t, i) = w[VMEXIT_W_RAX + i];
-		}
+	if ((mtd & MTD_GROUP_ABCD) == MTD_GROUP_ABCD) {
+		V64(t, S_RAX) = g[VCPU_RAX];
+		v->regs.rbx = g[VCPU_RBX];
+		v->regs.rcx = g[VCPU_RCX];
+		v->regs.rdx = g[VCPU_RDX];
+	} else if (mtd & MTD_GROUP_ABCD) {
+		reply_pick(t, mtd & MTD_GROUP_ABCD, w);
 	}
+	if ((mtd & MTD_GROUP_SIDI) == MTD_GROUP_SIDI) {
+		v->regs.rsi = g[VCPU_RSI];
+		v->regs.rdi = g[VCPU_RDI];
+		v->regs.rbp = g[VCPU_RBP];
+		V64(t, S_RSP) = g[VCPU_RSP];
+	} else if (mtd & MTD_GROUP_SIDI) {
+		reply_pick(t, mtd & MTD_GROUP_SIDI, w);
+	}
+	if ((mtd & MTD_GROUP_R8) == MTD_GROUP_R8) {
+		for (int i = 0; i < 8; i++)
+			v->regs.r8_15[i] = g[VCPU_R8 + i];
+	} else if (mtd & MTD_GROUP_R8) {
+		reply_pick(t, mtd & MTD_GROUP_R8, w);
+	}
+	if (mtd & VMEXIT_MTD_REG(VCPU_RIP))
+		V64(t, S_RIP) = g[VCPU_RIP];
 	if (mtd & VMEXIT_MTD_REG(VCPU_RFLAGS))
-		V64(t, S_RFLAGS) = (w[VMEXIT_W_RFLAGS] & 0x3f7fd7UL) | 2;
+		V64(t, S_RFLAGS) = (g[VCPU_RFLAGS] & 0x3f7fd7UL) | 2;
 	V64(t, C_EVENTINJ) = w[VMEXIT_W_INJECT];
 	return E_OK;
 }
@@ -608,7 +647,6 @@ again:;
 		V64(t, C_EXITINFO2) = 0;
 		V64(t, C_EXITINTINFO) = 0;
 		send_exit(t, VMEXIT_INVALID, reason);
-		kernel_exit();
 	}
 	/* what keeps the host safe, whatever the VMM wrote */
 	if (!shadow)
@@ -674,7 +712,6 @@ again:;
 	}
 	send_exit(t, (uint32_t)code == (uint32_t)VMEXIT_INVALID ? VMEXIT_INVALID : code,
 	          (uint32_t)code == (uint32_t)VMEXIT_INVALID ? VMRUN_INVALID_HW : V64(t, C_EXITINFO1));
-	kernel_exit();
 }
 
 /* --- the VMM's calls ----------------------------------------------- */
