@@ -437,7 +437,7 @@ _Noreturn void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slo
 	 * the head of the highest queue, so a VMM of at least its priority
 	 * is next) and took the message in a system call, as the IPC fast
 	 * path's receiver. */
-	if (r->prio >= vcpu->prio && r->ctx.vector == VECTOR_SYSCALL && !log_unannounced()) {
+	if (r->prio >= vcpu->prio && r->ctx.vector == VECTOR_SYSCALL && !log_unannounced) {
 		kernel_counters[KC_VMEXIT_HANDOFFS]++;
 		sched_handoff_exit(vcpu, r);
 	}

@@ -24,7 +24,7 @@ static char ring[LOG_RING];
 static uint64_t written, taken;       /* bytes put in and taken out, ever */
 static struct port *reader;           /* the console driver's port, 0: direct */
 static uint64_t reader_bits;
-static int unannounced;               /* bytes came since the last notification */
+int log_unannounced;                  /* bytes came since the last notification */
 
 static void flush(void)
 {
@@ -41,23 +41,16 @@ void log_putc(char c)
 	if (written - taken == LOG_RING)
 		flush();
 	ring[written++ % LOG_RING] = c;
-	unannounced = 1;
+	log_unannounced = 1;
 }
 
 /* Called as the kernel leaves, where posting to a port is safe (printk
  * may run in the middle of an IPC operation). */
 void log_announce(void)
 {
-	if (unannounced && reader)
+	if (log_unannounced && reader)
 		port_notify(reader, reader_bits, 0);
-	unannounced = 0;
-}
-
-/* log_announce has something to post: a way out of the kernel that skips
- * kernel_exit checks this first. */
-int log_unannounced(void)
-{
-	return unannounced && reader;
+	log_unannounced = 0;
 }
 
 void log_direct(void)
@@ -98,7 +91,7 @@ int sys_log(struct tcb *t, struct context *r)
 			return E_BAD_ARG;
 		reader = P2V(port->obj);
 		reader_bits = r->r10;
-		unannounced = 1; /* the new reader learns at once whether something waits */
+		log_unannounced = 1; /* the new reader learns at once whether something waits */
 		return E_OK;
 	case LOG_READ: {
 		if (taken == written)

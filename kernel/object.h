@@ -250,7 +250,10 @@ void irq_port_destroyed(const struct port *p);
 /* log.c: the kernel's console output (docs/console.md) */
 void log_putc(char c);
 void log_announce(void);
-int log_unannounced(void);
+/* Set by what log_announce has to post (with no reader, nothing; it is
+ * cleared all the same): a way out of the kernel that skips kernel_exit
+ * tests it first. */
+extern int log_unannounced;
 void log_direct(void);
 void log_port_destroyed(const struct port *p);
 const struct port *log_reader(void);

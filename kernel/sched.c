@@ -294,7 +294,7 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 	dequeue_head(from);
 	vcpu->state = THREAD_RUNNABLE;
 	enqueue_front(vcpu);
-	if (log_unannounced() || prio_highest(&ready) != vcpu->prio)
+	if (log_unannounced || prio_highest(&ready) != vcpu->prio)
 		kernel_exit();
 	kernel_counters[KC_VMEXIT_RESUMES]++;
 	selfcheck();
