@@ -298,6 +298,10 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 		kernel_exit();
 	kernel_counters[KC_VMEXIT_RESUMES]++;
 	selfcheck();
+#ifdef BERTH_SELFCHECK
+	if (vcpu != queue_head[prio_highest(&ready)] || fpu_owner != from || from != current || !vcpu->is_vcpu)
+		panic("selfcheck: the resume of VCPU %lu from thread %lu is not kernel_exit's", vcpu->id, from->id);
+#endif
 	/* switch_to, knowing that a VCPU loads no address space and that
 	 * `from` owns the FPU */
 	vspace_caps_changed = 0;

@@ -219,8 +219,8 @@ static int moved(void)
 
 /* ipc_reply_recv for the answer to an exit.  The kernel reads only the
  * words the exits' transfer descriptors name (exit_mtd) from the reply,
- * and writes only those into the buffer: the exit answered's and the next
- * exit's.  The copies between the buffer and m move the whole register
+ * the exit answered's, and writes at least those of the next exit into
+ * the buffer (whole groups of registers).  The copies between the buffer and m move the whole register
  * block anyway: a constant-size copy is a few vector moves, fewer
  * instructions than picking the named words one bit at a time, and a
  * word not named is one no handler of that exit reads. */
