@@ -53,6 +53,13 @@ void log_announce(void)
 	log_unannounced = 0;
 }
 
+/* Write out what the console driver has not taken yet, now: the machine
+ * is about to end (SYS_DEBUG_EXIT), and the driver would not get to run. */
+void log_flush(void)
+{
+	flush();
+}
+
 void log_direct(void)
 {
 	flush();

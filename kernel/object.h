@@ -255,6 +255,7 @@ void log_announce(void);
  * tests it first. */
 extern int log_unannounced;
 void log_direct(void);
+void log_flush(void);
 void log_port_destroyed(const struct port *p);
 const struct port *log_reader(void);
 int sys_log(struct tcb *t, struct context *r);

@@ -66,6 +66,9 @@ static int dispatch(struct tcb *t, struct context *r)
 		if (!debug_exit_enabled)
 			return E_NO_RIGHTS;
 		printk("berth: debug exit %lu requested by thread %lu\n", r->rdi & 0x7f, t->id);
+		/* QEMU ends at the write: what the console driver has yet to
+		 * print (the caller's last words among it) goes out first */
+		log_flush();
 		outb(DEBUG_EXIT_PORT, (uint8_t)(r->rdi & 0x7f));
 		return E_STATE; /* no exit device: carry on */
 	case SYS_UNTYPED_RETYPE:
