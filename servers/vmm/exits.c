@@ -538,8 +538,16 @@ static void exit_npf(struct msg *m)
 	struct page_fault pf;
 	if (first > in.size)
 		first = in.size;
-	if (gva_translate(&pg, la, access, &gpa0, &pf) ||
-	    (first < in.size && gva_translate(&pg, la + first, access, &gpa1, &pf))) {
+	if ((info & (1UL << 32)) && first == in.size && !((gpa ^ la) & (PAGE_SIZE - 1))) {
+		/* a fault on the final translation (bit 32) of an access within
+		 * one page, at the offset the instruction names: the processor
+		 * walked the guest's tables for it, its permissions passed (or
+		 * this would be the guest's #PF), and the fault names the page,
+		 * so a walk of ours would find the same (a walk does not set
+		 * accessed or dirty bits either) */
+		gpa0 = gpa;
+	} else if (gva_translate(&pg, la, access, &gpa0, &pf) ||
+	           (first < in.size && gva_translate(&pg, la + first, access, &gpa1, &pf))) {
 		inject_pf(m, &pf);
 		return;
 	}
