@@ -542,9 +542,9 @@ static void exit_npf(struct msg *m)
 		/* a fault on the final translation (bit 32) of an access within
 		 * one page, at the offset the instruction names: the processor
 		 * walked the guest's tables for it, its permissions passed (or
-		 * this would be the guest's #PF), and the fault names the page,
-		 * so a walk of ours would find the same (a walk does not set
-		 * accessed or dirty bits either) */
+		 * this would be the guest's #PF), it set the entries' accessed
+		 * and dirty bits (tests/guests/vmm_mmio_walk.c), and the fault
+		 * names the page: a walk of ours would find the same */
 		gpa0 = gpa;
 	} else if (gva_translate(&pg, la, access, &gpa0, &pf) ||
 	           (first < in.size && gva_translate(&pg, la + first, access, &gpa1, &pf))) {

@@ -3,7 +3,9 @@
  * it belongs and the load brings both back; a guest page table in
  * unbacked memory or in a device is walked as the processor would (all
  * ones is a reserved-bit #PF, a zero entry a not-present #PF), never
- * emulated as if the data access had hit the page table. */
+ * emulated as if the data access had hit the page table.  And an
+ * emulated access leaves the accessed and dirty bits of the guest's entry
+ * as the processor's own access would. */
 #include "guest.h"
 
 #define MMIO_TEST 0xfeb00000UL
@@ -41,7 +43,7 @@ static void store(uint64_t va, uint64_t v)
 
 int main(void)
 {
-	plan(8);
+	plan(10);
 	idt_set(14, on_pf);
 	idt_load();
 
@@ -83,5 +85,16 @@ int main(void)
 	v = load(WINDOW_VA + 0x2040);
 	ok(pf_count == 4 && v == 0xfeed, "a present entry in the device maps RAM (%lx)", v);
 	window_table_at(0);
+
+	/* entries with the accessed and dirty bits clear: a store to the
+	 * device leaves its entry accessed and dirty, a load accessed only */
+	window_map(WINDOW_VA + 0x3000, MMIO_TEST | PTE_PRESENT_RW);
+	window_map(WINDOW_VA + 0x4000, MMIO_TEST | PTE_PRESENT_RW);
+	store(WINDOW_VA + 0x3010, 7);
+	v = load(WINDOW_VA + 0x4010);
+	uint64_t stored = window_entry(WINDOW_VA + 0x3000), loaded = window_entry(WINDOW_VA + 0x4000);
+	ok(pf_count == 4 && (stored & 0x60) == 0x60, "a store to the device: its entry accessed and dirty (%lx)",
+	   stored);
+	ok(v == 7 && (loaded & 0x60) == 0x20, "a load from it: accessed, not dirty (%lx; %lx)", loaded, v);
 	return 0;
 }

@@ -131,6 +131,11 @@ void window_table_at(uint64_t gpa)
 	flush_tlb();
 }
 
+uint64_t window_entry(uint64_t va)
+{
+	return ((volatile uint64_t *)window_table)[((va - WINDOW_VA) >> 12) & 511];
+}
+
 void window_map(uint64_t va, uint64_t pte)
 {
 	window_table[((va - WINDOW_VA) >> 12) & 511] = pte;
