@@ -224,6 +224,19 @@ _Noreturn void kernel_exit(void)
  * (kernel_exit's first step): the IPC fast path prints nothing and every
  * earlier exit announced what was printed; a VM exit checks.
  */
+/* The rest of switch_to for a fast path's switch from the running thread
+ * `from`, which owns the FPU, to `to` (its address space already
+ * loaded, or none needed). */
+static inline __attribute__((always_inline)) void switch_from_owner(struct tcb *from, struct tcb *to)
+{
+	vspace_caps_changed = 0;
+	cpu_set_kernel_entry_stack((uintptr_t)(&to->ctx + 1));
+	wrmsr(MSR_FS_BASE, to->fs_base);
+	current = to;
+	fpu_switch(from->fpu, to->fpu);
+	fpu_owner = to;
+}
+
 static inline __attribute__((always_inline)) void handoff_switch(struct tcb *from, struct tcb *to)
 {
 	selfcheck();
@@ -237,12 +250,7 @@ static inline __attribute__((always_inline)) void handoff_switch(struct tcb *fro
 	 * owner); `to` has run, so its time slice is set (sched_tick refills
 	 * it when it reaches 0) */
 	load_address_space(to, 0);
-	vspace_caps_changed = 0;
-	cpu_set_kernel_entry_stack((uintptr_t)(&to->ctx + 1));
-	wrmsr(MSR_FS_BASE, to->fs_base);
-	current = to;
-	fpu_switch(from->fpu, to->fpu);
-	fpu_owner = to;
+	switch_from_owner(from, to);
 }
 
 /* The IPC fast path: `to`'s result registers, the message, come straight
@@ -304,12 +312,7 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 #endif
 	/* switch_to, knowing that a VCPU loads no address space and that
 	 * `from` owns the FPU */
-	vspace_caps_changed = 0;
-	cpu_set_kernel_entry_stack((uintptr_t)(&vcpu->ctx + 1));
-	wrmsr(MSR_FS_BASE, vcpu->fs_base);
-	current = vcpu;
-	fpu_switch(from->fpu, vcpu->fpu);
-	fpu_owner = vcpu;
+	switch_from_owner(from, vcpu);
 	if (!vcpu->timeslice)
 		vcpu->timeslice = TIMESLICE_TICKS;
 	vcpu_enter(vcpu);
