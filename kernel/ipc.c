@@ -384,6 +384,11 @@ int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
 	return 1;
 }
 
+/* What the fast paths' lookups find where there is no slot: a type no
+ * check accepts, so each lookup needs only its type check after it.
+ * Never written: nothing is done to a slot before its type is checked. */
+static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
+
 /*
  * The VM exit's fast path (svm.c's send_exit): the VMM already waits on
  * the exit port, with an IPC buffer and an empty slot for the reply
@@ -396,11 +401,6 @@ int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
  * (docs/ipc.md): a dead port has no receiver, and an empty slot is all
  * zero.
  */
-/* What the fast paths' lookups find where there is no slot: a type no
- * check accepts, so each lookup needs only its type check after it.
- * Never written: nothing is done to a slot before its type is checked. */
-static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
-
 struct tcb *ipc_exit_receiver(const struct tcb *vcpu, uint64_t **words, struct cap **slot)
 {
 	const struct cap *f = &vcpu->fault_cap;
@@ -624,7 +624,6 @@ static inline __attribute__((always_inline)) _Noreturn void fastpath_exit(struct
 		fastpath_exit_traced(from, to, kind);
 	sched_handoff(from, to);
 }
-
 
 /* A VM exit's reply: VMEXIT_REPLY_WORDS words, no capabilities, no flags
  * (a reply of no words is a fast_message). */
