@@ -930,6 +930,25 @@ static volatile const char *current_task; /* the target of the injections now */
 static uint64_t seed;
 static uint8_t watchdog_stack[16384] __attribute__((aligned(16)));
 
+/* Which tasks above the campaign have their main thread ready to run
+ * (init's ps rows, init and the idle loop included): what may be holding
+ * the campaign off, printed when the watchdog first finds it starved. */
+static void starved_by(void)
+{
+	char name[33];
+	for (uint32_t i = 0; i < 64; i++) { /* until init says there are no more rows */
+		uint32_t kind, flags, state, thread, end, prio, restarts;
+		int32_t policy;
+		int64_t detail;
+		uint64_t memory, up, idle;
+		if (init_ps_entry(INIT, i, name, &kind, &flags, &state, &thread, &end, &detail, &prio, &restarts, &policy,
+		                  &memory, &up, &idle))
+			break;
+		if (prio > CAMPAIGN_PRIORITY && thread == THREAD_RUNNABLE && kind != 2)
+			debug_printf("faults:   ready above the campaign: '%s' (priority %u)\n", name, prio);
+	}
+}
+
 /* The campaign's thread has been ready to run, but not run, for
  * STARVED_MS: something above it loops, and neither a heartbeat (a task
  * that publishes nothing has none) nor a probe's deadline (it was not in
@@ -952,6 +971,7 @@ static void starvation_check(unsigned *ready_ms, int *reported)
 	if (!*reported) {
 		debug_printf("faults: the campaign could not run for %u ms (a task above it loops): reporting '%s' to "
 		             "init\n", STARVED_MS, task);
+		starved_by();
 		*reported = 1;
 		if (init_kill(INIT, task) == E_OK)
 			watchdog_kills++;
