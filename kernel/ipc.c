@@ -389,6 +389,21 @@ int ipc_kernel_call(struct tcb *t, uint64_t info, unsigned kind)
  * Never written: nothing is done to a slot before its type is checked. */
 static struct cap no_slot = { .type = OBJ_TYPE_COUNT };
 
+/* await_reply for the fast paths, whose reply slot is empty: cap_set,
+ * knowing an empty slot is all zero (the self-check's check_slot holds
+ * every slot to that); the caller waits with a kernel-made message of
+ * kind kmsg, or none. */
+static inline __attribute__((always_inline)) void await_reply_in_empty(struct tcb *caller, struct cap *slot,
+                                                                       uint8_t kmsg)
+{
+	slot->type = OBJ_REPLY;
+	slot->rights = RIGHT_SEND;
+	slot->obj = V2P(caller);
+	caller->reply_cap = slot;
+	caller->ipc_kmsg = kmsg;
+	caller->state = THREAD_BLOCKED_REPLY;
+}
+
 /*
  * The VM exit's fast path (svm.c's send_exit): the VMM already waits on
  * the exit port, with an IPC buffer and an empty slot for the reply
@@ -426,13 +441,7 @@ _Noreturn void ipc_exit_deliver(struct tcb *vcpu, struct tcb *r, struct cap *slo
 	r->ctx.r9 = w[3];
 	kernel_counters[KC_IPC_MESSAGES]++;
 	vcpu->kmsg_info = info;
-	vcpu->ipc_kmsg = KMSG_VMEXIT;
-	/* await_reply: cap_set, knowing the slot is empty, so all zero */
-	slot->type = OBJ_REPLY;
-	slot->rights = RIGHT_SEND;
-	slot->obj = V2P(vcpu);
-	vcpu->reply_cap = slot;
-	vcpu->state = THREAD_BLOCKED_REPLY;
+	await_reply_in_empty(vcpu, slot, KMSG_VMEXIT);
 	/* The VMM runs at once when kernel_exit would pick it (the VCPU was
 	 * the head of the highest queue, so a VMM of at least its priority
 	 * is next) and took the message in a system call, as the IPC fast
@@ -625,6 +634,24 @@ static inline __attribute__((always_inline)) _Noreturn void fastpath_exit(struct
 	sched_handoff(from, to);
 }
 
+/* The reply fast paths' do_reply and do_recv: the Reply right rc is
+ * spent and its slot emptied (a Reply capability has nothing beyond its
+ * type, rights, obj and w0, and w0 is 0 while obj names a caller:
+ * check_slot), and t waits on p, its next reply right to go where
+ * SYS_REPLY_RECV's R12 says. */
+static inline __attribute__((always_inline)) void replied_and_waiting(struct tcb *t, struct cap *rc,
+                                                                      struct tcb *caller, struct port *p)
+{
+	caller->reply_cap = 0;
+	rc->type = OBJ_NONE;
+	rc->rights = 0;
+	rc->obj = 0;
+	t->ipc_reply_slot = t->ctx.r12;
+	t->state = THREAD_BLOCKED_RECV;
+	t->ipc_port = p;
+	queue_append(&p->recv_head, &p->recv_tail, t);
+}
+
 /* A VM exit's reply: VMEXIT_REPLY_WORDS words, no capabilities, no flags
  * (a reply of no words is a fast_message). */
 static inline int exit_reply_message(uint64_t info)
@@ -648,14 +675,7 @@ static _Noreturn void exit_reply_recv(struct tcb *t, struct cap *rc, struct tcb 
 	if ((t->traced | caller->traced) || vcpu_apply_reply(caller, t))
 		syscall_dispatch();
 	caller->ipc_kmsg = 0;
-	caller->reply_cap = 0;
-	rc->type = OBJ_NONE; /* spent, and the slot emptied, as fastpath_reply_recv below */
-	rc->rights = 0;
-	rc->obj = 0;
-	t->ipc_reply_slot = t->ctx.r12;
-	t->state = THREAD_BLOCKED_RECV;
-	t->ipc_port = p;
-	queue_append(&p->recv_head, &p->recv_tail, t);
+	replied_and_waiting(t, rc, caller, p);
 	sched_resume_vcpu(t, caller);
 }
 
@@ -677,14 +697,7 @@ _Noreturn void fastpath_call(void)
 	    (slot = cspace_lookup_or(server, server->ipc_reply_slot, &no_slot))->type != OBJ_NONE)
 		syscall_dispatch();
 	queue_pop_receiver(P2V(c->obj), server);
-	/* cap_set, knowing an empty slot is all zero (the self-check's
-	 * check_slot holds every slot to that) */
-	slot->type = OBJ_REPLY;
-	slot->rights = RIGHT_SEND;
-	slot->obj = V2P(t);
-	t->reply_cap = slot;
-	t->ipc_kmsg = 0;
-	t->state = THREAD_BLOCKED_REPLY;
+	await_reply_in_empty(t, slot, KMSG_NONE);
 	fastpath_exit(t, server, c->w0, TRACE_CALL);
 }
 
@@ -715,16 +728,6 @@ _Noreturn void fastpath_reply_recv(void)
 	if (!fast_message(r->rsi) || caller->prio < t->prio || caller->ctx.vector != VECTOR_SYSCALL ||
 	    p->notify_bits || p->send_head)
 		syscall_dispatch();
-	caller->reply_cap = 0;
-	/* spent, and the slot emptied (do_reply, then do_recv): a Reply
-	 * capability has nothing beyond its type, rights, obj and w0, and w0
-	 * is 0 while obj names a caller (check_slot) */
-	rc->type = OBJ_NONE;
-	rc->rights = 0;
-	rc->obj = 0;
-	t->ipc_reply_slot = r->r12;
-	t->state = THREAD_BLOCKED_RECV;
-	t->ipc_port = p;
-	queue_append(&p->recv_head, &p->recv_tail, t);
+	replied_and_waiting(t, rc, caller, p);
 	fastpath_exit(t, caller, 0, TRACE_REPLY);
 }
