@@ -181,6 +181,7 @@ long clone_begin_request(const char *child, uint64_t reply_slot)
 		return E_OK;
 	}
 	C.pending = 1;
+	exit_work_ask();
 	return E_OK;
 }
 

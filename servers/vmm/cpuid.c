@@ -32,7 +32,7 @@
 #define LEAF7_ECX (1u << 2)
 #define LEAF7_EDX (1u << 4)
 
-void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d)
+static void policy_compute(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d)
 {
 	uint32_t ra = 0, rb = 0, rc = 0, rd = 0;
 	if (leaf >= 0x40000000 && leaf < 0x40000200) {
@@ -93,4 +93,40 @@ void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_
 	*b = rb;
 	*c = rc;
 	*d = rd;
+}
+
+/* The answers to the leaves that have no subleaves, kept once computed
+ * (as KVM keeps the table its VMM sets): the policy depends only on the
+ * host and on the paging mode, which is fixed before the guest runs, so
+ * a kept answer is the one policy_compute would give again.  A CPUID exit
+ * then skips the host's CPUID instructions and the leaf's filtering.
+ * Leaves 0..31 and 0x80000000..0x8000001f; those with subleaves (their
+ * bits below) are computed every time. */
+#define BASIC_SUBLEAF_LEAVES ((1u << 4) | (1u << 7) | (1u << 0xb) | (1u << 0xd) | (1u << 0xf) | \
+                              (1u << 0x10) | (1u << 0x12) | (1u << 0x14) | (1u << 0x17) | (1u << 0x18) | \
+                              (1u << 0x1b) | (1u << 0x1d) | (1u << 0x1e) | (1u << 0x1f))
+#define EXT_SUBLEAF_LEAVES (1u << 0x1d)
+
+static struct cpuid_answer kept[2][32];
+static uint32_t known[2];   /* bit i: kept[range][i] holds leaf i's answer */
+
+static __attribute__((noinline)) const struct cpuid_answer *policy_and_keep(uint32_t leaf, uint32_t sub)
+{
+	static struct cpuid_answer once;   /* a leaf not kept: good until the next call */
+	unsigned range = leaf >> 31, index = leaf & 0x7fffffffu;
+	uint32_t subleaf_leaves = range ? EXT_SUBLEAF_LEAVES : BASIC_SUBLEAF_LEAVES;
+	int keep = index < 32 && !((subleaf_leaves >> index) & 1);
+	struct cpuid_answer *r = keep ? &kept[range][index] : &once;
+	policy_compute(leaf, keep ? 0 : sub, &r->a, &r->b, &r->c, &r->d);
+	if (keep)
+		known[range] |= 1u << index;
+	return r;
+}
+
+const struct cpuid_answer *cpuid_policy(uint32_t leaf, uint32_t sub)
+{
+	unsigned range = leaf >> 31, index = leaf & 0x7fffffffu;
+	if (index < 32 && ((known[range] >> index) & 1))
+		return &kept[range][index];
+	return policy_and_keep(leaf, sub);
 }

@@ -170,12 +170,11 @@ static size_t fetch_opcode(struct guest_paging *pg, uint64_t rip, uint8_t bytes[
 
 static void exit_cpuid(struct msg *m)
 {
-	uint64_t a, b, c, d;
-	cpuid_policy((uint32_t)W(VCPU_RAX), (uint32_t)W(VCPU_RCX), &a, &b, &c, &d);
-	W(VCPU_RAX) = a;
-	W(VCPU_RBX) = b;
-	W(VCPU_RCX) = c;
-	W(VCPU_RDX) = d;
+	const struct cpuid_answer *r = cpuid_policy((uint32_t)W(VCPU_RAX), (uint32_t)W(VCPU_RCX));
+	W(VCPU_RAX) = r->a;
+	W(VCPU_RBX) = r->b;
+	W(VCPU_RCX) = r->c;
+	W(VCPU_RDX) = r->d;
 	complete(m, m->w[VMEXIT_W_RIP] + 2);
 }
 
@@ -732,42 +731,45 @@ static int exit_dispatch(struct msg *m);
 
 int handle_exit(struct msg *m)
 {
-	exit_state_take(m);
-	int reply = exit_dispatch(m);
-	exit_state.valid = 0;
-	/* a CPUID exit, port I/O or MMIO leaves the interrupt controllers as
-	 * they were, unless a device model raised a line (irq_line), or the
-	 * guest wrote the 8259 (pic_write), the local APIC or the I/O APIC
-	 * (mmio_access); any other exit may (an MSR: the APIC's base) */
 	uint64_t code = m->w[VMEXIT_W_CODE];
-	if (code != VMEXIT_CPUID && code != VMEXIT_IOIO && code != VMEXIT_NPF)
-		irq_recheck = 1;
-	return reply;
+	/* an event the exit interrupted is delivered again */
+	m->w[VMEXIT_W_INJECT] = (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) ? m->w[VMEXIT_W_INTINFO] : 0;
+	/* The exits a running guest takes most, first, in a function small
+	 * enough to save no registers.  None is shadow paging's, and each
+	 * leaves the interrupt controllers as they were, unless a device
+	 * model raised a line (irq_line) or the guest wrote the 8259
+	 * (pic_write), the local APIC or the I/O APIC (mmio_access), which
+	 * set irq_recheck themselves. */
+	if (code == VMEXIT_CPUID) {
+		exit_cpuid(m);
+		return 1;
+	}
+	if (code == VMEXIT_IOIO) {
+		exit_io(m);
+		return !vm.stopped;
+	}
+	if (code == VMEXIT_NPF) {
+		exit_state_take(m);   /* only this exit carries them (exit_mtd) */
+		exit_npf(m);
+		exit_state.valid = 0;
+		return !vm.stopped;
+	}
+	irq_recheck = 1;   /* any other exit may change them (an MSR: the APIC's base) */
+	return exit_dispatch(m);
 }
 
 static int exit_dispatch(struct msg *m)
 {
 	uint64_t code = m->w[VMEXIT_W_CODE];
-	/* an event the exit interrupted is delivered again */
-	m->w[VMEXIT_W_INJECT] = (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) ? m->w[VMEXIT_W_INTINFO] : 0;
 	int reply;
 	if (shadow_exit(m, &reply))   /* mode=shadow: page faults, CR3, INVLPG (shadow.c) */
 		return reply;
 	switch (code) {
-	case VMEXIT_CPUID:
-		exit_cpuid(m);
-		return 1;
-	case VMEXIT_IOIO:
-		exit_io(m);
-		return !vm.stopped;
 	case VMEXIT_MSR:
 		exit_msr(m);
 		return 1;
 	case VMEXIT_VMMCALL:
 		return exit_vmmcall(m);
-	case VMEXIT_NPF:
-		exit_npf(m);
-		return !vm.stopped;
 	case VMEXIT_VINTR:
 		/* the guest can take an interrupt: deliver_interrupt injects it */
 		return 1;

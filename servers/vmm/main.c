@@ -239,6 +239,20 @@ static inline __attribute__((always_inline)) void copy_words(uint64_t *to, const
 		to[first + n - 1] = from[first + n - 1];
 }
 
+/* What waits for an exit, the VCPU stopped on it (m: the answer to
+ * send): 1 if the VM has moved.  Most exits find nothing asked
+ * (vm.exit_work), and skip the four looks.  The flag is taken before the
+ * looks, so a request made during them is looked at next time. */
+static int exit_work(const struct msg *m)
+{
+	if (!__atomic_exchange_n(&vm.exit_work, 0, __ATOMIC_ACQ_REL))
+		return 0;
+	snapshot_at_exit(m); /* a snapshot asked for waits for this moment (snapshot.c) */
+	clone_at_exit(m);    /* so does a clone's start (clone.c) */
+	share_at_exit();     /* and vm share's scan (share.c) */
+	return migrate_stop(m); /* and a migration's last round (migrate.c) */
+}
+
 static long exit_reply_recv(struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
@@ -518,10 +532,7 @@ int main(const struct bootinfo *bi)
 			feed_uart(0, 0);
 		charge_exit(since);
 		deliver_interrupt(&m);
-		snapshot_at_exit(&m); /* a snapshot asked for waits for this moment (snapshot.c) */
-		clone_at_exit(&m);    /* so does a clone's start (clone.c) */
-		share_at_exit();      /* and vm share's scan (share.c) */
-		if (migrate_stop(&m)) /* so does a migration's last round (migrate.c) */
+		if (__atomic_load_n(&vm.exit_work, __ATOMIC_RELAXED) && exit_work(&m))
 			return moved();
 		err = exit_reply_recv(&m);
 	}

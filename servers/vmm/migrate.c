@@ -260,6 +260,7 @@ static void migrate_thread(uint64_t arg)
 	(void)arg;
 	M.why = precopy();
 	__atomic_store_n(&M.state, M.why ? FAILED : STOPPING, __ATOMIC_RELEASE);
+	exit_work_ask();
 	sys_notify(M.to_main, MIGRATE_BIT);
 }
 

@@ -244,8 +244,7 @@ static unsigned guest_phys_bits(void)
 {
 	static unsigned bits;
 	if (!bits) {
-		uint64_t a, b, c, d;
-		cpuid_policy(0x80000008u, 0, &a, &b, &c, &d);
+		uint32_t a = cpuid_policy(0x80000008u, 0)->a;
 		bits = (a & 0xff) ? (unsigned)(a & 0xff) : 36;
 	}
 	return bits;

@@ -87,6 +87,7 @@ long share_request(uint64_t reply_slot)
 		return E_OK;
 	}
 	S.pending = 1;
+	exit_work_ask();
 	return E_OK;
 }
 

@@ -476,6 +476,7 @@ long snapshot_request(const char *path, uint64_t reply_slot)
 		return E_OK;
 	}
 	pending = 1;              /* at the next exit (main.c) */
+	exit_work_ask();
 	return E_OK;
 }
 

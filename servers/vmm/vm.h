@@ -58,9 +58,17 @@ struct vm {
 	int verbose;                  /* the `verbose` argument: report MSRs the guest did not get */
 	uint64_t mtrr_def_type;       /* MSR 0x2ff */
 	uint64_t console;
+	int exit_work;                /* a module waits for the next exit (exit_work_ask) */
 };
 
 extern struct vm vm;
+
+/* Ask main.c to call snapshot_at_exit, clone_at_exit, share_at_exit and
+ * migrate_stop at the next exit (from any of the VMM's threads). */
+static inline void exit_work_ask(void)
+{
+	__atomic_store_n(&vm.exit_work, 1, __ATOMIC_RELEASE);
+}
 
 static inline uint64_t rdtsc(void)
 {
@@ -210,7 +218,11 @@ uint32_t irq_levels(void);           /* snapshots: the ISA lines asserted */
 void irq_levels_restore(uint32_t saved);
 
 /* cpuid.c */
-void cpuid_policy(uint32_t leaf, uint32_t sub, uint64_t *a, uint64_t *b, uint64_t *c, uint64_t *d);
+/* EAX, EBX, ECX and EDX as CPUID leaves them in the guest's registers */
+struct cpuid_answer {
+	uint64_t a, b, c, d;
+};
+const struct cpuid_answer *cpuid_policy(uint32_t leaf, uint32_t sub);
 
 /* exits.c */
 int handle_exit(struct msg *m);  /* 1: reply now, 0: parked or stopped */
