@@ -1,7 +1,16 @@
-/* Fixed-priority round-robin scheduling.  Runnable threads, the running
- * one included, sit in one queue per priority; the head of the highest
- * non-empty queue runs.  The timer tick rotates the running thread to the
- * tail of its queue when its time slice is used up. */
+/* Fixed-priority round-robin scheduling.  Runnable threads sit in one
+ * queue per priority; the head of the highest non-empty queue runs.  The
+ * timer tick rotates the running thread to the tail of its queue when its
+ * time slice is used up.
+ *
+ * The running thread may be off its queue: the fast switches (the IPC
+ * handoff, a VM exit's handoff and its resume) leave the thread they
+ * switch to off the queues, as seL4's "Benno" scheduling does, and save
+ * a dequeue and an enqueue each way.  Such a thread stands where
+ * kernel_exit would find it, in front of its queue's head, and goes back
+ * in (requeue_running) as soon as anything needs the queue to show its
+ * place: a thread put in front at its priority, one queued behind it, a
+ * higher one to run. */
 #include <berth/syscall.h>
 #include "object.h"
 #include "prio_bitmap.h"
@@ -43,8 +52,27 @@ static inline __attribute__((always_inline)) void enqueue_front(struct tcb *t)
 	prio_set(&ready, p);
 }
 
+static inline __attribute__((always_inline)) int queued(const struct tcb *t)
+{
+	return t->rq_prev || queue_head[t->prio] == t;
+}
+
+/* The running thread, if it is off its queue, back at the queue's head,
+ * where it stands. */
+static void requeue_running(void)
+{
+	if (current && current->state == THREAD_RUNNABLE && !queued(current))
+		enqueue_front(current);
+}
+
+int sched_running_off_queue(void)
+{
+	return current && current->state == THREAD_RUNNABLE && !queued(current);
+}
+
 void sched_enqueue_front(struct tcb *t)
 {
+	requeue_running();   /* t goes in front of it */
 	enqueue_front(t);
 }
 
@@ -75,7 +103,8 @@ void sched_dequeue(struct tcb *t)
 		prio_clear(&ready, p);
 }
 
-/* sched_dequeue, knowing t heads its queue (the running thread does) */
+/* sched_dequeue, knowing t heads its queue (the running thread does, when
+ * it is on it) */
 static inline __attribute__((always_inline)) void dequeue_head(struct tcb *t)
 {
 	unsigned p = t->prio;
@@ -97,6 +126,7 @@ void sched_requeue_behind(struct tcb *t, struct tcb *ahead)
 	unsigned p = t->prio;
 	if (t == ahead || p != ahead->prio)
 		return;
+	requeue_running();   /* ahead may be it */
 	sched_dequeue(t);
 	t->rq_prev = ahead;
 	t->rq_next = ahead->rq_next;
@@ -197,6 +227,12 @@ _Noreturn void kernel_exit(void)
 	selfcheck();
 	int p = prio_highest(&ready);
 	struct tcb *t = p >= 0 ? queue_head[p] : 0;
+	if (sched_running_off_queue()) {
+		if (p > (int)current->prio)
+			enqueue_front(current);
+		else
+			t = current;   /* in front of every queued thread it could share a level with */
+	}
 	if (!t) {
 		current = 0;
 		idle_since = rdtsc();
@@ -212,12 +248,11 @@ _Noreturn void kernel_exit(void)
  * The fast paths' way out (ipc.c): `from`, the running thread, has just
  * blocked, and `to`, of at least its priority, has just been woken by
  * from's message.
- * The running thread is always the head of the highest non-empty queue
+ * The running thread stands at the head of the highest non-empty queue
  * (kernel_exit chose it so, and the queues change only inside the
- * kernel), so `to` takes its place at the head of that queue, or heads
- * its own higher queue, which is then the only non-empty one above: it is
- * the thread kernel_exit would pick, and runs without the search.  `to`
- * is no VCPU: a VCPU calls only with a kernel-made message (ipc_kmsg),
+ * kernel), on it or off it, so `to` takes its place, off the queues: it
+ * is the thread kernel_exit would pick, and runs without the search.
+ * `to` is no VCPU: a VCPU calls only with a kernel-made message (ipc_kmsg),
  * which no fast path answers this way, and never receives.  `to` blocked
  * in a system call (the fast paths check its context was saved by
  * SYSCALL).  The callers have made sure there is no log to announce
@@ -241,8 +276,8 @@ static inline __attribute__((always_inline)) void handoff_switch(struct tcb *fro
 {
 	selfcheck();
 #ifdef BERTH_SELFCHECK
-	if (to != queue_head[prio_highest(&ready)] || fpu_owner != from || from != current || !to->timeslice ||
-	    to->is_vcpu || to->state != THREAD_RUNNABLE)
+	if (prio_highest(&ready) > (int)to->prio || queued(from) || queued(to) || fpu_owner != from ||
+	    from != current || !to->timeslice || to->is_vcpu || to->state != THREAD_RUNNABLE)
 		panic("selfcheck: the handoff from thread %lu to %lu is not kernel_exit's", from->id, to->id);
 #endif
 	/* switch_to, knowing more: `to` is not current and no VCPU; the FPU
@@ -258,34 +293,20 @@ static inline __attribute__((always_inline)) void handoff_switch(struct tcb *fro
  * through its own saved context; nothing else of its registers changed. */
 _Noreturn void sched_handoff(struct tcb *from, struct tcb *to)
 {
-	unsigned p = from->prio;
 	to->state = THREAD_RUNNABLE;
-	if (to->prio == p && queue_head[p] == from) {
-		struct tcb *next = from->rq_next;
-		to->rq_prev = 0;
-		to->rq_next = next;
-		if (next)
-			next->rq_prev = to;
-		else
-			queue_tail[p] = to;
-		queue_head[p] = to;
-		from->rq_next = 0;
-	} else {
-		sched_dequeue(from);
-		sched_enqueue_front(to);
-	}
+	if (queued(from))
+		dequeue_head(from);
 	handoff_switch(from, to);
 	context_restore_message(&to->ctx, &from->ctx);
 }
 
 /* A VM exit to its waiting VMM (ipc_exit_deliver): the exit's registers
- * are already in the VMM's saved context.  The VMM usually has the
- * higher priority, so it heads a queue of its own. */
+ * are already in the VMM's saved context. */
 _Noreturn void sched_handoff_exit(struct tcb *vcpu, struct tcb *vmm)
 {
 	vmm->state = THREAD_RUNNABLE;
-	dequeue_head(vcpu);
-	enqueue_front(vmm);
+	if (queued(vcpu))
+		dequeue_head(vcpu);
 	handoff_switch(vcpu, vmm);
 	context_restore(&vmm->ctx);
 }
@@ -294,20 +315,23 @@ _Noreturn void sched_handoff_exit(struct tcb *vcpu, struct tcb *vmm)
  * The VMM `from`, running, has answered its VCPU's exit and blocked:
  * run the VCPU if kernel_exit would (nothing above its priority is ready
  * and there is no log to announce), without the search and the general
- * switch; else leave through kernel_exit.  The VCPU goes to the front of
- * its queue either way, as thread_make_runnable(vcpu, 1) puts it.
+ * switch, off the queues; else leave through kernel_exit, the VCPU at
+ * the front of its queue, as thread_make_runnable(vcpu, 1) puts it.
  */
 _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 {
-	dequeue_head(from);
+	if (queued(from))
+		dequeue_head(from);
 	vcpu->state = THREAD_RUNNABLE;
-	enqueue_front(vcpu);
-	if (log_unannounced || prio_highest(&ready) != vcpu->prio)
+	if (log_unannounced || prio_highest(&ready) > (int)vcpu->prio) {
+		enqueue_front(vcpu);
 		kernel_exit();
+	}
 	kernel_counters[KC_VMEXIT_RESUMES]++;
 	selfcheck();
 #ifdef BERTH_SELFCHECK
-	if (vcpu != queue_head[prio_highest(&ready)] || fpu_owner != from || from != current || !vcpu->is_vcpu)
+	if (prio_highest(&ready) > (int)vcpu->prio || queued(from) || queued(vcpu) || fpu_owner != from ||
+	    from != current || !vcpu->is_vcpu)
 		panic("selfcheck: the resume of VCPU %lu from thread %lu is not kernel_exit's", vcpu->id, from->id);
 #endif
 	/* switch_to, knowing that a VCPU loads no address space and that

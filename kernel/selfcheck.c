@@ -14,7 +14,8 @@
  *    retyped from, objects with the same parent never overlap, the
  *    capabilities to one object are next to each other, every Untyped's
  *    watermark is the end of its highest child;
- *  - threads: the run queues hold exactly the runnable threads, a blocked
+ *  - threads: the run queues hold exactly the runnable threads (but the
+ *    running one, which may be off them), a blocked
  *    thread is on the queue of a live port, a caller waiting for its reply
  *    is named by exactly the reply capability it points at;
  *  - reply capabilities in every CNode name live callers waiting on them,
@@ -429,7 +430,8 @@ static void check_threads_and_ports(void)
 				break;
 		}
 	}
-	if (queued != runnable)
+	/* the running thread may be off the queues (sched.c) */
+	if (queued + sched_running_off_queue() != runnable)
 		broken("the run queues do not hold exactly the runnable threads", 0);
 	if (current && !live_tcb(current))
 		broken("the current thread is no live thread", 0);

@@ -17,6 +17,7 @@ static inline void selfcheck(void) {}
 void selfcheck_configure(uint64_t every);
 
 struct tcb *sched_queue_head(unsigned prio);
+int sched_running_off_queue(void);   /* the running thread, runnable, is on no queue */
 const struct tcb *sched_fpu_owner(void);
 const struct port *timeout_first(void);
 const struct port *irq_handler_port(int line, int index);

@@ -239,6 +239,30 @@ static inline __attribute__((always_inline)) void copy_words(uint64_t *to, const
 		to[first + n - 1] = from[first + n - 1];
 }
 
+/* A device model asked to power the VM off or reset it during the exit
+ * (m): whether to answer the exit now, as handle_exit's `reply`. */
+static int device_request(struct msg *m, int reply)
+{
+	if (vm.request == REQUEST_POWER_OFF) {
+		debug_printf("vmm: %sguest powered off\n", vm_name);
+		vm.stopped = 1;
+		vm.exit_status = 0;
+		reply = 0;
+	} else if (vm.request == REQUEST_RESET) {
+		debug_printf("vmm: %sguest reset: starting it again\n", vm_name);
+		if (boot_reset(m)) {
+			debug_printf("vmm: the guest cannot start again\n");
+			vm.stopped = 1;
+			vm.exit_status = EXIT_NO_RESTART;
+			reply = 0;
+		}
+		shadow_reset();
+	}
+	irq_recheck = 1;
+	vm.request = REQUEST_NONE;
+	return reply;
+}
+
 /* What waits for an exit, the VCPU stopped on it (m: the answer to
  * send): 1 if the VM has moved.  Most exits find nothing asked
  * (vm.exit_work), and skip the four looks.  The flag is taken before the
@@ -491,24 +515,8 @@ int main(const struct bootinfo *bi)
 		uint64_t since = rdtsc(), code = m.w[VMEXIT_W_CODE];
 		int reply = handle_exit(&m);
 		control_exit_done(code, since); /* vm stats (control.c) */
-		if (vm.request == REQUEST_POWER_OFF) {
-			debug_printf("vmm: %sguest powered off\n", vm_name);
-			vm.stopped = 1;
-			vm.exit_status = 0;
-			reply = 0;
-		} else if (vm.request == REQUEST_RESET) {
-			debug_printf("vmm: %sguest reset: starting it again\n", vm_name);
-			if (boot_reset(&m)) {
-				debug_printf("vmm: the guest cannot start again\n");
-				vm.stopped = 1;
-				vm.exit_status = EXIT_NO_RESTART;
-				reply = 0;
-			}
-			shadow_reset();
-		}
 		if (vm.request != REQUEST_NONE)
-			irq_recheck = 1;
-		vm.request = REQUEST_NONE;
+			reply = device_request(&m, reply);
 		if (!reply) {
 			if (vm.stopped) { /* the VM is over: so is this VMM (init may restart it) */
 				uart_flush(&vm.uart);

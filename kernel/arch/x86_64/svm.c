@@ -118,7 +118,7 @@ static uint8_t host_save_area[4096] __attribute__((aligned(4096)));   /* VM_HSAV
 static uint8_t host_vmsave_area[4096] __attribute__((aligned(4096))); /* VMSAVE/VMLOAD of the host */
 static uint64_t hw_asid_owner[16];   /* mapping handle last run under each hardware ASID */
 static unsigned hw_asids = 1;
-static uint64_t svm_exits;   /* every #VMEXIT since boot */
+static uint64_t svm_exits;   /* every #VMEXIT since boot, counted with svm_count_exits */
 int svm_count_exits;         /* `svmcount` on the command line: print the count every 10000 */
 
 extern void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct guest_regs *regs);
@@ -325,6 +325,17 @@ static struct vcpu_state *vstate(struct tcb *t) { return (struct vcpu_state *)((
 #define V64(t, off) (*(uint64_t *)(vmcb(t) + (off)))
 #define V32(t, off) (*(uint32_t *)(vmcb(t) + (off)))
 
+/* What keeps the host safe whatever the VMM writes: the intercepts no
+ * guest may go without.  Set here and after every SYS_VCPU_WRITE, the
+ * only way they change (neither VMRUN nor #VMEXIT writes them), so each
+ * entry need not set them again. */
+static void force_intercepts(struct tcb *t)
+{
+	V32(t, C_INTERCEPT_MISC1) |= MISC1_ALWAYS;
+	V32(t, C_INTERCEPT_MISC2) |= MISC2_ALWAYS;
+	V32(t, C_INTERCEPT_DR) |= SVM_DR_WRITES_ALWAYS;
+}
+
 /* A fresh VCPU: every I/O port and MSR intercepted, the registers at their
  * reset values (but RIP 0 with CS base 0, not the reset vector); the VMM
  * sets what it wants. */
@@ -333,6 +344,13 @@ void vcpu_init(struct tcb *t)
 	t->is_vcpu = 1;
 	memset((uint8_t *)t + MSRPM_OFFSET, 0xff, 0x2000);
 	memset((uint8_t *)t + IOPM_OFFSET, 0xff, 0x3000);
+	/* no field the VMM can write holds these: set once */
+	V64(t, C_IOPM_BASE) = V2P((uint8_t *)t + IOPM_OFFSET);
+	V64(t, C_MSRPM_BASE) = V2P((uint8_t *)t + MSRPM_OFFSET);
+	/* physical interrupts follow the host's IF, never the guest's, so a
+	 * guest with interrupts off cannot keep the host's timer out (only
+	 * VCPU_V_IRQ writes this field, and it keeps the bit) */
+	V64(t, C_INT_CTL) = 1UL << 24;
 	V32(t, C_INTERCEPT_MISC1) = MISC1_ALWAYS | SVM_MISC1_CPUID | SVM_MISC1_HLT;
 	V32(t, C_INTERCEPT_MISC2) = MISC2_ALWAYS | SVM_MISC2_VMMCALL;
 	V64(t, S_EFER) = EFER_SVME;
@@ -342,6 +360,7 @@ void vcpu_init(struct tcb *t)
 	V64(t, S_DR6) = 0xffff0ff0;
 	V64(t, S_DR7) = 0x400;
 	V32(t, C_INTERCEPT_DR) = SVM_DR_WRITES_ALWAYS;
+	force_intercepts(t);
 	vstate(t)->xcr0 = 1;   /* x87 only: the reset value */
 	for (unsigned i = 0; i < VCPU_MTD_SLOTS; i++)
 		vstate(t)->mtd[i] = VMEXIT_MTD_ALL;
@@ -648,16 +667,13 @@ again:;
 		V64(t, C_EXITINTINFO) = 0;
 		send_exit(t, VMEXIT_INVALID, reason);
 	}
-	/* what keeps the host safe, whatever the VMM wrote */
+	/* what keeps the host safe, whatever the VMM or the guest wrote (the
+	 * forced intercepts, the I/O and MSR maps and V_INTR_MASKING stay as
+	 * vcpu_init and force_intercepts set them) */
 	if (!shadow)
 		handle = asid_handle(t->vspace_cap.w0);
 	unsigned hw = 1 + (unsigned)((t->vspace_cap.w0 + (shadow ? ASID_COUNT : 0)) % (hw_asids - 1));
-	V32(t, C_INTERCEPT_MISC1) |= MISC1_ALWAYS;
-	V32(t, C_INTERCEPT_MISC2) |= MISC2_ALWAYS;
-	V32(t, C_INTERCEPT_DR) |= SVM_DR_WRITES_ALWAYS;
 	V64(t, S_EFER) |= EFER_SVME;
-	V64(t, C_IOPM_BASE) = V2P((uint8_t *)t + IOPM_OFFSET);
-	V64(t, C_MSRPM_BASE) = V2P((uint8_t *)t + MSRPM_OFFSET);
 	if (shadow) {
 		/* shadow paging (shadow.c): the guest walks the shadow's tables;
 		 * what it may not see or change of them exits to the VMM */
@@ -677,9 +693,6 @@ again:;
 	}
 	V32(t, C_ASID) = hw;
 	V32(t, C_CLEAN) = 0;
-	/* physical interrupts follow the host's IF, never the guest's, so a
-	 * guest with interrupts off cannot keep the host's timer out */
-	V64(t, C_INT_CTL) |= 1UL << 24;
 	/* flush the guest TLB when this ASID ran another space, or mappings changed */
 	int flush = hw_asid_owner[hw] != handle || v->tlb_generation != tlb_generation;
 	*(vmcb(t) + C_TLB_CONTROL) = flush ? 1 : 0;
@@ -700,7 +713,7 @@ again:;
 
 	uint64_t code = V64(t, C_EXITCODE);
 	/* a running figure for long guest runs (tools/fuzz-guests.sh) */
-	if (++svm_exits % 10000 == 0 && svm_count_exits)
+	if (svm_count_exits && ++svm_exits % 10000 == 0)
 		printk("berth: svm: %lu exits\n", svm_exits);
 	if (inkernel_exit(t, code))
 		goto again;
@@ -885,6 +898,7 @@ int sys_vcpu(struct tcb *caller, uint64_t op, struct context *r)
 		if (r->rsi == VCPU_FPU + 3 && ((uint32_t)r->rdx & ~fpu_mxcsr_mask()))
 			return E_BAD_ARG;
 		write_field(p, width, r->rdx);
+		force_intercepts(t);
 		return E_OK;
 	case SYS_VCPU_IO_INTERCEPT:
 		if (r->rsi > r->rdx || r->rdx > 0xffff)
