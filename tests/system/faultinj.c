@@ -949,6 +949,18 @@ static void starved_by(void)
 	}
 }
 
+/* Where the campaign's main thread is (stopped for the look, then
+ * started again: it was only ready to run, so nothing it waits for is
+ * cancelled), or 0. */
+static uint64_t main_thread_rip(void)
+{
+	struct tcb_regs r;
+	long err = sys_tcb_suspend(CAP_ROOT_TCB);
+	err = err ? err : sys_tcb_regs_read(CAP_ROOT_TCB, &r);
+	sys_tcb_resume(CAP_ROOT_TCB);
+	return err ? 0 : r.rip;
+}
+
 /* The campaign's thread has been ready to run, but not run, for
  * STARVED_MS: something above it loops, and neither a heartbeat (a task
  * that publishes nothing has none) nor a probe's deadline (it was not in
@@ -957,6 +969,7 @@ static void starved_by(void)
  * with the seed, rather than stall unseen (as it once did for good). */
 static void starvation_check(unsigned *ready_ms, int *reported)
 {
+	static uint64_t rip_before;   /* the main thread's RIP at the sample before the last */
 	struct thread_info main_thread;
 	if (sys_tcb_info(CAP_ROOT_TCB, &main_thread) || main_thread.state != THREAD_RUNNABLE) {
 		*ready_ms = 0;
@@ -965,12 +978,20 @@ static void starvation_check(unsigned *ready_ms, int *reported)
 	}
 	*ready_ms += 100;
 	const char *task = (const char *)current_task;
+	/* ready at every sample may also be a thread that runs all along,
+	 * busy in the campaign's own code: its RIP, one sample apart, tells */
+	if (*ready_ms == STARVED_MS - 100)
+		rip_before = main_thread_rip();
 	if (*ready_ms < STARVED_MS || !task)
 		return;
 	*ready_ms = 0;
+	uint64_t rip = main_thread_rip();
+	const char *where = rip != rip_before ? "and was elsewhere 100 ms before: it runs, busy"
+	                                      : "as 100 ms before: it did not run";
 	if (!*reported) {
 		debug_printf("faults: the campaign could not run for %u ms (a task above it loops): reporting '%s' to "
 		             "init\n", STARVED_MS, task);
+		debug_printf("faults:   the campaign's thread is at %#lx, %s\n", rip, where);
 		starved_by();
 		*reported = 1;
 		if (init_kill(INIT, task) == E_OK)
@@ -979,6 +1000,7 @@ static void starvation_check(unsigned *ready_ms, int *reported)
 	}
 	debug_printf("faults: FAILED: %s: the campaign could not run for %u ms more after its target was restarted\n",
 	             task, STARVED_MS);
+	debug_printf("faults:   the campaign's thread is at %#lx, %s\n", rip, where);
 	debug_printf("faults: replay with args seed=%lu only=%s verbose\n", seed, task);
 	tap_ok(0, "%s: the campaign could not run (a task above it loops)", task);
 	tap_done();
