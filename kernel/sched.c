@@ -274,7 +274,6 @@ static inline __attribute__((always_inline)) void switch_from_owner(struct tcb *
 
 static inline __attribute__((always_inline)) void handoff_switch(struct tcb *from, struct tcb *to)
 {
-	selfcheck();
 #ifdef BERTH_SELFCHECK
 	if (prio_highest(&ready) > (int)to->prio || queued(from) || queued(to) || fpu_owner != from ||
 	    from != current || !to->timeslice || to->is_vcpu || to->state != THREAD_RUNNABLE)
@@ -286,6 +285,7 @@ static inline __attribute__((always_inline)) void handoff_switch(struct tcb *fro
 	 * it when it reaches 0) */
 	load_address_space(to, 0);
 	switch_from_owner(from, to);
+	selfcheck();   /* once `to` runs: off the queues, it is counted as the running thread */
 }
 
 /* The IPC fast path: `to`'s result registers, the message, come straight
@@ -328,7 +328,6 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 		kernel_exit();
 	}
 	kernel_counters[KC_VMEXIT_RESUMES]++;
-	selfcheck();
 #ifdef BERTH_SELFCHECK
 	if (prio_highest(&ready) > (int)vcpu->prio || queued(from) || queued(vcpu) || fpu_owner != from ||
 	    from != current || !vcpu->is_vcpu)
@@ -339,5 +338,6 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 	switch_from_owner(from, vcpu);
 	if (!vcpu->timeslice)
 		vcpu->timeslice = TIMESLICE_TICKS;
+	selfcheck();   /* once the VCPU runs, as in handoff_switch */
 	vcpu_enter(vcpu);
 }
