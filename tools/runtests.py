@@ -645,6 +645,32 @@ def run_fs_crash(points, build):
     return run_tap_script('fs-crash', cmd, 60 + 120 * points, 'fs-crash.tap', build)
 
 
+def newest_source(dirs):
+    newest = 0
+    for top in dirs:
+        for root, _, files in os.walk(top):
+            for f in files:
+                newest = max(newest, os.path.getmtime(os.path.join(root, f)))
+    return newest
+
+
+def stale_binaries(args):
+    """The self-check kernel and the system tests' programs when they are
+    older than their sources.  make test builds them before it runs this;
+    run alone, this would otherwise test the last build's code and say
+    nothing (make all does not build the self-check kernel)."""
+    stale = []
+    kernel = os.path.join(args.build, TEST_KERNEL)
+    if (args.system or args.guests) and os.path.exists(kernel) and \
+            os.path.getmtime(kernel) < newest_source(['kernel', 'include']):
+        stale.append(kernel)
+    for source in args.system:
+        elf = os.path.join(args.build, 'tests', 'system', os.path.splitext(os.path.basename(source))[0] + '.elf')
+        if os.path.exists(elf) and os.path.getmtime(elf) < os.path.getmtime(source):
+            stale.append(elf)
+    return stale
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--build', default='build')
@@ -656,6 +682,11 @@ def main():
     ap.add_argument('--fs-crash', type=int, default=0, help='crash points of tools/fs_crash_test.py')
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
+    stale = stale_binaries(args)
+    if stale:
+        print('runtests: older than their sources (make test builds them; or make %s): %s' %
+              (' '.join(stale), ' '.join(stale)), file=sys.stderr)
+        return 2
 
     total = Results()
     linux = [(run_linux, (c, args.build, args.linux_boots)) for c in args.linux]
