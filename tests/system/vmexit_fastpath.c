@@ -7,7 +7,11 @@
  * for one to a VMM below the VCPU, and for a reply with a notification
  * waiting on the port.  The registers are right either way, and a reply
  * writes only the words the exit's transfer descriptor names, though an
- * exit may carry more (whole groups). */
+ * exit may carry more (whole groups).  The thread a fast switch runs
+ * stays off the run queues (kernel/sched.c): a thread above the VCPU that
+ * is ready at the reply runs first, and one beside it gets its turn when
+ * the VCPU's time slice ends.  Every exit is self-checked. */
+// test-selfcheck: 1
 #include "tap.h"
 #include <libipc/ipc.h>
 #include <berth/vcpu.h>
@@ -23,6 +27,35 @@ static const uint8_t guest_code[] = {
 };
 
 static uint64_t vcpu, port, reply;
+
+/* Above the VCPU: woken by a notification, it notes how many VMRUNs the
+ * kernel had made, and waits again. */
+static uint64_t above_port;
+static volatile uint64_t above_runs, above_saw_entries;
+static uint8_t above_stack[8192] __attribute__((aligned(16)));
+static void above(uint64_t arg)
+{
+	(void)arg;
+	for (;;) {
+		struct msg m;
+		if (ipc_recv(above_port, 0, &m))
+			return;
+		uint64_t v = 0;
+		sys_kernel_counter(KC_VM_ENTRIES, &v);
+		above_saw_entries = v;
+		above_runs++;
+	}
+}
+
+/* Beside the VCPU (its priority): it only counts, never blocks. */
+static volatile uint64_t beside_spins;
+static uint8_t beside_stack[8192] __attribute__((aligned(16)));
+static void beside(uint64_t arg)
+{
+	(void)arg;
+	for (;;)
+		beside_spins++;
+}
 
 static uint64_t counter(unsigned which)
 {
@@ -63,7 +96,7 @@ static int rounds(struct msg *m, int n, uint64_t seed, int rbx_named, uint64_t *
 int main(const struct bootinfo *bi)
 {
 	(void)bi;
-	tap_plan(14);
+	tap_plan(18);
 	uint64_t gs, frame, copy = slot_alloc(), send = slot_alloc();
 	reply = slot_alloc();
 	long err = object_alloc(OBJ_GUEST_SPACE, 0, &gs);
@@ -163,6 +196,50 @@ int main(const struct bootinfo *bi)
 	err = ipc_recv(port, reply, &m);
 	tap_ok(!err && m.w[VMEXIT_W_CODE] == VMEXIT_CPUID && m.w[VMEXIT_W_RAX + VCPU_RAX] == 88,
 	       "then the exit, with the reply's RAX (%lu)", m.w[VMEXIT_W_RAX + VCPU_RAX]);
+
+	/* 6. a thread at 100, above the VCPU, made ready while we hold the
+	 * exit: the reply leaves through kernel_exit, which runs it before
+	 * the VCPU is entered again */
+	uint64_t above_tcb, above_send = slot_alloc(), beside_tcb;
+	err = object_alloc(OBJ_PORT, 0, &above_port);
+	err = err ? err : sys_cnode_mint(above_port, CAP_ROOT_CNODE, above_send, RIGHT_SEND, 1);
+	err = err ? err : thread_create(above, 0, above_stack, sizeof(above_stack), 100, &above_tcb);
+	sys_tcb_set_priority(CAP_ROOT_TCB, 80, 150); /* it runs to its receive (the VCPU waits on our reply) */
+	sys_tcb_set_priority(CAP_ROOT_TCB, 120, 150);
+	sys_tcb_info(above_tcb, &info);
+	uint64_t entries = counter(KC_VM_ENTRIES);
+	r0 = counter(KC_VMEXIT_RESUMES);
+	err = err ? err : sys_notify(above_send, 1);
+	err = err ? err : answer(&m, 99, 0);
+	r = counter(KC_VMEXIT_RESUMES) - r0;
+	tap_ok(!err && info.state == THREAD_BLOCKED_RECV && above_runs == 1 && above_saw_entries == entries &&
+	       r == 0 && m.w[VMEXIT_W_RAX + VCPU_RAX] == 99,
+	       "a thread above the VCPU, ready at the reply, ran before the VCPU's next entry, and the reply "
+	       "was not a direct resume (runs %lu, entries %lu then %lu, resumes %lu, rax %lu, err %ld)",
+	       above_runs, entries, above_saw_entries, r, m.w[VMEXIT_W_RAX + VCPU_RAX], err);
+	h0 = counter(KC_VMEXIT_HANDOFFS);
+	r0 = counter(KC_VMEXIT_RESUMES);
+	good = rounds(&m, ROUNDS, 4000, 1, &last_rbx);
+	h = counter(KC_VMEXIT_HANDOFFS) - h0;
+	r = counter(KC_VMEXIT_RESUMES) - r0;
+	tap_ok(good == ROUNDS && h == ROUNDS && r == ROUNDS, "then both legs fast again (%d, %lu, %lu)", good, h, r);
+
+	/* 7. a thread beside the VCPU (90) that never blocks: the replies
+	 * still resume the VCPU at once (it stands in front of its queue),
+	 * and the spinner runs when the VCPU's time slice ends */
+	err = thread_create(beside, 0, beside_stack, sizeof(beside_stack), 90, &beside_tcb);
+	int n = 0;
+	good = 0;
+	h0 = counter(KC_VMEXIT_HANDOFFS);
+	while (!err && n < 20000 && beside_spins == 0) {
+		good += rounds(&m, 10, 5000 + (uint64_t)n, 1, &last_rbx);
+		n += 10;
+	}
+	h = counter(KC_VMEXIT_HANDOFFS) - h0;
+	tap_ok(!err && beside_spins > 0 && good == n, "a spinner beside the VCPU ran within %d exits, each right "
+	       "(%d; spins %lu)", n, good, beside_spins);
+	tap_ok(h == (uint64_t)n, "and every exit was still handed straight to us (%lu of %d)", h, n);
+	sys_tcb_suspend(beside_tcb);
 	tap_eq(sys_tcb_suspend(vcpu), E_OK, "suspend the VCPU");
 	tap_done();
 }
