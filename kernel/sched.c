@@ -57,22 +57,40 @@ static inline __attribute__((always_inline)) int queued(const struct tcb *t)
 	return t->rq_prev || queue_head[t->prio] == t;
 }
 
-/* The running thread, if it is off its queue, back at the queue's head,
- * where it stands. */
-static void requeue_running(void)
+/* Set by the fast switches, cleared when the running thread is one
+ * kernel_exit took from a queue or goes back to its own: while it is
+ * clear, the running thread is on its queue or not runnable, and the
+ * general paths pay one test for all this. */
+static uint8_t maybe_off_queue;
+
+static inline __attribute__((always_inline)) int running_off_queue(void)
 {
-	if (current && current->state == THREAD_RUNNABLE && !queued(current))
-		enqueue_front(current);
+	return maybe_off_queue && current && current->state == THREAD_RUNNABLE && !queued(current);
 }
 
 int sched_running_off_queue(void)
 {
-	return current && current->state == THREAD_RUNNABLE && !queued(current);
+	return running_off_queue();
+}
+
+/* The running thread, if it is off its queue, back at the queue's head,
+ * where it stands. */
+static inline __attribute__((always_inline)) void requeue_running(void)
+{
+	if (running_off_queue()) {
+		enqueue_front(current);
+		maybe_off_queue = 0;
+	}
 }
 
 void sched_enqueue_front(struct tcb *t)
 {
-	requeue_running();   /* t goes in front of it */
+	/* t goes in front of the running thread when they share a level;
+	 * above it, kernel_exit puts the running thread back; below, its
+	 * place does not matter.  (t may be the running thread itself, woken
+	 * in the system call it blocked in: then it is not queued twice.) */
+	if (maybe_off_queue && current != t && current && current->prio == t->prio)
+		requeue_running();
 	enqueue_front(t);
 }
 
@@ -227,12 +245,15 @@ _Noreturn void kernel_exit(void)
 	selfcheck();
 	int p = prio_highest(&ready);
 	struct tcb *t = p >= 0 ? queue_head[p] : 0;
-	if (sched_running_off_queue()) {
+	/* t heads a queue: when it is the running thread, that is on it */
+	if (t != current && running_off_queue()) {
 		if (p > (int)current->prio)
 			enqueue_front(current);
 		else
 			t = current;   /* in front of every queued thread it could share a level with */
 	}
+	if (t != current)
+		maybe_off_queue = 0;   /* t is from a queue */
 	if (!t) {
 		current = 0;
 		idle_since = rdtsc();
@@ -285,6 +306,7 @@ static inline __attribute__((always_inline)) void handoff_switch(struct tcb *fro
 	 * it when it reaches 0) */
 	load_address_space(to, 0);
 	switch_from_owner(from, to);
+	maybe_off_queue = 1;
 	selfcheck();   /* once `to` runs: off the queues, it is counted as the running thread */
 }
 
@@ -336,6 +358,7 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 	/* switch_to, knowing that a VCPU loads no address space and that
 	 * `from` owns the FPU */
 	switch_from_owner(from, vcpu);
+	maybe_off_queue = 1;
 	if (!vcpu->timeslice)
 		vcpu->timeslice = TIMESLICE_TICKS;
 	selfcheck();   /* once the VCPU runs, as in handoff_switch */
