@@ -160,6 +160,23 @@ struct tcb *sched_queue_head(unsigned prio)
 	return prio < 256 ? queue_head[prio] : 0;
 }
 
+/* The first priority whose bit in the ready bitmap disagrees with its
+ * queue (set for an empty one, which kernel_exit would pick and find no
+ * thread in: it would idle while threads below wait; clear for a full
+ * one, whose threads would never run), or -1. */
+int sched_bitmap_disagrees(void)
+{
+	for (unsigned p = 0; p < 256; p++) {
+		int set = (ready.word[p >> 6] >> (p & 63)) & 1;
+		if (set != (queue_head[p] != 0))
+			return (int)p;
+	}
+	for (unsigned w = 0; w < 4; w++)
+		if (((ready.top >> w) & 1) != (ready.word[w] != 0))
+			return (int)(w * 64);
+	return -1;
+}
+
 const struct tcb *sched_fpu_owner(void)
 {
 	return fpu_owner;

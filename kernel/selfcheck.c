@@ -15,7 +15,8 @@
  *    capabilities to one object are next to each other, every Untyped's
  *    watermark is the end of its highest child;
  *  - threads: the run queues hold exactly the runnable threads (but the
- *    running one, which may be off them), a blocked
+ *    running one, which may be off them), and the ready bitmap has a bit
+ *    for exactly the non-empty queues; a blocked
  *    thread is on the queue of a live port, a caller waiting for its reply
  *    is named by exactly the reply capability it points at;
  *  - reply capabilities in every CNode name live callers waiting on them,
@@ -433,6 +434,11 @@ static void check_threads_and_ports(void)
 	/* the running thread may be off the queues (sched.c) */
 	if (queued + sched_running_off_queue() != runnable)
 		broken("the run queues do not hold exactly the runnable threads", 0);
+	int level = sched_bitmap_disagrees();
+	if (level >= 0) {
+		printk("berth: selfcheck: priority %d\n", level);
+		broken("the ready bitmap disagrees with the run queues", 0);
+	}
 	if (current && !live_tcb(current))
 		broken("the current thread is no live thread", 0);
 	if (sched_fpu_owner() && !live_tcb(sched_fpu_owner()))

@@ -18,6 +18,7 @@ void selfcheck_configure(uint64_t every);
 
 struct tcb *sched_queue_head(unsigned prio);
 int sched_running_off_queue(void);   /* the running thread, runnable, is on no queue */
+int sched_bitmap_disagrees(void);    /* a priority whose ready bit and queue disagree, or -1 */
 const struct tcb *sched_fpu_owner(void);
 const struct port *timeout_first(void);
 const struct port *irq_handler_port(int line, int index);
