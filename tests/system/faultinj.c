@@ -970,6 +970,7 @@ static uint64_t main_thread_rip(void)
 static void starvation_check(unsigned *ready_ms, int *reported)
 {
 	static uint64_t rip_before;   /* the main thread's RIP at the sample before the last */
+	static uint64_t idle_before, tsc_before;   /* the kernel's idle time then, and the TSC */
 	struct thread_info main_thread;
 	if (sys_tcb_info(CAP_ROOT_TCB, &main_thread) || main_thread.state != THREAD_RUNNABLE) {
 		*ready_ms = 0;
@@ -980,18 +981,26 @@ static void starvation_check(unsigned *ready_ms, int *reported)
 	const char *task = (const char *)current_task;
 	/* ready at every sample may also be a thread that runs all along,
 	 * busy in the campaign's own code: its RIP, one sample apart, tells */
-	if (*ready_ms == STARVED_MS - 100)
+	if (*ready_ms == STARVED_MS - 100) {
 		rip_before = main_thread_rip();
+		sys_kernel_counter(KC_IDLE_TSC, &idle_before);
+		tsc_before = rdtsc();
+	}
 	if (*ready_ms < STARVED_MS || !task)
 		return;
 	*ready_ms = 0;
-	uint64_t rip = main_thread_rip();
+	uint64_t rip = main_thread_rip(), idle = 0, tsc = rdtsc();
+	sys_kernel_counter(KC_IDLE_TSC, &idle);
 	const char *where = rip != rip_before ? "and was elsewhere 100 ms before: it runs, busy"
 	                                      : "as 100 ms before: it did not run";
+	/* a kernel that halts while a thread is ready to run has lost it
+	 * (its scheduler's fault, not a task's above) */
+	unsigned idle_pct = tsc > tsc_before ? (unsigned)((idle - idle_before) * 100 / (tsc - tsc_before)) : 0;
 	if (!*reported) {
 		debug_printf("faults: the campaign could not run for %u ms (a task above it loops): reporting '%s' to "
 		             "init\n", STARVED_MS, task);
-		debug_printf("faults:   the campaign's thread is at %#lx, %s\n", rip, where);
+		debug_printf("faults:   the campaign's thread is at %#lx, %s; the kernel idled %u%% of those 100 ms\n",
+		             rip, where, idle_pct);
 		starved_by();
 		*reported = 1;
 		if (init_kill(INIT, task) == E_OK)
@@ -1000,7 +1009,8 @@ static void starvation_check(unsigned *ready_ms, int *reported)
 	}
 	debug_printf("faults: FAILED: %s: the campaign could not run for %u ms more after its target was restarted\n",
 	             task, STARVED_MS);
-	debug_printf("faults:   the campaign's thread is at %#lx, %s\n", rip, where);
+	debug_printf("faults:   the campaign's thread is at %#lx, %s; the kernel idled %u%% of those 100 ms\n", rip,
+	             where, idle_pct);
 	debug_printf("faults: replay with args seed=%lu only=%s verbose\n", seed, task);
 	tap_ok(0, "%s: the campaign could not run (a task above it loops)", task);
 	tap_done();
