@@ -167,7 +167,7 @@ struct tcb *sched_queue_head(unsigned prio)
 int sched_bitmap_disagrees(void)
 {
 	for (unsigned p = 0; p < 256; p++) {
-		int set = (ready.word[p >> 6] >> (p & 63)) & 1;
+		uint64_t set = (ready.word[p >> 6] >> (p & 63)) & 1;
 		if (set != (queue_head[p] != 0))
 			return (int)p;
 	}
