@@ -326,8 +326,8 @@ static struct vcpu_state *vstate(struct tcb *t) { return (struct vcpu_state *)((
 #define V32(t, off) (*(uint32_t *)(vmcb(t) + (off)))
 
 /* What keeps the host safe whatever the VMM writes: the intercepts no
- * guest may go without.  Set here and after every SYS_VCPU_WRITE, the
- * only way they change (neither VMRUN nor #VMEXIT writes them), so each
+ * guest may go without.  vcpu_init sets them, and this after every
+ * SYS_VCPU_WRITE, the only way they change (neither VMRUN nor #VMEXIT writes them), so each
  * entry need not set them again. */
 static void force_intercepts(struct tcb *t)
 {
@@ -360,7 +360,6 @@ void vcpu_init(struct tcb *t)
 	V64(t, S_DR6) = 0xffff0ff0;
 	V64(t, S_DR7) = 0x400;
 	V32(t, C_INTERCEPT_DR) = SVM_DR_WRITES_ALWAYS;
-	force_intercepts(t);
 	vstate(t)->xcr0 = 1;   /* x87 only: the reset value */
 	for (unsigned i = 0; i < VCPU_MTD_SLOTS; i++)
 		vstate(t)->mtd[i] = VMEXIT_MTD_ALL;
