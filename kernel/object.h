@@ -95,6 +95,8 @@ struct tcb {
 	uint8_t is_vcpu;               /* a VCPU: runs a guest instead of user code */
 	uint8_t traced;                /* SYS_TRACE records its messages */
 	uint8_t flags;                 /* TCB_FLAG_* (SYS_TCB_SET_FLAGS) */
+	uint64_t ready_since;          /* the tick it last became ready to run and did not
+	                                * run (made runnable, or preempted): SYS_TCB_INFO */
 	struct tcb *rq_next, *rq_prev; /* run queue */
 	struct port *ipc_port;         /* the port whose queue holds us */
 	struct tcb *ipc_next, *ipc_prev;
@@ -259,6 +261,9 @@ void log_flush(void);
 void log_port_destroyed(const struct port *p);
 const struct port *log_reader(void);
 int sys_log(struct tcb *t, struct context *r);
+
+/* trap.c */
+extern uint64_t timer_ticks;   /* TIMER_HZ per second, since boot */
 
 /* sched.c */
 extern struct tcb *current;

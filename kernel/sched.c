@@ -245,6 +245,10 @@ static inline __attribute__((always_inline)) void switch_to(struct tcb *t, int o
 	if (other) {
 		cpu_set_kernel_entry_stack((uintptr_t)(&t->ctx + 1));
 		wrmsr(MSR_FS_BASE, t->fs_base);
+		/* from now on, if it is still runnable, the thread switched
+		 * from waits (a blocked one is stamped again when woken) */
+		if (current)
+			current->ready_since = timer_ticks;
 		current = t;
 	}
 	if (fpu_owner != t) {
@@ -363,6 +367,7 @@ _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 		dequeue_head(from);
 	vcpu->state = THREAD_RUNNABLE;
 	if (log_unannounced || prio_highest(&ready) > (int)vcpu->prio) {
+		vcpu->ready_since = timer_ticks;
 		enqueue_front(vcpu);
 		kernel_exit();
 	}

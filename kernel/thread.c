@@ -41,6 +41,7 @@ const char *vector_name(uint64_t v)
 void thread_make_runnable(struct tcb *t, int front)
 {
 	t->state = THREAD_RUNNABLE;
+	t->ready_since = timer_ticks;
 	if (front)
 		sched_enqueue_front(t);
 	else
@@ -206,6 +207,18 @@ static int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, ui
 	return E_OK;
 }
 
+/* How long t has been ready to run without running, in ticks (at most
+ * 2^24 - 1): what tells a thread that is starved from one that runs
+ * between two looks and is ready again at each (woken by the same tick
+ * as the looker).  0 for the running thread and for one not ready. */
+static uint64_t ready_ticks(const struct tcb *t)
+{
+	if (t->state != THREAD_RUNNABLE || t == current)
+		return 0;
+	uint64_t n = timer_ticks - t->ready_since;
+	return n < 0xffffff ? n : 0xffffff;
+}
+
 /* args holds the caller's registers: rdi = TCB cap, rsi, rdx, r10 = args */
 int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 {
@@ -258,7 +271,8 @@ int sys_tcb(struct tcb *caller, uint64_t op, struct context *args)
 	case SYS_TCB_INFO:
 		/* the priority too: a supervisor deciding whether a task is
 		 * starved or hung must know where its thread really runs */
-		args->rdx = t->state | ((t->fault_vector & 0xffffff) << 8) | ((uint64_t)t->prio << 32);
+		args->rdx = t->state | ((t->fault_vector & 0xffffff) << 8) | ((uint64_t)t->prio << 32) |
+		            (ready_ticks(t) << 40);
 		args->rsi = t->fault_addr;
 		args->rdi = t->fault_rip;
 		args->r8 = t->fault_error;

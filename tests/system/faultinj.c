@@ -961,46 +961,42 @@ static uint64_t main_thread_rip(void)
 	return err ? 0 : r.rip;
 }
 
-/* The campaign's thread has been ready to run, but not run, for
+/* The campaign's thread has been ready to run, and not run, for
  * STARVED_MS: something above it loops, and neither a heartbeat (a task
  * that publishes nothing has none) nor a probe's deadline (it was not in
- * a probe) found it.  The first time, the target is reported to init (its
- * injection is the likely cause); if that does not help, the run stops
- * with the seed, rather than stall unseen (as it once did for good). */
-static void starvation_check(unsigned *ready_ms, int *reported)
+ * a probe) found it.  The kernel says how long it has been ready without
+ * running; finding it ready at every look is not enough, since a thread
+ * that naps from tick to tick is woken by the same tick as the watchdog
+ * and is ready at each look while it runs between them (this check once
+ * took such a thread for a starved one).  The first time, the target is
+ * reported to init (its injection is the likely cause); if the thread is
+ * still held off STARVED_MS later, the run stops with the seed, rather
+ * than stall unseen (as it once did for good). */
+static void starvation_check(int *reported)
 {
-	static uint64_t rip_before;   /* the main thread's RIP at the sample before the last */
-	static uint64_t idle_before, tsc_before;   /* the kernel's idle time then, and the TSC */
-	struct thread_info main_thread;
-	if (sys_tcb_info(CAP_ROOT_TCB, &main_thread) || main_thread.state != THREAD_RUNNABLE) {
-		*ready_ms = 0;
-		*reported = 0;
-		return;
-	}
-	*ready_ms += 100;
-	const char *task = (const char *)current_task;
-	/* ready at every sample may also be a thread that runs all along,
-	 * busy in the campaign's own code: its RIP, one sample apart, tells */
-	if (*ready_ms == STARVED_MS - 100) {
-		rip_before = main_thread_rip();
-		sys_kernel_counter(KC_IDLE_TSC, &idle_before);
-		tsc_before = rdtsc();
-	}
-	if (*ready_ms < STARVED_MS || !task)
-		return;
-	*ready_ms = 0;
-	uint64_t rip = main_thread_rip(), idle = 0, tsc = rdtsc();
+	static uint64_t idle_before, tsc_before;   /* the kernel's idle time at the last look, and the TSC */
+	uint64_t idle = 0, tsc = rdtsc();
 	sys_kernel_counter(KC_IDLE_TSC, &idle);
-	const char *where = rip != rip_before ? "and was elsewhere 100 ms before: it runs, busy"
-	                                      : "as 100 ms before: it did not run";
 	/* a kernel that halts while a thread is ready to run has lost it
 	 * (its scheduler's fault, not a task's above) */
 	unsigned idle_pct = tsc > tsc_before ? (unsigned)((idle - idle_before) * 100 / (tsc - tsc_before)) : 0;
+	idle_before = idle;
+	tsc_before = tsc;
+	struct thread_info main_thread;
+	const unsigned starved_ticks = STARVED_MS / 10;
+	if (sys_tcb_info(CAP_ROOT_TCB, &main_thread) || main_thread.ready_ticks < starved_ticks) {
+		*reported = 0;
+		return;
+	}
+	const char *task = (const char *)current_task;
+	if (!task || main_thread.ready_ticks < starved_ticks * (*reported ? 2 : 1))
+		return;
+	uint64_t rip = main_thread_rip();
 	if (!*reported) {
 		debug_printf("faults: the campaign could not run for %u ms (a task above it loops): reporting '%s' to "
-		             "init\n", STARVED_MS, task);
-		debug_printf("faults:   the campaign's thread is at %#lx, %s; the kernel idled %u%% of those 100 ms\n",
-		             rip, where, idle_pct);
+		             "init\n", main_thread.ready_ticks * 10, task);
+		debug_printf("faults:   the campaign's thread is at %#lx; the kernel idled %u%% of the last 100 ms\n", rip,
+		             idle_pct);
 		starved_by();
 		*reported = 1;
 		if (init_kill(INIT, task) == E_OK)
@@ -1009,8 +1005,8 @@ static void starvation_check(unsigned *ready_ms, int *reported)
 	}
 	debug_printf("faults: FAILED: %s: the campaign could not run for %u ms more after its target was restarted\n",
 	             task, STARVED_MS);
-	debug_printf("faults:   the campaign's thread is at %#lx, %s; the kernel idled %u%% of those 100 ms\n", rip,
-	             where, idle_pct);
+	debug_printf("faults:   the campaign's thread is at %#lx; the kernel idled %u%% of the last 100 ms\n", rip,
+	             idle_pct);
 	debug_printf("faults: replay with args seed=%lu only=%s verbose\n", seed, task);
 	tap_ok(0, "%s: the campaign could not run (a task above it loops)", task);
 	tap_done();
@@ -1023,7 +1019,6 @@ static void watchdog(uint64_t arg)
 {
 	(void)arg;
 	uint64_t nap = 0;
-	unsigned ready_ms = 0;
 	int reported = 0;
 	if (object_alloc(OBJ_PORT, 0, &nap))
 		return;
@@ -1031,7 +1026,7 @@ static void watchdog(uint64_t arg)
 		struct msg m;
 		sys_notify_after(nap, 1, 10);
 		ipc_recv(nap, 0, &m);
-		starvation_check(&ready_ms, &reported);
+		starvation_check(&reported);
 		uint64_t since = probe_since;
 		const char *task = (const char *)probe_task;
 		if (since && task && clock_ms() - since > PROBE_DEADLINE_MS) {

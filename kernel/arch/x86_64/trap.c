@@ -10,7 +10,7 @@
 #include "klib.h"
 
 const char *vector_name(uint64_t v);
-static uint64_t ticks;
+uint64_t timer_ticks;
 
 static void handle_irq(uint64_t vector)
 {
@@ -19,8 +19,8 @@ static void handle_irq(uint64_t vector)
 		return;
 	if (irq == 0) {
 		pic_eoi(irq);
-		ticks++;
-		timeouts_tick(ticks);
+		timer_ticks++;
+		timeouts_tick(timer_ticks);
 		sched_tick();
 	} else {
 		irq_handle(irq); /* masks the line until the driver acknowledges */

@@ -223,6 +223,9 @@ struct thread_info {
 	unsigned fault_vector;
 	uint64_t fault_addr, fault_rip, fault_error;
 	unsigned priority;       /* where it is scheduled now (SYS_TCB_SET_PRIORITY) */
+	unsigned ready_ticks;    /* ready to run without running for this many timer ticks
+	                          * (100 a second): 0 unless ready; tells a starved thread
+	                          * from one that runs between two looks */
 };
 
 static inline long sys_tcb_info(uint64_t tcb, struct thread_info *info)
@@ -230,7 +233,8 @@ static inline long sys_tcb_info(uint64_t tcb, struct thread_info *info)
 	struct sysret r = berth_syscall(SYS_TCB_INFO, tcb, 0, 0, 0, 0, 0);
 	if (!r.err)
 		*info = (struct thread_info){ (unsigned)(r.rdx & 0xff), (unsigned)((r.rdx >> 8) & 0xffffff),
-		                              r.rsi, r.rdi, r.r8, (unsigned)((r.rdx >> 32) & 0xff) };
+		                              r.rsi, r.rdi, r.r8, (unsigned)((r.rdx >> 32) & 0xff),
+		                              (unsigned)(r.rdx >> 40) };
 	return r.err;
 }
 
