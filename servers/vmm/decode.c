@@ -465,6 +465,49 @@ uint64_t mmio_address(const struct mmio_insn *in, const uint64_t regs[16], uint6
 	return zero_extend(ea, a->size);
 }
 
+/* The last instruction decoded, its bytes as two words (bytes 0..7 and
+ * 7..14) and masks for the bytes that are the instruction's.  The
+ * decoder is a function of the instruction's bytes and the mode alone
+ * (it reads no byte past the instruction's end, need()), so bytes that
+ * begin with the same instruction decode the same way: an access made
+ * again and again from one place (a loop, a driver's register accessor)
+ * is decoded once. */
+static struct {
+	uint64_t w[2], mask[2];
+	enum cpu_mode mode;
+	struct mmio_insn in;
+	int valid;
+} last_decoded;
+
+static void insn_words(const uint8_t *bytes, uint64_t w[2])
+{
+	__builtin_memcpy(&w[0], bytes, 8);
+	__builtin_memcpy(&w[1], bytes + 7, 8);
+}
+
+int mmio_decode_again(const uint8_t bytes[MMIO_MAX_INSN], size_t avail, enum cpu_mode mode, struct mmio_insn *out)
+{
+	uint64_t w[2];
+	insn_words(bytes, w);
+	if (last_decoded.valid && last_decoded.mode == mode && avail >= last_decoded.in.length &&
+	    !((w[0] ^ last_decoded.w[0]) & last_decoded.mask[0]) && !((w[1] ^ last_decoded.w[1]) & last_decoded.mask[1])) {
+		*out = last_decoded.in;
+		return 0;
+	}
+	int err = mmio_decode(bytes, avail, mode, out);
+	if (err)
+		return err;
+	unsigned len = out->length;   /* 1..15 */
+	last_decoded.mask[0] = len >= 8 ? ~0UL : (1UL << (8 * len)) - 1;
+	last_decoded.mask[1] = len <= 7 ? 0 : len == 15 ? ~0UL : (1UL << (8 * (len - 7))) - 1;
+	last_decoded.w[0] = w[0];
+	last_decoded.w[1] = w[1];
+	last_decoded.mode = mode;
+	last_decoded.in = *out;
+	last_decoded.valid = 1;
+	return 0;
+}
+
 int insn_prefixes(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct insn_prefixes *out)
 {
 	struct cursor c = { .bytes = bytes, .avail = avail, .pos = 0 };

@@ -71,6 +71,10 @@ enum { SEG_OVERRIDE_ES, SEG_OVERRIDE_CS, SEG_OVERRIDE_SS, SEG_OVERRIDE_DS, SEG_O
  * or a negative DECODE_* code and leaves *out alone.  Never reads
  * bytes[avail] or beyond, nor more than 15 bytes. */
 int mmio_decode(const uint8_t *bytes, size_t avail, enum cpu_mode mode, struct mmio_insn *out);
+/* mmio_decode, the last instruction it decoded kept: bytes (all
+ * MMIO_MAX_INSN of the buffer readable, the first `avail` fetched) that
+ * begin with that instruction, in the same mode, decode as it did. */
+int mmio_decode_again(const uint8_t bytes[MMIO_MAX_INSN], size_t avail, enum cpu_mode mode, struct mmio_insn *out);
 
 /* The value a load writes into the full 64-bit register, given the old
  * register value and the data read (`size` bytes in the low bits; higher

@@ -135,23 +135,6 @@ static enum cpu_mode cpu_mode(void)
 	       : (attr & (1u << 10)) ? MODE_PROT32 : MODE_PROT16;
 }
 
-/* The guest's instruction bytes at rip, up to 15, each page translated
- * on its own.  Returns how many could be fetched. */
-static size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t bytes[MMIO_MAX_INSN])
-{
-	struct page_fault pf;
-	size_t n = 0;
-	while (n < MMIO_MAX_INSN) {
-		size_t chunk = PAGE_SIZE - ((rip + n) & (PAGE_SIZE - 1));
-		if (chunk > MMIO_MAX_INSN - n)
-			chunk = MMIO_MAX_INSN - n;
-		if (virt_access(pg, rip + n, &bytes[n], chunk, ACCESS_FETCH, &pf))
-			break;
-		n += chunk;
-	}
-	return n;
-}
-
 /* For the instructions decoded by hand: the bytes at rip, and where the
  * opcode starts after the prefixes (none of which changes MOV DRn or LTR)
  * and REX.  Returns how many bytes were fetched (0: none could be). */
@@ -160,7 +143,7 @@ static size_t fetch_opcode(struct guest_paging *pg, uint64_t rip, uint8_t bytes[
 {
 	struct insn_prefixes pfx = { 0 };
 	*at = *rex = 0;
-	size_t n = paging_read(pg) ? 0 : fetch_insn(pg, rip, bytes);
+	size_t n = paging_read(pg) ? 0 : fetch_insn(pg, rip, bytes, MMIO_MAX_INSN);
 	if (!n || insn_prefixes(bytes, n, cpu_mode(), &pfx))
 		return 0;
 	*at = pfx.length;
@@ -210,7 +193,7 @@ static void exit_string_io(struct msg *m, unsigned port, unsigned size, int in, 
 	enum cpu_mode mode = cpu_mode();
 	struct insn_prefixes pfx;
 	if (paging_read(&pg) || next <= rip || next - rip > MMIO_MAX_INSN ||
-	    fetch_insn(&pg, rip, bytes) < next - rip ||
+	    fetch_insn(&pg, rip, bytes, MMIO_MAX_INSN) < next - rip ||
 	    insn_prefixes(bytes, (size_t)(next - rip), mode, &pfx)) {
 		stop(m, "string I/O whose instruction the VMM cannot read");
 		return;
@@ -512,17 +495,19 @@ static void exit_npf(struct msg *m)
 		return;
 	}
 	struct guest_paging pg;
-	uint8_t bytes[MMIO_MAX_INSN];
+	uint8_t bytes[MMIO_MAX_INSN] = { 0 };   /* mmio_decode_again reads all of it */
 	struct mmio_insn in;
 	enum cpu_mode mode = cpu_mode();
-	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, bytes);
-	if (mmio_decode(bytes, n, mode, &in) < 0) {
+	size_t n = paging_read(&pg) ? 0 : fetch_insn(&pg, rip, bytes, MMIO_MAX_INSN);
+	if (mmio_decode_again(bytes, n, mode, &in) < 0) {
 		stop(m, "an MMIO access by an instruction the VMM cannot emulate");
 		return;
 	}
-	uint64_t regs[16];
-	for (int i = 0; i < 16; i++)
-		regs[i] = W(x86_reg[i]);
+	uint64_t regs[16];   /* mmio_address reads the base and the index only */
+	if (in.addr.base != ADDR_NO_REG)
+		regs[in.addr.base] = W(x86_reg[in.addr.base]);
+	if (in.addr.index != ADDR_NO_REG)
+		regs[in.addr.index] = W(x86_reg[in.addr.index]);
 	uint64_t seg_base = 0, ea = mmio_address(&in, regs, rip + in.length);
 	unsigned seg = in.addr.segment;
 	if (mode != MODE_LONG64 || seg == SEG_OVERRIDE_FS || seg == SEG_OVERRIDE_GS)

@@ -156,9 +156,18 @@ int paging_read(struct guest_paging *p)
  * in entries in RAM.  Without paging an address is its own physical
  * address.  Legacy 32-bit and PAE paging are not walked (docs/vmm.md): a
  * walk in those modes fails as a not-present fault. */
-int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
-                  struct page_fault *pf)
+/* What a walk read: each entry's guest-physical address and its value
+ * after the walk (accessed and dirty bits set), when every one was in
+ * RAM; `levels` 0 when one was not. */
+struct walk_record {
+	unsigned levels;
+	uint64_t where[4], e[4];
+};
+
+static int walk(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
+                struct page_fault *pf, struct walk_record *rec)
 {
+	rec->levels = 0;
 	int user = p->cpl == 3, write = (access & ACCESS_WRITE) != 0, fetch = (access & ACCESS_FETCH) != 0;
 	uint32_t error = (write ? PF_WRITE : 0) | (user ? PF_USER : 0) |
 	                 (fetch && (p->efer & EFER_NXE) ? PF_FETCH : 0);
@@ -176,13 +185,15 @@ int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, u
 	if (!(p->efer & EFER_NXE))
 		reserved |= PTE_NX;
 	uint64_t table = p->cr3 & addr_mask;
-	int writable = 1, usable = 1, executable = 1;
+	int writable = 1, usable = 1, executable = 1, in_ram = 1;
 	for (int level = 4; level >= 1; level--) {
 		uint64_t where = table + ((gva >> (12 + 9 * (level - 1))) & 511) * 8, e;
-		if (where <= vm.ram_bytes - 8 && !ram_ready(where, 8))
+		if (where <= vm.ram_bytes - 8 && !ram_ready(where, 8)) {
 			e = *(const volatile uint64_t *)(GUEST_RAM_VA + where);   /* the usual case: a table in RAM */
-		else
+		} else {
 			phys_read(where, &e, 8);
+			in_ram = 0;
+		}
 		if (!(e & PTE_P)) {
 			pf->error = error;
 			return -1;
@@ -205,6 +216,8 @@ int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, u
 			e |= set;
 			guest_write(where, &e, 8);
 		}
+		rec->where[4 - level] = where;
+		rec->e[4 - level] = e;
 		if (leaf) {
 			if ((user && !usable) || (write && !writable && (user || (p->cr0 & CR0_WP))) ||
 			    (fetch && !executable && (p->efer & EFER_NXE))) {
@@ -213,11 +226,86 @@ int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, u
 			}
 			uint64_t size = 1UL << (12 + 9 * (level - 1));
 			*gpa = (e & addr_mask & ~(size - 1)) | (gva & (size - 1));
+			rec->levels = in_ram ? 5 - (unsigned)level : 0;
 			return 0;
 		}
 		table = e & addr_mask;
 	}
 	return -1; /* not reached: level 1 is always a leaf */
+}
+
+int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
+                  struct page_fault *pf)
+{
+	struct walk_record rec;
+	return walk(p, gva, access, gpa, pf, &rec);
+}
+
+/*
+ * The last instruction fetch's walk.  An MMIO exit's instruction is
+ * fetched through the guest's tables (QEMU gives no decode assists), and
+ * the next one mostly comes from the same code page.  The translation
+ * itself cannot be kept: under nested paging the guest changes its
+ * tables and flushes its TLB without an exit.  But a walk is a function
+ * of CR3, the paging mode, the CPL and the values of the entries it
+ * reads (each entry's address follows from the one above it), so when
+ * every entry it read still holds the value it had, a walk now would
+ * read the same entries, pass the same checks and find the same page:
+ * only the entries are read again.  Kept only for walks whose entries,
+ * and whose page, were all in RAM that was backed; `ram_epoch` (ram.c)
+ * says no region has been unmapped since.
+ */
+static struct {
+	uint64_t cr0, cr3, efer, page, gpa_page, epoch;
+	unsigned cpl;
+	struct walk_record rec;
+} fetch_walk;
+
+/* The fetch's guest-physical page for gva's page, from the kept walk if
+ * it still holds; else -1. */
+static int fetch_walk_holds(const struct guest_paging *p, uint64_t gva, uint64_t *gpa_page)
+{
+	if (!fetch_walk.rec.levels || fetch_walk.page != gva >> 12 || fetch_walk.cr3 != p->cr3 ||
+	    fetch_walk.cr0 != p->cr0 || fetch_walk.efer != p->efer || fetch_walk.cpl != p->cpl ||
+	    fetch_walk.epoch != ram_epoch)
+		return -1;
+	for (unsigned i = 0; i < fetch_walk.rec.levels; i++)
+		if (*(const volatile uint64_t *)(GUEST_RAM_VA + fetch_walk.rec.where[i]) != fetch_walk.rec.e[i])
+			return -1;
+	*gpa_page = fetch_walk.gpa_page;
+	return 0;
+}
+
+/* n instruction bytes at gva, within its page: virt_access's fetch, the
+ * walk kept */
+static int fetch_bytes(const struct guest_paging *p, uint64_t gva, uint8_t *buf, size_t n, struct page_fault *pf)
+{
+	uint64_t gpa;
+	if ((gva & (PAGE_SIZE - 1)) + n > PAGE_SIZE)
+		return -1;
+	if (!fetch_walk_holds(p, gva, &gpa)) {
+		memcpy(buf, (const void *)(GUEST_RAM_VA + (gpa | (gva & (PAGE_SIZE - 1)))), n);
+		return 0;
+	}
+	struct walk_record rec;
+	if (walk(p, gva, ACCESS_FETCH, &gpa, pf, &rec))
+		return -1;
+	phys_access(gpa, buf, n, 1);
+	/* kept if the page is RAM, backed (ram_ready, which phys_access
+	 * called, borrowed it back if the guest had given it away) */
+	uint64_t page = gpa & ~(PAGE_SIZE - 1);
+	fetch_walk.rec.levels = 0;
+	if (rec.levels && page + PAGE_SIZE <= vm.ram_bytes && !ram_ready(page, PAGE_SIZE)) {
+		fetch_walk.cr0 = p->cr0;
+		fetch_walk.cr3 = p->cr3;
+		fetch_walk.efer = p->efer;
+		fetch_walk.cpl = p->cpl;
+		fetch_walk.page = gva >> 12;
+		fetch_walk.gpa_page = page;
+		fetch_walk.epoch = ram_epoch;
+		fetch_walk.rec = rec;
+	}
+	return 0;
 }
 
 /* Translate every page of a guest-virtual span of at most a page (so at
@@ -241,4 +329,49 @@ int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n,
 	if (first < n)
 		phys_access(gpa[1], (uint8_t *)buf + first, n - first, load);
 	return 0;
+}
+
+/* n bytes (at most 16) from guest RAM at gpa, known backed: as two
+ * overlapping words when there are 8 or more, not the C library's byte
+ * loop (rep movsb counts each byte under -icount, and costs as much) */
+static void ram_copy_small(uint8_t *buf, uint64_t gpa, size_t n)
+{
+	const uint8_t *src = (const uint8_t *)(GUEST_RAM_VA + gpa);
+	if (n >= 8) {
+		uint64_t a, b;
+		__builtin_memcpy(&a, src, 8);
+		__builtin_memcpy(&b, src + n - 8, 8);
+		__builtin_memcpy(buf, &a, 8);
+		__builtin_memcpy(buf + n - 8, &b, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			buf[i] = src[i];
+	}
+}
+
+static size_t __attribute__((noinline)) fetch_by_page(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes,
+                                                      size_t max)
+{
+	struct page_fault pf;
+	size_t n = 0;
+	while (n < max) {
+		size_t chunk = PAGE_SIZE - ((rip + n) & (PAGE_SIZE - 1));
+		if (chunk > max - n)
+			chunk = max - n;
+		if (fetch_bytes(pg, rip + n, &bytes[n], chunk, &pf))
+			break;
+		n += chunk;
+	}
+	return n;
+}
+
+size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes, size_t max)
+{
+	uint64_t gpa;
+	/* the usual case: the bytes within one page, the kept walk holding */
+	if (max <= 16 && (rip & (PAGE_SIZE - 1)) + max <= PAGE_SIZE && !fetch_walk_holds(pg, rip, &gpa)) {
+		ram_copy_small(bytes, gpa | (rip & (PAGE_SIZE - 1)), max);
+		return max;
+	}
+	return fetch_by_page(pg, rip, bytes, max);
 }

@@ -87,8 +87,11 @@ static void cap_drop(uint64_t *slot)
 /* Region r's frame and its copies gone (their mappings with them), the
  * loan given back.  A clone's copies of a shared frame stay: init keeps
  * the loan until the clone is done with it too. */
+uint64_t ram_epoch;
+
 static long region_release(struct region *g)
 {
+	ram_epoch++;
 	cap_drop(&g->frame);
 	cap_drop(&g->copy);
 	cap_drop(&g->ro);

@@ -649,19 +649,7 @@ static enum cpu_mode guest_mode(void)
 static size_t fetch(uint64_t rip, uint8_t b[MMIO_MAX_INSN])
 {
 	struct guest_paging pg;
-	struct page_fault pf;
-	size_t n = 0;
-	if (paging_read(&pg))
-		return 0;
-	while (n < MMIO_MAX_INSN) {
-		size_t chunk = PAGE_SIZE - ((rip + n) & (PAGE_SIZE - 1));
-		if (chunk > MMIO_MAX_INSN - n)
-			chunk = MMIO_MAX_INSN - n;
-		if (virt_access(&pg, rip + n, &b[n], chunk, ACCESS_FETCH, &pf))
-			break;
-		n += chunk;
-	}
-	return n;
+	return paging_read(&pg) ? 0 : fetch_insn(&pg, rip, b, MMIO_MAX_INSN);
 }
 
 

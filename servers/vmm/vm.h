@@ -100,6 +100,7 @@ struct page_fault {
 #define INIT_SLOT 8    /* our send right to init */
 long memory_setup(uint64_t bytes);
 int ram_backed(uint64_t gpa);
+extern uint64_t ram_epoch;   /* counts regions unmapped (ram.c): what memory.c kept of RAM may be stale */
 int ram_ready(uint64_t gpa, size_t n);
 int ram_can_give_back(unsigned region);
 long ram_give_back(unsigned region);
@@ -134,6 +135,10 @@ int gva_translate(const struct guest_paging *p, uint64_t gva, unsigned access, u
                   struct page_fault *pf);
 int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n, unsigned access,
                 struct page_fault *pf);
+/* The guest's instruction bytes at rip, up to max, each page translated
+ * on its own as the processor fetches (the last fetch's walk kept,
+ * memory.c); how many could be fetched */
+size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes, size_t max);
 void phys_read(uint64_t gpa, void *buf, size_t n);
 void phys_write(uint64_t gpa, const void *buf, size_t n);
 int guest_write(uint64_t gpa, const void *buf, size_t n);

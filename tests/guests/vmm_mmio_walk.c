@@ -11,6 +11,10 @@
 #define MMIO_TEST 0xfeb00000UL
 #define RAM_PAGE  0x160000UL
 #define UNBACKED  0x80000000UL   /* guest-physical, above RAM, no device */
+#define CODE_A    0x170000UL
+#define CODE_B    0x171000UL
+#define CODE_C    0x172000UL
+#define STUB_VA   (WINDOW_VA + 0x5000)
 
 static volatile unsigned pf_count;
 static volatile uint64_t pf_cr2, pf_error, resume;
@@ -41,9 +45,29 @@ static void store(uint64_t va, uint64_t v)
 	                 "1:" :: "r"(va), "r"(v) : "rax", "memory");
 }
 
+/* movl $imm, (%rdi); movl (%rdi), %eax; ret: an MMIO store whose
+ * immediate says which copy ran, and the load that reads it back, with
+ * no MMIO access from anywhere else between two runs (the VMM keeps the
+ * walk of the last instruction it fetched) */
+static void put_stub(uint64_t pa, uint32_t imm)
+{
+	volatile uint8_t *p = (volatile uint8_t *)pa;
+	const uint8_t code[] = { 0xc7, 0x07, (uint8_t)imm, (uint8_t)(imm >> 8), (uint8_t)(imm >> 16),
+	                         (uint8_t)(imm >> 24), 0x8b, 0x07, 0xc3 };
+	for (unsigned i = 0; i < sizeof(code); i++)
+		p[i] = code[i];
+}
+
+static uint32_t run_stub(uint64_t va)
+{
+	return ((uint32_t (*)(uint64_t))va)(MMIO_TEST);
+}
+
+static uint64_t other_table[512] __attribute__((aligned(4096)));
+
 int main(void)
 {
-	plan(10);
+	plan(13);
 	idt_set(14, on_pf);
 	idt_load();
 
@@ -96,5 +120,27 @@ int main(void)
 	ok(pf_count == 4 && (stored & 0x60) == 0x60, "a store to the device: its entry accessed and dirty (%lx)",
 	   stored);
 	ok(v == 7 && (loaded & 0x60) == 0x20, "a load from it: accessed, not dirty (%lx; %lx)", loaded, v);
+
+	/* the instruction is fetched through the guest's tables as they are
+	 * now: the same virtual address, its code moved to another page by
+	 * a new entry and INVLPG (no exit under nested paging), or by a new
+	 * page table above it, runs the new code (the VMM keeps the last
+	 * fetch's walk only while its entries hold, memory.c) */
+	put_stub(CODE_A, 0x11111111);
+	put_stub(CODE_B, 0x22222222);
+	put_stub(CODE_C, 0x33333333);
+	window_map(STUB_VA, CODE_A | PTE_PRESENT_RW);
+	uint32_t first = run_stub(STUB_VA), again = run_stub(STUB_VA);
+	ok(first == 0x11111111 && again == 0x11111111, "an MMIO store run from a page (%x, again %x)", first, again);
+	window_remap(STUB_VA, CODE_B | PTE_PRESENT_RW);
+	uint32_t moved = run_stub(STUB_VA);
+	ok(moved == 0x22222222, "its page remapped with INVLPG: the new page's code runs (%x)", moved);
+	for (unsigned i = 0; i < 512; i++)
+		other_table[i] = window_entry(WINDOW_VA + 0x1000UL * i);
+	other_table[(STUB_VA - WINDOW_VA) >> 12] = CODE_C | PTE_PRESENT_RW;
+	window_table_at((uint64_t)other_table);
+	uint32_t other = run_stub(STUB_VA);
+	ok(other == 0x33333333, "another page table above it: its page's code runs (%x)", other);
+	window_table_at(0);
 	return 0;
 }

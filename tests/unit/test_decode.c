@@ -856,6 +856,58 @@ static void test_random(void)
 	CHECK(reached, "random bytes reached every outcome in every mode");
 }
 
+/* mmio_decode_again answers as mmio_decode does, whatever came before:
+ * each round changes the last buffer a little (a byte inside the last
+ * instruction or after it, the mode, how many bytes were fetched), so
+ * the kept decode is asked about bytes that begin with its instruction,
+ * and about bytes that almost do. */
+static void test_again(void)
+{
+	enum { ROUNDS = 200000 };
+	uint8_t buf[MMIO_MAX_INSN];
+	unsigned differ = 0, same_insn = 0;
+	size_t avail = MMIO_MAX_INSN;
+	enum cpu_mode mode = MODE_LONG64;
+	struct mmio_insn last = { 0 };
+	int last_ret = -1;
+	for (size_t k = 0; k < sizeof(buf); k++)
+		buf[k] = interesting[next_rand() % sizeof(interesting)];
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		uint64_t r = next_rand();
+		switch (r & 7) {
+		case 0: case 1: case 2:   /* a byte of the last instruction, or after it */
+			buf[(r >> 8) % (last_ret == 0 && (r & 1) ? last.length : sizeof(buf))] =
+			        (r >> 16) & 1 ? interesting[(r >> 24) % sizeof(interesting)] : (uint8_t)(r >> 24);
+			break;
+		case 3:
+			mode = (enum cpu_mode)((r >> 8) & 3);
+			break;
+		case 4:
+			avail = (size_t)((r >> 8) % (MMIO_MAX_INSN + 1));
+			break;
+		case 5:   /* a fresh buffer */
+			for (size_t k = 0; k < sizeof(buf); k++)
+				buf[k] = interesting[next_rand() % sizeof(interesting)];
+			break;
+		default:  /* the same bytes again */
+			break;
+		}
+		struct mmio_insn want, got;
+		memset(&want, 0x5a, sizeof(want));
+		memset(&got, 0x5a, sizeof(got));
+		int want_ret = mmio_decode(buf, avail, mode, &want);
+		int got_ret = mmio_decode_again(buf, avail, mode, &got);
+		if (got_ret != want_ret || (want_ret == 0 && !same(&got, &want)))
+			differ++;
+		same_insn += want_ret == 0 && last_ret == 0 && same(&want, &last);
+		last = want;
+		last_ret = want_ret;
+	}
+	CHECK(differ == 0, "mmio_decode_again answers as mmio_decode in %d rounds of changed bytes, modes and "
+	      "lengths (%u differed)", ROUNDS, differ);
+	CHECK(same_insn > ROUNDS / 20, "of them %u asked again about the instruction just decoded", same_insn);
+}
+
 static void test_bad_mode(void)
 {
 	struct mmio_insn d;
@@ -872,6 +924,7 @@ int main(void)
 	test_load_result();
 	test_store_value();
 	test_random();
+	test_again();
 	test_bad_mode();
 	return unit_done();
 }

@@ -142,6 +142,12 @@ void window_map(uint64_t va, uint64_t pte)
 	window_table_at(0);
 }
 
+void window_remap(uint64_t va, uint64_t pte)
+{
+	window_table[((va - WINDOW_VA) >> 12) & 511] = pte;
+	__asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
+}
+
 uint64_t tsc_per_tick(volatile unsigned *ticks, unsigned n)
 {
 	__asm__ volatile("sti");

@@ -50,13 +50,15 @@ static inline uint64_t rdtsc(void)
 /* A 2 MiB window of virtual addresses at WINDOW_VA mapped with 4 KiB
  * pages, for tests that need pages the VMM's 1:1 map does not give
  * (non-adjacent physical pages, missing pages, page tables elsewhere).
- * window_map sets the entry for one page (0: not present), window_entry
+ * window_map sets the entry for one page (0: not present; window_remap
+ * flushes only that page, INVLPG, where window_map reloads CR3), window_entry
  * reads it back (the processor may have set its accessed and dirty bits);
  * window_table_at(gpa) makes the window's page table the one at gpa,
  * wherever that is (0: back to the runtime's own table). */
 #define WINDOW_VA 0x40000000UL
 #define PTE_PRESENT_RW 3UL
 void window_map(uint64_t va, uint64_t pte);
+void window_remap(uint64_t va, uint64_t pte);   /* one entry, flushed with INVLPG only */
 uint64_t window_entry(uint64_t va);
 void window_table_at(uint64_t gpa);
 
