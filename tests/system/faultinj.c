@@ -83,6 +83,8 @@ typedef long (*probe_fn)(struct target *t);
 struct target {
 	const char *task;     /* its name in the manifest */
 	const char *dependents; /* tasks that need it (manifest's needs, or its devices through it): they may go down with it */
+	const char *lent_to;  /* tasks that map device memory it lends them (the PCI server's drivers), which its
+	                       * restart takes back: each fails at its next access to its device, whenever that is */
 	const char *service;  /* the name it publishes, which the probe calls */
 	probe_fn probe;       /* a client's call: E_OK if it was served right */
 	uint64_t port;        /* our right to the service, 0: look it up */
@@ -524,20 +526,28 @@ static void tcp_finish(void)
  * the manifest, with heartbeat and restart lines; this task's inject
  * and control lines say all). */
 static struct target targets[] = {
-	{ "serial", " shell ", "console", probe_console, 0, 0, 0, 0, 0 },
-	{ "rtc", "", "clock", probe_clock, 0, 0, 0, 0, 0 },
-	{ "pci", " blk0 net0 fs net httpd ", "pci", probe_pci, 0, 0, 0, 0, 0 },
-	{ "blk0", " fs httpd ", "blk0", probe_block, 0, 0, 0, 0, 0 },
-	{ "fs", " httpd ", "fs", probe_fs, 0, 0, 0, 0, 0 },
-	{ "net0", " net httpd ", "net0", probe_netif, 0, 0, 0, 0, 0 },
-	{ "net", " httpd ", "net", probe_socket, 0, 0, 1, 0, 0 },
-	{ "vmm-t", "", "vm.t", probe_vmm, 0, 0, 0, 0, 0 },
-	{ "httpd", "", "net", probe_http, 0, 0, 0, 0, 0 },
-	{ "shell", "", "console", probe_shell, 0, 0, 0, 0, 0 },
+	{ "serial", " shell ", "", "console", probe_console, 0, 0, 0, 0, 0 },
+	{ "rtc", "", "", "clock", probe_clock, 0, 0, 0, 0, 0 },
+	{ "pci", " blk0 net0 fs net httpd ", " blk0 net0 ", "pci", probe_pci, 0, 0, 0, 0, 0 },
+	{ "blk0", " fs httpd ", "", "blk0", probe_block, 0, 0, 0, 0, 0 },
+	{ "fs", " httpd ", "", "fs", probe_fs, 0, 0, 0, 0, 0 },
+	{ "net0", " net httpd ", "", "net0", probe_netif, 0, 0, 0, 0, 0 },
+	{ "net", " httpd ", "", "net", probe_socket, 0, 0, 1, 0, 0 },
+	{ "vmm-t", "", "", "vm.t", probe_vmm, 0, 0, 0, 0, 0 },
+	{ "httpd", "", "", "net", probe_http, 0, 0, 0, 0, 0 },
+	{ "shell", "", "", "console", probe_shell, 0, 0, 0, 0, 0 },
 	/* a Linux guest's VMM, once its guest is nearly booted (linux_vms.c) */
-	{ "linux", "", "vm.linux", probe_linux, 0, 0, 0, 1, 65000 },
+	{ "linux", "", "", "vm.linux", probe_linux, 0, 0, 0, 1, 65000 },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+static struct target *target_named(const char *name)
+{
+	for (unsigned i = 0; i < NTARGETS; i++)
+		if (!strcmp(targets[i].task, name))
+			return &targets[i];
+	return 0;
+}
 
 /* --- the kinds of fault --------------------------------------------- */
 
@@ -1064,6 +1074,7 @@ struct task_view {
 	char name[33];
 	uint32_t restarts, end, state;
 	int64_t detail;
+	uint64_t up;   /* ms since this instance started */
 };
 
 static unsigned view(struct task_view *v)
@@ -1072,9 +1083,9 @@ static unsigned view(struct task_view *v)
 	for (uint32_t i = 2; n < MAX_TASKS; i++) {
 		uint32_t kind, flags, thread, prio;
 		int32_t policy;
-		uint64_t memory, up, idle;
+		uint64_t memory, idle;
 		if (init_ps_entry(INIT, i, v[n].name, &kind, &flags, &v[n].state, &thread, &v[n].end, &v[n].detail,
-		                  &prio, &v[n].restarts, &policy, &memory, &up, &idle))
+		                  &prio, &v[n].restarts, &policy, &memory, &v[n].up, &idle))
 			break;
 		n++;
 	}
@@ -1184,6 +1195,64 @@ static int warm(struct target *t)
 		clock_nap(10);
 	}
 	return !t->warm_exits;
+}
+
+/* Nobody else restarted since this target's first injection, but those
+ * that depend on it. */
+static void count_restarts(const struct target *t, struct result *r, const struct task_view *start, unsigned nstart,
+                           unsigned i)
+{
+	struct task_view now[MAX_TASKS];
+	unsigned n = view(now);
+	unsigned others = 0, dependents = 0;
+	for (unsigned j = 0; j < nstart; j++) {
+		const struct task_view *o = find(now, n, start[j].name);
+		if (!strcmp(start[j].name, t->task) || !o || o->restarts == start[j].restarts)
+			continue;
+		if (depends(t, start[j].name)) {
+			dependents += o->restarts - start[j].restarts;
+		} else {
+			debug_printf("faults: '%s' was restarted too (by injection %u into '%s' or before it)\n",
+			             start[j].name, i, t->task);
+			others += o->restarts - start[j].restarts;
+		}
+	}
+	r->others = others;
+	r->dependents = dependents;
+}
+
+static struct target *target_named(const char *name);
+
+/* The end of a lender's window (the PCI server's).  A driver that maps
+ * device memory the lender's last instance did not lend it has lost
+ * that memory with the instance that did, and fails at its next access
+ * to its device: in a later target's window, taken there for a server
+ * disturbed by that target.  So each such driver (started before the
+ * lender's instance now running) is restarted here, counted among the
+ * lender's dependents, as init would have restarted it at that access. */
+static void end_lenders_window(const struct target *t, struct result *r, const struct task_view *start,
+                               unsigned nstart, unsigned last)
+{
+	struct task_view now[MAX_TASKS];
+	unsigned n = view(now);
+	const struct task_view *lender = find(now, n, t->task);
+	unsigned restarted = 0;   /* init does not count a restart it was asked for */
+	for (unsigned j = 0; lender && j < n; j++) {
+		char word[36];
+		debug_snprintf(word, sizeof(word), " %s ", now[j].name);
+		if (!strstr(t->lent_to, word) || now[j].up <= lender->up)
+			continue;
+		debug_printf("faults: '%s' maps device memory from before '%s' restarted: the campaign restarts it\n",
+		             now[j].name, t->task);
+		struct target *d = target_named(now[j].name);
+		if (init_restart(INIT, now[j].name) != E_OK || (d && recover(d, clock_ms()) < 0))
+			fail_stop(t, last, "a driver did not serve again after the campaign restarted it");
+		restarted++;
+	}
+	count_restarts(t, r, start, nstart, last);
+	r->dependents += restarted;
+	if (r->others)
+		fail_stop(t, last, "another server was restarted");
 }
 
 static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
@@ -1300,24 +1369,7 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 			if (init_restart(INIT, t->task) != E_OK || recover(t, clock_ms()) < 0)
 				fail_stop(t, i, "not serving again after the campaign restarted it");
 		}
-		/* nobody else restarted since this target's first injection,
-		 * but those that depend on it */
-		na = view(after);
-		unsigned others = 0, dependents = 0;
-		for (unsigned j = 0; j < nstart; j++) {
-			const struct task_view *o = find(after, na, start[j].name);
-			if (!strcmp(start[j].name, t->task) || !o || o->restarts == start[j].restarts)
-				continue;
-			if (depends(t, start[j].name)) {
-				dependents += o->restarts - start[j].restarts;
-			} else {
-				debug_printf("faults: '%s' was restarted too (by injection %u into '%s' or before it)\n",
-				             start[j].name, i, t->task);
-				others += o->restarts - start[j].restarts;
-			}
-		}
-		r->others = others;
-		r->dependents = dependents;
+		count_restarts(t, r, start, nstart, i);
 		log_ring[log_count % LOG_LINES] = (struct logline){ i, k, err, outcome };
 		log_count++;
 		if (fs_lost) {
@@ -1333,6 +1385,8 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 		    recover(&targets[4], clock_ms()) < 0)
 			fail_stop(t, i, "the fs server does not serve after it");
 	}
+	if (t->lent_to[0] && count > from)
+		end_lenders_window(t, r, start, nstart, count - 1);
 	if (t->tcp) {
 		tcp_finish();
 		r->tcp_acked = tcp_acked;
