@@ -249,7 +249,7 @@ static void exit_string_io(struct msg *m, unsigned port, unsigned size, int in, 
 }
 
 /* Port I/O, including INS/OUTS with or without REP. */
-static void exit_io(struct msg *m)
+static __attribute__((noinline)) void exit_io(struct msg *m)
 {
 	uint64_t info = m->w[VMEXIT_W_INFO1];
 	unsigned port = (unsigned)(info >> 16), in = info & 1, string = (info >> 2) & 1, rep = (info >> 3) & 1;
@@ -466,7 +466,7 @@ static int exit_vmmcall(struct msg *m)
  *     fault), and either injects the #PF the processor would have raised
  *     or performs the access, piece by piece where it straddles RAM and a
  *     device. */
-static void exit_npf(struct msg *m)
+static __attribute__((noinline)) void exit_npf(struct msg *m)
 {
 	uint64_t gpa = m->w[VMEXIT_W_INFO2], info = m->w[VMEXIT_W_INFO1], rip = m->w[VMEXIT_W_RIP];
 	/* a write to a page shared with a clone (ram.c): the page is copied
@@ -720,7 +720,9 @@ int handle_exit(struct msg *m)
 	/* an event the exit interrupted is delivered again */
 	m->w[VMEXIT_W_INJECT] = (m->w[VMEXIT_W_INTINFO] & EVENT_VALID) ? m->w[VMEXIT_W_INTINFO] : 0;
 	/* The exits a running guest takes most, first, in a function small
-	 * enough to save no registers.  None is shadow paging's, and each
+	 * enough to save no registers (exit_io and exit_npf are kept out of
+	 * line for that: inlined, their frames were every exit's).  None is
+	 * shadow paging's, and each
 	 * leaves the interrupt controllers as they were, unless a device
 	 * model raised a line (irq_line) or the guest wrote the 8259
 	 * (pic_write), the local APIC or the I/O APIC (mmio_access), which
