@@ -96,7 +96,7 @@ struct tcb {
 	uint8_t traced;                /* SYS_TRACE records its messages */
 	uint8_t flags;                 /* TCB_FLAG_* (SYS_TCB_SET_FLAGS) */
 	uint64_t ready_since;          /* the tick it last became ready to run and did not
-	                                * run (made runnable, or preempted): SYS_TCB_INFO */
+	                                * run (made runnable, or switched from): SYS_TCB_INFO */
 	struct tcb *rq_next, *rq_prev; /* run queue */
 	struct port *ipc_port;         /* the port whose queue holds us */
 	struct tcb *ipc_next, *ipc_prev;

@@ -959,18 +959,6 @@ static void starved_by(void)
 	}
 }
 
-/* Where the campaign's main thread is (stopped for the look, then
- * started again: it was only ready to run, so nothing it waits for is
- * cancelled), or 0. */
-static uint64_t main_thread_rip(void)
-{
-	struct tcb_regs r;
-	long err = sys_tcb_suspend(CAP_ROOT_TCB);
-	err = err ? err : sys_tcb_regs_read(CAP_ROOT_TCB, &r);
-	sys_tcb_resume(CAP_ROOT_TCB);
-	return err ? 0 : r.rip;
-}
-
 /* The campaign's thread has been ready to run, and not run, for
  * STARVED_MS: something above it loops, and neither a heartbeat (a task
  * that publishes nothing has none) nor a probe's deadline (it was not in
@@ -978,7 +966,8 @@ static uint64_t main_thread_rip(void)
  * running; finding it ready at every look is not enough, since a thread
  * that naps from tick to tick is woken by the same tick as the watchdog
  * and is ready at each look while it runs between them (this check once
- * took such a thread for a starved one).  The first time, the target is
+ * took such a thread for a starved one; nor does it stop the thread to
+ * read where it is, which would make it ready afresh).  The first time, the target is
  * reported to init (its injection is the likely cause); if the thread is
  * still held off STARVED_MS later, the run stops with the seed, rather
  * than stall unseen (as it once did for good). */
@@ -1001,12 +990,10 @@ static void starvation_check(int *reported)
 	const char *task = (const char *)current_task;
 	if (!task || main_thread.ready_ticks < starved_ticks * (*reported ? 2 : 1))
 		return;
-	uint64_t rip = main_thread_rip();
 	if (!*reported) {
 		debug_printf("faults: the campaign could not run for %u ms (a task above it loops): reporting '%s' to "
 		             "init\n", main_thread.ready_ticks * 10, task);
-		debug_printf("faults:   the campaign's thread is at %#lx; the kernel idled %u%% of the last 100 ms\n", rip,
-		             idle_pct);
+		debug_printf("faults:   the kernel idled %u%% of the last 100 ms\n", idle_pct);
 		starved_by();
 		*reported = 1;
 		if (init_kill(INIT, task) == E_OK)
@@ -1015,8 +1002,7 @@ static void starvation_check(int *reported)
 	}
 	debug_printf("faults: FAILED: %s: the campaign could not run for %u ms more after its target was restarted\n",
 	             task, STARVED_MS);
-	debug_printf("faults:   the campaign's thread is at %#lx; the kernel idled %u%% of the last 100 ms\n", rip,
-	             idle_pct);
+	debug_printf("faults:   the kernel idled %u%% of the last 100 ms\n", idle_pct);
 	debug_printf("faults: replay with args seed=%lu only=%s verbose\n", seed, task);
 	tap_ok(0, "%s: the campaign could not run (a task above it loops)", task);
 	tap_done();
