@@ -50,7 +50,11 @@ def parse(path):
                 tcp.append((m.group(1), {k: int(v) for k, v in (kv.split('=') for kv in m.group(2).split())}))
             m = re.match(r'faults: exhaust-mem (\S+)((?: \S+=\d+)+)$', line)
             if m:
-                leaks.append((m.group(1), {k: int(v) for k, v in (kv.split('=') for kv in m.group(2).split())}))
+                lk = {k: int(v) for k, v in (kv.split('=') for kv in m.group(2).split())}
+                # logs before quota_checked was printed compared after every failure
+                # of this kind, or did not say which they skipped: all are counted
+                lk.setdefault('quota_checked', lk['failed'])
+                leaks.append((m.group(1), lk))
             m = re.match(r'faults: (result|kinds) (\S+)((?: \S+=\d+)+)', line)
             if m:
                 fields = dict(kv.split('=') for kv in m.group(3).split())
@@ -110,12 +114,13 @@ def leak_table(leaks):
     """The memory-exhaustion injections (kind exhaust-mem), per target."""
     out = ['| target | made it allocate until refused | out of slots first | then it stopped | crashed | '
            'carried on | carried on and failed | carried on and served (restarted by the campaign) | '
-           'failures of this kind | init\'s free memory back after the restart |',
+           'failures of this kind | init\'s free memory back after the restart (of those whose code ran) |',
            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
     for name, r in leaks:
         out.append('| `%s` | %d | %d | %d | %d | %d | %d | %d | %d | %d of %d |' % (
             name, r['injections'], r['slots_first'], r['stops'], r['crashes'], r['carries_on'],
-            r['carried_on_failed'], r.get('carried_on_served', 0), r['failed'], r['quota_back'], r['failed']))
+            r['carried_on_failed'], r.get('carried_on_served', 0), r['failed'], r['quota_back'],
+            r['quota_checked']))
     return '\n'.join(out)
 
 

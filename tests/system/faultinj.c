@@ -1099,7 +1099,7 @@ struct result {
 	/* K_EXHAUST_MEM: injections that took memory, those that ran out of
 	 * slots first, each ending, failures after carrying on, and the
 	 * restarts after which init's free memory was what it was before */
-	unsigned leaks, leak_slots, leak_ends[LEAK_ENDS], leak_carry_failed, leak_served, quota_back;
+	unsigned leaks, leak_slots, leak_ends[LEAK_ENDS], leak_carry_failed, leak_served, quota_back, quota_checked;
 	uint64_t leak_kib;
 	uint32_t times[2048];        /* ms to recover, of the first 2048 */
 	unsigned ntimes;
@@ -1329,6 +1329,7 @@ static void campaign(unsigned ti, unsigned count, unsigned from, int only_kind)
 				/* the new instance has a whole quota again: init's free
 				 * memory is what it was before the injection */
 				init_mem(INIT, &mem_total, &mem_free1);
+				r->quota_checked++;
 				if (mem_free1 == mem_free0)
 					r->quota_back++;
 				else
@@ -1437,10 +1438,10 @@ int main(const struct bootinfo *bi)
 			n += debug_snprintf(line + n, sizeof(line) - (size_t)n, " %s=%u", kind_names[k], r->by_kind[k]);
 		debug_printf("%s\n", line); /* one write: other output does not cut it */
 		debug_printf("faults: exhaust-mem %s injections=%u slots_first=%u stops=%u crashes=%u carries_on=%u "
-		             "carried_on_failed=%u carried_on_served=%u failed=%u quota_back=%u taken_kib=%lu\n",
+		             "carried_on_failed=%u carried_on_served=%u failed=%u quota_back=%u quota_checked=%u taken_kib=%lu\n",
 		             targets[i].task, r->leaks, r->leak_slots, r->leak_ends[LEAK_STOP], r->leak_ends[LEAK_CRASH],
 		             r->leak_ends[LEAK_CARRY_ON], r->leak_carry_failed, r->leak_served, r->by_kind[K_EXHAUST_MEM],
-		             r->quota_back, r->leak_kib);
+		             r->quota_back, r->quota_checked, r->leak_kib);
 		tap_ok(r->recovered == r->failures && !r->others && !r->lost,
 		       "%s: %u injections, %u failures, every one detected and recovered (median %u ms, worst %u ms)",
 		       targets[i].task, r->injections, r->failures, med, r->worst);
