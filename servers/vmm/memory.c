@@ -148,14 +148,6 @@ int paging_read(struct guest_paging *p)
 	return err ? -1 : 0;
 }
 
-/* Walk the guest's 4-level tables for one address, as the processor
- * does (AMD APM vol. 2, 5.3 and 5.6): table entries are read wherever
- * they are (RAM, a device, the empty bus, which reads as all ones), a
- * reserved bit or a missing permission is a page fault with the error
- * code the processor would give, and the accessed and dirty bits are set
- * in entries in RAM.  Without paging an address is its own physical
- * address.  Legacy 32-bit and PAE paging are not walked (docs/vmm.md): a
- * walk in those modes fails as a not-present fault. */
 /* What a walk read: each entry's guest-physical address and its value
  * after the walk (accessed and dirty bits set), when every one was in
  * RAM; `levels` 0 when one was not. */
@@ -164,6 +156,14 @@ struct walk_record {
 	uint64_t where[4], e[4];
 };
 
+/* Walk the guest's 4-level tables for one address, as the processor
+ * does (AMD APM vol. 2, 5.3 and 5.6): table entries are read wherever
+ * they are (RAM, a device, the empty bus, which reads as all ones), a
+ * reserved bit or a missing permission is a page fault with the error
+ * code the processor would give, and the accessed and dirty bits are set
+ * in entries in RAM.  Without paging an address is its own physical
+ * address.  Legacy 32-bit and PAE paging are not walked (docs/vmm.md): a
+ * walk in those modes fails as a not-present fault. */
 static int walk(const struct guest_paging *p, uint64_t gva, unsigned access, uint64_t *gpa,
                 struct page_fault *pf, struct walk_record *rec)
 {
