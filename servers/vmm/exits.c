@@ -28,6 +28,19 @@ static const unsigned x86_reg[16] = {
 	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
 };
 
+uint64_t *exit_x86_reg(struct msg *m, unsigned n)
+{
+	return &W(x86_reg[n & 15]);
+}
+
+void mmio_operand_regs(const struct mmio_insn *in, struct msg *m, uint64_t regs[16])
+{
+	if (in->addr.base != ADDR_NO_REG)
+		regs[in->addr.base] = W(x86_reg[in->addr.base]);
+	if (in->addr.index != ADDR_NO_REG)
+		regs[in->addr.index] = W(x86_reg[in->addr.index]);
+}
+
 static void stop(struct msg *m, const char *why)
 {
 	debug_printf("vmm: guest stopped: %s at rip %lx\n", why, m->w[VMEXIT_W_RIP]);
@@ -503,11 +516,8 @@ static __attribute__((noinline)) void exit_npf(struct msg *m)
 		stop(m, "an MMIO access by an instruction the VMM cannot emulate");
 		return;
 	}
-	uint64_t regs[16];   /* mmio_address reads the base and the index only */
-	if (in.addr.base != ADDR_NO_REG)
-		regs[in.addr.base] = W(x86_reg[in.addr.base]);
-	if (in.addr.index != ADDR_NO_REG)
-		regs[in.addr.index] = W(x86_reg[in.addr.index]);
+	uint64_t regs[16];
+	mmio_operand_regs(&in, m, regs);
 	uint64_t seg_base = 0, ea = mmio_address(&in, regs, rip + in.length);
 	unsigned seg = in.addr.segment;
 	if (mode != MODE_LONG64 || seg == SEG_OVERRIDE_FS || seg == SEG_OVERRIDE_GS)

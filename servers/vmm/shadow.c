@@ -39,11 +39,7 @@
 #define CUR (S.spaces[S.cur])
 #define CR3_TABLE 0x000ffffffffff000UL
 
-static const unsigned gpr[16] = {
-	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
-	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
-};
-#define REG(m, n) ((m)->w[VMEXIT_W_RAX + gpr[n]])
+#define REG(m, n) (*exit_x86_reg(m, n))
 
 #define CR0_PE (1UL << 0)
 #define CR0_TS (1UL << 3)
@@ -486,12 +482,11 @@ static int emulate_table_write(struct msg *m, uint64_t gva, uint64_t gpa)
 	size_t n = fetch(rip, b);
 	if (guest_mode() == MODE_LONG64 && emulate_rep_stos(m, b, n, gva, gpa))
 		return 1;
-	if (mmio_decode(b, n, guest_mode(), &in) || in.kind != MMIO_STORE ||
+	if (mmio_decode_again(b, n, guest_mode(), &in) || in.kind != MMIO_STORE ||
 	    (gva & 0xfffUL) + in.size > PAGE_SIZE)
 		return 0;
 	uint64_t regs[16];
-	for (int i = 0; i < 16; i++)
-		regs[i] = REG(m, i);
+	mmio_operand_regs(&in, m, regs);
 	uint64_t base = 0;
 	unsigned seg = in.addr.segment;
 	if (seg == SEG_OVERRIDE_FS || seg == SEG_OVERRIDE_GS)
@@ -818,8 +813,7 @@ static int on_invlpg(struct msg *m)
 		return 0;
 	}
 	uint64_t regs[16], base = 0;
-	for (int i = 0; i < 16; i++)
-		regs[i] = REG(m, i);
+	mmio_operand_regs(&in, m, regs);
 	unsigned seg = in.addr.segment;
 	if (mode != MODE_LONG64 || seg == SEG_OVERRIDE_FS || seg == SEG_OVERRIDE_GS)
 		sys_vcpu_read(vm.vcpu, VCPU_SEGMENT(seg, SEG_BASE), &base);

@@ -139,6 +139,13 @@ int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n,
  * on its own as the processor fetches (the last fetch's walk kept,
  * memory.c); how many could be fetched */
 size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes, size_t max);
+/* An exit's register word as the decoder numbers registers (x86
+ * encoding order: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15), and
+ * the two mmio_address reads (the base and the index) into regs; the
+ * others are not set (exits.c) */
+struct mmio_insn;
+uint64_t *exit_x86_reg(struct msg *m, unsigned n);
+void mmio_operand_regs(const struct mmio_insn *in, struct msg *m, uint64_t regs[16]);
 void phys_read(uint64_t gpa, void *buf, size_t n);
 void phys_write(uint64_t gpa, const void *buf, size_t n);
 int guest_write(uint64_t gpa, const void *buf, size_t n);
