@@ -358,19 +358,18 @@ _Noreturn void sched_handoff_exit(struct tcb *vcpu, struct tcb *vmm)
  * The VMM `from`, running, has answered its VCPU's exit and blocked:
  * run the VCPU if kernel_exit would (nothing above its priority is ready
  * and there is no log to announce), without the search and the general
- * switch, off the queues; else leave through kernel_exit, the VCPU at
- * the front of its queue, as thread_make_runnable(vcpu, 1) puts it.
+ * switch, off the queues; else leave through kernel_exit, the VCPU made
+ * runnable at the front of its queue.
  */
 _Noreturn void sched_resume_vcpu(struct tcb *from, struct tcb *vcpu)
 {
 	if (queued(from))
 		dequeue_head(from);
-	vcpu->state = THREAD_RUNNABLE;
 	if (log_unannounced || prio_highest(&ready) > (int)vcpu->prio) {
-		vcpu->ready_since = timer_ticks;
-		enqueue_front(vcpu);
+		thread_make_runnable(vcpu, 1);
 		kernel_exit();
 	}
+	vcpu->state = THREAD_RUNNABLE;
 	kernel_counters[KC_VMEXIT_RESUMES]++;
 #ifdef BERTH_SELFCHECK
 	if (prio_highest(&ready) > (int)vcpu->prio || queued(from) || queued(vcpu) || fpu_owner != from ||

@@ -326,9 +326,9 @@ static struct vcpu_state *vstate(struct tcb *t) { return (struct vcpu_state *)((
 #define V32(t, off) (*(uint32_t *)(vmcb(t) + (off)))
 
 /* What keeps the host safe whatever the VMM writes: the intercepts no
- * guest may go without.  vcpu_init sets them, and this after every
- * SYS_VCPU_WRITE, the only way they change (neither VMRUN nor #VMEXIT writes them), so each
- * entry need not set them again. */
+ * guest may go without.  vcpu_init sets them, and this again after every
+ * SYS_VCPU_WRITE, the only way they change (neither VMRUN nor #VMEXIT
+ * writes them), so each entry need not set them again. */
 static void force_intercepts(struct tcb *t)
 {
 	V32(t, C_INTERCEPT_MISC1) |= MISC1_ALWAYS;
