@@ -732,11 +732,10 @@ int handle_exit(struct msg *m)
 	/* The exits a running guest takes most, first, in a function small
 	 * enough to save no registers (exit_io and exit_npf are kept out of
 	 * line for that: inlined, their frames were every exit's).  None is
-	 * shadow paging's, and each
-	 * leaves the interrupt controllers as they were, unless a device
-	 * model raised a line (irq_line) or the guest wrote the 8259
-	 * (pic_write), the local APIC or the I/O APIC (mmio_access), which
-	 * set irq_recheck themselves. */
+	 * shadow paging's, and each leaves the interrupt controllers as they
+	 * were, unless a device model raised a line (irq_line) or the guest
+	 * wrote the 8259 (pic_write), the local APIC or the I/O APIC
+	 * (mmio_access), which set irq_recheck themselves. */
 	if (code == VMEXIT_CPUID) {
 		exit_cpuid(m);
 		return 1;

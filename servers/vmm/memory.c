@@ -276,6 +276,24 @@ static int fetch_walk_holds(const struct guest_paging *p, uint64_t gva, uint64_t
 	return 0;
 }
 
+/* n bytes (at most 16) from guest RAM at gpa, known backed: as two
+ * overlapping words when there are 8 or more, not the C library's byte
+ * loop (rep movsb counts each byte under -icount, and costs as much) */
+static void ram_copy_small(uint8_t *buf, uint64_t gpa, size_t n)
+{
+	const uint8_t *src = (const uint8_t *)(GUEST_RAM_VA + gpa);
+	if (n >= 8) {
+		uint64_t a, b;
+		__builtin_memcpy(&a, src, 8);
+		__builtin_memcpy(&b, src + n - 8, 8);
+		__builtin_memcpy(buf, &a, 8);
+		__builtin_memcpy(buf + n - 8, &b, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			buf[i] = src[i];
+	}
+}
+
 /* n instruction bytes at gva, within its page: virt_access's fetch, the
  * walk kept */
 static int fetch_bytes(const struct guest_paging *p, uint64_t gva, uint8_t *buf, size_t n, struct page_fault *pf)
@@ -283,8 +301,8 @@ static int fetch_bytes(const struct guest_paging *p, uint64_t gva, uint8_t *buf,
 	uint64_t gpa;
 	if ((gva & (PAGE_SIZE - 1)) + n > PAGE_SIZE)
 		return -1;
-	if (!fetch_walk_holds(p, gva, &gpa)) {
-		memcpy(buf, (const void *)(GUEST_RAM_VA + (gpa | (gva & (PAGE_SIZE - 1)))), n);
+	if (n <= 16 && !fetch_walk_holds(p, gva, &gpa)) {
+		ram_copy_small(buf, gpa | (gva & (PAGE_SIZE - 1)), n);
 		return 0;
 	}
 	struct walk_record rec;
@@ -331,26 +349,7 @@ int virt_access(const struct guest_paging *p, uint64_t gva, void *buf, size_t n,
 	return 0;
 }
 
-/* n bytes (at most 16) from guest RAM at gpa, known backed: as two
- * overlapping words when there are 8 or more, not the C library's byte
- * loop (rep movsb counts each byte under -icount, and costs as much) */
-static void ram_copy_small(uint8_t *buf, uint64_t gpa, size_t n)
-{
-	const uint8_t *src = (const uint8_t *)(GUEST_RAM_VA + gpa);
-	if (n >= 8) {
-		uint64_t a, b;
-		__builtin_memcpy(&a, src, 8);
-		__builtin_memcpy(&b, src + n - 8, 8);
-		__builtin_memcpy(buf, &a, 8);
-		__builtin_memcpy(buf + n - 8, &b, 8);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			buf[i] = src[i];
-	}
-}
-
-static size_t __attribute__((noinline)) fetch_by_page(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes,
-                                                      size_t max)
+size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes, size_t max)
 {
 	struct page_fault pf;
 	size_t n = 0;
@@ -363,15 +362,4 @@ static size_t __attribute__((noinline)) fetch_by_page(const struct guest_paging 
 		n += chunk;
 	}
 	return n;
-}
-
-size_t fetch_insn(const struct guest_paging *pg, uint64_t rip, uint8_t *bytes, size_t max)
-{
-	uint64_t gpa;
-	/* the usual case: the bytes within one page, the kept walk holding */
-	if (max <= 16 && (rip & (PAGE_SIZE - 1)) + max <= PAGE_SIZE && !fetch_walk_holds(pg, rip, &gpa)) {
-		ram_copy_small(bytes, gpa | (rip & (PAGE_SIZE - 1)), max);
-		return max;
-	}
-	return fetch_by_page(pg, rip, bytes, max);
 }

@@ -84,11 +84,13 @@ static void cap_drop(uint64_t *slot)
 	*slot = 0;
 }
 
+/* Counts regions released: what memory.c keeps of guest RAM's mappings
+ * (the last fetch's walk) holds only while it does not change. */
+uint64_t ram_epoch;
+
 /* Region r's frame and its copies gone (their mappings with them), the
  * loan given back.  A clone's copies of a shared frame stay: init keeps
  * the loan until the clone is done with it too. */
-uint64_t ram_epoch;
-
 static long region_release(struct region *g)
 {
 	ram_epoch++;
