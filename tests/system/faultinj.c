@@ -1118,11 +1118,17 @@ static unsigned log_count;
 
 static int verbose; /* verbose: a line before each injection (for a replay) */
 
-static int depends(const struct target *t, const char *task)
+/* task is a word of list (" a b c ") */
+static int named_in(const char *list, const char *task)
 {
 	char word[40];
 	debug_snprintf(word, sizeof(word), " %s ", task);
-	return strstr(t->dependents, word) != 0;
+	return strstr(list, word) != 0;
+}
+
+static int depends(const struct target *t, const char *task)
+{
+	return named_in(t->dependents, task);
 }
 
 static void fail_stop(const struct target *t, unsigned index, const char *what)
@@ -1224,9 +1230,7 @@ static void end_lenders_window(const struct target *t, struct result *r, const s
 	const struct task_view *lender = find(now, n, t->task);
 	unsigned restarted = 0;   /* init does not count a restart it was asked for */
 	for (unsigned j = 0; lender && j < n; j++) {
-		char word[36];
-		debug_snprintf(word, sizeof(word), " %s ", now[j].name);
-		if (!strstr(t->lent_to, word) || now[j].up <= lender->up)
+		if (!named_in(t->lent_to, now[j].name) || now[j].up <= lender->up)
 			continue;
 		debug_printf("faults: '%s' maps device memory from before '%s' restarted: the campaign restarts it\n",
 		             now[j].name, t->task);
